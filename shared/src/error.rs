@@ -1,0 +1,131 @@
+//! The one error type of the product and its single mapping to an HTTP status and error body.
+//!
+//! Every layer (parsing, RBAC, store, provider) returns this enum; `http::respond` is the only place
+//! that turns it into a response, so a meaning has exactly one status code everywhere.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Malformed request, or a request that is not valid in the resource's current state.
+    #[error("{0}")]
+    Invalid(String),
+    /// Missing, forged or expired caller credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but lacks the permission.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Name clash, or the resource (or the provider's copy of it) is in the wrong state.
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` named a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Well-formed but semantically unacceptable (rename, image too large for the flavor, ...).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The provider rejected our own credential: an operator problem, never the caller's.
+    #[error("{0}")]
+    ProviderUnauthorized(String),
+    /// A dependency (provider, database) timed out, dropped the connection or answered 5xx.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: Option<Duration> },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        Error::NotFound(msg.into())
+    }
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Error::Forbidden(msg.into())
+    }
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        Error::Conflict(msg.into())
+    }
+    pub fn unprocessable(msg: impl Into<String>) -> Self {
+        Error::Unprocessable(msg.into())
+    }
+    pub fn internal(msg: impl Into<String>) -> Self {
+        Error::Internal(msg.into())
+    }
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        Error::Unavailable { message: msg.into(), retry_after: Some(Duration::from_secs(5)) }
+    }
+
+    /// HTTP status and the OAuth2-style `error` code of the response body.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            Error::Invalid(_) => (400, "invalid_request"),
+            Error::Unauthenticated(_) => (401, "access_denied"),
+            Error::Forbidden(_) => (403, "forbidden"),
+            Error::NotFound(_) => (404, "not_found"),
+            Error::MethodNotAllowed(_) => (405, "method_not_allowed"),
+            Error::Conflict(_) => (409, "conflict"),
+            Error::PreconditionFailed(_) => (412, "precondition_failed"),
+            Error::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
+            Error::Unprocessable(_) => (422, "unprocessable_content"),
+            Error::ProviderUnauthorized(_) | Error::Internal(_) => (500, "server_error"),
+            Error::Unavailable { .. } => (503, "temporarily_unavailable"),
+        }
+    }
+
+    /// The text shown to the caller. Internal details stay in the logs.
+    pub fn public_description(&self) -> String {
+        match self {
+            Error::ProviderUnauthorized(_) => "the cloud provider rejected the platform's credential".into(),
+            Error::Internal(_) => "an internal error occurred".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_status_and_code() {
+        let cases = [
+            (Error::invalid("x"), 400, "invalid_request"),
+            (Error::Unauthenticated("x".into()), 401, "access_denied"),
+            (Error::forbidden("x"), 403, "forbidden"),
+            (Error::not_found("x"), 404, "not_found"),
+            (Error::conflict("x"), 409, "conflict"),
+            (Error::PreconditionFailed("x".into()), 412, "precondition_failed"),
+            (Error::unprocessable("x"), 422, "unprocessable_content"),
+            (Error::ProviderUnauthorized("x".into()), 500, "server_error"),
+            (Error::unavailable("x"), 503, "temporarily_unavailable"),
+            (Error::internal("x"), 500, "server_error"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status_and_code(), (status, code), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_details_are_not_shown_to_callers() {
+        assert_eq!(Error::internal("dynamodb: secret detail").public_description(), "an internal error occurred");
+        assert_eq!(Error::not_found("no server found").public_description(), "no server found");
+    }
+}

@@ -1,0 +1,165 @@
+//! The cloud-provider port: what use-cases need from a compute cloud, in domain terms.
+//! `openstack` is the adapter that speaks Keystone v3, Nova v2.1 and Glance v2.
+
+pub mod openstack;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+/// Where and as whom to call the provider: an application credential in one Keystone.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ProviderCredential {
+    pub auth_url: String,
+    pub application_credential_id: String,
+    pub application_credential_secret: String,
+}
+
+impl fmt::Debug for ProviderCredential {
+    // The secret must never reach a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderCredential")
+            .field("auth_url", &self.auth_url)
+            .field("application_credential_id", &self.application_credential_id)
+            .field("application_credential_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerCreate {
+    pub name: String,
+    pub image_id: String,
+    pub flavor_id: String,
+    /// Provider (Neutron) network to attach the server to.
+    pub network_id: String,
+    pub metadata: BTreeMap<String, String>,
+    pub user_data: Option<Vec<u8>>,
+    pub key_name: Option<String>,
+    pub security_groups: Vec<String>,
+}
+
+/// A server as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProviderServer {
+    pub id: String,
+    pub name: String,
+    /// Nova status: BUILD, ACTIVE, SHUTOFF, REBOOT, HARD_REBOOT, ERROR, VERIFY_RESIZE, ...
+    pub status: String,
+    pub task_state: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub image_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub mac_address: Option<String>,
+}
+
+impl ProviderServer {
+    /// A server with no task in flight, in a settled status.
+    pub fn is_settled(&self) -> bool {
+        self.task_state.is_none() && matches!(self.status.as_str(), "ACTIVE" | "SHUTOFF" | "ERROR" | "VERIFY_RESIZE")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerAction {
+    Start,
+    Stop,
+    SoftReboot,
+    HardReboot,
+}
+
+impl PowerAction {
+    /// The verb used in user-facing messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            PowerAction::Start => "started",
+            PowerAction::Stop => "stopped",
+            PowerAction::SoftReboot | PowerAction::HardReboot => "rebooted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Image {
+    pub id: String,
+    pub name: String,
+    /// Glance status: queued, saving, active, killed, deleted, deactivated, ...
+    pub status: String,
+    pub min_disk_gib: u64,
+    pub size_bytes: Option<u64>,
+    pub owner: Option<String>,
+    pub visibility: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Custom properties (Glance stores them as top-level string attributes).
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Image {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageFilter {
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Flavor {
+    pub id: String,
+    pub name: String,
+    pub vcpus: u32,
+    pub ram_mib: u64,
+    pub disk_gib: u64,
+    pub extra_specs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keypair {
+    pub name: String,
+    pub public_key: String,
+    pub fingerprint: Option<String>,
+}
+
+/// Everything the use-cases ask of the cloud. Errors are already domain errors:
+/// NotFound, Conflict (wrong state), Unavailable (5xx, timeout, dropped connection),
+/// ProviderUnauthorized (our credential), Invalid (the provider refused the request as malformed).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String>;
+    async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer>;
+    /// Servers whose metadata holds `key=value` (used to find a server whose provider id we lost).
+    async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>>;
+    async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
+    async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<()>;
+    async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()>;
+    async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
+    async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()>;
+    async fn console_output(&self, cred: &ProviderCredential, id: &str, length: Option<u32>) -> Result<String>;
+    async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String>;
+    /// Snapshots a server; answers the new image's id.
+    async fn create_image(
+        &self,
+        cred: &ProviderCredential,
+        server_id: &str,
+        name: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<String>;
+    async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
+    async fn list_images(&self, cred: &ProviderCredential, filter: &ImageFilter) -> Result<Vec<Image>>;
+    async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor>;
+    async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>>;
+    async fn import_keypair(&self, cred: &ProviderCredential, name: &str, public_key: &str) -> Result<Keypair>;
+    async fn get_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<Keypair>;
+    async fn delete_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<()>;
+}
