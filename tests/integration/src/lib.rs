@@ -1,0 +1,77 @@
+//! Helpers shared by the integration test binaries: where the reference samples and the
+//! project's virtualenv are, and how to reach the emulator as a provider.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use openstack_emulator::{seed, Emulator};
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::ProviderCredential;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/reference` beside the repository (CI lays a copy there), or `$REFERENCE_DIR`.
+pub fn reference_dir() -> PathBuf {
+    std::env::var_os("REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/reference"))
+}
+
+/// Reads one official OpenStack sample as JSON; a missing sample fails the test loudly.
+pub fn sample(relative: &str) -> serde_json::Value {
+    let path = reference_dir().join("openstack").join(relative);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read sample {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("sample {} is not JSON: {e}", path.display()))
+}
+
+/// The project virtualenv's Python (made by `scripts/venv.sh`), or `$VENV_PYTHON`.
+pub fn venv_python() -> PathBuf {
+    std::env::var_os("VENV_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+}
+
+pub fn demo_credential(emulator: &Emulator) -> ProviderCredential {
+    ProviderCredential {
+        auth_url: emulator.auth_url(),
+        application_credential_id: seed::DEMO_APP_CRED_ID.into(),
+        application_credential_secret: seed::DEMO_APP_CRED_SECRET.into(),
+    }
+}
+
+pub fn other_credential(emulator: &Emulator) -> ProviderCredential {
+    ProviderCredential {
+        auth_url: emulator.auth_url(),
+        application_credential_id: seed::OTHER_APP_CRED_ID.into(),
+        application_credential_secret: seed::OTHER_APP_CRED_SECRET.into(),
+    }
+}
+
+pub fn provider_with_timeout(timeout: Duration) -> OpenStackProvider {
+    OpenStackProvider::new(OpenStackConfig {
+        timeout,
+        ..OpenStackConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("provider: {e}"))
+}
+
+/// A raw Keystone token for the demo credential, for calling the emulator directly.
+pub async fn raw_token(emulator: &Emulator) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": {"id": seed::DEMO_APP_CRED_ID, "secret": seed::DEMO_APP_CRED_SECRET}}}});
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/tokens", emulator.auth_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("keystone: {e}"));
+    assert_eq!(response.status().as_u16(), 201);
+    response.headers()["x-subject-token"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,95 @@
+//! The control plane under `/_emulator/`: seed resources, inject faults, read counters, reset.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::common::Ctx;
+use crate::model::{AppCredential, Flavor, Image};
+use crate::state::{Delays, Fault};
+
+pub async fn add_credential(State(ctx): State<Ctx>, Json(c): Json<AppCredential>) -> StatusCode {
+    ctx.shared.lock().credentials.insert(c.id.clone(), c);
+    StatusCode::CREATED
+}
+
+pub async fn add_image(State(ctx): State<Ctx>, Json(image): Json<Image>) -> Response {
+    let body = crate::glance::image_json(&image);
+    ctx.shared.lock().images.insert(image.id.clone(), image);
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+pub async fn add_flavor(State(ctx): State<Ctx>, Json(flavor): Json<Flavor>) -> StatusCode {
+    ctx.shared.lock().flavors.insert(flavor.id.clone(), flavor);
+    StatusCode::CREATED
+}
+
+/// Every server in every project, with its project.
+pub async fn all_servers(State(ctx): State<Ctx>) -> Json<Value> {
+    let mut state = ctx.shared.lock();
+    state.settle();
+    let servers: Vec<Value> = state
+        .servers
+        .values()
+        .map(|s| {
+            let mut v = crate::nova::server_json(s, &ctx.base_url, 100);
+            v["project_id"] = json!(s.project_id);
+            v
+        })
+        .collect();
+    Json(json!({"servers": servers}))
+}
+
+/// Removes a server behind its owner's back, as an operator or a failure would.
+pub async fn vanish_server(State(ctx): State<Ctx>, Path(id): Path<String>) -> StatusCode {
+    match ctx.shared.lock().servers.remove(&id) {
+        Some(_) => StatusCode::NO_CONTENT,
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
+pub async fn add_fault(State(ctx): State<Ctx>, Json(fault): Json<Fault>) -> StatusCode {
+    ctx.shared.lock().faults.push(fault);
+    StatusCode::CREATED
+}
+
+pub async fn counters(State(ctx): State<Ctx>) -> Json<Value> {
+    Json(json!(ctx.shared.lock().counters))
+}
+
+pub async fn requests(State(ctx): State<Ctx>) -> Json<Value> {
+    Json(json!(ctx.shared.lock().requests))
+}
+
+pub async fn set_delays(State(ctx): State<Ctx>, Json(delays): Json<Delays>) -> StatusCode {
+    ctx.shared.lock().delays = delays;
+    StatusCode::NO_CONTENT
+}
+
+pub async fn expire_tokens(State(ctx): State<Ctx>) -> StatusCode {
+    let mut state = ctx.shared.lock();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for token in state.tokens.values_mut() {
+        token.expires_at = past;
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// Clears counters, the request log and faults; `{"all": true}` also forgets every resource.
+pub async fn reset(State(ctx): State<Ctx>, body: Option<Json<Value>>) -> StatusCode {
+    let mut state = ctx.shared.lock();
+    state.counters.clear();
+    state.requests.clear();
+    state.faults.clear();
+    if body.is_some_and(|Json(b)| b["all"] == json!(true)) {
+        state.servers.clear();
+        state.images.clear();
+        state.flavors.clear();
+        state.keypairs.clear();
+        state.tokens.clear();
+        state.credentials.clear();
+    }
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,344 @@
+//! An OpenStack emulator: the Keystone v3, Nova v2.1 and Glance v2 subset the product uses,
+//! with Nova's server state machine, per-project scoping, Nova/Glance error bodies, and a
+//! control plane (`/_emulator/`) for seeding, fault and latency injection and request counters.
+//!
+//! Start it in-process with [`Emulator::start`] (tests) or as the `openstack-emulator` binary.
+
+// Handlers short-circuit with a ready axum `Response` as the error; boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
+mod common;
+mod control;
+mod glance;
+mod keystone;
+pub mod model;
+mod nova;
+pub mod seed;
+pub mod state;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util_compat::collect_json;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+pub use model::{AppCredential, Flavor, Image};
+pub use state::{Delays, Fault, RecordedRequest};
+
+use common::Ctx;
+use state::{route_key, Shared};
+
+mod http_body_util_compat {
+    use axum::body::{Body, Bytes};
+
+    /// Buffers a body (bounded) so it can be recorded and replayed to the router.
+    pub async fn collect_json(
+        body: Body,
+    ) -> Result<(Bytes, Option<serde_json::Value>), axum::Error> {
+        let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024).await?;
+        let json = serde_json::from_slice(&bytes).ok();
+        Ok((bytes, json))
+    }
+}
+
+/// A running emulator. Dropping the handle does not stop it; it lives as long as the runtime.
+#[derive(Clone)]
+pub struct Emulator {
+    pub url: String,
+    shared: Shared,
+}
+
+impl Emulator {
+    /// Binds `addr` (use port 0 for an ephemeral port) and serves in the background.
+    pub async fn start(addr: SocketAddr) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let shared = Shared::default();
+        let ctx = Ctx {
+            shared: shared.clone(),
+            base_url: url.clone(),
+        };
+        let router = router(ctx.clone());
+        tokio::spawn(serve(listener, router, ctx));
+        Ok(Emulator { url, shared })
+    }
+
+    /// Starts on an ephemeral loopback port with the demo region seeded.
+    pub async fn start_demo() -> std::io::Result<Emulator> {
+        let emulator = Emulator::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        emulator.seed_demo();
+        Ok(emulator)
+    }
+
+    pub fn auth_url(&self) -> String {
+        format!("{}/identity/v3", self.url)
+    }
+
+    pub fn seed_demo(&self) {
+        let mut state = self.shared.lock();
+        for c in seed::credentials() {
+            state.credentials.insert(c.id.clone(), c);
+        }
+        for i in seed::images() {
+            state.images.insert(i.id.clone(), i);
+        }
+        for f in seed::flavors() {
+            state.flavors.insert(f.id.clone(), f);
+        }
+    }
+
+    pub fn add_image(&self, image: Image) {
+        self.shared.lock().images.insert(image.id.clone(), image);
+    }
+
+    pub fn add_flavor(&self, flavor: Flavor) {
+        self.shared.lock().flavors.insert(flavor.id.clone(), flavor);
+    }
+
+    pub fn add_credential(&self, credential: AppCredential) {
+        self.shared
+            .lock()
+            .credentials
+            .insert(credential.id.clone(), credential);
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    pub fn set_delays(&self, delays: Delays) {
+        self.shared.lock().delays = delays;
+    }
+
+    /// Requests served per route key (`"POST /compute/v2.1/servers"`) and per server action
+    /// (`"action os-start"`).
+    pub fn counter(&self, key: &str) -> u64 {
+        self.shared.lock().counters.get(key).copied().unwrap_or(0)
+    }
+
+    pub fn counters(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.lock().counters.clone()
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn reset_counters(&self) {
+        let mut state = self.shared.lock();
+        state.counters.clear();
+        state.requests.clear();
+    }
+
+    pub fn expire_tokens(&self) {
+        let mut state = self.shared.lock();
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        for token in state.tokens.values_mut() {
+            token.expires_at = past;
+        }
+    }
+
+    /// Every server in every project: (id, project id, status, metadata).
+    pub fn servers(
+        &self,
+    ) -> Vec<(
+        String,
+        String,
+        String,
+        std::collections::BTreeMap<String, String>,
+    )> {
+        let mut state = self.shared.lock();
+        state.settle();
+        state
+            .servers
+            .values()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    s.project_id.clone(),
+                    s.status().to_owned(),
+                    s.metadata.clone(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn server_status(&self, id: &str) -> Option<String> {
+        let mut state = self.shared.lock();
+        state.settle();
+        state.servers.get(id).map(|s| s.status().to_owned())
+    }
+
+    pub fn image(&self, id: &str) -> Option<Image> {
+        let mut state = self.shared.lock();
+        state.settle();
+        state.images.get(id).cloned()
+    }
+
+    pub fn vanish_server(&self, id: &str) -> bool {
+        self.shared.lock().servers.remove(id).is_some()
+    }
+}
+
+fn router(ctx: Ctx) -> Router {
+    let nova = "/compute/v2.1";
+    Router::new()
+        .route("/identity", get(keystone::versions))
+        .route("/identity/", get(keystone::versions))
+        .route("/identity/v3", get(keystone::version))
+        .route("/identity/v3/", get(keystone::version))
+        .route("/identity/v3/auth/tokens", post(keystone::issue_token))
+        .route("/compute", get(nova::versions))
+        .route("/compute/", get(nova::versions))
+        .route(nova, get(nova::version))
+        .route(&format!("{nova}/"), get(nova::version))
+        .route(
+            &format!("{nova}/servers"),
+            get(nova::list_servers).post(nova::create_server),
+        )
+        .route(
+            &format!("{nova}/servers/detail"),
+            get(nova::list_servers_detail),
+        )
+        .route(
+            &format!("{nova}/servers/{{id}}"),
+            get(nova::show_server)
+                .put(nova::update_server)
+                .delete(nova::delete_server),
+        )
+        .route(
+            &format!("{nova}/servers/{{id}}/action"),
+            post(nova::server_action),
+        )
+        .route(
+            &format!("{nova}/servers/{{id}}/remote-consoles"),
+            post(nova::remote_console),
+        )
+        .route(&format!("{nova}/flavors"), get(nova::list_flavors))
+        .route(
+            &format!("{nova}/flavors/detail"),
+            get(nova::list_flavors_detail),
+        )
+        .route(&format!("{nova}/flavors/{{id}}"), get(nova::show_flavor))
+        .route(
+            &format!("{nova}/os-keypairs"),
+            get(nova::list_keypairs).post(nova::create_keypair),
+        )
+        .route(
+            &format!("{nova}/os-keypairs/{{id}}"),
+            get(nova::show_keypair).delete(nova::delete_keypair),
+        )
+        .route("/image", get(glance::versions))
+        .route("/image/", get(glance::versions))
+        .route("/image/v2/images", get(glance::list_images))
+        .route(
+            "/image/v2/images/{id}",
+            get(glance::show_image).delete(glance::delete_image),
+        )
+        .route(
+            "/_emulator/application-credentials",
+            post(control::add_credential),
+        )
+        .route("/_emulator/images", post(control::add_image))
+        .route("/_emulator/flavors", post(control::add_flavor))
+        .route("/_emulator/servers", get(control::all_servers))
+        .route(
+            "/_emulator/servers/{id}",
+            axum::routing::delete(control::vanish_server),
+        )
+        .route("/_emulator/faults", post(control::add_fault))
+        .route("/_emulator/counters", get(control::counters))
+        .route("/_emulator/requests", get(control::requests))
+        .route("/_emulator/delays", axum::routing::put(control::set_delays))
+        .route("/_emulator/tokens/expire", post(control::expire_tokens))
+        .route("/_emulator/reset", post(control::reset))
+        .with_state(ctx)
+}
+
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let router = router.clone();
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let router = router.clone();
+                let ctx = ctx.clone();
+                async move { handle(router, ctx, req).await }
+            });
+            // A dropped-connection fault surfaces here as a service error; nothing to report.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Counts, records, applies any injected fault, then routes.
+async fn handle(
+    router: Router,
+    ctx: Ctx,
+    req: hyper::Request<Incoming>,
+) -> Result<axum::response::Response, Dropped> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let control = path.starts_with("/_emulator");
+    let (parts, body) = req.into_parts();
+    // A body that cannot be read ends the connection, as a broken client would see it.
+    let (bytes, json) = collect_json(Body::new(body)).await.map_err(|_| Dropped)?;
+    let fault = if control {
+        None
+    } else {
+        let mut state = ctx.shared.lock();
+        state.count(route_key(&method, &path));
+        state.requests.push(RecordedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            body: json,
+        });
+        state.take_fault(&method, &path)
+    };
+    if let Some(fault) = fault {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if fault.drop_connection {
+            return Err(Dropped);
+        }
+        if let Some(status) = fault.status {
+            let message = format!("injected fault {status}");
+            let response = if path.starts_with("/image") {
+                common::glance_error(status, message)
+            } else {
+                common::nova_fault(status, message)
+            };
+            return Ok(response);
+        }
+    }
+    let request = axum::http::Request::from_parts(parts, Body::from(bytes));
+    let response: Result<_, Infallible> = router.oneshot(request).await;
+    match response {
+        Ok(r) => Ok(r),
+        Err(never) => match never {},
+    }
+}

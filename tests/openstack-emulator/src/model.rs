@@ -1,0 +1,172 @@
+//! The emulated cloud's resources and the server state machine (Nova's vm_state + task_state).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppCredential {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub user_id: String,
+    pub project_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub project_id: String,
+    pub user_id: String,
+    pub credential_id: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Flavor {
+    pub id: String,
+    pub name: String,
+    pub vcpus: u32,
+    pub ram: u64,
+    pub disk: u64,
+    #[serde(default)]
+    pub extra_specs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Image {
+    #[serde(default = "new_id")]
+    pub id: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default = "public")]
+    pub visibility: String,
+    #[serde(default)]
+    pub min_disk: u64,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    #[serde(default = "now")]
+    pub created_at: String,
+    #[serde(skip)]
+    pub active_at: Option<Instant>,
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+fn active() -> String {
+    "active".into()
+}
+fn public() -> String {
+    "public".into()
+}
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Built,
+    PoweredOn,
+    PoweredOff,
+    Rebooted,
+    Snapshotted,
+    Resized,
+    Rebuilt,
+    Deleted,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub image_id: String,
+    pub flavor: Flavor,
+    pub old_flavor: Option<Flavor>,
+    pub metadata: BTreeMap<String, String>,
+    pub vm_state: &'static str,
+    pub task_state: Option<&'static str>,
+    pub power_state: u8,
+    pub key_name: Option<String>,
+    pub user_data: Option<String>,
+    pub networks: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub fixed_ip: String,
+    pub mac: String,
+    pub created: String,
+    pub updated: String,
+    pub pending: Option<(Instant, Transition)>,
+    pub pending_image: Option<String>,
+    pub console: Vec<String>,
+}
+
+impl Server {
+    /// Nova's `_STATE_MAP`: the status a user sees from vm_state and task_state.
+    pub fn status(&self) -> &'static str {
+        match (self.vm_state, self.task_state) {
+            ("active", Some("rebooting")) => "REBOOT",
+            ("active", Some("rebooting_hard")) => "HARD_REBOOT",
+            (_, Some("rebuilding")) => "REBUILD",
+            ("active" | "stopped", Some("resize_prep")) => "RESIZE",
+            ("active", _) => "ACTIVE",
+            ("building", _) => "BUILD",
+            ("stopped", _) => "SHUTOFF",
+            ("resized", _) => "VERIFY_RESIZE",
+            ("error", _) => "ERROR",
+            ("deleted", _) => "DELETED",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// Applies a due transition: the state a finished task leaves behind.
+    pub fn settle(&mut self, now: Instant) -> bool {
+        let Some((due, transition)) = self.pending else {
+            return false;
+        };
+        if due > now {
+            return false;
+        }
+        self.pending = None;
+        self.task_state = None;
+        self.updated = now_string();
+        match transition {
+            Transition::Built
+            | Transition::PoweredOn
+            | Transition::Rebooted
+            | Transition::Rebuilt => {
+                self.vm_state = "active";
+                self.power_state = 1;
+                self.console.push(format!(
+                    "[{}] {} reached state ACTIVE",
+                    self.updated, self.name
+                ));
+            }
+            Transition::PoweredOff => {
+                self.vm_state = "stopped";
+                self.power_state = 4;
+                self.console
+                    .push(format!("[{}] reboot: Power down", self.updated));
+            }
+            Transition::Resized => self.vm_state = "resized",
+            Transition::Snapshotted => {}
+            Transition::Deleted => {
+                self.vm_state = "deleted";
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn now_string() -> String {
+    now()
+}

@@ -1,0 +1,771 @@
+//! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, version discovery.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::common::{
+    authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR,
+};
+use crate::model::{now, Flavor, Image, Server, Transition};
+use crate::state::Inner;
+
+/// Checks the token and microversion, settles due tasks, then runs `f` on the locked state.
+fn nova<F>(ctx: &Ctx, headers: &HeaderMap, f: F) -> Response
+where
+    F: FnOnce(&mut Inner, &crate::model::TokenInfo, u32) -> Response,
+{
+    let minor = match microversion(headers) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let token = match authenticate(ctx, headers) {
+        Ok(t) => t,
+        Err(r) => return with_version(r, minor),
+    };
+    let mut state = ctx.shared.lock();
+    state.settle();
+    with_version(f(&mut state, &token, minor), minor)
+}
+
+fn not_found(id: &str) -> Response {
+    nova_fault(404, format!("Instance {id} could not be found."))
+}
+
+fn invalid_state(action: &str, server: &Server) -> Response {
+    let message = match server.task_state {
+        Some(task) => format!(
+            "Cannot '{action}' instance {} while it is in task_state {task}",
+            server.id
+        ),
+        None => format!(
+            "Cannot '{action}' instance {} while it is in vm_state {}",
+            server.id, server.vm_state
+        ),
+    };
+    nova_fault(409, message)
+}
+
+pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
+    let self_link = format!("{base}/compute/v2.1/servers/{}", s.id);
+    let flavor = if minor >= 47 {
+        json!({"vcpus": s.flavor.vcpus, "ram": s.flavor.ram, "disk": s.flavor.disk, "ephemeral": 0, "swap": 0,
+               "original_name": s.flavor.name, "extra_specs": s.flavor.extra_specs})
+    } else {
+        json!({"id": s.flavor.id, "links": [{"rel": "bookmark", "href": format!("{base}/compute/flavors/{}", s.flavor.id)}]})
+    };
+    let addresses: BTreeMap<&str, Value> = s
+        .networks
+        .iter()
+        .map(|n| {
+            (n.as_str(), json!([{"addr": s.fixed_ip, "version": 4, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": s.mac}]))
+        })
+        .collect();
+    let mut body = json!({
+        "id": s.id,
+        "name": s.name,
+        "status": s.status(),
+        "tenant_id": s.project_id,
+        "user_id": s.user_id,
+        "metadata": s.metadata,
+        "hostId": if s.vm_state == "building" { "" } else { "92154fab69d5883ba2c8622b7e65f745dd33257221c07af363c51b29" },
+        "image": {"id": s.image_id, "links": [{"rel": "bookmark", "href": format!("{base}/compute/images/{}", s.image_id)}]},
+        "flavor": flavor,
+        "created": s.created,
+        "updated": s.updated,
+        "addresses": addresses,
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "links": [{"rel": "self", "href": self_link}, {"rel": "bookmark", "href": self_link}],
+        "key_name": s.key_name,
+        "config_drive": "",
+        "progress": if s.vm_state == "building" { 0 } else { 100 },
+        "OS-DCF:diskConfig": "MANUAL",
+        "OS-EXT-AZ:availability_zone": "nova",
+        "OS-EXT-STS:power_state": s.power_state,
+        "OS-EXT-STS:task_state": s.task_state,
+        "OS-EXT-STS:vm_state": s.vm_state,
+        "OS-SRV-USG:launched_at": if s.vm_state == "building" { Value::Null } else { json!(s.created) },
+        "OS-SRV-USG:terminated_at": null,
+        "os-extended-volumes:volumes_attached": [],
+        "security_groups": s.security_groups.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(),
+    });
+    let extra = [
+        (9, "locked", json!(false)),
+        (19, "description", Value::Null),
+        (26, "tags", json!([])),
+        (63, "trusted_image_certificates", Value::Null),
+        (71, "server_groups", json!([])),
+        (73, "locked_reason", Value::Null),
+        (90, "OS-EXT-SRV-ATTR:hostname", json!(s.name)),
+        (96, "pinned_availability_zone", Value::Null),
+        (100, "scheduler_hints", json!({})),
+    ];
+    for (since, key, value) in extra {
+        if minor >= since {
+            body[key] = value;
+        }
+    }
+    body
+}
+
+fn flavor_json(f: &Flavor, base: &str, minor: u32) -> Value {
+    let link = format!("{base}/compute/v2.1/flavors/{}", f.id);
+    let mut body = json!({
+        "id": f.id, "name": f.name, "vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "swap": 0,
+        "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": false, "os-flavor-access:is_public": true,
+        "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}],
+    });
+    if minor < 75 {
+        body["rxtx_factor"] = json!(1.0);
+    }
+    if minor >= 55 {
+        body["description"] = Value::Null;
+    }
+    if minor >= 61 {
+        body["extra_specs"] = json!(f.extra_specs);
+    }
+    body
+}
+
+fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Option<&'a Image> {
+    state
+        .images
+        .get(id)
+        .filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
+}
+
+pub async fn create_server(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    nova(&ctx.clone(), &headers, |state, token, minor| {
+        let s = &body["server"];
+        let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
+            return nova_fault(400, "Invalid input for field/attribute name.");
+        };
+        let image_id = s["imageRef"].as_str().unwrap_or_default();
+        let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
+        if minor >= 37 && s.get("networks").is_none() {
+            return nova_fault(400, "Invalid input for field/attribute server. Value: ... 'networks' is a required property");
+        }
+        let networks: Vec<String> = match &s["networks"] {
+            Value::Array(list) => list
+                .iter()
+                .filter_map(|n| n["uuid"].as_str().map(str::to_owned))
+                .collect(),
+            _ => vec!["private".into()],
+        };
+        let Some(image) = visible_image(state, &token.project_id, image_id) else {
+            return nova_fault(400, format!("Image {image_id} could not be found."));
+        };
+        if image.status != "active" {
+            return nova_fault(400, format!("Image {image_id} is not active."));
+        }
+        let Some(flavor) = state.flavors.get(flavor_id).cloned() else {
+            return nova_fault(400, format!("Flavor {flavor_id} could not be found."));
+        };
+        if image.min_disk > flavor.disk {
+            return nova_fault(400, "Flavor's disk is too small for requested image.");
+        }
+        let key_name = s["key_name"].as_str().map(str::to_owned);
+        if let Some(key) = &key_name {
+            if !state
+                .keypairs
+                .contains_key(&(token.user_id.clone(), key.clone()))
+            {
+                return nova_fault(400, "Invalid key_name provided.");
+            }
+        }
+        let metadata: BTreeMap<String, String> = match s["metadata"].as_object() {
+            Some(m) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let seq = state.servers.len() as u32 + 10;
+        let due = state.due(state.delays.build_ms);
+        let server = Server {
+            id: id.clone(),
+            project_id: token.project_id.clone(),
+            user_id: token.user_id.clone(),
+            name: name.to_owned(),
+            image_id: image_id.to_owned(),
+            flavor,
+            old_flavor: None,
+            metadata,
+            vm_state: "building",
+            task_state: Some("spawning"),
+            power_state: 0,
+            key_name,
+            user_data: s["user_data"].as_str().map(str::to_owned),
+            networks,
+            security_groups: s["security_groups"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|g| g["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["default".into()]),
+            fixed_ip: format!("10.0.{}.{}", seq / 250, seq % 250 + 2),
+            mac: format!(
+                "fa:16:3e:{:02x}:{:02x}:{:02x}",
+                (seq >> 16) & 0xff,
+                (seq >> 8) & 0xff,
+                seq & 0xff
+            ),
+            created: now(),
+            updated: now(),
+            pending: Some((due, Transition::Built)),
+            pending_image: None,
+            console: vec![format!("[{}] Booting {name}", now())],
+        };
+        state.servers.insert(id.clone(), server);
+        state.settle();
+        let link = format!("{}/compute/v2.1/servers/{id}", ctx.base_url);
+        let mut response = (
+            StatusCode::ACCEPTED,
+            Json(json!({"server": {"id": id, "adminPass": "emulatorPass1", "OS-DCF:diskConfig": "MANUAL",
+                "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}],
+                "security_groups": [{"name": "default"}]}})),
+        )
+            .into_response();
+        if let Ok(v) = link.parse() {
+            response.headers_mut().insert("location", v);
+        }
+        response
+    })
+}
+
+pub async fn list_servers(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    list(&ctx, &headers, &query, false)
+}
+
+pub async fn list_servers_detail(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    list(&ctx, &headers, &query, true)
+}
+
+fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool) -> Response {
+    nova(ctx, headers, |state, token, minor| {
+        let name = query
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.as_str());
+        let status = query
+            .iter()
+            .find(|(k, _)| k == "status")
+            .map(|(_, v)| v.as_str());
+        // Emulator extension: `metadata={"key": "value"}` (real Nova only filters by name for users).
+        let metadata: Option<BTreeMap<String, String>> = query
+            .iter()
+            .find(|(k, _)| k == "metadata")
+            .and_then(|(_, v)| serde_json::from_str(v).ok());
+        let servers: Vec<Value> = state
+            .servers
+            .values()
+            .filter(|s| s.project_id == token.project_id)
+            .filter(|s| name.is_none_or(|n| s.name.contains(n)))
+            .filter(|s| status.is_none_or(|st| s.status().eq_ignore_ascii_case(st)))
+            .filter(|s| {
+                metadata
+                    .as_ref()
+                    .is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v)))
+            })
+            .map(|s| {
+                if detail {
+                    server_json(s, &ctx.base_url, minor)
+                } else {
+                    let link = format!("{}/compute/v2.1/servers/{}", ctx.base_url, s.id);
+                    json!({"id": s.id, "name": s.name, "links": [{"rel": "self", "href": link}]})
+                }
+            })
+            .collect();
+        Json(json!({"servers": servers})).into_response()
+    })
+}
+
+pub async fn show_server(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, minor| {
+        match state.servers.get(&id) {
+            Some(s) if s.project_id == token.project_id => {
+                Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
+            }
+            _ => not_found(&id),
+        }
+    })
+}
+
+pub async fn update_server(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, minor| {
+        match state.servers.get_mut(&id) {
+            Some(s) if s.project_id == token.project_id => {
+                if let Some(name) = body["server"]["name"].as_str() {
+                    s.name = name.to_owned();
+                }
+                s.updated = now();
+                Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
+            }
+            _ => not_found(&id),
+        }
+    })
+}
+
+pub async fn delete_server(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, _| {
+        let due = state.due(state.delays.delete_ms);
+        match state.servers.get_mut(&id) {
+            Some(s) if s.project_id == token.project_id => {
+                s.task_state = Some("deleting");
+                s.pending = Some((due, Transition::Deleted));
+            }
+            _ => return not_found(&id),
+        }
+        state.settle();
+        StatusCode::NO_CONTENT.into_response()
+    })
+}
+
+pub async fn server_action(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some((action, args)) = body
+        .as_object()
+        .and_then(|o| o.iter().next())
+        .map(|(k, v)| (k.clone(), v.clone()))
+    else {
+        return nova_fault(400, "Malformed request body");
+    };
+    nova(&ctx.clone(), &headers, move |state, token, minor| {
+        state.count(format!("action {action}"));
+        let action_ms = state.delays.action_ms;
+        let due = state.due(action_ms);
+        let image_due = state.due(state.delays.image_ms);
+        let Some(server) = state
+            .servers
+            .get_mut(&id)
+            .filter(|s| s.project_id == token.project_id)
+        else {
+            return not_found(&id);
+        };
+        let idle = server.task_state.is_none();
+        let response = match action.as_str() {
+            "os-start" => {
+                if server.vm_state != "stopped" || !idle {
+                    return invalid_state("start", server);
+                }
+                server.task_state = Some("powering-on");
+                server.pending = Some((due, Transition::PoweredOn));
+                StatusCode::ACCEPTED.into_response()
+            }
+            "os-stop" => {
+                if !matches!(server.vm_state, "active" | "error") || !idle {
+                    return invalid_state("stop", server);
+                }
+                server.task_state = Some("powering-off");
+                server.pending = Some((due, Transition::PoweredOff));
+                StatusCode::ACCEPTED.into_response()
+            }
+            "reboot" => {
+                let hard = match args["type"].as_str() {
+                    Some("HARD") => true,
+                    Some("SOFT") => false,
+                    _ => return nova_fault(400, "Invalid input for field/attribute type."),
+                };
+                let allowed = if hard {
+                    matches!(
+                        server.vm_state,
+                        "active" | "error" | "stopped" | "paused" | "suspended"
+                    ) && (idle || matches!(server.task_state, Some("rebooting" | "rebooting_hard")))
+                } else {
+                    server.vm_state == "active" && idle
+                };
+                if !allowed {
+                    return invalid_state("reboot", server);
+                }
+                server.task_state = Some(if hard { "rebooting_hard" } else { "rebooting" });
+                server.pending = Some((due, Transition::Rebooted));
+                StatusCode::ACCEPTED.into_response()
+            }
+            "createImage" => {
+                if !matches!(
+                    server.vm_state,
+                    "active" | "stopped" | "paused" | "suspended"
+                ) || !idle
+                {
+                    return invalid_state("createImage", server);
+                }
+                let Some(name) = args["name"].as_str() else {
+                    return nova_fault(400, "Invalid input for field/attribute name.");
+                };
+                let mut properties: BTreeMap<String, String> = args["metadata"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                properties.insert("image_type".into(), "snapshot".into());
+                properties.insert("instance_uuid".into(), server.id.clone());
+                properties.insert("base_image_ref".into(), server.image_id.clone());
+                properties.insert("user_id".into(), server.user_id.clone());
+                let source = server.image_id.clone();
+                let image_id = uuid::Uuid::new_v4().to_string();
+                server.task_state = Some("image_snapshot");
+                server.pending = Some((due, Transition::Snapshotted));
+                server.pending_image = Some(image_id.clone());
+                let project = server.project_id.clone();
+                // Nova copies the source image's custom properties onto the snapshot.
+                if let Some(src) = state.images.get(&source) {
+                    for (k, v) in &src.properties {
+                        properties.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                let min_disk = state.images.get(&source).map(|i| i.min_disk).unwrap_or(0);
+                state.images.insert(
+                    image_id.clone(),
+                    Image {
+                        id: image_id.clone(),
+                        name: name.to_owned(),
+                        status: "queued".into(),
+                        owner: Some(project),
+                        visibility: "private".into(),
+                        min_disk,
+                        size: Some(0),
+                        tags: vec![],
+                        properties,
+                        created_at: now(),
+                        active_at: Some(image_due),
+                    },
+                );
+                let location = format!("{}/image/v2/images/{image_id}", ctx.base_url);
+                let mut response = if minor >= 45 {
+                    (StatusCode::ACCEPTED, Json(json!({"image_id": image_id}))).into_response()
+                } else {
+                    StatusCode::ACCEPTED.into_response()
+                };
+                if minor < 45 {
+                    if let Ok(v) = location.parse() {
+                        response.headers_mut().insert("location", v);
+                    }
+                }
+                response
+            }
+            "os-getConsoleOutput" => {
+                if server.vm_state == "building" {
+                    return invalid_state("get_console_output", server);
+                }
+                let length = match &args["length"] {
+                    Value::Null => None,
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.parse::<i64>().ok(),
+                    _ => return nova_fault(400, "Invalid input for field/attribute length."),
+                };
+                let lines = &server.console;
+                let start = match length {
+                    Some(n) if n >= 0 => lines.len().saturating_sub(n as usize),
+                    _ => 0,
+                };
+                Json(json!({"output": lines[start..].join("\n")})).into_response()
+            }
+            "resize" => {
+                if !matches!(server.vm_state, "active" | "stopped") || !idle {
+                    return invalid_state("resize", server);
+                }
+                let flavor_id = args["flavorRef"].as_str().unwrap_or_default().to_owned();
+                if flavor_id == server.flavor.id {
+                    return nova_fault(400, "When resizing, instances must change flavor!");
+                }
+                let Some(flavor) = state.flavors.get(&flavor_id).cloned() else {
+                    return nova_fault(400, format!("Flavor {flavor_id} could not be found."));
+                };
+                let Some(server) = state.servers.get_mut(&id) else {
+                    return not_found(&id);
+                };
+                server.old_flavor = Some(std::mem::replace(&mut server.flavor, flavor));
+                server.task_state = Some("resize_prep");
+                server.pending = Some((due, Transition::Resized));
+                StatusCode::ACCEPTED.into_response()
+            }
+            "confirmResize" => {
+                if server.vm_state != "resized" {
+                    return invalid_state("confirmResize", server);
+                }
+                server.old_flavor = None;
+                server.vm_state = if server.power_state == 4 {
+                    "stopped"
+                } else {
+                    "active"
+                };
+                StatusCode::NO_CONTENT.into_response()
+            }
+            "rebuild" => {
+                if !matches!(server.vm_state, "active" | "stopped" | "error") || !idle {
+                    return invalid_state("rebuild", server);
+                }
+                let image_id = args["imageRef"].as_str().unwrap_or_default().to_owned();
+                let project = server.project_id.clone();
+                if visible_image(state, &project, &image_id).is_none() {
+                    return nova_fault(400, format!("Image {image_id} could not be found."));
+                }
+                let Some(server) = state.servers.get_mut(&id) else {
+                    return not_found(&id);
+                };
+                server.image_id = image_id;
+                server.task_state = Some("rebuilding");
+                server.pending = Some((due, Transition::Rebuilt));
+                (
+                    StatusCode::ACCEPTED,
+                    Json(json!({"server": server_json(server, &ctx.base_url, minor)})),
+                )
+                    .into_response()
+            }
+            other => nova_fault(400, format!("There is no such action: {other}")),
+        };
+        state.settle();
+        response
+    })
+}
+
+pub async fn remote_console(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, minor| {
+        if minor < 6 {
+            return nova_fault(404, "The resource could not be found.");
+        }
+        let protocol = body["remote_console"]["protocol"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let console_type = body["remote_console"]["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if protocol != "vnc" || console_type != "novnc" {
+            return nova_fault(
+                400,
+                format!("Unsupported console type {console_type} for protocol {protocol}"),
+            );
+        }
+        let Some(server) = state
+            .servers
+            .get(&id)
+            .filter(|s| s.project_id == token.project_id)
+        else {
+            return not_found(&id);
+        };
+        if server.vm_state != "active" {
+            return nova_fault(409, format!("Instance {id} is not ready."));
+        }
+        let url = format!(
+            "{}/vnc_auto.html?path=%3Ftoken%3D{}",
+            ctx.base_url,
+            uuid::Uuid::new_v4()
+        );
+        Json(json!({"remote_console": {"protocol": protocol, "type": console_type, "url": url}}))
+            .into_response()
+    })
+}
+
+pub async fn list_flavors(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    nova(&ctx, &headers, |state, _, _| {
+        let flavors: Vec<Value> = state
+            .flavors
+            .values()
+            .map(|f| {
+                let link = format!("{}/compute/v2.1/flavors/{}", ctx.base_url, f.id);
+                json!({"id": f.id, "name": f.name, "description": null, "links": [{"rel": "self", "href": link}]})
+            })
+            .collect();
+        Json(json!({"flavors": flavors})).into_response()
+    })
+}
+
+pub async fn list_flavors_detail(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    nova(&ctx, &headers, |state, _, minor| {
+        let flavors: Vec<Value> = state
+            .flavors
+            .values()
+            .map(|f| flavor_json(f, &ctx.base_url, minor))
+            .collect();
+        Json(json!({"flavors": flavors})).into_response()
+    })
+}
+
+pub async fn show_flavor(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    nova(&ctx, &headers, |state, _, minor| {
+        match state.flavors.get(&id) {
+            Some(f) => {
+                Json(json!({"flavor": flavor_json(f, &ctx.base_url, minor)})).into_response()
+            }
+            None => nova_fault(404, format!("Flavor {id} could not be found.")),
+        }
+    })
+}
+
+fn fingerprint(public_key: &str) -> String {
+    // Not Nova's MD5: a stable per-key value in the same colon-separated shape.
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for b in public_key.bytes() {
+        hash = (hash ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    let bytes = [hash.to_be_bytes(), hash.rotate_left(29).to_be_bytes()].concat();
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+pub async fn create_keypair(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, minor| {
+        let k = &body["keypair"];
+        let Some(name) = k["name"]
+            .as_str()
+            .filter(|n| !n.is_empty() && n.len() <= 255)
+        else {
+            return nova_fault(400, "Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long");
+        };
+        let Some(public_key) = k["public_key"].as_str() else {
+            // Generation was removed in 2.92; the emulator only imports.
+            return nova_fault(
+                400,
+                "Invalid input for field/attribute keypair. 'public_key' is a required property",
+            );
+        };
+        if !(public_key.starts_with("ssh-") || public_key.starts_with("ecdsa-")) {
+            return nova_fault(
+                400,
+                "Keypair data is invalid: failed to generate fingerprint",
+            );
+        }
+        let key = (token.user_id.clone(), name.to_owned());
+        if state.keypairs.contains_key(&key) {
+            return nova_fault(409, format!("Key pair '{name}' already exists."));
+        }
+        let fp = fingerprint(public_key);
+        state
+            .keypairs
+            .insert(key, (public_key.to_owned(), fp.clone()));
+        let mut body = json!({"keypair": {"name": name, "public_key": public_key, "fingerprint": fp, "user_id": token.user_id}});
+        if minor >= 2 {
+            body["keypair"]["type"] = json!(k["type"].as_str().unwrap_or("ssh"));
+        }
+        let status = if minor >= 2 {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        (status, Json(body)).into_response()
+    })
+}
+
+pub async fn list_keypairs(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    nova(&ctx, &headers, |state, token, _| {
+        let keypairs: Vec<Value> = state
+            .keypairs
+            .iter()
+            .filter(|((user, _), _)| *user == token.user_id)
+            .map(|((_, name), (key, fp))| json!({"keypair": {"name": name, "public_key": key, "fingerprint": fp, "type": "ssh"}}))
+            .collect();
+        Json(json!({"keypairs": keypairs})).into_response()
+    })
+}
+
+pub async fn show_keypair(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, _| {
+        match state.keypairs.get(&(token.user_id.clone(), name.clone())) {
+        Some((key, fp)) => Json(json!({"keypair": {"name": name, "public_key": key, "fingerprint": fp, "type": "ssh",
+            "user_id": token.user_id, "deleted": false, "created_at": now(), "updated_at": null, "deleted_at": null, "id": 1}}))
+        .into_response(),
+        None => nova_fault(404, format!("Keypair {name} not found for user {}", token.user_id)),
+    }
+    })
+}
+
+pub async fn delete_keypair(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    nova(&ctx, &headers, |state, token, _| {
+        match state
+            .keypairs
+            .remove(&(token.user_id.clone(), name.clone()))
+        {
+            Some(_) => StatusCode::ACCEPTED.into_response(),
+            None => nova_fault(
+                404,
+                format!("Keypair {name} not found for user {}", token.user_id),
+            ),
+        }
+    })
+}
+
+fn version_doc(base: &str) -> Value {
+    json!({
+        "id": "v2.1",
+        "links": [{"href": format!("{base}/compute/v2.1/"), "rel": "self"}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],
+        "status": "CURRENT",
+        "version": format!("2.{MAX_MINOR}"),
+        "min_version": format!("2.{MIN_MINOR}"),
+        "updated": "2013-07-23T11:33:21Z"
+    })
+}
+
+pub async fn versions(State(ctx): State<Ctx>) -> Json<Value> {
+    Json(json!({"versions": [version_doc(&ctx.base_url)]}))
+}
+
+pub async fn version(State(ctx): State<Ctx>) -> Json<Value> {
+    Json(json!({"version": version_doc(&ctx.base_url)}))
+}

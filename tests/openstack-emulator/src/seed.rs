@@ -1,0 +1,147 @@
+//! The demo region: a project with an application credential, images and flavors.
+//! Ids are fixed so the local stack, the tests and the README can name them.
+
+use std::collections::BTreeMap;
+
+use crate::model::{now, AppCredential, Flavor, Image};
+
+pub const DEMO_PROJECT_ID: &str = "5ef70662f8b34079a6eddb8da9d75fe8";
+pub const DEMO_USER_ID: &str = "423f19a4ac1e4f48bbb4180756e6eb6c";
+pub const DEMO_APP_CRED_ID: &str = "a1b2c3d4e5f64789a0b1c2d3e4f5a6b7";
+pub const DEMO_APP_CRED_NAME: &str = "region-demo";
+pub const DEMO_APP_CRED_SECRET: &str = "demo-application-credential-secret";
+pub const OTHER_PROJECT_ID: &str = "0f4c1a9e2b7d4e6f8a3c5b7d9e1f2a4c";
+pub const OTHER_APP_CRED_ID: &str = "b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2";
+pub const OTHER_APP_CRED_SECRET: &str = "other-application-credential-secret";
+
+pub const IMAGE_UBUNTU: &str = "1bea47ed-f6a9-463b-b423-14b9cca9ad27";
+pub const IMAGE_LARGE: &str = "6a8d3f0e-2c41-4b57-9e8a-0d4c7b9f1e22";
+pub const IMAGE_QUEUED: &str = "9c2e7b14-5d3a-4f68-8b1e-3a7c9d0f2e44";
+pub const IMAGE_PRIVATE_OTHER: &str = "c4d1e8a2-7b3f-4e59-a0c6-5f2d8e1b9a33";
+pub const FLAVOR_SMALL: &str = "2";
+pub const FLAVOR_TINY: &str = "1";
+pub const FLAVOR_LARGE: &str = "4";
+pub const FLAVOR_GPU: &str = "g1";
+
+fn ubuntu_properties() -> BTreeMap<String, String> {
+    [
+        ("unikorn:os:kernel", "linux"),
+        ("unikorn:os:family", "debian"),
+        ("unikorn:os:distro", "ubuntu"),
+        ("unikorn:os:version", "24.04"),
+        ("unikorn:os:codename", "noble"),
+        ("unikorn:virtualization", "virtualized"),
+        ("unikorn:package:kubernetes", "v1.31.2"),
+        ("architecture", "x86_64"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub fn credentials() -> Vec<AppCredential> {
+    vec![
+        AppCredential {
+            id: DEMO_APP_CRED_ID.into(),
+            name: DEMO_APP_CRED_NAME.into(),
+            secret: DEMO_APP_CRED_SECRET.into(),
+            user_id: DEMO_USER_ID.into(),
+            project_id: DEMO_PROJECT_ID.into(),
+        },
+        AppCredential {
+            id: OTHER_APP_CRED_ID.into(),
+            name: "region-other".into(),
+            secret: OTHER_APP_CRED_SECRET.into(),
+            user_id: "7d1c0e3b9a8f4c2d6e5b4a3f2e1d0c9b".into(),
+            project_id: OTHER_PROJECT_ID.into(),
+        },
+    ]
+}
+
+pub fn images() -> Vec<Image> {
+    let image = |id: &str,
+                 name: &str,
+                 status: &str,
+                 min_disk: u64,
+                 owner: Option<&str>,
+                 visibility: &str| Image {
+        id: id.into(),
+        name: name.into(),
+        status: status.into(),
+        owner: owner
+            .map(str::to_owned)
+            .or_else(|| Some("admin-project".into())),
+        visibility: visibility.into(),
+        min_disk,
+        size: Some(2_361_393_152),
+        tags: vec!["unikorn".into()],
+        properties: ubuntu_properties(),
+        created_at: now(),
+        active_at: None,
+    };
+    vec![
+        image(IMAGE_UBUNTU, "ubuntu-24.04", "active", 20, None, "public"),
+        image(
+            IMAGE_LARGE,
+            "ubuntu-24.04-large-disk",
+            "active",
+            200,
+            None,
+            "public",
+        ),
+        image(
+            IMAGE_QUEUED,
+            "ubuntu-24.04-uploading",
+            "queued",
+            20,
+            None,
+            "public",
+        ),
+        image(
+            IMAGE_PRIVATE_OTHER,
+            "other-project-image",
+            "active",
+            10,
+            Some(OTHER_PROJECT_ID),
+            "private",
+        ),
+    ]
+}
+
+pub fn flavors() -> Vec<Flavor> {
+    let flavor =
+        |id: &str, name: &str, vcpus: u32, ram: u64, disk: u64, specs: &[(&str, &str)]| Flavor {
+            id: id.into(),
+            name: name.into(),
+            vcpus,
+            ram,
+            disk,
+            extra_specs: specs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+    vec![
+        flavor(FLAVOR_TINY, "m1.tiny", 1, 512, 1, &[]),
+        flavor(
+            FLAVOR_SMALL,
+            "m1.small",
+            2,
+            4096,
+            40,
+            &[("hw:cpu_policy", "shared")],
+        ),
+        flavor(FLAVOR_LARGE, "m1.large", 8, 16384, 250, &[]),
+        flavor(
+            FLAVOR_GPU,
+            "g1.large",
+            16,
+            65536,
+            250,
+            &[
+                ("resources:VGPU", "1"),
+                ("trait:CUSTOM_NVIDIA_H100", "required"),
+            ],
+        ),
+    ]
+}

@@ -1,0 +1,183 @@
+//! Shared emulator state: resources, delays, injected faults, request counters and a request log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AppCredential, Flavor, Image, Server, TokenInfo};
+
+/// Timing of the state machine; all zero means every task finishes at once.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Delays {
+    pub build_ms: u64,
+    pub action_ms: u64,
+    pub image_ms: u64,
+    pub delete_ms: u64,
+    pub token_ttl_s: i64,
+}
+
+impl Default for Delays {
+    fn default() -> Self {
+        Delays {
+            build_ms: 0,
+            action_ms: 0,
+            image_ms: 0,
+            delete_ms: 0,
+            token_ttl_s: 3600,
+        }
+    }
+}
+
+/// A fault served to the next `count` requests matching `method` and `path` (`*` matches any run
+/// of characters; method `*` matches any method).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    #[serde(default)]
+    pub drop_connection: bool,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub credentials: BTreeMap<String, AppCredential>,
+    pub tokens: HashMap<String, TokenInfo>,
+    pub flavors: BTreeMap<String, Flavor>,
+    pub images: BTreeMap<String, Image>,
+    pub servers: BTreeMap<String, Server>,
+    pub keypairs: BTreeMap<(String, String), (String, String)>,
+    pub delays: Delays,
+    pub faults: Vec<Fault>,
+    pub counters: BTreeMap<String, u64>,
+    pub requests: Vec<RecordedRequest>,
+}
+
+impl Inner {
+    /// Finishes every task whose time has come.
+    pub fn settle(&mut self) {
+        let now = Instant::now();
+        let mut gone = Vec::new();
+        for (id, server) in self.servers.iter_mut() {
+            if server.settle(now) {
+                gone.push(id.clone());
+            }
+        }
+        for id in gone {
+            self.servers.remove(&id);
+        }
+        for image in self.images.values_mut() {
+            if image.active_at.is_some_and(|at| at <= now) {
+                image.active_at = None;
+                image.status = "active".into();
+            }
+        }
+    }
+
+    pub fn due(&self, ms: u64) -> Instant {
+        Instant::now() + Duration::from_millis(ms)
+    }
+
+    pub fn count(&mut self, key: impl Into<String>) {
+        *self.counters.entry(key.into()).or_default() += 1;
+    }
+
+    /// Takes one use of the first fault matching this request.
+    pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
+        let index = self.faults.iter().position(|f| {
+            f.count > 0
+                && (f.method == "*" || f.method.eq_ignore_ascii_case(method))
+                && glob(&f.path, path)
+        })?;
+        let fault = self.faults[index].clone();
+        self.faults[index].count -= 1;
+        if self.faults[index].count == 0 {
+            self.faults.remove(index);
+        }
+        Some(fault)
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct Shared(Arc<Mutex<Inner>>);
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The emulator is test infrastructure: a poisoned lock still holds usable state.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `*` matches any run of characters (including `/`).
+pub fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(tail) = text.strip_prefix(prefix) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Collapses resource ids in a path so counters group by route: `/compute/v2.1/servers/{id}/action`.
+pub fn route_key(method: &str, path: &str) -> String {
+    let mut out = Vec::new();
+    let mut previous = "";
+    for segment in path.split('/') {
+        let is_id = matches!(
+            previous,
+            "servers" | "images" | "flavors" | "os-keypairs" | "application-credentials"
+        ) && !matches!(segment, "detail" | "");
+        out.push(if is_id { "{id}" } else { segment });
+        previous = segment;
+    }
+    format!("{} {}", method, out.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_route_keys() {
+        assert!(glob(
+            "/compute/v2.1/servers*",
+            "/compute/v2.1/servers/abc/action"
+        ));
+        assert!(glob("*/action", "/compute/v2.1/servers/abc/action"));
+        assert!(!glob("/image/*", "/compute/v2.1/servers"));
+        assert_eq!(
+            route_key("POST", "/compute/v2.1/servers/abc/action"),
+            "POST /compute/v2.1/servers/{id}/action"
+        );
+        assert_eq!(
+            route_key("GET", "/compute/v2.1/servers/detail"),
+            "GET /compute/v2.1/servers/detail"
+        );
+    }
+}
