@@ -1,7 +1,18 @@
 //! Domain crate of the compute-server API. Everything the Lambda functions do lives here;
 //! `http` is the only module that knows about `lambda_http`.
 
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod context;
+pub mod domain;
 pub mod error;
+pub mod http;
+pub mod identities;
 pub mod provider;
+pub mod rbac;
+pub mod store;
+pub mod telemetry;
+pub mod usecase;
 
 pub use error::{Error, Result};

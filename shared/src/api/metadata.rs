@@ -1,0 +1,83 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Description, ResourceName, Tags};
+use crate::error::Result;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TagWire {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteMetadata {
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Option<Vec<TagWire>>,
+}
+
+/// Parsed write metadata.
+pub struct Metadata {
+    pub name: ResourceName,
+    pub description: Option<Description>,
+    pub tags: Tags,
+}
+
+impl WriteMetadata {
+    pub fn parse(&self) -> Result<Metadata> {
+        let tags: Vec<(String, String)> = self
+            .tags
+            .iter()
+            .flatten()
+            .map(|t| (t.name.clone(), t.value.clone()))
+            .collect();
+        Ok(Metadata {
+            name: ResourceName::parse("metadata.name", &self.name)?,
+            description: self
+                .description
+                .as_deref()
+                .map(|d| Description::parse("metadata.description", d))
+                .transpose()?,
+            tags: Tags::parse("metadata.tags", &tags)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectScopedReadMetadata {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagWire>>,
+    pub creation_time: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_time: Option<DateTime<Utc>>,
+    pub provisioning_status: String,
+    pub health_status: String,
+    pub organization_id: String,
+    pub project_id: String,
+}
+
+pub fn tags_to_wire(tags: &Tags) -> Option<Vec<TagWire>> {
+    (!tags.0.is_empty()).then(|| {
+        tags.0
+            .iter()
+            .map(|t| TagWire {
+                name: t.name.clone(),
+                value: t.value.clone(),
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,94 @@
+//! `NetworkV2Create`, `NetworkV2Read`: the resource servers attach to.
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{NetworkRecord, ReferenceId};
+use crate::error::Result;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkV2Create {
+    pub metadata: WriteMetadata,
+    pub spec: NetworkV2CreateSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkV2CreateSpec {
+    pub organization_id: String,
+    pub project_id: String,
+    pub region_id: String,
+    pub provider_network_id: String,
+}
+
+pub struct NetworkCreateInput {
+    pub metadata: Metadata,
+    pub organization_id: ReferenceId,
+    pub project_id: ReferenceId,
+    pub region_id: ReferenceId,
+    pub provider_network_id: ReferenceId,
+}
+
+impl NetworkV2Create {
+    pub fn parse(self) -> Result<NetworkCreateInput> {
+        Ok(NetworkCreateInput {
+            metadata: self.metadata.parse()?,
+            organization_id: ReferenceId::parse("spec.organizationId", &self.spec.organization_id)?,
+            project_id: ReferenceId::parse("spec.projectId", &self.spec.project_id)?,
+            region_id: ReferenceId::parse("spec.regionId", &self.spec.region_id)?,
+            provider_network_id: ReferenceId::parse(
+                "spec.providerNetworkId",
+                &self.spec.provider_network_id,
+            )?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkV2Read {
+    pub metadata: ProjectScopedReadMetadata,
+    pub spec: NetworkV2ReadSpec,
+    pub status: NetworkV2Status,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkV2ReadSpec {
+    pub provider_network_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkV2Status {
+    pub region_id: String,
+}
+
+impl From<&NetworkRecord> for NetworkV2Read {
+    fn from(n: &NetworkRecord) -> Self {
+        NetworkV2Read {
+            metadata: ProjectScopedReadMetadata {
+                id: n.id.clone(),
+                name: n.name.to_string(),
+                description: n.description.as_ref().map(|d| d.0.clone()),
+                tags: tags_to_wire(&n.tags),
+                creation_time: n.creation_time,
+                created_by: Some(n.created_by.clone()),
+                modified_time: None,
+                modified_by: None,
+                deletion_time: None,
+                provisioning_status: "provisioned".into(),
+                health_status: "healthy".into(),
+                organization_id: n.organization_id.clone(),
+                project_id: n.project_id.clone(),
+            },
+            spec: NetworkV2ReadSpec {
+                provider_network_id: n.provider_network_id.clone(),
+            },
+            status: NetworkV2Status {
+                region_id: n.region_id.clone(),
+            },
+        }
+    }
+}

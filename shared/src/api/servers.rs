@@ -1,0 +1,236 @@
+//! `ServerV2Create`, `ServerV2Update`, `ServerV2Read`.
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{Cidr, Networking, ReferenceId, ServerRecord, UserData};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkingWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "publicIP", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_source_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerV2Create {
+    pub metadata: WriteMetadata,
+    pub spec: ServerV2CreateSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerV2CreateSpec {
+    pub network_id: String,
+    pub flavor_id: String,
+    pub image_id: String,
+    pub networking: Option<NetworkingWire>,
+    pub user_data: Option<String>,
+    pub ssh_certificate_authority_id: Option<String>,
+    pub infrastructure_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerV2Update {
+    pub metadata: WriteMetadata,
+    pub spec: ServerV2UpdateSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerV2UpdateSpec {
+    pub flavor_id: String,
+    pub image_id: String,
+    pub networking: Option<NetworkingWire>,
+    pub user_data: Option<String>,
+}
+
+/// A validated create request.
+pub struct ServerCreateInput {
+    pub metadata: Metadata,
+    pub network_id: ReferenceId,
+    pub flavor_id: ReferenceId,
+    pub image_id: ReferenceId,
+    pub networking: Option<Networking>,
+    pub user_data: Option<UserData>,
+    pub ssh_certificate_authority_id: Option<ReferenceId>,
+    pub infrastructure_ref: Option<String>,
+}
+
+/// A validated update request.
+pub struct ServerUpdateInput {
+    pub metadata: Metadata,
+    pub flavor_id: ReferenceId,
+    pub image_id: ReferenceId,
+    pub networking: Option<Networking>,
+    pub user_data: Option<UserData>,
+}
+
+fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>> {
+    let Some(wire) = wire else { return Ok(None) };
+    if let Some(groups) = &wire.security_groups {
+        for (i, g) in groups.iter().enumerate() {
+            ReferenceId::parse(&format!("spec.networking.securityGroups[{i}]"), g)?;
+        }
+    }
+    let allowed = wire
+        .allowed_source_addresses
+        .as_ref()
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    Cidr::parse(&format!("spec.networking.allowedSourceAddresses[{i}]"), c)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(Some(Networking {
+        security_groups: wire.security_groups.clone(),
+        public_ip: wire.public_ip,
+        allowed_source_addresses: allowed,
+    }))
+}
+
+fn parse_user_data(value: &Option<String>) -> Result<Option<UserData>> {
+    value
+        .as_deref()
+        .map(|u| UserData::parse("spec.userData", u))
+        .transpose()
+}
+
+impl ServerV2Create {
+    pub fn parse(self) -> Result<ServerCreateInput> {
+        let spec = &self.spec;
+        if let Some(r) = &spec.infrastructure_ref {
+            if r.is_empty() || r.len() > 1024 {
+                return Err(Error::invalid(
+                    "spec.infrastructureRef: must be 1-1024 characters",
+                ));
+            }
+        }
+        Ok(ServerCreateInput {
+            metadata: self.metadata.parse()?,
+            network_id: ReferenceId::parse("spec.networkId", &spec.network_id)?,
+            flavor_id: ReferenceId::parse("spec.flavorId", &spec.flavor_id)?,
+            image_id: ReferenceId::parse("spec.imageId", &spec.image_id)?,
+            networking: parse_networking(&spec.networking)?,
+            user_data: parse_user_data(&spec.user_data)?,
+            ssh_certificate_authority_id: spec
+                .ssh_certificate_authority_id
+                .as_deref()
+                .map(|s| ReferenceId::parse("spec.sshCertificateAuthorityId", s))
+                .transpose()?,
+            infrastructure_ref: spec.infrastructure_ref.clone(),
+        })
+    }
+}
+
+impl ServerV2Update {
+    pub fn parse(self) -> Result<ServerUpdateInput> {
+        Ok(ServerUpdateInput {
+            metadata: self.metadata.parse()?,
+            flavor_id: ReferenceId::parse("spec.flavorId", &self.spec.flavor_id)?,
+            image_id: ReferenceId::parse("spec.imageId", &self.spec.image_id)?,
+            networking: parse_networking(&self.spec.networking)?,
+            user_data: parse_user_data(&self.spec.user_data)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerV2Read {
+    pub metadata: ProjectScopedReadMetadata,
+    pub spec: ServerV2ReadSpec,
+    pub status: ServerV2Status,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerV2ReadSpec {
+    pub flavor_id: String,
+    pub image_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networking: Option<NetworkingWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerV2Status {
+    pub region_id: String,
+    pub network_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_state: Option<String>,
+    #[serde(rename = "privateIP", skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    #[serde(rename = "publicIP", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_certificate_authority_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infrastructure_ref: Option<String>,
+}
+
+fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl From<&ServerRecord> for ServerV2Read {
+    fn from(r: &ServerRecord) -> Self {
+        ServerV2Read {
+            metadata: ProjectScopedReadMetadata {
+                id: r.id.clone(),
+                name: r.name.to_string(),
+                description: r.description.as_ref().map(|d| d.0.clone()),
+                tags: tags_to_wire(&r.tags),
+                creation_time: r.creation_time,
+                created_by: Some(r.created_by.clone()),
+                modified_time: r.modified_time,
+                modified_by: r.modified_by.clone(),
+                deletion_time: r.deletion_time,
+                provisioning_status: enum_text(&r.provisioning_status),
+                health_status: enum_text(&r.health_status),
+                organization_id: r.organization_id.clone(),
+                project_id: r.project_id.clone(),
+            },
+            spec: ServerV2ReadSpec {
+                flavor_id: r.flavor_id.clone(),
+                image_id: r.image_id.clone(),
+                networking: r.networking.as_ref().map(|n| NetworkingWire {
+                    security_groups: n.security_groups.clone(),
+                    public_ip: n.public_ip,
+                    allowed_source_addresses: n
+                        .allowed_source_addresses
+                        .as_ref()
+                        .map(|l| l.iter().map(|c| String::from(c.clone())).collect()),
+                }),
+                user_data: r.user_data.as_ref().map(UserData::encoded),
+            },
+            status: ServerV2Status {
+                region_id: r.region_id.clone(),
+                network_id: r.network_id.clone(),
+                power_state: r.power_state.as_ref().map(enum_text),
+                private_ip: r.private_ip.clone(),
+                public_ip: r.public_ip.clone(),
+                mac_address: r.mac_address.clone(),
+                ssh_certificate_authority_id: r.ssh_certificate_authority_id.clone(),
+                infrastructure_ref: r.infrastructure_ref.clone(),
+            },
+        }
+    }
+}

@@ -1,0 +1,23 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Description, ResourceName, Tags};
+
+/// A network servers attach to: it fixes their organization, project, region, and the provider
+/// identity (credential) and provider network they use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkRecord {
+    pub id: String,
+    pub api_version: u32,
+    pub name: ResourceName,
+    pub description: Option<Description>,
+    pub tags: Tags,
+    pub organization_id: String,
+    pub project_id: String,
+    pub region_id: String,
+    pub identity_id: String,
+    pub provider_network_id: String,
+    pub created_by: String,
+    pub creation_time: DateTime<Utc>,
+}

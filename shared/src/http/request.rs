@@ -1,0 +1,163 @@
+//! Reading a request: the caller from the authorizer context, JSON bodies, list queries.
+
+use base64::Engine as _;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use crate::api::parse_json;
+use crate::auth::caller_from_context;
+use crate::error::{Error, Result};
+use crate::rbac::Caller;
+use crate::usecase::ListParams;
+
+/// Bodies over this size are refused before parsing.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+        _ => req
+            .lambda_context_ref()
+            .map(|c| c.request_id.clone())
+            .unwrap_or_default(),
+    }
+}
+
+pub fn caller(req: &Request, now: i64) -> Result<Caller> {
+    let context = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
+        _ => None,
+    };
+    caller_from_context(context, now)
+}
+
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
+    if let Some(content_type) = header(req, "content-type") {
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(Error::UnsupportedMediaType(format!(
+                "content type {media} is not supported: send application/json"
+            )));
+        }
+    }
+    let body: &[u8] = req.body().as_ref();
+    if body.len() > BODY_LIMIT {
+        return Err(Error::invalid(format!(
+            "request body: {} bytes is over the 1 MiB limit",
+            body.len()
+        )));
+    }
+    parse_json(body)
+}
+
+/// An opaque cursor: the last id of the previous page.
+pub fn encode_page_token(after: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::json!({"v": 1, "after": after}).to_string())
+}
+
+fn decode_page_token(token: &str) -> Result<String> {
+    let invalid = || Error::invalid("pageToken: not a token this API issued");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    match (value["v"].as_u64(), value["after"].as_str()) {
+        (Some(1), Some(after)) if !after.is_empty() => Ok(after.to_owned()),
+        _ => Err(invalid()),
+    }
+}
+
+/// `organizationID`, `projectID`, `regionID`, `networkID` (each repeatable), `limit`, `pageToken`.
+pub fn list_params(req: &Request) -> Result<ListParams> {
+    let query = req.query_string_parameters();
+    let mut params = ListParams {
+        limit: DEFAULT_LIMIT,
+        ..ListParams::default()
+    };
+    for (key, value) in query.iter() {
+        let list = match key {
+            "organizationID" => &mut params.organization_ids,
+            "projectID" => &mut params.project_ids,
+            "regionID" => &mut params.region_ids,
+            "networkID" => &mut params.network_ids,
+            "limit" => {
+                params.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "limit: must be a whole number from 1 to {MAX_LIMIT}"
+                        ))
+                    })?;
+                continue;
+            }
+            "pageToken" => {
+                params.after = Some(decode_page_token(value)?);
+                continue;
+            }
+            other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
+        };
+        // API Gateway may join repeated values with commas; accept both forms.
+        for v in value.split(',').filter(|v| !v.is_empty()) {
+            if v.len() > 255 {
+                return Err(Error::invalid(format!(
+                    "{key}: value longer than 255 characters"
+                )));
+            }
+            list.push(v.to_owned());
+        }
+    }
+    Ok(params)
+}
+
+/// The request's query with `pageToken` replaced: the next page's URL for the `Link` header.
+pub fn next_link(req: &Request, token: &str) -> String {
+    let mut pairs: Vec<String> = req
+        .query_string_parameters()
+        .iter()
+        .filter(|(k, _)| *k != "pageToken")
+        .map(|(k, v)| format!("{k}={}", url_escape(v)))
+        .collect();
+    pairs.push(format!("pageToken={token}"));
+    format!("<{}?{}>; rel=\"next\"", req.uri().path(), pairs.join("&"))
+}
+
+fn url_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_forgeries() {
+        let token = encode_page_token("abc");
+        assert_eq!(decode_page_token(&token).ok().as_deref(), Some("abc"));
+        for bad in [
+            "",
+            "!!!",
+            "e30",
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"v":2,"after":"x"}"#),
+        ] {
+            assert!(decode_page_token(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! DynamoDB adapter: one table, two indexes (`byProject`, `byOrganization`), records as JSON
+//! documents beside the key and filter attributes.
+
+mod items;
+mod schema;
+mod store;
+
+pub use schema::{create_table, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT};
+pub use store::DynamoStore;

@@ -1,0 +1,74 @@
+//! The table definition, for tests and the local stack (the SAM template declares the same).
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK};
+use super::store::sdk_error;
+use crate::error::{Error, Result};
+
+pub const INDEX_BY_PROJECT: &str = "byProject";
+pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+fn attribute(name: &str) -> Result<AttributeDefinition> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(pk, KeyType::Hash)?)
+        .key_schema(key(sk, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+/// Creates the table (on-demand billing) unless it exists.
+pub async fn create_table(client: &Client, table: &str) -> Result<()> {
+    let result = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash)?)
+        .key_schema(key(SK, KeyType::Range)?)
+        .attribute_definitions(attribute(PK)?)
+        .attribute_definitions(attribute(SK)?)
+        .attribute_definitions(attribute(GSI1PK)?)
+        .attribute_definitions(attribute(GSI1SK)?)
+        .attribute_definitions(attribute(GSI2PK)?)
+        .attribute_definitions(attribute(GSI2SK)?)
+        .global_secondary_indexes(index(INDEX_BY_PROJECT, GSI1PK, GSI1SK)?)
+        .global_secondary_indexes(index(INDEX_BY_ORGANIZATION, GSI2PK, GSI2SK)?)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_error("create table", e)),
+    }
+}

@@ -1,0 +1,222 @@
+use std::collections::BTreeMap;
+
+use super::refresh::refresh;
+use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use crate::api::servers::ServerCreateInput;
+use crate::domain::{
+    HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, API_VERSION_V2,
+};
+use crate::error::{Error, Result};
+use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
+use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
+
+pub(crate) fn network_not_found(id: &str) -> Error {
+    Error::not_found(format!("no network found with id {id}"))
+}
+
+/// The image (which must be active) and the flavor (whose disk must hold the image).
+pub(crate) async fn validate_image_and_flavor(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    image_id: &str,
+    flavor_id: &str,
+) -> Result<(Image, Flavor)> {
+    let image = deps
+        .provider
+        .get_image(cred, image_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
+            other => other,
+        })?;
+    if !image.is_active() {
+        return Err(Error::not_found(format!(
+            "image {image_id} is not ready (status {})",
+            image.status
+        )));
+    }
+    let flavor = get_flavor(deps, cred, flavor_id).await?;
+    check_disk(image.min_disk_gib, &flavor, image_id)?;
+    Ok((image, flavor))
+}
+
+pub(crate) async fn get_flavor(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    flavor_id: &str,
+) -> Result<Flavor> {
+    deps.provider
+        .get_flavor(cred, flavor_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound(_) => Error::not_found(format!("no flavor found with id {flavor_id}")),
+            other => other,
+        })
+}
+
+pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> Result<()> {
+    if min_disk_gib > flavor.disk_gib {
+        return Err(Error::unprocessable(format!(
+            "image {image_id} needs a {min_disk_gib} GiB disk but flavor {} has {} GiB",
+            flavor.id, flavor.disk_gib
+        )));
+    }
+    Ok(())
+}
+
+pub async fn create_server(
+    deps: &Deps,
+    caller: &Caller,
+    input: ServerCreateInput,
+) -> Result<ServerRecord> {
+    let network_id = input.network_id.as_str();
+    let network = deps
+        .store
+        .get_network(network_id)
+        .await?
+        .filter(|n| n.api_version == API_VERSION_V2)
+        .ok_or_else(|| network_not_found(network_id))?;
+    let (org, project) = (&network.organization_id, &network.project_id);
+    let missing = network_not_found(network_id).to_string();
+    caller
+        .acl
+        .require_visible(org, project, NETWORKS, Operation::Read, &missing)?;
+    caller
+        .acl
+        .require(org, Some(project), SERVERS, Operation::Create)?;
+    if let Some(ca) = &input.ssh_certificate_authority_id {
+        // No SSH certificate authority resource exists in this service yet.
+        return Err(Error::not_found(format!(
+            "no SSH certificate authority found with id {}",
+            ca.as_str()
+        )));
+    }
+    let cred = deps.identities.credential(&network.identity_id)?;
+    let (image, _) = validate_image_and_flavor(
+        deps,
+        &cred,
+        input.image_id.as_str(),
+        input.flavor_id.as_str(),
+    )
+    .await?;
+
+    let record = new_record(deps, caller, &network, &input, image.min_disk_gib);
+    tracing::Span::current().record("server_id", record.id.as_str());
+    claim(deps, &network, &record).await?;
+
+    let request = ServerCreate {
+        name: record.name.to_string(),
+        image_id: record.image_id.clone(),
+        flavor_id: record.flavor_id.clone(),
+        network_id: network.provider_network_id.clone(),
+        metadata: BTreeMap::from([
+            (META_SERVER_ID.to_owned(), record.id.clone()),
+            (
+                META_ORGANIZATION_ID.to_owned(),
+                record.organization_id.clone(),
+            ),
+            (META_PROJECT_ID.to_owned(), record.project_id.clone()),
+        ]),
+        user_data: record.user_data.as_ref().map(|u| u.bytes().to_vec()),
+        key_name: None,
+        security_groups: record
+            .networking
+            .as_ref()
+            .and_then(|n| n.security_groups.clone())
+            .unwrap_or_default(),
+    };
+    let provider_id = match deps.provider.create_server(&cred, &request).await {
+        Ok(id) => id,
+        Err(e) => {
+            if let Err(cleanup) = deps.store.remove_server(&record).await {
+                tracing::error!(error = %cleanup, "could not remove the record of a failed create; cleanup will");
+            }
+            // The provider refusing well-formed input is the caller's problem, not a bad request.
+            return Err(match e {
+                Error::Invalid(m) => Error::Unprocessable(m),
+                other => other,
+            });
+        }
+    };
+    let mut created = record.clone();
+    created.provider_id = Some(provider_id);
+    created.version = record.version + 1;
+    if let Err(e) = deps.store.replace_server(&created, record.version).await {
+        // The server exists at the provider; reads find it by its metadata instead.
+        tracing::warn!(error = %e, "could not record the provider id");
+        return Ok(record);
+    }
+    Ok(created)
+}
+
+fn new_record(
+    deps: &Deps,
+    caller: &Caller,
+    network: &NetworkRecord,
+    input: &ServerCreateInput,
+    min_disk: u64,
+) -> ServerRecord {
+    ServerRecord {
+        id: deps.ids.new_id(),
+        api_version: API_VERSION_V2,
+        name: input.metadata.name.clone(),
+        description: input.metadata.description.clone(),
+        tags: input.metadata.tags.clone(),
+        organization_id: network.organization_id.clone(),
+        project_id: network.project_id.clone(),
+        region_id: network.region_id.clone(),
+        network_id: network.id.clone(),
+        identity_id: network.identity_id.clone(),
+        flavor_id: input.flavor_id.as_str().to_owned(),
+        image_id: input.image_id.as_str().to_owned(),
+        image_min_disk_gib: min_disk,
+        networking: input.networking.clone(),
+        user_data: input.user_data.clone(),
+        ssh_certificate_authority_id: None,
+        infrastructure_ref: input.infrastructure_ref.clone(),
+        created_by: caller.subject.clone(),
+        creation_time: deps.clock.now(),
+        modified_by: None,
+        modified_time: None,
+        deletion_time: None,
+        provisioning_status: ProvisioningStatus::Provisioning,
+        health_status: HealthStatus::Unknown,
+        power_state: None,
+        provider_id: None,
+        private_ip: None,
+        public_ip: None,
+        mac_address: None,
+        version: 1,
+    }
+}
+
+/// Writes the record and its name claim. A claim held by a server whose deletion has finished at
+/// the provider is released first; a live (or still dying) holder keeps the name.
+async fn claim(deps: &Deps, network: &NetworkRecord, record: &ServerRecord) -> Result<()> {
+    match deps.store.create_server(record).await {
+        Err(Error::Conflict(message)) => {
+            let holder = deps
+                .store
+                .claim_holder(&network.id, record.name.as_str())
+                .await?;
+            let dying = match holder {
+                Some(id) => deps
+                    .store
+                    .get_server(&id)
+                    .await?
+                    .filter(ServerRecord::is_deleting),
+                None => None,
+            };
+            let released = match dying {
+                Some(dying) => refresh(deps, dying).await?.is_none(),
+                None => false,
+            };
+            if released {
+                deps.store.create_server(record).await
+            } else {
+                Err(Error::Conflict(message))
+            }
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,108 @@
+use super::Deps;
+use crate::domain::ServerRecord;
+use crate::error::Result;
+use crate::rbac::{Caller, Operation, Scope, SERVERS};
+use crate::store::{Page, ServerQuery};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub organization_ids: Vec<String>,
+    pub project_ids: Vec<String>,
+    pub region_ids: Vec<String>,
+    pub network_ids: Vec<String>,
+    pub limit: usize,
+    pub after: Option<String>,
+}
+
+/// The caller's read scopes narrowed by the organization and project filters.
+pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String]) -> Vec<Scope> {
+    let mut out = Vec::new();
+    for scope in scopes {
+        let org = match &scope {
+            Scope::Organization(o) | Scope::Project(o, _) => o.clone(),
+        };
+        if !organizations.is_empty() && !organizations.contains(&org) {
+            continue;
+        }
+        match scope {
+            Scope::Organization(o) if !projects.is_empty() => {
+                out.extend(
+                    projects
+                        .iter()
+                        .map(|p| Scope::Project(o.clone(), p.clone())),
+                );
+            }
+            Scope::Project(_, ref p) if !projects.is_empty() && !projects.contains(p) => {}
+            other => out.push(other),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Servers in projects where the caller holds `region:servers` read; one index query per scope.
+pub async fn list_servers(
+    deps: &Deps,
+    caller: &Caller,
+    params: &ListParams,
+) -> Result<Page<ServerRecord>> {
+    let scopes = narrow(
+        caller.acl.scopes(SERVERS, Operation::Read),
+        &params.organization_ids,
+        &params.project_ids,
+    );
+    if scopes.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            more: false,
+        });
+    }
+    let query = ServerQuery {
+        scopes,
+        region_ids: params.region_ids.clone(),
+        network_ids: params.network_ids.clone(),
+        after: params.after.clone(),
+        limit: params.limit,
+    };
+    deps.store.list_servers(&query).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn filters_narrow_scopes() {
+        let scopes = vec![
+            Scope::Organization("o1".into()),
+            Scope::Project("o2".into(), "p2".into()),
+        ];
+        assert_eq!(narrow(scopes.clone(), &[], &[]), scopes);
+        assert_eq!(
+            narrow(scopes.clone(), &s(&["o2"]), &[]),
+            vec![Scope::Project("o2".into(), "p2".into())]
+        );
+        assert_eq!(
+            narrow(scopes.clone(), &[], &s(&["p1", "p2"])),
+            vec![
+                Scope::Organization("o1".into()).into_project("p1"),
+                Scope::Organization("o1".into()).into_project("p2"),
+                Scope::Project("o2".into(), "p2".into())
+            ]
+        );
+        assert!(narrow(scopes, &s(&["o9"]), &[]).is_empty());
+    }
+
+    impl Scope {
+        fn into_project(self, p: &str) -> Scope {
+            match self {
+                Scope::Organization(o) | Scope::Project(o, _) => Scope::Project(o, p.into()),
+            }
+        }
+    }
+}

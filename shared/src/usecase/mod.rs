@@ -1,0 +1,79 @@
+//! Use-cases: one file per verb. Each takes the dependencies, the caller and already-parsed input,
+//! checks permissions, then talks to the store and the provider through their ports.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+pub mod networks;
+mod refresh;
+mod update;
+
+use std::sync::Arc;
+
+pub use create::create_server;
+pub use delete::delete_server;
+pub use get::get_server;
+pub use list::{list_servers, ListParams};
+pub use update::update_server;
+
+use crate::clock::{Clock, IdSource};
+use crate::domain::ServerRecord;
+use crate::error::{Error, Result};
+use crate::identities::Identities;
+use crate::provider::Provider;
+use crate::rbac::{Caller, Operation, SERVERS};
+use crate::store::Store;
+
+/// Provider metadata keys tying a provider server back to its record.
+pub const META_SERVER_ID: &str = "unikorn:server:id";
+pub const META_ORGANIZATION_ID: &str = "unikorn:organization:id";
+pub const META_PROJECT_ID: &str = "unikorn:project:id";
+
+/// Everything a use-case may touch; built once per warm container.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn Store>,
+    pub provider: Arc<dyn Provider>,
+    pub identities: Arc<Identities>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+}
+
+pub(crate) fn server_not_found(id: &str) -> Error {
+    Error::not_found(format!("no server found with id {id}"))
+}
+
+/// Loads a v2 server the caller may see, and checks `op` on it: 404 when it is missing, not a
+/// v2 record, or in an organization the caller knows nothing of; 403 when the grant is missing.
+pub(crate) async fn load_server(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    op: Operation,
+) -> Result<ServerRecord> {
+    let record = deps
+        .store
+        .get_server(id)
+        .await?
+        .filter(ServerRecord::is_v2)
+        .ok_or_else(|| server_not_found(id))?;
+    let missing = server_not_found(id).to_string();
+    caller.acl.require_visible(
+        &record.organization_id,
+        &record.project_id,
+        SERVERS,
+        Operation::Read,
+        &missing,
+    )?;
+    if op != Operation::Read {
+        caller.acl.require(
+            &record.organization_id,
+            Some(&record.project_id),
+            SERVERS,
+            op,
+        )?;
+    }
+    tracing::Span::current().record("server_id", id);
+    Ok(record)
+}

@@ -1,0 +1,359 @@
+//! A whole stack per test: its own emulator, its own table in the shared moto, and the local API
+//! in front of the real handlers. Tests talk to it over HTTP only, like a client would, and read
+//! the table and the emulator counters to check what was stored and what the provider received.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::Select;
+use local_api::token::{self, Signer};
+use openstack_emulator::{seed, Emulator};
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use shared::auth::Verifier;
+use shared::clock::{RandomIds, SystemClock};
+use shared::identities::Identities;
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::store::dynamodb::DynamoStore;
+use shared::usecase::Deps;
+
+pub const ORG: &str = "0a1b2c3d-org-a";
+pub const PROJECT: &str = "proj-a";
+pub const PROJECT_B: &str = "proj-b";
+pub const ORG_2: &str = "9f8e7d6c-org-b";
+pub const PROJECT_C: &str = "proj-c";
+pub const REGION: &str = "region-1";
+pub const PROVIDER_NETWORK: &str = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f";
+pub const NOVA_CREATE: &str = "POST /compute/v2.1/servers";
+
+pub struct Stack {
+    pub url: String,
+    pub emulator: Emulator,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub http: reqwest::Client,
+    /// A v2 network in ORG/PROJECT, made through the API.
+    pub network_id: String,
+    pub deps: Deps,
+}
+
+/// The moto endpoint `make test` started; tests refuse to run without one.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts moto")
+    })
+}
+
+fn identities(emulator: &Emulator) -> Identities {
+    let identity = |id: &str, org: &str, project: &str, cred: &str, secret: &str| {
+        json!({"id": id, "regionId": REGION, "organizationId": org, "projectId": project,
+               "authUrl": emulator.auth_url(), "applicationCredentialId": cred, "applicationCredentialSecret": secret})
+    };
+    let list = json!([
+        identity(
+            "ident-a",
+            ORG,
+            PROJECT,
+            seed::DEMO_APP_CRED_ID,
+            seed::DEMO_APP_CRED_SECRET
+        ),
+        identity(
+            "ident-b",
+            ORG,
+            PROJECT_B,
+            seed::OTHER_APP_CRED_ID,
+            seed::OTHER_APP_CRED_SECRET
+        ),
+        identity(
+            "ident-c",
+            ORG_2,
+            PROJECT_C,
+            seed::DEMO_APP_CRED_ID,
+            seed::DEMO_APP_CRED_SECRET
+        ),
+    ]);
+    Identities::from_json(&list.to_string()).unwrap_or_else(|e| panic!("identities: {e}"))
+}
+
+/// An ACL granting `ops` on each endpoint at organization scope.
+pub fn org_acl(org: &str, endpoints: &[(&str, &[&str])]) -> Value {
+    json!({"organizations": [{"id": org, "endpoints": endpoints_json(endpoints)}]})
+}
+
+/// An ACL granting `ops` on each endpoint in one project only.
+pub fn project_acl(org: &str, project: &str, endpoints: &[(&str, &[&str])]) -> Value {
+    json!({"organizations": [{"id": org, "projects": [{"id": project, "endpoints": endpoints_json(endpoints)}]}]})
+}
+
+fn endpoints_json(endpoints: &[(&str, &[&str])]) -> Value {
+    Value::Array(
+        endpoints
+            .iter()
+            .map(|(name, ops)| json!({"name": name, "operations": ops}))
+            .collect(),
+    )
+}
+
+pub const ALL: &[&str] = &["create", "read", "update", "delete"];
+
+pub fn admin_acl() -> Value {
+    let endpoints = json!([
+        {"name": "region:servers", "operations": ALL},
+        {"name": "region:networks:v2", "operations": ALL},
+        {"name": "region:images", "operations": ALL},
+    ]);
+    json!({"organizations": [{"id": ORG, "endpoints": endpoints}, {"id": ORG_2, "endpoints": endpoints}]})
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `error` code of an error body; fails the test when the body is not in the error format.
+    pub fn error_code(&self) -> &str {
+        let description = self.body["error_description"].as_str().unwrap_or_default();
+        assert!(
+            !description.is_empty(),
+            "error body lacks error_description: {}",
+            self.body
+        );
+        self.body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.body))
+    }
+
+    pub fn description(&self) -> &str {
+        self.body["error_description"].as_str().unwrap_or_default()
+    }
+
+    pub fn id(&self) -> String {
+        self.body["metadata"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no metadata.id in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let emulator = Emulator::start_demo()
+            .await
+            .unwrap_or_else(|e| panic!("emulator: {e}"));
+        let dynamo = DynamoStore::client(Some(&dynamodb_endpoint())).await;
+        let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+        local_api::ensure_table(&dynamo, &table)
+            .await
+            .unwrap_or_else(|e| panic!("table: {e}"));
+        let provider = OpenStackProvider::new(OpenStackConfig {
+            timeout: std::time::Duration::from_secs(2),
+            ..OpenStackConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let deps = Deps {
+            store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
+            provider: Arc::new(provider),
+            identities: Arc::new(identities(&emulator)),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+        };
+        let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
+        let verifier =
+            Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let api = local_api::start(deps.clone(), Arc::new(verifier), addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stack = Stack {
+            url: api.url,
+            emulator,
+            dynamo,
+            table,
+            http: reqwest::Client::new(),
+            network_id: String::new(),
+            deps,
+        };
+        stack.network_id = stack
+            .create_network(&stack.admin(), "net-a", ORG, PROJECT)
+            .await;
+        stack
+    }
+
+    pub fn token(&self, subject: &str, acl: &Value) -> String {
+        token::mint(Signer::Es256, subject, acl, 600).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn admin(&self) -> String {
+        self.token("admin", &admin_acl())
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = self.http.request(
+            method.parse().unwrap_or(reqwest::Method::GET),
+            format!("{}{path}", self.url),
+        );
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap_or_default();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn create_network(
+        &self,
+        token: &str,
+        name: &str,
+        org: &str,
+        project: &str,
+    ) -> String {
+        let body = json!({"metadata": {"name": name}, "spec": {"organizationId": org, "projectId": project,
+            "regionId": REGION, "providerNetworkId": PROVIDER_NETWORK}});
+        let reply = self
+            .call("POST", "/api/v2/networks", Some(token), Some(&body))
+            .await;
+        assert_eq!(reply.status, 201, "network create: {}", reply.body);
+        reply.id()
+    }
+
+    pub fn server_body(&self, name: &str, network: &str) -> Value {
+        json!({"metadata": {"name": name}, "spec": {"networkId": network, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU}})
+    }
+
+    pub async fn create_server(&self, token: &str, name: &str) -> Reply {
+        let body = self.server_body(name, &self.network_id);
+        self.call("POST", "/api/v2/servers", Some(token), Some(&body))
+            .await
+    }
+
+    /// Creates a server as admin and returns its id (fails the test on anything but 201).
+    pub async fn server(&self, name: &str) -> String {
+        let reply = self.create_server(&self.admin(), name).await;
+        assert_eq!(reply.status, 201, "create {name}: {}", reply.body);
+        reply.id()
+    }
+
+    /// Items in the table (test-only Scan).
+    pub async fn item_count(&self) -> i32 {
+        let out = self
+            .dynamo
+            .scan()
+            .table_name(&self.table)
+            .select(Select::Count)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e}"));
+        out.count()
+    }
+
+    /// The stored JSON document of an item, by partition key.
+    pub async fn stored(&self, pk: &str, sk: &str) -> Option<Value> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self
+            .dynamo
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk.into()))
+            .key("SK", AttributeValue::S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get: {e}"));
+        let item = out.item()?;
+        let mut value = match item.get("doc").and_then(|d| d.as_s().ok()) {
+            Some(doc) => serde_json::from_str(doc).unwrap_or(Value::Null),
+            None => json!({}),
+        };
+        for (key, attr) in item {
+            if let Ok(s) = attr.as_s() {
+                if key != "doc" {
+                    value[format!("_{key}")] = json!(s);
+                }
+            }
+            if let Ok(n) = attr.as_n() {
+                value[format!("_{key}")] = json!(n.parse::<i64>().unwrap_or_default());
+            }
+        }
+        Some(value)
+    }
+
+    /// Rewrites a stored document field (to simulate records from elsewhere, e.g. another API version).
+    pub async fn patch_server(
+        &self,
+        id: &str,
+        patch: impl Fn(&mut Value),
+        api_version: Option<u32>,
+    ) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let key = [("PK", format!("SERVER#{id}")), ("SK", "SERVER".to_owned())];
+        let out = self
+            .dynamo
+            .get_item()
+            .table_name(&self.table)
+            .key(key[0].0, AttributeValue::S(key[0].1.clone()))
+            .key(key[1].0, AttributeValue::S(key[1].1.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get: {e}"));
+        let mut item = out
+            .item()
+            .cloned()
+            .unwrap_or_else(|| panic!("no server {id}"));
+        let mut doc: Value =
+            serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc")))
+                .unwrap_or_default();
+        patch(&mut doc);
+        if let Some(v) = api_version {
+            doc["apiVersion"] = json!(v);
+            item.insert("apiVersion".into(), AttributeValue::N(v.to_string()));
+        }
+        item.insert("doc".into(), AttributeValue::S(doc.to_string()));
+        self.dynamo
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put: {e}"));
+    }
+
+    pub fn nova_creates(&self) -> u64 {
+        self.emulator.counter(NOVA_CREATE)
+    }
+}

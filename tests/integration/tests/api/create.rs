@@ -1,0 +1,372 @@
+use integration_tests::stack::*;
+use openstack_emulator::{seed, Fault};
+use serde_json::json;
+
+#[tokio::test]
+async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_is() {
+    let stack = Stack::start().await;
+    let body = json!({
+        "metadata": {"name": "web-1", "description": "front end", "tags": [{"name": "tier", "value": "web"}]},
+        "spec": {
+            "networkId": stack.network_id, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
+            "userData": "I2Nsb3VkLWNvbmZpZwo=",
+            "networking": {"securityGroups": ["default"], "publicIP": true, "allowedSourceAddresses": ["192.0.2.0/24"]},
+            "infrastructureRef": "cluster-7"
+        }
+    });
+    let token = stack.token("alice@example.com", &admin_acl());
+    let reply = stack
+        .call("POST", "/api/v2/servers", Some(&token), Some(&body))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let b = &reply.body;
+    let id = reply.id();
+    assert_eq!(b["metadata"]["name"], "web-1");
+    assert_eq!(b["metadata"]["description"], "front end");
+    assert_eq!(
+        b["metadata"]["tags"],
+        json!([{"name": "tier", "value": "web"}])
+    );
+    assert_eq!(b["metadata"]["createdBy"], "alice@example.com");
+    assert_eq!(
+        b["metadata"]["organizationId"], ORG,
+        "inherited from the network"
+    );
+    assert_eq!(b["metadata"]["projectId"], PROJECT);
+    assert_eq!(b["metadata"]["provisioningStatus"], "provisioning");
+    assert_eq!(b["metadata"]["healthStatus"], "unknown");
+    assert!(b["metadata"]["creationTime"]
+        .as_str()
+        .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()));
+    assert_eq!(b["spec"]["userData"], "I2Nsb3VkLWNvbmZpZwo=");
+    assert_eq!(b["spec"]["networking"]["publicIP"], true);
+    assert_eq!(
+        b["spec"]["networking"]["allowedSourceAddresses"],
+        json!(["192.0.2.0/24"])
+    );
+    assert_eq!(b["status"]["regionId"], REGION);
+    assert_eq!(b["status"]["networkId"], stack.network_id);
+    assert_eq!(b["status"]["infrastructureRef"], "cluster-7");
+    assert_eq!(reply.header("etag").as_deref(), Some("\"2\""));
+
+    let stored = stack
+        .stored(&format!("SERVER#{id}"), "SERVER")
+        .await
+        .unwrap_or_else(|| panic!("not stored"));
+    assert_eq!(stored["apiVersion"], 2);
+    assert!(
+        stored["providerId"].is_string(),
+        "the provider id is recorded"
+    );
+    let claim = stack
+        .stored(&format!("CLAIM#{}#web-1", stack.network_id), "CLAIM")
+        .await;
+    assert_eq!(claim.map(|c| c["_serverId"].clone()), Some(json!(id)));
+
+    let sent = stack
+        .emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/servers"));
+    let sent = sent
+        .and_then(|r| r.body)
+        .unwrap_or_else(|| panic!("no Nova create"));
+    assert_eq!(sent["server"]["metadata"]["unikorn:server:id"], json!(id));
+    assert_eq!(sent["server"]["metadata"]["unikorn:organization:id"], ORG);
+    assert_eq!(sent["server"]["metadata"]["unikorn:project:id"], PROJECT);
+    assert_eq!(
+        sent["server"]["networks"],
+        json!([{"uuid": PROVIDER_NETWORK}])
+    );
+    assert_eq!(sent["server"]["user_data"], "I2Nsb3VkLWNvbmZpZwo=");
+    assert_eq!(
+        sent["server"]["security_groups"],
+        json!([{"name": "default"}])
+    );
+    assert_eq!(stack.emulator.servers().len(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_or_non_v2_network_is_404() {
+    let stack = Stack::start().await;
+    let reply = stack
+        .call(
+            "POST",
+            "/api/v2/servers",
+            Some(&stack.admin()),
+            Some(&stack.server_body("a", "no-such-net")),
+        )
+        .await;
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"));
+
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let doc = json!({"id": "v1net", "apiVersion": 1, "name": "old", "description": null, "tags": [],
+        "organizationId": ORG, "projectId": PROJECT, "regionId": REGION, "identityId": "ident-a",
+        "providerNetworkId": PROVIDER_NETWORK, "createdBy": "x", "creationTime": "2026-01-01T00:00:00Z"});
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.table)
+        .item("PK", A::S("NETWORK#v1net".into()))
+        .item("SK", A::S("NETWORK".into()))
+        .item("doc", A::S(doc.to_string()))
+        .item("apiVersion", A::N("1".into()))
+        .item("serverCount", A::N("0".into()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = stack
+        .call(
+            "POST",
+            "/api/v2/servers",
+            Some(&stack.admin()),
+            Some(&stack.server_body("a", "v1net")),
+        )
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert_eq!(stack.nova_creates(), 0);
+}
+
+#[tokio::test]
+async fn create_needs_servers_create_and_networks_read_in_the_network_project() {
+    let stack = Stack::start().await;
+    let cases = [
+        (
+            "no servers create",
+            project_acl(
+                ORG,
+                PROJECT,
+                &[
+                    ("region:networks:v2", &["read"]),
+                    ("region:servers", &["read"]),
+                ],
+            ),
+            403,
+        ),
+        (
+            "no network read",
+            project_acl(ORG, PROJECT, &[("region:servers", &["create", "read"])]),
+            403,
+        ),
+        (
+            "other project only",
+            project_acl(
+                ORG,
+                PROJECT_B,
+                &[("region:servers", ALL), ("region:networks:v2", ALL)],
+            ),
+            403,
+        ),
+        (
+            "other organization",
+            org_acl(
+                ORG_2,
+                &[("region:servers", ALL), ("region:networks:v2", ALL)],
+            ),
+            404,
+        ),
+        (
+            "organization named, nothing granted",
+            json!({"organizations": [{"id": ORG}]}),
+            403,
+        ),
+    ];
+    for (label, acl, status) in cases {
+        let reply = stack.create_server(&stack.token("bob", &acl), "web").await;
+        assert_eq!(reply.status, status, "{label}: {}", reply.body);
+        reply.error_code();
+    }
+    let ok = project_acl(
+        ORG,
+        PROJECT,
+        &[
+            ("region:servers", &["create"]),
+            ("region:networks:v2", &["read"]),
+        ],
+    );
+    assert_eq!(
+        stack
+            .create_server(&stack.token("bob", &ok), "web")
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        stack.nova_creates(),
+        1,
+        "refused creates never reached Nova"
+    );
+}
+
+#[tokio::test]
+async fn images_and_flavors_are_validated_at_the_provider() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let cases = [
+        (
+            "missing image",
+            seed::FLAVOR_SMALL,
+            "no-such-image",
+            404,
+            "no image found",
+        ),
+        (
+            "image not active",
+            seed::FLAVOR_SMALL,
+            seed::IMAGE_QUEUED,
+            404,
+            "not ready",
+        ),
+        (
+            "other project's private image",
+            seed::FLAVOR_SMALL,
+            seed::IMAGE_PRIVATE_OTHER,
+            404,
+            "no image found",
+        ),
+        (
+            "missing flavor",
+            "no-such-flavor",
+            seed::IMAGE_UBUNTU,
+            404,
+            "no flavor found",
+        ),
+        (
+            "image larger than the flavor disk",
+            seed::FLAVOR_TINY,
+            seed::IMAGE_UBUNTU,
+            422,
+            "needs a 20 GiB disk",
+        ),
+        (
+            "large image on a small flavor",
+            seed::FLAVOR_SMALL,
+            seed::IMAGE_LARGE,
+            422,
+            "needs a 200 GiB disk",
+        ),
+    ];
+    let before = stack.item_count().await;
+    for (label, flavor, image, status, text) in cases {
+        let body = json!({"metadata": {"name": "v"}, "spec": {"networkId": stack.network_id, "flavorId": flavor, "imageId": image}});
+        let reply = stack
+            .call("POST", "/api/v2/servers", Some(&admin), Some(&body))
+            .await;
+        assert_eq!(reply.status, status, "{label}: {}", reply.body);
+        assert!(
+            reply.description().contains(text),
+            "{label}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(stack.item_count().await, before);
+    assert_eq!(stack.nova_creates(), 0);
+    let body = json!({"metadata": {"name": "big"}, "spec": {"networkId": stack.network_id, "flavorId": seed::FLAVOR_LARGE, "imageId": seed::IMAGE_LARGE}});
+    assert_eq!(
+        stack
+            .call("POST", "/api/v2/servers", Some(&admin), Some(&body))
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn names_are_unique_per_network_only() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    stack.server("web").await;
+    let again = stack.create_server(&admin, "web").await;
+    assert_eq!((again.status, again.error_code()), (409, "conflict"));
+    let other = stack.create_network(&admin, "net-2", ORG, PROJECT).await;
+    let reply = stack
+        .call(
+            "POST",
+            "/api/v2/servers",
+            Some(&admin),
+            Some(&stack.server_body("web", &other)),
+        )
+        .await;
+    assert_eq!(
+        reply.status, 201,
+        "same name on another network: {}",
+        reply.body
+    );
+    assert_eq!(stack.nova_creates(), 2);
+}
+
+#[tokio::test]
+async fn a_provider_failure_removes_the_record_and_the_claim() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let before = stack.item_count().await;
+    for (status, expected, code) in [
+        (503, 503, "temporarily_unavailable"),
+        (409, 409, "conflict"),
+        (404, 404, "not_found"),
+    ] {
+        stack.emulator.inject(Fault {
+            method: "POST".into(),
+            path: "/compute/v2.1/servers".into(),
+            status: Some(status),
+            delay_ms: None,
+            drop_connection: false,
+            count: 1,
+        });
+        let reply = stack.create_server(&admin, "flaky").await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (expected, code),
+            "{}",
+            reply.body
+        );
+        if expected == 503 {
+            assert!(
+                reply.header("retry-after").is_some(),
+                "503 carries Retry-After"
+            );
+        }
+        assert_eq!(
+            stack.item_count().await,
+            before,
+            "no record or claim left after provider {status}"
+        );
+    }
+    let reply = stack.create_server(&admin, "flaky").await;
+    assert_eq!(reply.status, 201, "the name is free again: {}", reply.body);
+}
+
+#[tokio::test]
+async fn a_provider_timeout_on_create_is_503() {
+    let stack = Stack::start().await;
+    let before = stack.item_count().await;
+    stack.emulator.inject(Fault {
+        method: "POST".into(),
+        path: "/compute/v2.1/servers".into(),
+        status: None,
+        delay_ms: Some(3000),
+        drop_connection: false,
+        count: 1,
+    });
+    let reply = stack.create_server(&stack.admin(), "slow").await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (503, "temporarily_unavailable"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(stack.item_count().await, before);
+}
+
+#[tokio::test]
+async fn ssh_certificate_authorities_that_do_not_exist_are_404() {
+    let stack = Stack::start().await;
+    let mut body = stack.server_body("ca", &stack.network_id);
+    body["spec"]["sshCertificateAuthorityId"] = json!("ca-1");
+    let reply = stack
+        .call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&body))
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert!(reply.description().contains("SSH certificate authority"));
+    assert_eq!(stack.nova_creates(), 0);
+}

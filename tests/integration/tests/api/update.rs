@@ -1,0 +1,280 @@
+use integration_tests::stack::*;
+use openstack_emulator::{seed, Delays};
+use serde_json::json;
+
+const GLANCE_SHOW: &str = "GET /image/v2/images/{id}";
+const FLAVOR_SHOW: &str = "GET /compute/v2.1/flavors/{id}";
+
+fn update_body(name: &str, flavor: &str, image: &str) -> serde_json::Value {
+    json!({"metadata": {"name": name, "description": "updated", "tags": [{"name": "env", "value": "prod"}]},
+           "spec": {"flavorId": flavor, "imageId": image, "networking": {"publicIP": false}, "userData": "ZWNobyBoaQ=="}})
+}
+
+#[tokio::test]
+async fn update_answers_202_with_the_new_record_and_asks_the_provider_nothing_unchanged() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let editor = stack.token("ed", &admin_acl());
+    let (images, flavors) = (
+        stack.emulator.counter(GLANCE_SHOW),
+        stack.emulator.counter(FLAVOR_SHOW),
+    );
+    let reply = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&editor),
+            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(reply.body["metadata"]["description"], "updated");
+    assert_eq!(
+        reply.body["metadata"]["tags"],
+        json!([{"name": "env", "value": "prod"}])
+    );
+    assert_eq!(reply.body["metadata"]["modifiedBy"], "ed");
+    assert!(reply.body["metadata"]["modifiedTime"].is_string());
+    assert_eq!(reply.body["spec"]["userData"], "ZWNobyBoaQ==");
+    assert_eq!(reply.body["spec"]["networking"], json!({"publicIP": false}));
+    assert_eq!(reply.header("etag").as_deref(), Some("\"3\""));
+    assert_eq!(
+        stack.emulator.counter(GLANCE_SHOW),
+        images,
+        "unchanged image: no Glance call"
+    );
+    assert_eq!(
+        stack.emulator.counter(FLAVOR_SHOW),
+        flavors,
+        "unchanged flavor: no Nova flavor call"
+    );
+    let stored = stack
+        .stored(&format!("SERVER#{id}"), "SERVER")
+        .await
+        .unwrap_or_default();
+    assert_eq!(stored["description"], "updated");
+    assert_eq!(stored["_version"], 3);
+}
+
+#[tokio::test]
+async fn a_changed_image_or_flavor_is_revalidated() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let admin = stack.admin();
+    let images = stack.emulator.counter(GLANCE_SHOW);
+    let missing = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body("web", seed::FLAVOR_SMALL, "gone-image")),
+        )
+        .await;
+    assert_eq!((missing.status, missing.error_code()), (404, "not_found"));
+    assert_eq!(
+        stack.emulator.counter(GLANCE_SHOW),
+        images + 1,
+        "a changed image is looked up"
+    );
+    let too_big = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_LARGE)),
+        )
+        .await;
+    assert_eq!(too_big.status, 422, "{}", too_big.body);
+    let small_flavor = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body("web", seed::FLAVOR_TINY, seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!(
+        small_flavor.status, 422,
+        "a flavor change is checked against the stored image size: {}",
+        small_flavor.body
+    );
+    let no_flavor = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body("web", "nope", seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!(no_flavor.status, 404);
+    let ok = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body("web", seed::FLAVOR_LARGE, seed::IMAGE_LARGE)),
+        )
+        .await;
+    assert_eq!(ok.status, 202, "{}", ok.body);
+    assert_eq!(ok.body["spec"]["imageId"], seed::IMAGE_LARGE);
+    assert_eq!(ok.body["spec"]["flavorId"], seed::FLAVOR_LARGE);
+}
+
+#[tokio::test]
+async fn renames_are_422_and_unknown_or_forbidden_updates_refused() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let admin = stack.admin();
+    let renamed = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(&update_body(
+                "web-2",
+                seed::FLAVOR_SMALL,
+                seed::IMAGE_UBUNTU,
+            )),
+        )
+        .await;
+    assert_eq!(
+        (renamed.status, renamed.error_code()),
+        (422, "unprocessable_content")
+    );
+    let unknown = stack
+        .call(
+            "PUT",
+            "/api/v2/servers/nope",
+            Some(&admin),
+            Some(&update_body("web", "2", "x")),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let reader = stack.token(
+        "r",
+        &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]),
+    );
+    let forbidden = stack
+        .call(
+            "PUT",
+            &path,
+            Some(&reader),
+            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!(
+        (forbidden.status, forbidden.error_code()),
+        (403, "forbidden")
+    );
+}
+
+#[tokio::test]
+async fn if_match_guards_against_lost_updates() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let admin = stack.admin();
+    let current = stack
+        .call("GET", &path, Some(&admin), None)
+        .await
+        .header("etag")
+        .unwrap_or_default();
+    let body = update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU);
+    let stale = stack
+        .send(
+            stack
+                .http
+                .put(format!("{}{path}", stack.url))
+                .bearer_auth(&admin)
+                .header("if-match", "\"1\"")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, stale.error_code()),
+        (412, "precondition_failed")
+    );
+    let fresh = stack
+        .send(
+            stack
+                .http
+                .put(format!("{}{path}", stack.url))
+                .bearer_auth(&admin)
+                .header("if-match", &current)
+                .json(&body),
+        )
+        .await;
+    assert_eq!(fresh.status, 202, "{}", fresh.body);
+    let replay = stack
+        .send(
+            stack
+                .http
+                .put(format!("{}{path}", stack.url))
+                .bearer_auth(&admin)
+                .header("if-match", &current)
+                .json(&body),
+        )
+        .await;
+    assert_eq!(
+        replay.status, 412,
+        "the same If-Match twice loses the second time"
+    );
+}
+
+#[tokio::test]
+async fn updates_while_deleting_are_400_and_without_a_network_404() {
+    let stack = Stack::start().await;
+    stack.emulator.set_delays(Delays {
+        delete_ms: 60_000,
+        ..Delays::default()
+    });
+    let admin = stack.admin();
+    let dying = stack.server("dying").await;
+    assert_eq!(
+        stack
+            .call(
+                "DELETE",
+                &format!("/api/v2/servers/{dying}"),
+                Some(&admin),
+                None
+            )
+            .await
+            .status,
+        202
+    );
+    let reply = stack
+        .call(
+            "PUT",
+            &format!("/api/v2/servers/{dying}"),
+            Some(&admin),
+            Some(&update_body("dying", "2", seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"));
+    assert!(reply.description().contains("being deleted"));
+
+    let orphan = stack.server("orphan").await;
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    stack
+        .dynamo
+        .delete_item()
+        .table_name(&stack.table)
+        .key("PK", A::S(format!("NETWORK#{}", stack.network_id)))
+        .key("SK", A::S("NETWORK".into()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = stack
+        .call(
+            "PUT",
+            &format!("/api/v2/servers/{orphan}"),
+            Some(&admin),
+            Some(&update_body("orphan", "2", seed::IMAGE_UBUNTU)),
+        )
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert!(reply.description().contains("network"));
+}

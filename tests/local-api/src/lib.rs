@@ -1,0 +1,177 @@
+//! The local API: an HTTP server on 127.0.0.1 that does what API Gateway does for the deployed
+//! stack. For each request it matches the route (404 `{"message":"Not Found"}` otherwise),
+//! requires the identity source (401 `{"message":"Unauthorized"}`), runs the authorizer code,
+//! builds the API Gateway v2 event JSON, parses it with `lambda_http` exactly as a Lambda does,
+//! and runs the route's function handler.
+
+pub mod token;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::http::{Request, Response, StatusCode};
+use axum::Router;
+use base64::Engine as _;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use serde_json::{json, Value};
+use shared::auth::Verifier;
+use shared::http::routes::{match_path, ROUTES};
+use shared::usecase::Deps;
+
+/// API Gateway's own payload limit; the functions enforce the API's smaller one.
+const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+#[derive(Clone)]
+struct Local {
+    deps: Deps,
+    verifier: Arc<Verifier>,
+}
+
+pub struct LocalApi {
+    pub url: String,
+}
+
+/// Serves on `addr` (port 0 for an ephemeral port) in the background.
+pub async fn start(
+    deps: Deps,
+    verifier: Arc<Verifier>,
+    addr: SocketAddr,
+) -> std::io::Result<LocalApi> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = Router::new()
+        .fallback(gateway)
+        .with_state(Local { deps, verifier });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("local API stopped: {e}");
+        }
+    });
+    Ok(LocalApi { url })
+}
+
+fn gateway_message(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(Body::from(json!({ "message": message }).to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let matched = ROUTES
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| match_path(r.path, &path).map(|p| (r, p)));
+    let Some((route, params)) = matched else {
+        return gateway_message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Ok(bytes) = to_bytes(body, GATEWAY_BODY_LIMIT).await else {
+        return gateway_message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| *v = format!("{v},{value}"))
+            .or_insert(value);
+    }
+    let Some(authorization) = headers
+        .get("authorization")
+        .filter(|v| !v.is_empty())
+        .cloned()
+    else {
+        return gateway_message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    };
+    let route_key = format!("{} {}", route.method, route.path);
+    let now = chrono::Utc::now();
+    let mut context = json!({
+        "accountId": "000000000000",
+        "apiId": "local",
+        "domainName": headers.get("host").cloned().unwrap_or_else(|| "localhost".into()),
+        "domainPrefix": "local",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                 "userAgent": headers.get("user-agent").cloned().unwrap_or_default()},
+        "requestId": uuid::Uuid::new_v4().to_string(),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+        "timeEpoch": now.timestamp_millis(),
+    });
+    let path_parameters: BTreeMap<String, String> = params.into_iter().collect();
+    let authorizer_request = json!({
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": format!("arn:aws:execute-api:local:000000000000:local/$default/{method}{path}"),
+        "identitySource": [authorization],
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": parts.uri.query().unwrap_or_default(),
+        "headers": headers,
+        "requestContext": context,
+        "pathParameters": path_parameters,
+    });
+    let authorized =
+        match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
+            Ok(request) => shared::http::authorize(&local.verifier, &request),
+            Err(e) => {
+                return gateway_message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("authorizer event: {e}"),
+                )
+            }
+        };
+    if !authorized.is_authorized {
+        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    context["authorizer"] = json!({ "lambda": authorized.context });
+    let (body, encoded) = match std::str::from_utf8(&bytes) {
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
+            true,
+        ),
+    };
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": parts.uri.query().unwrap_or_default(),
+        "headers": headers,
+        "requestContext": context,
+        "pathParameters": path_parameters,
+        "isBase64Encoded": encoded,
+    });
+    if !bytes.is_empty() {
+        event["body"] = body;
+    }
+    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(r) => r,
+        Err(e) => {
+            return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}"))
+        }
+    };
+    let response = shared::http::handle(&local.deps, Some(route.function), lambda_request).await;
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Creates the DynamoDB table when it does not exist yet (the deployed stack's template does this).
+pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str) -> shared::Result<()> {
+    shared::store::dynamodb::create_table(client, table).await
+}

@@ -1,0 +1,60 @@
+//! `local-api serve [--listen 127.0.0.1:PORT]`: the whole API on loopback. Reads the same
+//! environment as the functions (TABLE_NAME, DYNAMODB_ENDPOINT, PROVIDER_IDENTITIES[_FILE]);
+//! trusts the development keys unless JWT_PUBLIC_KEYS is set. Prints its URL on stdout.
+//!
+//! `local-api token --acl FILE [--sub NAME] [--ttl SECONDS]`: prints a development token.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use local_api::token::{self, Signer};
+use shared::auth::Verifier;
+
+type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+#[tokio::main]
+async fn main() -> Fallible<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(&args).await,
+        Some("token") => {
+            let path = flag(&args, "--acl").ok_or("--acl FILE is required")?;
+            let acl: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+            let sub = flag(&args, "--sub").filter(|s| !s.is_empty()).unwrap_or_else(|| "local-user".into());
+            let ttl = flag(&args, "--ttl").map(|t| t.parse()).transpose()?.unwrap_or(12 * 3600);
+            println!("{}", token::mint(Signer::Es256, &sub, &acl, ttl)?);
+            Ok(())
+        }
+        _ => Err("usage: local-api serve [--listen ADDR] | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]".into()),
+    }
+}
+
+async fn serve(args: &[String]) -> Fallible<()> {
+    shared::telemetry::init();
+    let listen: SocketAddr = flag(args, "--listen")
+        .unwrap_or_else(|| "127.0.0.1:0".into())
+        .parse()?;
+    let deps = shared::context::deps_from_env().await?;
+    let table = std::env::var("TABLE_NAME")?;
+    let client = shared::store::dynamodb::DynamoStore::client(
+        std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(),
+    )
+    .await;
+    local_api::ensure_table(&client, &table).await?;
+    let keys = match std::env::var("JWT_PUBLIC_KEYS") {
+        Ok(keys) => keys,
+        Err(_) => token::trusted_public_keys()?,
+    };
+    let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE)?;
+    let api = local_api::start(deps, Arc::new(verifier), listen).await?;
+    println!("{}", api.url);
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
