@@ -7,24 +7,32 @@ mkdir -p "$STATE_DIR"
 PIDS=()
 
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
   done
-  wait 2>/dev/null || true
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
 }
 
-# start_service NAME CMD...: runs CMD in the background, waits for its first stdout line (its URL)
-# and prints that line. Logs go to $STATE_DIR/NAME.log.
+# start_service VAR NAME CMD...: runs CMD in the background (in this shell, so cleanup can stop
+# it), waits for its first stdout line (its URL) and stores that line in VAR.
+# Logs go to $STATE_DIR/NAME.log.
 start_service() {
-  local name="$1"; shift
+  local var="$1" name="$2"; shift 2
   local out="$STATE_DIR/$name.url" log="$STATE_DIR/$name.log"
   : > "$out"
   "$@" > "$out" 2> "$log" &
-  PIDS+=("$!")
   local pid=$!
+  PIDS+=("$pid")
   for _ in $(seq 1 300); do
-    if [ -s "$out" ]; then head -n 1 "$out"; return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if [ -s "$out" ]; then
+      printf -v "$var" '%s' "$(head -n 1 "$out")"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   echo "$name did not start; its log follows:" >&2
@@ -32,6 +40,7 @@ start_service() {
   return 1
 }
 
+# start_moto VAR: DynamoDB (moto, single-threaded) on a free port.
 start_moto() {
-  start_service moto "$ROOT/.venv/bin/python" "$ROOT/scripts/moto_server.py" "${1:-0}"
+  start_service "$1" moto "$ROOT/.venv/bin/python" "$ROOT/scripts/moto_server.py" 0
 }

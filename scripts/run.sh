@@ -20,9 +20,9 @@ bash "$ROOT/scripts/venv.sh"
 cd "$ROOT"
 cargo build --quiet -p openstack-emulator -p local-api
 
-EMULATOR_URL="$(start_service emulator "$ROOT/target/debug/openstack-emulator")"
+start_service EMULATOR_URL emulator "$ROOT/target/debug/openstack-emulator"
 OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
-DYNAMODB_ENDPOINT="$(start_moto)"
+start_moto DYNAMODB_ENDPOINT
 
 cat > "$STATE_DIR/identities.json" <<JSON
 [{"id": "demo-identity", "regionId": "$DEMO_REGION_ID", "organizationId": "$DEMO_ORGANIZATION_ID",
@@ -32,7 +32,7 @@ JSON
 
 export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
-API_URL="$(start_service api "$ROOT/target/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}")"
+start_service API_URL api "$ROOT/target/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
 TOKEN="$("$ROOT/target/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
 
 network=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/networks" \

@@ -9,7 +9,7 @@ trap cleanup EXIT INT TERM
 bash "$ROOT/scripts/venv.sh"
 cd "$ROOT"
 
-DYNAMODB_ENDPOINT="$(start_moto)"
+start_moto DYNAMODB_ENDPOINT
 export DYNAMODB_ENDPOINT
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2

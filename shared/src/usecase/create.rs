@@ -91,6 +91,17 @@ pub async fn create_server(
             ca.as_str()
         )));
     }
+    // The identity registry stands in for the identity service: a project it no longer serves is gone.
+    let identity = deps
+        .identities
+        .find(&network.region_id, org, project)
+        .filter(|i| i.id == network.identity_id);
+    if identity.is_none() {
+        return Err(Error::not_found(format!(
+            "project {project} no longer exists in region {}",
+            network.region_id
+        )));
+    }
     let cred = deps.identities.credential(&network.identity_id)?;
     let (image, _) = validate_image_and_flavor(
         deps,

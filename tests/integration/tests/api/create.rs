@@ -370,3 +370,59 @@ async fn ssh_certificate_authorities_that_do_not_exist_are_404() {
     assert!(reply.description().contains("SSH certificate authority"));
     assert_eq!(stack.nova_creates(), 0);
 }
+
+#[tokio::test]
+async fn a_network_whose_project_is_gone_is_404() {
+    let stack = Stack::start().await;
+    let stale = stack
+        .create_network(&stack.admin(), "stale", ORG, PROJECT)
+        .await;
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    // Re-point the network at an identity the registry does not know, as after a project's removal.
+    let key = |k: &str, v: String| (k.to_owned(), A::S(v));
+    let out = stack
+        .dynamo
+        .get_item()
+        .table_name(&stack.table)
+        .set_key(Some(
+            [
+                key("PK", format!("NETWORK#{stale}")),
+                key("SK", "NETWORK".into()),
+            ]
+            .into_iter()
+            .collect(),
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut item = out.item().cloned().unwrap_or_default();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc")))
+            .unwrap_or_default();
+    doc["identityId"] = json!("ident-removed");
+    item.insert("doc".into(), A::S(doc.to_string()));
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = stack
+        .call(
+            "POST",
+            "/api/v2/servers",
+            Some(&stack.admin()),
+            Some(&stack.server_body("x", &stale)),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (404, "not_found"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.description().contains("no longer exists"));
+    assert_eq!(stack.nova_creates(), 0);
+}
