@@ -30,7 +30,9 @@ cat > "$STATE_DIR/identities.json" <<JSON
   "applicationCredentialId": "$OPENSTACK_APP_CRED_ID", "applicationCredentialSecret": "$OPENSTACK_APP_CRED_SECRET"}]
 JSON
 
-export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json"
+# A fresh key per run seals the SSH private keys (the table lives only as long as the run).
+KEY_ENCRYPTION_KEY="$("$ROOT/.venv/bin/python" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json" KEY_ENCRYPTION_KEY
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
 start_service API_URL api "$ROOT/target/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
 TOKEN="$("$ROOT/target/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"

@@ -36,41 +36,24 @@ impl Verifier {
     pub fn new(pems: &str, issuer: &str, audience: &str) -> Result<Self> {
         let mut rsa = Vec::new();
         let mut ec = Vec::new();
-        for block in pems
-            .split_inclusive("-----END PUBLIC KEY-----")
-            .map(str::trim)
-            .filter(|b| b.contains("BEGIN"))
-        {
+        for block in pems.split_inclusive("-----END PUBLIC KEY-----").map(str::trim).filter(|b| b.contains("BEGIN")) {
             if let Ok(key) = DecodingKey::from_ec_pem(block.as_bytes()) {
                 ec.push(key);
             } else if let Ok(key) = DecodingKey::from_rsa_pem(block.as_bytes()) {
                 rsa.push(key);
             } else {
-                return Err(Error::internal(
-                    "a configured JWT public key is neither RSA nor EC PEM",
-                ));
+                return Err(Error::internal("a configured JWT public key is neither RSA nor EC PEM"));
             }
         }
         if rsa.is_empty() && ec.is_empty() {
             return Err(Error::internal("no JWT public keys configured"));
         }
-        Ok(Verifier {
-            rsa,
-            ec,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
-        })
+        Ok(Verifier { rsa, ec, issuer: issuer.to_owned(), audience: audience.to_owned() })
     }
 
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| {
-            std::env::var(name).map_err(|_| Error::internal(format!("{name} is not set")))
-        };
-        Verifier::new(
-            &var("JWT_PUBLIC_KEYS")?,
-            &var("JWT_ISSUER")?,
-            &var("JWT_AUDIENCE")?,
-        )
+        let var = |name: &str| std::env::var(name).map_err(|_| Error::internal(format!("{name} is not set")));
+        Verifier::new(&var("JWT_PUBLIC_KEYS")?, &var("JWT_ISSUER")?, &var("JWT_AUDIENCE")?)
     }
 
     /// The caller named by a verified token, with the token's expiry (seconds since the epoch).
@@ -91,13 +74,7 @@ impl Verifier {
         for key in keys {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
                 Ok(data) => {
-                    return Ok((
-                        Caller {
-                            subject: data.claims.sub,
-                            acl: data.claims.acl,
-                        },
-                        data.claims.exp,
-                    ));
+                    return Ok((Caller { subject: data.claims.sub, acl: data.claims.acl }, data.claims.exp));
                 }
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind;
@@ -106,9 +83,7 @@ impl Verifier {
                         ErrorKind::InvalidIssuer => denied("from an untrusted issuer"),
                         ErrorKind::InvalidAudience => denied("for another audience"),
                         ErrorKind::InvalidSignature => denied("not signed by a trusted key"),
-                        ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => {
-                            denied("missing required claims")
-                        }
+                        ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => denied("missing required claims"),
                         _ => denied("invalid"),
                     };
                     if !matches!(e.kind(), ErrorKind::InvalidSignature) {
@@ -122,10 +97,7 @@ impl Verifier {
 
     /// The context the authorizer hands API Gateway for a request with this Authorization header.
     pub fn authorizer_context(&self, authorization: Option<&str>) -> HashMap<String, Value> {
-        let token = authorization.and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        });
+        let token = authorization.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
         let result = match token {
             Some(token) => self.verify(token.trim()),
             None => Err(Error::Unauthenticated("a bearer token is required".into())),
@@ -134,10 +106,7 @@ impl Verifier {
             Ok((caller, exp)) => HashMap::from([
                 ("sub".to_owned(), json!(caller.subject)),
                 // Context values must be scalars: the ACL travels as a JSON string.
-                (
-                    "acl".to_owned(),
-                    json!(serde_json::to_string(&caller.acl).unwrap_or_default()),
-                ),
+                ("acl".to_owned(), json!(serde_json::to_string(&caller.acl).unwrap_or_default())),
                 ("exp".to_owned(), json!(exp)),
             ]),
             Err(e) => HashMap::from([("error".to_owned(), json!(e.to_string()))]),
@@ -148,19 +117,12 @@ impl Verifier {
 /// The caller from an authorizer context, or 401 with the authorizer's reason.
 pub fn caller_from_context(context: Option<&HashMap<String, Value>>, now: i64) -> Result<Caller> {
     let unauthenticated = |m: &str| Error::Unauthenticated(m.to_owned());
-    let context =
-        context.ok_or_else(|| unauthenticated("the request carries no authorizer context"))?;
+    let context = context.ok_or_else(|| unauthenticated("the request carries no authorizer context"))?;
     if let Some(reason) = context.get("error").and_then(Value::as_str) {
         return Err(unauthenticated(reason));
     }
-    let subject = context
-        .get("sub")
-        .and_then(Value::as_str)
-        .ok_or_else(|| unauthenticated("no subject"))?;
-    let exp = context.get("exp").and_then(|v| {
-        v.as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    });
+    let subject = context.get("sub").and_then(Value::as_str).ok_or_else(|| unauthenticated("no subject"))?;
+    let exp = context.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
     if exp.is_none_or(|exp| exp < now) {
         return Err(unauthenticated("the bearer token is expired"));
     }
@@ -169,10 +131,7 @@ pub fn caller_from_context(context: Option<&HashMap<String, Value>>, now: i64) -
         .and_then(Value::as_str)
         .and_then(|s| serde_json::from_str(s).ok())
         .ok_or_else(|| unauthenticated("the authorizer context has no readable ACL"))?;
-    Ok(Caller {
-        subject: subject.to_owned(),
-        acl,
-    })
+    Ok(Caller { subject: subject.to_owned(), acl })
 }
 
 #[cfg(test)]
@@ -182,16 +141,10 @@ mod tests {
     #[test]
     fn contexts_without_a_caller_are_401() {
         let now = 1_000;
-        assert!(matches!(
-            caller_from_context(None, now),
-            Err(Error::Unauthenticated(_))
-        ));
+        assert!(matches!(caller_from_context(None, now), Err(Error::Unauthenticated(_))));
         let denied = HashMap::from([("error".to_owned(), json!("the bearer token is expired"))]);
         assert_eq!(
-            caller_from_context(Some(&denied), now)
-                .err()
-                .map(|e| e.to_string())
-                .as_deref(),
+            caller_from_context(Some(&denied), now).err().map(|e| e.to_string()).as_deref(),
             Some("the bearer token is expired")
         );
         let stale = HashMap::from([
@@ -199,22 +152,13 @@ mod tests {
             ("acl".to_owned(), json!("{}")),
             ("exp".to_owned(), json!(999)),
         ]);
-        assert!(
-            caller_from_context(Some(&stale), now).is_err(),
-            "a cached answer past exp is refused"
-        );
+        assert!(caller_from_context(Some(&stale), now).is_err(), "a cached answer past exp is refused");
         let fresh = HashMap::from([
             ("sub".to_owned(), json!("alice")),
             ("acl".to_owned(), json!(r#"{"organizations":[]}"#)),
             ("exp".to_owned(), json!(2000)),
         ]);
-        assert_eq!(
-            caller_from_context(Some(&fresh), now)
-                .map(|c| c.subject)
-                .ok()
-                .as_deref(),
-            Some("alice")
-        );
+        assert_eq!(caller_from_context(Some(&fresh), now).map(|c| c.subject).ok().as_deref(), Some("alice"));
     }
 
     #[test]

@@ -36,10 +36,7 @@ pub enum Error {
     ProviderUnauthorized(String),
     /// A dependency (provider, database) timed out, dropped the connection or answered 5xx.
     #[error("{message}")]
-    Unavailable {
-        message: String,
-        retry_after: Option<Duration>,
-    },
+    Unavailable { message: String, retry_after: Option<Duration> },
     #[error("{0}")]
     Internal(String),
 }
@@ -64,10 +61,7 @@ impl Error {
         Error::Internal(msg.into())
     }
     pub fn unavailable(msg: impl Into<String>) -> Self {
-        Error::Unavailable {
-            message: msg.into(),
-            retry_after: Some(Duration::from_secs(5)),
-        }
+        Error::Unavailable { message: msg.into(), retry_after: Some(Duration::from_secs(5)) }
     }
 
     /// HTTP status and the OAuth2-style `error` code of the response body.
@@ -90,9 +84,7 @@ impl Error {
     /// The text shown to the caller. Internal details stay in the logs.
     pub fn public_description(&self) -> String {
         match self {
-            Error::ProviderUnauthorized(_) => {
-                "the cloud provider rejected the platform's credential".into()
-            }
+            Error::ProviderUnauthorized(_) => "the cloud provider rejected the platform's credential".into(),
             Error::Internal(_) => "an internal error occurred".into(),
             other => other.to_string(),
         }
@@ -120,11 +112,7 @@ mod tests {
             (Error::forbidden("x"), 403, "forbidden"),
             (Error::not_found("x"), 404, "not_found"),
             (Error::conflict("x"), 409, "conflict"),
-            (
-                Error::PreconditionFailed("x".into()),
-                412,
-                "precondition_failed",
-            ),
+            (Error::PreconditionFailed("x".into()), 412, "precondition_failed"),
             (Error::unprocessable("x"), 422, "unprocessable_content"),
             (Error::ProviderUnauthorized("x".into()), 500, "server_error"),
             (Error::unavailable("x"), 503, "temporarily_unavailable"),
@@ -137,13 +125,7 @@ mod tests {
 
     #[test]
     fn internal_details_are_not_shown_to_callers() {
-        assert_eq!(
-            Error::internal("dynamodb: secret detail").public_description(),
-            "an internal error occurred"
-        );
-        assert_eq!(
-            Error::not_found("no server found").public_description(),
-            "no server found"
-        );
+        assert_eq!(Error::internal("dynamodb: secret detail").public_description(), "an internal error occurred");
+        assert_eq!(Error::not_found("no server found").public_description(), "no server found");
     }
 }

@@ -42,9 +42,7 @@ impl Identities {
     pub fn from_json(text: &str) -> Result<Self> {
         let list: Vec<ProviderIdentity> = serde_json::from_str(text)
             .map_err(|e| Error::internal(format!("provider identities are unreadable: {e}")))?;
-        Ok(Identities {
-            by_id: list.into_iter().map(|i| (i.id.clone(), i)).collect(),
-        })
+        Ok(Identities { by_id: list.into_iter().map(|i| (i.id.clone(), i)).collect() })
     }
 
     /// From `PROVIDER_IDENTITIES` (JSON) or the file named by `PROVIDER_IDENTITIES_FILE`.
@@ -52,11 +50,9 @@ impl Identities {
         if let Ok(text) = std::env::var("PROVIDER_IDENTITIES") {
             return Identities::from_json(&text);
         }
-        let path = std::env::var("PROVIDER_IDENTITIES_FILE").map_err(|_| {
-            Error::internal("neither PROVIDER_IDENTITIES nor PROVIDER_IDENTITIES_FILE is set")
-        })?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::internal(format!("cannot read {path}: {e}")))?;
+        let path = std::env::var("PROVIDER_IDENTITIES_FILE")
+            .map_err(|_| Error::internal("neither PROVIDER_IDENTITIES nor PROVIDER_IDENTITIES_FILE is set"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::internal(format!("cannot read {path}: {e}")))?;
         Identities::from_json(&text)
     }
 
@@ -64,23 +60,17 @@ impl Identities {
         self.by_id.values().any(|i| i.region_id == region)
     }
 
-    pub fn find(
-        &self,
-        region: &str,
-        organization: &str,
-        project: &str,
-    ) -> Option<&ProviderIdentity> {
-        self.by_id.values().find(|i| {
-            i.region_id == region && i.organization_id == organization && i.project_id == project
-        })
+    pub fn find(&self, region: &str, organization: &str, project: &str) -> Option<&ProviderIdentity> {
+        self.by_id
+            .values()
+            .find(|i| i.region_id == region && i.organization_id == organization && i.project_id == project)
     }
 
     pub fn credential(&self, identity_id: &str) -> Result<ProviderCredential> {
-        let identity = self.by_id.get(identity_id).ok_or_else(|| {
-            Error::internal(format!(
-                "provider identity {identity_id} is no longer configured"
-            ))
-        })?;
+        let identity = self
+            .by_id
+            .get(identity_id)
+            .ok_or_else(|| Error::internal(format!("provider identity {identity_id} is no longer configured")))?;
         Ok(ProviderCredential {
             auth_url: identity.auth_url.clone(),
             application_credential_id: identity.application_credential_id.clone(),
@@ -104,13 +94,7 @@ mod tests {
         assert_eq!(ids.find("r1", "o", "p").map(|i| i.id.as_str()), Some("i1"));
         assert!(ids.find("r1", "o", "other").is_none());
         assert!(!format!("{ids:?}").contains("s3cret"));
-        assert_eq!(
-            ids.credential("i1")
-                .map(|c| c.application_credential_id)
-                .ok()
-                .as_deref(),
-            Some("c")
-        );
+        assert_eq!(ids.credential("i1").map(|c| c.application_credential_id).ok().as_deref(), Some("c"));
         assert!(ids.credential("nope").is_err());
     }
 }

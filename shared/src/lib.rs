@@ -11,6 +11,7 @@ pub mod http;
 pub mod identities;
 pub mod provider;
 pub mod rbac;
+pub mod sealing;
 pub mod store;
 pub mod telemetry;
 pub mod usecase;

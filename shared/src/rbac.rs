@@ -75,9 +75,7 @@ pub struct Caller {
 }
 
 fn grants(endpoints: &[EndpointAcl], endpoint: &str, op: Operation) -> bool {
-    endpoints
-        .iter()
-        .any(|e| e.name == endpoint && e.operations.contains(&op))
+    endpoints.iter().any(|e| e.name == endpoint && e.operations.contains(&op))
 }
 
 impl Acl {
@@ -91,21 +89,11 @@ impl Acl {
             return false;
         };
         grants(&o.endpoints, endpoint, op)
-            || project.is_some_and(|p| {
-                o.projects
-                    .iter()
-                    .any(|pr| pr.id == p && grants(&pr.endpoints, endpoint, op))
-            })
+            || project.is_some_and(|p| o.projects.iter().any(|pr| pr.id == p && grants(&pr.endpoints, endpoint, op)))
     }
 
     /// 403 when the permission is missing.
-    pub fn require(
-        &self,
-        org: &str,
-        project: Option<&str>,
-        endpoint: &str,
-        op: Operation,
-    ) -> Result<()> {
+    pub fn require(&self, org: &str, project: Option<&str>, endpoint: &str, op: Operation) -> Result<()> {
         if self.allows(org, project, endpoint, op) {
             return Ok(());
         }
@@ -113,26 +101,16 @@ impl Acl {
             Some(p) => format!("project {p}"),
             None => format!("organization {org}"),
         };
-        Err(Error::forbidden(format!(
-            "{endpoint}/{} is not granted in {scope}",
-            op.as_str()
-        )))
+        Err(Error::forbidden(format!("{endpoint}/{} is not granted in {scope}", op.as_str())))
     }
 
-    /// For reads of one resource: a caller whose ACL does not name the organization learns
-    /// nothing (404, as for a missing resource); one that names it but lacks the grant gets 403.
-    pub fn require_visible(
-        &self,
-        org: &str,
-        project: &str,
-        endpoint: &str,
-        op: Operation,
-        missing: &str,
-    ) -> Result<()> {
-        if self.organization(org).is_none() {
-            return Err(Error::not_found(missing.to_owned()));
+    /// Read rules first: a caller who may not read the resource learns nothing about it (404, as
+    /// for a missing one); what it may read but not change is a 403 from [`Acl::require`].
+    pub fn require_visible(&self, org: &str, project: &str, endpoint: &str, missing: &str) -> Result<()> {
+        if self.allows(org, Some(project), endpoint, Operation::Read) {
+            return Ok(());
         }
-        self.require(org, Some(project), endpoint, op)
+        Err(Error::not_found(missing.to_owned()))
     }
 
     /// The smallest set of non-overlapping scopes holding the grant.
@@ -143,11 +121,7 @@ impl Acl {
                 scopes.push(Scope::Organization(o.id.clone()));
                 continue;
             }
-            for p in o
-                .projects
-                .iter()
-                .filter(|p| grants(&p.endpoints, endpoint, op))
-            {
+            for p in o.projects.iter().filter(|p| grants(&p.endpoints, endpoint, op)) {
                 scopes.push(Scope::Project(o.id.clone(), p.id.clone()));
             }
         }
@@ -184,29 +158,22 @@ mod tests {
     }
 
     #[test]
-    fn unknown_organizations_are_404_and_known_ones_403() {
+    fn unreadable_resources_are_404_and_readable_but_unchangeable_403() {
         let acl = acl();
-        let err = acl
-            .require_visible("o9", "p", SERVERS, Operation::Read, "no server found")
-            .expect_err("o9");
-        assert_eq!(err.status_and_code().0, 404);
-        let err = acl
-            .require_visible("o3", "p", SERVERS, Operation::Read, "no server found")
-            .expect_err("o3");
+        for (org, project) in [("o9", "p"), ("o3", "p"), ("o2", "p3")] {
+            let err = acl.require_visible(org, project, SERVERS, "no server found").expect_err(org);
+            assert_eq!(err.status_and_code(), (404, "not_found"), "{org}/{project}");
+        }
+        assert!(acl.require_visible("o2", "p2", SERVERS, "x").is_ok());
+        let err = acl.require("o2", Some("p2"), SERVERS, Operation::Delete).expect_err("read only");
         assert_eq!(err.status_and_code().0, 403);
-        assert!(acl
-            .require_visible("o2", "p2", SERVERS, Operation::Read, "x")
-            .is_ok());
     }
 
     #[test]
     fn scopes_do_not_overlap() {
         assert_eq!(
             acl().scopes(SERVERS, Operation::Read),
-            vec![
-                Scope::Organization("o1".into()),
-                Scope::Project("o2".into(), "p2".into())
-            ]
+            vec![Scope::Organization("o1".into()), Scope::Project("o2".into(), "p2".into())]
         );
         assert!(Acl::default().scopes(SERVERS, Operation::Read).is_empty());
     }

@@ -9,10 +9,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let verifier = shared::auth::Verifier::from_env()?;
     let verifier = &verifier;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
-            Ok::<_, lambda_runtime::Error>(shared::http::authorize(verifier, &event.payload))
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
+        Ok::<_, lambda_runtime::Error>(shared::http::authorize(verifier, &event.payload))
+    }))
     .await
 }

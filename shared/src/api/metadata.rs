@@ -28,12 +28,8 @@ pub struct Metadata {
 
 impl WriteMetadata {
     pub fn parse(&self) -> Result<Metadata> {
-        let tags: Vec<(String, String)> = self
-            .tags
-            .iter()
-            .flatten()
-            .map(|t| (t.name.clone(), t.value.clone()))
-            .collect();
+        let tags: Vec<(String, String)> =
+            self.tags.iter().flatten().map(|t| (t.name.clone(), t.value.clone())).collect();
         Ok(Metadata {
             name: ResourceName::parse("metadata.name", &self.name)?,
             description: self
@@ -71,13 +67,6 @@ pub struct ProjectScopedReadMetadata {
 }
 
 pub fn tags_to_wire(tags: &Tags) -> Option<Vec<TagWire>> {
-    (!tags.0.is_empty()).then(|| {
-        tags.0
-            .iter()
-            .map(|t| TagWire {
-                name: t.name.clone(),
-                value: t.value.clone(),
-            })
-            .collect()
-    })
+    (!tags.0.is_empty())
+        .then(|| tags.0.iter().map(|t| TagWire { name: t.name.clone(), value: t.value.clone() }).collect())
 }

@@ -1,6 +1,7 @@
 //! Wire types of the v2 API (camelCase JSON, as Unikorn serves it), the parsers that turn bodies
 //! into domain input, and the conversions from records to responses.
 
+pub mod images;
 mod metadata;
 pub mod networks;
 mod parse;

@@ -37,10 +37,7 @@ impl NetworkV2Create {
             organization_id: ReferenceId::parse("spec.organizationId", &self.spec.organization_id)?,
             project_id: ReferenceId::parse("spec.projectId", &self.spec.project_id)?,
             region_id: ReferenceId::parse("spec.regionId", &self.spec.region_id)?,
-            provider_network_id: ReferenceId::parse(
-                "spec.providerNetworkId",
-                &self.spec.provider_network_id,
-            )?,
+            provider_network_id: ReferenceId::parse("spec.providerNetworkId", &self.spec.provider_network_id)?,
         })
     }
 }
@@ -83,12 +80,8 @@ impl From<&NetworkRecord> for NetworkV2Read {
                 organization_id: n.organization_id.clone(),
                 project_id: n.project_id.clone(),
             },
-            spec: NetworkV2ReadSpec {
-                provider_network_id: n.provider_network_id.clone(),
-            },
-            status: NetworkV2Status {
-                region_id: n.region_id.clone(),
-            },
+            spec: NetworkV2ReadSpec { provider_network_id: n.provider_network_id.clone() },
+            status: NetworkV2Status { region_id: n.region_id.clone() },
         }
     }
 }

@@ -5,9 +5,7 @@ use crate::error::{Error, Result};
 /// Decodes a JSON body; the error names the field that is wrong (`spec.flavorId: invalid type ...`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::invalid(
-            "the request body is empty: a JSON object is required",
-        ));
+        return Err(Error::invalid("the request body is empty: a JSON object is required"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -20,9 +18,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             Error::invalid(format!("{path}: {message}"))
         }
     })?;
-    deserializer
-        .end()
-        .map_err(|_| Error::invalid("request body: trailing characters after the JSON value"))?;
+    deserializer.end().map_err(|_| Error::invalid("request body: trailing characters after the JSON value"))?;
     Ok(value)
 }
 
@@ -53,11 +49,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let msg = |body: &str| {
-            parse_json::<Outer>(body.as_bytes())
-                .expect_err(body)
-                .to_string()
-        };
+        let msg = |body: &str| parse_json::<Outer>(body.as_bytes()).expect_err(body).to_string();
         assert!(
             msg(r#"{"spec": {"flavorId": 1}}"#).starts_with("spec.flavorId: invalid type"),
             "{}",

@@ -86,9 +86,7 @@ fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>>
         .map(|list| {
             list.iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    Cidr::parse(&format!("spec.networking.allowedSourceAddresses[{i}]"), c)
-                })
+                .map(|(i, c)| Cidr::parse(&format!("spec.networking.allowedSourceAddresses[{i}]"), c))
                 .collect::<Result<Vec<_>>>()
         })
         .transpose()?;
@@ -100,10 +98,7 @@ fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>>
 }
 
 fn parse_user_data(value: &Option<String>) -> Result<Option<UserData>> {
-    value
-        .as_deref()
-        .map(|u| UserData::parse("spec.userData", u))
-        .transpose()
+    value.as_deref().map(|u| UserData::parse("spec.userData", u)).transpose()
 }
 
 impl ServerV2Create {
@@ -111,9 +106,7 @@ impl ServerV2Create {
         let spec = &self.spec;
         if let Some(r) = &spec.infrastructure_ref {
             if r.is_empty() || r.len() > 1024 {
-                return Err(Error::invalid(
-                    "spec.infrastructureRef: must be 1-1024 characters",
-                ));
+                return Err(Error::invalid("spec.infrastructureRef: must be 1-1024 characters"));
             }
         }
         Ok(ServerCreateInput {
@@ -184,10 +177,7 @@ pub struct ServerV2Status {
 }
 
 fn enum_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 impl From<&ServerRecord> for ServerV2Read {

@@ -13,15 +13,8 @@ impl ResourceName {
     pub fn parse(field: &str, value: &str) -> Result<Self> {
         let bytes = value.as_bytes();
         let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
-        let inner_ok = bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if value.is_empty()
-            || value.len() > 63
-            || !edge_ok(bytes.first())
-            || !edge_ok(bytes.last())
-            || !inner_ok
-        {
+        let inner_ok = bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if value.is_empty() || value.len() > 63 || !edge_ok(bytes.first()) || !edge_ok(bytes.last()) || !inner_ok {
             return Err(Error::invalid(format!(
                 "{field}: '{}' is not a valid name (1-63 characters of [0-9A-Za-z-_.], starting and ending alphanumeric)",
                 value.chars().take(80).collect::<String>()

@@ -75,6 +75,9 @@ pub struct ServerRecord {
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub mac_address: Option<String>,
+    /// A resize was accepted by the provider and still needs its confirmation.
+    #[serde(default)]
+    pub resize_pending: bool,
     pub version: u64,
 }
 
@@ -93,13 +96,8 @@ impl ServerRecord {
 
     /// A state the provider is still moving, so a read should ask it.
     pub fn is_transitional(&self) -> bool {
-        matches!(
-            self.provisioning_status,
-            ProvisioningStatus::Provisioning | ProvisioningStatus::Deprovisioning
-        ) || matches!(
-            self.power_state,
-            Some(PowerState::Pending | PowerState::Stopping)
-        )
+        matches!(self.provisioning_status, ProvisioningStatus::Provisioning | ProvisioningStatus::Deprovisioning)
+            || matches!(self.power_state, Some(PowerState::Pending | PowerState::Stopping))
     }
 
     /// Folds what the provider reports into the record (addresses, power, provisioning).
@@ -168,6 +166,7 @@ mod tests {
             private_ip: None,
             public_ip: None,
             mac_address: None,
+            resize_pending: false,
             version: 1,
         }
     }
@@ -175,11 +174,8 @@ mod tests {
     #[test]
     fn provider_observations_move_the_record() {
         let mut r = record();
-        let mut seen = ProviderServer {
-            status: "BUILD".into(),
-            task_state: Some("spawning".into()),
-            ..Default::default()
-        };
+        let mut seen =
+            ProviderServer { status: "BUILD".into(), task_state: Some("spawning".into()), ..Default::default() };
         r.observe(&seen);
         assert_eq!(
             (r.provisioning_status, r.power_state),
@@ -198,11 +194,7 @@ mod tests {
         r.provisioning_status = ProvisioningStatus::Deprovisioning;
         seen.status = "SHUTOFF".into();
         r.observe(&seen);
-        assert_eq!(
-            r.provisioning_status,
-            ProvisioningStatus::Deprovisioning,
-            "deletion is never undone by a read"
-        );
+        assert_eq!(r.provisioning_status, ProvisioningStatus::Deprovisioning, "deletion is never undone by a read");
         assert_eq!(r.etag(), "\"1\"");
     }
 

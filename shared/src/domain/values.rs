@@ -17,9 +17,7 @@ pub struct Description(pub String);
 impl Description {
     pub fn parse(field: &str, value: &str) -> Result<Self> {
         if value.chars().count() > 1024 {
-            return Err(Error::invalid(format!(
-                "{field}: longer than 1024 characters"
-            )));
+            return Err(Error::invalid(format!("{field}: longer than 1024 characters")));
         }
         Ok(Description(value.to_owned()))
     }
@@ -43,29 +41,16 @@ impl Tags {
         let mut seen = std::collections::BTreeSet::new();
         for (i, (name, value)) in tags.iter().enumerate() {
             if name.is_empty() || name.chars().count() > 256 {
-                return Err(Error::invalid(format!(
-                    "{field}[{i}].name: must be 1-256 characters"
-                )));
+                return Err(Error::invalid(format!("{field}[{i}].name: must be 1-256 characters")));
             }
             if value.chars().count() > 256 {
-                return Err(Error::invalid(format!(
-                    "{field}[{i}].value: at most 256 characters"
-                )));
+                return Err(Error::invalid(format!("{field}[{i}].value: at most 256 characters")));
             }
             if !seen.insert(name) {
-                return Err(Error::invalid(format!(
-                    "{field}[{i}].name: duplicate tag '{name}'"
-                )));
+                return Err(Error::invalid(format!("{field}[{i}].name: duplicate tag '{name}'")));
             }
         }
-        Ok(Tags(
-            tags.iter()
-                .map(|(name, value)| Tag {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-        ))
+        Ok(Tags(tags.iter().map(|(name, value)| Tag { name: name.clone(), value: value.clone() }).collect()))
     }
 }
 
@@ -76,9 +61,7 @@ pub struct ReferenceId(pub String);
 impl ReferenceId {
     pub fn parse(field: &str, value: &str) -> Result<Self> {
         if value.is_empty() || value.len() > 255 || !value.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::invalid(format!(
-                "{field}: must be 1-255 printable characters without spaces"
-            )));
+            return Err(Error::invalid(format!("{field}: must be 1-255 printable characters without spaces")));
         }
         Ok(ReferenceId(value.to_owned()))
     }
@@ -95,11 +78,7 @@ pub struct Cidr(String);
 
 impl Cidr {
     pub fn parse(field: &str, value: &str) -> Result<Self> {
-        let invalid = || {
-            Error::unprocessable(format!(
-                "{field}: '{value}' is not a CIDR (for example 192.0.2.0/24)"
-            ))
-        };
+        let invalid = || Error::unprocessable(format!("{field}: '{value}' is not a CIDR (for example 192.0.2.0/24)"));
         let (addr, prefix) = value.split_once('/').ok_or_else(invalid)?;
         let addr: IpAddr = addr.parse().map_err(|_| invalid())?;
         if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
@@ -142,9 +121,7 @@ impl std::fmt::Debug for UserData {
 impl UserData {
     pub fn parse(field: &str, encoded: &str) -> Result<Self> {
         if encoded.len() > USER_DATA_LIMIT * 4 / 3 + 8 {
-            return Err(Error::unprocessable(format!(
-                "{field}: larger than {USER_DATA_LIMIT} bytes decoded"
-            )));
+            return Err(Error::unprocessable(format!("{field}: larger than {USER_DATA_LIMIT} bytes decoded")));
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded)
@@ -186,24 +163,10 @@ mod tests {
 
     #[test]
     fn cidrs() {
-        for ok in [
-            "10.0.0.0/8",
-            "0.0.0.0/0",
-            "192.0.2.1/32",
-            "2001:db8::/32",
-            "::/0",
-        ] {
+        for ok in ["10.0.0.0/8", "0.0.0.0/0", "192.0.2.1/32", "2001:db8::/32", "::/0"] {
             assert!(Cidr::parse("c", ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "10.0.0.0",
-            "10.0.0.0/33",
-            "10.0.0/8",
-            "2001:db8::/129",
-            "x/1",
-            "10.0.0.0/+1",
-            "10.0.0.0/",
-        ] {
+        for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0/8", "2001:db8::/129", "x/1", "10.0.0.0/+1", "10.0.0.0/"] {
             let err = Cidr::parse("spec.networking.allowedSourceAddresses[0]", bad).expect_err(bad);
             assert_eq!(err.status_and_code().0, 422);
             assert!(err.to_string().contains("allowedSourceAddresses[0]"));
@@ -212,35 +175,20 @@ mod tests {
 
     #[test]
     fn user_data_is_base64_and_bounded() {
-        let ok =
-            UserData::parse("spec.userData", "I2Nsb3VkLWNvbmZpZwo=").map(|u| u.bytes().to_vec());
+        let ok = UserData::parse("spec.userData", "I2Nsb3VkLWNvbmZpZwo=").map(|u| u.bytes().to_vec());
         assert_eq!(ok.ok().as_deref(), Some(&b"#cloud-config\n"[..]));
         let err = UserData::parse("spec.userData", "not base64!").expect_err("bad");
         assert_eq!(err.status_and_code().0, 400);
         let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; USER_DATA_LIMIT + 1]);
-        assert_eq!(
-            UserData::parse("spec.userData", &big)
-                .map(|_| ())
-                .expect_err("big")
-                .status_and_code()
-                .0,
-            422
-        );
+        assert_eq!(UserData::parse("spec.userData", &big).map(|_| ()).expect_err("big").status_and_code().0, 422);
         let exact = base64::engine::general_purpose::STANDARD.encode(vec![0u8; USER_DATA_LIMIT]);
         assert!(UserData::parse("spec.userData", &exact).is_ok());
-        assert_eq!(
-            format!("{:?}", UserData::parse("u", "c2VjcmV0").ok()),
-            "Some(UserData(6 bytes))"
-        );
+        assert_eq!(format!("{:?}", UserData::parse("u", "c2VjcmV0").ok()), "Some(UserData(6 bytes))");
     }
 
     #[test]
     fn tags_and_references() {
-        assert!(Tags::parse(
-            "metadata.tags",
-            &[("a".into(), "1".into()), ("a".into(), "2".into())]
-        )
-        .is_err());
+        assert!(Tags::parse("metadata.tags", &[("a".into(), "1".into()), ("a".into(), "2".into())]).is_err());
         assert!(Tags::parse("metadata.tags", &[("".into(), "1".into())]).is_err());
         assert!(ReferenceId::parse("spec.flavorId", "").is_err());
         assert!(ReferenceId::parse("spec.flavorId", "a b").is_err());

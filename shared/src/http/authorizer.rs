@@ -17,12 +17,7 @@ pub fn authorize(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| {
-            request
-                .identity_source
-                .as_ref()
-                .and_then(|s| s.first().cloned())
-        });
+        .or_else(|| request.identity_source.as_ref().and_then(|s| s.first().cloned()));
     let context = verifier.authorizer_context(authorization.as_deref());
     let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
     response.is_authorized = true;

@@ -4,14 +4,16 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::request::{
-    caller, encode_page_token, header, json_body, list_params, next_link, request_id,
+    caller, console_length, encode_page_token, header, json_body, list_params, next_link, request_id,
 };
 use super::response::{empty, error_response, json};
 use super::routes::{resolve, Function, RouteId};
+use crate::api::images::{ImageRead, SnapshotCreate};
 use crate::api::networks::{NetworkV2Create, NetworkV2Read};
 use crate::api::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
+use crate::provider::PowerAction;
 use crate::usecase::{self, networks, Deps};
 
 /// Handles one API request. `function` restricts the routes to one Lambda's (None: all, for tools).
@@ -44,27 +46,16 @@ fn param(params: &[(String, String)], name: &str) -> Result<String> {
 }
 
 fn server(status: u16, record: &ServerRecord) -> Response<Body> {
-    json(
-        status,
-        &ServerV2Read::from(record),
-        &[("etag", record.etag())],
-    )
+    json(status, &ServerV2Read::from(record), &[("etag", record.etag())])
 }
 
-async fn dispatch(
-    deps: &Deps,
-    function: Option<Function>,
-    req: &Request,
-) -> Result<Response<Body>> {
+async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Result<Response<Body>> {
     let (route, params) = resolve(req.method().as_str(), req.uri().path(), function)?;
     let caller = caller(req, deps.clock.now().timestamp())?;
     match route.id {
         RouteId::CreateServer => {
             let input = json_body::<ServerV2Create>(req)?.parse()?;
-            Ok(server(
-                201,
-                &usecase::create_server(deps, &caller, input).await?,
-            ))
+            Ok(server(201, &usecase::create_server(deps, &caller, input).await?))
         }
         RouteId::GetServer => {
             let id = param(&params, "serverID")?;
@@ -83,8 +74,7 @@ async fn dispatch(
         RouteId::UpdateServer => {
             let id = param(&params, "serverID")?;
             let input = json_body::<ServerV2Update>(req)?.parse()?;
-            let record =
-                usecase::update_server(deps, &caller, &id, header(req, "if-match"), input).await?;
+            let record = usecase::update_server(deps, &caller, &id, header(req, "if-match"), input).await?;
             Ok(server(202, &record))
         }
         RouteId::DeleteServer => {
@@ -102,24 +92,49 @@ async fn dispatch(
                 return Err(Error::invalid(format!("{key}: unknown query parameter")));
             }
             let list = networks::list_networks(deps, &caller).await?;
-            Ok(json(
-                200,
-                &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(),
-                &[],
-            ))
+            Ok(json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
         }
         RouteId::GetNetwork => {
             let id = param(&params, "networkID")?;
-            Ok(json(
-                200,
-                &NetworkV2Read::from(&networks::get_network(deps, &caller, &id).await?),
-                &[],
-            ))
+            Ok(json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, &id).await?), &[]))
         }
         RouteId::DeleteNetwork => {
             let id = param(&params, "networkID")?;
             networks::delete_network(deps, &caller, &id).await?;
             Ok(empty(202))
+        }
+        RouteId::StartServer | RouteId::StopServer | RouteId::SoftRebootServer | RouteId::HardRebootServer => {
+            let id = param(&params, "serverID")?;
+            let action = match route.id {
+                RouteId::StartServer => PowerAction::Start,
+                RouteId::StopServer => PowerAction::Stop,
+                RouteId::SoftRebootServer => PowerAction::SoftReboot,
+                _ => PowerAction::HardReboot,
+            };
+            usecase::power(deps, &caller, &id, action).await?;
+            Ok(empty(202))
+        }
+        RouteId::ConsoleOutput => {
+            let id = param(&params, "serverID")?;
+            let length = console_length(req)?;
+            let contents = usecase::console_output(deps, &caller, &id, length).await?;
+            Ok(json(200, &serde_json::json!({ "contents": contents }), &[]))
+        }
+        RouteId::ConsoleSession => {
+            let id = param(&params, "serverID")?;
+            let url = usecase::console_session(deps, &caller, &id).await?;
+            Ok(json(200, &serde_json::json!({ "url": url }), &[]))
+        }
+        RouteId::SshKey => {
+            let id = param(&params, "serverID")?;
+            let key = usecase::ssh_private_key(deps, &caller, &id).await?;
+            Ok(json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
+        }
+        RouteId::CreateSnapshot => {
+            let id = param(&params, "serverID")?;
+            let input = json_body::<SnapshotCreate>(req)?.parse()?;
+            let image = usecase::snapshot(deps, &caller, &id, input).await?;
+            Ok(json(201, &ImageRead::from(&image), &[]))
         }
     }
 }

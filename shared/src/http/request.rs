@@ -19,10 +19,7 @@ const MAX_LIMIT: usize = 1000;
 pub fn request_id(req: &Request) -> String {
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
-        _ => req
-            .lambda_context_ref()
-            .map(|c| c.request_id.clone())
-            .unwrap_or_default(),
+        _ => req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default(),
     }
 }
 
@@ -49,25 +46,36 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     }
     let body: &[u8] = req.body().as_ref();
     if body.len() > BODY_LIMIT {
-        return Err(Error::invalid(format!(
-            "request body: {} bytes is over the 1 MiB limit",
-            body.len()
-        )));
+        return Err(Error::invalid(format!("request body: {} bytes is over the 1 MiB limit", body.len())));
     }
     parse_json(body)
 }
 
+/// `length` of `consoleoutput`: 1-10000 lines; absent means the provider's default.
+pub fn console_length(req: &Request) -> Result<Option<u32>> {
+    let query = req.query_string_parameters();
+    if let Some((key, _)) = query.iter().find(|(k, _)| *k != "length") {
+        return Err(Error::invalid(format!("{key}: unknown query parameter")));
+    }
+    match query.first("length") {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=10_000).contains(l))
+            .map(Some)
+            .ok_or_else(|| Error::invalid("length: must be a whole number from 1 to 10000")),
+    }
+}
+
 /// An opaque cursor: the last id of the previous page.
 pub fn encode_page_token(after: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::json!({"v": 1, "after": after}).to_string())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!({"v": 1, "after": after}).to_string())
 }
 
 fn decode_page_token(token: &str) -> Result<String> {
     let invalid = || Error::invalid("pageToken: not a token this API issued");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| invalid())?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     match (value["v"].as_u64(), value["after"].as_str()) {
         (Some(1), Some(after)) if !after.is_empty() => Ok(after.to_owned()),
@@ -78,10 +86,7 @@ fn decode_page_token(token: &str) -> Result<String> {
 /// `organizationID`, `projectID`, `regionID`, `networkID` (each repeatable), `limit`, `pageToken`.
 pub fn list_params(req: &Request) -> Result<ListParams> {
     let query = req.query_string_parameters();
-    let mut params = ListParams {
-        limit: DEFAULT_LIMIT,
-        ..ListParams::default()
-    };
+    let mut params = ListParams { limit: DEFAULT_LIMIT, ..ListParams::default() };
     for (key, value) in query.iter() {
         let list = match key {
             "organizationID" => &mut params.organization_ids,
@@ -89,14 +94,9 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
             "regionID" => &mut params.region_ids,
             "networkID" => &mut params.network_ids,
             "limit" => {
-                params.limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        Error::invalid(format!(
-                            "limit: must be a whole number from 1 to {MAX_LIMIT}"
-                        ))
+                params.limit =
+                    value.parse::<usize>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
+                        Error::invalid(format!("limit: must be a whole number from 1 to {MAX_LIMIT}"))
                     })?;
                 continue;
             }
@@ -109,9 +109,7 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
         // API Gateway may join repeated values with commas; accept both forms.
         for v in value.split(',').filter(|v| !v.is_empty()) {
             if v.len() > 255 {
-                return Err(Error::invalid(format!(
-                    "{key}: value longer than 255 characters"
-                )));
+                return Err(Error::invalid(format!("{key}: value longer than 255 characters")));
             }
             list.push(v.to_owned());
         }
@@ -135,9 +133,7 @@ fn url_escape(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -151,12 +147,9 @@ mod tests {
     fn page_tokens_round_trip_and_reject_forgeries() {
         let token = encode_page_token("abc");
         assert_eq!(decode_page_token(&token).ok().as_deref(), Some("abc"));
-        for bad in [
-            "",
-            "!!!",
-            "e30",
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"v":2,"after":"x"}"#),
-        ] {
+        for bad in
+            ["", "!!!", "e30", &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"v":2,"after":"x"}"#)]
+        {
             assert!(decode_page_token(bad).is_err(), "{bad}");
         }
     }

@@ -41,10 +41,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
     } else {
         tracing::info!(status, error = %err, "request refused");
     }
-    let body = ErrorBody {
-        error: code,
-        error_description: err.public_description(),
-    };
+    let body = ErrorBody { error: code, error_description: err.public_description() };
     let mut headers = vec![("content-type", "application/json".to_owned())];
     if let Some(after) = err.retry_after() {
         headers.push(("retry-after", after.as_secs().max(1).to_string()));

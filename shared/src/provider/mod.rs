@@ -60,11 +60,7 @@ pub struct ProviderServer {
 impl ProviderServer {
     /// A server with no task in flight, in a settled status.
     pub fn is_settled(&self) -> bool {
-        self.task_state.is_none()
-            && matches!(
-                self.status.as_str(),
-                "ACTIVE" | "SHUTOFF" | "ERROR" | "VERIFY_RESIZE"
-            )
+        self.task_state.is_none() && matches!(self.status.as_str(), "ACTIVE" | "SHUTOFF" | "ERROR" | "VERIFY_RESIZE")
     }
 }
 
@@ -140,30 +136,16 @@ pub struct Keypair {
 /// ProviderUnauthorized (our credential), Invalid (the provider refused the request as malformed).
 #[async_trait]
 pub trait Provider: Send + Sync {
-    async fn create_server(
-        &self,
-        cred: &ProviderCredential,
-        server: &ServerCreate,
-    ) -> Result<String>;
+    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String>;
     async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer>;
     /// Servers whose metadata holds `key=value` (used to find a server whose provider id we lost).
-    async fn find_servers(
-        &self,
-        cred: &ProviderCredential,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ProviderServer>>;
+    async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>>;
     async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
     async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<()>;
     async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()>;
     async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
     async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()>;
-    async fn console_output(
-        &self,
-        cred: &ProviderCredential,
-        id: &str,
-        length: Option<u32>,
-    ) -> Result<String>;
+    async fn console_output(&self, cred: &ProviderCredential, id: &str, length: Option<u32>) -> Result<String>;
     async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String>;
     /// Snapshots a server; answers the new image's id.
     async fn create_image(
@@ -174,19 +156,10 @@ pub trait Provider: Send + Sync {
         metadata: &BTreeMap<String, String>,
     ) -> Result<String>;
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
-    async fn list_images(
-        &self,
-        cred: &ProviderCredential,
-        filter: &ImageFilter,
-    ) -> Result<Vec<Image>>;
+    async fn list_images(&self, cred: &ProviderCredential, filter: &ImageFilter) -> Result<Vec<Image>>;
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor>;
     async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>>;
-    async fn import_keypair(
-        &self,
-        cred: &ProviderCredential,
-        name: &str,
-        public_key: &str,
-    ) -> Result<Keypair>;
+    async fn import_keypair(&self, cred: &ProviderCredential, name: &str, public_key: &str) -> Result<Keypair>;
     async fn get_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<Keypair>;
     async fn delete_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<()>;
 }

@@ -5,7 +5,7 @@ pub mod dynamodb;
 
 use async_trait::async_trait;
 
-use crate::domain::{NetworkRecord, ServerRecord};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
 use crate::error::Result;
 use crate::rbac::Scope;
 
@@ -48,4 +48,9 @@ pub trait Store: Send + Sync {
     /// The id of the server holding `name` on `network_id`, if any.
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
+
+    async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>>;
+    /// Fails with Conflict if the identity already has one.
+    async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()>;
+    async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()>;
 }

@@ -3,9 +3,7 @@ use std::collections::BTreeMap;
 use super::refresh::refresh;
 use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::api::servers::ServerCreateInput;
-use crate::domain::{
-    HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, API_VERSION_V2,
-};
+use crate::domain::{HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
 use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
@@ -21,37 +19,23 @@ pub(crate) async fn validate_image_and_flavor(
     image_id: &str,
     flavor_id: &str,
 ) -> Result<(Image, Flavor)> {
-    let image = deps
-        .provider
-        .get_image(cred, image_id)
-        .await
-        .map_err(|e| match e {
-            Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
-            other => other,
-        })?;
+    let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
+        other => other,
+    })?;
     if !image.is_active() {
-        return Err(Error::not_found(format!(
-            "image {image_id} is not ready (status {})",
-            image.status
-        )));
+        return Err(Error::not_found(format!("image {image_id} is not ready (status {})", image.status)));
     }
     let flavor = get_flavor(deps, cred, flavor_id).await?;
     check_disk(image.min_disk_gib, &flavor, image_id)?;
     Ok((image, flavor))
 }
 
-pub(crate) async fn get_flavor(
-    deps: &Deps,
-    cred: &ProviderCredential,
-    flavor_id: &str,
-) -> Result<Flavor> {
-    deps.provider
-        .get_flavor(cred, flavor_id)
-        .await
-        .map_err(|e| match e {
-            Error::NotFound(_) => Error::not_found(format!("no flavor found with id {flavor_id}")),
-            other => other,
-        })
+pub(crate) async fn get_flavor(deps: &Deps, cred: &ProviderCredential, flavor_id: &str) -> Result<Flavor> {
+    deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::not_found(format!("no flavor found with id {flavor_id}")),
+        other => other,
+    })
 }
 
 pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> Result<()> {
@@ -64,11 +48,7 @@ pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> 
     Ok(())
 }
 
-pub async fn create_server(
-    deps: &Deps,
-    caller: &Caller,
-    input: ServerCreateInput,
-) -> Result<ServerRecord> {
+pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInput) -> Result<ServerRecord> {
     let network_id = input.network_id.as_str();
     let network = deps
         .store
@@ -78,38 +58,20 @@ pub async fn create_server(
         .ok_or_else(|| network_not_found(network_id))?;
     let (org, project) = (&network.organization_id, &network.project_id);
     let missing = network_not_found(network_id).to_string();
-    caller
-        .acl
-        .require_visible(org, project, NETWORKS, Operation::Read, &missing)?;
-    caller
-        .acl
-        .require(org, Some(project), SERVERS, Operation::Create)?;
+    caller.acl.require_visible(org, project, NETWORKS, &missing)?;
+    caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
     if let Some(ca) = &input.ssh_certificate_authority_id {
         // No SSH certificate authority resource exists in this service yet.
-        return Err(Error::not_found(format!(
-            "no SSH certificate authority found with id {}",
-            ca.as_str()
-        )));
+        return Err(Error::not_found(format!("no SSH certificate authority found with id {}", ca.as_str())));
     }
     // The identity registry stands in for the identity service: a project it no longer serves is gone.
-    let identity = deps
-        .identities
-        .find(&network.region_id, org, project)
-        .filter(|i| i.id == network.identity_id);
+    let identity = deps.identities.find(&network.region_id, org, project).filter(|i| i.id == network.identity_id);
     if identity.is_none() {
-        return Err(Error::not_found(format!(
-            "project {project} no longer exists in region {}",
-            network.region_id
-        )));
+        return Err(Error::not_found(format!("project {project} no longer exists in region {}", network.region_id)));
     }
     let cred = deps.identities.credential(&network.identity_id)?;
-    let (image, _) = validate_image_and_flavor(
-        deps,
-        &cred,
-        input.image_id.as_str(),
-        input.flavor_id.as_str(),
-    )
-    .await?;
+    let (image, _) = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
+    let keypair = super::keys::ensure_keypair(deps, &network.identity_id).await?;
 
     let record = new_record(deps, caller, &network, &input, image.min_disk_gib);
     tracing::Span::current().record("server_id", record.id.as_str());
@@ -122,19 +84,12 @@ pub async fn create_server(
         network_id: network.provider_network_id.clone(),
         metadata: BTreeMap::from([
             (META_SERVER_ID.to_owned(), record.id.clone()),
-            (
-                META_ORGANIZATION_ID.to_owned(),
-                record.organization_id.clone(),
-            ),
+            (META_ORGANIZATION_ID.to_owned(), record.organization_id.clone()),
             (META_PROJECT_ID.to_owned(), record.project_id.clone()),
         ]),
         user_data: record.user_data.as_ref().map(|u| u.bytes().to_vec()),
-        key_name: None,
-        security_groups: record
-            .networking
-            .as_ref()
-            .and_then(|n| n.security_groups.clone())
-            .unwrap_or_default(),
+        key_name: Some(keypair.keypair_name),
+        security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     };
     let provider_id = match deps.provider.create_server(&cred, &request).await {
         Ok(id) => id,
@@ -197,6 +152,7 @@ fn new_record(
         private_ip: None,
         public_ip: None,
         mac_address: None,
+        resize_pending: false,
         version: 1,
     }
 }
@@ -206,16 +162,9 @@ fn new_record(
 async fn claim(deps: &Deps, network: &NetworkRecord, record: &ServerRecord) -> Result<()> {
     match deps.store.create_server(record).await {
         Err(Error::Conflict(message)) => {
-            let holder = deps
-                .store
-                .claim_holder(&network.id, record.name.as_str())
-                .await?;
+            let holder = deps.store.claim_holder(&network.id, record.name.as_str()).await?;
             let dying = match holder {
-                Some(id) => deps
-                    .store
-                    .get_server(&id)
-                    .await?
-                    .filter(ServerRecord::is_deleting),
+                Some(id) => deps.store.get_server(&id).await?.filter(ServerRecord::is_deleting),
                 None => None,
             };
             let released = match dying {

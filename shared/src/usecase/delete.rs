@@ -17,13 +17,10 @@ pub async fn delete_server(deps: &Deps, caller: &Caller, id: &str) -> Result<()>
         dying.modified_by = Some(caller.subject.clone());
         dying.modified_time = Some(now);
         dying.version = record.version + 1;
-        deps.store
-            .replace_server(&dying, record.version)
-            .await
-            .map_err(|e| match e {
-                Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry the delete")),
-                other => other,
-            })?;
+        deps.store.replace_server(&dying, record.version).await.map_err(|e| match e {
+            Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry the delete")),
+            other => other,
+        })?;
     }
     let cred = deps.identities.credential(&dying.identity_id)?;
     match provider_id(deps, &dying).await? {

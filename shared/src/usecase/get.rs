@@ -6,7 +6,5 @@ use crate::rbac::{Caller, Operation};
 
 pub async fn get_server(deps: &Deps, caller: &Caller, id: &str) -> Result<ServerRecord> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
-    refresh(deps, record)
-        .await?
-        .ok_or_else(|| server_not_found(id))
+    refresh(deps, record).await?.ok_or_else(|| server_not_found(id))
 }

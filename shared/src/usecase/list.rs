@@ -26,11 +26,7 @@ pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String])
         }
         match scope {
             Scope::Organization(o) if !projects.is_empty() => {
-                out.extend(
-                    projects
-                        .iter()
-                        .map(|p| Scope::Project(o.clone(), p.clone())),
-                );
+                out.extend(projects.iter().map(|p| Scope::Project(o.clone(), p.clone())));
             }
             Scope::Project(_, ref p) if !projects.is_empty() && !projects.contains(p) => {}
             other => out.push(other),
@@ -42,21 +38,10 @@ pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String])
 }
 
 /// Servers in projects where the caller holds `region:servers` read; one index query per scope.
-pub async fn list_servers(
-    deps: &Deps,
-    caller: &Caller,
-    params: &ListParams,
-) -> Result<Page<ServerRecord>> {
-    let scopes = narrow(
-        caller.acl.scopes(SERVERS, Operation::Read),
-        &params.organization_ids,
-        &params.project_ids,
-    );
+pub async fn list_servers(deps: &Deps, caller: &Caller, params: &ListParams) -> Result<Page<ServerRecord>> {
+    let scopes = narrow(caller.acl.scopes(SERVERS, Operation::Read), &params.organization_ids, &params.project_ids);
     if scopes.is_empty() {
-        return Ok(Page {
-            items: Vec::new(),
-            more: false,
-        });
+        return Ok(Page { items: Vec::new(), more: false });
     }
     let query = ServerQuery {
         scopes,
@@ -78,15 +63,9 @@ mod tests {
 
     #[test]
     fn filters_narrow_scopes() {
-        let scopes = vec![
-            Scope::Organization("o1".into()),
-            Scope::Project("o2".into(), "p2".into()),
-        ];
+        let scopes = vec![Scope::Organization("o1".into()), Scope::Project("o2".into(), "p2".into())];
         assert_eq!(narrow(scopes.clone(), &[], &[]), scopes);
-        assert_eq!(
-            narrow(scopes.clone(), &s(&["o2"]), &[]),
-            vec![Scope::Project("o2".into(), "p2".into())]
-        );
+        assert_eq!(narrow(scopes.clone(), &s(&["o2"]), &[]), vec![Scope::Project("o2".into(), "p2".into())]);
         assert_eq!(
             narrow(scopes.clone(), &[], &s(&["p1", "p2"])),
             vec![

@@ -1,20 +1,28 @@
 //! Use-cases: one file per verb. Each takes the dependencies, the caller and already-parsed input,
 //! checks permissions, then talks to the store and the provider through their ports.
 
+mod console;
 mod create;
 mod delete;
 mod get;
+mod keys;
 mod list;
 pub mod networks;
+mod power;
 mod refresh;
+mod snapshot;
 mod update;
 
 use std::sync::Arc;
 
+pub use console::{console_output, console_session};
 pub use create::create_server;
 pub use delete::delete_server;
 pub use get::get_server;
+pub use keys::ssh_private_key;
 pub use list::{list_servers, ListParams};
+pub use power::power;
+pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
 
 use crate::clock::{Clock, IdSource};
@@ -23,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::identities::Identities;
 use crate::provider::Provider;
 use crate::rbac::{Caller, Operation, SERVERS};
+use crate::sealing::Sealer;
 use crate::store::Store;
 
 /// Provider metadata keys tying a provider server back to its record.
@@ -38,41 +47,30 @@ pub struct Deps {
     pub identities: Arc<Identities>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
+    pub sealer: Arc<Sealer>,
 }
 
 pub(crate) fn server_not_found(id: &str) -> Error {
     Error::not_found(format!("no server found with id {id}"))
 }
 
+/// Provider answers about one server, in the caller's terms: the server's id, not the provider's.
+pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
+    match err {
+        Error::NotFound(_) => Error::not_found(format!("no server found with id {id} at the provider")),
+        Error::Conflict(_) => Error::conflict(format!("server {id} cannot be {verb} in its current state")),
+        other => other,
+    }
+}
+
 /// Loads a v2 server the caller may see, and checks `op` on it: 404 when it is missing, not a
-/// v2 record, or in an organization the caller knows nothing of; 403 when the grant is missing.
-pub(crate) async fn load_server(
-    deps: &Deps,
-    caller: &Caller,
-    id: &str,
-    op: Operation,
-) -> Result<ServerRecord> {
-    let record = deps
-        .store
-        .get_server(id)
-        .await?
-        .filter(ServerRecord::is_v2)
-        .ok_or_else(|| server_not_found(id))?;
+/// v2 record, or not readable by the caller; 403 when it is readable but `op` is not granted.
+pub(crate) async fn load_server(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<ServerRecord> {
+    let record = deps.store.get_server(id).await?.filter(ServerRecord::is_v2).ok_or_else(|| server_not_found(id))?;
     let missing = server_not_found(id).to_string();
-    caller.acl.require_visible(
-        &record.organization_id,
-        &record.project_id,
-        SERVERS,
-        Operation::Read,
-        &missing,
-    )?;
+    caller.acl.require_visible(&record.organization_id, &record.project_id, SERVERS, &missing)?;
     if op != Operation::Read {
-        caller.acl.require(
-            &record.organization_id,
-            Some(&record.project_id),
-            SERVERS,
-            op,
-        )?;
+        caller.acl.require(&record.organization_id, Some(&record.project_id), SERVERS, op)?;
     }
     tracing::Span::current().record("server_id", id);
     Ok(record)

@@ -10,29 +10,17 @@ fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-pub async fn create_network(
-    deps: &Deps,
-    caller: &Caller,
-    input: NetworkCreateInput,
-) -> Result<NetworkRecord> {
-    let (org, project, region) = (
-        input.organization_id.as_str(),
-        input.project_id.as_str(),
-        input.region_id.as_str(),
-    );
-    caller
-        .acl
-        .require(org, Some(project), NETWORKS, Operation::Create)?;
+pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateInput) -> Result<NetworkRecord> {
+    let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
+    caller.acl.require(org, Some(project), NETWORKS, Operation::Create)?;
     if !deps.identities.has_region(region) {
-        return Err(Error::not_found(format!(
-            "no region found with id {region}"
-        )));
+        return Err(Error::not_found(format!("no region found with id {region}")));
     }
     let identity = deps.identities.find(region, org, project).ok_or_else(|| {
-        Error::unprocessable(format!(
-            "region {region} has no provider identity for project {project}"
-        ))
+        Error::unprocessable(format!("region {region} has no provider identity for project {project}"))
     })?;
+    // Registering an identity's first network gives it its SSH key pair at the provider.
+    super::keys::ensure_keypair(deps, &identity.id).await?;
     let record = NetworkRecord {
         id: deps.ids.new_id(),
         api_version: API_VERSION_V2,
@@ -52,27 +40,12 @@ pub async fn create_network(
 }
 
 async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<NetworkRecord> {
-    let network = deps
-        .store
-        .get_network(id)
-        .await?
-        .filter(|n| n.api_version == API_VERSION_V2)
-        .ok_or_else(|| not_found(id))?;
+    let network =
+        deps.store.get_network(id).await?.filter(|n| n.api_version == API_VERSION_V2).ok_or_else(|| not_found(id))?;
     let missing = not_found(id).to_string();
-    caller.acl.require_visible(
-        &network.organization_id,
-        &network.project_id,
-        NETWORKS,
-        Operation::Read,
-        &missing,
-    )?;
+    caller.acl.require_visible(&network.organization_id, &network.project_id, NETWORKS, &missing)?;
     if op != Operation::Read {
-        caller.acl.require(
-            &network.organization_id,
-            Some(&network.project_id),
-            NETWORKS,
-            op,
-        )?;
+        caller.acl.require(&network.organization_id, Some(&network.project_id), NETWORKS, op)?;
     }
     Ok(network)
 }
@@ -82,9 +55,7 @@ pub async fn get_network(deps: &Deps, caller: &Caller, id: &str) -> Result<Netwo
 }
 
 pub async fn list_networks(deps: &Deps, caller: &Caller) -> Result<Vec<NetworkRecord>> {
-    deps.store
-        .list_networks(&caller.acl.scopes(NETWORKS, Operation::Read))
-        .await
+    deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read)).await
 }
 
 /// 409 while servers still use it (cascading deletion comes with the cleanup function).

@@ -10,10 +10,7 @@ pub(crate) async fn provider_id(deps: &Deps, record: &ServerRecord) -> Result<Op
         return Ok(Some(id.clone()));
     }
     let cred = deps.identities.credential(&record.identity_id)?;
-    let found = deps
-        .provider
-        .find_servers(&cred, META_SERVER_ID, &record.id)
-        .await?;
+    let found = deps.provider.find_servers(&cred, META_SERVER_ID, &record.id).await?;
     Ok(found.into_iter().next().map(|s| s.id))
 }
 
@@ -35,6 +32,14 @@ pub(crate) async fn refresh(deps: &Deps, record: ServerRecord) -> Result<Option<
     let mut next = record.clone();
     match observed {
         Ok((id, server)) => {
+            if record.resize_pending && server.status == "VERIFY_RESIZE" {
+                match deps.provider.confirm_resize(&cred, &id).await {
+                    Ok(()) => next.resize_pending = false,
+                    Err(e) => {
+                        tracing::warn!(server_id = %record.id, error = %e, "resize confirmation failed; will retry")
+                    }
+                }
+            }
             next.provider_id = Some(id);
             next.observe(&server);
         }

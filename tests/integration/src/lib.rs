@@ -16,25 +16,19 @@ pub fn repo_root() -> PathBuf {
 
 /// `../shared/reference` beside the repository (CI lays a copy there), or `$REFERENCE_DIR`.
 pub fn reference_dir() -> PathBuf {
-    std::env::var_os("REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/reference"))
+    std::env::var_os("REFERENCE_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/reference"))
 }
 
 /// Reads one official OpenStack sample as JSON; a missing sample fails the test loudly.
 pub fn sample(relative: &str) -> serde_json::Value {
     let path = reference_dir().join("openstack").join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read sample {}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("sample {} is not JSON: {e}", path.display()))
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read sample {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("sample {} is not JSON: {e}", path.display()))
 }
 
 /// The project virtualenv's Python (made by `scripts/venv.sh`), or `$VENV_PYTHON`.
 pub fn venv_python() -> PathBuf {
-    std::env::var_os("VENV_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+    std::env::var_os("VENV_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"))
 }
 
 pub fn demo_credential(emulator: &Emulator) -> ProviderCredential {
@@ -54,11 +48,8 @@ pub fn other_credential(emulator: &Emulator) -> ProviderCredential {
 }
 
 pub fn provider_with_timeout(timeout: Duration) -> OpenStackProvider {
-    OpenStackProvider::new(OpenStackConfig {
-        timeout,
-        ..OpenStackConfig::default()
-    })
-    .unwrap_or_else(|e| panic!("provider: {e}"))
+    OpenStackProvider::new(OpenStackConfig { timeout, ..OpenStackConfig::default() })
+        .unwrap_or_else(|e| panic!("provider: {e}"))
 }
 
 /// A raw Keystone token for the demo credential, for calling the emulator directly.
@@ -72,8 +63,5 @@ pub async fn raw_token(emulator: &Emulator) -> String {
         .await
         .unwrap_or_else(|e| panic!("keystone: {e}"));
     assert_eq!(response.status().as_u16(), 201);
-    response.headers()["x-subject-token"]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned()
+    response.headers()["x-subject-token"].to_str().unwrap_or_default().to_owned()
 }

@@ -13,6 +13,7 @@ use shared::auth::Verifier;
 use shared::clock::{RandomIds, SystemClock};
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::sealing::Sealer;
 use shared::store::dynamodb::DynamoStore;
 use shared::usecase::Deps;
 
@@ -24,6 +25,8 @@ pub const PROJECT_C: &str = "proj-c";
 pub const REGION: &str = "region-1";
 pub const PROVIDER_NETWORK: &str = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f";
 pub const NOVA_CREATE: &str = "POST /compute/v2.1/servers";
+/// Seals SSH private keys in the tests (32 bytes, base64).
+pub const TEST_KEY_ENCRYPTION_KEY: &str = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI=";
 
 pub struct Stack {
     pub url: String,
@@ -38,9 +41,8 @@ pub struct Stack {
 
 /// The moto endpoint `make test` started; tests refuse to run without one.
 pub fn dynamodb_endpoint() -> String {
-    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
-        panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts moto")
-    })
+    std::env::var("DYNAMODB_ENDPOINT")
+        .unwrap_or_else(|_| panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts moto"))
 }
 
 fn identities(emulator: &Emulator) -> Identities {
@@ -49,27 +51,9 @@ fn identities(emulator: &Emulator) -> Identities {
                "authUrl": emulator.auth_url(), "applicationCredentialId": cred, "applicationCredentialSecret": secret})
     };
     let list = json!([
-        identity(
-            "ident-a",
-            ORG,
-            PROJECT,
-            seed::DEMO_APP_CRED_ID,
-            seed::DEMO_APP_CRED_SECRET
-        ),
-        identity(
-            "ident-b",
-            ORG,
-            PROJECT_B,
-            seed::OTHER_APP_CRED_ID,
-            seed::OTHER_APP_CRED_SECRET
-        ),
-        identity(
-            "ident-c",
-            ORG_2,
-            PROJECT_C,
-            seed::DEMO_APP_CRED_ID,
-            seed::DEMO_APP_CRED_SECRET
-        ),
+        identity("ident-a", ORG, PROJECT, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
+        identity("ident-b", ORG, PROJECT_B, seed::OTHER_APP_CRED_ID, seed::OTHER_APP_CRED_SECRET),
+        identity("ident-c", ORG_2, PROJECT_C, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
     ]);
     Identities::from_json(&list.to_string()).unwrap_or_else(|e| panic!("identities: {e}"))
 }
@@ -85,12 +69,7 @@ pub fn project_acl(org: &str, project: &str, endpoints: &[(&str, &[&str])]) -> V
 }
 
 fn endpoints_json(endpoints: &[(&str, &[&str])]) -> Value {
-    Value::Array(
-        endpoints
-            .iter()
-            .map(|(name, ops)| json!({"name": name, "operations": ops}))
-            .collect(),
-    )
+    Value::Array(endpoints.iter().map(|(name, ops)| json!({"name": name, "operations": ops})).collect())
 }
 
 pub const ALL: &[&str] = &["create", "read", "update", "delete"];
@@ -114,14 +93,8 @@ impl Reply {
     /// The `error` code of an error body; fails the test when the body is not in the error format.
     pub fn error_code(&self) -> &str {
         let description = self.body["error_description"].as_str().unwrap_or_default();
-        assert!(
-            !description.is_empty(),
-            "error body lacks error_description: {}",
-            self.body
-        );
-        self.body["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("not an error body: {}", self.body))
+        assert!(!description.is_empty(), "error body lacks error_description: {}", self.body);
+        self.body["error"].as_str().unwrap_or_else(|| panic!("not an error body: {}", self.body))
     }
 
     pub fn description(&self) -> &str {
@@ -129,30 +102,20 @@ impl Reply {
     }
 
     pub fn id(&self) -> String {
-        self.body["metadata"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no metadata.id in {}", self.body))
-            .to_owned()
+        self.body["metadata"]["id"].as_str().unwrap_or_else(|| panic!("no metadata.id in {}", self.body)).to_owned()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 }
 
 impl Stack {
     pub async fn start() -> Stack {
-        let emulator = Emulator::start_demo()
-            .await
-            .unwrap_or_else(|e| panic!("emulator: {e}"));
+        let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let dynamo = DynamoStore::client(Some(&dynamodb_endpoint())).await;
         let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-        local_api::ensure_table(&dynamo, &table)
-            .await
-            .unwrap_or_else(|e| panic!("table: {e}"));
+        local_api::ensure_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("table: {e}"));
         let provider = OpenStackProvider::new(OpenStackConfig {
             timeout: std::time::Duration::from_secs(2),
             ..OpenStackConfig::default()
@@ -164,14 +127,12 @@ impl Stack {
             identities: Arc::new(identities(&emulator)),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
+            sealer: Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}"))),
         };
         let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
-        let verifier =
-            Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+        let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let api = local_api::start(deps.clone(), Arc::new(verifier), addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let api = local_api::start(deps.clone(), Arc::new(verifier), addr).await.unwrap_or_else(|e| panic!("{e}"));
         let mut stack = Stack {
             url: api.url,
             emulator,
@@ -181,9 +142,7 @@ impl Stack {
             network_id: String::new(),
             deps,
         };
-        stack.network_id = stack
-            .create_network(&stack.admin(), "net-a", ORG, PROJECT)
-            .await;
+        stack.network_id = stack.create_network(&stack.admin(), "net-a", ORG, PROJECT).await;
         stack
     }
 
@@ -195,17 +154,9 @@ impl Stack {
         self.token("admin", &admin_acl())
     }
 
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
-        let mut request = self.http.request(
-            method.parse().unwrap_or(reqwest::Method::GET),
-            format!("{}{path}", self.url),
-        );
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        let mut request =
+            self.http.request(method.parse().unwrap_or(reqwest::Method::GET), format!("{}{path}", self.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -216,10 +167,7 @@ impl Stack {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap_or_default();
@@ -229,25 +177,13 @@ impl Stack {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
-    pub async fn create_network(
-        &self,
-        token: &str,
-        name: &str,
-        org: &str,
-        project: &str,
-    ) -> String {
+    pub async fn create_network(&self, token: &str, name: &str, org: &str, project: &str) -> String {
         let body = json!({"metadata": {"name": name}, "spec": {"organizationId": org, "projectId": project,
             "regionId": REGION, "providerNetworkId": PROVIDER_NETWORK}});
-        let reply = self
-            .call("POST", "/api/v2/networks", Some(token), Some(&body))
-            .await;
+        let reply = self.call("POST", "/api/v2/networks", Some(token), Some(&body)).await;
         assert_eq!(reply.status, 201, "network create: {}", reply.body);
         reply.id()
     }
@@ -258,8 +194,7 @@ impl Stack {
 
     pub async fn create_server(&self, token: &str, name: &str) -> Reply {
         let body = self.server_body(name, &self.network_id);
-        self.call("POST", "/api/v2/servers", Some(token), Some(&body))
-            .await
+        self.call("POST", "/api/v2/servers", Some(token), Some(&body)).await
     }
 
     /// Creates a server as admin and returns its id (fails the test on anything but 201).
@@ -314,12 +249,7 @@ impl Stack {
     }
 
     /// Rewrites a stored document field (to simulate records from elsewhere, e.g. another API version).
-    pub async fn patch_server(
-        &self,
-        id: &str,
-        patch: impl Fn(&mut Value),
-        api_version: Option<u32>,
-    ) {
+    pub async fn patch_server(&self, id: &str, patch: impl Fn(&mut Value), api_version: Option<u32>) {
         use aws_sdk_dynamodb::types::AttributeValue;
         let key = [("PK", format!("SERVER#{id}")), ("SK", "SERVER".to_owned())];
         let out = self
@@ -331,13 +261,9 @@ impl Stack {
             .send()
             .await
             .unwrap_or_else(|e| panic!("get: {e}"));
-        let mut item = out
-            .item()
-            .cloned()
-            .unwrap_or_else(|| panic!("no server {id}"));
+        let mut item = out.item().cloned().unwrap_or_else(|| panic!("no server {id}"));
         let mut doc: Value =
-            serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc")))
-                .unwrap_or_default();
+            serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc"))).unwrap_or_default();
         patch(&mut doc);
         if let Some(v) = api_version {
             doc["apiVersion"] = json!(v);

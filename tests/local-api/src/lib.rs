@@ -35,16 +35,10 @@ pub struct LocalApi {
 }
 
 /// Serves on `addr` (port 0 for an ephemeral port) in the background.
-pub async fn start(
-    deps: Deps,
-    verifier: Arc<Verifier>,
-    addr: SocketAddr,
-) -> std::io::Result<LocalApi> {
+pub async fn start(deps: Deps, verifier: Arc<Verifier>, addr: SocketAddr) -> std::io::Result<LocalApi> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let app = Router::new()
-        .fallback(gateway)
-        .with_state(Local { deps, verifier });
+    let app = Router::new().fallback(gateway).with_state(Local { deps, verifier });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("local API stopped: {e}");
@@ -56,10 +50,7 @@ pub async fn start(
 fn gateway_message(status: StatusCode, message: &str) -> Response<Body> {
     let mut response = Response::new(Body::from(json!({ "message": message }).to_string()));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        "content-type",
-        axum::http::HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
     response
 }
 
@@ -67,10 +58,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
-    let matched = ROUTES
-        .iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_path(r.path, &path).map(|p| (r, p)));
+    let matched = ROUTES.iter().filter(|r| r.method == method).find_map(|r| match_path(r.path, &path).map(|p| (r, p)));
     let Some((route, params)) = matched else {
         return gateway_message(StatusCode::NOT_FOUND, "Not Found");
     };
@@ -80,16 +68,9 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers
-            .entry(name.as_str().to_owned())
-            .and_modify(|v| *v = format!("{v},{value}"))
-            .or_insert(value);
+        headers.entry(name.as_str().to_owned()).and_modify(|v| *v = format!("{v},{value}")).or_insert(value);
     }
-    let Some(authorization) = headers
-        .get("authorization")
-        .filter(|v| !v.is_empty())
-        .cloned()
-    else {
+    let Some(authorization) = headers.get("authorization").filter(|v| !v.is_empty()).cloned() else {
         return gateway_message(StatusCode::UNAUTHORIZED, "Unauthorized");
     };
     let route_key = format!("{} {}", route.method, route.path);
@@ -120,26 +101,17 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         "requestContext": context,
         "pathParameters": path_parameters,
     });
-    let authorized =
-        match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
-            Ok(request) => shared::http::authorize(&local.verifier, &request),
-            Err(e) => {
-                return gateway_message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("authorizer event: {e}"),
-                )
-            }
-        };
+    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
+        Ok(request) => shared::http::authorize(&local.verifier, &request),
+        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
+    };
     if !authorized.is_authorized {
         return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
     }
     context["authorizer"] = json!({ "lambda": authorized.context });
     let (body, encoded) = match std::str::from_utf8(&bytes) {
         Ok(text) => (Value::String(text.to_owned()), false),
-        Err(_) => (
-            Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
-            true,
-        ),
+        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)), true),
     };
     let mut event = json!({
         "version": "2.0",
@@ -156,9 +128,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     }
     let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
-        Err(e) => {
-            return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}"))
-        }
+        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}")),
     };
     let response = shared::http::handle(&local.deps, Some(route.function), lambda_request).await;
     let (parts, body) = response.into_parts();

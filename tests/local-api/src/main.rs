@@ -13,10 +13,7 @@ use shared::auth::Verifier;
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 #[tokio::main]
@@ -32,21 +29,19 @@ async fn main() -> Fallible<()> {
             println!("{}", token::mint(Signer::Es256, &sub, &acl, ttl)?);
             Ok(())
         }
-        _ => Err("usage: local-api serve [--listen ADDR] | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]".into()),
+        _ => {
+            Err("usage: local-api serve [--listen ADDR] | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
+                .into())
+        }
     }
 }
 
 async fn serve(args: &[String]) -> Fallible<()> {
     shared::telemetry::init();
-    let listen: SocketAddr = flag(args, "--listen")
-        .unwrap_or_else(|| "127.0.0.1:0".into())
-        .parse()?;
+    let listen: SocketAddr = flag(args, "--listen").unwrap_or_else(|| "127.0.0.1:0".into()).parse()?;
     let deps = shared::context::deps_from_env().await?;
     let table = std::env::var("TABLE_NAME")?;
-    let client = shared::store::dynamodb::DynamoStore::client(
-        std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(),
-    )
-    .await;
+    let client = shared::store::dynamodb::DynamoStore::client(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await;
     local_api::ensure_table(&client, &table).await?;
     let keys = match std::env::var("JWT_PUBLIC_KEYS") {
         Ok(keys) => keys,

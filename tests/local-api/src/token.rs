@@ -19,11 +19,7 @@ fn read(name: &str) -> Result<String, String> {
 
 /// Public keys the local API trusts (ES256 and RS256).
 pub fn trusted_public_keys() -> Result<String, String> {
-    Ok(format!(
-        "{}\n{}",
-        read("dev-es256.pub.pem")?,
-        read("dev-rs256.pub.pem")?
-    ))
+    Ok(format!("{}\n{}", read("dev-es256.pub.pem")?, read("dev-rs256.pub.pem")?))
 }
 
 /// Which development key signs a token.
@@ -35,12 +31,7 @@ pub enum Signer {
 }
 
 /// A token for `subject` carrying `acl`, valid for `ttl_seconds` (negative: already expired).
-pub fn mint(
-    signer: Signer,
-    subject: &str,
-    acl: &Value,
-    ttl_seconds: i64,
-) -> Result<String, String> {
+pub fn mint(signer: Signer, subject: &str, acl: &Value, ttl_seconds: i64) -> Result<String, String> {
     mint_claims(
         signer,
         json!({
@@ -56,18 +47,9 @@ pub fn mint(
 
 pub fn mint_claims(signer: Signer, claims: Value) -> Result<String, String> {
     let (alg, key) = match signer {
-        Signer::Es256 => (
-            Algorithm::ES256,
-            EncodingKey::from_ec_pem(read("dev-es256.pem")?.as_bytes()),
-        ),
-        Signer::Rs256 => (
-            Algorithm::RS256,
-            EncodingKey::from_rsa_pem(read("dev-rs256.pem")?.as_bytes()),
-        ),
-        Signer::Untrusted => (
-            Algorithm::ES256,
-            EncodingKey::from_ec_pem(read("untrusted-es256.pem")?.as_bytes()),
-        ),
+        Signer::Es256 => (Algorithm::ES256, EncodingKey::from_ec_pem(read("dev-es256.pem")?.as_bytes())),
+        Signer::Rs256 => (Algorithm::RS256, EncodingKey::from_rsa_pem(read("dev-rs256.pem")?.as_bytes())),
+        Signer::Untrusted => (Algorithm::ES256, EncodingKey::from_ec_pem(read("untrusted-es256.pem")?.as_bytes())),
     };
     let key = key.map_err(|e| format!("bad development key: {e}"))?;
     jsonwebtoken::encode(&Header::new(alg), &claims, &key).map_err(|e| format!("cannot sign: {e}"))

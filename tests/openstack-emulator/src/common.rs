@@ -37,22 +37,14 @@ pub fn fault_name(status: u16) -> &'static str {
 
 pub fn nova_fault(status: u16, message: impl Into<String>) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        code,
-        Json(json!({ fault_name(status): { "code": status, "message": message.into() } })),
-    )
-        .into_response()
+    (code, Json(json!({ fault_name(status): { "code": status, "message": message.into() } }))).into_response()
 }
 
 /// Glance answers errors as plain text.
 pub fn glance_error(status: u16, message: impl Into<String>) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = code.canonical_reason().unwrap_or("Error");
-    (
-        code,
-        [("content-type", "text/plain; charset=UTF-8")],
-        format!("{status} {reason}\n\n{}\n\n", message.into()),
-    )
+    (code, [("content-type", "text/plain; charset=UTF-8")], format!("{status} {reason}\n\n{}\n\n", message.into()))
         .into_response()
 }
 
@@ -66,10 +58,7 @@ pub fn unauthorized() -> Response {
 
 /// The caller's token, or 401 when it is missing, unknown or expired.
 pub fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<TokenInfo, Response> {
-    let token = headers
-        .get("x-auth-token")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(unauthorized)?;
+    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
     let state = ctx.shared.lock();
     match state.tokens.get(token) {
         Some(info) if info.expires_at > chrono::Utc::now() => Ok(info.clone()),
@@ -82,16 +71,9 @@ pub fn microversion(headers: &HeaderMap) -> Result<u32, Response> {
     let requested = headers
         .get("openstack-api-version")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.trim()
-                .strip_prefix("compute")
-                .map(|s| s.trim().to_owned())
-        })
+        .and_then(|v| v.trim().strip_prefix("compute").map(|s| s.trim().to_owned()))
         .or_else(|| {
-            headers
-                .get("x-openstack-nova-api-version")
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.trim().to_owned())
+            headers.get("x-openstack-nova-api-version").and_then(|v| v.to_str().ok()).map(|s| s.trim().to_owned())
         });
     let Some(requested) = requested else {
         return Ok(MIN_MINOR);
@@ -102,12 +84,7 @@ pub fn microversion(headers: &HeaderMap) -> Result<u32, Response> {
     let minor = requested
         .strip_prefix("2.")
         .and_then(|m| m.parse::<u32>().ok())
-        .ok_or_else(|| {
-            nova_fault(
-                400,
-                format!("API Version String {requested} is of invalid format."),
-            )
-        })?;
+        .ok_or_else(|| nova_fault(400, format!("API Version String {requested} is of invalid format.")))?;
     if !(MIN_MINOR..=MAX_MINOR).contains(&minor) {
         return Err(with_version(
             nova_fault(406, format!("Version {requested} is not supported by the API. Minimum is 2.{MIN_MINOR} and maximum is 2.{MAX_MINOR}.")),
@@ -126,9 +103,6 @@ pub fn with_version(mut response: Response, minor: u32) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("2.{minor}")) {
         headers.insert("x-openstack-nova-api-version", v);
     }
-    headers.insert(
-        "vary",
-        HeaderValue::from_static("OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
-    );
+    headers.insert("vary", HeaderValue::from_static("OpenStack-API-Version, X-OpenStack-Nova-API-Version"));
     response
 }

@@ -44,32 +44,20 @@ fn visible(image: &Image, project: &str) -> bool {
     image.visibility == "public" || image.owner.as_deref() == Some(project)
 }
 
-pub async fn show_image(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn show_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let token = match authenticate(&ctx, &headers) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let mut state = ctx.shared.lock();
     state.settle();
-    match state
-        .images
-        .get(&id)
-        .filter(|i| visible(i, &token.project_id))
-    {
+    match state.images.get(&id).filter(|i| visible(i, &token.project_id)) {
         Some(image) => Json(image_json(image)).into_response(),
         None => glance_error(404, format!("No image found with ID {id}")),
     }
 }
 
-pub async fn delete_image(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn delete_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let token = match authenticate(&ctx, &headers) {
         Ok(t) => t,
         Err(r) => return r,
@@ -97,11 +85,7 @@ pub async fn list_images(
         Err(r) => return r,
     };
     let get = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let tags: Vec<&String> = query
-        .iter()
-        .filter(|(k, _)| k == "tag")
-        .map(|(_, v)| v)
-        .collect();
+    let tags: Vec<&String> = query.iter().filter(|(k, _)| k == "tag").map(|(_, v)| v).collect();
     let limit = match get("limit").map(|l| l.parse::<usize>()) {
         None => 25,
         Some(Ok(l)) => l.min(1000),

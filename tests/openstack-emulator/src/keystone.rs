@@ -11,9 +11,7 @@ use crate::model::TokenInfo;
 
 pub async fn issue_token(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Response {
     let identity = &body["auth"]["identity"];
-    let uses_app_cred = identity["methods"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|v| v == "application_credential"));
+    let uses_app_cred = identity["methods"].as_array().is_some_and(|m| m.iter().any(|v| v == "application_credential"));
     if !uses_app_cred {
         return unauthorized();
     }

@@ -39,9 +39,7 @@ mod http_body_util_compat {
     use axum::body::{Body, Bytes};
 
     /// Buffers a body (bounded) so it can be recorded and replayed to the router.
-    pub async fn collect_json(
-        body: Body,
-    ) -> Result<(Bytes, Option<serde_json::Value>), axum::Error> {
+    pub async fn collect_json(body: Body) -> Result<(Bytes, Option<serde_json::Value>), axum::Error> {
         let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024).await?;
         let json = serde_json::from_slice(&bytes).ok();
         Ok((bytes, json))
@@ -61,10 +59,7 @@ impl Emulator {
         let listener = TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let shared = Shared::default();
-        let ctx = Ctx {
-            shared: shared.clone(),
-            base_url: url.clone(),
-        };
+        let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
         let router = router(ctx.clone());
         tokio::spawn(serve(listener, router, ctx));
         Ok(Emulator { url, shared })
@@ -103,10 +98,7 @@ impl Emulator {
     }
 
     pub fn add_credential(&self, credential: AppCredential) {
-        self.shared
-            .lock()
-            .credentials
-            .insert(credential.id.clone(), credential);
+        self.shared.lock().credentials.insert(credential.id.clone(), credential);
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -146,27 +138,13 @@ impl Emulator {
     }
 
     /// Every server in every project: (id, project id, status, metadata).
-    pub fn servers(
-        &self,
-    ) -> Vec<(
-        String,
-        String,
-        String,
-        std::collections::BTreeMap<String, String>,
-    )> {
+    pub fn servers(&self) -> Vec<(String, String, String, std::collections::BTreeMap<String, String>)> {
         let mut state = self.shared.lock();
         state.settle();
         state
             .servers
             .values()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    s.project_id.clone(),
-                    s.status().to_owned(),
-                    s.metadata.clone(),
-                )
-            })
+            .map(|s| (s.id.clone(), s.project_id.clone(), s.status().to_owned(), s.metadata.clone()))
             .collect()
     }
 
@@ -199,60 +177,28 @@ fn router(ctx: Ctx) -> Router {
         .route("/compute/", get(nova::versions))
         .route(nova, get(nova::version))
         .route(&format!("{nova}/"), get(nova::version))
-        .route(
-            &format!("{nova}/servers"),
-            get(nova::list_servers).post(nova::create_server),
-        )
-        .route(
-            &format!("{nova}/servers/detail"),
-            get(nova::list_servers_detail),
-        )
+        .route(&format!("{nova}/servers"), get(nova::list_servers).post(nova::create_server))
+        .route(&format!("{nova}/servers/detail"), get(nova::list_servers_detail))
         .route(
             &format!("{nova}/servers/{{id}}"),
-            get(nova::show_server)
-                .put(nova::update_server)
-                .delete(nova::delete_server),
+            get(nova::show_server).put(nova::update_server).delete(nova::delete_server),
         )
-        .route(
-            &format!("{nova}/servers/{{id}}/action"),
-            post(nova::server_action),
-        )
-        .route(
-            &format!("{nova}/servers/{{id}}/remote-consoles"),
-            post(nova::remote_console),
-        )
+        .route(&format!("{nova}/servers/{{id}}/action"), post(nova::server_action))
+        .route(&format!("{nova}/servers/{{id}}/remote-consoles"), post(nova::remote_console))
         .route(&format!("{nova}/flavors"), get(nova::list_flavors))
-        .route(
-            &format!("{nova}/flavors/detail"),
-            get(nova::list_flavors_detail),
-        )
+        .route(&format!("{nova}/flavors/detail"), get(nova::list_flavors_detail))
         .route(&format!("{nova}/flavors/{{id}}"), get(nova::show_flavor))
-        .route(
-            &format!("{nova}/os-keypairs"),
-            get(nova::list_keypairs).post(nova::create_keypair),
-        )
-        .route(
-            &format!("{nova}/os-keypairs/{{id}}"),
-            get(nova::show_keypair).delete(nova::delete_keypair),
-        )
+        .route(&format!("{nova}/os-keypairs"), get(nova::list_keypairs).post(nova::create_keypair))
+        .route(&format!("{nova}/os-keypairs/{{id}}"), get(nova::show_keypair).delete(nova::delete_keypair))
         .route("/image", get(glance::versions))
         .route("/image/", get(glance::versions))
         .route("/image/v2/images", get(glance::list_images))
-        .route(
-            "/image/v2/images/{id}",
-            get(glance::show_image).delete(glance::delete_image),
-        )
-        .route(
-            "/_emulator/application-credentials",
-            post(control::add_credential),
-        )
+        .route("/image/v2/images/{id}", get(glance::show_image).delete(glance::delete_image))
+        .route("/_emulator/application-credentials", post(control::add_credential))
         .route("/_emulator/images", post(control::add_image))
         .route("/_emulator/flavors", post(control::add_flavor))
         .route("/_emulator/servers", get(control::all_servers))
-        .route(
-            "/_emulator/servers/{id}",
-            axum::routing::delete(control::vanish_server),
-        )
+        .route("/_emulator/servers/{id}", axum::routing::delete(control::vanish_server))
         .route("/_emulator/faults", post(control::add_fault))
         .route("/_emulator/counters", get(control::counters))
         .route("/_emulator/requests", get(control::requests))
@@ -287,19 +233,13 @@ async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
                 async move { handle(router, ctx, req).await }
             });
             // A dropped-connection fault surfaces here as a service error; nothing to report.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
 
 /// Counts, records, applies any injected fault, then routes.
-async fn handle(
-    router: Router,
-    ctx: Ctx,
-    req: hyper::Request<Incoming>,
-) -> Result<axum::response::Response, Dropped> {
+async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Result<axum::response::Response, Dropped> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let control = path.starts_with("/_emulator");
@@ -311,11 +251,7 @@ async fn handle(
     } else {
         let mut state = ctx.shared.lock();
         state.count(route_key(&method, &path));
-        state.requests.push(RecordedRequest {
-            method: method.clone(),
-            path: path.clone(),
-            body: json,
-        });
+        state.requests.push(RecordedRequest { method: method.clone(), path: path.clone(), body: json });
         state.take_fault(&method, &path)
     };
     if let Some(fault) = fault {

@@ -139,22 +139,15 @@ impl Server {
         self.task_state = None;
         self.updated = now_string();
         match transition {
-            Transition::Built
-            | Transition::PoweredOn
-            | Transition::Rebooted
-            | Transition::Rebuilt => {
+            Transition::Built | Transition::PoweredOn | Transition::Rebooted | Transition::Rebuilt => {
                 self.vm_state = "active";
                 self.power_state = 1;
-                self.console.push(format!(
-                    "[{}] {} reached state ACTIVE",
-                    self.updated, self.name
-                ));
+                self.console.push(format!("[{}] {} reached state ACTIVE", self.updated, self.name));
             }
             Transition::PoweredOff => {
                 self.vm_state = "stopped";
                 self.power_state = 4;
-                self.console
-                    .push(format!("[{}] reboot: Power down", self.updated));
+                self.console.push(format!("[{}] reboot: Power down", self.updated));
             }
             Transition::Resized => self.vm_state = "resized",
             Transition::Snapshotted => {}

@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::common::{
-    authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR,
-};
+use crate::common::{authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR};
 use crate::model::{now, Flavor, Image, Server, Transition};
 use crate::state::Inner;
 
@@ -38,14 +36,8 @@ fn not_found(id: &str) -> Response {
 
 fn invalid_state(action: &str, server: &Server) -> Response {
     let message = match server.task_state {
-        Some(task) => format!(
-            "Cannot '{action}' instance {} while it is in task_state {task}",
-            server.id
-        ),
-        None => format!(
-            "Cannot '{action}' instance {} while it is in vm_state {}",
-            server.id, server.vm_state
-        ),
+        Some(task) => format!("Cannot '{action}' instance {} while it is in task_state {task}", server.id),
+        None => format!("Cannot '{action}' instance {} while it is in vm_state {}", server.id, server.vm_state),
     };
     nova_fault(409, message)
 }
@@ -133,17 +125,10 @@ fn flavor_json(f: &Flavor, base: &str, minor: u32) -> Value {
 }
 
 fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Option<&'a Image> {
-    state
-        .images
-        .get(id)
-        .filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
+    state.images.get(id).filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
 }
 
-pub async fn create_server(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
+pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     nova(&ctx.clone(), &headers, |state, token, minor| {
         let s = &body["server"];
         let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
@@ -152,13 +137,13 @@ pub async fn create_server(
         let image_id = s["imageRef"].as_str().unwrap_or_default();
         let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
         if minor >= 37 && s.get("networks").is_none() {
-            return nova_fault(400, "Invalid input for field/attribute server. Value: ... 'networks' is a required property");
+            return nova_fault(
+                400,
+                "Invalid input for field/attribute server. Value: ... 'networks' is a required property",
+            );
         }
         let networks: Vec<String> = match &s["networks"] {
-            Value::Array(list) => list
-                .iter()
-                .filter_map(|n| n["uuid"].as_str().map(str::to_owned))
-                .collect(),
+            Value::Array(list) => list.iter().filter_map(|n| n["uuid"].as_str().map(str::to_owned)).collect(),
             _ => vec!["private".into()],
         };
         let Some(image) = visible_image(state, &token.project_id, image_id) else {
@@ -175,18 +160,12 @@ pub async fn create_server(
         }
         let key_name = s["key_name"].as_str().map(str::to_owned);
         if let Some(key) = &key_name {
-            if !state
-                .keypairs
-                .contains_key(&(token.user_id.clone(), key.clone()))
-            {
+            if !state.keypairs.contains_key(&(token.user_id.clone(), key.clone())) {
                 return nova_fault(400, "Invalid key_name provided.");
             }
         }
         let metadata: BTreeMap<String, String> = match s["metadata"].as_object() {
-            Some(m) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect(),
+            Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect(),
             None => BTreeMap::new(),
         };
         let id = uuid::Uuid::new_v4().to_string();
@@ -209,19 +188,10 @@ pub async fn create_server(
             networks,
             security_groups: s["security_groups"]
                 .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|g| g["name"].as_str().map(str::to_owned))
-                        .collect()
-                })
+                .map(|l| l.iter().filter_map(|g| g["name"].as_str().map(str::to_owned)).collect())
                 .unwrap_or_else(|| vec!["default".into()]),
             fixed_ip: format!("10.0.{}.{}", seq / 250, seq % 250 + 2),
-            mac: format!(
-                "fa:16:3e:{:02x}:{:02x}:{:02x}",
-                (seq >> 16) & 0xff,
-                (seq >> 8) & 0xff,
-                seq & 0xff
-            ),
+            mac: format!("fa:16:3e:{:02x}:{:02x}:{:02x}", (seq >> 16) & 0xff, (seq >> 8) & 0xff, seq & 0xff),
             created: now(),
             updated: now(),
             pending: Some((due, Transition::Built)),
@@ -263,30 +233,18 @@ pub async fn list_servers_detail(
 
 fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool) -> Response {
     nova(ctx, headers, |state, token, minor| {
-        let name = query
-            .iter()
-            .find(|(k, _)| k == "name")
-            .map(|(_, v)| v.as_str());
-        let status = query
-            .iter()
-            .find(|(k, _)| k == "status")
-            .map(|(_, v)| v.as_str());
+        let name = query.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str());
+        let status = query.iter().find(|(k, _)| k == "status").map(|(_, v)| v.as_str());
         // Emulator extension: `metadata={"key": "value"}` (real Nova only filters by name for users).
-        let metadata: Option<BTreeMap<String, String>> = query
-            .iter()
-            .find(|(k, _)| k == "metadata")
-            .and_then(|(_, v)| serde_json::from_str(v).ok());
+        let metadata: Option<BTreeMap<String, String>> =
+            query.iter().find(|(k, _)| k == "metadata").and_then(|(_, v)| serde_json::from_str(v).ok());
         let servers: Vec<Value> = state
             .servers
             .values()
             .filter(|s| s.project_id == token.project_id)
             .filter(|s| name.is_none_or(|n| s.name.contains(n)))
             .filter(|s| status.is_none_or(|st| s.status().eq_ignore_ascii_case(st)))
-            .filter(|s| {
-                metadata
-                    .as_ref()
-                    .is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v)))
-            })
+            .filter(|s| metadata.as_ref().is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v))))
             .map(|s| {
                 if detail {
                     server_json(s, &ctx.base_url, minor)
@@ -300,18 +258,12 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
     })
 }
 
-pub async fn show_server(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    nova(&ctx, &headers, |state, token, minor| {
-        match state.servers.get(&id) {
-            Some(s) if s.project_id == token.project_id => {
-                Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
-            }
-            _ => not_found(&id),
+pub async fn show_server(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    nova(&ctx, &headers, |state, token, minor| match state.servers.get(&id) {
+        Some(s) if s.project_id == token.project_id => {
+            Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
         }
+        _ => not_found(&id),
     })
 }
 
@@ -321,25 +273,19 @@ pub async fn update_server(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
-    nova(&ctx, &headers, |state, token, minor| {
-        match state.servers.get_mut(&id) {
-            Some(s) if s.project_id == token.project_id => {
-                if let Some(name) = body["server"]["name"].as_str() {
-                    s.name = name.to_owned();
-                }
-                s.updated = now();
-                Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
+    nova(&ctx, &headers, |state, token, minor| match state.servers.get_mut(&id) {
+        Some(s) if s.project_id == token.project_id => {
+            if let Some(name) = body["server"]["name"].as_str() {
+                s.name = name.to_owned();
             }
-            _ => not_found(&id),
+            s.updated = now();
+            Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
         }
+        _ => not_found(&id),
     })
 }
 
-pub async fn delete_server(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn delete_server(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     nova(&ctx, &headers, |state, token, _| {
         let due = state.due(state.delays.delete_ms);
         match state.servers.get_mut(&id) {
@@ -360,10 +306,7 @@ pub async fn server_action(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
-    let Some((action, args)) = body
-        .as_object()
-        .and_then(|o| o.iter().next())
-        .map(|(k, v)| (k.clone(), v.clone()))
+    let Some((action, args)) = body.as_object().and_then(|o| o.iter().next()).map(|(k, v)| (k.clone(), v.clone()))
     else {
         return nova_fault(400, "Malformed request body");
     };
@@ -372,11 +315,7 @@ pub async fn server_action(
         let action_ms = state.delays.action_ms;
         let due = state.due(action_ms);
         let image_due = state.due(state.delays.image_ms);
-        let Some(server) = state
-            .servers
-            .get_mut(&id)
-            .filter(|s| s.project_id == token.project_id)
-        else {
+        let Some(server) = state.servers.get_mut(&id).filter(|s| s.project_id == token.project_id) else {
             return not_found(&id);
         };
         let idle = server.task_state.is_none();
@@ -404,10 +343,8 @@ pub async fn server_action(
                     _ => return nova_fault(400, "Invalid input for field/attribute type."),
                 };
                 let allowed = if hard {
-                    matches!(
-                        server.vm_state,
-                        "active" | "error" | "stopped" | "paused" | "suspended"
-                    ) && (idle || matches!(server.task_state, Some("rebooting" | "rebooting_hard")))
+                    matches!(server.vm_state, "active" | "error" | "stopped" | "paused" | "suspended")
+                        && (idle || matches!(server.task_state, Some("rebooting" | "rebooting_hard")))
                 } else {
                     server.vm_state == "active" && idle
                 };
@@ -419,11 +356,7 @@ pub async fn server_action(
                 StatusCode::ACCEPTED.into_response()
             }
             "createImage" => {
-                if !matches!(
-                    server.vm_state,
-                    "active" | "stopped" | "paused" | "suspended"
-                ) || !idle
-                {
+                if !matches!(server.vm_state, "active" | "stopped" | "paused" | "suspended") || !idle {
                     return invalid_state("createImage", server);
                 }
                 let Some(name) = args["name"].as_str() else {
@@ -431,11 +364,7 @@ pub async fn server_action(
                 };
                 let mut properties: BTreeMap<String, String> = args["metadata"]
                     .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                            .collect()
-                    })
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
                     .unwrap_or_default();
                 properties.insert("image_type".into(), "snapshot".into());
                 properties.insert("instance_uuid".into(), server.id.clone());
@@ -524,11 +453,7 @@ pub async fn server_action(
                     return invalid_state("confirmResize", server);
                 }
                 server.old_flavor = None;
-                server.vm_state = if server.power_state == 4 {
-                    "stopped"
-                } else {
-                    "active"
-                };
+                server.vm_state = if server.power_state == 4 { "stopped" } else { "active" };
                 StatusCode::NO_CONTENT.into_response()
             }
             "rebuild" => {
@@ -544,12 +469,16 @@ pub async fn server_action(
                     return not_found(&id);
                 };
                 server.image_id = image_id;
+                if let Some(name) = args["name"].as_str() {
+                    server.name = name.to_owned();
+                }
+                if let Some(metadata) = args["metadata"].as_object() {
+                    server.metadata =
+                        metadata.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
+                }
                 server.task_state = Some("rebuilding");
                 server.pending = Some((due, Transition::Rebuilt));
-                (
-                    StatusCode::ACCEPTED,
-                    Json(json!({"server": server_json(server, &ctx.base_url, minor)})),
-                )
+                (StatusCode::ACCEPTED, Json(json!({"server": server_json(server, &ctx.base_url, minor)})))
                     .into_response()
             }
             other => nova_fault(400, format!("There is no such action: {other}")),
@@ -569,37 +498,19 @@ pub async fn remote_console(
         if minor < 6 {
             return nova_fault(404, "The resource could not be found.");
         }
-        let protocol = body["remote_console"]["protocol"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let console_type = body["remote_console"]["type"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let protocol = body["remote_console"]["protocol"].as_str().unwrap_or_default().to_owned();
+        let console_type = body["remote_console"]["type"].as_str().unwrap_or_default().to_owned();
         if protocol != "vnc" || console_type != "novnc" {
-            return nova_fault(
-                400,
-                format!("Unsupported console type {console_type} for protocol {protocol}"),
-            );
+            return nova_fault(400, format!("Unsupported console type {console_type} for protocol {protocol}"));
         }
-        let Some(server) = state
-            .servers
-            .get(&id)
-            .filter(|s| s.project_id == token.project_id)
-        else {
+        let Some(server) = state.servers.get(&id).filter(|s| s.project_id == token.project_id) else {
             return not_found(&id);
         };
         if server.vm_state != "active" {
             return nova_fault(409, format!("Instance {id} is not ready."));
         }
-        let url = format!(
-            "{}/vnc_auto.html?path=%3Ftoken%3D{}",
-            ctx.base_url,
-            uuid::Uuid::new_v4()
-        );
-        Json(json!({"remote_console": {"protocol": protocol, "type": console_type, "url": url}}))
-            .into_response()
+        let url = format!("{}/vnc_auto.html?path=%3Ftoken%3D{}", ctx.base_url, uuid::Uuid::new_v4());
+        Json(json!({"remote_console": {"protocol": protocol, "type": console_type, "url": url}})).into_response()
     })
 }
 
@@ -619,27 +530,15 @@ pub async fn list_flavors(State(ctx): State<Ctx>, headers: HeaderMap) -> Respons
 
 pub async fn list_flavors_detail(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     nova(&ctx, &headers, |state, _, minor| {
-        let flavors: Vec<Value> = state
-            .flavors
-            .values()
-            .map(|f| flavor_json(f, &ctx.base_url, minor))
-            .collect();
+        let flavors: Vec<Value> = state.flavors.values().map(|f| flavor_json(f, &ctx.base_url, minor)).collect();
         Json(json!({"flavors": flavors})).into_response()
     })
 }
 
-pub async fn show_flavor(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    nova(&ctx, &headers, |state, _, minor| {
-        match state.flavors.get(&id) {
-            Some(f) => {
-                Json(json!({"flavor": flavor_json(f, &ctx.base_url, minor)})).into_response()
-            }
-            None => nova_fault(404, format!("Flavor {id} could not be found.")),
-        }
+pub async fn show_flavor(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    nova(&ctx, &headers, |state, _, minor| match state.flavors.get(&id) {
+        Some(f) => Json(json!({"flavor": flavor_json(f, &ctx.base_url, minor)})).into_response(),
+        None => nova_fault(404, format!("Flavor {id} could not be found.")),
     })
 }
 
@@ -650,56 +549,37 @@ fn fingerprint(public_key: &str) -> String {
         hash = (hash ^ b as u64).wrapping_mul(0x100000001b3);
     }
     let bytes = [hash.to_be_bytes(), hash.rotate_left(29).to_be_bytes()].concat();
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
-pub async fn create_keypair(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
+pub async fn create_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     nova(&ctx, &headers, |state, token, minor| {
         let k = &body["keypair"];
-        let Some(name) = k["name"]
-            .as_str()
-            .filter(|n| !n.is_empty() && n.len() <= 255)
-        else {
-            return nova_fault(400, "Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long");
+        let Some(name) = k["name"].as_str().filter(|n| !n.is_empty() && n.len() <= 255) else {
+            return nova_fault(
+                400,
+                "Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long",
+            );
         };
         let Some(public_key) = k["public_key"].as_str() else {
             // Generation was removed in 2.92; the emulator only imports.
-            return nova_fault(
-                400,
-                "Invalid input for field/attribute keypair. 'public_key' is a required property",
-            );
+            return nova_fault(400, "Invalid input for field/attribute keypair. 'public_key' is a required property");
         };
         if !(public_key.starts_with("ssh-") || public_key.starts_with("ecdsa-")) {
-            return nova_fault(
-                400,
-                "Keypair data is invalid: failed to generate fingerprint",
-            );
+            return nova_fault(400, "Keypair data is invalid: failed to generate fingerprint");
         }
         let key = (token.user_id.clone(), name.to_owned());
         if state.keypairs.contains_key(&key) {
             return nova_fault(409, format!("Key pair '{name}' already exists."));
         }
         let fp = fingerprint(public_key);
-        state
-            .keypairs
-            .insert(key, (public_key.to_owned(), fp.clone()));
-        let mut body = json!({"keypair": {"name": name, "public_key": public_key, "fingerprint": fp, "user_id": token.user_id}});
+        state.keypairs.insert(key, (public_key.to_owned(), fp.clone()));
+        let mut body =
+            json!({"keypair": {"name": name, "public_key": public_key, "fingerprint": fp, "user_id": token.user_id}});
         if minor >= 2 {
             body["keypair"]["type"] = json!(k["type"].as_str().unwrap_or("ssh"));
         }
-        let status = if minor >= 2 {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
+        let status = if minor >= 2 { StatusCode::CREATED } else { StatusCode::OK };
         (status, Json(body)).into_response()
     })
 }
@@ -716,11 +596,7 @@ pub async fn list_keypairs(State(ctx): State<Ctx>, headers: HeaderMap) -> Respon
     })
 }
 
-pub async fn show_keypair(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
+pub async fn show_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Path(name): Path<String>) -> Response {
     nova(&ctx, &headers, |state, token, _| {
         match state.keypairs.get(&(token.user_id.clone(), name.clone())) {
         Some((key, fp)) => Json(json!({"keypair": {"name": name, "public_key": key, "fingerprint": fp, "type": "ssh",
@@ -731,22 +607,10 @@ pub async fn show_keypair(
     })
 }
 
-pub async fn delete_keypair(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    nova(&ctx, &headers, |state, token, _| {
-        match state
-            .keypairs
-            .remove(&(token.user_id.clone(), name.clone()))
-        {
-            Some(_) => StatusCode::ACCEPTED.into_response(),
-            None => nova_fault(
-                404,
-                format!("Keypair {name} not found for user {}", token.user_id),
-            ),
-        }
+pub async fn delete_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    nova(&ctx, &headers, |state, token, _| match state.keypairs.remove(&(token.user_id.clone(), name.clone())) {
+        Some(_) => StatusCode::ACCEPTED.into_response(),
+        None => nova_fault(404, format!("Keypair {name} not found for user {}", token.user_id)),
     })
 }
 

@@ -59,18 +59,11 @@ pub fn credentials() -> Vec<AppCredential> {
 }
 
 pub fn images() -> Vec<Image> {
-    let image = |id: &str,
-                 name: &str,
-                 status: &str,
-                 min_disk: u64,
-                 owner: Option<&str>,
-                 visibility: &str| Image {
+    let image = |id: &str, name: &str, status: &str, min_disk: u64, owner: Option<&str>, visibility: &str| Image {
         id: id.into(),
         name: name.into(),
         status: status.into(),
-        owner: owner
-            .map(str::to_owned)
-            .or_else(|| Some("admin-project".into())),
+        owner: owner.map(str::to_owned).or_else(|| Some("admin-project".into())),
         visibility: visibility.into(),
         min_disk,
         size: Some(2_361_393_152),
@@ -81,56 +74,24 @@ pub fn images() -> Vec<Image> {
     };
     vec![
         image(IMAGE_UBUNTU, "ubuntu-24.04", "active", 20, None, "public"),
-        image(
-            IMAGE_LARGE,
-            "ubuntu-24.04-large-disk",
-            "active",
-            200,
-            None,
-            "public",
-        ),
-        image(
-            IMAGE_QUEUED,
-            "ubuntu-24.04-uploading",
-            "queued",
-            20,
-            None,
-            "public",
-        ),
-        image(
-            IMAGE_PRIVATE_OTHER,
-            "other-project-image",
-            "active",
-            10,
-            Some(OTHER_PROJECT_ID),
-            "private",
-        ),
+        image(IMAGE_LARGE, "ubuntu-24.04-large-disk", "active", 200, None, "public"),
+        image(IMAGE_QUEUED, "ubuntu-24.04-uploading", "queued", 20, None, "public"),
+        image(IMAGE_PRIVATE_OTHER, "other-project-image", "active", 10, Some(OTHER_PROJECT_ID), "private"),
     ]
 }
 
 pub fn flavors() -> Vec<Flavor> {
-    let flavor =
-        |id: &str, name: &str, vcpus: u32, ram: u64, disk: u64, specs: &[(&str, &str)]| Flavor {
-            id: id.into(),
-            name: name.into(),
-            vcpus,
-            ram,
-            disk,
-            extra_specs: specs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        };
+    let flavor = |id: &str, name: &str, vcpus: u32, ram: u64, disk: u64, specs: &[(&str, &str)]| Flavor {
+        id: id.into(),
+        name: name.into(),
+        vcpus,
+        ram,
+        disk,
+        extra_specs: specs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
     vec![
         flavor(FLAVOR_TINY, "m1.tiny", 1, 512, 1, &[]),
-        flavor(
-            FLAVOR_SMALL,
-            "m1.small",
-            2,
-            4096,
-            40,
-            &[("hw:cpu_policy", "shared")],
-        ),
+        flavor(FLAVOR_SMALL, "m1.small", 2, 4096, 40, &[("hw:cpu_policy", "shared")]),
         flavor(FLAVOR_LARGE, "m1.large", 8, 16384, 250, &[]),
         flavor(
             FLAVOR_GPU,
@@ -138,10 +99,7 @@ pub fn flavors() -> Vec<Flavor> {
             16,
             65536,
             250,
-            &[
-                ("resources:VGPU", "1"),
-                ("trait:CUSTOM_NVIDIA_H100", "required"),
-            ],
+            &[("resources:VGPU", "1"), ("trait:CUSTOM_NVIDIA_H100", "required")],
         ),
     ]
 }

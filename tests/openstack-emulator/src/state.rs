@@ -21,13 +21,7 @@ pub struct Delays {
 
 impl Default for Delays {
     fn default() -> Self {
-        Delays {
-            build_ms: 0,
-            action_ms: 0,
-            image_ms: 0,
-            delete_ms: 0,
-            token_ttl_s: 3600,
-        }
+        Delays { build_ms: 0, action_ms: 0, image_ms: 0, delete_ms: 0, token_ttl_s: 3600 }
     }
 }
 
@@ -106,9 +100,7 @@ impl Inner {
     /// Takes one use of the first fault matching this request.
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
         let index = self.faults.iter().position(|f| {
-            f.count > 0
-                && (f.method == "*" || f.method.eq_ignore_ascii_case(method))
-                && glob(&f.path, path)
+            f.count > 0 && (f.method == "*" || f.method.eq_ignore_ascii_case(method)) && glob(&f.path, path)
         })?;
         let fault = self.faults[index].clone();
         self.faults[index].count -= 1;
@@ -137,9 +129,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             let Some(tail) = text.strip_prefix(prefix) else {
                 return false;
             };
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob(rest, &tail[i..]))
+            (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| glob(rest, &tail[i..]))
         }
     }
 }
@@ -149,10 +139,8 @@ pub fn route_key(method: &str, path: &str) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for segment in path.split('/') {
-        let is_id = matches!(
-            previous,
-            "servers" | "images" | "flavors" | "os-keypairs" | "application-credentials"
-        ) && !matches!(segment, "detail" | "");
+        let is_id = matches!(previous, "servers" | "images" | "flavors" | "os-keypairs" | "application-credentials")
+            && !matches!(segment, "detail" | "");
         out.push(if is_id { "{id}" } else { segment });
         previous = segment;
     }
@@ -165,19 +153,10 @@ mod tests {
 
     #[test]
     fn globs_and_route_keys() {
-        assert!(glob(
-            "/compute/v2.1/servers*",
-            "/compute/v2.1/servers/abc/action"
-        ));
+        assert!(glob("/compute/v2.1/servers*", "/compute/v2.1/servers/abc/action"));
         assert!(glob("*/action", "/compute/v2.1/servers/abc/action"));
         assert!(!glob("/image/*", "/compute/v2.1/servers"));
-        assert_eq!(
-            route_key("POST", "/compute/v2.1/servers/abc/action"),
-            "POST /compute/v2.1/servers/{id}/action"
-        );
-        assert_eq!(
-            route_key("GET", "/compute/v2.1/servers/detail"),
-            "GET /compute/v2.1/servers/detail"
-        );
+        assert_eq!(route_key("POST", "/compute/v2.1/servers/abc/action"), "POST /compute/v2.1/servers/{id}/action");
+        assert_eq!(route_key("GET", "/compute/v2.1/servers/detail"), "GET /compute/v2.1/servers/detail");
     }
 }

@@ -16,8 +16,7 @@ use super::wire::*;
 use super::COMPUTE_MICROVERSION;
 use crate::error::{Error, Result};
 use crate::provider::{
-    Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer,
-    ServerCreate,
+    Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
 };
 
 #[derive(Debug, Clone)]
@@ -30,10 +29,7 @@ pub struct OpenStackConfig {
 
 impl Default for OpenStackConfig {
     fn default() -> Self {
-        OpenStackConfig {
-            timeout: Duration::from_secs(10),
-            token_refresh_margin: Duration::from_secs(300),
-        }
+        OpenStackConfig { timeout: Duration::from_secs(10), token_refresh_margin: Duration::from_secs(300) }
     }
 }
 
@@ -57,11 +53,7 @@ impl OpenStackProvider {
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
             .map_err(|e| Error::internal(format!("cannot build HTTP client: {e}")))?;
-        Ok(OpenStackProvider {
-            http,
-            sessions: SessionCache::default(),
-            config,
-        })
+        Ok(OpenStackProvider { http, sessions: SessionCache::default(), config })
     }
 
     /// Sends one request; on 401 the token is replaced and the request sent once more.
@@ -77,29 +69,20 @@ impl OpenStackProvider {
         let margin = self.config.token_refresh_margin;
         let mut session = self.sessions.get(&self.http, cred, margin, None).await?;
         for attempt in 0..2 {
-            let (status, bytes) = self
-                .send_once(&session, service, method.clone(), path, body, what)
-                .await?;
+            let (status, bytes) = self.send_once(&session, service, method.clone(), path, body, what).await?;
             if status == 401 && attempt == 0 {
-                session = self
-                    .sessions
-                    .get(&self.http, cred, margin, Some(&session.token))
-                    .await?;
+                session = self.sessions.get(&self.http, cred, margin, Some(&session.token)).await?;
                 continue;
             }
             if status == 401 || status == 403 {
-                return Err(Error::ProviderUnauthorized(format!(
-                    "provider refused our token for {what} ({status})"
-                )));
+                return Err(Error::ProviderUnauthorized(format!("provider refused our token for {what} ({status})")));
             }
             if !(200..300).contains(&status) {
                 return Err(status_error(status, what, &bytes));
             }
             return Ok((status, bytes));
         }
-        Err(Error::ProviderUnauthorized(format!(
-            "provider refused a fresh token for {what}"
-        )))
+        Err(Error::ProviderUnauthorized(format!("provider refused a fresh token for {what}")))
     }
 
     async fn send_once(
@@ -115,28 +98,16 @@ impl OpenStackProvider {
             Service::Compute => (session.compute_url.as_str(), "compute"),
             Service::Image => (glance_base(&session.image_url), "image"),
         };
-        let mut request = self
-            .http
-            .request(method, format!("{base}{path}"))
-            .header("X-Auth-Token", &session.token);
+        let mut request = self.http.request(method, format!("{base}{path}")).header("X-Auth-Token", &session.token);
         if let Service::Compute = service {
-            request = request.header(
-                "OpenStack-API-Version",
-                format!("compute {COMPUTE_MICROVERSION}"),
-            );
+            request = request.header("OpenStack-API-Version", format!("compute {COMPUTE_MICROVERSION}"));
         }
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(service_name, &e))?;
+        let response = request.send().await.map_err(|e| transport_error(service_name, &e))?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(service_name, &e))?;
+        let bytes = response.bytes().await.map_err(|e| transport_error(service_name, &e))?;
         tracing::debug!(service = service_name, status, what, "provider call");
         Ok((status, bytes.to_vec()))
     }
@@ -151,28 +122,15 @@ impl OpenStackProvider {
         what: &str,
     ) -> Result<T> {
         let (_, bytes) = self.send(cred, service, method, path, body, what).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::unavailable(format!("unreadable provider response for {what}: {e}"))
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::unavailable(format!("unreadable provider response for {what}: {e}")))
     }
 
-    async fn action(
-        &self,
-        cred: &ProviderCredential,
-        id: &str,
-        action: &ServerAction,
-    ) -> Result<Vec<u8>> {
+    async fn action(&self, cred: &ProviderCredential, id: &str, action: &ServerAction) -> Result<Vec<u8>> {
         let body = to_value(action)?;
         let what = format!("server {id}");
         let (_, bytes) = self
-            .send(
-                cred,
-                Service::Compute,
-                Method::POST,
-                &format!("/servers/{id}/action"),
-                Some(&body),
-                &what,
-            )
+            .send(cred, Service::Compute, Method::POST, &format!("/servers/{id}/action"), Some(&body), &what)
             .await?;
         Ok(bytes)
     }
@@ -184,8 +142,7 @@ fn glance_base(url: &str) -> &str {
 }
 
 fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::internal(format!("cannot encode provider request: {e}")))
+    serde_json::to_value(value).map_err(|e| Error::internal(format!("cannot encode provider request: {e}")))
 }
 
 fn encode(segment: &str) -> String {
@@ -193,9 +150,7 @@ fn encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -213,105 +168,50 @@ pub(super) fn transport_error(service: &str, err: &reqwest::Error) -> Error {
 }
 
 pub(super) fn status_error(status: u16, what: &str, body: &[u8]) -> Error {
-    let detail = fault_message(body).unwrap_or_else(|| {
-        String::from_utf8_lossy(body)
-            .trim()
-            .chars()
-            .take(200)
-            .collect()
-    });
+    let detail =
+        fault_message(body).unwrap_or_else(|| String::from_utf8_lossy(body).trim().chars().take(200).collect());
     match status {
-        400 => Error::invalid(format!(
-            "the provider rejected the request for {what}: {detail}"
-        )),
+        400 => Error::invalid(format!("the provider rejected the request for {what}: {detail}")),
         404 => Error::not_found(format!("{what} not found at the provider: {detail}")),
-        409 => Error::conflict(format!(
-            "{what} is in a state that does not allow this: {detail}"
-        )),
-        413 | 429 => {
-            Error::unavailable(format!("the provider is rate limiting requests for {what}"))
-        }
+        409 => Error::conflict(format!("{what} is in a state that does not allow this: {detail}")),
+        413 | 429 => Error::unavailable(format!("the provider is rate limiting requests for {what}")),
         s if s >= 500 => Error::unavailable(format!("the provider failed ({s}) for {what}")),
-        s => Error::internal(format!(
-            "unexpected provider status {s} for {what}: {detail}"
-        )),
+        s => Error::internal(format!("unexpected provider status {s} for {what}: {detail}")),
     }
 }
 
 #[async_trait]
 impl Provider for OpenStackProvider {
-    async fn create_server(
-        &self,
-        cred: &ProviderCredential,
-        server: &ServerCreate,
-    ) -> Result<String> {
+    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String> {
         let body = ServerCreateEnvelope {
             server: ServerCreateBody {
                 name: server.name.clone(),
                 image_ref: server.image_id.clone(),
                 flavor_ref: server.flavor_id.clone(),
-                networks: vec![NetworkAttachment {
-                    uuid: server.network_id.clone(),
-                }],
+                networks: vec![NetworkAttachment { uuid: server.network_id.clone() }],
                 metadata: server.metadata.clone(),
-                user_data: server
-                    .user_data
-                    .as_ref()
-                    .map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
+                user_data: server.user_data.as_ref().map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
                 key_name: server.key_name.clone(),
-                security_groups: server
-                    .security_groups
-                    .iter()
-                    .map(|name| NameRef { name: name.clone() })
-                    .collect(),
+                security_groups: server.security_groups.iter().map(|name| NameRef { name: name.clone() }).collect(),
             },
         };
         let what = format!("server {}", server.name);
-        let created: ServerCreatedEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::POST,
-                "/servers",
-                Some(&to_value(&body)?),
-                &what,
-            )
-            .await?;
+        let created: ServerCreatedEnvelope =
+            self.json(cred, Service::Compute, Method::POST, "/servers", Some(&to_value(&body)?), &what).await?;
         Ok(created.server.id)
     }
 
     async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer> {
         let what = format!("server {id}");
-        let envelope: ServerEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::GET,
-                &format!("/servers/{}", encode(id)),
-                None,
-                &what,
-            )
-            .await?;
+        let envelope: ServerEnvelope =
+            self.json(cred, Service::Compute, Method::GET, &format!("/servers/{}", encode(id)), None, &what).await?;
         Ok(server_from_wire(envelope.server))
     }
 
-    async fn find_servers(
-        &self,
-        cred: &ProviderCredential,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ProviderServer>> {
+    async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>> {
         // Nova has no metadata filter for project users: list details and filter here.
-        let list: ServersEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::GET,
-                "/servers/detail",
-                None,
-                "server list",
-            )
-            .await?;
+        let list: ServersEnvelope =
+            self.json(cred, Service::Compute, Method::GET, "/servers/detail", None, "server list").await?;
         Ok(list
             .servers
             .into_iter()
@@ -322,15 +222,7 @@ impl Provider for OpenStackProvider {
 
     async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
         let what = format!("server {id}");
-        self.send(
-            cred,
-            Service::Compute,
-            Method::DELETE,
-            &format!("/servers/{}", encode(id)),
-            None,
-            &what,
-        )
-        .await?;
+        self.send(cred, Service::Compute, Method::DELETE, &format!("/servers/{}", encode(id)), None, &what).await?;
         Ok(())
     }
 
@@ -338,80 +230,39 @@ impl Provider for OpenStackProvider {
         let body = match action {
             PowerAction::Start => ServerAction::Start(()),
             PowerAction::Stop => ServerAction::Stop(()),
-            PowerAction::SoftReboot => ServerAction::Reboot {
-                r#type: "SOFT".into(),
-            },
-            PowerAction::HardReboot => ServerAction::Reboot {
-                r#type: "HARD".into(),
-            },
+            PowerAction::SoftReboot => ServerAction::Reboot { r#type: "SOFT".into() },
+            PowerAction::HardReboot => ServerAction::Reboot { r#type: "HARD".into() },
         };
         self.action(cred, id, &body).await.map(|_| ())
     }
 
     async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()> {
-        self.action(
-            cred,
-            id,
-            &ServerAction::Resize {
-                flavor_ref: flavor_id.into(),
-            },
-        )
-        .await
-        .map(|_| ())
+        self.action(cred, id, &ServerAction::Resize { flavor_ref: flavor_id.into() }).await.map(|_| ())
     }
 
     async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
-        self.action(cred, id, &ServerAction::ConfirmResize(()))
-            .await
-            .map(|_| ())
+        self.action(cred, id, &ServerAction::ConfirmResize(())).await.map(|_| ())
     }
 
     async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()> {
-        self.action(
-            cred,
-            id,
-            &ServerAction::Rebuild {
-                image_ref: image_id.into(),
-            },
-        )
-        .await
-        .map(|_| ())
+        self.action(cred, id, &ServerAction::Rebuild { image_ref: image_id.into() }).await.map(|_| ())
     }
 
-    async fn console_output(
-        &self,
-        cred: &ProviderCredential,
-        id: &str,
-        length: Option<u32>,
-    ) -> Result<String> {
-        let bytes = self
-            .action(cred, id, &ServerAction::ConsoleOutput { length })
-            .await?;
-        let parsed: ConsoleOutputResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::unavailable(format!("unreadable console output of server {id}: {e}"))
-        })?;
+    async fn console_output(&self, cred: &ProviderCredential, id: &str, length: Option<u32>) -> Result<String> {
+        let bytes = self.action(cred, id, &ServerAction::ConsoleOutput { length }).await?;
+        let parsed: ConsoleOutputResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::unavailable(format!("unreadable console output of server {id}: {e}")))?;
         Ok(parsed.output)
     }
 
     async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String> {
         let body = RemoteConsoleRequest {
-            remote_console: RemoteConsoleSpec {
-                protocol: "vnc".into(),
-                console_type: "novnc".into(),
-            },
+            remote_console: RemoteConsoleSpec { protocol: "vnc".into(), console_type: "novnc".into() },
         };
         let what = format!("server {id}");
         let path = format!("/servers/{}/remote-consoles", encode(id));
-        let parsed: RemoteConsoleResponse = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::POST,
-                &path,
-                Some(&to_value(&body)?),
-                &what,
-            )
-            .await?;
+        let parsed: RemoteConsoleResponse =
+            self.json(cred, Service::Compute, Method::POST, &path, Some(&to_value(&body)?), &what).await?;
         Ok(parsed.remote_console.url)
     }
 
@@ -422,45 +273,23 @@ impl Provider for OpenStackProvider {
         name: &str,
         metadata: &BTreeMap<String, String>,
     ) -> Result<String> {
-        let action = ServerAction::CreateImage {
-            name: name.into(),
-            metadata: metadata.clone(),
-        };
+        let action = ServerAction::CreateImage { name: name.into(), metadata: metadata.clone() };
         let bytes = self.action(cred, server_id, &action).await?;
-        let parsed: CreateImageResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::unavailable(format!(
-                "unreadable createImage response for server {server_id}: {e}"
-            ))
-        })?;
+        let parsed: CreateImageResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::unavailable(format!("unreadable createImage response for server {server_id}: {e}")))?;
         Ok(parsed.image_id)
     }
 
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image> {
         let what = format!("image {id}");
-        let image: GlanceImage = self
-            .json(
-                cred,
-                Service::Image,
-                Method::GET,
-                &format!("/v2/images/{}", encode(id)),
-                None,
-                &what,
-            )
-            .await?;
+        let image: GlanceImage =
+            self.json(cred, Service::Image, Method::GET, &format!("/v2/images/{}", encode(id)), None, &what).await?;
         Ok(image_from_wire(image))
     }
 
-    async fn list_images(
-        &self,
-        cred: &ProviderCredential,
-        filter: &ImageFilter,
-    ) -> Result<Vec<Image>> {
+    async fn list_images(&self, cred: &ProviderCredential, filter: &ImageFilter) -> Result<Vec<Image>> {
         let mut query = vec![("limit".to_owned(), "200".to_owned())];
-        for (key, value) in [
-            ("name", &filter.name),
-            ("status", &filter.status),
-            ("owner", &filter.owner),
-        ] {
+        for (key, value) in [("name", &filter.name), ("status", &filter.status), ("owner", &filter.owner)] {
             if let Some(v) = value {
                 query.push((key.into(), v.clone()));
             }
@@ -468,82 +297,41 @@ impl Provider for OpenStackProvider {
         query.extend(filter.tags.iter().map(|t| ("tag".to_owned(), t.clone())));
         let mut path = format!(
             "/v2/images?{}",
-            query
-                .iter()
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .collect::<Vec<_>>()
-                .join("&")
+            query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
         );
         let mut images = Vec::new();
         // Glance pages with a `next` link; follow it to the end.
         for _ in 0..100 {
-            let page: GlanceImageList = self
-                .json(cred, Service::Image, Method::GET, &path, None, "image list")
-                .await?;
+            let page: GlanceImageList = self.json(cred, Service::Image, Method::GET, &path, None, "image list").await?;
             images.extend(page.images.into_iter().map(image_from_wire));
             match page.next {
                 Some(next) => path = next,
                 None => return Ok(images),
             }
         }
-        Err(Error::unavailable(
-            "the image list did not end after 100 pages",
-        ))
+        Err(Error::unavailable("the image list did not end after 100 pages"))
     }
 
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor> {
         let what = format!("flavor {id}");
-        let envelope: FlavorEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::GET,
-                &format!("/flavors/{}", encode(id)),
-                None,
-                &what,
-            )
-            .await?;
+        let envelope: FlavorEnvelope =
+            self.json(cred, Service::Compute, Method::GET, &format!("/flavors/{}", encode(id)), None, &what).await?;
         Ok(flavor_from_wire(envelope.flavor))
     }
 
     async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>> {
-        let list: FlavorsEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::GET,
-                "/flavors/detail",
-                None,
-                "flavor list",
-            )
-            .await?;
+        let list: FlavorsEnvelope =
+            self.json(cred, Service::Compute, Method::GET, "/flavors/detail", None, "flavor list").await?;
         Ok(list.flavors.into_iter().map(flavor_from_wire).collect())
     }
 
-    async fn import_keypair(
-        &self,
-        cred: &ProviderCredential,
-        name: &str,
-        public_key: &str,
-    ) -> Result<Keypair> {
+    async fn import_keypair(&self, cred: &ProviderCredential, name: &str, public_key: &str) -> Result<Keypair> {
         let body = KeypairImportEnvelope {
-            keypair: KeypairImport {
-                name: name.into(),
-                key_type: "ssh".into(),
-                public_key: public_key.into(),
-            },
+            keypair: KeypairImport { name: name.into(), key_type: "ssh".into(), public_key: public_key.into() },
         };
         let what = format!("keypair {name}");
-        let created: KeypairEnvelope = self
-            .json(
-                cred,
-                Service::Compute,
-                Method::POST,
-                "/os-keypairs",
-                Some(&to_value(&body)?),
-                &what,
-            )
-            .await?;
+        let created: KeypairEnvelope =
+            self.json(cred, Service::Compute, Method::POST, "/os-keypairs", Some(&to_value(&body)?), &what).await?;
         Ok(Keypair {
             name: created.keypair.name,
             public_key: created.keypair.public_key,
@@ -554,9 +342,7 @@ impl Provider for OpenStackProvider {
     async fn get_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<Keypair> {
         let what = format!("keypair {name}");
         let path = format!("/os-keypairs/{}", encode(name));
-        let found: KeypairEnvelope = self
-            .json(cred, Service::Compute, Method::GET, &path, None, &what)
-            .await?;
+        let found: KeypairEnvelope = self.json(cred, Service::Compute, Method::GET, &path, None, &what).await?;
         Ok(Keypair {
             name: found.keypair.name,
             public_key: found.keypair.public_key,
@@ -567,9 +353,7 @@ impl Provider for OpenStackProvider {
     async fn delete_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<()> {
         let what = format!("keypair {name}");
         let path = format!("/os-keypairs/{}", encode(name));
-        self.send(cred, Service::Compute, Method::DELETE, &path, None, &what)
-            .await
-            .map(|_| ())
+        self.send(cred, Service::Compute, Method::DELETE, &path, None, &what).await.map(|_| ())
     }
 }
 
@@ -585,17 +369,9 @@ mod tests {
             matches!(&err, Error::Conflict(m) if m.contains("server abc") && m.contains("vm_state active")),
             "{err:?}"
         );
-        assert!(
-            matches!(status_error(404, "server x", b"{}"), Error::NotFound(m) if m.contains("server x"))
-        );
-        assert!(matches!(
-            status_error(503, "server x", b""),
-            Error::Unavailable { .. }
-        ));
-        assert!(matches!(
-            status_error(400, "server x", b"bad"),
-            Error::Invalid(_)
-        ));
+        assert!(matches!(status_error(404, "server x", b"{}"), Error::NotFound(m) if m.contains("server x")));
+        assert!(matches!(status_error(503, "server x", b""), Error::Unavailable { .. }));
+        assert!(matches!(status_error(400, "server x", b"bad"), Error::Invalid(_)));
     }
 
     #[test]

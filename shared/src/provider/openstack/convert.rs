@@ -5,12 +5,8 @@ use crate::provider::{Flavor, Image, ProviderServer};
 
 pub fn server_from_wire(server: NovaServer) -> ProviderServer {
     let all = server.addresses.values().flatten();
-    let fixed = all
-        .clone()
-        .find(|a| a.version == 4 && a.ip_type.as_deref() != Some("floating"));
-    let floating = all
-        .clone()
-        .find(|a| a.ip_type.as_deref() == Some("floating"));
+    let fixed = all.clone().find(|a| a.version == 4 && a.ip_type.as_deref() != Some("floating"));
+    let floating = all.clone().find(|a| a.ip_type.as_deref() == Some("floating"));
     ProviderServer {
         private_ip: fixed.map(|a| a.addr.clone()),
         public_ip: floating.map(|a| a.addr.clone()),

@@ -30,10 +30,7 @@ pub struct SessionCache {
 
 impl SessionCache {
     fn slot(&self, cred: &ProviderCredential) -> Slot {
-        let key = (
-            cred.auth_url.clone(),
-            cred.application_credential_id.clone(),
-        );
+        let key = (cred.auth_url.clone(), cred.application_credential_id.clone());
         // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.entry(key).or_default().clone()
@@ -51,8 +48,7 @@ impl SessionCache {
         let slot = self.slot(cred);
         let mut guard = slot.lock().await;
         if let Some(session) = guard.as_ref() {
-            let fresh = session.expires_at - chrono::Duration::from_std(margin).unwrap_or_default()
-                > Utc::now();
+            let fresh = session.expires_at - chrono::Duration::from_std(margin).unwrap_or_default() > Utc::now();
             if fresh && stale != Some(session.token.as_str()) {
                 return Ok(session.clone());
             }
@@ -65,16 +61,10 @@ impl SessionCache {
 
 async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Result<Session> {
     let url = format!("{}/auth/tokens", cred.auth_url.trim_end_matches('/'));
-    let body = AuthRequest::application_credential(
-        &cred.application_credential_id,
-        &cred.application_credential_secret,
-    );
-    let response = http
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| super::client::transport_error("identity", &e))?;
+    let body =
+        AuthRequest::application_credential(&cred.application_credential_id, &cred.application_credential_secret);
+    let response =
+        http.post(&url).json(&body).send().await.map_err(|e| super::client::transport_error("identity", &e))?;
     let status = response.status().as_u16();
     if status == 401 || status == 403 || status == 404 {
         return Err(Error::ProviderUnauthorized(format!(
@@ -91,10 +81,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .ok_or_else(|| Error::unavailable("keystone answered without X-Subject-Token"))?;
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| super::client::transport_error("identity", &e))?;
+    let bytes = response.bytes().await.map_err(|e| super::client::transport_error("identity", &e))?;
     let parsed: TokenResponse = serde_json::from_slice(&bytes)
         .map_err(|e| Error::unavailable(format!("unreadable keystone token body: {e}")))?;
     let expires_at = DateTime::parse_from_rfc3339(&parsed.token.expires_at)
@@ -109,16 +96,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
             .flat_map(|entry| entry.endpoints.iter())
             .find(|ep| ep.interface == "public")
             .map(|ep| ep.url.trim_end_matches('/').to_owned())
-            .ok_or_else(|| {
-                Error::internal(format!(
-                    "the provider catalog has no public {kind} endpoint"
-                ))
-            })
+            .ok_or_else(|| Error::internal(format!("the provider catalog has no public {kind} endpoint")))
     };
-    Ok(Session {
-        token,
-        expires_at,
-        compute_url: endpoint("compute")?,
-        image_url: endpoint("image")?,
-    })
+    Ok(Session { token, expires_at, compute_url: endpoint("compute")?, image_url: endpoint("image")? })
 }

@@ -200,10 +200,7 @@ pub enum ServerAction {
         length: Option<u32>,
     },
     #[serde(rename = "createImage")]
-    CreateImage {
-        name: String,
-        metadata: BTreeMap<String, String>,
-    },
+    CreateImage { name: String, metadata: BTreeMap<String, String> },
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,6 +350,5 @@ pub const GLANCE_CORE_ATTRIBUTES: &[&str] = &[
 pub fn fault_message(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let obj = value.as_object()?;
-    obj.values()
-        .find_map(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+    obj.values().find_map(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
 }

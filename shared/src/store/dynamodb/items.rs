@@ -28,51 +28,33 @@ pub fn n(value: impl ToString) -> AttributeValue {
 }
 
 pub fn server_key(id: &str) -> Item {
-    HashMap::from([
-        (PK.into(), s(format!("SERVER#{id}"))),
-        (SK.into(), s("SERVER")),
-    ])
+    HashMap::from([(PK.into(), s(format!("SERVER#{id}"))), (SK.into(), s("SERVER"))])
 }
 
 pub fn network_key(id: &str) -> Item {
-    HashMap::from([
-        (PK.into(), s(format!("NETWORK#{id}"))),
-        (SK.into(), s("NETWORK")),
-    ])
+    HashMap::from([(PK.into(), s(format!("NETWORK#{id}"))), (SK.into(), s("NETWORK"))])
+}
+
+pub fn keypair_key(identity_id: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("KEYPAIR#{identity_id}"))), (SK.into(), s("KEYPAIR"))])
 }
 
 pub fn claim_key(network_id: &str, name: &str) -> Item {
-    HashMap::from([
-        (PK.into(), s(format!("CLAIM#{network_id}#{name}"))),
-        (SK.into(), s("CLAIM")),
-    ])
+    HashMap::from([(PK.into(), s(format!("CLAIM#{network_id}#{name}"))), (SK.into(), s("CLAIM"))])
 }
 
 /// Partition keys of the two indexes for a kind (`SERVER`, `NETWORK`) in a scope.
-pub fn scope_partition(
-    scope: &Scope,
-    kind: &str,
-) -> (&'static str, &'static str, &'static str, String) {
+pub fn scope_partition(scope: &Scope, kind: &str) -> (&'static str, &'static str, &'static str, String) {
     match scope {
-        Scope::Project(org, project) => (
-            super::INDEX_BY_PROJECT,
-            GSI1PK,
-            GSI1SK,
-            format!("PROJECT#{org}#{project}#{kind}"),
-        ),
-        Scope::Organization(org) => (
-            super::INDEX_BY_ORGANIZATION,
-            GSI2PK,
-            GSI2SK,
-            format!("ORG#{org}#{kind}"),
-        ),
+        Scope::Project(org, project) => {
+            (super::INDEX_BY_PROJECT, GSI1PK, GSI1SK, format!("PROJECT#{org}#{project}#{kind}"))
+        }
+        Scope::Organization(org) => (super::INDEX_BY_ORGANIZATION, GSI2PK, GSI2SK, format!("ORG#{org}#{kind}")),
     }
 }
 
 fn doc<T: Serialize>(record: &T) -> Result<AttributeValue> {
-    serde_json::to_string(record)
-        .map(s)
-        .map_err(|e| Error::internal(format!("cannot encode record: {e}")))
+    serde_json::to_string(record).map(s).map_err(|e| Error::internal(format!("cannot encode record: {e}")))
 }
 
 pub fn server_item(r: &ServerRecord) -> Result<Item> {
@@ -105,11 +87,14 @@ pub fn network_item(r: &NetworkRecord) -> Result<Item> {
     Ok(item)
 }
 
+pub fn keypair_item(k: &crate::domain::IdentityKeypair) -> Result<Item> {
+    let mut item = keypair_key(&k.identity_id);
+    item.insert("doc".into(), doc(k)?);
+    Ok(item)
+}
+
 pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T> {
-    let text = item
-        .get("doc")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| Error::internal("stored item has no document"))?;
-    serde_json::from_str(text)
-        .map_err(|e| Error::internal(format!("stored document is unreadable: {e}")))
+    let text =
+        item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| Error::internal("stored item has no document"))?;
+    serde_json::from_str(text).map_err(|e| Error::internal(format!("stored document is unreadable: {e}")))
 }

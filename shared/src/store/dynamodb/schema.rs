@@ -1,8 +1,8 @@
 //! The table definition, for tests and the local stack (the SAM template declares the same).
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -14,11 +14,7 @@ pub const INDEX_BY_PROJECT: &str = "byProject";
 pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .map_err(|e| Error::internal(e.to_string()))
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| Error::internal(e.to_string()))
 }
 
 fn attribute(name: &str) -> Result<AttributeDefinition> {
@@ -34,11 +30,7 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex> {
         .index_name(name)
         .key_schema(key(pk, KeyType::Hash)?)
         .key_schema(key(sk, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(|e| Error::internal(e.to_string()))
 }
@@ -63,12 +55,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .await;
     match result {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
         Err(e) => Err(sdk_error("create table", e)),
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
 use super::items::*;
-use crate::domain::{NetworkRecord, ServerRecord, API_VERSION_V2};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{Page, ServerQuery, Store};
@@ -36,11 +36,7 @@ where
                 | "InternalServerError"
                 | "ServiceUnavailable",
             ) => Error::unavailable(format!("the database is busy ({what})")),
-            code => Error::internal(format!(
-                "{what}: {} {}",
-                code.unwrap_or("unknown"),
-                err.message().unwrap_or("")
-            )),
+            code => Error::internal(format!("{what}: {} {}", code.unwrap_or("unknown"), err.message().unwrap_or(""))),
         },
     }
 }
@@ -50,26 +46,18 @@ fn build<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T
 }
 
 /// Cancellation reason codes of a cancelled transaction, in item order.
-fn cancellation_codes(
-    err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
-) -> Option<Vec<String>> {
+fn cancellation_codes(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<String>> {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None").to_owned())
-                .collect(),
-        ),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
         _ => None,
     }
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into() }
     }
 
     /// A client for `endpoint` (moto locally) or the default AWS chain, with per-call timeouts.
@@ -79,8 +67,7 @@ impl DynamoStore {
             .operation_attempt_timeout(Duration::from_secs(2))
             .connect_timeout(Duration::from_secs(2))
             .build();
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
         if let Some(endpoint) = endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -94,18 +81,11 @@ impl DynamoStore {
         items: Vec<TransactWriteItem>,
     ) -> Result<std::result::Result<(), Vec<String>>> {
         for attempt in 0..4u64 {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             match result {
                 Ok(_) => return Ok(Ok(())),
                 Err(err) => match cancellation_codes(&err) {
-                    Some(codes)
-                        if codes.iter().any(|c| c == "TransactionConflict") && attempt < 3 =>
-                    {
+                    Some(codes) if codes.iter().any(|c| c == "TransactionConflict") && attempt < 3 => {
                         tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
                     }
                     Some(codes) => return Ok(Err(codes)),
@@ -113,19 +93,12 @@ impl DynamoStore {
                 },
             }
         }
-        Err(Error::unavailable(format!(
-            "the database kept reporting conflicts ({what})"
-        )))
+        Err(Error::unavailable(format!("the database kept reporting conflicts ({what})")))
     }
 
     fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem> {
-        let put = build(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .build(),
-        )?;
+        let put =
+            build(Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition).build())?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -142,18 +115,10 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    async fn query_scope(
-        &self,
-        scope: &Scope,
-        kind: &str,
-        query: Option<&ServerQuery>,
-    ) -> Result<(Vec<Item>, bool)> {
+    async fn query_scope(&self, scope: &Scope, kind: &str, query: Option<&ServerQuery>) -> Result<(Vec<Item>, bool)> {
         let (index, pk_attr, sk_attr, pk) = scope_partition(scope, kind);
         let mut names = HashMap::from([("#pk".to_owned(), pk_attr.to_owned())]);
-        let mut values = HashMap::from([
-            (":pk".to_owned(), s(pk)),
-            (":v2".to_owned(), n(API_VERSION_V2)),
-        ]);
+        let mut values = HashMap::from([(":pk".to_owned(), s(pk)), (":v2".to_owned(), n(API_VERSION_V2))]);
         let mut key_condition = "#pk = :pk".to_owned();
         let mut filter = vec!["apiVersion = :v2".to_owned()];
         let mut want = usize::MAX;
@@ -222,14 +187,8 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(Error::conflict(format!(
-                    "network {} already exists",
-                    network.id
-                )))
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(Error::conflict(format!("network {} already exists", network.id)))
             }
             Err(e) => Err(sdk_error("create network", e)),
         }
@@ -269,7 +228,9 @@ impl Store for DynamoStore {
             .set_key(Some(network_key(id)))
             .condition_expression("attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)")
             .expression_attribute_values(":zero", n(0))
-            .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await;
         match result {
@@ -297,18 +258,14 @@ impl Store for DynamoStore {
         ];
         match self.transact("create server", items).await? {
             Ok(()) => Ok(()),
-            Err(codes) if codes.get(1).is_some_and(|c| c == "ConditionalCheckFailed") => {
-                Err(Error::conflict(format!(
-                    "a server named {} already exists on network {}",
-                    server.name, server.network_id
-                )))
-            }
-            Err(codes) if codes.get(2).is_some_and(|c| c == "ConditionalCheckFailed") => Err(
-                Error::not_found(format!("no network found with id {}", server.network_id)),
-            ),
-            Err(codes) => Err(Error::internal(format!(
-                "server create transaction cancelled: {codes:?}"
+            Err(codes) if codes.get(1).is_some_and(|c| c == "ConditionalCheckFailed") => Err(Error::conflict(format!(
+                "a server named {} already exists on network {}",
+                server.name, server.network_id
             ))),
+            Err(codes) if codes.get(2).is_some_and(|c| c == "ConditionalCheckFailed") => {
+                Err(Error::not_found(format!("no network found with id {}", server.network_id)))
+            }
+            Err(codes) => Err(Error::internal(format!("server create transaction cancelled: {codes:?}"))),
         }
     }
 
@@ -357,24 +314,14 @@ impl Store for DynamoStore {
         let delete = |key: Item, condition: Option<(&str, &str)>| -> Result<TransactWriteItem> {
             let mut builder = Delete::builder().table_name(&self.table).set_key(Some(key));
             if let Some((expression, id)) = condition {
-                builder = builder
-                    .condition_expression(expression)
-                    .expression_attribute_values(":id", s(id));
+                builder = builder.condition_expression(expression).expression_attribute_values(":id", s(id));
             }
-            Ok(TransactWriteItem::builder()
-                .delete(build(builder.build())?)
-                .build())
+            Ok(TransactWriteItem::builder().delete(build(builder.build())?).build())
         };
-        let claim_condition = (
-            "attribute_not_exists(PK) OR serverId = :id",
-            server.id.as_str(),
-        );
+        let claim_condition = ("attribute_not_exists(PK) OR serverId = :id", server.id.as_str());
         let mut items = vec![
             delete(server_key(&server.id), None)?,
-            delete(
-                claim_key(&server.network_id, server.name.as_str()),
-                Some(claim_condition),
-            )?,
+            delete(claim_key(&server.network_id, server.name.as_str()), Some(claim_condition))?,
             self.network_count(&server.network_id, -1)?,
         ];
         match self.transact("remove server", items.clone()).await? {
@@ -384,14 +331,10 @@ impl Store for DynamoStore {
                 items.truncate(2);
                 match self.transact("remove server", items).await? {
                     Ok(()) => Ok(()),
-                    Err(codes) => Err(Error::internal(format!(
-                        "server removal cancelled: {codes:?}"
-                    ))),
+                    Err(codes) => Err(Error::internal(format!("server removal cancelled: {codes:?}"))),
                 }
             }
-            Err(codes) => Err(Error::internal(format!(
-                "server removal cancelled: {codes:?}"
-            ))),
+            Err(codes) => Err(Error::internal(format!("server removal cancelled: {codes:?}"))),
         }
     }
 
@@ -405,11 +348,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("get name claim", e))?;
-        Ok(out
-            .item()
-            .and_then(|i| i.get("serverId"))
-            .and_then(|v| v.as_s().ok())
-            .cloned())
+        Ok(out.item().and_then(|i| i.get("serverId")).and_then(|v| v.as_s().ok()).cloned())
     }
 
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>> {
@@ -429,5 +368,52 @@ impl Store for DynamoStore {
             more = true;
         }
         Ok(Page { items: all, more })
+    }
+
+    async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keypair_key(identity_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get keypair", e))?;
+        out.item().map(from_item).transpose()
+    }
+
+    async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keypair_item(keypair)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(Error::conflict(format!("identity {} already has a key pair", keypair.identity_id)))
+            }
+            Err(e) => Err(sdk_error("create keypair", e)),
+        }
+    }
+
+    async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()> {
+        let Some(mut keypair) = self.get_keypair(identity_id).await? else {
+            return Err(Error::internal(format!("identity {identity_id} has no key pair to mark")));
+        };
+        keypair.registered = true;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keypair_item(&keypair)?))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("mark keypair", e))?;
+        Ok(())
     }
 }

@@ -9,45 +9,21 @@ async fn missing_forged_and_expired_tokens_are_401() {
     let now = chrono::Utc::now().timestamp();
     let claims = |iss: &str, aud: &str| json!({"iss": iss, "aud": aud, "sub": "x", "exp": now + 600, "acl": acl});
     let cases = [
-        (
-            "forged signature",
-            mint(Signer::Untrusted, "mallory", &acl, 600).unwrap_or_default(),
-        ),
-        (
-            "expired",
-            mint(Signer::Es256, "alice", &acl, -120).unwrap_or_default(),
-        ),
-        (
-            "wrong issuer",
-            mint_claims(Signer::Es256, claims("https://evil", AUDIENCE)).unwrap_or_default(),
-        ),
-        (
-            "wrong audience",
-            mint_claims(Signer::Es256, claims(ISSUER, "other-api")).unwrap_or_default(),
-        ),
+        ("forged signature", mint(Signer::Untrusted, "mallory", &acl, 600).unwrap_or_default()),
+        ("expired", mint(Signer::Es256, "alice", &acl, -120).unwrap_or_default()),
+        ("wrong issuer", mint_claims(Signer::Es256, claims("https://evil", AUDIENCE)).unwrap_or_default()),
+        ("wrong audience", mint_claims(Signer::Es256, claims(ISSUER, "other-api")).unwrap_or_default()),
         ("not a JWT", "hello".to_owned()),
     ];
     for (label, token) in cases {
-        for (method, path) in [
-            ("GET", "/api/v2/servers"),
-            ("POST", "/api/v2/servers"),
-            ("DELETE", "/api/v2/servers/x"),
-        ] {
-            let reply = stack
-                .call(method, path, Some(&token), Some(&json!({})))
-                .await;
-            assert_eq!(
-                (reply.status, reply.error_code()),
-                (401, "access_denied"),
-                "{label} {method} {path}"
-            );
+        for (method, path) in [("GET", "/api/v2/servers"), ("POST", "/api/v2/servers"), ("DELETE", "/api/v2/servers/x")]
+        {
+            let reply = stack.call(method, path, Some(&token), Some(&json!({}))).await;
+            assert_eq!((reply.status, reply.error_code()), (401, "access_denied"), "{label} {method} {path}");
         }
     }
     let missing = stack.call("GET", "/api/v2/servers", None, None).await;
-    assert_eq!(
-        missing.status, 401,
-        "API Gateway refuses a missing identity source"
-    );
+    assert_eq!(missing.status, 401, "API Gateway refuses a missing identity source");
     assert_eq!(missing.body, json!({"message": "Unauthorized"}));
     assert_eq!(stack.nova_creates(), 0);
 }
@@ -57,14 +33,7 @@ async fn rs256_and_es256_tokens_are_both_accepted() {
     let stack = Stack::start().await;
     for signer in [Signer::Es256, Signer::Rs256] {
         let token = mint(signer, "alice", &admin_acl(), 600).unwrap_or_default();
-        assert_eq!(
-            stack
-                .call("GET", "/api/v2/servers", Some(&token), None)
-                .await
-                .status,
-            200,
-            "{signer:?}"
-        );
+        assert_eq!(stack.call("GET", "/api/v2/servers", Some(&token), None).await.status, 200, "{signer:?}");
     }
 }
 
@@ -80,24 +49,16 @@ async fn a_function_without_authorizer_context_answers_401() {
             "requestId": "r", "routeKey": "GET /api/v2/servers", "stage": "$default", "time": "t", "timeEpoch": 0},
         "isBase64Encoded": false
     });
-    let request =
-        lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let response =
-        shared::http::handle(&stack.deps, Some(shared::http::Function::List), request).await;
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let response = shared::http::handle(&stack.deps, Some(shared::http::Function::List), request).await;
     assert_eq!(response.status().as_u16(), 401);
-    let body: serde_json::Value =
-        serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
     assert_eq!(body["error"], "access_denied");
 }
 
 #[tokio::test]
 async fn unknown_routes_are_404_at_the_gateway() {
     let stack = Stack::start().await;
-    let reply = stack
-        .call("GET", "/api/v3/servers", Some(&stack.admin()), None)
-        .await;
-    assert_eq!(
-        (reply.status, reply.body),
-        (404, json!({"message": "Not Found"}))
-    );
+    let reply = stack.call("GET", "/api/v3/servers", Some(&stack.admin()), None).await;
+    assert_eq!((reply.status, reply.body), (404, json!({"message": "Not Found"})));
 }

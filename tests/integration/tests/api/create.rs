@@ -15,88 +15,49 @@ async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_i
         }
     });
     let token = stack.token("alice@example.com", &admin_acl());
-    let reply = stack
-        .call("POST", "/api/v2/servers", Some(&token), Some(&body))
-        .await;
+    let reply = stack.call("POST", "/api/v2/servers", Some(&token), Some(&body)).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let b = &reply.body;
     let id = reply.id();
     assert_eq!(b["metadata"]["name"], "web-1");
     assert_eq!(b["metadata"]["description"], "front end");
-    assert_eq!(
-        b["metadata"]["tags"],
-        json!([{"name": "tier", "value": "web"}])
-    );
+    assert_eq!(b["metadata"]["tags"], json!([{"name": "tier", "value": "web"}]));
     assert_eq!(b["metadata"]["createdBy"], "alice@example.com");
-    assert_eq!(
-        b["metadata"]["organizationId"], ORG,
-        "inherited from the network"
-    );
+    assert_eq!(b["metadata"]["organizationId"], ORG, "inherited from the network");
     assert_eq!(b["metadata"]["projectId"], PROJECT);
     assert_eq!(b["metadata"]["provisioningStatus"], "provisioning");
     assert_eq!(b["metadata"]["healthStatus"], "unknown");
-    assert!(b["metadata"]["creationTime"]
-        .as_str()
-        .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()));
+    assert!(b["metadata"]["creationTime"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()));
     assert_eq!(b["spec"]["userData"], "I2Nsb3VkLWNvbmZpZwo=");
     assert_eq!(b["spec"]["networking"]["publicIP"], true);
-    assert_eq!(
-        b["spec"]["networking"]["allowedSourceAddresses"],
-        json!(["192.0.2.0/24"])
-    );
+    assert_eq!(b["spec"]["networking"]["allowedSourceAddresses"], json!(["192.0.2.0/24"]));
     assert_eq!(b["status"]["regionId"], REGION);
     assert_eq!(b["status"]["networkId"], stack.network_id);
     assert_eq!(b["status"]["infrastructureRef"], "cluster-7");
     assert_eq!(reply.header("etag").as_deref(), Some("\"2\""));
 
-    let stored = stack
-        .stored(&format!("SERVER#{id}"), "SERVER")
-        .await
-        .unwrap_or_else(|| panic!("not stored"));
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_else(|| panic!("not stored"));
     assert_eq!(stored["apiVersion"], 2);
-    assert!(
-        stored["providerId"].is_string(),
-        "the provider id is recorded"
-    );
-    let claim = stack
-        .stored(&format!("CLAIM#{}#web-1", stack.network_id), "CLAIM")
-        .await;
+    assert!(stored["providerId"].is_string(), "the provider id is recorded");
+    let claim = stack.stored(&format!("CLAIM#{}#web-1", stack.network_id), "CLAIM").await;
     assert_eq!(claim.map(|c| c["_serverId"].clone()), Some(json!(id)));
 
-    let sent = stack
-        .emulator
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/servers"));
-    let sent = sent
-        .and_then(|r| r.body)
-        .unwrap_or_else(|| panic!("no Nova create"));
+    let sent = stack.emulator.requests().into_iter().find(|r| r.method == "POST" && r.path.ends_with("/servers"));
+    let sent = sent.and_then(|r| r.body).unwrap_or_else(|| panic!("no Nova create"));
     assert_eq!(sent["server"]["metadata"]["unikorn:server:id"], json!(id));
     assert_eq!(sent["server"]["metadata"]["unikorn:organization:id"], ORG);
     assert_eq!(sent["server"]["metadata"]["unikorn:project:id"], PROJECT);
-    assert_eq!(
-        sent["server"]["networks"],
-        json!([{"uuid": PROVIDER_NETWORK}])
-    );
+    assert_eq!(sent["server"]["networks"], json!([{"uuid": PROVIDER_NETWORK}]));
     assert_eq!(sent["server"]["user_data"], "I2Nsb3VkLWNvbmZpZwo=");
-    assert_eq!(
-        sent["server"]["security_groups"],
-        json!([{"name": "default"}])
-    );
+    assert_eq!(sent["server"]["security_groups"], json!([{"name": "default"}]));
     assert_eq!(stack.emulator.servers().len(), 1);
 }
 
 #[tokio::test]
 async fn a_missing_or_non_v2_network_is_404() {
     let stack = Stack::start().await;
-    let reply = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&stack.admin()),
-            Some(&stack.server_body("a", "no-such-net")),
-        )
-        .await;
+    let reply =
+        stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&stack.server_body("a", "no-such-net"))).await;
     assert_eq!((reply.status, reply.error_code()), (404, "not_found"));
 
     use aws_sdk_dynamodb::types::AttributeValue as A;
@@ -115,14 +76,8 @@ async fn a_missing_or_non_v2_network_is_404() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let reply = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&stack.admin()),
-            Some(&stack.server_body("a", "v1net")),
-        )
-        .await;
+    let reply =
+        stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&stack.server_body("a", "v1net"))).await;
     assert_eq!(reply.status, 404, "{}", reply.body);
     assert_eq!(stack.nova_creates(), 0);
 }
@@ -133,69 +88,27 @@ async fn create_needs_servers_create_and_networks_read_in_the_network_project() 
     let cases = [
         (
             "no servers create",
-            project_acl(
-                ORG,
-                PROJECT,
-                &[
-                    ("region:networks:v2", &["read"]),
-                    ("region:servers", &["read"]),
-                ],
-            ),
+            project_acl(ORG, PROJECT, &[("region:networks:v2", &["read"]), ("region:servers", &["read"])]),
             403,
         ),
-        (
-            "no network read",
-            project_acl(ORG, PROJECT, &[("region:servers", &["create", "read"])]),
-            403,
-        ),
+        // Read rules first: a network the caller cannot read is not found.
+        ("no network read", project_acl(ORG, PROJECT, &[("region:servers", &["create", "read"])]), 404),
         (
             "other project only",
-            project_acl(
-                ORG,
-                PROJECT_B,
-                &[("region:servers", ALL), ("region:networks:v2", ALL)],
-            ),
-            403,
-        ),
-        (
-            "other organization",
-            org_acl(
-                ORG_2,
-                &[("region:servers", ALL), ("region:networks:v2", ALL)],
-            ),
+            project_acl(ORG, PROJECT_B, &[("region:servers", ALL), ("region:networks:v2", ALL)]),
             404,
         ),
-        (
-            "organization named, nothing granted",
-            json!({"organizations": [{"id": ORG}]}),
-            403,
-        ),
+        ("other organization", org_acl(ORG_2, &[("region:servers", ALL), ("region:networks:v2", ALL)]), 404),
+        ("organization named, nothing granted", json!({"organizations": [{"id": ORG}]}), 404),
     ];
     for (label, acl, status) in cases {
         let reply = stack.create_server(&stack.token("bob", &acl), "web").await;
         assert_eq!(reply.status, status, "{label}: {}", reply.body);
         reply.error_code();
     }
-    let ok = project_acl(
-        ORG,
-        PROJECT,
-        &[
-            ("region:servers", &["create"]),
-            ("region:networks:v2", &["read"]),
-        ],
-    );
-    assert_eq!(
-        stack
-            .create_server(&stack.token("bob", &ok), "web")
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        stack.nova_creates(),
-        1,
-        "refused creates never reached Nova"
-    );
+    let ok = project_acl(ORG, PROJECT, &[("region:servers", &["create"]), ("region:networks:v2", &["read"])]);
+    assert_eq!(stack.create_server(&stack.token("bob", &ok), "web").await.status, 201);
+    assert_eq!(stack.nova_creates(), 1, "refused creates never reached Nova");
 }
 
 #[tokio::test]
@@ -203,72 +116,24 @@ async fn images_and_flavors_are_validated_at_the_provider() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let cases = [
-        (
-            "missing image",
-            seed::FLAVOR_SMALL,
-            "no-such-image",
-            404,
-            "no image found",
-        ),
-        (
-            "image not active",
-            seed::FLAVOR_SMALL,
-            seed::IMAGE_QUEUED,
-            404,
-            "not ready",
-        ),
-        (
-            "other project's private image",
-            seed::FLAVOR_SMALL,
-            seed::IMAGE_PRIVATE_OTHER,
-            404,
-            "no image found",
-        ),
-        (
-            "missing flavor",
-            "no-such-flavor",
-            seed::IMAGE_UBUNTU,
-            404,
-            "no flavor found",
-        ),
-        (
-            "image larger than the flavor disk",
-            seed::FLAVOR_TINY,
-            seed::IMAGE_UBUNTU,
-            422,
-            "needs a 20 GiB disk",
-        ),
-        (
-            "large image on a small flavor",
-            seed::FLAVOR_SMALL,
-            seed::IMAGE_LARGE,
-            422,
-            "needs a 200 GiB disk",
-        ),
+        ("missing image", seed::FLAVOR_SMALL, "no-such-image", 404, "no image found"),
+        ("image not active", seed::FLAVOR_SMALL, seed::IMAGE_QUEUED, 404, "not ready"),
+        ("other project's private image", seed::FLAVOR_SMALL, seed::IMAGE_PRIVATE_OTHER, 404, "no image found"),
+        ("missing flavor", "no-such-flavor", seed::IMAGE_UBUNTU, 404, "no flavor found"),
+        ("image larger than the flavor disk", seed::FLAVOR_TINY, seed::IMAGE_UBUNTU, 422, "needs a 20 GiB disk"),
+        ("large image on a small flavor", seed::FLAVOR_SMALL, seed::IMAGE_LARGE, 422, "needs a 200 GiB disk"),
     ];
     let before = stack.item_count().await;
     for (label, flavor, image, status, text) in cases {
         let body = json!({"metadata": {"name": "v"}, "spec": {"networkId": stack.network_id, "flavorId": flavor, "imageId": image}});
-        let reply = stack
-            .call("POST", "/api/v2/servers", Some(&admin), Some(&body))
-            .await;
+        let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
         assert_eq!(reply.status, status, "{label}: {}", reply.body);
-        assert!(
-            reply.description().contains(text),
-            "{label}: {}",
-            reply.body
-        );
+        assert!(reply.description().contains(text), "{label}: {}", reply.body);
     }
     assert_eq!(stack.item_count().await, before);
     assert_eq!(stack.nova_creates(), 0);
     let body = json!({"metadata": {"name": "big"}, "spec": {"networkId": stack.network_id, "flavorId": seed::FLAVOR_LARGE, "imageId": seed::IMAGE_LARGE}});
-    assert_eq!(
-        stack
-            .call("POST", "/api/v2/servers", Some(&admin), Some(&body))
-            .await
-            .status,
-        201
-    );
+    assert_eq!(stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await.status, 201);
 }
 
 #[tokio::test]
@@ -279,19 +144,8 @@ async fn names_are_unique_per_network_only() {
     let again = stack.create_server(&admin, "web").await;
     assert_eq!((again.status, again.error_code()), (409, "conflict"));
     let other = stack.create_network(&admin, "net-2", ORG, PROJECT).await;
-    let reply = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&admin),
-            Some(&stack.server_body("web", &other)),
-        )
-        .await;
-    assert_eq!(
-        reply.status, 201,
-        "same name on another network: {}",
-        reply.body
-    );
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("web", &other))).await;
+    assert_eq!(reply.status, 201, "same name on another network: {}", reply.body);
     assert_eq!(stack.nova_creates(), 2);
 }
 
@@ -300,11 +154,9 @@ async fn a_provider_failure_removes_the_record_and_the_claim() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let before = stack.item_count().await;
-    for (status, expected, code) in [
-        (503, 503, "temporarily_unavailable"),
-        (409, 409, "conflict"),
-        (404, 404, "not_found"),
-    ] {
+    for (status, expected, code) in
+        [(503, 503, "temporarily_unavailable"), (409, 409, "conflict"), (404, 404, "not_found")]
+    {
         stack.emulator.inject(Fault {
             method: "POST".into(),
             path: "/compute/v2.1/servers".into(),
@@ -314,23 +166,11 @@ async fn a_provider_failure_removes_the_record_and_the_claim() {
             count: 1,
         });
         let reply = stack.create_server(&admin, "flaky").await;
-        assert_eq!(
-            (reply.status, reply.error_code()),
-            (expected, code),
-            "{}",
-            reply.body
-        );
+        assert_eq!((reply.status, reply.error_code()), (expected, code), "{}", reply.body);
         if expected == 503 {
-            assert!(
-                reply.header("retry-after").is_some(),
-                "503 carries Retry-After"
-            );
+            assert!(reply.header("retry-after").is_some(), "503 carries Retry-After");
         }
-        assert_eq!(
-            stack.item_count().await,
-            before,
-            "no record or claim left after provider {status}"
-        );
+        assert_eq!(stack.item_count().await, before, "no record or claim left after provider {status}");
     }
     let reply = stack.create_server(&admin, "flaky").await;
     assert_eq!(reply.status, 201, "the name is free again: {}", reply.body);
@@ -349,12 +189,7 @@ async fn a_provider_timeout_on_create_is_503() {
         count: 1,
     });
     let reply = stack.create_server(&stack.admin(), "slow").await;
-    assert_eq!(
-        (reply.status, reply.error_code()),
-        (503, "temporarily_unavailable"),
-        "{}",
-        reply.body
-    );
+    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "{}", reply.body);
     assert_eq!(stack.item_count().await, before);
 }
 
@@ -363,9 +198,7 @@ async fn ssh_certificate_authorities_that_do_not_exist_are_404() {
     let stack = Stack::start().await;
     let mut body = stack.server_body("ca", &stack.network_id);
     body["spec"]["sshCertificateAuthorityId"] = json!("ca-1");
-    let reply = stack
-        .call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&body))
-        .await;
+    let reply = stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&body)).await;
     assert_eq!(reply.status, 404, "{}", reply.body);
     assert!(reply.description().contains("SSH certificate authority"));
     assert_eq!(stack.nova_creates(), 0);
@@ -374,9 +207,7 @@ async fn ssh_certificate_authorities_that_do_not_exist_are_404() {
 #[tokio::test]
 async fn a_network_whose_project_is_gone_is_404() {
     let stack = Stack::start().await;
-    let stale = stack
-        .create_network(&stack.admin(), "stale", ORG, PROJECT)
-        .await;
+    let stale = stack.create_network(&stack.admin(), "stale", ORG, PROJECT).await;
     use aws_sdk_dynamodb::types::AttributeValue as A;
     // Re-point the network at an identity the registry does not know, as after a project's removal.
     let key = |k: &str, v: String| (k.to_owned(), A::S(v));
@@ -384,21 +215,13 @@ async fn a_network_whose_project_is_gone_is_404() {
         .dynamo
         .get_item()
         .table_name(&stack.table)
-        .set_key(Some(
-            [
-                key("PK", format!("NETWORK#{stale}")),
-                key("SK", "NETWORK".into()),
-            ]
-            .into_iter()
-            .collect(),
-        ))
+        .set_key(Some([key("PK", format!("NETWORK#{stale}")), key("SK", "NETWORK".into())].into_iter().collect()))
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let mut item = out.item().cloned().unwrap_or_default();
     let mut doc: serde_json::Value =
-        serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc")))
-            .unwrap_or_default();
+        serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc"))).unwrap_or_default();
     doc["identityId"] = json!("ident-removed");
     item.insert("doc".into(), A::S(doc.to_string()));
     stack
@@ -409,20 +232,9 @@ async fn a_network_whose_project_is_gone_is_404() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let reply = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&stack.admin()),
-            Some(&stack.server_body("x", &stale)),
-        )
-        .await;
-    assert_eq!(
-        (reply.status, reply.error_code()),
-        (404, "not_found"),
-        "{}",
-        reply.body
-    );
+    let reply =
+        stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&stack.server_body("x", &stale))).await;
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"), "{}", reply.body);
     assert!(reply.description().contains("no longer exists"));
     assert_eq!(stack.nova_creates(), 0);
 }

@@ -18,67 +18,29 @@ async fn populated() -> (Stack, Vec<String>, String, String) {
         a.push(stack.server(name).await);
     }
     let net_b = stack.create_network(&admin, "net-b", ORG, PROJECT_B).await;
-    let b = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&admin),
-            Some(&stack.server_body("b1", &net_b)),
-        )
-        .await
-        .id();
-    let net_c = stack
-        .create_network(&admin, "net-c", ORG_2, PROJECT_C)
-        .await;
-    let c = stack
-        .call(
-            "POST",
-            "/api/v2/servers",
-            Some(&admin),
-            Some(&stack.server_body("c1", &net_c)),
-        )
-        .await
-        .id();
+    let b = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("b1", &net_b))).await.id();
+    let net_c = stack.create_network(&admin, "net-c", ORG_2, PROJECT_C).await;
+    let c = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("c1", &net_c))).await.id();
     (stack, a, b, c)
 }
 
 #[tokio::test]
 async fn list_is_sorted_by_id_and_limited_to_readable_projects() {
     let (stack, a, b, c) = populated().await;
-    let all = stack
-        .call("GET", "/api/v2/servers", Some(&stack.admin()), None)
-        .await;
+    let all = stack.call("GET", "/api/v2/servers", Some(&stack.admin()), None).await;
     assert_eq!(all.status, 200);
     let mut expected = [a.clone(), vec![b.clone(), c.clone()]].concat();
     expected.sort();
     assert_eq!(ids(&all.body), expected, "every server, ascending id");
     assert!(all.header("link").is_none());
 
-    let project_reader = stack.token(
-        "p",
-        &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]),
-    );
+    let project_reader = stack.token("p", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
     let mut only_a = a.clone();
     only_a.sort();
-    assert_eq!(
-        ids(&stack
-            .call("GET", "/api/v2/servers", Some(&project_reader), None)
-            .await
-            .body),
-        only_a
-    );
+    assert_eq!(ids(&stack.call("GET", "/api/v2/servers", Some(&project_reader), None).await.body), only_a);
 
-    let no_read = stack.token(
-        "n",
-        &project_acl(ORG, PROJECT, &[("region:servers", &["create"])]),
-    );
-    assert_eq!(
-        ids(&stack
-            .call("GET", "/api/v2/servers", Some(&no_read), None)
-            .await
-            .body),
-        Vec::<String>::new()
-    );
+    let no_read = stack.token("n", &project_acl(ORG, PROJECT, &[("region:servers", &["create"])]));
+    assert_eq!(ids(&stack.call("GET", "/api/v2/servers", Some(&no_read), None).await.body), Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -89,14 +51,7 @@ async fn filters_narrow_and_repeat() {
         let stack = &stack;
         let admin = admin.clone();
         async move {
-            let reply = stack
-                .call(
-                    "GET",
-                    &format!("/api/v2/servers?{query}"),
-                    Some(&admin),
-                    None,
-                )
-                .await;
+            let reply = stack.call("GET", &format!("/api/v2/servers?{query}"), Some(&admin), None).await;
             assert_eq!(reply.status, 200, "{query}: {}", reply.body);
             let mut got = ids(&reply.body);
             got.sort();
@@ -107,43 +62,21 @@ async fn filters_narrow_and_repeat() {
         v.sort();
         v
     };
-    assert_eq!(
-        get(format!("organizationID={ORG_2}")).await,
-        vec![c.clone()]
-    );
+    assert_eq!(get(format!("organizationID={ORG_2}")).await, vec![c.clone()]);
     assert_eq!(get(format!("projectID={PROJECT_B}")).await, vec![b.clone()]);
-    assert_eq!(
-        get(format!("projectID={PROJECT_B}&projectID={PROJECT_C}")).await,
-        sorted(vec![b.clone(), c.clone()])
-    );
-    assert_eq!(
-        get(format!("organizationID={ORG}&projectID={PROJECT_C}")).await,
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        get(format!("networkID={}", stack.network_id)).await,
-        sorted(a.clone())
-    );
+    assert_eq!(get(format!("projectID={PROJECT_B}&projectID={PROJECT_C}")).await, sorted(vec![b.clone(), c.clone()]));
+    assert_eq!(get(format!("organizationID={ORG}&projectID={PROJECT_C}")).await, Vec::<String>::new());
+    assert_eq!(get(format!("networkID={}", stack.network_id)).await, sorted(a.clone()));
     assert_eq!(get(format!("regionID={REGION}")).await.len(), 5);
     assert_eq!(get("regionID=elsewhere".into()).await, Vec::<String>::new());
-    assert_eq!(
-        get(format!(
-            "organizationID={ORG}&organizationID={ORG_2}&regionID={REGION}"
-        ))
-        .await
-        .len(),
-        5
-    );
+    assert_eq!(get(format!("organizationID={ORG}&organizationID={ORG_2}&regionID={REGION}")).await.len(), 5);
 }
 
 #[tokio::test]
 async fn pages_follow_the_link_header_until_the_end() {
     let (stack, ..) = populated().await;
     let admin = stack.admin();
-    let everything = ids(&stack
-        .call("GET", "/api/v2/servers", Some(&admin), None)
-        .await
-        .body);
+    let everything = ids(&stack.call("GET", "/api/v2/servers", Some(&admin), None).await.body);
     let mut seen = Vec::new();
     let mut next = Some("/api/v2/servers?limit=2".to_owned());
     let mut pages = 0;
@@ -156,11 +89,7 @@ async fn pages_follow_the_link_header_until_the_end() {
         pages += 1;
         next = reply.header("link").map(|link| {
             assert!(link.ends_with("; rel=\"next\""), "{link}");
-            link.trim_start_matches('<')
-                .split('>')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
+            link.trim_start_matches('<').split('>').next().unwrap_or_default().to_owned()
         });
         assert!(pages < 10, "pagination does not end");
     }
@@ -172,32 +101,10 @@ async fn pages_follow_the_link_header_until_the_end() {
 async fn bad_list_queries_are_400() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    for query in [
-        "limit=0",
-        "limit=1001",
-        "limit=x",
-        "pageToken=forged",
-        "tag=a",
-        "organizationId=typo",
-    ] {
-        let reply = stack
-            .call(
-                "GET",
-                &format!("/api/v2/servers?{query}"),
-                Some(&admin),
-                None,
-            )
-            .await;
-        assert_eq!(
-            (reply.status, reply.error_code()),
-            (400, "invalid_request"),
-            "{query}"
-        );
+    for query in ["limit=0", "limit=1001", "limit=x", "pageToken=forged", "tag=a", "organizationId=typo"] {
+        let reply = stack.call("GET", &format!("/api/v2/servers?{query}"), Some(&admin), None).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{query}");
         let field = query.split('=').next().unwrap_or_default();
-        assert!(
-            reply.description().contains(field),
-            "{query}: {}",
-            reply.description()
-        );
+        assert!(reply.description().contains(field), "{query}: {}", reply.description());
     }
 }

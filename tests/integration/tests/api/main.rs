@@ -3,10 +3,51 @@
 
 mod auth;
 mod concurrency;
+mod console;
 mod create;
 mod delete;
 mod inputs;
 mod list;
 mod networks;
+mod power;
 mod read;
+mod resize;
+mod snapshot;
 mod update;
+
+/// Every log line the handlers write during this test binary, captured as JSON text so tests can
+/// prove secrets never reach the logs.
+pub mod logs {
+    use std::io::Write;
+    use std::sync::{Mutex, OnceLock};
+
+    static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+
+    struct Capture;
+
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    pub fn install() {
+        INSTALLED.get_or_init(|| {
+            let _ = tracing_subscriber::fmt()
+                .json()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+                .with_current_span(true)
+                .with_writer(|| Capture)
+                .try_init();
+        });
+    }
+
+    pub fn text() -> String {
+        String::from_utf8_lossy(&CAPTURED.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}

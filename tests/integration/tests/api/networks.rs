@@ -6,46 +6,17 @@ async fn networks_are_created_read_listed_and_deleted() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let id = stack.create_network(&admin, "extra", ORG, PROJECT).await;
-    let shown = stack
-        .call("GET", &format!("/api/v2/networks/{id}"), Some(&admin), None)
-        .await;
+    let shown = stack.call("GET", &format!("/api/v2/networks/{id}"), Some(&admin), None).await;
     assert_eq!(shown.status, 200);
     assert_eq!(shown.body["metadata"]["organizationId"], ORG);
     assert_eq!(shown.body["spec"]["providerNetworkId"], PROVIDER_NETWORK);
     assert_eq!(shown.body["status"]["regionId"], REGION);
-    let list = stack
-        .call("GET", "/api/v2/networks", Some(&admin), None)
-        .await;
-    let ids: Vec<&str> = list
-        .body
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["metadata"]["id"].as_str())
-        .collect();
-    assert!(
-        ids.contains(&id.as_str()) && ids.contains(&stack.network_id.as_str()),
-        "{ids:?}"
-    );
-    assert_eq!(
-        stack
-            .call(
-                "DELETE",
-                &format!("/api/v2/networks/{id}"),
-                Some(&admin),
-                None
-            )
-            .await
-            .status,
-        202
-    );
-    assert_eq!(
-        stack
-            .call("GET", &format!("/api/v2/networks/{id}"), Some(&admin), None)
-            .await
-            .status,
-        404
-    );
+    let list = stack.call("GET", "/api/v2/networks", Some(&admin), None).await;
+    let ids: Vec<&str> =
+        list.body.as_array().into_iter().flatten().filter_map(|n| n["metadata"]["id"].as_str()).collect();
+    assert!(ids.contains(&id.as_str()) && ids.contains(&stack.network_id.as_str()), "{ids:?}");
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/networks/{id}"), Some(&admin), None).await.status, 202);
+    assert_eq!(stack.call("GET", &format!("/api/v2/networks/{id}"), Some(&admin), None).await.status, 404);
 }
 
 #[tokio::test]
@@ -56,23 +27,8 @@ async fn a_network_with_servers_cannot_be_deleted() {
     let path = format!("/api/v2/networks/{}", stack.network_id);
     let reply = stack.call("DELETE", &path, Some(&admin), None).await;
     assert_eq!((reply.status, reply.error_code()), (409, "conflict"));
-    assert_eq!(
-        stack
-            .call(
-                "DELETE",
-                &format!("/api/v2/servers/{server}"),
-                Some(&admin),
-                None
-            )
-            .await
-            .status,
-        202
-    );
-    assert_eq!(
-        stack.call("DELETE", &path, Some(&admin), None).await.status,
-        202,
-        "empty now"
-    );
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{server}"), Some(&admin), None).await.status, 202);
+    assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202, "empty now");
 }
 
 #[tokio::test]
@@ -81,24 +37,11 @@ async fn network_creation_is_checked() {
     let body = |org: &str, project: &str, region: &str| json!({"metadata": {"name": "n"}, "spec": {"organizationId": org, "projectId": project, "regionId": region, "providerNetworkId": "p"}});
     let admin = stack.admin();
     let cases = [
-        (
-            "unknown region",
-            admin.clone(),
-            body(ORG, PROJECT, "mars"),
-            404,
-        ),
-        (
-            "no provider identity for the project",
-            admin.clone(),
-            body(ORG, "proj-z", REGION),
-            422,
-        ),
+        ("unknown region", admin.clone(), body(ORG, PROJECT, "mars"), 404),
+        ("no provider identity for the project", admin.clone(), body(ORG, "proj-z", REGION), 422),
         (
             "no permission",
-            stack.token(
-                "x",
-                &project_acl(ORG, PROJECT, &[("region:networks:v2", &["read"])]),
-            ),
+            stack.token("x", &project_acl(ORG, PROJECT, &[("region:networks:v2", &["read"])])),
             body(ORG, PROJECT, REGION),
             403,
         ),
@@ -108,30 +51,16 @@ async fn network_creation_is_checked() {
             json!({"metadata": {"name": "no spaces"}, "spec": {"organizationId": ORG, "projectId": PROJECT, "regionId": REGION, "providerNetworkId": "p"}}),
             400,
         ),
-        (
-            "unknown field",
-            admin.clone(),
-            json!({"metadata": {"name": "n"}, "spec": {"identityId": "ident-a"}}),
-            400,
-        ),
+        ("unknown field", admin.clone(), json!({"metadata": {"name": "n"}, "spec": {"identityId": "ident-a"}}), 400),
     ];
     let before = stack.item_count().await;
     for (label, token, body, status) in cases {
-        let reply = stack
-            .call("POST", "/api/v2/networks", Some(&token), Some(&body))
-            .await;
+        let reply = stack.call("POST", "/api/v2/networks", Some(&token), Some(&body)).await;
         assert_eq!(reply.status, status, "{label}: {}", reply.body);
         reply.error_code();
     }
     assert_eq!(stack.item_count().await, before);
     let other_org = stack.token("o", &org_acl(ORG_2, &[("region:networks:v2", &["read"])]));
-    let hidden = stack
-        .call(
-            "GET",
-            &format!("/api/v2/networks/{}", stack.network_id),
-            Some(&other_org),
-            None,
-        )
-        .await;
+    let hidden = stack.call("GET", &format!("/api/v2/networks/{}", stack.network_id), Some(&other_org), None).await;
     assert_eq!(hidden.status, 404);
 }

@@ -16,43 +16,21 @@ async fn update_answers_202_with_the_new_record_and_asks_the_provider_nothing_un
     let id = stack.server("web").await;
     let path = format!("/api/v2/servers/{id}");
     let editor = stack.token("ed", &admin_acl());
-    let (images, flavors) = (
-        stack.emulator.counter(GLANCE_SHOW),
-        stack.emulator.counter(FLAVOR_SHOW),
-    );
+    let (images, flavors) = (stack.emulator.counter(GLANCE_SHOW), stack.emulator.counter(FLAVOR_SHOW));
     let reply = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&editor),
-            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)),
-        )
+        .call("PUT", &path, Some(&editor), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)))
         .await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(reply.body["metadata"]["description"], "updated");
-    assert_eq!(
-        reply.body["metadata"]["tags"],
-        json!([{"name": "env", "value": "prod"}])
-    );
+    assert_eq!(reply.body["metadata"]["tags"], json!([{"name": "env", "value": "prod"}]));
     assert_eq!(reply.body["metadata"]["modifiedBy"], "ed");
     assert!(reply.body["metadata"]["modifiedTime"].is_string());
     assert_eq!(reply.body["spec"]["userData"], "ZWNobyBoaQ==");
     assert_eq!(reply.body["spec"]["networking"], json!({"publicIP": false}));
     assert_eq!(reply.header("etag").as_deref(), Some("\"3\""));
-    assert_eq!(
-        stack.emulator.counter(GLANCE_SHOW),
-        images,
-        "unchanged image: no Glance call"
-    );
-    assert_eq!(
-        stack.emulator.counter(FLAVOR_SHOW),
-        flavors,
-        "unchanged flavor: no Nova flavor call"
-    );
-    let stored = stack
-        .stored(&format!("SERVER#{id}"), "SERVER")
-        .await
-        .unwrap_or_default();
+    assert_eq!(stack.emulator.counter(GLANCE_SHOW), images, "unchanged image: no Glance call");
+    assert_eq!(stack.emulator.counter(FLAVOR_SHOW), flavors, "unchanged flavor: no Nova flavor call");
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
     assert_eq!(stored["description"], "updated");
     assert_eq!(stored["_version"], 3);
 }
@@ -64,62 +42,32 @@ async fn a_changed_image_or_flavor_is_revalidated() {
     let path = format!("/api/v2/servers/{id}");
     let admin = stack.admin();
     let images = stack.emulator.counter(GLANCE_SHOW);
-    let missing = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body("web", seed::FLAVOR_SMALL, "gone-image")),
-        )
-        .await;
+    let missing =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, "gone-image"))).await;
     assert_eq!((missing.status, missing.error_code()), (404, "not_found"));
-    assert_eq!(
-        stack.emulator.counter(GLANCE_SHOW),
-        images + 1,
-        "a changed image is looked up"
-    );
-    let too_big = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_LARGE)),
-        )
-        .await;
+    assert_eq!(stack.emulator.counter(GLANCE_SHOW), images + 1, "a changed image is looked up");
+    let too_big =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_LARGE))).await;
     assert_eq!(too_big.status, 422, "{}", too_big.body);
-    let small_flavor = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body("web", seed::FLAVOR_TINY, seed::IMAGE_UBUNTU)),
-        )
-        .await;
+    let small_flavor =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_TINY, seed::IMAGE_UBUNTU))).await;
     assert_eq!(
         small_flavor.status, 422,
         "a flavor change is checked against the stored image size: {}",
         small_flavor.body
     );
-    let no_flavor = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body("web", "nope", seed::IMAGE_UBUNTU)),
-        )
-        .await;
+    let no_flavor = stack.call("PUT", &path, Some(&admin), Some(&update_body("web", "nope", seed::IMAGE_UBUNTU))).await;
     assert_eq!(no_flavor.status, 404);
-    let ok = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body("web", seed::FLAVOR_LARGE, seed::IMAGE_LARGE)),
-        )
-        .await;
-    assert_eq!(ok.status, 202, "{}", ok.body);
-    assert_eq!(ok.body["spec"]["imageId"], seed::IMAGE_LARGE);
-    assert_eq!(ok.body["spec"]["flavorId"], seed::FLAVOR_LARGE);
+    let large = |image| update_body("web", seed::FLAVOR_LARGE, image);
+    let both = stack.call("PUT", &path, Some(&admin), Some(&large(seed::IMAGE_LARGE))).await;
+    assert_eq!(both.status, 422, "flavor and image change in separate updates: {}", both.body);
+    let resized = stack.call("PUT", &path, Some(&admin), Some(&large(seed::IMAGE_UBUNTU))).await;
+    assert_eq!(resized.status, 202, "{}", resized.body);
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    let rebuilt = stack.call("PUT", &path, Some(&admin), Some(&large(seed::IMAGE_LARGE))).await;
+    assert_eq!(rebuilt.status, 202, "{}", rebuilt.body);
+    assert_eq!(rebuilt.body["spec"]["imageId"], seed::IMAGE_LARGE);
+    assert_eq!(rebuilt.body["spec"]["flavorId"], seed::FLAVOR_LARGE);
 }
 
 #[tokio::test]
@@ -129,46 +77,16 @@ async fn renames_are_422_and_unknown_or_forbidden_updates_refused() {
     let path = format!("/api/v2/servers/{id}");
     let admin = stack.admin();
     let renamed = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&admin),
-            Some(&update_body(
-                "web-2",
-                seed::FLAVOR_SMALL,
-                seed::IMAGE_UBUNTU,
-            )),
-        )
+        .call("PUT", &path, Some(&admin), Some(&update_body("web-2", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)))
         .await;
-    assert_eq!(
-        (renamed.status, renamed.error_code()),
-        (422, "unprocessable_content")
-    );
-    let unknown = stack
-        .call(
-            "PUT",
-            "/api/v2/servers/nope",
-            Some(&admin),
-            Some(&update_body("web", "2", "x")),
-        )
-        .await;
+    assert_eq!((renamed.status, renamed.error_code()), (422, "unprocessable_content"));
+    let unknown = stack.call("PUT", "/api/v2/servers/nope", Some(&admin), Some(&update_body("web", "2", "x"))).await;
     assert_eq!(unknown.status, 404);
-    let reader = stack.token(
-        "r",
-        &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]),
-    );
+    let reader = stack.token("r", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
     let forbidden = stack
-        .call(
-            "PUT",
-            &path,
-            Some(&reader),
-            Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)),
-        )
+        .call("PUT", &path, Some(&reader), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)))
         .await;
-    assert_eq!(
-        (forbidden.status, forbidden.error_code()),
-        (403, "forbidden")
-    );
+    assert_eq!((forbidden.status, forbidden.error_code()), (403, "forbidden"));
 }
 
 #[tokio::test]
@@ -177,74 +95,35 @@ async fn if_match_guards_against_lost_updates() {
     let id = stack.server("web").await;
     let path = format!("/api/v2/servers/{id}");
     let admin = stack.admin();
-    let current = stack
-        .call("GET", &path, Some(&admin), None)
-        .await
-        .header("etag")
-        .unwrap_or_default();
+    let current = stack.call("GET", &path, Some(&admin), None).await.header("etag").unwrap_or_default();
     let body = update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU);
     let stale = stack
         .send(
-            stack
-                .http
-                .put(format!("{}{path}", stack.url))
-                .bearer_auth(&admin)
-                .header("if-match", "\"1\"")
-                .json(&body),
+            stack.http.put(format!("{}{path}", stack.url)).bearer_auth(&admin).header("if-match", "\"1\"").json(&body),
         )
         .await;
-    assert_eq!(
-        (stale.status, stale.error_code()),
-        (412, "precondition_failed")
-    );
+    assert_eq!((stale.status, stale.error_code()), (412, "precondition_failed"));
     let fresh = stack
         .send(
-            stack
-                .http
-                .put(format!("{}{path}", stack.url))
-                .bearer_auth(&admin)
-                .header("if-match", &current)
-                .json(&body),
+            stack.http.put(format!("{}{path}", stack.url)).bearer_auth(&admin).header("if-match", &current).json(&body),
         )
         .await;
     assert_eq!(fresh.status, 202, "{}", fresh.body);
     let replay = stack
         .send(
-            stack
-                .http
-                .put(format!("{}{path}", stack.url))
-                .bearer_auth(&admin)
-                .header("if-match", &current)
-                .json(&body),
+            stack.http.put(format!("{}{path}", stack.url)).bearer_auth(&admin).header("if-match", &current).json(&body),
         )
         .await;
-    assert_eq!(
-        replay.status, 412,
-        "the same If-Match twice loses the second time"
-    );
+    assert_eq!(replay.status, 412, "the same If-Match twice loses the second time");
 }
 
 #[tokio::test]
 async fn updates_while_deleting_are_400_and_without_a_network_404() {
     let stack = Stack::start().await;
-    stack.emulator.set_delays(Delays {
-        delete_ms: 60_000,
-        ..Delays::default()
-    });
+    stack.emulator.set_delays(Delays { delete_ms: 60_000, ..Delays::default() });
     let admin = stack.admin();
     let dying = stack.server("dying").await;
-    assert_eq!(
-        stack
-            .call(
-                "DELETE",
-                &format!("/api/v2/servers/{dying}"),
-                Some(&admin),
-                None
-            )
-            .await
-            .status,
-        202
-    );
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{dying}"), Some(&admin), None).await.status, 202);
     let reply = stack
         .call(
             "PUT",

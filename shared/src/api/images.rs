@@ -1,0 +1,147 @@
+//! `SnapshotCreate` and the image a snapshot answers with (Unikorn's `ImageResponse`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::metadata::WriteMetadata;
+use super::TagWire;
+use crate::error::Result;
+use crate::provider::Image;
+use crate::usecase::SnapshotInput;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotCreate {
+    pub metadata: WriteMetadata,
+}
+
+impl SnapshotCreate {
+    pub fn parse(self) -> Result<SnapshotInput> {
+        let metadata = self.metadata.parse()?;
+        Ok(SnapshotInput { name: metadata.name, description: metadata.description, tags: metadata.tags })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRead {
+    pub metadata: ImageMetadata,
+    pub spec: ImageSpec,
+    pub status: ImageStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageMetadata {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagWire>>,
+    pub creation_time: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSpec {
+    #[serde(rename = "sizeGiB")]
+    pub size_gib: u64,
+    pub virtualization: String,
+    pub os: ImageOs,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_versions: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<ImageGpu>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageOs {
+    pub kernel: String,
+    pub family: String,
+    pub distro: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codename: Option<String>,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageGpu {
+    pub vendor: String,
+    pub driver: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStatus {
+    /// Glance's status: `queued` while the snapshot uploads, then `active`.
+    pub state: String,
+}
+
+fn parse_time(text: &Option<String>) -> Option<DateTime<Utc>> {
+    text.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+impl From<&Image> for ImageRead {
+    fn from(image: &Image) -> Self {
+        let p = |key: &str| image.properties.get(key).cloned();
+        let text = |key: &str| p(key).unwrap_or_default();
+        let tags: Vec<TagWire> = image
+            .properties
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("unikorn:tag:").map(|name| TagWire { name: name.into(), value: v.clone() })
+            })
+            .collect();
+        let packages: BTreeMap<String, String> = image
+            .properties
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("unikorn:package:").map(|name| (name.to_owned(), v.clone())))
+            .collect();
+        ImageRead {
+            metadata: ImageMetadata {
+                id: image.id.clone(),
+                name: image.name.clone(),
+                description: p("unikorn:description"),
+                tags: (!tags.is_empty()).then_some(tags),
+                creation_time: parse_time(&image.created_at).unwrap_or_else(Utc::now),
+                created_by: p("unikorn:created_by"),
+                modified_time: parse_time(&image.updated_at),
+                organization_id: p("unikorn:organization:id"),
+            },
+            spec: ImageSpec {
+                size_gib: image.min_disk_gib,
+                virtualization: p("unikorn:virtualization").unwrap_or_else(|| "any".into()),
+                os: ImageOs {
+                    kernel: text("unikorn:os:kernel"),
+                    family: text("unikorn:os:family"),
+                    distro: text("unikorn:os:distro"),
+                    variant: p("unikorn:os:variant"),
+                    codename: p("unikorn:os:codename"),
+                    version: text("unikorn:os:version"),
+                },
+                software_versions: (!packages.is_empty()).then_some(packages),
+                gpu: p("unikorn:gpu_vendor").map(|vendor| ImageGpu {
+                    vendor,
+                    driver: text("unikorn:gpu_driver_version"),
+                    models: p("unikorn:gpu_models").map(|m| m.split(',').map(str::to_owned).collect()),
+                }),
+            },
+            status: ImageStatus { state: image.status.clone() },
+        }
+    }
+}

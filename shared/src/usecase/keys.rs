@@ -1,0 +1,78 @@
+//! Per-identity SSH key pairs: generated once (ed25519), the public half registered with Nova and
+//! attached to servers at create, the private half sealed at rest.
+
+use ssh_key::rand_core::OsRng;
+use ssh_key::{Algorithm, LineEnding, PrivateKey};
+
+use super::{load_server, Deps};
+use crate::domain::IdentityKeypair;
+use crate::error::{Error, Result};
+use crate::rbac::{Caller, Operation};
+
+fn generate(deps: &Deps, identity_id: &str) -> Result<IdentityKeypair> {
+    let private = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)
+        .map_err(|e| Error::internal(format!("cannot generate an SSH key: {e}")))?;
+    let public_key = private
+        .public_key()
+        .to_openssh()
+        .map_err(|e| Error::internal(format!("cannot encode an SSH public key: {e}")))?;
+    let private_text =
+        private.to_openssh(LineEnding::LF).map_err(|e| Error::internal(format!("cannot encode an SSH key: {e}")))?;
+    Ok(IdentityKeypair {
+        identity_id: identity_id.to_owned(),
+        keypair_name: format!("unikorn-{identity_id}"),
+        public_key,
+        sealed_private_key: deps.sealer.seal(private_text.as_bytes(), identity_id)?,
+        registered: false,
+    })
+}
+
+/// The identity's key pair, generated and registered with Nova on first use. Concurrent first
+/// uses agree on one pair: only the writer that wins the conditional put keeps its key.
+pub(crate) async fn ensure_keypair(deps: &Deps, identity_id: &str) -> Result<IdentityKeypair> {
+    let keypair = match deps.store.get_keypair(identity_id).await? {
+        Some(k) => k,
+        None => {
+            let fresh = generate(deps, identity_id)?;
+            match deps.store.create_keypair(&fresh).await {
+                Ok(()) => fresh,
+                Err(Error::Conflict(_)) => deps
+                    .store
+                    .get_keypair(identity_id)
+                    .await?
+                    .ok_or_else(|| Error::internal("a key pair vanished after a conflicting create"))?,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if keypair.registered {
+        return Ok(keypair);
+    }
+    let cred = deps.identities.credential(identity_id)?;
+    match deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await {
+        Ok(_) => {}
+        // A pair of that name exists: keep it if it is ours, replace it otherwise.
+        Err(Error::Conflict(_)) => {
+            let existing = deps.provider.get_keypair(&cred, &keypair.keypair_name).await?;
+            if existing.public_key.trim() != keypair.public_key.trim() {
+                deps.provider.delete_keypair(&cred, &keypair.keypair_name).await?;
+                deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await?;
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    deps.store.mark_keypair_registered(identity_id).await?;
+    Ok(IdentityKeypair { registered: true, ..keypair })
+}
+
+/// The private key of the server's identity (`region:servers` read).
+pub async fn ssh_private_key(deps: &Deps, caller: &Caller, id: &str) -> Result<String> {
+    let record = load_server(deps, caller, id, Operation::Read).await?;
+    let keypair = deps
+        .store
+        .get_keypair(&record.identity_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("no SSH key has been generated for server {id}")))?;
+    let bytes = deps.sealer.open(&keypair.sealed_private_key, &keypair.identity_id)?;
+    String::from_utf8(bytes).map_err(|_| Error::internal("the stored SSH key is not text"))
+}

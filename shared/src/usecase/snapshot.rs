@@ -1,0 +1,66 @@
+use std::collections::BTreeMap;
+
+use super::power::actionable;
+use super::{load_server, translate, Deps};
+use crate::domain::{Description, ResourceName, Tags};
+use crate::error::{Error, Result};
+use crate::provider::Image;
+use crate::rbac::{Caller, Operation, IMAGES};
+
+pub const META_IMAGE_ORGANIZATION: &str = "unikorn:organization:id";
+pub const META_SOURCE_SERVER: &str = "unikorn:source:server:id";
+pub const META_SOURCE_IMAGE: &str = "unikorn:source:image:id";
+pub const META_CREATED_BY: &str = "unikorn:created_by";
+pub const META_DESCRIPTION: &str = "unikorn:description";
+const TAG_PREFIX: &str = "unikorn:tag:";
+
+/// Source-image properties a snapshot inherits: what the image is, not who owns it.
+fn inherited(key: &str) -> bool {
+    key.starts_with("unikorn:os:")
+        || key.starts_with("unikorn:package:")
+        || key.starts_with("unikorn:gpu_")
+        || key == "unikorn:virtualization"
+}
+
+pub struct SnapshotInput {
+    pub name: ResourceName,
+    pub description: Option<Description>,
+    pub tags: Tags,
+}
+
+/// The permission bridge: the caller must see the server (404/403 as for get) and hold
+/// `region:images` create at organization scope, both checked before any provider call.
+pub async fn snapshot(deps: &Deps, caller: &Caller, id: &str, input: SnapshotInput) -> Result<Image> {
+    let record = load_server(deps, caller, id, Operation::Read).await?;
+    caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
+    let (record, pid) = actionable(deps, record, "snapshotted").await?;
+    let cred = deps.identities.credential(&record.identity_id)?;
+    let source = match deps.provider.get_image(&cred, &record.image_id).await {
+        Ok(image) => Some(image),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let mut metadata: BTreeMap<String, String> = source
+        .iter()
+        .flat_map(|image| image.properties.iter())
+        .filter(|(key, _)| inherited(key))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    metadata.insert(META_IMAGE_ORGANIZATION.into(), record.organization_id.clone());
+    metadata.insert(META_SOURCE_SERVER.into(), record.id.clone());
+    metadata.insert(META_SOURCE_IMAGE.into(), record.image_id.clone());
+    metadata.insert(META_CREATED_BY.into(), caller.subject.clone());
+    if let Some(description) = &input.description {
+        metadata.insert(META_DESCRIPTION.into(), description.0.clone());
+    }
+    for tag in &input.tags.0 {
+        metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
+    }
+    let image_id = deps
+        .provider
+        .create_image(&cred, &pid, input.name.as_str(), &metadata)
+        .await
+        .map_err(|e| translate(e, id, "snapshotted"))?;
+    tracing::info!(image_id = %image_id, "snapshot requested");
+    deps.provider.get_image(&cred, &image_id).await
+}

@@ -1,0 +1,142 @@
+use integration_tests::stack::*;
+use openstack_emulator::{Delays, Fault};
+
+const ACTIONS: &str = "POST /compute/v2.1/servers/{id}/action";
+const SHOW: &str = "GET /compute/v2.1/servers/{id}";
+
+/// A provisioned server (read once so the record knows it is ACTIVE).
+async fn settled(stack: &Stack, name: &str) -> String {
+    let id = stack.server(name).await;
+    let shown = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&stack.admin()), None).await;
+    assert_eq!(shown.body["status"]["powerState"], "Running", "{}", shown.body);
+    id
+}
+
+/// Calls one power route and returns the reply with the provider calls it caused.
+async fn power(stack: &Stack, id: &str, verb: &str) -> (integration_tests::stack::Reply, u64) {
+    let before: u64 =
+        stack.emulator.counters().iter().filter(|(k, _)| !k.starts_with("POST /identity")).map(|(_, v)| v).sum();
+    let actions = stack.emulator.counter(ACTIONS);
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/{verb}"), Some(&stack.admin()), None).await;
+    let after: u64 =
+        stack.emulator.counters().iter().filter(|(k, _)| !k.starts_with("POST /identity")).map(|(_, v)| v).sum();
+    // Action counters ("action os-start") are bookkeeping of the same request: count routes only.
+    let routes = after - before - (stack.emulator.counter(ACTIONS) - actions);
+    (reply, routes)
+}
+
+#[tokio::test]
+async fn power_operations_translate_the_provider_state_with_one_call_each() {
+    let stack = Stack::start().await;
+    let id = settled(&stack, "web").await;
+    let cases = [
+        ("start", 409, "cannot be started"),
+        ("softreboot", 202, ""),
+        ("hardreboot", 202, ""),
+        ("stop", 202, ""),
+        ("stop", 409, "cannot be stopped"),
+        ("softreboot", 409, "cannot be rebooted"),
+        // A HARD reboot of a SHUTOFF server powers it on, as Nova's does.
+        ("hardreboot", 202, ""),
+        ("start", 409, "cannot be started"),
+        ("stop", 202, ""),
+    ];
+    let mut calls = Vec::new();
+    for (verb, status, text) in cases {
+        let (reply, provider_calls) = power(&stack, &id, verb).await;
+        assert_eq!(reply.status, status, "{verb}: {}", reply.body);
+        if status == 409 {
+            assert_eq!(reply.error_code(), "conflict");
+            assert!(reply.description().contains(text), "{verb}: {}", reply.description());
+            assert!(reply.description().contains(&id), "the message names our server id");
+        }
+        calls.push((verb, provider_calls));
+        let _ = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&stack.admin()), None).await;
+    }
+    println!("provider calls per power operation: {calls:?}");
+    assert!(calls.iter().all(|(_, n)| *n == 1), "exactly one provider call per operation: {calls:?}");
+    assert_eq!(stack.emulator.counter("action os-start"), 2);
+    assert_eq!(stack.emulator.counter("action os-stop"), 3);
+    assert_eq!(stack.emulator.counter("action reboot"), 4);
+}
+
+#[tokio::test]
+async fn power_state_moves_through_its_transitional_values() {
+    let stack = Stack::start().await;
+    let id = settled(&stack, "web").await;
+    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
+    let path = format!("/api/v2/servers/{id}");
+    assert_eq!(stack.call("POST", &format!("{path}/stop"), Some(&stack.admin()), None).await.status, 202);
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
+    assert_eq!(stored["powerState"], "Stopping", "recorded with a conditional write");
+    let during = stack.call("GET", &path, Some(&stack.admin()), None).await;
+    assert_eq!(during.body["status"]["powerState"], "Stopping");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let after = stack.call("GET", &path, Some(&stack.admin()), None).await;
+    assert_eq!(after.body["status"]["powerState"], "Stopped");
+    assert_eq!(stack.call("POST", &format!("{path}/start"), Some(&stack.admin()), None).await.status, 202);
+    assert_eq!(stack.call("GET", &path, Some(&stack.admin()), None).await.body["status"]["powerState"], "Pending");
+}
+
+#[tokio::test]
+async fn a_server_gone_at_the_provider_is_404_and_failures_are_503() {
+    let stack = Stack::start().await;
+    let id = settled(&stack, "web").await;
+    let fault = |status: Option<u16>, delay_ms: Option<u64>| Fault {
+        method: "POST".into(),
+        path: "/compute/v2.1/servers/*/action".into(),
+        status,
+        delay_ms,
+        drop_connection: false,
+        count: 1,
+    };
+    stack.emulator.inject(fault(Some(503), None));
+    let (reply, _) = power(&stack, &id, "stop").await;
+    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"));
+    assert!(reply.header("retry-after").is_some());
+    stack.emulator.inject(fault(None, Some(3000)));
+    let (reply, _) = power(&stack, &id, "stop").await;
+    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "provider timeout");
+
+    let (nova_id, ..) = stack.emulator.servers().into_iter().next().unwrap_or_default();
+    assert!(stack.emulator.vanish_server(&nova_id));
+    let (reply, calls) = power(&stack, &id, "stop").await;
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"));
+    assert!(reply.description().contains("no server found"), "{}", reply.description());
+    assert_eq!(calls, 1);
+}
+
+#[tokio::test]
+async fn provisioning_and_dying_servers_are_409_without_a_provider_action() {
+    let stack = Stack::start().await;
+    stack.emulator.set_delays(Delays { build_ms: 60_000, delete_ms: 60_000, ..Delays::default() });
+    let building = stack.server("building").await;
+    let (reply, _) = power(&stack, &building, "stop").await;
+    assert_eq!((reply.status, reply.error_code()), (409, "conflict"));
+    assert!(reply.description().contains("provisioned"), "{}", reply.description());
+    assert_eq!(stack.emulator.counter(ACTIONS), 0);
+
+    stack.emulator.set_delays(Delays { delete_ms: 60_000, ..Delays::default() });
+    let dying = settled(&stack, "dying").await;
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{dying}"), Some(&stack.admin()), None).await.status, 202);
+    let shows = stack.emulator.counter(SHOW);
+    let (reply, calls) = power(&stack, &dying, "start").await;
+    assert_eq!((reply.status, reply.error_code()), (409, "conflict"));
+    assert!(reply.description().contains("being deleted"));
+    assert_eq!((calls, stack.emulator.counter(ACTIONS), stack.emulator.counter(SHOW)), (0, 0, shows));
+}
+
+#[tokio::test]
+async fn power_needs_update_and_read_comes_first() {
+    let stack = Stack::start().await;
+    let id = settled(&stack, "web").await;
+    let reader = stack.token("r", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
+    let stranger = stack.token("s", &project_acl(ORG, PROJECT_B, &[("region:servers", ALL)]));
+    for (token, status) in [(reader, 403), (stranger, 404)] {
+        let reply = stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&token), None).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+    }
+    assert_eq!(stack.emulator.counter(ACTIONS), 0);
+    let unknown = stack.call("POST", "/api/v2/servers/nope/start", Some(&stack.admin()), None).await;
+    assert_eq!(unknown.status, 404);
+}

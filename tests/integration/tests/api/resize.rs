@@ -1,0 +1,76 @@
+use integration_tests::stack::*;
+use openstack_emulator::{seed, Delays};
+use serde_json::json;
+
+fn update(flavor: &str, image: &str) -> serde_json::Value {
+    json!({"metadata": {"name": "web"}, "spec": {"flavorId": flavor, "imageId": image}})
+}
+
+#[tokio::test]
+async fn a_flavor_change_resizes_and_confirms_once_nova_asks() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let admin = stack.admin();
+    let path = format!("/api/v2/servers/{id}");
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
+    let reply = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(reply.body["spec"]["flavorId"], seed::FLAVOR_LARGE);
+    assert_eq!(stack.emulator.counter("action resize"), 1);
+    let sent = stack.emulator.requests().into_iter().filter_map(|r| r.body).find(|b| b.get("resize").is_some());
+    assert_eq!(sent.map(|b| b["resize"]["flavorRef"].clone()), Some(json!(seed::FLAVOR_LARGE)));
+    let nova_id = stack.emulator.servers().into_iter().next().map(|s| s.0).unwrap_or_default();
+    assert_eq!(stack.emulator.server_status(&nova_id).as_deref(), Some("RESIZE"));
+
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(stack.emulator.counter("action confirmResize"), 0, "nothing to confirm yet");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let settled = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(stack.emulator.counter("action confirmResize"), 1, "confirmed when Nova reached VERIFY_RESIZE");
+    assert_eq!(stack.emulator.server_status(&nova_id).as_deref(), Some("ACTIVE"));
+    let after = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(after.body["status"]["powerState"], "Running", "{}", settled.body);
+    assert_eq!(stack.emulator.counter("action confirmResize"), 1, "confirmed once");
+}
+
+#[tokio::test]
+async fn an_image_change_rebuilds() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let admin = stack.admin();
+    let path = format!("/api/v2/servers/{id}");
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
+    let reply = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
+    assert_eq!(reply.status, 202);
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    let reply = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_LARGE))).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(stack.emulator.counter("action rebuild"), 1);
+    let nova_id = stack.emulator.servers().into_iter().next().map(|s| s.0).unwrap_or_default();
+    assert_eq!(stack.emulator.server_status(&nova_id).as_deref(), Some("REBUILD"));
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["spec"]["imageId"], seed::IMAGE_LARGE);
+    assert_eq!(shown.body["status"]["powerState"], "Running");
+}
+
+#[tokio::test]
+async fn provider_refusals_of_resize_and_rebuild_are_translated() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let admin = stack.admin();
+    let path = format!("/api/v2/servers/{id}");
+    let both = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_LARGE))).await;
+    assert_eq!((both.status, both.error_code()), (422, "unprocessable_content"));
+    let _ = stack.call("GET", &path, Some(&admin), None).await;
+    stack.emulator.set_delays(Delays { action_ms: 60_000, ..Delays::default() });
+    assert_eq!(stack.call("POST", &format!("{path}/stop"), Some(&admin), None).await.status, 202);
+    let busy = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
+    assert_eq!((busy.status, busy.error_code()), (409, "conflict"), "{}", busy.body);
+    assert!(busy.description().contains("cannot be resized"));
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
+    assert_eq!(stored["flavorId"], seed::FLAVOR_SMALL, "a refused resize changes nothing");
+}

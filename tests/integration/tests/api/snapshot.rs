@@ -1,0 +1,112 @@
+use integration_tests::stack::*;
+use openstack_emulator::{seed, Delays};
+use serde_json::json;
+
+const CREATE_IMAGE: &str = "action createImage";
+const GLANCE_SHOW: &str = "GET /image/v2/images/{id}";
+
+fn body() -> serde_json::Value {
+    json!({"metadata": {"name": "web-golden", "description": "before the upgrade", "tags": [{"name": "purpose", "value": "backup"}]}})
+}
+
+#[tokio::test]
+async fn a_snapshot_carries_the_source_metadata_and_its_provenance() {
+    let stack = Stack::start().await;
+    stack.emulator.set_delays(Delays { image_ms: 60_000, ..Delays::default() });
+    let id = stack.server("web").await;
+    let caller = stack.token(
+        "carol",
+        &json!({"organizations": [{"id": ORG,
+            "endpoints": [{"name": "region:images", "operations": ["create"]}],
+            "projects": [{"id": PROJECT, "endpoints": [{"name": "region:servers", "operations": ["read"]}]}]}]}),
+    );
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&caller), Some(&body())).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let image = &reply.body;
+    assert_eq!(image["metadata"]["name"], "web-golden");
+    assert_eq!(image["metadata"]["description"], "before the upgrade");
+    assert_eq!(image["metadata"]["organizationId"], ORG);
+    assert_eq!(image["metadata"]["createdBy"], "carol");
+    assert_eq!(image["metadata"]["tags"], json!([{"name": "purpose", "value": "backup"}]));
+    assert_eq!(
+        image["spec"]["os"],
+        json!({"kernel": "linux", "family": "debian", "distro": "ubuntu", "codename": "noble", "version": "24.04"})
+    );
+    assert_eq!(image["spec"]["virtualization"], "virtualized");
+    assert_eq!(image["spec"]["sizeGiB"], 20);
+    assert_eq!(image["spec"]["softwareVersions"], json!({"kubernetes": "v1.31.2"}));
+    assert_eq!(image["status"]["state"], "queued");
+
+    let image_id = image["metadata"]["id"].as_str().unwrap_or_default();
+    let glance = stack.emulator.image(image_id).unwrap_or_else(|| panic!("no image {image_id} in Glance"));
+    let p = |k: &str| glance.properties.get(k).cloned().unwrap_or_default();
+    assert_eq!(p("unikorn:source:server:id"), id, "provenance: the source server");
+    assert_eq!(p("unikorn:source:image:id"), seed::IMAGE_UBUNTU, "provenance: the source image");
+    assert_eq!(p("unikorn:created_by"), "carol");
+    assert_eq!(p("unikorn:organization:id"), ORG, "owned by the server's organization");
+    assert_eq!(p("unikorn:os:distro"), "ubuntu");
+    assert_eq!(p("unikorn:tag:purpose"), "backup");
+    assert_eq!(glance.owner.as_deref(), Some(seed::DEMO_PROJECT_ID));
+    assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1);
+}
+
+#[tokio::test]
+async fn the_permission_bridge_is_checked_before_any_provider_call() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let read = json!({"name": "region:servers", "operations": ["read"]});
+    let images = json!({"name": "region:images", "operations": ["create"]});
+    let acl = |org_endpoints: serde_json::Value, project_endpoints: serde_json::Value| json!({"organizations": [{"id": ORG, "endpoints": org_endpoints, "projects": [{"id": PROJECT, "endpoints": project_endpoints}]}]});
+    let matrix = [
+        ("server read, no image create", acl(json!([]), json!([read])), 403),
+        ("image create, no server read", acl(json!([images]), json!([])), 404),
+        ("image create in the project only", acl(json!([]), json!([read, images])), 403),
+        ("neither", acl(json!([]), json!([])), 404),
+        (
+            "another organization's image create",
+            json!({"organizations": [
+            {"id": ORG, "projects": [{"id": PROJECT, "endpoints": [read]}]},
+            {"id": ORG_2, "endpoints": [images]}]}),
+            403,
+        ),
+        ("both", acl(json!([images]), json!([read])), 201),
+    ];
+    let mut results = Vec::new();
+    for (label, acl, status) in matrix {
+        let glance_before = stack.emulator.counter(GLANCE_SHOW);
+        let snapshots_before = stack.emulator.counter(CREATE_IMAGE);
+        let reply = stack
+            .call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&stack.token("u", &acl)), Some(&body()))
+            .await;
+        assert_eq!(reply.status, status, "{label}: {}", reply.body);
+        if status != 201 {
+            assert_eq!(stack.emulator.counter(CREATE_IMAGE), snapshots_before, "{label}: no createImage");
+            assert_eq!(stack.emulator.counter(GLANCE_SHOW), glance_before, "{label}: no Glance call");
+        }
+        results.push((label, reply.status));
+    }
+    println!("snapshot permission matrix: {results:?}");
+}
+
+#[tokio::test]
+async fn snapshots_of_busy_servers_are_409_and_bad_bodies_400() {
+    let stack = Stack::start().await;
+    let id = stack.server("web").await;
+    let admin = stack.admin();
+    let _ = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&admin), None).await;
+    stack.emulator.set_delays(Delays { action_ms: 60_000, ..Delays::default() });
+    assert_eq!(stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&admin), None).await.status, 202);
+    let busy = stack.call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&admin), Some(&body())).await;
+    assert_eq!((busy.status, busy.error_code()), (409, "conflict"));
+    assert!(busy.description().contains("cannot be snapshotted"), "{}", busy.description());
+    for bad in [
+        json!({}),
+        json!({"metadata": {}}),
+        json!({"metadata": {"name": "a b"}}),
+        json!({"metadata": {"name": "x"}, "spec": {}}),
+    ] {
+        let reply = stack.call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&admin), Some(&bad)).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{bad}");
+    }
+    assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "only the busy attempt reached Nova");
+}
