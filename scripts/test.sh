@@ -1,21 +1,55 @@
 #!/usr/bin/env bash
-# `make test`: installs the pinned tools, starts moto (DynamoDB) on a free port, runs every test of
-# the workspace (the OpenStack emulator is started in-process by the tests that need it), then
-# checks formatting and lints. Fails loudly on the first failing step.
+# `make test`: everything CI checks, failing loudly at the first broken step.
+#  1. the pinned tools (.venv, .venv-sam, .venv-api)
+#  2. lints: OpenAPI document, `sam validate --lint`, cfn-lint
+#  3. every test of the workspace, with its own moto on a free port (emulators start in-process)
+#  4. schemathesis against the local stack (moto + emulator + local API)
+#  5. `cargo lambda build --release --arm64 --output-format zip` of every function, with zip sizes
+#  6. cargo fmt --check and cargo clippy -D warnings
+# SKIP_LAMBDA_BUILD=1 skips step 5 for quick local runs (CI never sets it).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/stack.sh"
 trap cleanup EXIT INT TERM
-
-bash "$ROOT/scripts/venv.sh"
 cd "$ROOT"
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-start_moto DYNAMODB_ENDPOINT
-export DYNAMODB_ENDPOINT
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
-echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2
+echo "== tools" >&2
+bash scripts/venv.sh
+bash scripts/venv.sh sam
+bash scripts/venv.sh api
+
+echo "== lint: OpenAPI document" >&2
+.venv-api/bin/openapi-spec-validator openapi.yaml
+echo "== lint: sam validate --lint" >&2
+.venv-sam/bin/sam validate --lint --template-file infra/template.yaml
+echo "== lint: cfn-lint" >&2
+.venv-sam/bin/cfn-lint infra/template.yaml && echo "cfn-lint: no findings"
 
 echo "== cargo test" >&2
+start_moto DYNAMODB_ENDPOINT
+export DYNAMODB_ENDPOINT AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$STATE_DIR/test.log"
+cleanup
+
+echo "== schemathesis against the local API" >&2
+start_stack
+export API_URL TOKEN DEMO_NETWORK_ID DEMO_FLAVOR_ID DEMO_IMAGE_ID ROOT STATE_DIR
+bash scripts/fuzz.sh
+cleanup
+
+if [ -z "${SKIP_LAMBDA_BUILD:-}" ]; then
+  echo "== cargo lambda build --release --arm64 --output-format zip" >&2
+  PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip \
+    --workspace --exclude integration-tests --exclude local-api --exclude openstack-emulator
+  for dir in functions/*/; do
+    name=$(basename "$dir")
+    zip="target/lambda/$name/bootstrap.zip"
+    [ -f "$zip" ] || { echo "missing $zip" >&2; exit 1; }
+    awk -v n="$name" -v b="$(stat -c %s "$zip")" 'BEGIN { printf "lambda zip %-10s %6.2f MiB (%d bytes)\n", n, b / 1048576, b }'
+  done
+fi
+
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2

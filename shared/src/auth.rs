@@ -32,8 +32,10 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// `pems` holds one or more PEM public keys (RSA or P-256), concatenated.
+    /// `pems` holds one or more PEM public keys (RSA or P-256), concatenated; newlines may be
+    /// written as `\n` (CloudFormation parameters are one line).
     pub fn new(pems: &str, issuer: &str, audience: &str) -> Result<Self> {
+        let pems = pems.replace("\\n", "\n");
         let mut rsa = Vec::new();
         let mut ec = Vec::new();
         for block in pems.split_inclusive("-----END PUBLIC KEY-----").map(str::trim).filter(|b| b.contains("BEGIN")) {

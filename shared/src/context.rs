@@ -1,4 +1,9 @@
 //! Building the dependencies once per warm container, from the environment.
+//!
+//! In AWS the provider identities and the key that seals SSH private keys come from Secrets
+//! Manager (`PROVIDER_IDENTITIES_SECRET`, `KEY_ENCRYPTION_KEY_SECRET`: secret names), read once
+//! at cold start. Locally they come from `PROVIDER_IDENTITIES[_FILE]` and `KEY_ENCRYPTION_KEY`.
+//! Functions that never call the provider ([`Access::StoreOnly`]) read neither.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +16,44 @@ use crate::sealing::Sealer;
 use crate::store::dynamodb::DynamoStore;
 use crate::usecase::Deps;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Calls the cloud provider: needs the identities and the sealing key.
+    Provider,
+    /// Reads the table only (list).
+    StoreOnly,
+}
+
+pub(crate) fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+}
+
+/// The value of a Secrets Manager secret (a string secret).
+pub async fn read_secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> Result<String> {
+    let out = client.get_secret_value().secret_id(name).send().await.map_err(|e| {
+        Error::internal(format!(
+            "cannot read secret {name}: {}",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+        ))
+    })?;
+    out.secret_string().map(str::to_owned).ok_or_else(|| Error::internal(format!("secret {name} holds no string")))
+}
+
+pub async fn secrets_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(aws_timeouts());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    aws_sdk_secretsmanager::Client::new(&loader.load().await)
+}
+
 /// `TABLE_NAME` (required), `DYNAMODB_ENDPOINT` (optional, for moto), `PROVIDER_TIMEOUT_MS`
-/// (default 10000), the provider identities (`PROVIDER_IDENTITIES[_FILE]`) and the key that seals
-/// SSH private keys (`KEY_ENCRYPTION_KEY`).
-pub async fn deps_from_env() -> Result<Deps> {
+/// (default 10000), and for [`Access::Provider`] the identities and the sealing key.
+pub async fn deps_from_env(access: Access) -> Result<Deps> {
     let table = std::env::var("TABLE_NAME").map_err(|_| Error::internal("TABLE_NAME is not set"))?;
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
     let timeout_ms = match std::env::var("PROVIDER_TIMEOUT_MS") {
@@ -26,12 +65,32 @@ pub async fn deps_from_env() -> Result<Deps> {
         timeout: Duration::from_millis(timeout_ms),
         ..OpenStackConfig::default()
     })?;
+    let (identities, sealer) = match access {
+        Access::StoreOnly => (Identities::default(), Sealer::ephemeral()),
+        Access::Provider => {
+            let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
+            let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok();
+            let secrets = match (&identities_secret, &key_secret) {
+                (None, None) => None,
+                _ => Some(secrets_client(std::env::var("SECRETS_ENDPOINT").ok().as_deref()).await),
+            };
+            let identities = match (&secrets, &identities_secret) {
+                (Some(client), Some(name)) => Identities::from_json(&read_secret(client, name).await?)?,
+                _ => Identities::from_env()?,
+            };
+            let sealer = match (&secrets, &key_secret) {
+                (Some(client), Some(name)) => Sealer::from_base64(&read_secret(client, name).await?)?,
+                _ => Sealer::from_env()?,
+            };
+            (identities, sealer)
+        }
+    };
     Ok(Deps {
         store: Arc::new(DynamoStore::new(client, table)),
         provider: Arc::new(provider),
-        identities: Arc::new(Identities::from_env()?),
+        identities: Arc::new(identities),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
-        sealer: Arc::new(Sealer::from_env()?),
+        sealer: Arc::new(sealer),
     })
 }

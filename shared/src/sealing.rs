@@ -31,6 +31,11 @@ impl Sealer {
         Ok(Sealer { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
     }
 
+    /// A random key for functions that never seal or open anything (their deps still hold one).
+    pub fn ephemeral() -> Self {
+        Sealer { cipher: Aes256Gcm::new(&Aes256Gcm::generate_key(&mut OsRng)) }
+    }
+
     pub fn from_env() -> Result<Self> {
         let key = std::env::var("KEY_ENCRYPTION_KEY").map_err(|_| Error::internal("KEY_ENCRYPTION_KEY is not set"))?;
         Sealer::from_base64(&key)

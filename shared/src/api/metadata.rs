@@ -15,7 +15,9 @@ pub struct TagWire {
 #[serde(deny_unknown_fields)]
 pub struct WriteMetadata {
     pub name: String,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub tags: Option<Vec<TagWire>>,
 }
 

@@ -8,7 +8,7 @@ mod parse;
 pub mod servers;
 
 pub use metadata::{ProjectScopedReadMetadata, TagWire, WriteMetadata};
-pub use parse::parse_json;
+pub use parse::{parse_json, present};
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
 use crate::error::{Error, Result};
 
@@ -20,6 +20,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     })?;
     deserializer.end().map_err(|_| Error::invalid("request body: trailing characters after the JSON value"))?;
     Ok(value)
+}
+
+/// For optional fields: absent is `None`, but an explicit `null` is refused like any wrong type
+/// (use with `#[serde(default, deserialize_with = "present")]`).
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 fn strip_position(message: &str) -> String {
@@ -45,6 +51,8 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         flavor_id: String,
+        #[serde(default, deserialize_with = "present")]
+        user_data: Option<String>,
     }
 
     #[test]
@@ -61,5 +69,9 @@ mod tests {
         assert!(msg("{").starts_with("request body:"), "{}", msg("{"));
         assert!(msg("[]").starts_with("request body:"));
         assert!(msg(r#"{"spec": {"flavorId": "a"}} x"#).contains("trailing"));
+        assert!(
+            msg(r#"{"spec": {"flavorId": "a", "userData": null}}"#).starts_with("spec.userData: invalid type: null")
+        );
+        assert!(parse_json::<Outer>(br#"{"spec": {"flavorId": "a"}}"#).is_ok(), "absent is fine");
     }
 }

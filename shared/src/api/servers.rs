@@ -9,11 +9,16 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkingWire {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
-    #[serde(rename = "publicIP", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::api::present",
+        rename = "publicIP",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub public_ip: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
     pub allowed_source_addresses: Option<Vec<String>>,
 }
 
@@ -30,9 +35,13 @@ pub struct ServerV2CreateSpec {
     pub network_id: String,
     pub flavor_id: String,
     pub image_id: String,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub networking: Option<NetworkingWire>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub user_data: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub ssh_certificate_authority_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub infrastructure_ref: Option<String>,
 }
 
@@ -48,7 +57,9 @@ pub struct ServerV2Update {
 pub struct ServerV2UpdateSpec {
     pub flavor_id: String,
     pub image_id: String,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub networking: Option<NetworkingWire>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub user_data: Option<String>,
 }
 

@@ -107,9 +107,9 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
             other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
         };
         // API Gateway may join repeated values with commas; accept both forms.
-        for v in value.split(',').filter(|v| !v.is_empty()) {
-            if v.len() > 255 {
-                return Err(Error::invalid(format!("{key}: value longer than 255 characters")));
+        for v in value.split(',') {
+            if v.is_empty() || v.len() > 255 {
+                return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
             }
             list.push(v.to_owned());
         }

@@ -10,7 +10,7 @@ use openstack_emulator::{seed, Emulator};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use shared::auth::Verifier;
-use shared::clock::{RandomIds, SystemClock};
+use shared::clock::{IdSource, RandomIds, SystemClock};
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::sealing::Sealer;
@@ -110,25 +110,31 @@ impl Reply {
     }
 }
 
+/// Dependencies on a fresh table in moto, with the given identities and id source.
+pub async fn local_deps(identities: Identities, ids: Arc<dyn IdSource>) -> (Deps, aws_sdk_dynamodb::Client, String) {
+    let dynamo = DynamoStore::client(Some(&dynamodb_endpoint())).await;
+    let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+    local_api::ensure_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("table: {e}"));
+    let provider = OpenStackProvider::new(OpenStackConfig {
+        timeout: std::time::Duration::from_secs(2),
+        ..OpenStackConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let deps = Deps {
+        store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
+        provider: Arc::new(provider),
+        identities: Arc::new(identities),
+        clock: Arc::new(SystemClock),
+        ids,
+        sealer: Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}"))),
+    };
+    (deps, dynamo, table)
+}
+
 impl Stack {
     pub async fn start() -> Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
-        let dynamo = DynamoStore::client(Some(&dynamodb_endpoint())).await;
-        let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-        local_api::ensure_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("table: {e}"));
-        let provider = OpenStackProvider::new(OpenStackConfig {
-            timeout: std::time::Duration::from_secs(2),
-            ..OpenStackConfig::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-        let deps = Deps {
-            store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
-            provider: Arc::new(provider),
-            identities: Arc::new(identities(&emulator)),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds),
-            sealer: Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}"))),
-        };
+        let (deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
         let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
         let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));

@@ -39,7 +39,7 @@ async fn main() -> Fallible<()> {
 async fn serve(args: &[String]) -> Fallible<()> {
     shared::telemetry::init();
     let listen: SocketAddr = flag(args, "--listen").unwrap_or_else(|| "127.0.0.1:0".into()).parse()?;
-    let deps = shared::context::deps_from_env().await?;
+    let deps = shared::context::deps_from_env(shared::context::Access::Provider).await?;
     let table = std::env::var("TABLE_NAME")?;
     let client = shared::store::dynamodb::DynamoStore::client(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await;
     local_api::ensure_table(&client, &table).await?;

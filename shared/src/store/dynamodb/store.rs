@@ -62,11 +62,7 @@ impl DynamoStore {
 
     /// A client for `endpoint` (moto locally) or the default AWS chain, with per-call timeouts.
     pub async fn client(endpoint: Option<&str>) -> Client {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .operation_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(Duration::from_secs(2))
-            .connect_timeout(Duration::from_secs(2))
-            .build();
+        let timeouts = crate::context::aws_timeouts();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
         if let Some(endpoint) = endpoint {
             loader = loader.endpoint_url(endpoint);

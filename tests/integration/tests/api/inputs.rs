@@ -62,6 +62,8 @@ async fn bad_create_requests_are_4xx_name_the_field_and_write_nothing() {
             "metadata.description",
         ),
         ("tags not a list", with(net, "/metadata/tags", json!({"a": "b"})), 400, "metadata.tags"),
+        ("null tags", with(net, "/metadata/tags", Value::Null), 400, "metadata.tags: invalid type: null"),
+        ("null userData", with(net, "/spec/userData", Value::Null), 400, "spec.userData: invalid type: null"),
         ("tag without value", with(net, "/metadata/tags", json!([{"name": "a"}])), 400, "value"),
         (
             "duplicate tags",

@@ -101,7 +101,16 @@ async fn pages_follow_the_link_header_until_the_end() {
 async fn bad_list_queries_are_400() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    for query in ["limit=0", "limit=1001", "limit=x", "pageToken=forged", "tag=a", "organizationId=typo"] {
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "pageToken=forged",
+        "tag=a",
+        "organizationId=typo",
+        "projectID=",
+        "networkID=a,",
+    ] {
         let reply = stack.call("GET", &format!("/api/v2/servers?{query}"), Some(&admin), None).await;
         assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{query}");
         let field = query.split('=').next().unwrap_or_default();

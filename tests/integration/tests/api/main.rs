@@ -12,6 +12,7 @@ mod networks;
 mod power;
 mod read;
 mod resize;
+mod secrets;
 mod snapshot;
 mod update;
 

@@ -1,0 +1,106 @@
+"""Writes events/*.json: one API Gateway HTTP API (payload 2.0) event per route, as the gateway
+sends it after the authorizer ran, for `sam local invoke <Function> -e events/<file>.json`.
+
+The ids are fixed so the events work in sequence against the demo stack (see README); the
+authorizer context grants the demo organization everything and expires in 2100.
+Run: python3 scripts/make_events.py   (tests/integration/tests/events.rs runs every event).
+"""
+
+import json
+import pathlib
+
+ORG = "3f1e8a52-6c1d-4a7e-9b0f-2d5c8e9a1b01"
+PROJECT = "7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02"
+REGION = "demo-region"
+NETWORK = "5b8d2c1e-3f4a-4e6b-9c7d-00000000a001"
+SERVER = "5b8d2c1e-3f4a-4e6b-9c7d-00000000b001"
+IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
+FLAVOR = "2"
+ALL = ["create", "read", "update", "delete"]
+ACL = {"organizations": [{"id": ORG, "endpoints": [
+    {"name": "region:servers", "operations": ALL},
+    {"name": "region:networks:v2", "operations": ALL},
+    {"name": "region:images", "operations": ["create", "read"]},
+]}]}
+
+EVENTS = [
+    # file, function, method, route path, path parameters, query, body
+    ("networks-create", "networks", "POST", "/api/v2/networks", {}, "", {
+        "metadata": {"name": "demo-network"},
+        "spec": {"organizationId": ORG, "projectId": PROJECT, "regionId": REGION,
+                 "providerNetworkId": "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f"}}),
+    ("networks-get", "networks", "GET", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
+    ("networks-list", "networks", "GET", "/api/v2/networks", {}, "", None),
+    ("servers-create", "create", "POST", "/api/v2/servers", {}, "", {
+        "metadata": {"name": "web-1", "description": "created from events/"},
+        "spec": {"networkId": NETWORK, "flavorId": FLAVOR, "imageId": IMAGE,
+                 "networking": {"securityGroups": ["default"], "allowedSourceAddresses": ["192.0.2.0/24"]}}}),
+    ("servers-get", "get", "GET", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", None),
+    ("servers-list", "list", "GET", "/api/v2/servers", {}, f"networkID={NETWORK}&limit=10", None),
+    ("servers-update", "update", "PUT", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", {
+        "metadata": {"name": "web-1", "description": "updated from events/"},
+        "spec": {"flavorId": FLAVOR, "imageId": IMAGE}}),
+    ("servers-stop", "power", "POST", "/api/v2/servers/{serverID}/stop", {"serverID": SERVER}, "", None),
+    ("servers-start", "power", "POST", "/api/v2/servers/{serverID}/start", {"serverID": SERVER}, "", None),
+    ("servers-softreboot", "power", "POST", "/api/v2/servers/{serverID}/softreboot", {"serverID": SERVER}, "", None),
+    ("servers-hardreboot", "power", "POST", "/api/v2/servers/{serverID}/hardreboot", {"serverID": SERVER}, "", None),
+    ("servers-consoleoutput", "console", "GET", "/api/v2/servers/{serverID}/consoleoutput", {"serverID": SERVER}, "length=20", None),
+    ("servers-consolesessions", "console", "GET", "/api/v2/servers/{serverID}/consolesessions", {"serverID": SERVER}, "", None),
+    ("servers-sshkey", "console", "GET", "/api/v2/servers/{serverID}/sshkey", {"serverID": SERVER}, "", None),
+    ("servers-snapshot", "snapshot", "POST", "/api/v2/servers/{serverID}/snapshot", {"serverID": SERVER}, "", {
+        "metadata": {"name": "web-1-snapshot"}}),
+    ("servers-delete", "delete", "DELETE", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", None),
+    ("networks-delete", "networks", "DELETE", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
+]
+
+
+def event(method, route, params, query, body):
+    path = route
+    for key, value in params.items():
+        path = path.replace("{" + key + "}", value)
+    headers = {"accept": "application/json", "host": "api.example.com", "user-agent": "sam-local-invoke"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    out = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "example",
+            "authorizer": {"lambda": {"sub": "demo-admin", "acl": json.dumps(ACL, separators=(",", ":")), "exp": 4102444800}},
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10",
+                     "userAgent": "sam-local-invoke"},
+            "requestId": f"events-{method.lower()}-{route.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "25/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795608000000,
+        },
+        "isBase64Encoded": False,
+    }
+    if params:
+        out["pathParameters"] = params
+    if query:
+        out["queryStringParameters"] = dict(kv.split("=", 1) for kv in query.split("&"))
+    if body is not None:
+        out["body"] = json.dumps(body)
+    return out
+
+
+def main():
+    root = pathlib.Path(__file__).resolve().parent.parent / "events"
+    root.mkdir(exist_ok=True)
+    order = []
+    for name, function, method, route, params, query, body in EVENTS:
+        (root / f"{name}.json").write_text(json.dumps(event(method, route, params, query, body), indent=2) + "\n")
+        order.append({"file": f"{name}.json", "function": function})
+    (root / "order.json").write_text(json.dumps(order, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+# The local stack, shared by `make run` and `make test`: moto, the OpenStack emulator (demo region),
+# the local API (which creates the table), and a demo network made through the API.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DEMO_ORGANIZATION_ID=3f1e8a52-6c1d-4a7e-9b0f-2d5c8e9a1b01
+DEMO_PROJECT_ID=7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02
+DEMO_REGION_ID=demo-region
+DEMO_IMAGE_ID=1bea47ed-f6a9-463b-b423-14b9cca9ad27
+DEMO_FLAVOR_ID=2
+OPENSTACK_APP_CRED_ID=a1b2c3d4e5f64789a0b1c2d3e4f5a6b7
+OPENSTACK_APP_CRED_SECRET=demo-application-credential-secret
+
+write_identities() {
+  cat > "$STATE_DIR/identities.json" <<JSON
+[{"id": "demo-identity", "regionId": "$DEMO_REGION_ID", "organizationId": "$DEMO_ORGANIZATION_ID",
+  "projectId": "$DEMO_PROJECT_ID", "authUrl": "$OPENSTACK_AUTH_URL",
+  "applicationCredentialId": "$OPENSTACK_APP_CRED_ID", "applicationCredentialSecret": "$OPENSTACK_APP_CRED_SECRET"}]
+JSON
+}
+
+write_stack_env() {
+  cat > "$STATE_DIR/stack.env" <<ENV
+API_URL=$API_URL
+TOKEN=$TOKEN
+DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT
+TABLE_NAME=$TABLE_NAME
+OPENSTACK_AUTH_URL=$OPENSTACK_AUTH_URL
+OPENSTACK_APP_CRED_ID=$OPENSTACK_APP_CRED_ID
+OPENSTACK_APP_CRED_SECRET=$OPENSTACK_APP_CRED_SECRET
+EMULATOR_URL=$EMULATOR_URL
+DEMO_NETWORK_ID=$DEMO_NETWORK_ID
+DEMO_IMAGE_ID=$DEMO_IMAGE_ID
+DEMO_FLAVOR_ID=$DEMO_FLAVOR_ID
+DEMO_ORGANIZATION_ID=$DEMO_ORGANIZATION_ID
+DEMO_PROJECT_ID=$DEMO_PROJECT_ID
+ENV
+}
+
+# start_stack: starts everything (stopped by `cleanup`), sets API_URL, TOKEN, DEMO_NETWORK_ID, ...
+# and writes $STATE_DIR/stack.env.
+start_stack() {
+  (cd "$ROOT" && cargo build --quiet -p openstack-emulator -p local-api)
+  start_service EMULATOR_URL emulator "$ROOT/target/debug/openstack-emulator"
+  OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
+  start_moto DYNAMODB_ENDPOINT
+  write_identities
+
+  # A fresh key per run seals the SSH private keys (the table lives only as long as the run).
+  KEY_ENCRYPTION_KEY="$("$ROOT/.venv/bin/python" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+  export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json" KEY_ENCRYPTION_KEY
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
+  start_service API_URL api "$ROOT/target/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
+  TOKEN="$("$ROOT/target/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
+
+  local network
+  network=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/networks" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"metadata\": {\"name\": \"demo-network\"}, \"spec\": {\"organizationId\": \"$DEMO_ORGANIZATION_ID\",
+         \"projectId\": \"$DEMO_PROJECT_ID\", \"regionId\": \"$DEMO_REGION_ID\",
+         \"providerNetworkId\": \"4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f\"}}")
+  DEMO_NETWORK_ID=$(printf '%s' "$network" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])')
+  write_stack_env
+}

@@ -1,0 +1,171 @@
+//! What ships must agree with the code: the SAM template's functions and routes, the OpenAPI
+//! document's paths and the route table are the same sets; the template's runtime, architecture
+//! and build method are right; every reference in it names something that exists (the linters do
+//! not check references inside `AWS::Serverless::Function`).
+
+use std::collections::BTreeSet;
+
+use integration_tests::repo_root;
+use shared::http::{Function, ROUTES};
+
+fn read(relative: &str) -> String {
+    let path = repo_root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn code_routes() -> BTreeSet<RouteKey> {
+    ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
+}
+
+/// Top-level keys under a top-level section (`Parameters:`, `Resources:`).
+fn section_keys(template: &str, section: &str) -> BTreeSet<String> {
+    let mut inside = false;
+    let mut keys = BTreeSet::new();
+    for line in template.lines() {
+        if indent(line) == 0 && !line.trim().is_empty() {
+            inside = line.trim_end() == format!("{section}:");
+            continue;
+        }
+        if inside && indent(line) == 2 && line.trim_end().ends_with(':') && !line.trim_start().starts_with('#') {
+            keys.insert(line.trim().trim_end_matches(':').to_owned());
+        }
+    }
+    keys
+}
+
+/// A `(method, path)` pair.
+type RouteKey = (String, String);
+
+/// (resource, binary, routes) for every function in the template.
+fn template_functions(template: &str) -> Vec<(String, String, Vec<RouteKey>)> {
+    let mut out: Vec<(String, String, Vec<RouteKey>)> = Vec::new();
+    let mut resource = String::new();
+    let mut path = String::new();
+    for line in template.lines() {
+        let trimmed = line.trim();
+        if indent(line) == 2 && trimmed.ends_with(':') {
+            resource = trimmed.trim_end_matches(':').to_owned();
+        } else if let Some(binary) = trimmed.strip_prefix("Binary: ") {
+            out.push((resource.clone(), binary.to_owned(), Vec::new()));
+        } else if let Some(p) = trimmed.strip_prefix("Path: ") {
+            path = p.to_owned();
+        } else if let Some(method) = trimmed.strip_prefix("Method: ") {
+            let last = out.last_mut().filter(|f| f.0 == resource);
+            let last = last.unwrap_or_else(|| panic!("route {method} {path} outside a function ({resource})"));
+            last.2.push((method.to_owned(), path.clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn template_routes_and_functions_match_the_code() {
+    let template = read("infra/template.yaml");
+    let functions = template_functions(&template);
+    let binaries: BTreeSet<String> = functions.iter().map(|f| f.1.clone()).collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(binaries, crates, "every function crate is deployed, and only those");
+
+    let mut template_routes = BTreeSet::new();
+    for (resource, binary, routes) in &functions {
+        for (method, path) in routes {
+            let route = ROUTES.iter().find(|r| r.method == method && r.path == path);
+            let route = route.unwrap_or_else(|| panic!("{resource}: {method} {path} is not served by the code"));
+            assert_eq!(route.function.name(), binary, "{method} {path} is wired to {resource}");
+            assert!(template_routes.insert((method.clone(), path.clone())), "{method} {path} twice");
+        }
+    }
+    assert_eq!(template_routes, code_routes(), "every served route is in the template and the reverse");
+    for f in Function::ALL {
+        assert!(binaries.contains(f.name()), "{f:?} has no function in the template");
+    }
+    assert!(binaries.contains("authorizer"));
+}
+
+#[test]
+fn template_runtime_architecture_and_build_are_right() {
+    let template = read("infra/template.yaml");
+    assert!(template.contains("    Runtime: provided.al2023\n"), "Globals.Function.Runtime");
+    assert!(template.contains("    Architectures: [arm64]\n"), "Globals.Function.Architectures");
+    let functions = template.matches("Type: AWS::Serverless::Function").count();
+    assert_eq!(
+        template.matches("BuildMethod: rust-cargolambda").count(),
+        functions,
+        "every function builds with cargo-lambda"
+    );
+    assert!(
+        !template.contains("Runtime: ") || template.matches("Runtime: ").count() == 1,
+        "no per-function runtime override"
+    );
+    assert!(
+        !template.contains("Action: \"*\"") && !template.contains("dynamodb:*") && !template.contains("- \"*\""),
+        "no wildcard actions"
+    );
+    assert_eq!(
+        template.matches("secretsmanager:GetSecretValue").count(),
+        functions - 2,
+        "every function but list and the authorizer reads the provider secrets"
+    );
+}
+
+#[test]
+fn every_template_reference_names_a_parameter_or_resource() {
+    let template = read("infra/template.yaml");
+    let mut known = section_keys(&template, "Parameters");
+    known.extend(section_keys(&template, "Resources"));
+    assert!(known.contains("Table") && known.contains("Api") && known.contains("Stage"), "{known:?}");
+    let mut missing = Vec::new();
+    for line in template.lines() {
+        let mut names: Vec<String> = Vec::new();
+        for marker in ["!Ref ", "!GetAtt "] {
+            if let Some(rest) = line.split(marker).nth(1) {
+                let name = rest.split(|c: char| c == '.' || c == ']' || c == ',' || c.is_whitespace()).next();
+                names.extend(name.map(str::to_owned));
+            }
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let end = after.find('}').unwrap_or(after.len());
+            names.push(after[..end].split('.').next().unwrap_or_default().to_owned());
+            rest = &after[end..];
+        }
+        for name in names {
+            if !name.starts_with("AWS::") && !known.contains(&name) {
+                missing.push(format!("{name} in: {}", line.trim()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "references to nothing: {missing:#?}");
+}
+
+#[test]
+fn openapi_paths_match_the_code() {
+    let spec = read("openapi.yaml");
+    let mut inside = false;
+    let mut path = String::new();
+    let mut documented = BTreeSet::new();
+    for line in spec.lines() {
+        if indent(line) == 0 && !line.trim().is_empty() {
+            inside = line.trim_end() == "paths:";
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let trimmed = line.trim().trim_end_matches(':');
+        if indent(line) == 2 && trimmed.starts_with('/') {
+            path = trimmed.to_owned();
+        } else if indent(line) == 4 && matches!(trimmed, "get" | "post" | "put" | "delete" | "patch") {
+            documented.insert((trimmed.to_uppercase(), path.clone()));
+        }
+    }
+    assert_eq!(documented, code_routes(), "every route in the spec is served and every served route is in the spec");
+}

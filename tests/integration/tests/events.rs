@@ -1,0 +1,87 @@
+//! Every payload in `events/` (what `sam local invoke` sends) runs through its function's handler,
+//! in order, against moto and the emulator: so the events never rot. There is one event per route.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use integration_tests::repo_root;
+use integration_tests::stack::local_deps;
+use openstack_emulator::{seed, Emulator};
+use serde_json::{json, Value};
+use shared::clock::IdSource;
+use shared::http::{Function, ROUTES};
+use shared::identities::Identities;
+
+/// Hands out the ids the events name, then random ones.
+struct Sequence(Mutex<VecDeque<String>>);
+
+impl IdSource for Sequence {
+    fn new_id(&self) -> String {
+        let next = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        next.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    }
+}
+
+fn read(name: &str) -> Value {
+    let path = repo_root().join("events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn expected_status(route_key: &str) -> u16 {
+    match route_key.split_once(' ') {
+        Some(("POST", "/api/v2/servers" | "/api/v2/networks" | "/api/v2/servers/{serverID}/snapshot")) => 201,
+        Some(("GET", _)) => 200,
+        _ => 202,
+    }
+}
+
+#[tokio::test]
+async fn every_event_runs_through_its_function() {
+    let order = read("order.json");
+    let order = order.as_array().unwrap_or_else(|| panic!("order.json is not a list"));
+    let files: BTreeSet<String> = std::fs::read_dir(repo_root().join("events"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|f| f.ends_with(".json") && f != "order.json")
+        .collect();
+    let listed: BTreeSet<String> = order.iter().filter_map(|o| o["file"].as_str().map(str::to_owned)).collect();
+    assert_eq!(files, listed, "order.json lists every event file");
+
+    let route_keys: BTreeSet<String> = ROUTES.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let event_keys: BTreeSet<String> =
+        listed.iter().map(|f| read(f)["routeKey"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(event_keys, route_keys, "one event per route");
+
+    let network_create = read("networks-create.json");
+    let spec: Value = serde_json::from_str(network_create["body"].as_str().unwrap_or_default()).unwrap_or_default();
+    let network_id = read("networks-get.json")["pathParameters"]["networkID"].clone();
+    let server_id = read("servers-get.json")["pathParameters"]["serverID"].clone();
+    let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
+    let identities = json!([{"id": "demo-identity", "regionId": spec["spec"]["regionId"],
+        "organizationId": spec["spec"]["organizationId"], "projectId": spec["spec"]["projectId"],
+        "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
+        "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
+    let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let ids = [network_id, server_id].iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+    let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(ids)))).await;
+
+    for entry in order {
+        let file = entry["file"].as_str().unwrap_or_default();
+        let function_name = entry["function"].as_str().unwrap_or_default();
+        let function = Function::ALL
+            .into_iter()
+            .find(|f| f.name() == function_name)
+            .unwrap_or_else(|| panic!("{file}: no function {function_name}"));
+        let event = read(file);
+        let route_key = event["routeKey"].as_str().unwrap_or_default().to_owned();
+        let route = ROUTES.iter().find(|r| format!("{} {}", r.method, r.path) == route_key);
+        assert_eq!(route.map(|r| r.function), Some(function), "{file}: {route_key} belongs to another function");
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let response = shared::http::handle(&deps, Some(function), request).await;
+        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        assert_eq!(response.status().as_u16(), expected_status(&route_key), "{file}: {body}");
+        println!("event {file}: {} via {function_name}", response.status().as_u16());
+    }
+    assert!(emulator.servers().is_empty(), "the delete event removed the server");
+}
