@@ -2,6 +2,7 @@
 //! conditional writes only (no read-then-write), so concurrent functions cannot corrupt them.
 
 pub mod dynamodb;
+pub mod memory;
 
 use async_trait::async_trait;
 

@@ -11,6 +11,8 @@ pub mod networks;
 mod power;
 mod refresh;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 mod update;
 
 use std::sync::Arc;

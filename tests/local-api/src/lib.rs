@@ -16,7 +16,7 @@ use axum::http::{Request, Response, StatusCode};
 use axum::Router;
 use base64::Engine as _;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::auth::Verifier;
 use shared::http::routes::{match_path, ROUTES};
 use shared::usecase::Deps;
@@ -75,7 +75,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     };
     let route_key = format!("{} {}", route.method, route.path);
     let now = chrono::Utc::now();
-    let mut context = json!({
+    let context = json!({
         "accountId": "000000000000",
         "apiId": "local",
         "domainName": headers.get("host").cloned().unwrap_or_else(|| "localhost".into()),
@@ -89,30 +89,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         "timeEpoch": now.timestamp_millis(),
     });
     let path_parameters: BTreeMap<String, String> = params.into_iter().collect();
-    let authorizer_request = json!({
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeArn": format!("arn:aws:execute-api:local:000000000000:local/$default/{method}{path}"),
-        "identitySource": [authorization],
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": parts.uri.query().unwrap_or_default(),
-        "headers": headers,
-        "requestContext": context,
-        "pathParameters": path_parameters,
-    });
-    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
-        Ok(request) => shared::http::authorize(&local.verifier, &request),
-        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
-    };
-    if !authorized.is_authorized {
-        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
-    }
-    context["authorizer"] = json!({ "lambda": authorized.context });
-    let (body, encoded) = match std::str::from_utf8(&bytes) {
-        Ok(text) => (Value::String(text.to_owned()), false),
-        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)), true),
-    };
+    // What API Gateway puts in both the authorizer's request and the function's event.
     let mut event = json!({
         "version": "2.0",
         "routeKey": route_key,
@@ -121,10 +98,31 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         "headers": headers,
         "requestContext": context,
         "pathParameters": path_parameters,
-        "isBase64Encoded": encoded,
     });
-    if !bytes.is_empty() {
-        event["body"] = body;
+    let mut authorizer_request = event.clone();
+    authorizer_request["type"] = json!("REQUEST");
+    authorizer_request["routeArn"] =
+        json!(format!("arn:aws:execute-api:local:000000000000:local/$default/{method}{path}"));
+    authorizer_request["identitySource"] = json!([authorization]);
+    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
+        Ok(request) => shared::http::authorize(&local.verifier, &request),
+        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
+    };
+    if !authorized.is_authorized {
+        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            event["isBase64Encoded"] = json!(false);
+            if !text.is_empty() {
+                event["body"] = json!(text);
+            }
+        }
+        Err(_) => {
+            event["isBase64Encoded"] = json!(true);
+            event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
+        }
     }
     let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,

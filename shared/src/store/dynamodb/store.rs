@@ -92,6 +92,37 @@ impl DynamoStore {
         Err(Error::unavailable(format!("the database kept reporting conflicts ({what})")))
     }
 
+    /// A strongly consistent read of one item.
+    async fn get(&self, key: Item, what: &str) -> Result<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(what, e))?;
+        Ok(out.item().cloned())
+    }
+
+    /// Writes an item that must not exist yet; `taken` is the error when it does.
+    async fn put_new(&self, item: Item, what: &str, taken: impl FnOnce() -> Error) -> Result<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Err(taken()),
+            Err(e) => Err(sdk_error(what, e)),
+        }
+    }
+
     fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem> {
         let put =
             build(Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition).build())?;
@@ -173,34 +204,14 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(network_item(network)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(Error::conflict(format!("network {} already exists", network.id)))
-            }
-            Err(e) => Err(sdk_error("create network", e)),
-        }
+        self.put_new(network_item(network)?, "create network", || {
+            Error::conflict(format!("network {} already exists", network.id))
+        })
+        .await
     }
 
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(network_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("get network", e))?;
-        out.item().map(from_item).transpose()
+        self.get(network_key(id), "get network").await?.as_ref().map(from_item).transpose()
     }
 
     async fn list_networks(&self, scopes: &[Scope]) -> Result<Vec<NetworkRecord>> {
@@ -266,16 +277,7 @@ impl Store for DynamoStore {
     }
 
     async fn get_server(&self, id: &str) -> Result<Option<ServerRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(server_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("get server", e))?;
-        out.item().map(from_item).transpose()
+        self.get(server_key(id), "get server").await?.as_ref().map(from_item).transpose()
     }
 
     async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()> {
@@ -335,16 +337,8 @@ impl Store for DynamoStore {
     }
 
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(claim_key(network_id, name)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("get name claim", e))?;
-        Ok(out.item().and_then(|i| i.get("serverId")).and_then(|v| v.as_s().ok()).cloned())
+        let item = self.get(claim_key(network_id, name), "get name claim").await?;
+        Ok(item.and_then(|i| i.get("serverId").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>> {
@@ -367,34 +361,14 @@ impl Store for DynamoStore {
     }
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keypair_key(identity_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("get keypair", e))?;
-        out.item().map(from_item).transpose()
+        self.get(keypair_key(identity_id), "get keypair").await?.as_ref().map(from_item).transpose()
     }
 
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(keypair_item(keypair)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(Error::conflict(format!("identity {} already has a key pair", keypair.identity_id)))
-            }
-            Err(e) => Err(sdk_error("create keypair", e)),
-        }
+        self.put_new(keypair_item(keypair)?, "create keypair", || {
+            Error::conflict(format!("identity {} already has a key pair", keypair.identity_id))
+        })
+        .await
     }
 
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()> {

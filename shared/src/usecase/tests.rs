@@ -1,0 +1,336 @@
+//! Use-case tests without I/O: the in-memory store and a recording fake provider.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+
+use super::*;
+use crate::api::networks::NetworkV2Create;
+use crate::api::parse_json;
+use crate::api::servers::{ServerV2Create, ServerV2Update};
+use crate::clock::{RandomIds, SystemClock};
+use crate::domain::{PowerState, ProvisioningStatus};
+use crate::error::{Error, Result};
+use crate::provider::{
+    Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
+};
+use crate::rbac::{Acl, Caller};
+use crate::store::memory::MemoryStore;
+
+/// A provider that keeps servers in memory, records every call, and can fail the next call.
+#[derive(Default)]
+struct FakeProvider {
+    calls: Mutex<Vec<String>>,
+    servers: Mutex<BTreeMap<String, ProviderServer>>,
+    fail_next: Mutex<Option<Error>>,
+    /// Methods that always fail as unavailable.
+    failing: Mutex<Vec<&'static str>>,
+}
+
+impl FakeProvider {
+    fn call(&self, name: &str) -> Result<()> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(name.to_owned());
+        if self.failing.lock().unwrap_or_else(|e| e.into_inner()).contains(&name) {
+            return Err(Error::unavailable(format!("{name} injected failure")));
+        }
+        match self.fail_next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    fn fail_next(&self, e: Error) {
+        *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+    }
+    fn set_status(&self, status: &str) {
+        for s in self.servers.lock().unwrap_or_else(|e| e.into_inner()).values_mut() {
+            s.status = status.to_owned();
+        }
+    }
+    fn server(&self, id: &str) -> Result<ProviderServer> {
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.get(id).cloned().ok_or_else(|| Error::not_found(format!("server {id}")))
+    }
+}
+
+#[async_trait]
+impl Provider for FakeProvider {
+    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> Result<String> {
+        self.call("create_server")?;
+        let id = format!("nova-{}", s.name);
+        let server = ProviderServer {
+            id: id.clone(),
+            name: s.name.clone(),
+            status: "ACTIVE".into(),
+            metadata: s.metadata.clone(),
+            ..Default::default()
+        };
+        self.servers.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), server);
+        Ok(id)
+    }
+    async fn get_server(&self, _: &ProviderCredential, id: &str) -> Result<ProviderServer> {
+        self.call("get_server")?;
+        self.server(id)
+    }
+    async fn find_servers(&self, _: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>> {
+        self.call("find_servers")?;
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(servers.values().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)).cloned().collect())
+    }
+    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> Result<()> {
+        self.call("delete_server")?;
+        self.servers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| Error::not_found(id.to_owned()))
+    }
+    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> Result<()> {
+        self.call(&format!("power {action:?}"))?;
+        self.server(id).map(|_| ())
+    }
+    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> Result<()> {
+        self.call("resize")
+    }
+    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> Result<()> {
+        self.call("confirm_resize")
+    }
+    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> Result<()> {
+        self.call("rebuild")
+    }
+    async fn console_output(&self, _: &ProviderCredential, _: &str, _: Option<u32>) -> Result<String> {
+        self.call("console_output").map(|_| "log".into())
+    }
+    async fn console_url(&self, _: &ProviderCredential, _: &str) -> Result<String> {
+        self.call("console_url").map(|_| "https://vnc".into())
+    }
+    async fn create_image(
+        &self,
+        _: &ProviderCredential,
+        _: &str,
+        _: &str,
+        _: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        self.call("create_image").map(|_| "img-new".into())
+    }
+    async fn get_image(&self, _: &ProviderCredential, id: &str) -> Result<Image> {
+        self.call("get_image")?;
+        Ok(Image { id: id.into(), status: "active".into(), min_disk_gib: 10, ..Default::default() })
+    }
+    async fn list_images(&self, _: &ProviderCredential, _: &ImageFilter) -> Result<Vec<Image>> {
+        self.call("list_images").map(|_| vec![])
+    }
+    async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> Result<Flavor> {
+        self.call("get_flavor")?;
+        Ok(Flavor { id: id.into(), disk_gib: 20, ..Default::default() })
+    }
+    async fn list_flavors(&self, _: &ProviderCredential) -> Result<Vec<Flavor>> {
+        self.call("list_flavors").map(|_| vec![])
+    }
+    async fn import_keypair(&self, _: &ProviderCredential, name: &str, key: &str) -> Result<Keypair> {
+        self.call("import_keypair")?;
+        Ok(Keypair { name: name.into(), public_key: key.into(), fingerprint: None })
+    }
+    async fn get_keypair(&self, _: &ProviderCredential, name: &str) -> Result<Keypair> {
+        self.call("get_keypair")?;
+        Err(Error::not_found(name.to_owned()))
+    }
+    async fn delete_keypair(&self, _: &ProviderCredential, _: &str) -> Result<()> {
+        self.call("delete_keypair")
+    }
+}
+
+struct World {
+    deps: Deps,
+    store: Arc<MemoryStore>,
+    provider: Arc<FakeProvider>,
+    network: String,
+}
+
+fn caller(acl: serde_json::Value) -> Caller {
+    Caller { subject: "alice".into(), acl: serde_json::from_value::<Acl>(acl).unwrap_or_default() }
+}
+
+fn admin() -> Caller {
+    let all = ["create", "read", "update", "delete"];
+    caller(serde_json::json!({"organizations": [{"id": "o", "endpoints": [
+        {"name": "region:servers", "operations": all}, {"name": "region:networks:v2", "operations": all},
+        {"name": "region:images", "operations": all}]}]}))
+}
+
+async fn world() -> World {
+    let store = Arc::new(MemoryStore::default());
+    let provider = Arc::new(FakeProvider::default());
+    let identities = crate::identities::Identities::from_json(
+        r#"[{"id": "i", "regionId": "r", "organizationId": "o", "projectId": "p", "authUrl": "http://k/v3",
+             "applicationCredentialId": "c", "applicationCredentialSecret": "s"}]"#,
+    )
+    .unwrap_or_default();
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let deps = Deps {
+        store: store.clone(),
+        provider: provider.clone(),
+        identities: Arc::new(identities),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        sealer: Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}"))),
+    };
+    let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
+    let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
+    let network = networks::create_network(&deps, &admin(), input).await.unwrap_or_else(|e| panic!("{e}")).id;
+    World { deps, store, provider, network }
+}
+
+fn create_input(network: &str, name: &str) -> crate::api::servers::ServerCreateInput {
+    let body = format!(
+        r#"{{"metadata": {{"name": "{name}"}}, "spec": {{"networkId": "{network}", "flavorId": "f", "imageId": "i"}}}}"#
+    );
+    parse_json::<ServerV2Create>(body.as_bytes()).and_then(ServerV2Create::parse).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.provider_id.as_deref(), Some("nova-web"));
+    assert_eq!(
+        (record.organization_id.as_str(), record.project_id.as_str(), record.region_id.as_str()),
+        ("o", "p", "r")
+    );
+    let nova = w.provider.server("nova-web").unwrap_or_default();
+    assert_eq!(nova.metadata.get(META_SERVER_ID), Some(&record.id));
+    assert_eq!(w.deps.store.claim_holder(&w.network, "web").await.ok().flatten(), Some(record.id));
+}
+
+#[tokio::test]
+async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_nothing() {
+    let w = world().await;
+    create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let creates = |w: &World| w.provider.calls().iter().filter(|c| *c == "create_server").count();
+    let err = create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.expect_err("taken");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(creates(&w), 1);
+
+    let before = w.store.item_count();
+    // Fail the create call itself: the image and flavor checks before it succeed.
+    w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
+    let err = create_server(&w.deps, &admin(), create_input(&w.network, "db")).await.expect_err("provider down");
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert_eq!(w.store.item_count(), before, "record and claim removed");
+}
+
+#[tokio::test]
+async fn delete_releases_the_name_only_once_the_provider_is_done() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    delete_server(&w.deps, &admin(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.provider.calls().contains(&"delete_server".to_owned()));
+    assert!(w.deps.store.get_server(&record.id).await.ok().flatten().is_none(), "gone at once: removed at once");
+    assert_eq!(w.deps.store.claim_holder(&w.network, "web").await.ok().flatten(), None);
+}
+
+#[tokio::test]
+async fn power_records_the_transition_and_translates_refusals() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = get_server(&w.deps, &admin(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.provisioning_status, ProvisioningStatus::Provisioned);
+    let calls = w.provider.calls().len();
+    power(&w.deps, &admin(), &record.id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w.provider.calls().len(), calls + 1, "exactly one provider call");
+    let stored = w.deps.store.get_server(&record.id).await.ok().flatten().unwrap_or_else(|| panic!("gone"));
+    assert_eq!(stored.power_state, Some(PowerState::Stopping));
+    w.provider.fail_next(Error::conflict("Cannot 'stop' instance nova-web while it is in vm_state stopped"));
+    let err = power(&w.deps, &admin(), &record.id, PowerAction::Stop).await.expect_err("refused");
+    assert_eq!(err, Error::conflict(format!("server {} cannot be stopped in its current state", record.id)));
+}
+
+#[tokio::test]
+async fn a_server_still_building_refuses_power_without_an_action_call() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    w.provider.set_status("BUILD");
+    let err = power(&w.deps, &admin(), &record.id, PowerAction::Start).await.expect_err("building");
+    assert!(matches!(err, Error::Conflict(ref m) if m.contains("provisioned")), "{err:?}");
+    assert!(!w.provider.calls().iter().any(|c| c.starts_with("power")));
+}
+
+#[tokio::test]
+async fn snapshots_check_both_permissions_before_any_provider_call() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let calls = w.provider.calls().len();
+    let input = || SnapshotInput {
+        name: crate::domain::ResourceName::parse("n", "snap").unwrap_or_else(|e| panic!("{e}")),
+        description: None,
+        tags: Default::default(),
+    };
+    let reader = caller(
+        serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:servers", "operations": ["read"]}]}]}),
+    );
+    let err = snapshot(&w.deps, &reader, &record.id, input()).await.expect_err("no image create");
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let imager = caller(
+        serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:images", "operations": ["create"]}]}]}),
+    );
+    let err = snapshot(&w.deps, &imager, &record.id, input()).await.expect_err("no read");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(w.provider.calls().len(), calls, "no provider call for refused snapshots");
+    snapshot(&w.deps, &admin(), &record.id, input()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.provider.calls().contains(&"create_image".to_owned()));
+}
+
+#[tokio::test]
+async fn an_update_that_changes_no_image_or_flavor_asks_the_provider_nothing() {
+    let w = world().await;
+    let record =
+        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let calls = w.provider.calls().len();
+    let body = br#"{"metadata": {"name": "web", "description": "d"}, "spec": {"flavorId": "f", "imageId": "i"}}"#;
+    let input = parse_json::<ServerV2Update>(body).and_then(ServerV2Update::parse).unwrap_or_else(|e| panic!("{e}"));
+    let updated = update_server(&w.deps, &admin(), &record.id, None, input).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(updated.version, record.version + 1);
+    assert_eq!(w.provider.calls().len(), calls);
+    let body = br#"{"metadata": {"name": "web"}, "spec": {"flavorId": "f2", "imageId": "i"}}"#;
+    let input = parse_json::<ServerV2Update>(body).and_then(ServerV2Update::parse).unwrap_or_else(|e| panic!("{e}"));
+    let resized = update_server(&w.deps, &admin(), &record.id, Some(&updated.etag()), input)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(resized.resize_pending);
+    // The record was never read since create, so it is refreshed once before the resize.
+    assert_eq!(w.provider.calls()[calls..], ["get_flavor", "get_server", "resize"].map(str::to_owned));
+}
+
+#[tokio::test]
+async fn list_merges_scopes_in_id_order_and_pages() {
+    let w = world().await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        ids.push(
+            create_server(&w.deps, &admin(), create_input(&w.network, name)).await.unwrap_or_else(|e| panic!("{e}")).id,
+        );
+    }
+    ids.sort();
+    let page = list_servers(&w.deps, &admin(), &ListParams { limit: 2, ..ListParams::default() })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((page.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), page.more), (ids[..2].to_vec(), true));
+    let rest = ListParams { limit: 10, after: Some(ids[1].clone()), ..ListParams::default() };
+    let page = list_servers(&w.deps, &admin(), &rest).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((page.items.len(), page.more), (3, false));
+    let nobody = caller(serde_json::json!({"organizations": []}));
+    let page = list_servers(&w.deps, &nobody, &ListParams { limit: 10, ..ListParams::default() })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(page.items.is_empty());
+}
