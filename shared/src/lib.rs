@@ -14,6 +14,7 @@ pub mod rbac;
 pub mod sealing;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod usecase;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ use crate::api::parse_json;
 use crate::auth::caller_from_context;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
+use crate::text::percent_encode;
 use crate::usecase::ListParams;
 
 /// Bodies over this size are refused before parsing.
@@ -123,20 +124,10 @@ pub fn next_link(req: &Request, token: &str) -> String {
         .query_string_parameters()
         .iter()
         .filter(|(k, _)| *k != "pageToken")
-        .map(|(k, v)| format!("{k}={}", url_escape(v)))
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
         .collect();
     pairs.push(format!("pageToken={token}"));
     format!("<{}?{}>; rel=\"next\"", req.uri().path(), pairs.join("&"))
-}
-
-fn url_escape(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

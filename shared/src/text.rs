@@ -1,0 +1,22 @@
+//! Small text helpers shared by the HTTP edge and the provider client.
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so a value cannot escape the
+/// path segment or query value it is put in.
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_unreserved_characters_pass() {
+        assert_eq!(super::percent_encode("a b/../c?d=é"), "a%20b%2F..%2Fc%3Fd%3D%C3%A9");
+        assert_eq!(super::percent_encode("A-z_0.9~"), "A-z_0.9~");
+    }
+}
