@@ -38,7 +38,7 @@ impl Verifier {
         let pems = pems.replace("\\n", "\n");
         let mut rsa = Vec::new();
         let mut ec = Vec::new();
-        for block in pems.split_inclusive("-----END PUBLIC KEY-----").map(str::trim).filter(|b| b.contains("BEGIN")) {
+        for block in pem_blocks(&pems) {
             if let Ok(key) = DecodingKey::from_ec_pem(block.as_bytes()) {
                 ec.push(key);
             } else if let Ok(key) = DecodingKey::from_rsa_pem(block.as_bytes()) {
@@ -116,6 +116,21 @@ impl Verifier {
     }
 }
 
+/// Every `-----BEGIN ...-----` ... `-----END ...-----` block (SPKI or PKCS#1), in order.
+fn pem_blocks(text: &str) -> Vec<&str> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let Some(end_marker) = rest[start..].find("-----END ") else { break };
+        let after_end = start + end_marker + "-----END ".len();
+        let Some(close) = rest[after_end..].find("-----") else { break };
+        let end = after_end + close + "-----".len();
+        blocks.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    blocks
+}
+
 /// The caller from an authorizer context, or 401 with the authorizer's reason.
 pub fn caller_from_context(context: Option<&HashMap<String, Value>>, now: i64) -> Result<Caller> {
     let unauthenticated = |m: &str| Error::Unauthenticated(m.to_owned());
@@ -161,6 +176,17 @@ mod tests {
             ("exp".to_owned(), json!(2000)),
         ]);
         assert_eq!(caller_from_context(Some(&fresh), now).map(|c| c.subject).ok().as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn pem_blocks_of_any_kind_are_split() {
+        let text = "junk\n-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n-----BEGIN RSA PUBLIC KEY-----\nBBB\n-----END RSA PUBLIC KEY-----";
+        let blocks = pem_blocks(text);
+        assert_eq!(blocks.len(), 2);
+        assert!(
+            blocks[1].starts_with("-----BEGIN RSA PUBLIC KEY-----")
+                && blocks[1].ends_with("-----END RSA PUBLIC KEY-----")
+        );
     }
 
     #[test]

@@ -62,3 +62,16 @@ async fn unknown_routes_are_404_at_the_gateway() {
     let reply = stack.call("GET", "/api/v3/servers", Some(&stack.admin()), None).await;
     assert_eq!((reply.status, reply.body), (404, json!({"message": "Not Found"})));
 }
+
+/// CloudFormation parameters are one line: keys may arrive with `\n` escapes.
+#[test]
+fn public_keys_on_one_line_with_escaped_newlines_verify_tokens() {
+    let keys = local_api::token::trusted_public_keys().unwrap_or_default().replace('\n', "\\n");
+    assert!(!keys.contains('\n'));
+    let verifier = shared::auth::Verifier::new(&keys, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+    for signer in [Signer::Es256, Signer::Rs256] {
+        let token = mint(signer, "alice", &admin_acl(), 600).unwrap_or_default();
+        let (caller, _) = verifier.verify(&token).unwrap_or_else(|e| panic!("{signer:?}: {e}"));
+        assert_eq!(caller.subject, "alice");
+    }
+}
