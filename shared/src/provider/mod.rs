@@ -57,13 +57,6 @@ pub struct ProviderServer {
     pub mac_address: Option<String>,
 }
 
-impl ProviderServer {
-    /// A server with no task in flight, in a settled status.
-    pub fn is_settled(&self) -> bool {
-        self.task_state.is_none() && matches!(self.status.as_str(), "ACTIVE" | "SHUTOFF" | "ERROR" | "VERIFY_RESIZE")
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerAction {
     Start,

@@ -12,13 +12,13 @@ pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-/// The image (which must be active) and the flavor (whose disk must hold the image).
+/// The image, checked to be active and to fit the flavor's disk (the flavor must exist).
 pub(crate) async fn validate_image_and_flavor(
     deps: &Deps,
     cred: &ProviderCredential,
     image_id: &str,
     flavor_id: &str,
-) -> Result<(Image, Flavor)> {
+) -> Result<Image> {
     let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
         Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
         other => other,
@@ -28,7 +28,7 @@ pub(crate) async fn validate_image_and_flavor(
     }
     let flavor = get_flavor(deps, cred, flavor_id).await?;
     check_disk(image.min_disk_gib, &flavor, image_id)?;
-    Ok((image, flavor))
+    Ok(image)
 }
 
 pub(crate) async fn get_flavor(deps: &Deps, cred: &ProviderCredential, flavor_id: &str) -> Result<Flavor> {
@@ -70,7 +70,7 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
         return Err(Error::not_found(format!("project {project} no longer exists in region {}", network.region_id)));
     }
     let cred = deps.identities.credential(&network.identity_id)?;
-    let (image, _) = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
+    let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
     let keypair = super::keys::ensure_keypair(deps, &network.identity_id).await?;
 
     let record = new_record(deps, caller, &network, &input, image.min_disk_gib);

@@ -46,7 +46,7 @@ pub async fn update_server(
     if image_changed || flavor_changed {
         let cred = deps.identities.credential(&base.identity_id)?;
         if image_changed {
-            let (image, _) =
+            let image =
                 validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
             min_disk = image.min_disk_gib;
         } else {

@@ -69,11 +69,7 @@ pub async fn set_delays(State(ctx): State<Ctx>, Json(delays): Json<Delays>) -> S
 }
 
 pub async fn expire_tokens(State(ctx): State<Ctx>) -> StatusCode {
-    let mut state = ctx.shared.lock();
-    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    for token in state.tokens.values_mut() {
-        token.expires_at = past;
-    }
+    ctx.shared.lock().expire_tokens();
     StatusCode::NO_CONTENT
 }
 

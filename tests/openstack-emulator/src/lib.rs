@@ -123,18 +123,8 @@ impl Emulator {
         self.shared.lock().requests.clone()
     }
 
-    pub fn reset_counters(&self) {
-        let mut state = self.shared.lock();
-        state.counters.clear();
-        state.requests.clear();
-    }
-
     pub fn expire_tokens(&self) {
-        let mut state = self.shared.lock();
-        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-        for token in state.tokens.values_mut() {
-            token.expires_at = past;
-        }
+        self.shared.lock().expire_tokens();
     }
 
     /// Every server in every project: (id, project id, status, metadata).

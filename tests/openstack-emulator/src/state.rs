@@ -93,6 +93,14 @@ impl Inner {
         Instant::now() + Duration::from_millis(ms)
     }
 
+    /// Expires every issued token (the next call with one is a 401).
+    pub fn expire_tokens(&mut self) {
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        for token in self.tokens.values_mut() {
+            token.expires_at = past;
+        }
+    }
+
     pub fn count(&mut self, key: impl Into<String>) {
         *self.counters.entry(key.into()).or_default() += 1;
     }
