@@ -1,5 +1,5 @@
 # The two commands: `make run` (the whole API locally) and `make test` (every test).
-.PHONY: run test token venv
+.PHONY: run test token venv cleanup
 
 run:
 	bash scripts/run.sh
@@ -10,6 +10,10 @@ test:
 # make token ACL=<json file> [SUB=<name>]: prints a bearer token the local API accepts.
 token:
 	@bash scripts/token.sh "$(ACL)" "$(SUB)"
+
+# make cleanup: one pass of the cleanup function against the running `make run` stack.
+cleanup:
+	bash scripts/cleanup.sh
 
 venv:
 	bash scripts/venv.sh

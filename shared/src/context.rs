@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{RandomIds, SystemClock};
+use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
 use crate::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use crate::sealing::Sealer;
 use crate::store::dynamodb::DynamoStore;
-use crate::usecase::Deps;
+use crate::usecase::{Deps, Timing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -22,6 +23,8 @@ pub enum Access {
     Provider,
     /// Reads the table only (list).
     StoreOnly,
+    /// Calls the provider but never opens SSH keys (cleanup): the identities, no sealing key.
+    ProviderNoKeys,
 }
 
 pub(crate) fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -51,8 +54,22 @@ pub async fn secrets_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::C
     aws_sdk_secretsmanager::Client::new(&loader.load().await)
 }
 
+/// `GRACE_SECONDS`: how long a record may still be acted on by the function that wrote it (default
+/// 300; it must exceed every function's timeout).
+pub fn timing_from_env() -> Result<Timing> {
+    match std::env::var("GRACE_SECONDS") {
+        Ok(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .map(|s| Timing { grace: chrono::Duration::seconds(s) })
+            .ok_or_else(|| Error::internal("GRACE_SECONDS is not a whole number of seconds")),
+        Err(_) => Ok(Timing::default()),
+    }
+}
+
 /// `TABLE_NAME` (required), `DYNAMODB_ENDPOINT` (optional, for moto), `PROVIDER_TIMEOUT_MS`
-/// (default 10000), and for [`Access::Provider`] the identities and the sealing key.
+/// (default 10000), `GRACE_SECONDS`, and for [`Access::Provider`] the identities and the sealing key.
 pub async fn deps_from_env(access: Access) -> Result<Deps> {
     let table = std::env::var("TABLE_NAME").map_err(|_| Error::internal("TABLE_NAME is not set"))?;
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
@@ -67,6 +84,16 @@ pub async fn deps_from_env(access: Access) -> Result<Deps> {
     })?;
     let (identities, sealer) = match access {
         Access::StoreOnly => (Identities::default(), Sealer::ephemeral()),
+        Access::ProviderNoKeys => {
+            let identities = match std::env::var("PROVIDER_IDENTITIES_SECRET") {
+                Ok(name) => {
+                    let client = secrets_client(std::env::var("SECRETS_ENDPOINT").ok().as_deref()).await;
+                    Identities::from_json(&read_secret(&client, &name).await?)?
+                }
+                Err(_) => Identities::from_env()?,
+            };
+            (identities, Sealer::ephemeral())
+        }
         Access::Provider => {
             let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
             let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok();
@@ -92,5 +119,7 @@ pub async fn deps_from_env(access: Access) -> Result<Deps> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sealer: Arc::new(sealer),
+        timing: timing_from_env()?,
+        crash: CrashPoints::default(),
     })
 }

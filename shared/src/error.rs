@@ -23,6 +23,9 @@ pub enum Error {
     /// Name clash, or the resource (or the provider's copy of it) is in the wrong state.
     #[error("{0}")]
     Conflict(String),
+    /// The same request is still being processed (an idempotency key in use): retry later.
+    #[error("{message}")]
+    InProgress { message: String, retry_after: Duration },
     /// `If-Match` named a version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -34,6 +37,9 @@ pub enum Error {
     /// The provider rejected our own credential: an operator problem, never the caller's.
     #[error("{0}")]
     ProviderUnauthorized(String),
+    /// The provider answered something this product does not understand (an unmapped status).
+    #[error("{0}")]
+    BadGateway(String),
     /// A dependency (provider, database) timed out, dropped the connection or answered 5xx.
     #[error("{message}")]
     Unavailable { message: String, retry_after: Option<Duration> },
@@ -72,11 +78,12 @@ impl Error {
             Error::Forbidden(_) => (403, "forbidden"),
             Error::NotFound(_) => (404, "not_found"),
             Error::MethodNotAllowed(_) => (405, "method_not_allowed"),
-            Error::Conflict(_) => (409, "conflict"),
+            Error::Conflict(_) | Error::InProgress { .. } => (409, "conflict"),
             Error::PreconditionFailed(_) => (412, "precondition_failed"),
             Error::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
             Error::Unprocessable(_) => (422, "unprocessable_content"),
             Error::ProviderUnauthorized(_) | Error::Internal(_) => (500, "server_error"),
+            Error::BadGateway(_) => (502, "server_error"),
             Error::Unavailable { .. } => (503, "temporarily_unavailable"),
         }
     }
@@ -93,6 +100,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Unavailable { retry_after, .. } => *retry_after,
+            Error::InProgress { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -117,6 +125,7 @@ mod tests {
             (Error::ProviderUnauthorized("x".into()), 500, "server_error"),
             (Error::unavailable("x"), 503, "temporarily_unavailable"),
             (Error::internal("x"), 500, "server_error"),
+            (Error::BadGateway("x".into()), 502, "server_error"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code(), (status, code), "{err:?}");

@@ -56,6 +56,11 @@ impl Identities {
         Identities::from_json(&text)
     }
 
+    /// Every identity, in id order.
+    pub fn all(&self) -> impl Iterator<Item = &ProviderIdentity> {
+        self.by_id.values()
+    }
+
     pub fn has_region(&self, region: &str) -> bool {
         self.by_id.values().any(|i| i.region_id == region)
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod context;
+pub mod crash;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -84,8 +84,21 @@ pub struct ServerUpdateInput {
     pub user_data: Option<UserData>,
 }
 
+/// At most this many security groups per server (Nova's default quota is 10 per project).
+pub const MAX_SECURITY_GROUPS: usize = 64;
+/// At most this many allowed source prefixes (Neutron's default quota is 100 rules per group).
+pub const MAX_ALLOWED_SOURCES: usize = 100;
+
 fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>> {
     let Some(wire) = wire else { return Ok(None) };
+    if wire.security_groups.as_ref().is_some_and(|g| g.len() > MAX_SECURITY_GROUPS) {
+        return Err(Error::invalid(format!("spec.networking.securityGroups: at most {MAX_SECURITY_GROUPS} groups")));
+    }
+    if wire.allowed_source_addresses.as_ref().is_some_and(|a| a.len() > MAX_ALLOWED_SOURCES) {
+        return Err(Error::invalid(format!(
+            "spec.networking.allowedSourceAddresses: at most {MAX_ALLOWED_SOURCES} prefixes"
+        )));
+    }
     if let Some(groups) = &wire.security_groups {
         for (i, g) in groups.iter().enumerate() {
             ReferenceId::parse(&format!("spec.networking.securityGroups[{i}]"), g)?;

@@ -9,5 +9,7 @@ mod values;
 pub use keypair::IdentityKeypair;
 pub use names::ResourceName;
 pub use network::NetworkRecord;
-pub use server::{HealthStatus, Networking, PowerState, ProvisioningStatus, ServerRecord, API_VERSION_V2};
+pub use server::{
+    HealthStatus, Networking, PendingChange, PowerState, ProvisioningStatus, ServerRecord, API_VERSION_V2,
+};
 pub use values::{Cidr, Description, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};

@@ -20,4 +20,7 @@ pub struct NetworkRecord {
     pub provider_network_id: String,
     pub created_by: String,
     pub creation_time: DateTime<Utc>,
+    /// Set when a delete found servers on it: no new servers, and it goes with its last server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting_since: Option<DateTime<Utc>>,
 }

@@ -40,6 +40,27 @@ pub struct Networking {
     pub allowed_source_addresses: Option<Vec<Cidr>>,
 }
 
+/// A change the provider was (or is about to be) asked for, recorded before the call so that the
+/// cleanup function can complete it if the function that asked crashed or lost its write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum PendingChange {
+    /// A new flavor; the provider resizes, then waits for a confirmation.
+    #[serde(rename_all = "camelCase")]
+    Resize { flavor_id: String, flavor_name: String, previous_flavor_id: String, since: DateTime<Utc> },
+    /// A new image; the provider reinstalls the server from it.
+    #[serde(rename_all = "camelCase")]
+    Rebuild { image_id: String, previous_image_id: String, since: DateTime<Utc> },
+}
+
+impl PendingChange {
+    pub fn since(&self) -> DateTime<Utc> {
+        match self {
+            PendingChange::Resize { since, .. } | PendingChange::Rebuild { since, .. } => *since,
+        }
+    }
+}
+
 /// A server as stored. `version` increases with every write and is the ETag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,9 +96,12 @@ pub struct ServerRecord {
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub mac_address: Option<String>,
-    /// A resize was accepted by the provider and still needs its confirmation.
+    /// A resize or rebuild recorded before the provider was asked, until it is seen done.
     #[serde(default)]
-    pub resize_pending: bool,
+    pub pending: Option<PendingChange>,
+    /// The provider's explanation of its error state, kept while the server is in error.
+    #[serde(default)]
+    pub provider_fault: Option<String>,
     pub version: u64,
 }
 
@@ -98,33 +122,42 @@ impl ServerRecord {
     pub fn is_transitional(&self) -> bool {
         matches!(self.provisioning_status, ProvisioningStatus::Provisioning | ProvisioningStatus::Deprovisioning)
             || matches!(self.power_state, Some(PowerState::Pending | PowerState::Stopping))
+            || self.pending.is_some()
     }
 
-    /// Folds what the provider reports into the record (addresses, power, provisioning).
+    /// Whether a create may still be reaching the provider: the record has no provider id yet and
+    /// is younger than `grace` (longer than any function runs). Until then, not finding the
+    /// provider server proves nothing.
+    pub fn create_may_be_in_flight(&self, now: DateTime<Utc>, grace: chrono::Duration) -> bool {
+        self.provider_id.is_none() && now - self.creation_time < grace
+    }
+
+    /// Folds what the provider reports into the record (addresses, power, provisioning, fault).
     pub fn observe(&mut self, server: &crate::provider::ProviderServer) {
+        use crate::provider::ServerPhase;
+        if !server.id.is_empty() {
+            self.provider_id = Some(server.id.clone());
+        }
         self.private_ip = server.private_ip.clone().or(self.private_ip.take());
         self.public_ip = server.public_ip.clone().or(self.public_ip.take());
         self.mac_address = server.mac_address.clone().or(self.mac_address.take());
         if self.is_deleting() {
             return;
         }
-        let busy = server.task_state.is_some();
-        match server.status.as_str() {
-            "ACTIVE" if !busy => {
+        match server.phase {
+            ServerPhase::Active | ServerPhase::Stopped if !server.busy => {
                 self.provisioning_status = ProvisioningStatus::Provisioned;
                 self.health_status = HealthStatus::Healthy;
-                self.power_state = Some(PowerState::Running);
+                self.provider_fault = None;
+                self.power_state =
+                    Some(if server.phase == ServerPhase::Active { PowerState::Running } else { PowerState::Stopped });
             }
-            "SHUTOFF" if !busy => {
-                self.provisioning_status = ProvisioningStatus::Provisioned;
-                self.health_status = HealthStatus::Healthy;
-                self.power_state = Some(PowerState::Stopped);
-            }
-            "ERROR" => {
+            ServerPhase::Error => {
                 self.provisioning_status = ProvisioningStatus::Error;
                 self.health_status = HealthStatus::Degraded;
+                self.provider_fault = server.fault.clone().or(self.provider_fault.take());
             }
-            "BUILD" => self.power_state = Some(PowerState::Pending),
+            ServerPhase::Building => self.power_state = Some(PowerState::Pending),
             _ => {}
         }
     }
@@ -133,7 +166,7 @@ impl ServerRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::ProviderServer;
+    use crate::provider::{ProviderServer, ServerPhase};
 
     pub fn record() -> ServerRecord {
         ServerRecord {
@@ -166,7 +199,8 @@ mod tests {
             private_ip: None,
             public_ip: None,
             mac_address: None,
-            resize_pending: false,
+            pending: None,
+            provider_fault: None,
             version: 1,
         }
     }
@@ -174,15 +208,14 @@ mod tests {
     #[test]
     fn provider_observations_move_the_record() {
         let mut r = record();
-        let mut seen =
-            ProviderServer { status: "BUILD".into(), task_state: Some("spawning".into()), ..Default::default() };
+        let mut seen = ProviderServer { phase: ServerPhase::Building, busy: true, ..Default::default() };
         r.observe(&seen);
         assert_eq!(
             (r.provisioning_status, r.power_state),
             (ProvisioningStatus::Provisioning, Some(PowerState::Pending))
         );
-        seen.status = "ACTIVE".into();
-        seen.task_state = None;
+        seen.phase = ServerPhase::Active;
+        seen.busy = false;
         seen.private_ip = Some("10.0.0.5".into());
         r.observe(&seen);
         assert_eq!(
@@ -191,8 +224,13 @@ mod tests {
         );
         assert_eq!(r.private_ip.as_deref(), Some("10.0.0.5"));
         assert!(!r.is_transitional());
+        seen.phase = ServerPhase::Error;
+        seen.fault = Some("No valid host was found.".into());
+        r.observe(&seen);
+        assert_eq!((r.provisioning_status, r.health_status), (ProvisioningStatus::Error, HealthStatus::Degraded));
+        assert_eq!(r.provider_fault.as_deref(), Some("No valid host was found."), "the provider's reason is kept");
         r.provisioning_status = ProvisioningStatus::Deprovisioning;
-        seen.status = "SHUTOFF".into();
+        seen.phase = ServerPhase::Stopped;
         r.observe(&seen);
         assert_eq!(r.provisioning_status, ProvisioningStatus::Deprovisioning, "deletion is never undone by a read");
         assert_eq!(r.etag(), "\"1\"");

@@ -1,10 +1,11 @@
 //! Route -> use-case dispatch. Each arm reads its input, calls one use-case, shapes the response.
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use tracing::Instrument;
 
 use super::request::{
-    caller, console_length, encode_page_token, header, json_body, list_params, next_link, request_id,
+    caller, console_length, encode_page_token, idempotency_key, if_match, json_body, list_params, next_link, no_query,
+    raw_body, request_id,
 };
 use super::response::{empty, error_response, json};
 use super::routes::{resolve, Function, RouteId};
@@ -14,7 +15,8 @@ use crate::api::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::provider::PowerAction;
-use crate::usecase::{self, networks, Deps};
+use crate::store::StoredResponse;
+use crate::usecase::{self, idempotency, networks, Deps};
 
 /// Handles one API request. `function` restricts the routes to one Lambda's (None: all, for tools).
 pub async fn handle(deps: &Deps, function: Option<Function>, req: Request) -> Response<Body> {
@@ -49,15 +51,33 @@ fn server(status: u16, record: &ServerRecord) -> Response<Body> {
     json(status, &ServerV2Read::from(record), &[("etag", record.etag())])
 }
 
+fn stored<T: serde::Serialize>(status: u16, body: &T, etag: Option<String>) -> Result<StoredResponse> {
+    let body = serde_json::to_value(body).map_err(|e| Error::internal(format!("cannot encode response: {e}")))?;
+    Ok(StoredResponse { status, body, etag })
+}
+
+fn replay(response: &StoredResponse) -> Response<Body> {
+    let headers: Vec<(&str, String)> = response.etag.iter().map(|e| ("etag", e.clone())).collect();
+    json(response.status, &response.body, &headers)
+}
+
 async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Result<Response<Body>> {
     let (route, params) = resolve(req.method().as_str(), req.uri().path(), function)?;
     let caller = caller(req, deps.clock.now().timestamp())?;
     match route.id {
         RouteId::CreateServer => {
+            no_query(req)?;
+            let key = idempotency_key(req)?;
             let input = json_body::<ServerV2Create>(req)?.parse()?;
-            Ok(server(201, &usecase::create_server(deps, &caller, input).await?))
+            let response = idempotency::once(deps, &caller, "create-server", key.as_ref(), raw_body(req), || async {
+                let record = usecase::create_server(deps, &caller, input).await?;
+                stored(201, &ServerV2Read::from(&record), Some(record.etag()))
+            })
+            .await?;
+            Ok(replay(&response))
         }
         RouteId::GetServer => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
             Ok(server(200, &usecase::get_server(deps, &caller, &id).await?))
         }
@@ -73,37 +93,42 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
         }
         RouteId::UpdateServer => {
             let id = param(&params, "serverID")?;
+            no_query(req)?;
+            let condition = if_match(req)?;
             let input = json_body::<ServerV2Update>(req)?.parse()?;
-            let record = usecase::update_server(deps, &caller, &id, header(req, "if-match"), input).await?;
+            let record = usecase::update_server(deps, &caller, &id, condition, input).await?;
             Ok(server(202, &record))
         }
         RouteId::DeleteServer => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
             usecase::delete_server(deps, &caller, &id).await?;
             Ok(empty(202))
         }
         RouteId::CreateNetwork => {
+            no_query(req)?;
             let input = json_body::<NetworkV2Create>(req)?.parse()?;
             let record = networks::create_network(deps, &caller, input).await?;
             Ok(json(201, &NetworkV2Read::from(&record), &[]))
         }
         RouteId::ListNetworks => {
-            if let Some((key, _)) = req.query_string_parameters().iter().next() {
-                return Err(Error::invalid(format!("{key}: unknown query parameter")));
-            }
+            no_query(req)?;
             let list = networks::list_networks(deps, &caller).await?;
             Ok(json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
         }
         RouteId::GetNetwork => {
+            no_query(req)?;
             let id = param(&params, "networkID")?;
             Ok(json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, &id).await?), &[]))
         }
         RouteId::DeleteNetwork => {
+            no_query(req)?;
             let id = param(&params, "networkID")?;
             networks::delete_network(deps, &caller, &id).await?;
             Ok(empty(202))
         }
         RouteId::StartServer | RouteId::StopServer | RouteId::SoftRebootServer | RouteId::HardRebootServer => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
             let action = match route.id {
                 RouteId::StartServer => PowerAction::Start,
@@ -121,20 +146,29 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             Ok(json(200, &serde_json::json!({ "contents": contents }), &[]))
         }
         RouteId::ConsoleSession => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
             let url = usecase::console_session(deps, &caller, &id).await?;
             Ok(json(200, &serde_json::json!({ "url": url }), &[]))
         }
         RouteId::SshKey => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
             let key = usecase::ssh_private_key(deps, &caller, &id).await?;
             Ok(json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
         }
         RouteId::CreateSnapshot => {
+            no_query(req)?;
             let id = param(&params, "serverID")?;
+            let key = idempotency_key(req)?;
             let input = json_body::<SnapshotCreate>(req)?.parse()?;
-            let image = usecase::snapshot(deps, &caller, &id, input).await?;
-            Ok(json(201, &ImageRead::from(&image), &[]))
+            let operation = format!("snapshot#{id}");
+            let response = idempotency::once(deps, &caller, &operation, key.as_ref(), raw_body(req), || async {
+                let image = usecase::snapshot(deps, &caller, &id, input).await?;
+                stored(201, &ImageRead::from(&image), None)
+            })
+            .await?;
+            Ok(replay(&response))
         }
     }
 }

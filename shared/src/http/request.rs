@@ -10,12 +10,17 @@ use crate::auth::caller_from_context;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
 use crate::text::percent_encode;
+use crate::usecase::idempotency::IdempotencyKey;
 use crate::usecase::ListParams;
 
 /// Bodies over this size are refused before parsing.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
+/// DynamoDB takes at most 100 values in one `IN`: each filter takes at most that many.
+pub const MAX_FILTER_VALUES: usize = 100;
+/// Far above any token this API issues (an id is at most 255 characters).
+pub const MAX_PAGE_TOKEN: usize = 512;
 
 pub fn request_id(req: &Request) -> String {
     match req.request_context_ref() {
@@ -34,6 +39,54 @@ pub fn caller(req: &Request, now: i64) -> Result<Caller> {
 
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A header that must be readable text when present: an unreadable one is a 400, never ignored.
+/// `name` is the header's usual spelling, for the message.
+fn text_header<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>> {
+    match req.headers().get(name.to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(value) => value.to_str().map(Some).map_err(|_| Error::invalid(format!("{name}: must be printable ASCII"))),
+    }
+}
+
+/// `If-Match`: `*` or a list of entity tags (`"v"` or `W/"v"`, RFC 9110). Anything else is a 400:
+/// an update must never apply unconditionally because its condition could not be read.
+pub fn if_match(req: &Request) -> Result<Option<&str>> {
+    let Some(value) = text_header(req, "If-Match")? else { return Ok(None) };
+    let invalid = || Error::invalid("If-Match: must be * or a list of entity tags such as \"3\"");
+    if value.len() > 1024 {
+        return Err(invalid());
+    }
+    if value.trim() == "*" {
+        return Ok(Some(value));
+    }
+    for tag in value.split(',').map(str::trim) {
+        let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+        let inner = opaque.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(invalid)?;
+        if !inner.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+            return Err(invalid());
+        }
+    }
+    Ok(Some(value))
+}
+
+/// `Idempotency-Key` (optional).
+pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>> {
+    text_header(req, "Idempotency-Key")?.map(IdempotencyKey::parse).transpose()
+}
+
+/// Routes that take no query parameters refuse any.
+pub fn no_query(req: &Request) -> Result<()> {
+    match req.query_string_parameters().iter().next() {
+        Some((key, _)) => Err(Error::invalid(format!("{key}: unknown query parameter"))),
+        None => Ok(()),
+    }
+}
+
+/// The raw body, for fingerprinting an idempotent request.
+pub fn raw_body(req: &Request) -> &[u8] {
+    req.body().as_ref()
 }
 
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
@@ -76,10 +129,13 @@ pub fn encode_page_token(after: &str) -> String {
 
 fn decode_page_token(token: &str) -> Result<String> {
     let invalid = || Error::invalid("pageToken: not a token this API issued");
+    if token.len() > MAX_PAGE_TOKEN {
+        return Err(invalid());
+    }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     match (value["v"].as_u64(), value["after"].as_str()) {
-        (Some(1), Some(after)) if !after.is_empty() => Ok(after.to_owned()),
+        (Some(1), Some(after)) if !after.is_empty() && after.len() <= 255 => Ok(after.to_owned()),
         _ => Err(invalid()),
     }
 }
@@ -112,6 +168,9 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
             if v.is_empty() || v.len() > 255 {
                 return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
             }
+            if list.len() == MAX_FILTER_VALUES {
+                return Err(Error::invalid(format!("{key}: at most {MAX_FILTER_VALUES} values")));
+            }
             list.push(v.to_owned());
         }
     }
@@ -138,10 +197,36 @@ mod tests {
     fn page_tokens_round_trip_and_reject_forgeries() {
         let token = encode_page_token("abc");
         assert_eq!(decode_page_token(&token).ok().as_deref(), Some("abc"));
-        for bad in
-            ["", "!!!", "e30", &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"v":2,"after":"x"}"#)]
-        {
-            assert!(decode_page_token(bad).is_err(), "{bad}");
+        let long = encode_page_token(&"x".repeat(400));
+        for bad in [
+            "",
+            "!!!",
+            "e30",
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"v":2,"after":"x"}"#),
+            &long,
+            &"A".repeat(100_000),
+        ] {
+            assert!(decode_page_token(bad).is_err(), "{}", &bad[..bad.len().min(40)]);
         }
+    }
+
+    fn with_if_match(value: &[u8]) -> Request {
+        let mut req = Request::default();
+        if let Ok(v) = http::HeaderValue::from_bytes(value) {
+            req.headers_mut().insert("if-match", v);
+        }
+        req
+    }
+
+    #[test]
+    fn if_match_is_read_or_refused_never_ignored() {
+        for ok in [&b"*"[..], b"\"3\"", b"W/\"3\"", b"\"1\", \"2\""] {
+            assert!(if_match(&with_if_match(ok)).is_ok_and(|v| v.is_some()), "{ok:?}");
+        }
+        for bad in [&b"3"[..], b"\"3", "\"é\"".as_bytes(), b"\"a b\"", b"\"3\", 4", b"\xff\xfe"] {
+            let err = if_match(&with_if_match(bad)).expect_err("bad If-Match");
+            assert_eq!(err.status_and_code().0, 400, "{bad:?}");
+        }
+        assert_eq!(if_match(&Request::default()).ok(), Some(None));
     }
 }

@@ -42,19 +42,49 @@ pub struct ServerCreate {
     pub security_groups: Vec<String>,
 }
 
+/// What the provider is doing with a server, in the domain's words (the adapter maps its own
+/// states onto these; no provider vocabulary crosses the port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerPhase {
+    #[default]
+    Building,
+    Active,
+    Stopped,
+    Rebooting,
+    Resizing,
+    /// A resize finished and waits for its confirmation.
+    ResizeAwaitingConfirmation,
+    Rebuilding,
+    Deleting,
+    Error,
+    /// Paused, suspended, shelved, migrating...: states this product never asks for.
+    Other,
+}
+
 /// A server as the provider reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProviderServer {
     pub id: String,
     pub name: String,
-    /// Nova status: BUILD, ACTIVE, SHUTOFF, REBOOT, HARD_REBOOT, ERROR, VERIFY_RESIZE, ...
-    pub status: String,
-    pub task_state: Option<String>,
+    pub phase: ServerPhase,
+    /// A task is running on the server (the provider refuses most actions until it ends).
+    pub busy: bool,
+    /// The provider's explanation of an error state.
+    pub fault: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub image_id: Option<String>,
+    pub flavor_name: Option<String>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub mac_address: Option<String>,
+}
+
+/// One page of a server listing; `next` is the marker of the following page, if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerPage {
+    pub servers: Vec<ProviderServer>,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +163,8 @@ pub trait Provider: Send + Sync {
     async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer>;
     /// Servers whose metadata holds `key=value` (used to find a server whose provider id we lost).
     async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>>;
+    /// One page (at most `limit`) of every server the credential sees, from `marker` on.
+    async fn list_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage>;
     async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
     async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<()>;
     async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()>;

@@ -5,18 +5,31 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, API_VERSION_V2};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
-use crate::store::{Page, ServerQuery, Store};
+use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
+
+struct Claim {
+    server_id: String,
+    check_at: Option<DateTime<Utc>>,
+}
+
+enum Key {
+    Running { hash: String, until: DateTime<Utc> },
+    Done { hash: String, response: StoredResponse },
+}
 
 #[derive(Default)]
 struct Tables {
     networks: BTreeMap<String, (NetworkRecord, u64)>,
     servers: BTreeMap<String, ServerRecord>,
-    claims: BTreeMap<(String, String), String>,
+    claims: BTreeMap<(String, String), Claim>,
     keypairs: BTreeMap<String, IdentityKeypair>,
+    cursor: (Option<String>, u64),
+    keys: BTreeMap<String, Key>,
 }
 
 #[derive(Default)]
@@ -43,6 +56,16 @@ fn in_scope(scope: &Scope, org: &str, project: &str) -> bool {
     }
 }
 
+fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
+    let any = |list: &[String], value: &String| list.is_empty() || list.contains(value);
+    q.api_version.is_none_or(|v| v == s.api_version)
+        && q.scopes.iter().any(|scope| in_scope(scope, &s.organization_id, &s.project_id))
+        && any(&q.region_ids, &s.region_id)
+        && any(&q.network_ids, &s.network_id)
+        && any(&q.identity_ids, &s.identity_id)
+        && q.after.as_ref().is_none_or(|after| &s.id > after)
+}
+
 #[async_trait]
 impl Store for MemoryStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
@@ -58,40 +81,70 @@ impl Store for MemoryStore {
         Ok(self.tables().networks.get(id).map(|(n, _)| n.clone()))
     }
 
-    async fn list_networks(&self, scopes: &[Scope]) -> Result<Vec<NetworkRecord>> {
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
         Ok(t.networks
             .values()
             .map(|(n, _)| n)
-            .filter(|n| n.api_version == API_VERSION_V2)
+            .filter(|n| n.api_version == api_version)
             .filter(|n| scopes.iter().any(|s| in_scope(s, &n.organization_id, &n.project_id)))
             .cloned()
             .collect())
     }
 
-    async fn delete_network(&self, id: &str) -> Result<()> {
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let mut t = self.tables();
-        match t.networks.get(id) {
+        match t.networks.get_mut(id) {
             None => Err(Error::not_found(format!("no network found with id {id}"))),
-            Some((_, count)) if *count > 0 => Err(Error::conflict(format!("network {id} still has servers"))),
+            Some((network, count)) if *count > 0 => {
+                network.deleting_since.get_or_insert(now);
+                Ok(NetworkDeletion::Deleting)
+            }
             Some(_) => {
                 t.networks.remove(id);
-                Ok(())
+                Ok(NetworkDeletion::Deleted)
             }
         }
     }
 
-    async fn create_server(&self, server: &ServerRecord) -> Result<()> {
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
+        let t = self.tables();
+        let mut found: Vec<NetworkRecord> =
+            t.networks.values().map(|(n, _)| n).filter(|n| n.deleting_since.is_some()).cloned().collect();
+        found.sort_by_key(|n| n.deleting_since);
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
+        let mut t = self.tables();
+        match t.networks.get(id) {
+            Some((n, 0)) if n.deleting_since.is_some() => {
+                t.networks.remove(id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.tables().networks.get(id).map(|(_, count)| *count))
+    }
+
+    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
         let mut t = self.tables();
         let claim = (server.network_id.clone(), server.name.to_string());
         if t.claims.contains_key(&claim) {
             return Err(Error::conflict(format!("a server named {} already exists", server.name)));
         }
-        let Some((_, count)) = t.networks.get_mut(&server.network_id) else {
-            return Err(Error::not_found(format!("no network found with id {}", server.network_id)));
-        };
-        *count += 1;
-        t.claims.insert(claim, server.id.clone());
+        match t.networks.get_mut(&server.network_id) {
+            None => return Err(Error::not_found(format!("no network found with id {}", server.network_id))),
+            Some((n, _)) if n.deleting_since.is_some() => {
+                return Err(Error::conflict(format!("network {} is being deleted", server.network_id)))
+            }
+            Some((_, count)) => *count += 1,
+        }
+        t.claims.insert(claim, Claim { server_id: server.id.clone(), check_at: Some(claim_check_at) });
         t.servers.insert(server.id.clone(), server.clone());
         Ok(())
     }
@@ -114,35 +167,63 @@ impl Store for MemoryStore {
         }
     }
 
-    async fn remove_server(&self, server: &ServerRecord) -> Result<()> {
+    async fn remove_server(&self, server: &ServerRecord) -> Result<bool> {
         let mut t = self.tables();
+        match t.servers.get(&server.id) {
+            None => return Ok(false),
+            Some(current) if current.version != server.version => {
+                return Err(Error::PreconditionFailed(format!("server {} changed before its removal", server.id)))
+            }
+            Some(_) => {}
+        }
         t.servers.remove(&server.id);
         let claim = (server.network_id.clone(), server.name.to_string());
-        if t.claims.get(&claim) == Some(&server.id) {
+        if t.claims.get(&claim).is_some_and(|c| c.server_id == server.id) {
             t.claims.remove(&claim);
         }
         if let Some((_, count)) = t.networks.get_mut(&server.network_id) {
             *count = count.saturating_sub(1);
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>> {
-        Ok(self.tables().claims.get(&(network_id.to_owned(), name.to_owned())).cloned())
+        Ok(self.tables().claims.get(&(network_id.to_owned(), name.to_owned())).map(|c| c.server_id.clone()))
+    }
+
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
+        let t = self.tables();
+        Ok(t.claims
+            .iter()
+            .filter(|(_, c)| c.check_at.is_some_and(|at| at <= now))
+            .take(limit)
+            .map(|((network_id, name), c)| ClaimRef {
+                network_id: network_id.clone(),
+                name: name.clone(),
+                server_id: c.server_id.clone(),
+            })
+            .collect())
+    }
+
+    async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()> {
+        let mut t = self.tables();
+        let key = (claim.network_id.clone(), claim.name.clone());
+        if t.claims.get(&key).is_none_or(|c| c.server_id != claim.server_id) {
+            return Ok(());
+        }
+        if holder_exists {
+            if let Some(c) = t.claims.get_mut(&key) {
+                c.check_at = None;
+            }
+        } else {
+            t.claims.remove(&key);
+        }
+        Ok(())
     }
 
     async fn list_servers(&self, q: &ServerQuery) -> Result<Page<ServerRecord>> {
         let t = self.tables();
-        let mut items: Vec<ServerRecord> = t
-            .servers
-            .values()
-            .filter(|s| s.is_v2())
-            .filter(|s| q.scopes.iter().any(|scope| in_scope(scope, &s.organization_id, &s.project_id)))
-            .filter(|s| q.region_ids.is_empty() || q.region_ids.contains(&s.region_id))
-            .filter(|s| q.network_ids.is_empty() || q.network_ids.contains(&s.network_id))
-            .filter(|s| q.after.as_ref().is_none_or(|after| &s.id > after))
-            .cloned()
-            .collect();
+        let mut items: Vec<ServerRecord> = t.servers.values().filter(|s| matches(q, s)).cloned().collect();
         let more = items.len() > q.limit;
         items.truncate(q.limit);
         Ok(Page { items, more })
@@ -169,5 +250,58 @@ impl Store for MemoryStore {
             }
             None => Err(Error::internal(format!("identity {identity_id} has no key pair to mark"))),
         }
+    }
+
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
+        Ok(self.tables().cursor.clone())
+    }
+
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
+        let mut t = self.tables();
+        if t.cursor.1 != expected_version {
+            return Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()));
+        }
+        t.cursor = (next_identity.map(str::to_owned), expected_version + 1);
+        Ok(())
+    }
+
+    async fn claim_key(
+        &self,
+        key: &str,
+        body_hash: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        _expires_at: DateTime<Utc>,
+    ) -> Result<KeyState> {
+        let mut t = self.tables();
+        let state = match t.keys.get(key) {
+            Some(Key::Running { hash, until: running_until }) if *running_until >= now => {
+                KeyState::InProgress { body_hash: hash.clone(), until: *running_until }
+            }
+            Some(Key::Done { hash, response }) => {
+                KeyState::Completed { body_hash: hash.clone(), response: response.clone() }
+            }
+            _ => KeyState::Claimed,
+        };
+        if state == KeyState::Claimed {
+            t.keys.insert(key.to_owned(), Key::Running { hash: body_hash.to_owned(), until });
+        }
+        Ok(state)
+    }
+
+    async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()> {
+        let mut t = self.tables();
+        if matches!(t.keys.get(key), Some(Key::Running { hash, .. }) if hash == body_hash) {
+            t.keys.insert(key.to_owned(), Key::Done { hash: body_hash.to_owned(), response: response.clone() });
+        }
+        Ok(())
+    }
+
+    async fn release_key(&self, key: &str, body_hash: &str) -> Result<()> {
+        let mut t = self.tables();
+        if matches!(t.keys.get(key), Some(Key::Running { hash, .. }) if hash == body_hash) {
+            t.keys.remove(key);
+        }
+        Ok(())
     }
 }

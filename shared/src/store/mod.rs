@@ -5,17 +5,21 @@ pub mod dynamodb;
 pub mod memory;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
 use crate::error::Result;
 use crate::rbac::Scope;
 
 /// A page of servers in ascending id order, across every scope asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerQuery {
     pub scopes: Vec<Scope>,
+    /// Only records of this API version; `None` for every version (the cleanup function's view).
+    pub api_version: Option<u32>,
     pub region_ids: Vec<String>,
     pub network_ids: Vec<String>,
+    pub identity_ids: Vec<String>,
     /// Only ids strictly greater than this (the previous page's last id).
     pub after: Option<String>,
     pub limit: usize,
@@ -28,30 +32,101 @@ pub struct Page<T> {
     pub more: bool,
 }
 
+/// What a network delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkDeletion {
+    /// It had no servers and is gone.
+    Deleted,
+    /// It still has servers: it is marked deleting (no new servers) until the last one is gone.
+    Deleting,
+}
+
+/// A name claim the cleanup function should look at: its holder record may be gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRef {
+    pub network_id: String,
+    pub name: String,
+    pub server_id: String,
+}
+
+/// A response kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub etag: Option<String>,
+}
+
+/// What an idempotency key already holds when a request tries to claim it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyState {
+    /// The key was free (or its earlier attempt expired): this request runs.
+    Claimed,
+    /// An attempt with this key is still running (until `until`).
+    InProgress { body_hash: String, until: DateTime<Utc> },
+    /// An attempt completed with this response.
+    Completed { body_hash: String, response: StoredResponse },
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Fails with Conflict if the id exists.
     async fn create_network(&self, network: &NetworkRecord) -> Result<()>;
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
-    async fn list_networks(&self, scopes: &[Scope]) -> Result<Vec<NetworkRecord>>;
-    /// NotFound if missing; Conflict while any server still references it.
-    async fn delete_network(&self, id: &str) -> Result<()>;
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>>;
+    /// Deletes a network without servers; marks one with servers deleting (from `now`), which
+    /// refuses new servers on it. NotFound if missing.
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion>;
+    /// Networks marked deleting, oldest mark first.
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>>;
+    /// Deletes a network marked deleting once its last server is gone; false while servers remain.
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool>;
+    /// The network's live server count, as the create and remove transactions keep it.
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
 
-    /// Writes the server and claims its name on its network in one transaction. Conflict when the
-    /// name is held; NotFound when the network is gone.
-    async fn create_server(&self, server: &ServerRecord) -> Result<()>;
+    /// Writes the server and claims its name on its network in one transaction, counting it on the
+    /// network. Conflict when the name is held or the network is being deleted; NotFound when the
+    /// network is gone. The claim is due for a check at `claim_check_at`.
+    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()>;
     async fn get_server(&self, id: &str) -> Result<Option<ServerRecord>>;
     /// Replaces the record if its stored version is still `expected_version`;
     /// PreconditionFailed otherwise, NotFound if it is gone.
     async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()>;
-    /// Deletes the record and releases its name claim in one transaction.
-    async fn remove_server(&self, server: &ServerRecord) -> Result<()>;
+    /// Deletes the record, releases its name claim and uncounts it on its network in one
+    /// transaction, if the record is still at `server.version`. `Ok(false)` when it was already
+    /// gone (nothing is uncounted twice); PreconditionFailed when it changed since it was read.
+    async fn remove_server(&self, server: &ServerRecord) -> Result<bool>;
     /// The id of the server holding `name` on `network_id`, if any.
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>>;
+    /// Claims due for a check at `now` (their holder may be gone), oldest first.
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>>;
+    /// Settles a checked claim: released when its holder is gone, otherwise no longer due.
+    /// Both are conditional on the claim still naming the same holder.
+    async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>>;
     /// Fails with Conflict if the identity already has one.
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()>;
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()>;
+
+    /// The cleanup function's resume point (the identity to sync next) and the cursor's version.
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)>;
+    /// Moves the cursor if it is still at `expected_version` (PreconditionFailed otherwise).
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()>;
+
+    /// Claims an idempotency key for one attempt (running until `until`, kept until `expires_at`),
+    /// or reports what it already holds. An in-progress attempt past `until` is taken over.
+    async fn claim_key(
+        &self,
+        key: &str,
+        body_hash: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<KeyState>;
+    /// Stores the response of the attempt that holds the key.
+    async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()>;
+    /// Frees the key after a failed attempt, so a retry runs again.
+    async fn release_key(&self, key: &str, body_hash: &str) -> Result<()>;
 }

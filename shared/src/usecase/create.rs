@@ -3,10 +3,12 @@ use std::collections::BTreeMap;
 use super::refresh::refresh;
 use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::api::servers::ServerCreateInput;
+use crate::crash;
 use crate::domain::{HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
 use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
+use crate::store::ClaimRef;
 
 pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
@@ -60,6 +62,9 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
     let missing = network_not_found(network_id).to_string();
     caller.acl.require_visible(org, project, NETWORKS, &missing)?;
     caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
+    if network.deleting_since.is_some() {
+        return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
+    }
     if let Some(ca) = &input.ssh_certificate_authority_id {
         // No SSH certificate authority resource exists in this service yet.
         return Err(Error::not_found(format!("no SSH certificate authority found with id {}", ca.as_str())));
@@ -73,9 +78,12 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
     let keypair = super::keys::ensure_keypair(deps, &network.identity_id).await?;
 
+    // The record is the intent: it exists (provisioning, no provider id) before the provider is
+    // asked, so whatever happens next, the cleanup function finds it and settles it.
     let record = new_record(deps, caller, &network, &input, image.min_disk_gib);
     tracing::Span::current().record("server_id", record.id.as_str());
     claim(deps, &network, &record).await?;
+    deps.crash.hit(crash::CREATE_AFTER_RECORD);
 
     let request = ServerCreate {
         name: record.name.to_string(),
@@ -91,28 +99,104 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
         key_name: Some(keypair.keypair_name),
         security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     };
-    let provider_id = match deps.provider.create_server(&cred, &request).await {
-        Ok(id) => id,
-        Err(e) => {
-            if let Err(cleanup) = deps.store.remove_server(&record).await {
-                tracing::error!(error = %cleanup, "could not remove the record of a failed create; cleanup will");
+    match deps.provider.create_server(&cred, &request).await {
+        Ok(provider_id) => {
+            deps.crash.hit(crash::CREATE_AFTER_PROVIDER);
+            record_provider_id(deps, &cred, record, provider_id).await
+        }
+        // The provider may have created it anyway (a timeout or a dropped connection says nothing
+        // about the outcome): look once; otherwise the cleanup function adopts or removes it.
+        Err(Error::Unavailable { message, retry_after }) => {
+            match deps.provider.find_servers(&cred, META_SERVER_ID, &record.id).await {
+                Ok(found) if !found.is_empty() => {
+                    let provider_id = found.into_iter().next().map(|s| s.id).unwrap_or_default();
+                    record_provider_id(deps, &cred, record, provider_id).await
+                }
+                _ => {
+                    tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
+                    Err(Error::Unavailable {
+                        message: format!(
+                            "the provider did not confirm the creation of server {}: it is listed as provisioning \
+                             until the platform has settled it ({message})",
+                            record.id
+                        ),
+                        retry_after,
+                    })
+                }
             }
+        }
+        Err(e) => {
+            // A definite refusal: nothing exists at the provider, so the record and its name go.
+            forget(deps, &record).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.
-            return Err(match e {
+            Err(match e {
                 Error::Invalid(m) => Error::Unprocessable(m),
                 other => other,
-            });
+            })
         }
-    };
-    let mut created = record.clone();
-    created.provider_id = Some(provider_id);
-    created.version = record.version + 1;
-    if let Err(e) = deps.store.replace_server(&created, record.version).await {
-        // The server exists at the provider; reads find it by its metadata instead.
-        tracing::warn!(error = %e, "could not record the provider id");
-        return Ok(record);
     }
-    Ok(created)
+}
+
+/// Stores the provider id in the record, whatever happened to the record meanwhile: a delete that
+/// arrived during the create is carried out now; a record already removed (its create outlived the
+/// grace period) takes its provider server with it, and the caller is told.
+async fn record_provider_id(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    record: ServerRecord,
+    provider_id: String,
+) -> Result<ServerRecord> {
+    let id = record.id.clone();
+    let mut current = Some(record);
+    for _ in 0..4 {
+        let Some(base) = current.take() else { break };
+        let mut next = base.clone();
+        next.provider_id = Some(provider_id.clone());
+        next.version = base.version + 1;
+        match deps.store.replace_server(&next, base.version).await {
+            Ok(()) => {
+                if next.is_deleting() {
+                    // Deleted while it was being created: the delete could not reach the provider then.
+                    if let Err(e) = deps.provider.delete_server(cred, &provider_id).await {
+                        tracing::warn!(error = %e, "delete of a server deleted during its create failed; cleanup retries");
+                    }
+                }
+                return Ok(next);
+            }
+            Err(Error::PreconditionFailed(_)) => current = deps.store.get_server(&id).await?,
+            Err(Error::NotFound(_)) => break,
+            Err(e) => {
+                // The record (provisioning) stays; the cleanup function adopts the server by its metadata.
+                tracing::warn!(error = %e, "could not store the provider id; the cleanup function adopts the server");
+                return Ok(base);
+            }
+        }
+    }
+    if let Some(base) = deps.store.get_server(&id).await? {
+        return Ok(base);
+    }
+    if let Err(e) = deps.provider.delete_server(cred, &provider_id).await {
+        tracing::warn!(error = %e, "could not delete the server of a removed record; the cleanup function will");
+    }
+    Err(Error::conflict(format!("server {id} was removed while it was being created: create it again")))
+}
+
+/// Removes a record whose create the provider refused; if that fails, the record is one the
+/// cleanup function removes once its grace period is over.
+async fn forget(deps: &Deps, record: &ServerRecord) {
+    let current = match deps.store.remove_server(record).await {
+        Ok(_) => return,
+        Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
+        Err(e) => Err(e),
+    };
+    let result = match current {
+        Ok(Some(current)) if current.provider_id.is_none() => deps.store.remove_server(&current).await.map(|_| ()),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not remove the record of a refused create; the cleanup function will");
+    }
 }
 
 fn new_record(
@@ -152,27 +236,34 @@ fn new_record(
         private_ip: None,
         public_ip: None,
         mac_address: None,
-        resize_pending: false,
+        pending: None,
+        provider_fault: None,
         version: 1,
     }
 }
 
-/// Writes the record and its name claim. A claim held by a server whose deletion has finished at
-/// the provider is released first; a live (or still dying) holder keeps the name.
+/// Writes the record and its name claim. A claim whose holder is gone (a stale claim), or is a
+/// server whose deletion has finished at the provider, is released first; a live (or still dying)
+/// holder keeps the name.
 async fn claim(deps: &Deps, network: &NetworkRecord, record: &ServerRecord) -> Result<()> {
-    match deps.store.create_server(record).await {
+    let check_at = deps.clock.now() + deps.timing.grace;
+    match deps.store.create_server(record, check_at).await {
         Err(Error::Conflict(message)) => {
-            let holder = deps.store.claim_holder(&network.id, record.name.as_str()).await?;
-            let dying = match holder {
-                Some(id) => deps.store.get_server(&id).await?.filter(ServerRecord::is_deleting),
-                None => None,
+            let Some(holder) = deps.store.claim_holder(&network.id, record.name.as_str()).await? else {
+                return deps.store.create_server(record, check_at).await;
             };
-            let released = match dying {
-                Some(dying) => refresh(deps, dying).await?.is_none(),
-                None => false,
+            let released = match deps.store.get_server(&holder).await? {
+                None => {
+                    let stale =
+                        ClaimRef { network_id: network.id.clone(), name: record.name.to_string(), server_id: holder };
+                    deps.store.settle_claim(&stale, false).await?;
+                    true
+                }
+                Some(dying) if dying.is_deleting() => refresh(deps, dying).await?.is_none(),
+                Some(_) => false,
             };
             if released {
-                deps.store.create_server(record).await
+                deps.store.create_server(record, check_at).await
             } else {
                 Err(Error::Conflict(message))
             }

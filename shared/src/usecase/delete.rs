@@ -1,37 +1,33 @@
+use super::cleanup::deprovisioning;
 use super::refresh::{provider_id, refresh};
 use super::{load_server, Deps};
-use crate::domain::ProvisioningStatus;
+use crate::crash;
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation};
 
-/// Marks the server deprovisioning, asks the provider to delete it, and releases the name only
-/// once the provider server is gone (now if it already is; otherwise on a later read or cleanup).
-/// Repeating a delete re-issues the provider call, so a failed attempt can simply be retried.
+/// Marks the server deprovisioning (the intent), asks the provider to delete it, and releases the
+/// name only once the provider server is gone (now if it already is; otherwise on a later read or
+/// cleanup run). Repeating a delete re-issues the provider call, so a failed attempt can be retried.
+/// A server whose create is still reaching the provider keeps its record: the create carries the
+/// delete out when it learns the provider id (or the cleanup function does).
 pub async fn delete_server(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
     let record = load_server(deps, caller, id, Operation::Delete).await?;
     let mut dying = record.clone();
     if !record.is_deleting() {
-        let now = deps.clock.now();
-        dying.provisioning_status = ProvisioningStatus::Deprovisioning;
-        dying.deletion_time = Some(now);
-        dying.modified_by = Some(caller.subject.clone());
-        dying.modified_time = Some(now);
-        dying.version = record.version + 1;
+        dying = deprovisioning(&record, deps.clock.now(), &caller.subject);
         deps.store.replace_server(&dying, record.version).await.map_err(|e| match e {
             Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry the delete")),
             other => other,
         })?;
     }
+    deps.crash.hit(crash::DELETE_AFTER_MARK);
     let cred = deps.identities.credential(&dying.identity_id)?;
-    match provider_id(deps, &dying).await? {
-        Some(pid) => match deps.provider.delete_server(&cred, &pid).await {
+    if let Some(pid) = provider_id(deps, &dying).await? {
+        match deps.provider.delete_server(&cred, &pid).await {
             Ok(()) | Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),
-        },
-        None => {
-            deps.store.remove_server(&dying).await?;
-            return Ok(());
         }
+        deps.crash.hit(crash::DELETE_AFTER_PROVIDER);
     }
     refresh(deps, dying).await?;
     Ok(())

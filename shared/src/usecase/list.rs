@@ -45,6 +45,8 @@ pub async fn list_servers(deps: &Deps, caller: &Caller, params: &ListParams) -> 
     }
     let query = ServerQuery {
         scopes,
+        api_version: Some(crate::domain::API_VERSION_V2),
+        identity_ids: Vec::new(),
         region_ids: params.region_ids.clone(),
         network_ids: params.network_ids.clone(),
         after: params.after.clone(),

@@ -1,14 +1,17 @@
 //! Use-cases: one file per verb. Each takes the dependencies, the caller and already-parsed input,
 //! checks permissions, then talks to the store and the provider through their ports.
 
+pub mod cleanup;
 mod console;
 mod create;
 mod delete;
 mod get;
+pub mod idempotency;
 mod keys;
 mod list;
 pub mod networks;
 mod power;
+mod reconcile;
 mod refresh;
 mod snapshot;
 #[cfg(test)]
@@ -28,6 +31,7 @@ pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
 
 use crate::clock::{Clock, IdSource};
+use crate::crash::CrashPoints;
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
@@ -50,6 +54,23 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub sealer: Arc<Sealer>,
+    pub timing: Timing,
+    pub crash: CrashPoints,
+}
+
+/// How long the platform waits before it treats silence as an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Longer than any function runs: a record younger than this may still be acted on by the
+    /// function that wrote it (a create still reaching the provider, a resize just asked for), so
+    /// the cleanup function leaves it alone until then.
+    pub grace: chrono::Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { grace: chrono::Duration::minutes(5) }
+    }
 }
 
 pub(crate) fn server_not_found(id: &str) -> Error {

@@ -5,6 +5,7 @@ use crate::api::networks::NetworkCreateInput;
 use crate::domain::{NetworkRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, NETWORKS};
+use crate::store::NetworkDeletion;
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
@@ -34,6 +35,7 @@ pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateIn
         provider_network_id: input.provider_network_id.as_str().to_owned(),
         created_by: caller.subject.clone(),
         creation_time: deps.clock.now(),
+        deleting_since: None,
     };
     deps.store.create_network(&record).await?;
     Ok(record)
@@ -55,11 +57,17 @@ pub async fn get_network(deps: &Deps, caller: &Caller, id: &str) -> Result<Netwo
 }
 
 pub async fn list_networks(deps: &Deps, caller: &Caller) -> Result<Vec<NetworkRecord>> {
-    deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read)).await
+    deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read), API_VERSION_V2).await
 }
 
-/// 409 while servers still use it (cascading deletion comes with the cleanup function).
-pub async fn delete_network(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
+/// Deletes the network at once when it has no servers. Otherwise it is marked deleting (it takes no
+/// new servers), the cleanup function deletes its servers like any other, and the network goes
+/// with the last one: Unikorn's owner-reference cascade.
+pub async fn delete_network(deps: &Deps, caller: &Caller, id: &str) -> Result<NetworkDeletion> {
     load(deps, caller, id, Operation::Delete).await?;
-    deps.store.delete_network(id).await
+    let outcome = deps.store.delete_network(id, deps.clock.now()).await?;
+    if outcome == NetworkDeletion::Deleting {
+        tracing::info!(network_id = %id, "network marked deleting; its servers are deleted by the cleanup function");
+    }
+    Ok(outcome)
 }

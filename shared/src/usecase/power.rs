@@ -1,5 +1,6 @@
 use super::refresh::{provider_id, refresh};
 use super::{load_server, server_not_found, translate, Deps};
+use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::PowerAction;
@@ -24,21 +25,40 @@ pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) ->
     Ok((record, pid))
 }
 
-/// start, stop, soft and hard reboot: one provider call, then the transitional power state.
+/// start, stop, soft and hard reboot: the transitional power state is recorded first (so a crash
+/// after the provider acted still leaves a state that reads and the cleanup function reconcile),
+/// then exactly one provider call. A definite refusal puts the previous state back.
 pub async fn power(deps: &Deps, caller: &Caller, id: &str, action: PowerAction) -> Result<()> {
     let record = load_server(deps, caller, id, Operation::Update).await?;
     let (record, pid) = actionable(deps, record, action.verb()).await?;
     let cred = deps.identities.credential(&record.identity_id)?;
-    deps.provider.power(&cred, &pid, action).await.map_err(|e| translate(e, id, action.verb()))?;
-    let mut next = record.clone();
-    next.power_state = Some(match action {
+    let mut intent = record.clone();
+    intent.power_state = Some(match action {
         PowerAction::Stop => PowerState::Stopping,
         _ => PowerState::Pending,
     });
-    next.version = record.version + 1;
-    if let Err(e) = deps.store.replace_server(&next, record.version).await {
-        // The provider acted; the next read reconciles the power state.
-        tracing::warn!(error = %e, "could not record the transitional power state");
+    intent.version = record.version + 1;
+    deps.store.replace_server(&intent, record.version).await.map_err(|e| match e {
+        Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry")),
+        other => other,
+    })?;
+    deps.crash.hit(crash::POWER_AFTER_INTENT);
+    match deps.provider.power(&cred, &pid, action).await {
+        Ok(()) => {
+            deps.crash.hit(crash::POWER_AFTER_PROVIDER);
+            Ok(())
+        }
+        // Whether the provider acted is unknown: the transitional state stays, and the next read or
+        // cleanup run records what the provider reports.
+        Err(e @ Error::Unavailable { .. }) => Err(e),
+        Err(e) => {
+            let mut back = intent.clone();
+            back.power_state = record.power_state;
+            back.version = intent.version + 1;
+            if let Err(write) = deps.store.replace_server(&back, intent.version).await {
+                tracing::info!(error = %write, "power state not restored; the next read or cleanup run reconciles it");
+            }
+            Err(translate(e, id, action.verb()))
+        }
     }
-    Ok(())
 }

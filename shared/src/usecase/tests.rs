@@ -15,6 +15,7 @@ use crate::domain::{PowerState, ProvisioningStatus};
 use crate::error::{Error, Result};
 use crate::provider::{
     Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
+    ServerPage, ServerPhase,
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
@@ -27,6 +28,7 @@ struct FakeProvider {
     fail_next: Mutex<Option<Error>>,
     /// Methods that always fail as unavailable.
     failing: Mutex<Vec<&'static str>>,
+    fail_on_create: Mutex<Option<Error>>,
 }
 
 impl FakeProvider {
@@ -43,12 +45,16 @@ impl FakeProvider {
     fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+    /// Fails the next call (any method) once `create_server` is reached.
+    fn fail_next_on_create(&self, e: Error) {
+        *self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+    }
     fn fail_next(&self, e: Error) {
         *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
     }
-    fn set_status(&self, status: &str) {
+    fn set_phase(&self, phase: ServerPhase) {
         for s in self.servers.lock().unwrap_or_else(|e| e.into_inner()).values_mut() {
-            s.status = status.to_owned();
+            s.phase = phase;
         }
     }
     fn server(&self, id: &str) -> Result<ProviderServer> {
@@ -61,11 +67,14 @@ impl FakeProvider {
 impl Provider for FakeProvider {
     async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> Result<String> {
         self.call("create_server")?;
+        if let Some(e) = self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(e);
+        }
         let id = format!("nova-{}", s.name);
         let server = ProviderServer {
             id: id.clone(),
             name: s.name.clone(),
-            status: "ACTIVE".into(),
+            phase: ServerPhase::Active,
             metadata: s.metadata.clone(),
             ..Default::default()
         };
@@ -80,6 +89,18 @@ impl Provider for FakeProvider {
         self.call("find_servers")?;
         let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
         Ok(servers.values().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)).cloned().collect())
+    }
+    async fn list_servers(&self, _: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage> {
+        self.call("list_servers")?;
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        let page: Vec<ProviderServer> = servers
+            .values()
+            .filter(|s| marker.is_none_or(|m| s.id.as_str() > m))
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        let next = (page.len() == limit as usize).then(|| page.last().map(|s| s.id.clone())).flatten();
+        Ok(ServerPage { servers: page, next })
     }
     async fn delete_server(&self, _: &ProviderCredential, id: &str) -> Result<()> {
         self.call("delete_server")?;
@@ -179,6 +200,8 @@ async fn world() -> World {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sealer: Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}"))),
+        timing: Timing::default(),
+        crash: Default::default(),
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
@@ -218,11 +241,30 @@ async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_noth
     assert_eq!(creates(&w), 1);
 
     let before = w.store.item_count();
-    // Fail the create call itself: the image and flavor checks before it succeed.
+    // A definite refusal of the create call itself (the image and flavor checks before it succeed).
+    w.provider.fail_next_on_create(Error::invalid("Invalid key_name provided."));
+    let err = create_server(&w.deps, &admin(), create_input(&w.network, "db")).await.expect_err("refused");
+    assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
+    assert_eq!(w.store.item_count(), before, "record and claim removed");
+}
+
+#[tokio::test]
+async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles_it() {
+    let w = world().await;
+    let before = w.store.item_count();
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
     let err = create_server(&w.deps, &admin(), create_input(&w.network, "db")).await.expect_err("provider down");
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
-    assert_eq!(w.store.item_count(), before, "record and claim removed");
+    assert!(matches!(&err, Error::Unavailable { message, .. } if message.contains("provisioning")), "{err:?}");
+    assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
+    w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let report = cleanup::run(&w.deps, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.records_removed, 0, "within the grace period nothing is removed");
+    let mut past_grace = w.deps.clone();
+    past_grace.timing.grace = chrono::Duration::zero();
+    let report = cleanup::run(&past_grace, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.records_removed, 1, "{report:?}");
+    assert_eq!(w.store.item_count(), before, "record and claim removed once the grace period is over");
 }
 
 #[tokio::test]
@@ -258,7 +300,7 @@ async fn a_server_still_building_refuses_power_without_an_action_call() {
     let w = world().await;
     let record =
         create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
-    w.provider.set_status("BUILD");
+    w.provider.set_phase(ServerPhase::Building);
     let err = power(&w.deps, &admin(), &record.id, PowerAction::Start).await.expect_err("building");
     assert!(matches!(err, Error::Conflict(ref m) if m.contains("provisioned")), "{err:?}");
     assert!(!w.provider.calls().iter().any(|c| c.starts_with("power")));
@@ -306,7 +348,7 @@ async fn an_update_that_changes_no_image_or_flavor_asks_the_provider_nothing() {
     let resized = update_server(&w.deps, &admin(), &record.id, Some(&updated.etag()), input)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(resized.resize_pending);
+    assert!(matches!(resized.pending, Some(crate::domain::PendingChange::Resize { .. })), "recorded before the call");
     // The record was never read since create, so it is refreshed once before the resize.
     assert_eq!(w.provider.calls()[calls..], ["get_flavor", "get_server", "resize"].map(str::to_owned));
 }

@@ -1,13 +1,16 @@
 use super::create::{check_disk, get_flavor, validate_image_and_flavor};
 use super::power::actionable;
+use super::reconcile::undo;
 use super::{load_server, translate, Deps};
 use crate::api::servers::ServerUpdateInput;
-use crate::domain::PowerState;
-use crate::domain::ServerRecord;
+use crate::crash;
+use crate::domain::{PendingChange, PowerState, ServerRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation};
 
-/// Replaces the mutable spec. The provider is asked only about what changed.
+/// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
+/// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
+/// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
 pub async fn update_server(
     deps: &Deps,
     caller: &Caller,
@@ -39,34 +42,44 @@ pub async fn update_server(
         // Nova refuses a rebuild while a resize awaits confirmation, and the reverse.
         return Err(Error::unprocessable("spec: change the flavor and the image in separate updates"));
     }
+    if (image_changed || flavor_changed) && record.pending.is_some() {
+        return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
+    }
     let mut min_disk = record.image_min_disk_gib;
-    let mut provider_moving = false;
+    let mut pending = None;
+    let mut provider = None;
     // A read may refresh the record on the way (re-versioning it): later writes build on that copy.
     let mut base = record;
+    let now = deps.clock.now();
     if image_changed || flavor_changed {
         let cred = deps.identities.credential(&base.identity_id)?;
         if image_changed {
             let image =
                 validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
             min_disk = image.min_disk_gib;
+            pending = Some(PendingChange::Rebuild {
+                image_id: input.image_id.as_str().to_owned(),
+                previous_image_id: base.image_id.clone(),
+                since: now,
+            });
         } else {
             let flavor = get_flavor(deps, &cred, input.flavor_id.as_str()).await?;
             check_disk(min_disk, &flavor, &base.image_id)?;
+            pending = Some(PendingChange::Resize {
+                flavor_id: flavor.id.clone(),
+                flavor_name: flavor.name.clone(),
+                previous_flavor_id: base.flavor_id.clone(),
+                since: now,
+            });
         }
         let verb = if image_changed { "rebuilt" } else { "resized" };
         let (fresh, pid) = actionable(deps, base, verb).await?;
         base = fresh;
-        if image_changed {
-            deps.provider.rebuild(&cred, &pid, input.image_id.as_str()).await.map_err(|e| translate(e, id, verb))?;
-        } else {
-            deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await.map_err(|e| translate(e, id, verb))?;
-        }
-        provider_moving = true;
+        provider = Some((cred, pid, verb));
     }
     let mut next = base.clone();
-    if provider_moving {
-        // Nova is now moving the server: reads reconcile it (and confirm a resize).
-        next.resize_pending = flavor_changed;
+    if pending.is_some() {
+        next.pending = pending;
         next.power_state = Some(PowerState::Pending);
     }
     next.description = input.metadata.description;
@@ -77,13 +90,43 @@ pub async fn update_server(
     next.networking = input.networking;
     next.user_data = input.user_data;
     next.modified_by = Some(caller.subject.clone());
-    next.modified_time = Some(deps.clock.now());
+    next.modified_time = Some(now);
     next.version = base.version + 1;
     match deps.store.replace_server(&next, base.version).await {
-        Ok(()) => Ok(next),
+        Ok(()) => {}
         Err(Error::PreconditionFailed(m)) if if_match.is_none() => {
-            Err(Error::conflict(format!("{m}; read it again and retry")))
+            return Err(Error::conflict(format!("{m}; read it again and retry")))
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    }
+    let Some((cred, pid, verb)) = provider else { return Ok(next) };
+    deps.crash.hit(crash::UPDATE_AFTER_INTENT);
+    let asked = if image_changed {
+        deps.provider.rebuild(&cred, &pid, input.image_id.as_str()).await
+    } else {
+        deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await
+    };
+    match asked {
+        Ok(()) => {
+            deps.crash.hit(crash::UPDATE_AFTER_PROVIDER);
+            Ok(next)
+        }
+        // The change is recorded and the provider may or may not have it: accepted, and the cleanup
+        // function completes it (asking again if the provider never got it).
+        Err(Error::Unavailable { message, .. }) => {
+            tracing::warn!(error = %message, "the provider did not confirm the change; the cleanup function completes it");
+            Ok(next)
+        }
+        Err(e) => {
+            let mut back = next.clone();
+            undo(&mut back);
+            back.image_min_disk_gib = base.image_min_disk_gib;
+            back.power_state = base.power_state;
+            back.version = next.version + 1;
+            if let Err(write) = deps.store.replace_server(&back, next.version).await {
+                tracing::warn!(error = %write, "could not undo a refused change; the cleanup function undoes it");
+            }
+            Err(translate(e, id, verb))
+        }
     }
 }

@@ -11,11 +11,13 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use shared::auth::Verifier;
 use shared::clock::{IdSource, RandomIds, SystemClock};
+use shared::crash::CrashPoints;
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::sealing::Sealer;
 use shared::store::dynamodb::DynamoStore;
-use shared::usecase::Deps;
+use shared::usecase::cleanup::Report;
+use shared::usecase::{Deps, Timing};
 
 pub const ORG: &str = "0a1b2c3d-org-a";
 pub const PROJECT: &str = "proj-a";
@@ -127,6 +129,8 @@ pub async fn local_deps(identities: Identities, ids: Arc<dyn IdSource>) -> (Deps
         clock: Arc::new(SystemClock),
         ids,
         sealer: Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}"))),
+        timing: Timing::default(),
+        crash: CrashPoints::default(),
     };
     (deps, dynamo, table)
 }
@@ -160,7 +164,13 @@ impl Stack {
         self.token("admin", &admin_acl())
     }
 
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
         let mut request =
             self.http.request(method.parse().unwrap_or(reqwest::Method::GET), format!("{}{path}", self.url));
         if let Some(token) = token {
@@ -169,7 +179,11 @@ impl Stack {
         if let Some(body) = body {
             request = request.json(body);
         }
-        self.send(request).await
+        request
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        self.send(self.request(method, path, token, body)).await
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
@@ -203,6 +217,23 @@ impl Stack {
         self.call("POST", "/api/v2/servers", Some(token), Some(&body)).await
     }
 
+    /// A created server that has been read once, so its record knows the provider's state.
+    pub async fn settled_server(&self, name: &str) -> String {
+        let id = self.server(name).await;
+        let shown = self.call("GET", &format!("/api/v2/servers/{id}"), Some(&self.admin()), None).await;
+        assert_eq!(shown.body["status"]["powerState"], "Running", "{}", shown.body);
+        id
+    }
+
+    /// The provider id of a server created through the API (by its metadata).
+    pub fn provider_id(&self, id: &str) -> Option<String> {
+        self.emulator
+            .servers()
+            .into_iter()
+            .find(|(_, _, _, metadata)| metadata.get("unikorn:server:id").map(String::as_str) == Some(id))
+            .map(|(pid, ..)| pid)
+    }
+
     /// Creates a server as admin and returns its id (fails the test on anything but 201).
     pub async fn server(&self, name: &str) -> String {
         let reply = self.create_server(&self.admin(), name).await;
@@ -210,13 +241,15 @@ impl Stack {
         reply.id()
     }
 
-    /// Items in the table (test-only Scan).
+    /// Resource items in the table (test-only Scan; the cleanup function's cursor is not one).
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
             .scan()
             .table_name(&self.table)
             .select(Select::Count)
+            .filter_expression("NOT begins_with(PK, :cleanup)")
+            .expression_attribute_values(":cleanup", aws_sdk_dynamodb::types::AttributeValue::S("CLEANUP#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));
@@ -287,5 +320,24 @@ impl Stack {
 
     pub fn nova_creates(&self) -> u64 {
         self.emulator.counter(NOVA_CREATE)
+    }
+
+    /// One cleanup pass, as the scheduled function runs it, with the given grace period (0: every
+    /// record is old enough to be settled).
+    pub async fn cleanup(&self, grace_seconds: i64) -> Report {
+        let mut deps = self.deps.clone();
+        deps.timing.grace = chrono::Duration::seconds(grace_seconds);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        shared::usecase::cleanup::run(&deps, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+    }
+
+    /// Like [`Stack::call`], but a dropped connection (a crashed function) is `None`.
+    pub async fn try_call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Option<Reply> {
+        let response = self.request(method, path, token, body).send().await.ok()?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.ok()?;
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Some(Reply { status, headers, body })
     }
 }

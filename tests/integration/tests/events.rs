@@ -85,3 +85,23 @@ async fn every_event_runs_through_its_function() {
     }
     assert!(emulator.servers().is_empty(), "the delete event removed the server");
 }
+
+/// The cleanup function's schedule event (`sam local invoke CleanupFunction -e
+/// events/scheduled/cleanup.json`) is what the function decodes, and a pass runs on a fresh stack.
+#[tokio::test]
+async fn the_schedule_event_decodes_and_a_cleanup_pass_runs() {
+    let text = std::fs::read_to_string(repo_root().join("events/scheduled/cleanup.json")).unwrap_or_default();
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("schedule event: {e}"));
+    assert_eq!(event.detail_type, "Scheduled Event");
+    let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
+    let identities = json!([{"id": "i", "regionId": "r", "organizationId": "o", "projectId": "p",
+        "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
+        "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
+    let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(VecDeque::new())))).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let report = shared::usecase::cleanup::run(&deps, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.complete && report.failures.is_empty(), "{report:?}");
+    assert_eq!((report.identities_synced, report.provider_list_calls), (1, 1));
+}

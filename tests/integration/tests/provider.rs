@@ -7,7 +7,7 @@ use std::time::Duration;
 use integration_tests::{demo_credential, other_credential, provider_with_timeout, venv_python};
 use openstack_emulator::{seed, Delays, Emulator, Fault};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{ImageFilter, PowerAction, Provider, ProviderCredential, ServerCreate};
+use shared::provider::{ImageFilter, PowerAction, Provider, ProviderCredential, ServerCreate, ServerPhase};
 use shared::Error;
 
 const TOKENS: &str = "POST /identity/v3/auth/tokens";
@@ -161,11 +161,11 @@ async fn any_action_while_a_task_runs_is_a_conflict() {
     let provider = provider();
     let cred = demo_credential(&emulator);
     let id = create(&provider, &cred, "busy").await;
-    assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.status).ok().as_deref(), Some("BUILD"));
+    assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.phase).ok(), Some(ServerPhase::Building));
     let err = provider.power(&cred, &id, PowerAction::Stop).await.expect_err("stop while building");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.status).ok().as_deref(), Some("ACTIVE"));
+    assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.phase).ok(), Some(ServerPhase::Active));
     provider.power(&cred, &id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
     let err = provider.power(&cred, &id, PowerAction::HardReboot).await.expect_err("reboot while powering off");
     assert!(matches!(&err, Error::Conflict(m) if m.contains("task_state powering-off")), "{err:?}");
@@ -204,7 +204,7 @@ async fn server_reads_and_metadata_lookup() {
     let id = create(&provider, &cred, "reader").await;
     create(&provider, &cred, "other").await;
     let server = provider.get_server(&cred, &id).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(server.status, "ACTIVE");
+    assert_eq!(server.phase, ServerPhase::Active);
     assert_eq!(server.image_id.as_deref(), Some(seed::IMAGE_UBUNTU));
     assert!(server.private_ip.is_some() && server.mac_address.is_some(), "{server:?}");
     let found = provider.find_servers(&cred, "unikorn:server:id", "id-reader").await.unwrap_or_else(|e| panic!("{e}"));
@@ -295,7 +295,7 @@ async fn delete_with_a_delay_keeps_the_server_until_it_is_gone() {
     let id = create(&provider, &cred, "doomed").await;
     provider.delete_server(&cred, &id).await.unwrap_or_else(|e| panic!("{e}"));
     let server = provider.get_server(&cred, &id).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(server.task_state.as_deref(), Some("deleting"));
+    assert_eq!((server.phase, server.busy), (ServerPhase::Deleting, true));
     tokio::time::sleep(Duration::from_millis(250)).await;
     assert!(matches!(provider.get_server(&cred, &id).await, Err(Error::NotFound(_))));
 }

@@ -3,6 +3,9 @@
 //! trusts the development keys unless JWT_PUBLIC_KEYS is set. Prints its URL on stdout.
 //!
 //! `local-api token --acl FILE [--sub NAME] [--ttl SECONDS]`: prints a development token.
+//!
+//! `local-api cleanup`: runs one pass of the cleanup function against the same environment (what
+//! the schedule does every minute in AWS) and prints its report as JSON.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +24,14 @@ async fn main() -> Fallible<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args).await,
+        Some("cleanup") => {
+            shared::telemetry::init();
+            let deps = shared::context::deps_from_env(shared::context::Access::ProviderNoKeys).await?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(50);
+            let report = shared::usecase::cleanup::run(&deps, deadline).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Some("token") => {
             let path = flag(&args, "--acl").ok_or("--acl FILE is required")?;
             let acl: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
@@ -30,7 +41,7 @@ async fn main() -> Fallible<()> {
             Ok(())
         }
         _ => {
-            Err("usage: local-api serve [--listen ADDR] | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
+            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
                 .into())
         }
     }

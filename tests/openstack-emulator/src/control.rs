@@ -50,6 +50,22 @@ pub async fn vanish_server(State(ctx): State<Ctx>, Path(id): Path<String>) -> St
     }
 }
 
+/// `{"vmState": "active" | "stopped" | "error", "fault"?: "message"}`: a change made at the provider.
+pub async fn set_server_state(State(ctx): State<Ctx>, Path(id): Path<String>, Json(body): Json<Value>) -> StatusCode {
+    let Some(vm_state) = body["vmState"].as_str().filter(|s| matches!(*s, "active" | "stopped" | "error")) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let mut state = ctx.shared.lock();
+    state.settle();
+    match state.servers.get_mut(&id) {
+        Some(server) => {
+            server.apply_state(vm_state, body["fault"].as_str());
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
 pub async fn add_fault(State(ctx): State<Ctx>, Json(fault): Json<Fault>) -> StatusCode {
     ctx.shared.lock().faults.push(fault);
     StatusCode::CREATED

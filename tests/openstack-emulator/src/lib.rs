@@ -153,6 +153,20 @@ impl Emulator {
     pub fn vanish_server(&self, id: &str) -> bool {
         self.shared.lock().servers.remove(id).is_some()
     }
+
+    /// Changes a server behind its owner's back, as an operator or a failure would: `"active"`,
+    /// `"stopped"` or `"error"` (with Nova's fault message).
+    pub fn set_server_state(&self, id: &str, vm_state: &str, fault: Option<&str>) -> bool {
+        let mut state = self.shared.lock();
+        state.settle();
+        match state.servers.get_mut(id) {
+            Some(server) => {
+                server.apply_state(vm_state, fault);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 fn router(ctx: Ctx) -> Router {
@@ -189,6 +203,7 @@ fn router(ctx: Ctx) -> Router {
         .route("/_emulator/flavors", post(control::add_flavor))
         .route("/_emulator/servers", get(control::all_servers))
         .route("/_emulator/servers/{id}", axum::routing::delete(control::vanish_server))
+        .route("/_emulator/servers/{id}/state", axum::routing::put(control::set_server_state))
         .route("/_emulator/faults", post(control::add_fault))
         .route("/_emulator/counters", get(control::counters))
         .route("/_emulator/requests", get(control::requests))
@@ -244,27 +259,34 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
         state.requests.push(RecordedRequest { method: method.clone(), path: path.clone(), body: json });
         state.take_fault(&method, &path)
     };
-    if let Some(fault) = fault {
-        if let Some(ms) = fault.delay_ms {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+    // Like Nova, the emulator finishes what it accepted even when the client has given up: the
+    // work runs in its own task, so a client timeout (or an injected drop) cannot cancel it.
+    let dropped = fault.as_ref().is_some_and(|f| f.drop_connection);
+    let work = async move {
+        if let Some(fault) = fault {
+            if let Some(ms) = fault.delay_ms {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if let Some(status) = fault.status {
+                let message = format!("injected fault {status}");
+                return if path.starts_with("/image") {
+                    common::glance_error(status, message)
+                } else {
+                    common::nova_fault(status, message)
+                };
+            }
         }
-        if fault.drop_connection {
-            return Err(Dropped);
+        let request = axum::http::Request::from_parts(parts, Body::from(bytes));
+        let response: Result<_, Infallible> = router.oneshot(request).await;
+        match response {
+            Ok(r) => r,
+            Err(never) => match never {},
         }
-        if let Some(status) = fault.status {
-            let message = format!("injected fault {status}");
-            let response = if path.starts_with("/image") {
-                common::glance_error(status, message)
-            } else {
-                common::nova_fault(status, message)
-            };
-            return Ok(response);
-        }
+    };
+    let response = tokio::spawn(work).await.map_err(|_| Dropped)?;
+    // A dropped connection loses the answer, not the work: the request was processed.
+    if dropped {
+        return Err(Dropped);
     }
-    let request = axum::http::Request::from_parts(parts, Body::from(bytes));
-    let response: Result<_, Infallible> = router.oneshot(request).await;
-    match response {
-        Ok(r) => Ok(r),
-        Err(never) => match never {},
-    }
+    Ok(response)
 }

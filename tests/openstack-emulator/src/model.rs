@@ -107,6 +107,10 @@ pub struct Server {
     pub pending: Option<(Instant, Transition)>,
     pub pending_image: Option<String>,
     pub console: Vec<String>,
+    /// Creation order: Nova lists newest first.
+    pub seq: u64,
+    /// Nova's `fault` of a server in ERROR.
+    pub fault: Option<String>,
 }
 
 impl Server {
@@ -125,6 +129,21 @@ impl Server {
             ("deleted", _) => "DELETED",
             _ => "UNKNOWN",
         }
+    }
+
+    /// Forces a state, as an operator (or a hypervisor failure) would; any running task ends.
+    pub fn apply_state(&mut self, vm_state: &str, fault: Option<&str>) {
+        self.pending = None;
+        self.task_state = None;
+        self.updated = now_string();
+        let (state, power) = match vm_state {
+            "active" => ("active", 1),
+            "stopped" => ("stopped", 4),
+            _ => ("error", 0),
+        };
+        self.vm_state = state;
+        self.power_state = power;
+        self.fault = (state == "error").then(|| fault.unwrap_or("Unknown error").to_owned());
     }
 
     /// Applies a due transition: the state a finished task leaves behind.

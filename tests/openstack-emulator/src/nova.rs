@@ -102,6 +102,9 @@ pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
             body[key] = value;
         }
     }
+    if let Some(message) = &s.fault {
+        body["fault"] = json!({"code": 500, "created": s.updated, "message": message});
+    }
     body
 }
 
@@ -197,6 +200,8 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             pending: Some((due, Transition::Built)),
             pending_image: None,
             console: vec![format!("[{}] Booting {name}", now())],
+            seq: state.next_seq(),
+            fault: None,
         };
         state.servers.insert(id.clone(), server);
         state.settle();
@@ -231,20 +236,41 @@ pub async fn list_servers_detail(
     list(&ctx, &headers, &query, true)
 }
 
+/// Nova's default `max_limit`.
+const MAX_LIMIT: usize = 1000;
+
 fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool) -> Response {
     nova(ctx, headers, |state, token, minor| {
-        let name = query.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str());
-        let status = query.iter().find(|(k, _)| k == "status").map(|(_, v)| v.as_str());
+        let get = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let name = get("name");
+        let status = get("status");
         // Emulator extension: `metadata={"key": "value"}` (real Nova only filters by name for users).
-        let metadata: Option<BTreeMap<String, String>> =
-            query.iter().find(|(k, _)| k == "metadata").and_then(|(_, v)| serde_json::from_str(v).ok());
-        let servers: Vec<Value> = state
+        let metadata: Option<BTreeMap<String, String>> = get("metadata").and_then(|v| serde_json::from_str(v).ok());
+        let limit = match get("limit").map(str::parse::<usize>) {
+            None => MAX_LIMIT,
+            Some(Ok(l)) => l.min(MAX_LIMIT),
+            Some(Err(_)) => return nova_fault(400, "limit param must be an integer"),
+        };
+        let mut matching: Vec<&Server> = state
             .servers
             .values()
             .filter(|s| s.project_id == token.project_id)
             .filter(|s| name.is_none_or(|n| s.name.contains(n)))
             .filter(|s| status.is_none_or(|st| s.status().eq_ignore_ascii_case(st)))
             .filter(|s| metadata.as_ref().is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v))))
+            .collect();
+        // Newest first, as Nova sorts (created_at desc, id desc); the marker is the previous page's last.
+        matching.sort_by_key(|s| std::cmp::Reverse(s.seq));
+        let start = match get("marker") {
+            None => 0,
+            Some(marker) => match matching.iter().position(|s| s.id == marker) {
+                Some(i) => i + 1,
+                None => return nova_fault(400, format!("marker [{marker}] not found")),
+            },
+        };
+        let page: Vec<&Server> = matching.into_iter().skip(start).take(limit).collect();
+        let servers: Vec<Value> = page
+            .iter()
             .map(|s| {
                 if detail {
                     server_json(s, &ctx.base_url, minor)
@@ -254,7 +280,15 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
                 }
             })
             .collect();
-        Json(json!({"servers": servers})).into_response()
+        let mut body = json!({"servers": servers});
+        if limit > 0 && page.len() == limit {
+            if let Some(last) = page.last() {
+                let path = if detail { "servers/detail" } else { "servers" };
+                body["servers_links"] = json!([{"rel": "next",
+                    "href": format!("{}/compute/v2.1/{path}?limit={limit}&marker={}", ctx.base_url, last.id)}]);
+            }
+        }
+        Json(body).into_response()
     })
 }
 

@@ -66,6 +66,7 @@ pub struct Inner {
     pub faults: Vec<Fault>,
     pub counters: BTreeMap<String, u64>,
     pub requests: Vec<RecordedRequest>,
+    pub seq: u64,
 }
 
 impl Inner {
@@ -87,6 +88,11 @@ impl Inner {
                 image.status = "active".into();
             }
         }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
     }
 
     pub fn due(&self, ms: u64) -> Instant {

@@ -17,6 +17,7 @@ use super::COMPUTE_MICROVERSION;
 use crate::error::{Error, Result};
 use crate::provider::{
     Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
+    ServerPage,
 };
 use crate::text::percent_encode as encode;
 
@@ -39,6 +40,10 @@ pub struct OpenStackProvider {
     sessions: SessionCache,
     config: OpenStackConfig,
 }
+
+/// Nova's default `max_limit`: the largest page it serves.
+const LIST_PAGE_SIZE: u32 = 1000;
+const MAX_LIST_PAGES: usize = 100;
 
 #[derive(Clone, Copy)]
 enum Service {
@@ -166,7 +171,8 @@ pub(super) fn status_error(status: u16, what: &str, body: &[u8]) -> Error {
         409 => Error::conflict(format!("{what} is in a state that does not allow this: {detail}")),
         413 | 429 => Error::unavailable(format!("the provider is rate limiting requests for {what}")),
         s if s >= 500 => Error::unavailable(format!("the provider failed ({s}) for {what}")),
-        s => Error::internal(format!("unexpected provider status {s} for {what}: {detail}")),
+        // Anything else is the provider misbehaving, not us and not the caller.
+        s => Error::BadGateway(format!("the provider answered {s} for {what}: {detail}")),
     }
 }
 
@@ -199,15 +205,30 @@ impl Provider for OpenStackProvider {
     }
 
     async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>> {
-        // Nova has no metadata filter for project users: list details and filter here.
-        let list: ServersEnvelope =
-            self.json(cred, Service::Compute, Method::GET, "/servers/detail", None, "server list").await?;
-        Ok(list
-            .servers
-            .into_iter()
-            .filter(|s| s.metadata.get(key).map(String::as_str) == Some(value))
-            .map(server_from_wire)
-            .collect())
+        // Nova has no metadata filter for project users: list details page by page and filter here.
+        let mut found = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let page = self.list_servers(cred, marker.as_deref(), LIST_PAGE_SIZE).await?;
+            found.extend(page.servers.into_iter().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)));
+            match page.next {
+                Some(next) => marker = Some(next),
+                None => return Ok(found),
+            }
+        }
+        Err(Error::unavailable("the server list did not end after 100 pages"))
+    }
+
+    async fn list_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage> {
+        let mut path = format!("/servers/detail?limit={limit}");
+        if let Some(marker) = marker {
+            path.push_str(&format!("&marker={}", encode(marker)));
+        }
+        let list: ServersEnvelope = self.json(cred, Service::Compute, Method::GET, &path, None, "server list").await?;
+        // Nova links the next page only when this one was full; the marker is its last server.
+        let has_next = list.servers_links.iter().any(|l| l.rel == "next");
+        let next = if has_next { list.servers.last().map(|s| s.id.clone()) } else { None };
+        Ok(ServerPage { servers: list.servers.into_iter().map(server_from_wire).collect(), next })
     }
 
     async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
@@ -362,6 +383,9 @@ mod tests {
         assert!(matches!(status_error(404, "server x", b"{}"), Error::NotFound(m) if m.contains("server x")));
         assert!(matches!(status_error(503, "server x", b""), Error::Unavailable { .. }));
         assert!(matches!(status_error(400, "server x", b"bad"), Error::Invalid(_)));
+        let teapot = status_error(418, "server x", br#"{"computeFault": {"code": 418, "message": "I'm a teapot"}}"#);
+        assert!(matches!(&teapot, Error::BadGateway(m) if m.contains("418") && m.contains("teapot")), "{teapot:?}");
+        assert_eq!(teapot.status_and_code(), (502, "server_error"));
     }
 
     #[test]

@@ -1,7 +1,26 @@
 //! Wire (OpenStack JSON) -> port types.
 
 use super::wire::{GlanceImage, NovaFlavor, NovaImageRef, NovaServer, GLANCE_CORE_ATTRIBUTES};
-use crate::provider::{Flavor, Image, ProviderServer};
+use crate::provider::{Flavor, Image, ProviderServer, ServerPhase};
+
+/// Nova's status (from vm_state and task_state) in the port's words.
+fn phase(status: &str, task_state: Option<&str>) -> ServerPhase {
+    if task_state == Some("deleting") {
+        return ServerPhase::Deleting;
+    }
+    match status {
+        "BUILD" => ServerPhase::Building,
+        "ACTIVE" => ServerPhase::Active,
+        "SHUTOFF" => ServerPhase::Stopped,
+        "REBOOT" | "HARD_REBOOT" => ServerPhase::Rebooting,
+        "RESIZE" | "REVERT_RESIZE" => ServerPhase::Resizing,
+        "VERIFY_RESIZE" => ServerPhase::ResizeAwaitingConfirmation,
+        "REBUILD" => ServerPhase::Rebuilding,
+        "DELETED" | "SOFT_DELETED" => ServerPhase::Deleting,
+        "ERROR" => ServerPhase::Error,
+        _ => ServerPhase::Other,
+    }
+}
 
 pub fn server_from_wire(server: NovaServer) -> ProviderServer {
     let all = server.addresses.values().flatten();
@@ -15,10 +34,16 @@ pub fn server_from_wire(server: NovaServer) -> ProviderServer {
             NovaImageRef::Image { id } => Some(id),
             NovaImageRef::BootFromVolume(_) => None,
         },
+        phase: phase(&server.status, server.task_state.as_deref()),
+        busy: server.task_state.is_some(),
+        fault: server.fault.and_then(|f| f.message),
+        flavor_name: server.flavor.and_then(|f| f.original_name.or(f.id)),
+        created_at: server
+            .created
+            .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c).ok())
+            .map(|c| c.with_timezone(&chrono::Utc)),
         id: server.id,
         name: server.name,
-        status: server.status,
-        task_state: server.task_state,
         metadata: server.metadata,
     }
 }

@@ -140,6 +140,15 @@ pub struct ServerEnvelope {
 #[derive(Debug, Deserialize)]
 pub struct ServersEnvelope {
     pub servers: Vec<NovaServer>,
+    /// Present when the page was full: the `next` link carries the marker of the following page.
+    #[serde(default)]
+    pub servers_links: Vec<Link>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Link {
+    pub rel: String,
+    pub href: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +163,31 @@ pub struct NovaServer {
     pub addresses: BTreeMap<String, Vec<NovaAddress>>,
     /// An object with the image id, or "" for a server booted from a volume.
     pub image: NovaImageRef,
+    /// From 2.47 the flavor is embedded; `original_name` is its name.
+    #[serde(default)]
+    pub flavor: Option<NovaServerFlavor>,
+    /// Set while the server is in ERROR (admins see details; users see the message).
+    #[serde(default)]
+    pub fault: Option<NovaFault>,
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NovaServerFlavor {
+    #[serde(default)]
+    pub original_name: Option<String>,
+    /// Before 2.47 only the id is given.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NovaFault {
+    #[serde(default)]
+    pub code: Option<u16>,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,6 +19,10 @@ pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
 pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
+/// The sparse `byAttention` index: only items the cleanup function must look at carry these.
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
+pub const ATTENTION: &str = "ATTENTION";
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -43,6 +48,41 @@ pub fn claim_key(network_id: &str, name: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("CLAIM#{network_id}#{name}"))), (SK.into(), s("CLAIM"))])
 }
 
+pub fn cursor_key() -> Item {
+    HashMap::from([(PK.into(), s("CLEANUP#CURSOR")), (SK.into(), s("CURSOR"))])
+}
+
+pub fn idempotency_key(key: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("IDEMPOTENCY#{key}"))), (SK.into(), s("IDEMPOTENCY"))])
+}
+
+/// Sortable UTC time for index sort keys (fixed width, so string order is time order).
+pub fn sortable(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A name claim, due for a check (is its holder still there?) at `check_at`.
+pub fn claim_item(server: &ServerRecord, check_at: DateTime<Utc>) -> Item {
+    let mut item = claim_key(&server.network_id, server.name.as_str());
+    item.insert("serverId".into(), s(&server.id));
+    item.insert("networkId".into(), s(&server.network_id));
+    item.insert("name".into(), s(server.name.as_str()));
+    item.insert(GSI3PK.into(), s(ATTENTION));
+    item.insert(
+        GSI3SK.into(),
+        s(format!("CLAIM#{}#{}#{}", sortable(check_at), server.network_id, server.name.as_str())),
+    );
+    item
+}
+
+pub fn string_attr(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub fn number_attr(item: &Item, name: &str) -> Option<u64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
 /// Partition keys of the two indexes for a kind (`SERVER`, `NETWORK`) in a scope.
 pub fn scope_partition(scope: &Scope, kind: &str) -> (&'static str, &'static str, &'static str, String) {
     match scope {
@@ -64,6 +104,7 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     item.insert("apiVersion".into(), n(r.api_version));
     item.insert("regionId".into(), s(&r.region_id));
     item.insert("networkId".into(), s(&r.network_id));
+    item.insert("identityId".into(), s(&r.identity_id));
     let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
     let org = Scope::Organization(r.organization_id.clone());
     item.insert(GSI1PK.into(), s(scope_partition(&project, "SERVER").3));
@@ -91,6 +132,15 @@ pub fn keypair_item(k: &crate::domain::IdentityKeypair) -> Result<Item> {
     let mut item = keypair_key(&k.identity_id);
     item.insert("doc".into(), doc(k)?);
     Ok(item)
+}
+
+/// A network as stored: the document, and the deletion mark kept beside it.
+pub fn network_from_item(item: &Item) -> Result<NetworkRecord> {
+    let mut network: NetworkRecord = from_item(item)?;
+    network.deleting_since = string_attr(item, "deletingSince")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    Ok(network)
 }
 
 pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T> {

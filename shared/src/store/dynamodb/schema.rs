@@ -6,12 +6,14 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK};
+use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
 use super::store::sdk_error;
 use crate::error::{Error, Result};
 
 pub const INDEX_BY_PROJECT: &str = "byProject";
 pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
+/// Sparse: name claims due for a check and networks being deleted (the cleanup function's work).
+pub const INDEX_BY_ATTENTION: &str = "byAttention";
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
     KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| Error::internal(e.to_string()))
@@ -49,8 +51,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .attribute_definitions(attribute(GSI1SK)?)
         .attribute_definitions(attribute(GSI2PK)?)
         .attribute_definitions(attribute(GSI2SK)?)
+        .attribute_definitions(attribute(GSI3PK)?)
+        .attribute_definitions(attribute(GSI3SK)?)
         .global_secondary_indexes(index(INDEX_BY_PROJECT, GSI1PK, GSI1SK)?)
         .global_secondary_indexes(index(INDEX_BY_ORGANIZATION, GSI2PK, GSI2SK)?)
+        .global_secondary_indexes(index(INDEX_BY_ATTENTION, GSI3PK, GSI3SK)?)
         .send()
         .await;
     match result {

@@ -4,21 +4,24 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
 
 use super::items::*;
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, API_VERSION_V2};
+use super::INDEX_BY_ATTENTION;
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
-use crate::store::{Page, ServerQuery, Store};
+use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
 
 pub struct DynamoStore {
     client: Client,
     table: String,
 }
 
-/// Maps an SDK failure: throttling, timeouts and 5xx are Unavailable; anything else is our bug.
+/// Maps an SDK failure: throttling, timeouts and 5xx are Unavailable; a record DynamoDB refuses for
+/// its size is the request's fault (422), other validation errors are 400; anything else is our bug.
 pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -36,23 +39,56 @@ where
                 | "InternalServerError"
                 | "ServiceUnavailable",
             ) => Error::unavailable(format!("the database is busy ({what})")),
+            Some("ValidationException") => validation_error(what, err.message().unwrap_or_default()),
             code => Error::internal(format!("{what}: {} {}", code.unwrap_or("unknown"), err.message().unwrap_or(""))),
         },
     }
+}
+
+fn validation_error(what: &str, message: &str) -> Error {
+    tracing::warn!(what, message, "the database refused a request as invalid");
+    if message.to_ascii_lowercase().contains("size") {
+        too_large()
+    } else {
+        Error::invalid(format!("the request could not be stored ({what})"))
+    }
+}
+
+fn too_large() -> Error {
+    Error::unprocessable("the resource would be larger than the service can store: send fewer or shorter values")
 }
 
 fn build<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T> {
     result.map_err(|e| Error::internal(format!("cannot build database request: {e}")))
 }
 
-/// Cancellation reason codes of a cancelled transaction, in item order.
-fn cancellation_codes(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<String>> {
+/// Why one item of a cancelled transaction failed: its code, and whether it existed.
+#[derive(Debug, Clone, PartialEq)]
+struct Reason {
+    code: String,
+    existed: bool,
+}
+
+impl Reason {
+    fn failed_condition(&self) -> bool {
+        self.code == "ConditionalCheckFailed"
+    }
+}
+
+fn cancellation_reasons(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<Reason>> {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-            Some(e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
-        }
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| Reason { code: r.code().unwrap_or("None").to_owned(), existed: r.item().is_some() })
+                .collect(),
+        ),
         _ => None,
     }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, impl std::fmt::Debug>) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
 }
 
 impl DynamoStore {
@@ -71,20 +107,22 @@ impl DynamoStore {
     }
 
     /// Runs a transaction, retrying briefly when DynamoDB reports a conflicting transaction.
+    /// `Ok(Err(reasons))` when a condition cancelled it.
     async fn transact(
         &self,
         what: &str,
         items: Vec<TransactWriteItem>,
-    ) -> Result<std::result::Result<(), Vec<String>>> {
+    ) -> Result<std::result::Result<(), Vec<Reason>>> {
         for attempt in 0..4u64 {
             let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             match result {
                 Ok(_) => return Ok(Ok(())),
-                Err(err) => match cancellation_codes(&err) {
-                    Some(codes) if codes.iter().any(|c| c == "TransactionConflict") && attempt < 3 => {
+                Err(err) => match cancellation_reasons(&err) {
+                    Some(reasons) if reasons.iter().any(|r| r.code == "TransactionConflict") && attempt < 3 => {
                         tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
                     }
-                    Some(codes) => return Ok(Err(codes)),
+                    Some(reasons) if reasons.iter().any(|r| r.code == "ValidationError") => return Err(too_large()),
+                    Some(reasons) => return Ok(Err(reasons)),
                     None => return Err(sdk_error(what, err)),
                 },
             }
@@ -118,7 +156,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Err(taken()),
+            Err(e) if is_condition_failure(&e) => Err(taken()),
             Err(e) => Err(sdk_error(what, e)),
         }
     }
@@ -129,49 +167,37 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// Counts a server on (+1) or off (-1) its network. A new server needs a network that is not
+    /// being deleted.
     fn network_count(&self, network_id: &str, delta: i64) -> Result<TransactWriteItem> {
+        let condition = if delta > 0 {
+            "attribute_exists(PK) AND attribute_not_exists(deletingSince)"
+        } else {
+            "attribute_exists(PK)"
+        };
         let update = build(
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(network_key(network_id)))
                 .update_expression("ADD serverCount :delta")
-                .condition_expression("attribute_exists(PK)")
+                .condition_expression(condition)
                 .expression_attribute_values(":delta", n(delta))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build(),
         )?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    async fn query_scope(&self, scope: &Scope, kind: &str, query: Option<&ServerQuery>) -> Result<(Vec<Item>, bool)> {
-        let (index, pk_attr, sk_attr, pk) = scope_partition(scope, kind);
-        let mut names = HashMap::from([("#pk".to_owned(), pk_attr.to_owned())]);
-        let mut values = HashMap::from([(":pk".to_owned(), s(pk)), (":v2".to_owned(), n(API_VERSION_V2))]);
-        let mut key_condition = "#pk = :pk".to_owned();
-        let mut filter = vec!["apiVersion = :v2".to_owned()];
-        let mut want = usize::MAX;
-        if let Some(q) = query {
-            want = q.limit + 1;
-            if let Some(after) = &q.after {
-                names.insert("#sk".into(), sk_attr.into());
-                values.insert(":after".into(), s(after));
-                key_condition.push_str(" AND #sk > :after");
-            }
-            for (attr, list) in [("regionId", &q.region_ids), ("networkId", &q.network_ids)] {
-                if list.is_empty() {
-                    continue;
-                }
-                let placeholders: Vec<String> = list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let key = format!(":{attr}{i}");
-                        values.insert(key.clone(), s(v));
-                        key
-                    })
-                    .collect();
-                filter.push(format!("{attr} IN ({})", placeholders.join(", ")));
-            }
-        }
+    /// Every item of one index partition that matches, up to `want` items.
+    async fn query(
+        &self,
+        index: &str,
+        key_condition: &str,
+        filter: Option<String>,
+        names: HashMap<String, String>,
+        values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+        want: usize,
+    ) -> Result<(Vec<Item>, bool)> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -180,12 +206,12 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
-                .key_condition_expression(&key_condition)
-                .filter_expression(filter.join(" AND "))
+                .key_condition_expression(key_condition)
+                .set_filter_expression(filter.clone())
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .set_exclusive_start_key(start)
-                .limit(want.min(500) as i32)
+                .limit(want.clamp(1, 500) as i32)
                 .send()
                 .await
                 .map_err(|e| sdk_error("query", e))?;
@@ -197,6 +223,78 @@ impl DynamoStore {
             if start.is_none() {
                 return Ok((items, false));
             }
+        }
+    }
+
+    async fn query_scope(&self, scope: &Scope, kind: &str, query: &ServerQuery) -> Result<(Vec<Item>, bool)> {
+        let (index, pk_attr, sk_attr, pk) = scope_partition(scope, kind);
+        let mut names = HashMap::from([("#pk".to_owned(), pk_attr.to_owned())]);
+        let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
+        let mut key_condition = "#pk = :pk".to_owned();
+        let mut filter = Vec::new();
+        if let Some(version) = query.api_version {
+            values.insert(":version".into(), n(version));
+            filter.push("apiVersion = :version".to_owned());
+        }
+        if let Some(after) = &query.after {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":after".into(), s(after));
+            key_condition.push_str(" AND #sk > :after");
+        }
+        for (attr, list) in
+            [("regionId", &query.region_ids), ("networkId", &query.network_ids), ("identityId", &query.identity_ids)]
+        {
+            if list.is_empty() {
+                continue;
+            }
+            let placeholders: Vec<String> = list
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let key = format!(":{attr}{i}");
+                    values.insert(key.clone(), s(v));
+                    key
+                })
+                .collect();
+            filter.push(format!("{attr} IN ({})", placeholders.join(", ")));
+        }
+        let filter = (!filter.is_empty()).then(|| filter.join(" AND "));
+        self.query(index, &key_condition, filter, names, values, query.limit.saturating_add(1)).await
+    }
+
+    /// Items of the attention index whose sort key lies in `[from, to]`.
+    async fn attention(&self, from: String, to: String, limit: usize) -> Result<Vec<Item>> {
+        let names = HashMap::from([("#pk".to_owned(), GSI3PK.to_owned()), ("#sk".to_owned(), GSI3SK.to_owned())]);
+        let values =
+            HashMap::from([(":pk".to_owned(), s(ATTENTION)), (":from".to_owned(), s(from)), (":to".to_owned(), s(to))]);
+        let (mut items, _) = self
+            .query(INDEX_BY_ATTENTION, "#pk = :pk AND #sk BETWEEN :from AND :to", None, names, values, limit)
+            .await?;
+        items.truncate(limit);
+        Ok(items)
+    }
+
+    /// Deletes `key` if `condition` holds; false when it did not.
+    async fn delete_if(
+        &self,
+        key: Item,
+        condition: &str,
+        values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+        what: &str,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error(what, e)),
         }
     }
 }
@@ -211,15 +309,16 @@ impl Store for DynamoStore {
     }
 
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
-        self.get(network_key(id), "get network").await?.as_ref().map(from_item).transpose()
+        self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
     }
 
-    async fn list_networks(&self, scopes: &[Scope]) -> Result<Vec<NetworkRecord>> {
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
         let mut all = Vec::new();
+        let query = ServerQuery { api_version: Some(api_version), limit: usize::MAX - 1, ..ServerQuery::default() };
         for scope in scopes {
-            let (items, _) = self.query_scope(scope, "NETWORK", None).await?;
+            let (items, _) = self.query_scope(scope, "NETWORK", &query).await?;
             for item in &items {
-                all.push(from_item::<NetworkRecord>(item)?);
+                all.push(network_from_item(item)?);
             }
         }
         all.sort_by(|a, b| a.id.cmp(&b.id));
@@ -227,52 +326,80 @@ impl Store for DynamoStore {
         Ok(all)
     }
 
-    async fn delete_network(&self, id: &str) -> Result<()> {
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+        let empty = "attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
+        if self.delete_if(network_key(id), empty, HashMap::from([(":zero".into(), n(0))]), "delete network").await? {
+            return Ok(NetworkDeletion::Deleted);
+        }
+        // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(network_key(id)))
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)")
-            .expression_attribute_values(":zero", n(0))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            .update_expression(
+                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
+                 GSI3SK = if_not_exists(GSI3SK, :sk)",
             )
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":attention", s(ATTENTION))
+            .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c)) => {
-                    if c.item().is_some() {
-                        Err(Error::conflict(format!("network {id} still has servers: delete them first")))
-                    } else {
-                        Err(Error::not_found(format!("no network found with id {id}")))
-                    }
-                }
-                _ => Err(sdk_error("delete network", e)),
-            },
+            Ok(_) => Ok(NetworkDeletion::Deleting),
+            Err(e) if is_condition_failure(&e) => Err(Error::not_found(format!("no network found with id {id}"))),
+            Err(e) => Err(sdk_error("mark network deleting", e)),
         }
     }
 
-    async fn create_server(&self, server: &ServerRecord) -> Result<()> {
-        let mut claim = claim_key(&server.network_id, server.name.as_str());
-        claim.insert("serverId".into(), s(&server.id));
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
+        let items = self.attention("NETWORK#".into(), "NETWORK$".into(), limit).await?;
+        items.iter().map(network_from_item).collect()
+    }
+
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
+        let condition =
+            "attribute_exists(deletingSince) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
+        self.delete_if(network_key(id), condition, HashMap::from([(":zero".into(), n(0))]), "finish network deletion")
+            .await
+    }
+
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.get(network_key(id), "get network").await?.map(|item| number_attr(&item, "serverCount").unwrap_or(0)))
+    }
+
+    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
         let items = vec![
             self.put(server_item(server)?, "attribute_not_exists(PK)")?,
-            self.put(claim, "attribute_not_exists(PK)")?,
+            self.put(claim_item(server, claim_check_at), "attribute_not_exists(PK)")?,
             self.network_count(&server.network_id, 1)?,
         ];
         match self.transact("create server", items).await? {
             Ok(()) => Ok(()),
-            Err(codes) if codes.get(1).is_some_and(|c| c == "ConditionalCheckFailed") => Err(Error::conflict(format!(
-                "a server named {} already exists on network {}",
-                server.name, server.network_id
-            ))),
-            Err(codes) if codes.get(2).is_some_and(|c| c == "ConditionalCheckFailed") => {
-                Err(Error::not_found(format!("no network found with id {}", server.network_id)))
+            Err(reasons) if reasons.get(1).is_some_and(Reason::failed_condition) => {
+                // The SDK retries an attempt that timed out on our side; if DynamoDB had applied it,
+                // the retry finds our own claim. That is success, not a clash.
+                let holder = self.claim_holder(&server.network_id, server.name.as_str()).await?;
+                if holder.as_deref() == Some(server.id.as_str()) && self.get_server(&server.id).await?.is_some() {
+                    return Ok(());
+                }
+                Err(Error::conflict(format!(
+                    "a server named {} already exists on network {}",
+                    server.name, server.network_id
+                )))
             }
-            Err(codes) => Err(Error::internal(format!("server create transaction cancelled: {codes:?}"))),
+            Err(reasons) => match reasons.get(2) {
+                Some(r) if r.failed_condition() && r.existed => Err(Error::conflict(format!(
+                    "network {} is being deleted: it takes no new servers",
+                    server.network_id
+                ))),
+                Some(r) if r.failed_condition() => {
+                    Err(Error::not_found(format!("no network found with id {}", server.network_id)))
+                }
+                _ => Err(Error::internal(format!("server create transaction cancelled: {reasons:?}"))),
+            },
         }
     }
 
@@ -288,9 +415,7 @@ impl Store for DynamoStore {
             .set_item(Some(server_item(server)?))
             .condition_expression("attribute_exists(PK) AND version = :expected")
             .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
@@ -308,44 +433,110 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn remove_server(&self, server: &ServerRecord) -> Result<()> {
-        let delete = |key: Item, condition: Option<(&str, &str)>| -> Result<TransactWriteItem> {
-            let mut builder = Delete::builder().table_name(&self.table).set_key(Some(key));
-            if let Some((expression, id)) = condition {
-                builder = builder.condition_expression(expression).expression_attribute_values(":id", s(id));
-            }
-            Ok(TransactWriteItem::builder().delete(build(builder.build())?).build())
-        };
-        let claim_condition = ("attribute_not_exists(PK) OR serverId = :id", server.id.as_str());
-        let mut items = vec![
-            delete(server_key(&server.id), None)?,
-            delete(claim_key(&server.network_id, server.name.as_str()), Some(claim_condition))?,
-            self.network_count(&server.network_id, -1)?,
+    async fn remove_server(&self, server: &ServerRecord) -> Result<bool> {
+        let record = build(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(server_key(&server.id)))
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(server.version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build(),
+        )?;
+        let claim = build(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(claim_key(&server.network_id, server.name.as_str())))
+                .condition_expression("attribute_not_exists(PK) OR serverId = :id")
+                .expression_attribute_values(":id", s(&server.id))
+                .build(),
+        )?;
+        let mut items = [
+            Some(TransactWriteItem::builder().delete(record).build()),
+            Some(TransactWriteItem::builder().delete(claim).build()),
+            Some(self.network_count(&server.network_id, -1)?),
         ];
-        match self.transact("remove server", items.clone()).await? {
-            Ok(()) => Ok(()),
-            Err(codes) if codes.get(2).is_some_and(|c| c == "ConditionalCheckFailed") => {
-                // The network is already gone: there is no count left to keep.
-                items.truncate(2);
-                match self.transact("remove server", items).await? {
-                    Ok(()) => Ok(()),
-                    Err(codes) => Err(Error::internal(format!("server removal cancelled: {codes:?}"))),
+        // A claim held by another server or a network already gone is left out and tried again;
+        // the record's own condition decides whether anything is removed (and uncounted) at all.
+        for _ in 0..3 {
+            let batch: Vec<TransactWriteItem> = items.iter().flatten().cloned().collect();
+            let positions: Vec<usize> = (0..items.len()).filter(|i| items[*i].is_some()).collect();
+            match self.transact("remove server", batch).await? {
+                Ok(()) => return Ok(true),
+                Err(reasons) => {
+                    let failed: Vec<usize> = reasons
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.failed_condition())
+                        .map(|(i, _)| positions[i])
+                        .collect();
+                    if let Some(record_reason) = reasons.first().filter(|r| r.failed_condition()) {
+                        return if record_reason.existed {
+                            Err(Error::PreconditionFailed(format!("server {} changed before its removal", server.id)))
+                        } else {
+                            Ok(false)
+                        };
+                    }
+                    if failed.is_empty() {
+                        return Err(Error::internal(format!("server removal cancelled: {reasons:?}")));
+                    }
+                    for i in failed {
+                        items[i] = None;
+                    }
                 }
             }
-            Err(codes) => Err(Error::internal(format!("server removal cancelled: {codes:?}"))),
         }
+        Err(Error::internal(format!("server {} could not be removed", server.id)))
     }
 
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>> {
         let item = self.get(claim_key(network_id, name), "get name claim").await?;
-        Ok(item.and_then(|i| i.get("serverId").and_then(|v| v.as_s().ok()).cloned()))
+        Ok(item.and_then(|i| string_attr(&i, "serverId")))
+    }
+
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
+        let items = self.attention("CLAIM#".into(), format!("CLAIM#{}", sortable(now)), limit).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                Some(ClaimRef {
+                    network_id: string_attr(item, "networkId")?,
+                    name: string_attr(item, "name")?,
+                    server_id: string_attr(item, "serverId")?,
+                })
+            })
+            .collect())
+    }
+
+    async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()> {
+        let key = claim_key(&claim.network_id, &claim.name);
+        if !holder_exists {
+            let values = HashMap::from([(":id".to_owned(), s(&claim.server_id))]);
+            self.delete_if(key, "serverId = :id", values, "release claim").await?;
+            return Ok(());
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("REMOVE GSI3PK, GSI3SK")
+            .condition_expression("serverId = :id")
+            .expression_attribute_values(":id", s(&claim.server_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(sdk_error("settle claim", e)),
+        }
     }
 
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>> {
         let mut all: Vec<ServerRecord> = Vec::new();
         let mut more = false;
         for scope in &query.scopes {
-            let (items, truncated) = self.query_scope(scope, "SERVER", Some(query)).await?;
+            let (items, truncated) = self.query_scope(scope, "SERVER", query).await?;
             more |= truncated;
             for item in &items {
                 all.push(from_item(item)?);
@@ -385,5 +576,136 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| sdk_error("mark keypair", e))?;
         Ok(())
+    }
+
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
+        let item = self.get(cursor_key(), "get cleanup cursor").await?;
+        Ok(match item {
+            Some(item) => (string_attr(&item, "nextIdentity"), number_attr(&item, "version").unwrap_or(0)),
+            None => (None, 0),
+        })
+    }
+
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
+        let mut item = cursor_key();
+        item.insert("version".into(), n(expected_version + 1));
+        if let Some(next) = next_identity {
+            item.insert("nextIdentity".into(), s(next));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK) OR version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()))
+            }
+            Err(e) => Err(sdk_error("save cleanup cursor", e)),
+        }
+    }
+
+    async fn claim_key(
+        &self,
+        key: &str,
+        body_hash: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<KeyState> {
+        let mut item = idempotency_key(key);
+        item.insert("state".into(), s("in_progress"));
+        item.insert("bodyHash".into(), s(body_hash));
+        item.insert("until".into(), n(until.timestamp_millis()));
+        item.insert("expiresAt".into(), n(expires_at.timestamp()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(PK) OR (#state = :running AND #until < :now) OR expiresAt < :nowSeconds",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":running", s("in_progress"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .expression_attribute_values(":nowSeconds", n(now.timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let old = match result {
+            Ok(_) => return Ok(KeyState::Claimed),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                    c.item().cloned().unwrap_or_default()
+                }
+                _ => return Err(sdk_error("claim idempotency key", e)),
+            },
+        };
+        let hash = string_attr(&old, "bodyHash").unwrap_or_default();
+        match string_attr(&old, "state").as_deref() {
+            Some("completed") => {
+                let text = string_attr(&old, "response").unwrap_or_default();
+                let response: StoredResponse = serde_json::from_str(&text)
+                    .map_err(|e| Error::internal(format!("stored idempotent response is unreadable: {e}")))?;
+                Ok(KeyState::Completed { body_hash: hash, response })
+            }
+            _ => {
+                let until =
+                    number_attr(&old, "until").and_then(|ms| DateTime::from_timestamp_millis(ms as i64)).unwrap_or(now);
+                Ok(KeyState::InProgress { body_hash: hash, until })
+            }
+        }
+    }
+
+    async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()> {
+        let text = serde_json::to_string(response)
+            .map_err(|e| Error::internal(format!("cannot encode an idempotent response: {e}")))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(idempotency_key(key)))
+            .update_expression("SET #state = :done, #response = :response")
+            .condition_expression("bodyHash = :hash AND #state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":done", s("completed"))
+            .expression_attribute_values(":running", s("in_progress"))
+            .expression_attribute_values(":response", s(text))
+            .expression_attribute_values(":hash", s(body_hash))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Taken over after our attempt outlived its time: the other attempt's answer stands.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(sdk_error("complete idempotency key", e)),
+        }
+    }
+
+    async fn release_key(&self, key: &str, body_hash: &str) -> Result<()> {
+        let values = HashMap::from([(":hash".to_owned(), s(body_hash)), (":running".to_owned(), s("in_progress"))]);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(idempotency_key(key)))
+            .condition_expression("bodyHash = :hash AND #state = :running")
+            .expression_attribute_names("#state", "state")
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(sdk_error("release idempotency key", e)),
+        }
     }
 }

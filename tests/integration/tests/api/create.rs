@@ -150,13 +150,11 @@ async fn names_are_unique_per_network_only() {
 }
 
 #[tokio::test]
-async fn a_provider_failure_removes_the_record_and_the_claim() {
+async fn a_provider_refusal_removes_the_record_and_the_claim() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let before = stack.item_count().await;
-    for (status, expected, code) in
-        [(503, 503, "temporarily_unavailable"), (409, 409, "conflict"), (404, 404, "not_found")]
-    {
+    for (status, code) in [(409, "conflict"), (404, "not_found")] {
         stack.emulator.inject(Fault {
             method: "POST".into(),
             path: "/compute/v2.1/servers".into(),
@@ -166,31 +164,61 @@ async fn a_provider_failure_removes_the_record_and_the_claim() {
             count: 1,
         });
         let reply = stack.create_server(&admin, "flaky").await;
-        assert_eq!((reply.status, reply.error_code()), (expected, code), "{}", reply.body);
-        if expected == 503 {
-            assert!(reply.header("retry-after").is_some(), "503 carries Retry-After");
-        }
+        assert_eq!((reply.status, reply.error_code()), (status, code), "{}", reply.body);
         assert_eq!(stack.item_count().await, before, "no record or claim left after provider {status}");
     }
     let reply = stack.create_server(&admin, "flaky").await;
     assert_eq!(reply.status, 201, "the name is free again: {}", reply.body);
 }
 
+/// A 503 says nothing about whether the provider created the server: the record (provisioning)
+/// stays until the cleanup function has looked, then goes (nothing was created).
 #[tokio::test]
-async fn a_provider_timeout_on_create_is_503() {
+async fn a_provider_503_keeps_the_record_until_cleanup_settles_it() {
     let stack = Stack::start().await;
+    let admin = stack.admin();
     let before = stack.item_count().await;
     stack.emulator.inject(Fault {
         method: "POST".into(),
         path: "/compute/v2.1/servers".into(),
+        status: Some(503),
+        delay_ms: None,
+        drop_connection: false,
+        count: 1,
+    });
+    let reply = stack.create_server(&admin, "flaky").await;
+    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "{}", reply.body);
+    assert!(reply.header("retry-after").is_some(), "503 carries Retry-After");
+    assert!(reply.description().contains("provisioning"), "{}", reply.description());
+    assert_eq!(stack.item_count().await, before + 2, "record and claim stay while the outcome is unknown");
+    let listed = stack.call("GET", "/api/v2/servers", Some(&admin), None).await;
+    assert_eq!(listed.body[0]["metadata"]["provisioningStatus"], "provisioning");
+    assert_eq!(stack.converge(0, 1).await, Ok(1));
+    assert_eq!(stack.item_count().await, before);
+    assert_eq!(stack.create_server(&admin, "flaky").await.status, 201, "the name is free again");
+}
+
+/// Nova finishes a create the client gave up on (emulator fidelity): the cleanup function adopts it.
+#[tokio::test]
+async fn a_provider_timeout_on_create_is_503_and_the_server_is_adopted() {
+    let stack = Stack::start().await;
+    stack.emulator.inject(Fault {
+        method: "POST".into(),
+        path: "/compute/v2.1/servers".into(),
         status: None,
-        delay_ms: Some(3000),
+        delay_ms: Some(2500),
         drop_connection: false,
         count: 1,
     });
     let reply = stack.create_server(&stack.admin(), "slow").await;
     assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "{}", reply.body);
-    assert_eq!(stack.item_count().await, before);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(stack.emulator.servers().len(), 1, "the provider created it after the client gave up");
+    let report = stack.cleanup(300).await;
+    assert_eq!(report.records_adopted, 1, "{report:?}");
+    let listed = stack.call("GET", "/api/v2/servers", Some(&stack.admin()), None).await;
+    assert_eq!(listed.body[0]["metadata"]["provisioningStatus"], "provisioned", "{}", listed.body);
+    assert_eq!(stack.violations().await, Vec::<String>::new());
 }
 
 #[tokio::test]

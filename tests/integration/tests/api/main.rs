@@ -2,10 +2,13 @@
 //! on moto and the OpenStack emulator. One module per area.
 
 mod auth;
+mod cleanup;
 mod concurrency;
 mod console;
 mod create;
+mod defects;
 mod delete;
+mod faults;
 mod inputs;
 mod list;
 mod networks;

@@ -1,0 +1,26 @@
+//! `cleanup` Lambda: run every minute by an EventBridge schedule (reserved concurrency 1), and on
+//! demand. One bounded pass that makes the table and the provider agree; see
+//! `shared::usecase::cleanup`.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+/// Work stops this long before the function's own deadline, so the run ends cleanly.
+const MARGIN: Duration = Duration::from_secs(10);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init();
+    // Built once per container, outside the handler: clients, tokens and identities are reused.
+    let deps = shared::context::deps_from_env(shared::context::Access::ProviderNoKeys).await?;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+        let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
+        let deadline = Instant::now() + left.saturating_sub(MARGIN);
+        let report = shared::usecase::cleanup::run(deps, deadline).await?;
+        Ok::<_, lambda_runtime::Error>(report)
+    }))
+    .await
+}

@@ -1,0 +1,44 @@
+//! Crash points: named places in the use-cases where a test can make the function stop dead, as a
+//! crash or a Lambda timeout would, to prove that the cleanup function converges from there.
+//!
+//! Only builds with the `crash-points` feature (the integration tests) can arm them; in any other
+//! build [`CrashPoints::hit`] compiles to nothing.
+
+#[derive(Clone, Default)]
+pub struct CrashPoints {
+    #[cfg(feature = "crash-points")]
+    armed: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+}
+
+impl CrashPoints {
+    /// Stops the current request when it reaches `point` (once per arming).
+    #[cfg(feature = "crash-points")]
+    pub fn arm(&self, point: &str) {
+        self.armed.lock().unwrap_or_else(|e| e.into_inner()).insert(point.to_owned());
+    }
+
+    #[inline]
+    pub fn hit(&self, point: &'static str) {
+        #[cfg(feature = "crash-points")]
+        {
+            let armed = self.armed.lock().unwrap_or_else(|e| e.into_inner()).remove(point);
+            if armed {
+                // Unwinding drops the request's future mid-way: nothing after this point runs,
+                // exactly as when the process dies.
+                std::panic::panic_any(format!("crash point {point}"));
+            }
+        }
+        #[cfg(not(feature = "crash-points"))]
+        let _ = point;
+    }
+}
+
+/// Every crash point, by use-case and step.
+pub const CREATE_AFTER_RECORD: &str = "create.after_record";
+pub const CREATE_AFTER_PROVIDER: &str = "create.after_provider";
+pub const DELETE_AFTER_MARK: &str = "delete.after_mark";
+pub const DELETE_AFTER_PROVIDER: &str = "delete.after_provider";
+pub const UPDATE_AFTER_INTENT: &str = "update.after_intent";
+pub const UPDATE_AFTER_PROVIDER: &str = "update.after_provider";
+pub const POWER_AFTER_INTENT: &str = "power.after_intent";
+pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";

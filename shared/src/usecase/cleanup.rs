@@ -1,0 +1,312 @@
+//! One pass of the cleanup function: what a controller would do, in bounded runs. Every write is
+//! conditional, so two overlapping runs, or a run racing a request, cannot corrupt anything; work
+//! left when the time budget ends resumes next run from a stored cursor.
+//!
+//! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
+//! 2. Sync, per provider identity: one server listing per page (every server carrying our
+//!    `unikorn:server:id`), matched against the identity's records. Each record is reconciled
+//!    (power, status, addresses, fault; deletions finished or re-issued; stuck creates adopted or
+//!    removed; pending resizes and rebuilds completed); provider servers without a record, older
+//!    than the grace period, are deleted.
+//! 3. Networks being deleted whose last server is gone are deleted.
+//! 4. Name claims due for a check are released when their holder record is gone.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::reconcile::{apply, plan, Outcome};
+use super::{Deps, META_SERVER_ID};
+use crate::domain::{ProvisioningStatus, ServerRecord};
+use crate::error::{Error, Result};
+use crate::identities::ProviderIdentity;
+use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
+use crate::rbac::Scope;
+use crate::store::ServerQuery;
+
+/// The subject recorded on changes the cleanup function makes.
+pub const CLEANUP_SUBJECT: &str = "cleanup";
+/// Provider listing page size (Nova's default maximum).
+const PROVIDER_PAGE: u32 = 1000;
+const RECORD_PAGE: usize = 1000;
+const NETWORK_BATCH: usize = 100;
+const CLAIM_BATCH: usize = 500;
+
+/// What one run did; logged by the function and returned as its result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub identities_synced: usize,
+    pub provider_list_calls: usize,
+    pub provider_servers_seen: usize,
+    pub records_seen: usize,
+    pub records_written: usize,
+    pub records_adopted: usize,
+    pub records_removed: usize,
+    pub orphans_deleted: usize,
+    pub networks_cascading: usize,
+    pub servers_marked_deleting: usize,
+    pub networks_deleted: usize,
+    pub claims_checked: usize,
+    pub claims_released: usize,
+    /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
+    pub complete: bool,
+    pub failures: Vec<String>,
+}
+
+/// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
+pub async fn run(deps: &Deps, deadline: Instant) -> Result<Report> {
+    let mut report = Report::default();
+    let cascading = cascade(deps, deadline, &mut report).await?;
+    sync(deps, deadline, &mut report).await?;
+    for network in &cascading {
+        if deps.store.finish_network_deletion(network).await? {
+            tracing::info!(network_id = %network, "last server gone: network deleted");
+            report.networks_deleted += 1;
+        }
+    }
+    if Instant::now() < deadline {
+        release_stale_claims(deps, &mut report).await?;
+    }
+    tracing::info!(report = ?report, "cleanup run finished");
+    Ok(report)
+}
+
+/// The record as the cleanup function (or a delete) marks it for deletion.
+pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono::Utc>, by: &str) -> ServerRecord {
+    let mut dying = record.clone();
+    dying.provisioning_status = ProvisioningStatus::Deprovisioning;
+    dying.deletion_time = Some(now);
+    dying.modified_by = Some(by.to_owned());
+    dying.modified_time = Some(now);
+    dying.version = record.version + 1;
+    dying
+}
+
+async fn cascade(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<Vec<String>> {
+    let networks = deps.store.networks_being_deleted(NETWORK_BATCH).await?;
+    report.networks_cascading = networks.len();
+    for network in &networks {
+        let query = ServerQuery {
+            scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+            network_ids: vec![network.id.clone()],
+            limit: RECORD_PAGE,
+            ..ServerQuery::default()
+        };
+        for record in all_records(deps, query).await? {
+            if Instant::now() >= deadline {
+                break;
+            }
+            if record.is_deleting() {
+                continue;
+            }
+            let dying = deprovisioning(&record, deps.clock.now(), CLEANUP_SUBJECT);
+            match deps.store.replace_server(&dying, record.version).await {
+                Ok(()) => report.servers_marked_deleting += 1,
+                // Changed or gone meanwhile: the next run looks again.
+                Err(Error::PreconditionFailed(_) | Error::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
+            if let Some(pid) = &dying.provider_id {
+                let result = match deps.identities.credential(&dying.identity_id) {
+                    Ok(cred) => deps.provider.delete_server(&cred, pid).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(()) | Err(Error::NotFound(_)) => {}
+                    // The record says deprovisioning: sync re-issues the delete.
+                    Err(e) => report.failures.push(format!("delete server {}: {e}", record.id)),
+                }
+            }
+        }
+    }
+    Ok(networks.into_iter().map(|n| n.id).collect())
+}
+
+/// Every record a query matches, page by page.
+async fn all_records(deps: &Deps, mut query: ServerQuery) -> Result<Vec<ServerRecord>> {
+    let mut all = Vec::new();
+    loop {
+        let page = deps.store.list_servers(&query).await?;
+        query.after = page.items.last().map(|r| r.id.clone());
+        all.extend(page.items);
+        if !page.more || query.after.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// Syncs identities in id order from the stored cursor, wrapping around, until every identity is
+/// done or the deadline passes; then stores where the next run starts.
+async fn sync(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<()> {
+    let identities: Vec<&ProviderIdentity> = deps.identities.all().collect();
+    if identities.is_empty() {
+        report.complete = true;
+        return Ok(());
+    }
+    let (cursor, cursor_version) = deps.store.cleanup_cursor().await?;
+    let start = cursor.and_then(|c| identities.iter().position(|i| i.id >= c)).unwrap_or(0);
+    let mut next = None;
+    for k in 0..identities.len() {
+        let identity = identities[(start + k) % identities.len()];
+        if Instant::now() >= deadline {
+            next = Some(identity.id.clone());
+            break;
+        }
+        if let Err(e) = sync_identity(deps, identity, report).await {
+            // One identity's provider being down must not stop the others.
+            tracing::warn!(identity_id = %identity.id, error = %e, "identity not synced");
+            report.failures.push(format!("identity {}: {e}", identity.id));
+            continue;
+        }
+        report.identities_synced += 1;
+    }
+    report.complete = next.is_none();
+    if let Err(e) = deps.store.save_cleanup_cursor(next.as_deref(), cursor_version).await {
+        tracing::info!(error = %e, "cleanup cursor not saved (another run moved it)");
+    }
+    Ok(())
+}
+
+async fn sync_identity(deps: &Deps, identity: &ProviderIdentity, report: &mut Report) -> Result<()> {
+    let cred = deps.identities.credential(&identity.id)?;
+    // The provider's view first: anything created after it is younger than the grace period.
+    let mut ours: HashMap<String, ProviderServer> = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = deps.provider.list_servers(&cred, marker.as_deref(), PROVIDER_PAGE).await?;
+        report.provider_list_calls += 1;
+        report.provider_servers_seen += page.servers.len();
+        for server in page.servers {
+            if let Some(record_id) = server.metadata.get(META_SERVER_ID) {
+                ours.insert(record_id.clone(), server);
+            }
+        }
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
+        }
+    }
+    let query = ServerQuery {
+        scopes: vec![Scope::Project(identity.organization_id.clone(), identity.project_id.clone())],
+        identity_ids: vec![identity.id.clone()],
+        limit: RECORD_PAGE,
+        ..ServerQuery::default()
+    };
+    for record in all_records(deps, query).await? {
+        report.records_seen += 1;
+        let observed = match ours.remove(&record.id) {
+            Some(server) => Some(server),
+            None => match confirm_absent(deps, &cred, &record).await {
+                Ok(found) => found,
+                Err(e) => {
+                    report.failures.push(format!("server {}: {e}", record.id));
+                    continue;
+                }
+            },
+        };
+        reconcile(deps, &cred, record, observed.as_ref(), report).await;
+    }
+    for (record_id, server) in ours {
+        delete_orphan(deps, &cred, &record_id, &server, report).await;
+    }
+    Ok(())
+}
+
+/// A record with a provider id the listing did not show: asked by id before anything is removed.
+async fn confirm_absent(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+) -> Result<Option<ProviderServer>> {
+    match &record.provider_id {
+        None => Ok(None),
+        Some(pid) => match deps.provider.get_server(cred, pid).await {
+            Ok(server) => Ok(Some(server)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+async fn reconcile(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    record: ServerRecord,
+    observed: Option<&ProviderServer>,
+    report: &mut Report,
+) {
+    let decided = plan(&record, observed, deps.clock.now(), deps.timing.grace);
+    if decided.step.is_none() && decided.outcome == Outcome::Unchanged {
+        return;
+    }
+    let removing = decided.outcome == Outcome::Remove;
+    match apply(deps, cred, &record, decided).await {
+        Ok(None) if removing => report.records_removed += 1,
+        Ok(Some(next)) if next.version != record.version => {
+            report.records_written += 1;
+            if record.provider_id.is_none() && next.provider_id.is_some() {
+                report.records_adopted += 1;
+            }
+            if next.provisioning_status != record.provisioning_status || next.power_state != record.power_state {
+                tracing::info!(
+                    server_id = %record.id,
+                    from = ?(record.provisioning_status, record.power_state),
+                    to = ?(next.provisioning_status, next.power_state),
+                    fault = next.provider_fault.as_deref().unwrap_or_default(),
+                    "provider change recorded"
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(e) => report.failures.push(format!("server {}: {e}", record.id)),
+    }
+}
+
+/// A provider server carrying our metadata and no record: deleted once it is older than the grace
+/// period (a create may still be recording it) and a consistent read confirms the record is gone.
+async fn delete_orphan(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    record_id: &str,
+    server: &ProviderServer,
+    report: &mut Report,
+) {
+    if server.phase == ServerPhase::Deleting {
+        return;
+    }
+    let young = server.created_at.is_some_and(|at| deps.clock.now() - at < deps.timing.grace);
+    if young {
+        return;
+    }
+    match deps.store.get_server(record_id).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return,
+        Err(e) => {
+            report.failures.push(format!("orphan {}: {e}", server.id));
+            return;
+        }
+    }
+    match deps.provider.delete_server(cred, &server.id).await {
+        Ok(()) | Err(Error::NotFound(_)) => {
+            tracing::info!(server_id = %record_id, provider_id = %server.id, "orphan deleted at the provider");
+            report.orphans_deleted += 1;
+        }
+        Err(e) => report.failures.push(format!("orphan {}: {e}", server.id)),
+    }
+}
+
+async fn release_stale_claims(deps: &Deps, report: &mut Report) -> Result<()> {
+    for claim in deps.store.claims_due(deps.clock.now(), CLAIM_BATCH).await? {
+        report.claims_checked += 1;
+        let holder_exists = deps.store.get_server(&claim.server_id).await?.is_some();
+        deps.store.settle_claim(&claim, holder_exists).await?;
+        if !holder_exists {
+            tracing::info!(network_id = %claim.network_id, name = %claim.name, "stale name claim released");
+            report.claims_released += 1;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Idempotent requests (`Idempotency-Key`), as AWS Lambda Powertools does it: one conditional put
+//! claims the key for an attempt (in progress, with an expiry so a crashed attempt can be retried);
+//! the attempt's response is then stored with a hash of the request body, and DynamoDB's TTL
+//! forgets the key after a day.
+//!
+//! Same key and same body: the first response again, without running anything. Same key and a
+//! different body: 422. A retry while the first attempt still runs: 409 with `Retry-After`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::Deps;
+use crate::error::{Error, Result};
+use crate::rbac::Caller;
+use crate::store::{KeyState, StoredResponse};
+
+/// How long a key (and its response) is kept.
+pub const KEY_LIFETIME_HOURS: i64 = 24;
+/// After this, an attempt that never completed (its function crashed) no longer holds the key.
+/// Longer than any function runs.
+pub const ATTEMPT_TIMEOUT_SECONDS: i64 = 60;
+/// How long a duplicate waits for the first attempt's answer before it is told to retry (well
+/// inside the functions' timeouts).
+const WAIT_FOR_FIRST: Duration = Duration::from_secs(8);
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// A client's idempotency key: 1-255 printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(value: &str) -> Result<Self> {
+        if value.is_empty() || value.len() > 255 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid("Idempotency-Key: must be 1-255 printable characters without spaces"));
+        }
+        Ok(IdempotencyKey(value.to_owned()))
+    }
+}
+
+/// The body's fingerprint: its JSON value with sorted keys, so formatting does not matter.
+pub fn body_hash(body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string().into_bytes());
+    let digest = Sha256::digest(canonical.as_deref().unwrap_or(body));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs `attempt` once per key: keys are scoped to the caller and the operation, so two callers
+/// (or two routes) never share one.
+pub async fn once<F, Fut>(
+    deps: &Deps,
+    caller: &Caller,
+    operation: &str,
+    key: Option<&IdempotencyKey>,
+    body: &[u8],
+    attempt: F,
+) -> Result<StoredResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<StoredResponse>>,
+{
+    let Some(key) = key else { return attempt().await };
+    let scoped = format!("{}#{operation}#{}", caller.subject, key.0);
+    let hash = body_hash(body);
+    let started = std::time::Instant::now();
+    loop {
+        let now = deps.clock.now();
+        let until = now + chrono::Duration::seconds(ATTEMPT_TIMEOUT_SECONDS);
+        let expires = now + chrono::Duration::hours(KEY_LIFETIME_HOURS);
+        match deps.store.claim_key(&scoped, &hash, now, until, expires).await? {
+            KeyState::Claimed => break,
+            KeyState::Completed { body_hash, .. } | KeyState::InProgress { body_hash, .. } if body_hash != hash => {
+                return Err(Error::unprocessable(
+                    "Idempotency-Key: this key was used with a different request body; use a new key",
+                ));
+            }
+            KeyState::Completed { response, .. } => return Ok(response),
+            // A duplicate of a request still running waits for its answer, for a while.
+            KeyState::InProgress { .. } if started.elapsed() < WAIT_FOR_FIRST => {
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+            KeyState::InProgress { until, .. } => {
+                let wait = (until - now).num_seconds().clamp(1, ATTEMPT_TIMEOUT_SECONDS) as u64;
+                return Err(Error::InProgress {
+                    message: format!("a request with this Idempotency-Key is still being processed: retry in {wait} s"),
+                    retry_after: Duration::from_secs(wait),
+                });
+            }
+        }
+    }
+    match attempt().await {
+        Ok(response) => {
+            if let Err(e) = deps.store.complete_key(&scoped, &hash, &response).await {
+                // The work is done; the key expires as in progress and a late retry runs again.
+                tracing::warn!(error = %e, "could not store the idempotent response");
+            }
+            Ok(response)
+        }
+        Err(e) => {
+            if let Err(release) = deps.store.release_key(&scoped, &hash).await {
+                tracing::warn!(error = %release, "could not release an idempotency key; it expires on its own");
+            }
+            Err(e)
+        }
+    }
+}

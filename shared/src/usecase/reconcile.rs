@@ -1,0 +1,282 @@
+//! Making one record agree with what the provider reports. The decision is a pure function
+//! ([`plan`]) so every rule is unit-tested without I/O; [`apply`] carries it out with conditional
+//! writes only. Both the read path (`get`, actions) and the cleanup function's sync use it, so a
+//! server converges the same way whoever looks at it first.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Deps;
+use crate::domain::{PendingChange, ServerRecord};
+use crate::error::{Error, Result};
+use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
+
+/// A provider call the record needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The record is being deleted but the provider server is not: (re-)issue the delete.
+    Delete(String),
+    /// A resize waits for its confirmation.
+    ConfirmResize(String),
+    /// A recorded resize or rebuild never reached the provider (or was lost): ask again.
+    Reissue(String, PendingChange),
+}
+
+/// What becomes of the record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Unchanged,
+    Write(Box<ServerRecord>),
+    /// The server is gone for good: record, name claim and network count go.
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
+    pub step: Option<Step>,
+    pub outcome: Outcome,
+}
+
+/// Decides what one record needs. `observed` is the provider's server, or `None` when the provider
+/// has confirmed that it has none for this record.
+pub(crate) fn plan(
+    record: &ServerRecord,
+    observed: Option<&ProviderServer>,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Plan {
+    let keep = |step| Plan { step, outcome: Outcome::Unchanged };
+    let Some(server) = observed else {
+        // Not finding the server proves nothing while its create may still be reaching the provider.
+        if record.create_may_be_in_flight(now, grace) {
+            return keep(None);
+        }
+        return Plan { step: None, outcome: Outcome::Remove };
+    };
+    let mut next = record.clone();
+    next.observe(server);
+    let mut step = None;
+    if record.is_deleting() {
+        if server.phase != ServerPhase::Deleting {
+            step = Some(Step::Delete(server.id.clone()));
+        }
+    } else if let Some(pending) = &record.pending {
+        let idle = matches!(server.phase, ServerPhase::Active | ServerPhase::Stopped) && !server.busy;
+        let overdue = now - pending.since() >= grace;
+        match pending {
+            PendingChange::Resize { flavor_name, .. } => match server.phase {
+                ServerPhase::ResizeAwaitingConfirmation => step = Some(Step::ConfirmResize(server.id.clone())),
+                _ if idle && server.flavor_name.as_deref() == Some(flavor_name.as_str()) => next.pending = None,
+                _ if idle && overdue => step = Some(Step::Reissue(server.id.clone(), pending.clone())),
+                ServerPhase::Error => next.pending = None,
+                _ => {}
+            },
+            PendingChange::Rebuild { image_id, .. } => match server.phase {
+                _ if idle && server.image_id.as_deref() == Some(image_id.as_str()) => next.pending = None,
+                _ if idle && overdue => step = Some(Step::Reissue(server.id.clone(), pending.clone())),
+                ServerPhase::Error => next.pending = None,
+                _ => {}
+            },
+        }
+    }
+    let outcome = if next == *record { Outcome::Unchanged } else { Outcome::Write(Box::new(next)) };
+    Plan { step, outcome }
+}
+
+/// Carries out a plan: the provider call first, then the record write (conditional on the version
+/// the plan was made from). Answers the record as it now stands, `None` when it is gone. A record
+/// that changed meanwhile is answered as read again: whoever changed it decides.
+pub(crate) async fn apply(
+    deps: &Deps,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    plan: Plan,
+) -> Result<Option<ServerRecord>> {
+    let mut outcome = plan.outcome;
+    if let Some(step) = plan.step {
+        let mut next = match outcome {
+            Outcome::Write(next) => next,
+            _ => Box::new(record.clone()),
+        };
+        run_step(deps, cred, &mut next, step).await;
+        outcome = if *next == *record { Outcome::Unchanged } else { Outcome::Write(next) };
+    }
+    match outcome {
+        Outcome::Unchanged => Ok(Some(record.clone())),
+        Outcome::Write(mut next) => {
+            next.version = record.version + 1;
+            match deps.store.replace_server(&next, record.version).await {
+                Ok(()) => Ok(Some(*next)),
+                Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
+                Err(Error::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        Outcome::Remove => match deps.store.remove_server(record).await {
+            Ok(_) => {
+                tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");
+                Ok(None)
+            }
+            Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// One provider call; its failure leaves the record for the next look (the cleanup function runs
+/// every minute), except a change the provider refuses for good, which is undone in the record.
+async fn run_step(deps: &Deps, cred: &ProviderCredential, next: &mut ServerRecord, step: Step) {
+    let id = next.id.clone();
+    let result = match &step {
+        Step::Delete(pid) => match deps.provider.delete_server(cred, pid).await {
+            Err(Error::NotFound(_)) => Ok(()),
+            other => other,
+        },
+        Step::ConfirmResize(pid) => deps.provider.confirm_resize(cred, pid).await,
+        Step::Reissue(pid, PendingChange::Resize { flavor_id, .. }) => deps.provider.resize(cred, pid, flavor_id).await,
+        Step::Reissue(pid, PendingChange::Rebuild { image_id, .. }) => deps.provider.rebuild(cred, pid, image_id).await,
+    };
+    match (result, step) {
+        (Ok(()), Step::ConfirmResize(_)) => next.pending = None,
+        (Ok(()), Step::Reissue(..)) => {
+            tracing::info!(server_id = %id, "a recorded change had not reached the provider: asked again");
+            if let Some(pending) = &mut next.pending {
+                restart(pending, deps.clock.now());
+            }
+        }
+        (Ok(()), Step::Delete(_)) => tracing::info!(server_id = %id, "provider delete (re-)issued"),
+        // The plan only asks again of an idle server, so a conflict too is a refusal.
+        (
+            Err(e @ (Error::Invalid(_) | Error::NotFound(_) | Error::Unprocessable(_) | Error::Conflict(_))),
+            Step::Reissue(..),
+        ) => {
+            tracing::error!(server_id = %id, error = %e, "the provider refuses a recorded change: it is undone");
+            undo(next);
+        }
+        (Err(e), _) => tracing::warn!(server_id = %id, error = %e, "provider call failed; the next look retries"),
+    }
+}
+
+fn restart(pending: &mut PendingChange, now: DateTime<Utc>) {
+    match pending {
+        PendingChange::Resize { since, .. } | PendingChange::Rebuild { since, .. } => *since = now,
+    }
+}
+
+/// Puts back what a pending change replaced.
+pub(crate) fn undo(record: &mut ServerRecord) {
+    match record.pending.take() {
+        Some(PendingChange::Resize { previous_flavor_id, .. }) => record.flavor_id = previous_flavor_id,
+        Some(PendingChange::Rebuild { previous_image_id, .. }) => record.image_id = previous_image_id,
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PowerState, ProvisioningStatus};
+
+    fn record() -> ServerRecord {
+        let mut r: ServerRecord = serde_json::from_value(serde_json::json!({
+            "id": "s1", "apiVersion": 2, "name": "web", "description": null, "tags": [],
+            "organizationId": "o", "projectId": "p", "regionId": "r", "networkId": "n", "identityId": "i",
+            "flavorId": "small", "imageId": "img-1", "imageMinDiskGib": 1, "networking": null, "userData": null,
+            "sshCertificateAuthorityId": null, "infrastructureRef": null, "createdBy": "a",
+            "creationTime": "2026-01-01T00:00:00Z", "modifiedBy": null, "modifiedTime": null, "deletionTime": null,
+            "provisioningStatus": "provisioned", "healthStatus": "healthy", "powerState": "Running",
+            "providerId": "nova-1", "privateIp": null, "publicIp": null, "macAddress": null, "version": 3
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.provider_id = Some("nova-1".into());
+        r
+    }
+
+    fn server(phase: ServerPhase) -> ProviderServer {
+        ProviderServer {
+            id: "nova-1".into(),
+            phase,
+            flavor_name: Some("small".into()),
+            image_id: Some("img-1".into()),
+            ..ProviderServer::default()
+        }
+    }
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap_or_default() + Duration::minutes(minutes)
+    }
+
+    const GRACE: i64 = 5;
+
+    fn decide(r: &ServerRecord, s: Option<&ProviderServer>, minute: i64) -> Plan {
+        plan(r, s, at(minute), Duration::minutes(GRACE))
+    }
+
+    #[test]
+    fn an_observed_change_is_written_and_an_unchanged_record_is_not() {
+        let r = record();
+        assert_eq!(decide(&r, Some(&server(ServerPhase::Active)), 60).outcome, Outcome::Unchanged);
+        let Outcome::Write(next) = decide(&r, Some(&server(ServerPhase::Stopped)), 60).outcome else {
+            panic!("a stopped server must be written")
+        };
+        assert_eq!(next.power_state, Some(PowerState::Stopped));
+    }
+
+    #[test]
+    fn a_missing_provider_server_removes_the_record_unless_its_create_may_still_land() {
+        let mut r = record();
+        assert_eq!(decide(&r, None, 60).outcome, Outcome::Remove, "vanished at the provider");
+        r.provider_id = None;
+        r.provisioning_status = ProvisioningStatus::Provisioning;
+        assert_eq!(decide(&r, None, GRACE - 1).outcome, Outcome::Unchanged, "the create may be in flight");
+        assert_eq!(decide(&r, None, GRACE).outcome, Outcome::Remove, "stuck past the grace period");
+        r.provisioning_status = ProvisioningStatus::Deprovisioning;
+        assert_eq!(decide(&r, None, 1).outcome, Outcome::Unchanged, "deleted during its create: wait for it");
+    }
+
+    #[test]
+    fn a_found_server_is_adopted() {
+        let mut r = record();
+        r.provider_id = None;
+        r.provisioning_status = ProvisioningStatus::Provisioning;
+        let Outcome::Write(next) = decide(&r, Some(&server(ServerPhase::Active)), 60).outcome else { panic!("adopt") };
+        assert_eq!(
+            (next.provider_id.as_deref(), next.provisioning_status),
+            (Some("nova-1"), ProvisioningStatus::Provisioned)
+        );
+    }
+
+    #[test]
+    fn deletions_are_reissued_until_the_provider_is_deleting() {
+        let mut r = record();
+        r.provisioning_status = ProvisioningStatus::Deprovisioning;
+        assert_eq!(decide(&r, Some(&server(ServerPhase::Active)), 1).step, Some(Step::Delete("nova-1".into())));
+        assert_eq!(decide(&r, Some(&server(ServerPhase::Deleting)), 1).step, None);
+        assert_eq!(decide(&r, None, 60).outcome, Outcome::Remove);
+    }
+
+    #[test]
+    fn pending_changes_are_confirmed_completed_or_reissued() {
+        let mut r = record();
+        r.flavor_id = "large".into();
+        r.pending = Some(PendingChange::Resize {
+            flavor_id: "large".into(),
+            flavor_name: "large".into(),
+            previous_flavor_id: "small".into(),
+            since: at(0),
+        });
+        assert_eq!(
+            decide(&r, Some(&server(ServerPhase::ResizeAwaitingConfirmation)), 1).step,
+            Some(Step::ConfirmResize("nova-1".into()))
+        );
+        assert_eq!(decide(&r, Some(&server(ServerPhase::Resizing)), 60).step, None, "the provider is on it");
+        assert_eq!(decide(&r, Some(&server(ServerPhase::Active)), 1).step, None, "just asked: wait");
+        assert!(matches!(decide(&r, Some(&server(ServerPhase::Active)), GRACE).step, Some(Step::Reissue(..))));
+        let mut done = server(ServerPhase::Active);
+        done.flavor_name = Some("large".into());
+        let Outcome::Write(next) = decide(&r, Some(&done), 1).outcome else { panic!("done") };
+        assert_eq!(next.pending, None);
+        let mut undone = r.clone();
+        undo(&mut undone);
+        assert_eq!((undone.flavor_id.as_str(), undone.pending), ("small", None));
+    }
+}

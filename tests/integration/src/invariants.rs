@@ -1,0 +1,124 @@
+//! The convergence invariants: what must hold between the table and the provider once the cleanup
+//! function has settled everything. Read from the table (a test-only Scan) and from the emulator's
+//! view of every project.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+
+use crate::stack::Stack;
+
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+fn text(item: &Item, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
+impl Stack {
+    /// Every item of the table (test-only Scan).
+    pub async fn scan(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .dynamo
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("scan: {e}"));
+            items.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// What breaks the invariants now (empty when everything agrees):
+    /// provider servers carrying our metadata == records; claims == live records; every network's
+    /// count == its records; no record provisioning or with a pending change; record power == Nova's.
+    pub async fn violations(&self) -> Vec<String> {
+        let items = self.scan().await;
+        let mut records: BTreeMap<String, Value> = BTreeMap::new();
+        let mut claims: BTreeSet<(String, String, String)> = BTreeSet::new();
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for item in &items {
+            let pk = text(item, "PK");
+            if pk.starts_with("SERVER#") {
+                let doc: Value = serde_json::from_str(&text(item, "doc")).unwrap_or_default();
+                records.insert(doc["id"].as_str().unwrap_or_default().to_owned(), doc);
+            } else if pk.starts_with("CLAIM#") {
+                claims.insert((text(item, "networkId"), text(item, "name"), text(item, "serverId")));
+            } else if pk.starts_with("NETWORK#") {
+                let count = item.get("serverCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+                counts.insert(pk.trim_start_matches("NETWORK#").to_owned(), count.unwrap_or(0));
+            }
+        }
+        let mut problems = Vec::new();
+        let nova: BTreeMap<String, String> = self
+            .emulator
+            .servers()
+            .into_iter()
+            .filter_map(|(_, _, status, metadata)| metadata.get("unikorn:server:id").map(|id| (id.clone(), status)))
+            .collect();
+        let nova_ids: BTreeSet<&String> = nova.keys().collect();
+        let record_ids: BTreeSet<&String> = records.keys().collect();
+        if nova_ids != record_ids {
+            problems.push(format!("provider servers {nova_ids:?} != records {record_ids:?}"));
+        }
+        let wanted: BTreeSet<(String, String, String)> = records
+            .values()
+            .map(|r| {
+                let field = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+                (field("networkId"), field("name"), field("id"))
+            })
+            .collect();
+        if claims != wanted {
+            problems.push(format!("claims {claims:?} != live records {wanted:?}"));
+        }
+        for (network, count) in &counts {
+            let live = records.values().filter(|r| r["networkId"] == network.as_str()).count() as i64;
+            if *count != live {
+                problems.push(format!("network {network} counts {count} servers, {live} live"));
+            }
+        }
+        for (id, record) in &records {
+            let status = record["provisioningStatus"].as_str().unwrap_or_default();
+            if matches!(status, "provisioning" | "deprovisioning") {
+                problems.push(format!("record {id} is still {status}"));
+            }
+            if !record["pending"].is_null() {
+                problems.push(format!("record {id} still has a pending change {}", record["pending"]));
+            }
+            let expected = match nova.get(id).map(String::as_str) {
+                Some("ACTIVE") => Some("Running"),
+                Some("SHUTOFF") => Some("Stopped"),
+                _ => None,
+            };
+            if let Some(expected) = expected {
+                if record["powerState"] != expected {
+                    problems
+                        .push(format!("record {id} power {} but the provider's is {expected}", record["powerState"]));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Runs cleanup (grace `grace_seconds`) until the invariants hold, at most `runs` times;
+    /// answers how many runs it took, or the last violations.
+    pub async fn converge(&self, grace_seconds: i64, runs: usize) -> Result<usize, Vec<String>> {
+        let mut last = Vec::new();
+        for run in 1..=runs {
+            self.cleanup(grace_seconds).await;
+            last = self.violations().await;
+            if last.is_empty() {
+                return Ok(run);
+            }
+        }
+        Err(last)
+    }
+}

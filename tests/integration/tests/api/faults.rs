@@ -1,0 +1,149 @@
+//! Every crash point and every provider fault (503, timeout, dropped connection) on create, delete,
+//! update (resize and rebuild) and the power actions: the cleanup function, run at most three
+//! times, must bring the table and the provider back to the invariants (`Stack::violations`).
+
+use std::time::Duration;
+
+use integration_tests::stack::*;
+use openstack_emulator::{seed, Fault};
+use serde_json::json;
+use shared::crash;
+
+#[derive(Debug, Clone, Copy)]
+enum Trouble {
+    Crash(&'static str),
+    Status503,
+    /// The provider answers after the client's 2 s timeout (and still does the work).
+    Timeout,
+    /// The provider does the work and the connection drops before the answer.
+    Dropped,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Create,
+    Delete,
+    Resize,
+    Rebuild,
+    Stop,
+    Start,
+}
+
+impl Op {
+    /// The provider call the fault hits, and the op's two crash points.
+    fn target(self) -> (&'static str, &'static str, [&'static str; 2]) {
+        match self {
+            Op::Create => ("POST", "/compute/v2.1/servers", [crash::CREATE_AFTER_RECORD, crash::CREATE_AFTER_PROVIDER]),
+            Op::Delete => {
+                ("DELETE", "/compute/v2.1/servers/*", [crash::DELETE_AFTER_MARK, crash::DELETE_AFTER_PROVIDER])
+            }
+            Op::Resize | Op::Rebuild => {
+                ("POST", "/compute/v2.1/servers/*/action", [crash::UPDATE_AFTER_INTENT, crash::UPDATE_AFTER_PROVIDER])
+            }
+            Op::Stop | Op::Start => {
+                ("POST", "/compute/v2.1/servers/*/action", [crash::POWER_AFTER_INTENT, crash::POWER_AFTER_PROVIDER])
+            }
+        }
+    }
+}
+
+async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = match op {
+        Op::Create => None,
+        _ => Some(stack.settled_server("web").await),
+    };
+    if let (Op::Start, Some(id)) = (op, &id) {
+        assert_eq!(stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&admin), None).await.status, 202);
+        assert_eq!(stack.converge(300, 1).await, Ok(1), "stopped before the case starts");
+    }
+    let (method, path, _) = op.target();
+    let fault = |status: Option<u16>, delay_ms: Option<u64>, drop_connection: bool| Fault {
+        method: method.into(),
+        path: path.into(),
+        status,
+        delay_ms,
+        drop_connection,
+        count: 1,
+    };
+    match trouble {
+        Trouble::Crash(point) => stack.deps.crash.arm(point),
+        Trouble::Status503 => stack.emulator.inject(fault(Some(503), None, false)),
+        Trouble::Timeout => stack.emulator.inject(fault(None, Some(2500), false)),
+        Trouble::Dropped => stack.emulator.inject(fault(None, None, true)),
+    }
+    let server = |suffix: &str| format!("/api/v2/servers/{}{suffix}", id.clone().unwrap_or_default());
+    let update = |flavor: &str, image: &str| json!({"metadata": {"name": "web"}, "spec": {"flavorId": flavor, "imageId": image}});
+    let reply = match op {
+        Op::Create => {
+            stack
+                .try_call("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("web", &stack.network_id)))
+                .await
+        }
+        Op::Delete => stack.try_call("DELETE", &server(""), Some(&admin), None).await,
+        Op::Resize => {
+            stack
+                .try_call("PUT", &server(""), Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU)))
+                .await
+        }
+        Op::Rebuild => {
+            stack.try_call("PUT", &server(""), Some(&admin), Some(&update(seed::FLAVOR_SMALL, seed::IMAGE_LARGE))).await
+        }
+        Op::Stop => stack.try_call("POST", &server("/stop"), Some(&admin), None).await,
+        Op::Start => stack.try_call("POST", &server("/start"), Some(&admin), None).await,
+    };
+    if let Some(reply) = &reply {
+        assert!(reply.status < 500 || reply.status == 503, "{op:?} {trouble:?}: {} {}", reply.status, reply.body);
+    }
+    if let Trouble::Timeout = trouble {
+        // The provider finishes what it accepted after the client gave up.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+    }
+    stack.converge(0, 3).await
+}
+
+async fn matrix(op: Op) {
+    let [first, second] = op.target().2;
+    let troubles =
+        [Trouble::Crash(first), Trouble::Crash(second), Trouble::Status503, Trouble::Timeout, Trouble::Dropped];
+    let results = futures::future::join_all(troubles.iter().map(|t| run_case(op, *t))).await;
+    let mut failed = Vec::new();
+    for (trouble, result) in troubles.iter().zip(results) {
+        match result {
+            Ok(runs) => println!("convergence: {op:?} with {trouble:?}: invariants hold after {runs} cleanup run(s)"),
+            Err(violations) => failed.push(format!("{op:?} with {trouble:?}: {violations:?}")),
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[tokio::test]
+async fn create_converges_after_every_crash_and_fault() {
+    matrix(Op::Create).await;
+}
+
+#[tokio::test]
+async fn delete_converges_after_every_crash_and_fault() {
+    matrix(Op::Delete).await;
+}
+
+#[tokio::test]
+async fn resize_converges_after_every_crash_and_fault() {
+    matrix(Op::Resize).await;
+}
+
+#[tokio::test]
+async fn rebuild_converges_after_every_crash_and_fault() {
+    matrix(Op::Rebuild).await;
+}
+
+#[tokio::test]
+async fn stop_converges_after_every_crash_and_fault() {
+    matrix(Op::Stop).await;
+}
+
+#[tokio::test]
+async fn start_converges_after_every_crash_and_fault() {
+    matrix(Op::Start).await;
+}

@@ -1,0 +1,214 @@
+//! What one cleanup run costs at scale: 1,000 servers in 5 provider identities. DynamoDB calls are
+//! counted by an SDK interceptor (by operation), provider calls by the emulator's counters. Not a
+//! timing test: it asserts call counts, which do not depend on the machine.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use integration_tests::stack::{dynamodb_endpoint, TEST_KEY_ENCRYPTION_KEY};
+use openstack_emulator::{seed, AppCredential, Emulator};
+use serde_json::json;
+use shared::domain::{NetworkRecord, ServerRecord};
+use shared::identities::Identities;
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::{Provider, ProviderCredential, ServerCreate};
+use shared::store::dynamodb::{items, DynamoStore};
+use shared::usecase::{Deps, Timing};
+
+const IDENTITIES: usize = 5;
+const SERVERS_PER_IDENTITY: usize = 200;
+
+/// Counts DynamoDB requests by operation (`x-amz-target`).
+#[derive(Debug, Clone, Default)]
+struct Calls(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl Calls {
+    fn take(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "call counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(operation).or_default() += 1;
+        Ok(())
+    }
+}
+
+fn provider_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(k, v)| *v > 0 && !k.starts_with("action "))
+        .collect()
+}
+
+#[tokio::test]
+async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
+    let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut identities = Vec::new();
+    for i in 0..IDENTITIES {
+        let credential = AppCredential {
+            id: format!("cred-{i}"),
+            name: format!("cred-{i}"),
+            secret: format!("secret-{i}"),
+            user_id: format!("user-{i}"),
+            project_id: format!("nova-project-{i}"),
+        };
+        emulator.add_credential(credential);
+        identities.push(json!({"id": format!("ident-{i}"), "regionId": "r", "organizationId": "o",
+            "projectId": format!("p{i}"), "authUrl": emulator.auth_url(),
+            "applicationCredentialId": format!("cred-{i}"), "applicationCredentialSecret": format!("secret-{i}")}));
+    }
+    let identities = Identities::from_json(&json!(identities).to_string()).unwrap_or_else(|e| panic!("{e}"));
+
+    let calls = Calls::default();
+    let plain = DynamoStore::client(Some(&dynamodb_endpoint())).await;
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(plain.config().to_builder().interceptor(calls.clone()).build());
+    let table = format!("scale-{}", uuid::Uuid::new_v4().simple());
+    shared::store::dynamodb::create_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("{e}"));
+    let provider = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let deps = Deps {
+        store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
+        provider: Arc::new(provider),
+        identities: Arc::new(identities),
+        clock: Arc::new(shared::clock::SystemClock),
+        ids: Arc::new(shared::clock::RandomIds),
+        sealer: Arc::new(
+            shared::sealing::Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}")),
+        ),
+        timing: Timing::default(),
+        crash: Default::default(),
+    };
+
+    // Seed: per identity a network and 200 servers, at the provider and in the table.
+    let mut pending = Vec::new();
+    let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..IDENTITIES {
+        let cred = ProviderCredential {
+            auth_url: emulator.auth_url(),
+            application_credential_id: format!("cred-{i}"),
+            application_credential_secret: format!("secret-{i}"),
+        };
+        let network: NetworkRecord = serde_json::from_value(json!({"id": format!("net-{i}"), "apiVersion": 2,
+            "name": "net", "description": null, "tags": [], "organizationId": "o", "projectId": format!("p{i}"),
+            "regionId": "r", "identityId": format!("ident-{i}"), "providerNetworkId": "pn", "createdBy": "seed",
+            "creationTime": "2026-01-01T00:00:00Z"}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        deps.store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
+        for n in 0..SERVERS_PER_IDENTITY {
+            let id = uuid::Uuid::new_v4().to_string();
+            let create = ServerCreate {
+                name: format!("s{n}"),
+                image_id: seed::IMAGE_UBUNTU.into(),
+                flavor_id: seed::FLAVOR_SMALL.into(),
+                network_id: "pn".into(),
+                metadata: BTreeMap::from([("unikorn:server:id".to_owned(), id.clone())]),
+                ..ServerCreate::default()
+            };
+            let pid = seeder.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
+            let record: ServerRecord =
+                serde_json::from_value(json!({"id": id, "apiVersion": 2, "name": format!("s{n}"),
+                "description": null, "tags": [], "organizationId": "o", "projectId": format!("p{i}"), "regionId": "r",
+                "networkId": format!("net-{i}"), "identityId": format!("ident-{i}"), "flavorId": seed::FLAVOR_SMALL,
+                "imageId": seed::IMAGE_UBUNTU, "imageMinDiskGib": 1, "networking": null, "userData": null,
+                "sshCertificateAuthorityId": null, "infrastructureRef": null, "createdBy": "seed",
+                "creationTime": "2026-01-01T00:00:00Z", "modifiedBy": null, "modifiedTime": null, "deletionTime": null,
+                "provisioningStatus": "provisioned", "healthStatus": "healthy", "powerState": "Running",
+                "providerId": pid, "privateIp": null, "publicIp": null, "macAddress": null, "version": 1}))
+                .unwrap_or_else(|e| panic!("{e}"));
+            // Bulk load with the real item layout: moto copies a whole table per transaction.
+            let claim_check = chrono::Utc::now() + chrono::Duration::hours(1);
+            pending.push(items::server_item(&record).unwrap_or_else(|e| panic!("{e}")));
+            pending.push(items::claim_item(&record, claim_check));
+        }
+        let count = items::n(SERVERS_PER_IDENTITY);
+        dynamo
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(items::network_key(&format!("net-{i}"))))
+            .update_expression("SET serverCount = :n")
+            .expression_attribute_values(":n", count)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for chunk in pending.chunks(25) {
+        let writes = chunk
+            .iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item.clone())).build().unwrap_or_else(|e| panic!("{e}"));
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        dynamo.batch_write_item().request_items(&table, writes).send().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    calls.take();
+
+    let mut rows = Vec::new();
+    let run = |label: &'static str| {
+        let deps = deps.clone();
+        let calls = calls.clone();
+        let emulator = emulator.clone();
+        async move {
+            let before = emulator.counters();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let report = shared::usecase::cleanup::run(&deps, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+            let nova = provider_calls(&before, &emulator.counters());
+            let dynamodb = calls.take();
+            println!("cleanup run ({label}): provider {nova:?}; DynamoDB {dynamodb:?}; report {report:?}");
+            (label, report, nova, dynamodb)
+        }
+    };
+    rows.push(run("first: records learn addresses").await);
+    rows.push(run("steady state").await);
+    let pids: Vec<String> = emulator.servers().into_iter().map(|s| s.0).take(50).collect();
+    for pid in &pids {
+        emulator.set_server_state(pid, "stopped", None);
+    }
+    rows.push(run("50 stopped at the provider").await);
+
+    println!("\n| run | provider calls | DynamoDB calls | records written |\n|---|---|---|---|");
+    for (label, report, nova, dynamodb) in &rows {
+        let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+        println!(
+            "| {label} | {} {nova:?} | {} {dynamodb:?} | {} |",
+            total(nova),
+            total(dynamodb),
+            report.records_written
+        );
+    }
+    let list = "GET /compute/v2.1/servers/detail";
+    for (label, report, nova, dynamodb) in &rows {
+        assert!(report.complete && report.failures.is_empty(), "{label}: {report:?}");
+        assert_eq!(nova.get(list), Some(&(IDENTITIES as u64)), "{label}: one listing per identity (one page each)");
+        assert_eq!(nova.get("GET /compute/v2.1/servers/{id}"), None, "{label}: no call per server");
+        assert_eq!(report.records_seen, IDENTITIES * SERVERS_PER_IDENTITY);
+        let reads: u64 = ["Query", "GetItem"].iter().map(|op| dynamodb.get(*op).copied().unwrap_or(0)).sum();
+        assert!(
+            reads <= 2 * IDENTITIES as u64 + 4,
+            "{label}: DynamoDB reads grow with pages, not servers: {dynamodb:?}"
+        );
+        let writes = dynamodb.get("PutItem").copied().unwrap_or(0);
+        assert_eq!(writes, report.records_written as u64 + 1, "{label}: one write per changed record, plus the cursor");
+    }
+    assert_eq!(rows[0].1.records_written, IDENTITIES * SERVERS_PER_IDENTITY);
+    assert_eq!(rows[1].1.records_written, 0, "nothing changed: nothing written");
+    assert_eq!(rows[2].1.records_written, 50);
+    assert_eq!(rows[1].2.get("POST /identity/v3/auth/tokens"), None, "a warm run asks for no new token");
+}
