@@ -105,3 +105,26 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_ignores_formatting_but_not_content() {
+        let a = body_hash(br#"{"metadata": {"name": "web"}, "spec": {"flavorId": "2"}}"#);
+        let b = body_hash(br#"{"spec":{"flavorId":"2"},"metadata":{"name":"web"}}"#);
+        let c = body_hash(br#"{"spec":{"flavorId":"3"},"metadata":{"name":"web"}}"#);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn keys_are_printable_and_bounded() {
+        assert!(IdempotencyKey::parse("3f1e8a52-retry-1").is_ok());
+        for bad in ["", "a b", "é", &"k".repeat(256)] {
+            assert_eq!(IdempotencyKey::parse(bad).map(|_| ()).expect_err(bad).status_and_code().0, 400);
+        }
+    }
+}

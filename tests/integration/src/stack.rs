@@ -182,6 +182,26 @@ impl Stack {
         request
     }
 
+    /// Sends a request in the background (to race it against others); await the handle for its reply.
+    pub fn spawn_call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> tokio::task::JoinHandle<Reply> {
+        let request = self.request(method, path, token, body);
+        let http = self.http.clone();
+        tokio::spawn(async move {
+            let response = http.execute(request.build().unwrap_or_else(|e| panic!("{e}"))).await;
+            let response = response.unwrap_or_else(|e| panic!("request failed: {e}"));
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.json().await.unwrap_or(Value::Null);
+            Reply { status, headers, body }
+        })
+    }
+
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
         self.send(self.request(method, path, token, body)).await
     }

@@ -709,3 +709,17 @@ impl Store for DynamoStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_too_large_to_store_is_the_requests_fault_never_a_500() {
+        let err = validation_error("update server", "Item size has exceeded the maximum allowed size");
+        assert_eq!(err.status_and_code(), (422, "unprocessable_content"));
+        let err = validation_error("query", "Invalid FilterExpression: Syntax error");
+        assert_eq!(err.status_and_code().0, 400);
+        assert!(!err.public_description().contains("FilterExpression"), "internals stay in the logs");
+    }
+}

@@ -28,11 +28,8 @@ async fn a_delete_during_a_slow_create_leaves_no_orphan() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     stack.emulator.inject(delay("POST", "/compute/v2.1/servers", 1200));
-    let creating = {
-        let request =
-            stack.request("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("web", &stack.network_id)));
-        tokio::spawn(async move { request.send().await })
-    };
+    let body = stack.server_body("web", &stack.network_id);
+    let creating = stack.spawn_call("POST", "/api/v2/servers", Some(&admin), Some(&body));
     // Wait for the record (written before the provider is asked).
     let mut id = None;
     for _ in 0..100 {
@@ -52,9 +49,8 @@ async fn a_delete_during_a_slow_create_leaves_no_orphan() {
     assert!(stack.stored(&format!("SERVER#{id}"), "SERVER").await.is_some(), "the record outlives a create in flight");
     assert_eq!(stack.create_server(&admin, "web").await.status, 409, "the name stays taken meanwhile");
 
-    let created = creating.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-    let status = created.status().as_u16();
-    let body: serde_json::Value = created.json().await.unwrap_or_default();
+    let created = creating.await.unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = (created.status, created.body);
     assert!(
         status == 201 && body["metadata"]["provisioningStatus"] == "deprovisioning" || status == 409,
         "a create overtaken by a delete answers the server as being deleted, never as live: {status} {body}"
@@ -95,18 +91,14 @@ async fn a_power_action_racing_an_update_is_still_recorded() {
     let id = stack.settled_server("web").await;
     let path = format!("/api/v2/servers/{id}");
     stack.emulator.inject(delay("POST", NOVA_ACTIONS, 500));
-    let stop = {
-        let request = stack.request("POST", &format!("{path}/stop"), Some(&admin), None);
-        tokio::spawn(async move { request.send().await })
-    };
+    let stop = stack.spawn_call("POST", &format!("{path}/stop"), Some(&admin), None);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let mut body = stack.server_body("web", &stack.network_id);
     body["metadata"]["description"] = json!("changed while stopping");
     body["spec"].as_object_mut().map(|s| s.remove("networkId"));
     let update = stack.call("PUT", &path, Some(&admin), Some(&body)).await;
     assert_eq!(update.status, 202, "{}", update.body);
-    let stopped = stop.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(stopped.status().as_u16(), 202);
+    assert_eq!(stop.await.map(|r| r.status).ok(), Some(202));
     let shown = stack.call("GET", &path, Some(&admin), None).await;
     assert_eq!(shown.body["status"]["powerState"], "Stopped", "{}", shown.body);
     assert_eq!(shown.body["metadata"]["description"], "changed while stopping");
@@ -124,17 +116,13 @@ async fn a_resize_racing_an_update_is_completed() {
     let mut resize = stack.server_body("web", &stack.network_id);
     resize["spec"].as_object_mut().map(|s| s.remove("networkId"));
     resize["spec"]["flavorId"] = json!(openstack_emulator::seed::FLAVOR_LARGE);
-    let resizing = {
-        let request = stack.request("PUT", &path, Some(&admin), Some(&resize));
-        tokio::spawn(async move { request.send().await })
-    };
+    let resizing = stack.spawn_call("PUT", &path, Some(&admin), Some(&resize));
     tokio::time::sleep(Duration::from_millis(150)).await;
     let mut describe = resize.clone();
     describe["metadata"]["description"] = json!("changed while resizing");
     let update = stack.call("PUT", &path, Some(&admin), Some(&describe)).await;
     assert_eq!(update.status, 202, "{}", update.body);
-    let resized = resizing.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(resized.status().as_u16(), 202);
+    assert_eq!(resizing.await.map(|r| r.status).ok(), Some(202));
     let runs = stack.converge(0, 3).await;
     assert!(runs.is_ok(), "{runs:?}");
     let pid = stack.provider_id(&id).unwrap_or_default();
