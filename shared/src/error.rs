@@ -70,7 +70,8 @@ impl Error {
         Error::Unavailable { message: msg.into(), retry_after: Some(Duration::from_secs(5)) }
     }
 
-    /// HTTP status and the OAuth2-style `error` code of the response body.
+    /// HTTP status and the `error` code of the response body: always one of the codes of Unikorn's
+    /// error enum, which clients switch on (412 and 503 have none of their own).
     pub fn status_and_code(&self) -> (u16, &'static str) {
         match self {
             Error::Invalid(_) => (400, "invalid_request"),
@@ -79,12 +80,12 @@ impl Error {
             Error::NotFound(_) => (404, "not_found"),
             Error::MethodNotAllowed(_) => (405, "method_not_allowed"),
             Error::Conflict(_) | Error::InProgress { .. } => (409, "conflict"),
-            Error::PreconditionFailed(_) => (412, "precondition_failed"),
+            Error::PreconditionFailed(_) => (412, "conflict"),
             Error::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
             Error::Unprocessable(_) => (422, "unprocessable_content"),
             Error::ProviderUnauthorized(_) | Error::Internal(_) => (500, "server_error"),
             Error::BadGateway(_) => (502, "server_error"),
-            Error::Unavailable { .. } => (503, "temporarily_unavailable"),
+            Error::Unavailable { .. } => (503, "server_error"),
         }
     }
 
@@ -120,10 +121,10 @@ mod tests {
             (Error::forbidden("x"), 403, "forbidden"),
             (Error::not_found("x"), 404, "not_found"),
             (Error::conflict("x"), 409, "conflict"),
-            (Error::PreconditionFailed("x".into()), 412, "precondition_failed"),
+            (Error::PreconditionFailed("x".into()), 412, "conflict"),
             (Error::unprocessable("x"), 422, "unprocessable_content"),
             (Error::ProviderUnauthorized("x".into()), 500, "server_error"),
-            (Error::unavailable("x"), 503, "temporarily_unavailable"),
+            (Error::unavailable("x"), 503, "server_error"),
             (Error::internal("x"), 500, "server_error"),
             (Error::BadGateway("x".into()), 502, "server_error"),
         ];

@@ -8,14 +8,22 @@ use serde::{Deserialize, Serialize};
 use super::metadata::WriteMetadata;
 use super::TagWire;
 use crate::error::Result;
-use crate::provider::Image;
+use crate::provider::{Image, ImageState};
 use crate::usecase::SnapshotInput;
 
+/// Unikorn's `snapshotCreate`: metadata, and a spec that has no fields yet (the snapshot takes its
+/// spec from the source image). `spec` may be omitted.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotCreate {
     pub metadata: WriteMetadata,
+    #[serde(default, deserialize_with = "crate::api::present")]
+    pub spec: Option<SnapshotCreateSpec>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotCreateSpec {}
 
 impl SnapshotCreate {
     pub fn parse(self) -> Result<SnapshotInput> {
@@ -46,13 +54,13 @@ pub struct ImageMetadata {
     pub created_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageSpec {
+    /// `x86_64` or `aarch64`.
+    pub architecture: String,
     #[serde(rename = "sizeGiB")]
     pub size_gib: u64,
     pub virtualization: String,
@@ -88,8 +96,17 @@ pub struct ImageGpu {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStatus {
-    /// Glance's status: `queued` while the snapshot uploads, then `active`.
+    /// `pending`, `creating`, `ready` or `failed`.
     pub state: String,
+}
+
+fn state_text(state: ImageState) -> &'static str {
+    match state {
+        ImageState::Pending => "pending",
+        ImageState::Creating => "creating",
+        ImageState::Ready => "ready",
+        ImageState::Failed => "failed",
+    }
 }
 
 fn parse_time(text: &Option<String>) -> Option<DateTime<Utc>> {
@@ -121,9 +138,10 @@ impl From<&Image> for ImageRead {
                 creation_time: parse_time(&image.created_at).unwrap_or_else(Utc::now),
                 created_by: p("unikorn:created_by"),
                 modified_time: parse_time(&image.updated_at),
-                organization_id: p("unikorn:organization:id"),
             },
             spec: ImageSpec {
+                // Unikorn's images all carry it; one that does not is most likely x86_64.
+                architecture: image.architecture.clone().unwrap_or_else(|| "x86_64".into()),
                 size_gib: image.min_disk_gib,
                 virtualization: p("unikorn:virtualization").unwrap_or_else(|| "any".into()),
                 os: ImageOs {
@@ -141,7 +159,7 @@ impl From<&Image> for ImageRead {
                     models: p("unikorn:gpu_models").map(|m| m.split(',').map(str::to_owned).collect()),
                 }),
             },
-            status: ImageStatus { state: image.status.clone() },
+            status: ImageStatus { state: state_text(image.state).into() },
         }
     }
 }

@@ -39,12 +39,18 @@ pub async fn handle(deps: &Deps, function: Option<Function>, req: Request) -> Re
     .await
 }
 
+/// A path id: resource ids are UUIDs (hyphenated), and anything else is a 400, as in Unikorn.
 fn param(params: &[(String, String)], name: &str) -> Result<String> {
-    params
+    let value = params
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
-        .ok_or_else(|| Error::internal(format!("route has no {name} parameter")))
+        .ok_or_else(|| Error::internal(format!("route has no {name} parameter")))?;
+    if value.len() != 36 || uuid::Uuid::try_parse(&value).is_err() {
+        let shown: String = value.chars().take(64).collect();
+        return Err(Error::invalid(format!("{name}: '{shown}' is not a UUID")));
+    }
+    Ok(value)
 }
 
 fn server(status: u16, record: &ServerRecord) -> Response<Body> {
@@ -85,9 +91,9 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             let list = list_params(req)?;
             let page = usecase::list_servers(deps, &caller, &list).await?;
             let body: Vec<ServerV2Read> = page.items.iter().map(ServerV2Read::from).collect();
-            let link = match (page.more, page.items.last()) {
-                (true, Some(last)) => vec![("link", next_link(req, &encode_page_token(&last.id)))],
-                _ => vec![],
+            let link = match &page.next {
+                Some(next) => vec![("link", next_link(req, &encode_page_token(next)))],
+                None => vec![],
             };
             Ok(json(200, &body, &link))
         }

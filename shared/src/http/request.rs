@@ -140,7 +140,21 @@ fn decode_page_token(token: &str) -> Result<String> {
     }
 }
 
-/// `organizationID`, `projectID`, `regionID`, `networkID` (each repeatable), `limit`, `pageToken`.
+/// At most this many `tag` filters (a resource carries at most 64 tags).
+pub const MAX_FILTER_TAGS: usize = 64;
+
+/// `tag=name=value` (Unikorn's tag selector): split at the first `=`.
+fn parse_tag_filter(value: &str) -> Result<(String, String)> {
+    let invalid = || Error::invalid(format!("tag: '{}' is not name=value", value.chars().take(64).collect::<String>()));
+    let (name, tag_value) = value.split_once('=').ok_or_else(invalid)?;
+    if name.is_empty() || name.chars().count() > 256 || tag_value.chars().count() > 256 {
+        return Err(invalid());
+    }
+    Ok((name.to_owned(), tag_value.to_owned()))
+}
+
+/// `organizationID`, `projectID`, `regionID`, `networkID` (each repeatable), `tag` (repeatable,
+/// `name=value`, all must match), `limit`, `pageToken`.
 pub fn list_params(req: &Request) -> Result<ListParams> {
     let query = req.query_string_parameters();
     let mut params = ListParams { limit: DEFAULT_LIMIT, ..ListParams::default() };
@@ -159,6 +173,13 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
             }
             "pageToken" => {
                 params.after = Some(decode_page_token(value)?);
+                continue;
+            }
+            "tag" => {
+                params.tags.push(parse_tag_filter(value)?);
+                if params.tags.len() > MAX_FILTER_TAGS {
+                    return Err(Error::invalid(format!("tag: at most {MAX_FILTER_TAGS} tag filters")));
+                }
                 continue;
             }
             other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),

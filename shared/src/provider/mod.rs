@@ -106,12 +106,26 @@ impl PowerAction {
     }
 }
 
+/// An image's life cycle, in the domain's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageState {
+    /// Accepted, no data yet.
+    #[default]
+    Pending,
+    /// Data is being written.
+    Creating,
+    Ready,
+    /// Failed, deleted or deactivated: unusable.
+    Failed,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Image {
     pub id: String,
     pub name: String,
-    /// Glance status: queued, saving, active, killed, deleted, deactivated, ...
-    pub status: String,
+    pub state: ImageState,
+    /// CPU architecture (`x86_64`, `aarch64`), when the image says.
+    pub architecture: Option<String>,
     pub min_disk_gib: u64,
     pub size_bytes: Option<u64>,
     pub owner: Option<String>,
@@ -124,8 +138,8 @@ pub struct Image {
 }
 
 impl Image {
-    pub fn is_active(&self) -> bool {
-        self.status == "active"
+    pub fn is_ready(&self) -> bool {
+        self.state == ImageState::Ready
     }
 }
 

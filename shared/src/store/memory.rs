@@ -63,6 +63,7 @@ fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
         && any(&q.region_ids, &s.region_id)
         && any(&q.network_ids, &s.network_id)
         && any(&q.identity_ids, &s.identity_id)
+        && q.tags.iter().all(|(name, value)| s.tags.0.iter().any(|t| &t.name == name && &t.value == value))
         && q.after.as_ref().is_none_or(|after| &s.id > after)
 }
 
@@ -226,7 +227,8 @@ impl Store for MemoryStore {
         let mut items: Vec<ServerRecord> = t.servers.values().filter(|s| matches(q, s)).cloned().collect();
         let more = items.len() > q.limit;
         items.truncate(q.limit);
-        Ok(Page { items, more })
+        let next = if more { items.last().map(|s| s.id.clone()) } else { None };
+        Ok(Page { items, next })
     }
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {

@@ -20,16 +20,21 @@ pub struct ServerQuery {
     pub region_ids: Vec<String>,
     pub network_ids: Vec<String>,
     pub identity_ids: Vec<String>,
-    /// Only ids strictly greater than this (the previous page's last id).
+    /// Only records carrying every one of these tags (name, value).
+    pub tags: Vec<(String, String)>,
+    /// Only ids strictly greater than this (the previous page's cursor).
     pub after: Option<String>,
     pub limit: usize,
+    /// Reads at most this many store pages per scope (a filter that matches little returns a short
+    /// page with a cursor rather than reading a whole partition); `None`: read until `limit`.
+    pub max_reads: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Whether items exist past the last one returned.
-    pub more: bool,
+    /// Where the next page starts (its `after`), when there may be more; `None` at the end.
+    pub next: Option<String>,
 }
 
 /// What a network delete did.

@@ -130,10 +130,10 @@ async fn all_records(deps: &Deps, mut query: ServerQuery) -> Result<Vec<ServerRe
     let mut all = Vec::new();
     loop {
         let page = deps.store.list_servers(&query).await?;
-        query.after = page.items.last().map(|r| r.id.clone());
         all.extend(page.items);
-        if !page.more || query.after.is_none() {
-            return Ok(all);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(all),
         }
     }
 }

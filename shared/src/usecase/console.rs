@@ -1,20 +1,20 @@
 use super::power::actionable;
-use super::{load_server, translate, Deps};
+use super::{load_server, translate, Deps, CONSOLE_OUTPUT};
 use crate::error::Result;
 use crate::rbac::{Caller, Operation};
 
 /// The last `length` lines of the console log (the provider's default when absent).
 pub async fn console_output(deps: &Deps, caller: &Caller, id: &str, length: Option<u32>) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
-    let (record, pid) = actionable(deps, record, "read").await?;
+    let (record, pid) = actionable(deps, record, CONSOLE_OUTPUT).await?;
     let cred = deps.identities.credential(&record.identity_id)?;
-    deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, "read"))
+    deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, CONSOLE_OUTPUT))
 }
 
 /// A noVNC remote console URL.
 pub async fn console_session(deps: &Deps, caller: &Caller, id: &str) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
-    let (record, pid) = actionable(deps, record, "reached").await?;
+    let (record, pid) = actionable(deps, record, "accessed").await?;
     let cred = deps.identities.credential(&record.identity_id)?;
-    deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, "reached"))
+    deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, "accessed"))
 }

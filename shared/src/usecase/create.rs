@@ -25,8 +25,8 @@ pub(crate) async fn validate_image_and_flavor(
         Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
         other => other,
     })?;
-    if !image.is_active() {
-        return Err(Error::not_found(format!("image {image_id} is not ready (status {})", image.status)));
+    if !image.is_ready() {
+        return Err(Error::not_found(format!("image {image_id} is not ready ({:?})", image.state)));
     }
     let flavor = get_flavor(deps, cred, flavor_id).await?;
     check_disk(image.min_disk_gib, &flavor, image_id)?;

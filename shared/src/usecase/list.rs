@@ -10,9 +10,15 @@ pub struct ListParams {
     pub project_ids: Vec<String>,
     pub region_ids: Vec<String>,
     pub network_ids: Vec<String>,
+    /// `tag=name=value` filters: a server must carry every pair.
+    pub tags: Vec<(String, String)>,
     pub limit: usize,
     pub after: Option<String>,
 }
+
+/// Store pages one list request may read per scope: a page costs a bounded number of Queries
+/// however selective its filters are (a short page with a `Link` continues the search).
+pub const MAX_READS_PER_PAGE: usize = 8;
 
 /// The caller's read scopes narrowed by the organization and project filters.
 pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String]) -> Vec<Scope> {
@@ -41,7 +47,7 @@ pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String])
 pub async fn list_servers(deps: &Deps, caller: &Caller, params: &ListParams) -> Result<Page<ServerRecord>> {
     let scopes = narrow(caller.acl.scopes(SERVERS, Operation::Read), &params.organization_ids, &params.project_ids);
     if scopes.is_empty() {
-        return Ok(Page { items: Vec::new(), more: false });
+        return Ok(Page { items: Vec::new(), next: None });
     }
     let query = ServerQuery {
         scopes,
@@ -49,8 +55,10 @@ pub async fn list_servers(deps: &Deps, caller: &Caller, params: &ListParams) -> 
         identity_ids: Vec::new(),
         region_ids: params.region_ids.clone(),
         network_ids: params.network_ids.clone(),
+        tags: params.tags.clone(),
         after: params.after.clone(),
         limit: params.limit,
+        max_reads: Some(MAX_READS_PER_PAGE),
     };
     deps.store.list_servers(&query).await
 }

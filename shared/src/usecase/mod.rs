@@ -77,11 +77,26 @@ pub(crate) fn server_not_found(id: &str) -> Error {
     Error::not_found(format!("no server found with id {id}"))
 }
 
+/// Unikorn's answer to an action on a server in the wrong state: 400 `invalid_request` with its
+/// wording ("server cannot be started in its current state").
+pub(crate) fn wrong_state(verb: &str) -> Error {
+    if verb == CONSOLE_OUTPUT {
+        return Error::invalid("server console output cannot be retrieved in its current state");
+    }
+    Error::invalid(format!("server cannot be {verb} in its current state"))
+}
+
+/// The verb of console output reads, whose wrong-state message Unikorn words differently.
+pub(crate) const CONSOLE_OUTPUT: &str = "read";
+
 /// Provider answers about one server, in the caller's terms: the server's id, not the provider's.
 pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
     match err {
         Error::NotFound(_) => Error::not_found(format!("no server found with id {id} at the provider")),
-        Error::Conflict(_) => Error::conflict(format!("server {id} cannot be {verb} in its current state")),
+        Error::Conflict(m) => {
+            tracing::info!(server_id = %id, provider = %m, "the provider refused the action in this state");
+            wrong_state(verb)
+        }
         other => other,
     }
 }

@@ -1,5 +1,5 @@
 use super::refresh::{provider_id, refresh};
-use super::{load_server, server_not_found, translate, Deps};
+use super::{load_server, server_not_found, translate, wrong_state, Deps};
 use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::rbac::{Caller, Operation};
 pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) -> Result<(ServerRecord, String)> {
     let id = record.id.clone();
     if record.is_deleting() {
-        return Err(Error::conflict(format!("server {id} cannot be {verb}: it is being deleted")));
+        return Err(wrong_state(verb));
     }
     let record = if record.provisioning_status == ProvisioningStatus::Provisioning {
         refresh(deps, record).await?.ok_or_else(|| server_not_found(&id))?
@@ -19,7 +19,7 @@ pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) ->
         record
     };
     if record.provisioning_status == ProvisioningStatus::Provisioning {
-        return Err(Error::conflict(format!("server {id} cannot be {verb}: it is still being provisioned")));
+        return Err(wrong_state(verb));
     }
     let pid = provider_id(deps, &record).await?.ok_or_else(|| server_not_found(&id))?;
     Ok((record, pid))

@@ -141,7 +141,7 @@ impl Provider for FakeProvider {
     }
     async fn get_image(&self, _: &ProviderCredential, id: &str) -> Result<Image> {
         self.call("get_image")?;
-        Ok(Image { id: id.into(), status: "active".into(), min_disk_gib: 10, ..Default::default() })
+        Ok(Image { id: id.into(), state: crate::provider::ImageState::Ready, min_disk_gib: 10, ..Default::default() })
     }
     async fn list_images(&self, _: &ProviderCredential, _: &ImageFilter) -> Result<Vec<Image>> {
         self.call("list_images").map(|_| vec![])
@@ -292,7 +292,7 @@ async fn power_records_the_transition_and_translates_refusals() {
     assert_eq!(stored.power_state, Some(PowerState::Stopping));
     w.provider.fail_next(Error::conflict("Cannot 'stop' instance nova-web while it is in vm_state stopped"));
     let err = power(&w.deps, &admin(), &record.id, PowerAction::Stop).await.expect_err("refused");
-    assert_eq!(err, Error::conflict(format!("server {} cannot be stopped in its current state", record.id)));
+    assert_eq!(err, Error::invalid("server cannot be stopped in its current state"), "Unikorn's answer");
 }
 
 #[tokio::test]
@@ -302,7 +302,7 @@ async fn a_server_still_building_refuses_power_without_an_action_call() {
         create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
     w.provider.set_phase(ServerPhase::Building);
     let err = power(&w.deps, &admin(), &record.id, PowerAction::Start).await.expect_err("building");
-    assert!(matches!(err, Error::Conflict(ref m) if m.contains("provisioned")), "{err:?}");
+    assert_eq!(err, Error::invalid("server cannot be started in its current state"));
     assert!(!w.provider.calls().iter().any(|c| c.starts_with("power")));
 }
 
@@ -366,10 +366,13 @@ async fn list_merges_scopes_in_id_order_and_pages() {
     let page = list_servers(&w.deps, &admin(), &ListParams { limit: 2, ..ListParams::default() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((page.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), page.more), (ids[..2].to_vec(), true));
+    assert_eq!(
+        (page.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), page.next.clone()),
+        (ids[..2].to_vec(), Some(ids[1].clone()))
+    );
     let rest = ListParams { limit: 10, after: Some(ids[1].clone()), ..ListParams::default() };
     let page = list_servers(&w.deps, &admin(), &rest).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((page.items.len(), page.more), (3, false));
+    assert_eq!((page.items.len(), page.next), (3, None));
     let nobody = caller(serde_json::json!({"organizations": []}));
     let page = list_servers(&w.deps, &nobody, &ListParams { limit: 10, ..ListParams::default() })
         .await

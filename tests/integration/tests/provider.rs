@@ -7,7 +7,7 @@ use std::time::Duration;
 use integration_tests::{demo_credential, other_credential, provider_with_timeout, venv_python};
 use openstack_emulator::{seed, Delays, Emulator, Fault};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{ImageFilter, PowerAction, Provider, ProviderCredential, ServerCreate, ServerPhase};
+use shared::provider::{ImageFilter, ImageState, PowerAction, Provider, ProviderCredential, ServerCreate, ServerPhase};
 use shared::Error;
 
 const TOKENS: &str = "POST /identity/v3/auth/tokens";
@@ -240,7 +240,7 @@ async fn snapshots_go_queued_then_active_with_nova_and_our_properties() {
     let meta = BTreeMap::from([("unikorn:source:server".to_owned(), id.clone())]);
     let image_id = provider.create_image(&cred, &id, "snap-1", &meta).await.unwrap_or_else(|e| panic!("{e}"));
     let image = provider.get_image(&cred, &image_id).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(image.status, "queued");
+    assert_eq!(image.state, ImageState::Pending);
     assert_eq!(image.properties.get("unikorn:source:server"), Some(&id));
     assert_eq!(image.properties.get("unikorn:os:distro").map(String::as_str), Some("ubuntu"), "copied from the source");
     assert_eq!(image.properties.get("instance_uuid"), Some(&id));
@@ -250,7 +250,7 @@ async fn snapshots_go_queued_then_active_with_nova_and_our_properties() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].status, "active");
+    assert_eq!(listed[0].state, ImageState::Ready);
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! The local API: an HTTP server on 127.0.0.1 that does what API Gateway does for the deployed
 //! stack. For each request it matches the route (404 `{"message":"Not Found"}` otherwise),
-//! requires the identity source (401 `{"message":"Unauthorized"}`), runs the authorizer code,
+//! runs the authorizer code,
 //! builds the API Gateway v2 event JSON, parses it with `lambda_http` exactly as a Lambda does,
-//! and runs the route's function handler.
+//! and runs the route's function handler. Like the deployed authorizer (no identity source), the
+//! authorizer runs for requests without a token too.
 
 pub mod token;
 
@@ -70,9 +71,9 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         headers.entry(name.as_str().to_owned()).and_modify(|v| *v = format!("{v},{value}")).or_insert(value);
     }
-    let Some(authorization) = headers.get("authorization").filter(|v| !v.is_empty()).cloned() else {
-        return gateway_message(StatusCode::UNAUTHORIZED, "Unauthorized");
-    };
+    // The authorizer has no identity source (as deployed): it runs for every request, with or
+    // without a token, and the function answers 401 in the API's format.
+    let identity: Vec<String> = headers.get("authorization").filter(|v| !v.is_empty()).cloned().into_iter().collect();
     let route_key = format!("{} {}", route.method, route.path);
     let now = chrono::Utc::now();
     let context = json!({
@@ -103,7 +104,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     authorizer_request["type"] = json!("REQUEST");
     authorizer_request["routeArn"] =
         json!(format!("arn:aws:execute-api:local:000000000000:local/$default/{method}{path}"));
-    authorizer_request["identitySource"] = json!([authorization]);
+    authorizer_request["identitySource"] = json!(identity);
     let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
         Ok(request) => shared::http::authorize(&local.verifier, &request),
         Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),

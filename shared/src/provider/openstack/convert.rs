@@ -1,7 +1,17 @@
 //! Wire (OpenStack JSON) -> port types.
 
 use super::wire::{GlanceImage, NovaFlavor, NovaImageRef, NovaServer, GLANCE_CORE_ATTRIBUTES};
-use crate::provider::{Flavor, Image, ProviderServer, ServerPhase};
+use crate::provider::{Flavor, Image, ImageState, ProviderServer, ServerPhase};
+
+/// Glance's image status in the port's words.
+fn image_state(status: &str) -> ImageState {
+    match status {
+        "queued" => ImageState::Pending,
+        "saving" | "uploading" | "importing" => ImageState::Creating,
+        "active" => ImageState::Ready,
+        _ => ImageState::Failed,
+    }
+}
 
 /// Nova's status (from vm_state and task_state) in the port's words.
 fn phase(status: &str, task_state: Option<&str>) -> ServerPhase {
@@ -49,6 +59,7 @@ pub fn server_from_wire(server: NovaServer) -> ProviderServer {
 }
 
 pub fn image_from_wire(image: GlanceImage) -> Image {
+    let architecture = properties_architecture(&image.extra);
     let properties = image
         .extra
         .into_iter()
@@ -63,7 +74,8 @@ pub fn image_from_wire(image: GlanceImage) -> Image {
     Image {
         id: image.id,
         name: image.name.unwrap_or_default(),
-        status: image.status,
+        state: image_state(&image.status),
+        architecture,
         min_disk_gib: image.min_disk,
         size_bytes: image.size,
         owner: image.owner,
@@ -83,5 +95,14 @@ pub fn flavor_from_wire(flavor: NovaFlavor) -> Flavor {
         ram_mib: flavor.ram,
         disk_gib: flavor.disk,
         extra_specs: flavor.extra_specs.unwrap_or_default(),
+    }
+}
+
+/// Glance's standard `architecture` property, in the two spellings Unikorn knows.
+fn properties_architecture(extra: &std::collections::BTreeMap<String, serde_json::Value>) -> Option<String> {
+    match extra.get("architecture").and_then(|v| v.as_str())? {
+        "x86_64" | "amd64" => Some("x86_64".into()),
+        "aarch64" | "arm64" => Some("aarch64".into()),
+        _ => None,
     }
 }

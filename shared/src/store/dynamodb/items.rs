@@ -75,6 +75,10 @@ pub fn claim_item(server: &ServerRecord, check_at: DateTime<Utc>) -> Item {
     item
 }
 
+pub fn tag_pair(name: &str, value: &str) -> String {
+    format!("{name}={value}")
+}
+
 pub fn string_attr(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
@@ -105,6 +109,11 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     item.insert("regionId".into(), s(&r.region_id));
     item.insert("networkId".into(), s(&r.network_id));
     item.insert("identityId".into(), s(&r.identity_id));
+    // A string set of `name=value` pairs, for the tag filter (sets cannot be empty).
+    if !r.tags.0.is_empty() {
+        let pairs = r.tags.0.iter().map(|t| tag_pair(&t.name, &t.value)).collect();
+        item.insert("tagPairs".into(), AttributeValue::Ss(pairs));
+    }
     let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
     let org = Scope::Organization(r.organization_id.clone());
     item.insert(GSI1PK.into(), s(scope_partition(&project, "SERVER").3));

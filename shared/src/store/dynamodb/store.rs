@@ -188,19 +188,26 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Every item of one index partition that matches, up to `want` items.
+    /// Items of one index partition that match, up to `want` items, reading at most `max_reads`
+    /// pages. Answers the items and, when it stopped before the partition's end, the sort key of
+    /// the last item it evaluated (where a next read resumes).
+    #[allow(clippy::too_many_arguments)]
     async fn query(
         &self,
         index: &str,
+        sort_key: &str,
         key_condition: &str,
         filter: Option<String>,
         names: HashMap<String, String>,
         values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
         want: usize,
-    ) -> Result<(Vec<Item>, bool)> {
+        max_reads: Option<usize>,
+    ) -> Result<(Vec<Item>, Option<String>)> {
         let mut items = Vec::new();
         let mut start = None;
-        loop {
+        // A filter drops items after they are read: read whole pages (1 MB) rather than `want` items.
+        let page_limit = if filter.is_some() { None } else { Some(want.clamp(1, 500) as i32) };
+        for reads in 1.. {
             let page = self
                 .client
                 .query()
@@ -211,22 +218,31 @@ impl DynamoStore {
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .set_exclusive_start_key(start)
-                .limit(want.clamp(1, 500) as i32)
+                .set_limit(page_limit)
                 .send()
                 .await
                 .map_err(|e| sdk_error("query", e))?;
             items.extend(page.items().iter().cloned());
             start = page.last_evaluated_key().cloned();
+            let resume = || start.as_ref().and_then(|key| string_attr(key, sort_key));
             if items.len() >= want {
-                return Ok((items, true));
+                items.truncate(want);
+                let last = items.last().and_then(|item| string_attr(item, sort_key));
+                return Ok((items, last));
             }
             if start.is_none() {
-                return Ok((items, false));
+                return Ok((items, None));
+            }
+            if max_reads.is_some_and(|max| reads >= max) {
+                return Ok((items, resume()));
             }
         }
+        Ok((items, None))
     }
 
-    async fn query_scope(&self, scope: &Scope, kind: &str, query: &ServerQuery) -> Result<(Vec<Item>, bool)> {
+    /// One scope's servers (or networks) for `query`: up to `limit` items plus whether and where
+    /// the scope continues.
+    async fn query_scope(&self, scope: &Scope, kind: &str, query: &ServerQuery) -> Result<(Vec<Item>, Option<String>)> {
         let (index, pk_attr, sk_attr, pk) = scope_partition(scope, kind);
         let mut names = HashMap::from([("#pk".to_owned(), pk_attr.to_owned())]);
         let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
@@ -258,8 +274,21 @@ impl DynamoStore {
                 .collect();
             filter.push(format!("{attr} IN ({})", placeholders.join(", ")));
         }
+        for (i, (name, value)) in query.tags.iter().enumerate() {
+            values.insert(format!(":tag{i}"), s(tag_pair(name, value)));
+            filter.push(format!("contains(tagPairs, :tag{i})"));
+        }
         let filter = (!filter.is_empty()).then(|| filter.join(" AND "));
-        self.query(index, &key_condition, filter, names, values, query.limit.saturating_add(1)).await
+        // One more than asked, to know whether another page exists.
+        let want = query.limit.saturating_add(1);
+        let (mut items, resume) =
+            self.query(index, sk_attr, &key_condition, filter, names, values, want, query.max_reads).await?;
+        if items.len() > query.limit {
+            items.truncate(query.limit);
+            let last = items.last().and_then(|item| string_attr(item, sk_attr));
+            return Ok((items, last));
+        }
+        Ok((items, resume))
     }
 
     /// Items of the attention index whose sort key lies in `[from, to]`.
@@ -267,10 +296,8 @@ impl DynamoStore {
         let names = HashMap::from([("#pk".to_owned(), GSI3PK.to_owned()), ("#sk".to_owned(), GSI3SK.to_owned())]);
         let values =
             HashMap::from([(":pk".to_owned(), s(ATTENTION)), (":from".to_owned(), s(from)), (":to".to_owned(), s(to))]);
-        let (mut items, _) = self
-            .query(INDEX_BY_ATTENTION, "#pk = :pk AND #sk BETWEEN :from AND :to", None, names, values, limit)
-            .await?;
-        items.truncate(limit);
+        let condition = "#pk = :pk AND #sk BETWEEN :from AND :to";
+        let (items, _) = self.query(INDEX_BY_ATTENTION, GSI3SK, condition, None, names, values, limit, None).await?;
         Ok(items)
     }
 
@@ -315,6 +342,7 @@ impl Store for DynamoStore {
     async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
         let mut all = Vec::new();
         let query = ServerQuery { api_version: Some(api_version), limit: usize::MAX - 1, ..ServerQuery::default() };
+        // Every network of each scope: no read bound.
         for scope in scopes {
             let (items, _) = self.query_scope(scope, "NETWORK", &query).await?;
             for item in &items {
@@ -534,21 +562,31 @@ impl Store for DynamoStore {
 
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>> {
         let mut all: Vec<ServerRecord> = Vec::new();
-        let mut more = false;
+        // The merged page may only hold ids every scope has read past: the lowest point where a
+        // scope stopped bounds it (later ids of the other scopes come again on the next page).
+        let mut bound: Option<String> = None;
         for scope in &query.scopes {
-            let (items, truncated) = self.query_scope(scope, "SERVER", query).await?;
-            more |= truncated;
+            let (items, stopped_at) = self.query_scope(scope, "SERVER", query).await?;
+            if let Some(at) = stopped_at {
+                bound = Some(match bound {
+                    Some(b) if b <= at => b,
+                    _ => at,
+                });
+            }
             for item in &items {
                 all.push(from_item(item)?);
             }
         }
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all.dedup_by(|a, b| a.id == b.id);
+        if let Some(bound) = &bound {
+            all.retain(|r| &r.id <= bound);
+        }
         if all.len() > query.limit {
             all.truncate(query.limit);
-            more = true;
+            return Ok(Page { next: all.last().map(|r| r.id.clone()), items: all });
         }
-        Ok(Page { items: all, more })
+        Ok(Page { items: all, next: bound })
     }
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {

@@ -187,7 +187,7 @@ async fn a_provider_503_keeps_the_record_until_cleanup_settles_it() {
         count: 1,
     });
     let reply = stack.create_server(&admin, "flaky").await;
-    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "{}", reply.body);
+    assert_eq!((reply.status, reply.error_code()), (503, "server_error"), "{}", reply.body);
     assert!(reply.header("retry-after").is_some(), "503 carries Retry-After");
     assert!(reply.description().contains("provisioning"), "{}", reply.description());
     assert_eq!(stack.item_count().await, before + 2, "record and claim stay while the outcome is unknown");
@@ -211,7 +211,7 @@ async fn a_provider_timeout_on_create_is_503_and_the_server_is_adopted() {
         count: 1,
     });
     let reply = stack.create_server(&stack.admin(), "slow").await;
-    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"), "{}", reply.body);
+    assert_eq!((reply.status, reply.error_code()), (503, "server_error"), "{}", reply.body);
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert_eq!(stack.emulator.servers().len(), 1, "the provider created it after the client gave up");
     let report = stack.cleanup(300).await;

@@ -59,7 +59,7 @@ async fn a_failed_provider_delete_is_503_and_can_be_retried() {
     });
     let path = format!("/api/v2/servers/{id}");
     let reply = stack.call("DELETE", &path, Some(&admin), None).await;
-    assert_eq!((reply.status, reply.error_code()), (503, "temporarily_unavailable"));
+    assert_eq!((reply.status, reply.error_code()), (503, "server_error"));
     let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
     assert_eq!(stored["provisioningStatus"], "deprovisioning", "the intent is recorded");
     assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202, "a retry finishes it");

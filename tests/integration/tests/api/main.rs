@@ -4,6 +4,7 @@
 mod auth;
 mod cleanup;
 mod concurrency;
+mod conformance;
 mod console;
 mod create;
 mod defects;

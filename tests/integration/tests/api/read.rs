@@ -29,11 +29,21 @@ async fn get_reflects_the_provider_and_carries_an_etag() {
 }
 
 #[tokio::test]
-async fn unknown_servers_are_404() {
+async fn unknown_servers_are_404_and_malformed_ids_400() {
     let stack = Stack::start().await;
-    let reply = stack.call("GET", "/api/v2/servers/does-not-exist", Some(&stack.admin()), None).await;
+    let reply =
+        stack.call("GET", "/api/v2/servers/00000000-0000-4000-8000-00000000abcd", Some(&stack.admin()), None).await;
     assert_eq!((reply.status, reply.error_code()), (404, "not_found"));
-    assert!(reply.description().contains("does-not-exist"));
+    assert!(reply.description().contains("00000000-0000-4000-8000-00000000abcd"));
+    for (path, what) in [
+        ("/api/v2/servers/not-a-uuid", "serverID"),
+        ("/api/v2/servers/00000000000040008000000000000abcd/consoleoutput", "serverID"),
+        ("/api/v2/networks/net-1", "networkID"),
+    ] {
+        let reply = stack.call("GET", path, Some(&stack.admin()), None).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{path}");
+        assert!(reply.description().starts_with(what), "{}", reply.description());
+    }
 }
 
 #[tokio::test]

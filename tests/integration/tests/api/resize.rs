@@ -69,7 +69,7 @@ async fn provider_refusals_of_resize_and_rebuild_are_translated() {
     stack.emulator.set_delays(Delays { action_ms: 60_000, ..Delays::default() });
     assert_eq!(stack.call("POST", &format!("{path}/stop"), Some(&admin), None).await.status, 202);
     let busy = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
-    assert_eq!((busy.status, busy.error_code()), (409, "conflict"), "{}", busy.body);
+    assert_eq!((busy.status, busy.error_code()), (400, "invalid_request"), "{}", busy.body);
     assert!(busy.description().contains("cannot be resized"));
     let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
     assert_eq!(stored["flavorId"], seed::FLAVOR_SMALL, "a refused resize changes nothing");

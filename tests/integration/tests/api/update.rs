@@ -80,7 +80,14 @@ async fn renames_are_422_and_unknown_or_forbidden_updates_refused() {
         .call("PUT", &path, Some(&admin), Some(&update_body("web-2", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU)))
         .await;
     assert_eq!((renamed.status, renamed.error_code()), (422, "unprocessable_content"));
-    let unknown = stack.call("PUT", "/api/v2/servers/nope", Some(&admin), Some(&update_body("web", "2", "x"))).await;
+    let unknown = stack
+        .call(
+            "PUT",
+            "/api/v2/servers/00000000-0000-4000-8000-00000000abcd",
+            Some(&admin),
+            Some(&update_body("web", "2", "x")),
+        )
+        .await;
     assert_eq!(unknown.status, 404);
     let reader = stack.token("r", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
     let forbidden = stack
@@ -102,7 +109,7 @@ async fn if_match_guards_against_lost_updates() {
             stack.http.put(format!("{}{path}", stack.url)).bearer_auth(&admin).header("if-match", "\"1\"").json(&body),
         )
         .await;
-    assert_eq!((stale.status, stale.error_code()), (412, "precondition_failed"));
+    assert_eq!((stale.status, stale.error_code()), (412, "conflict"));
     let fresh = stack
         .send(
             stack.http.put(format!("{}{path}", stack.url)).bearer_auth(&admin).header("if-match", &current).json(&body),

@@ -1,0 +1,132 @@
+//! Conformance with Unikorn's own contract: a client's whole v2 server life cycle through the local
+//! API, every response recorded and validated against Unikorn's published OpenAPI document
+//! (`../shared/reference/unikorn/server.spec.yaml`) by a maintained validator (openapi-core, in
+//! `.venv-api`). A response the document does not allow fails the test, naming the route and the
+//! field, unless the README's "Extensions to Unikorn's contract" table lists it.
+
+use integration_tests::stack::*;
+use integration_tests::{reference_dir, repo_root};
+use openstack_emulator::{seed, Fault};
+use serde_json::{json, Value};
+
+struct Recorder<'a> {
+    stack: &'a Stack,
+    exchanges: Vec<Value>,
+}
+
+impl Recorder<'_> {
+    async fn call(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        let reply = self.stack.call(method, path, token, body).await;
+        self.record(method, path, &reply);
+        reply
+    }
+
+    async fn send(&mut self, method: &str, path: &str, request: reqwest::RequestBuilder) -> Reply {
+        let reply = self.stack.send(request).await;
+        self.record(method, path, &reply);
+        reply
+    }
+
+    fn record(&mut self, method: &str, path: &str, reply: &Reply) {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let query: serde_json::Map<String, Value> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_owned(), json!(v.replace("%3D", "="))))
+            .collect();
+        self.exchanges.push(json!({"method": method, "path": path, "query": query, "status": reply.status,
+            "body": reply.body}));
+    }
+}
+
+#[tokio::test]
+async fn every_server_route_answers_as_unikorns_document_says() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let reader = stack.token("reader", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
+    let mut r = Recorder { stack: &stack, exchanges: Vec::new() };
+    let missing = "00000000-0000-4000-8000-000000000000";
+
+    let mut body = stack.server_body("web", &stack.network_id);
+    body["metadata"]["tags"] = json!([{"name": "team", "value": "blue"}]);
+    let created = r.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.id();
+    let path = format!("/api/v2/servers/{id}");
+    r.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+    r.call("POST", "/api/v2/servers", Some(&admin), Some(&json!({"metadata": {}}))).await;
+    r.call("POST", "/api/v2/servers", None, Some(&body)).await;
+    r.call("POST", "/api/v2/servers", Some(&reader), Some(&stack.server_body("other", &stack.network_id))).await;
+
+    r.call("GET", &path, Some(&admin), None).await;
+    r.call("GET", &format!("/api/v2/servers/{missing}"), Some(&admin), None).await;
+    r.call("GET", "/api/v2/servers/not-a-uuid", Some(&admin), None).await;
+    r.call("GET", &path, None, None).await;
+    r.call("GET", "/api/v2/servers", Some(&admin), None).await;
+    r.call("GET", &format!("/api/v2/servers?organizationID={ORG}&projectID={PROJECT}"), Some(&admin), None).await;
+    r.call("GET", "/api/v2/servers?tag=team%3Dblue", Some(&admin), None).await;
+    r.call("GET", "/api/v2/servers?limit=0", Some(&admin), None).await;
+
+    let update = json!({"metadata": {"name": "web", "description": "d"},
+        "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU}});
+    r.call("PUT", &path, Some(&admin), Some(&update)).await;
+    r.call("PUT", &path, Some(&admin), Some(&json!({"spec": {}}))).await;
+    r.call("PUT", &path, Some(&reader), Some(&update)).await;
+    r.call("PUT", &format!("/api/v2/servers/{missing}"), Some(&admin), Some(&update)).await;
+    let stale = stack.request("PUT", &path, Some(&admin), Some(&update)).header("if-match", "\"1\"");
+    r.send("PUT", &path, stale).await;
+
+    r.call("POST", &format!("{path}/start"), Some(&admin), None).await;
+    for verb in ["softreboot", "hardreboot", "stop"] {
+        let reply = r.call("POST", &format!("{path}/{verb}"), Some(&admin), None).await;
+        assert_eq!(reply.status, 202, "{verb}: {}", reply.body);
+        stack.cleanup(300).await;
+    }
+    r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
+    r.call("POST", &format!("{path}/start"), Some(&reader), None).await;
+    r.call("POST", &format!("/api/v2/servers/{missing}/start"), Some(&admin), None).await;
+    r.call("POST", &format!("{path}/start"), Some(&admin), None).await;
+    stack.cleanup(300).await;
+
+    r.call("GET", &format!("{path}/consoleoutput"), Some(&admin), None).await;
+    r.call("GET", &format!("{path}/consoleoutput?length=5"), Some(&admin), None).await;
+    r.call("GET", &format!("{path}/consolesessions"), Some(&admin), None).await;
+    r.call("GET", &format!("{path}/sshkey"), Some(&admin), None).await;
+    r.call("GET", &format!("/api/v2/servers/{missing}/sshkey"), Some(&admin), None).await;
+
+    let snapshot = json!({"metadata": {"name": "snap"}, "spec": {}});
+    let shot = r.call("POST", &format!("{path}/snapshot"), Some(&admin), Some(&snapshot)).await;
+    assert_eq!(shot.status, 201, "{}", shot.body);
+    r.call("POST", &format!("{path}/snapshot"), Some(&reader), Some(&snapshot)).await;
+
+    stack.emulator.inject(Fault {
+        method: "POST".into(),
+        path: "/compute/v2.1/servers/*/action".into(),
+        status: Some(503),
+        delay_ms: None,
+        drop_connection: false,
+        count: 1,
+    });
+    r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
+
+    r.call("DELETE", &path, Some(&reader), None).await;
+    r.call("DELETE", &path, Some(&admin), None).await;
+    r.call("DELETE", &format!("/api/v2/servers/{missing}"), Some(&admin), None).await;
+
+    let file = std::env::temp_dir().join(format!("exchanges-{}.json", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, serde_json::to_vec_pretty(&r.exchanges).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let python = std::env::var_os("API_VENV_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv-api/bin/python"));
+    let output = std::process::Command::new(&python)
+        .arg(repo_root().join("tests/conformance/validate.py"))
+        .arg(reference_dir().join("unikorn/server.spec.yaml"))
+        .arg(&file)
+        .arg(repo_root().join("README.md"))
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (make test creates .venv-api)", python.display()));
+    let text = String::from_utf8_lossy(&output.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "responses that Unikorn's document does not allow:\n{text}");
+}
