@@ -11,15 +11,21 @@ use crate::rbac::{Caller, Operation};
 /// A server whose create is still reaching the provider keeps its record: the create carries the
 /// delete out when it learns the provider id (or the cleanup function does).
 pub async fn delete_server(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
-    let record = load_server(deps, caller, id, Operation::Delete).await?;
-    let mut dying = record.clone();
-    if !record.is_deleting() {
-        dying = deprovisioning(&record, deps.clock.now(), &caller.subject);
-        deps.store.replace_server(&dying, record.version).await.map_err(|e| match e {
-            Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry the delete")),
-            other => other,
-        })?;
-    }
+    let mut attempts = 0;
+    let dying = loop {
+        let record = load_server(deps, caller, id, Operation::Delete).await?;
+        if record.is_deleting() {
+            break record;
+        }
+        let dying = deprovisioning(&record, deps.clock.now(), &caller.subject);
+        match deps.store.replace_server(&dying, record.version).await {
+            Ok(()) => break dying,
+            // Written meanwhile (an update, a read recording the provider's state): mark the fresh copy.
+            Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
+            Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry the delete"))),
+            Err(e) => return Err(e),
+        }
+    };
     deps.crash.hit(crash::DELETE_AFTER_MARK);
     let cred = deps.identities.credential(&dying.identity_id)?;
     if let Some(pid) = provider_id(deps, &dying).await? {

@@ -8,7 +8,7 @@ mod delete;
 mod get;
 pub mod idempotency;
 mod keys;
-mod list;
+pub mod list;
 pub mod networks;
 mod power;
 mod reconcile;

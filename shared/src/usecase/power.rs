@@ -29,19 +29,27 @@ pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) ->
 /// after the provider acted still leaves a state that reads and the cleanup function reconcile),
 /// then exactly one provider call. A definite refusal puts the previous state back.
 pub async fn power(deps: &Deps, caller: &Caller, id: &str, action: PowerAction) -> Result<()> {
-    let record = load_server(deps, caller, id, Operation::Update).await?;
-    let (record, pid) = actionable(deps, record, action.verb()).await?;
-    let cred = deps.identities.credential(&record.identity_id)?;
-    let mut intent = record.clone();
-    intent.power_state = Some(match action {
+    let transitional = match action {
         PowerAction::Stop => PowerState::Stopping,
         _ => PowerState::Pending,
-    });
-    intent.version = record.version + 1;
-    deps.store.replace_server(&intent, record.version).await.map_err(|e| match e {
-        Error::PreconditionFailed(m) => Error::conflict(format!("{m}; retry")),
-        other => other,
-    })?;
+    };
+    // A concurrent write (a description update, a read recording what Nova reports) only means
+    // the intent is written on a fresher copy.
+    let mut attempts = 0;
+    let (record, pid, intent) = loop {
+        let record = load_server(deps, caller, id, Operation::Update).await?;
+        let (record, pid) = actionable(deps, record, action.verb()).await?;
+        let mut intent = record.clone();
+        intent.power_state = Some(transitional);
+        intent.version = record.version + 1;
+        match deps.store.replace_server(&intent, record.version).await {
+            Ok(()) => break (record, pid, intent),
+            Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
+            Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry"))),
+            Err(e) => return Err(e),
+        }
+    };
+    let cred = deps.identities.credential(&record.identity_id)?;
     deps.crash.hit(crash::POWER_AFTER_INTENT);
     match deps.provider.power(&cred, &pid, action).await {
         Ok(()) => {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration test binaries: where the reference samples and the
 //! project's virtualenv are, how to reach the emulator as a provider, and a whole local stack.
 
+pub mod calls;
 pub mod invariants;
 pub mod stack;
 

@@ -3,13 +3,10 @@
 //! timing test: it asserts call counts, which do not depend on the machine.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use integration_tests::stack::{dynamodb_endpoint, TEST_KEY_ENCRYPTION_KEY};
+use integration_tests::calls::{bulk_load, Calls};
+use integration_tests::stack::TEST_KEY_ENCRYPTION_KEY;
 use openstack_emulator::{seed, AppCredential, Emulator};
 use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
@@ -21,34 +18,6 @@ use shared::usecase::{Deps, Timing};
 
 const IDENTITIES: usize = 5;
 const SERVERS_PER_IDENTITY: usize = 200;
-
-/// Counts DynamoDB requests by operation (`x-amz-target`).
-#[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<BTreeMap<String, u64>>>);
-
-impl Calls {
-    fn take(&self) -> BTreeMap<String, u64> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
-
-impl Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "call counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(operation).or_default() += 1;
-        Ok(())
-    }
-}
 
 fn provider_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     after
@@ -78,8 +47,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let identities = Identities::from_json(&json!(identities).to_string()).unwrap_or_else(|e| panic!("{e}"));
 
     let calls = Calls::default();
-    let plain = DynamoStore::client(Some(&dynamodb_endpoint())).await;
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(plain.config().to_builder().interceptor(calls.clone()).build());
+    let dynamo = calls.client().await;
     let table = format!("scale-{}", uuid::Uuid::new_v4().simple());
     shared::store::dynamodb::create_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("{e}"));
     let provider = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -148,16 +116,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    for chunk in pending.chunks(25) {
-        let writes = chunk
-            .iter()
-            .map(|item| {
-                let put = PutRequest::builder().set_item(Some(item.clone())).build().unwrap_or_else(|e| panic!("{e}"));
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        dynamo.batch_write_item().request_items(&table, writes).send().await.unwrap_or_else(|e| panic!("{e}"));
-    }
+    bulk_load(&dynamo, &table, &pending).await;
     calls.take();
 
     let mut rows = Vec::new();

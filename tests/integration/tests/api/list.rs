@@ -1,5 +1,5 @@
 use integration_tests::stack::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn ids(body: &Value) -> Vec<String> {
     body.as_array()
@@ -115,5 +115,63 @@ async fn bad_list_queries_are_400() {
         assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{query}");
         let field = query.split('=').next().unwrap_or_default();
         assert!(reply.description().contains(field), "{query}: {}", reply.description());
+    }
+}
+
+/// `tag=name=value`, repeatable: a server must carry every pair; combined with the other filters.
+#[tokio::test]
+async fn the_tag_filter_needs_every_pair_and_combines_with_the_others() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let tagged = |name: &str, tags: serde_json::Value| {
+        let mut body = stack.server_body(name, &stack.network_id);
+        body["metadata"]["tags"] = tags;
+        body
+    };
+    let mut ids = std::collections::BTreeMap::new();
+    for (name, tags) in [
+        ("both", json!([{"name": "team", "value": "blue"}, {"name": "env", "value": "prod"}])),
+        ("team", json!([{"name": "team", "value": "blue"}])),
+        ("other", json!([{"name": "team", "value": "red"}, {"name": "env", "value": "prod"}])),
+        ("none", json!([])),
+    ] {
+        let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&tagged(name, tags))).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        ids.insert(name, reply.id());
+    }
+    let names = |reply: &Reply| -> Vec<String> {
+        let mut found: Vec<String> = reply
+            .body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["metadata"]["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        found.sort();
+        found
+    };
+    let list = |query: String| {
+        let (stack, admin) = (&stack, admin.clone());
+        async move { stack.call("GET", &format!("/api/v2/servers?{query}"), Some(&admin), None).await }
+    };
+    assert_eq!(names(&list("tag=team%3Dblue".into()).await), ["both", "team"]);
+    assert_eq!(names(&list("tag=team%3Dblue&tag=env%3Dprod".into()).await), ["both"]);
+    assert_eq!(names(&list("tag=env%3Dprod".into()).await), ["both", "other"]);
+    assert!(names(&list("tag=team%3Dgreen".into()).await).is_empty());
+    let other = format!("networkID={}&tag=env%3Dprod", uuid::Uuid::new_v4());
+    assert!(names(&list(other).await).is_empty(), "combined with networkID");
+    let same = format!("networkID={}&tag=env%3Dprod&limit=1", stack.network_id);
+    let first = list(same).await;
+    assert_eq!(first.body.as_array().map(Vec::len), Some(1));
+    let link = first.header("link").unwrap_or_default();
+    let next = link.trim_start_matches('<').split('>').next().unwrap_or_default().to_owned();
+    let second = stack.call("GET", &next, Some(&admin), None).await;
+    let mut both = names(&first);
+    both.extend(names(&second));
+    both.sort();
+    assert_eq!(both, ["both", "other"], "pages chain with the filter kept: {link}");
+    for bad in ["tag=novalue", "tag=%3Dx"] {
+        let reply = list(bad.into()).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{bad}");
     }
 }
