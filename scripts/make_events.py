@@ -14,6 +14,8 @@ PROJECT = "7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02"
 REGION = "demo-region"
 NETWORK = "5b8d2c1e-3f4a-4e6b-9c7d-00000000a001"
 SERVER = "5b8d2c1e-3f4a-4e6b-9c7d-00000000b001"
+SSH_CA = "5b8d2c1e-3f4a-4e6b-9c7d-00000000c001"
+CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo-user-ca"
 IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
 FLAVOR = "2"
 ALL = ["create", "read", "update", "delete"]
@@ -21,6 +23,7 @@ ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:servers", "operations": ALL},
     {"name": "region:networks:v2", "operations": ALL},
     {"name": "region:images", "operations": ["create", "read"]},
+    {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
 ]}]}
 
 EVENTS = [
@@ -50,6 +53,14 @@ EVENTS = [
     ("servers-snapshot", "snapshot", "POST", "/api/v2/servers/{serverID}/snapshot", {"serverID": SERVER}, "", {
         "metadata": {"name": "web-1-snapshot"}}),
     ("servers-delete", "delete", "DELETE", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", None),
+    ("sshcas-create", "sshcas", "POST", "/api/v2/sshcertificateauthorities", {}, "", {
+        "metadata": {"name": "demo-user-ca"},
+        "spec": {"organizationId": ORG, "projectId": PROJECT, "publicKey": CA_KEY}}),
+    ("sshcas-get", "sshcas", "GET", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
+     {"sshCertificateAuthorityID": SSH_CA}, "", None),
+    ("sshcas-list", "sshcas", "GET", "/api/v2/sshcertificateauthorities", {}, f"projectID={PROJECT}", None),
+    ("sshcas-delete", "sshcas", "DELETE", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
+     {"sshCertificateAuthorityID": SSH_CA}, "", None),
     ("networks-delete", "networks", "DELETE", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
 ]
 

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 pub const SERVERS: &str = "region:servers";
 pub const NETWORKS: &str = "region:networks:v2";
 pub const IMAGES: &str = "region:images";
+pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,6 +6,7 @@ mod metadata;
 pub mod networks;
 mod parse;
 pub mod servers;
+pub mod sshcas;
 
 pub use metadata::{ProjectScopedReadMetadata, TagWire, WriteMetadata};
 pub use parse::{parse_json, present};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
-use crate::domain::{Cidr, Networking, ReferenceId, ServerRecord, UserData};
+use crate::domain::{Cidr, Networking, ReferenceId, ServerRecord, SshInjection, UserData};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -41,6 +41,9 @@ pub struct ServerV2CreateSpec {
     pub user_data: Option<String>,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub ssh_certificate_authority_id: Option<String>,
+    /// Unikorn v1.19: `ca`, `identityKeypair` (the default) or `none`.
+    #[serde(default, deserialize_with = "crate::api::present")]
+    pub ssh_injection: Option<String>,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub infrastructure_ref: Option<String>,
 }
@@ -72,6 +75,7 @@ pub struct ServerCreateInput {
     pub networking: Option<Networking>,
     pub user_data: Option<UserData>,
     pub ssh_certificate_authority_id: Option<ReferenceId>,
+    pub ssh_injection: Option<SshInjection>,
     pub infrastructure_ref: Option<String>,
 }
 
@@ -145,6 +149,11 @@ impl ServerV2Create {
                 .as_deref()
                 .map(|s| ReferenceId::parse("spec.sshCertificateAuthorityId", s))
                 .transpose()?,
+            ssh_injection: spec
+                .ssh_injection
+                .as_deref()
+                .map(|s| SshInjection::parse("spec.sshInjection", s))
+                .transpose()?,
             infrastructure_ref: spec.infrastructure_ref.clone(),
         })
     }
@@ -196,6 +205,9 @@ pub struct ServerV2Status {
     pub mac_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssh_certificate_authority_id: Option<String>,
+    /// Only when the create request chose it (Unikorn v1.19).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_injection: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub infrastructure_ref: Option<String>,
 }
@@ -243,6 +255,7 @@ impl From<&ServerRecord> for ServerV2Read {
                 public_ip: r.public_ip.clone(),
                 mac_address: r.mac_address.clone(),
                 ssh_certificate_authority_id: r.ssh_certificate_authority_id.clone(),
+                ssh_injection: r.ssh_injection.map(|s| s.as_str().to_owned()),
                 infrastructure_ref: r.infrastructure_ref.clone(),
             },
         }

@@ -61,6 +61,39 @@ impl PendingChange {
     }
 }
 
+/// How SSH access is set up at create (Unikorn v1.19's `spec.sshInjection`; absent in v1.16.6,
+/// which always attaches the identity key pair).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SshInjection {
+    /// Only the SSH certificate authority: no identity key pair.
+    Ca,
+    IdentityKeypair,
+    None,
+}
+
+impl SshInjection {
+    pub fn parse(field: &str, value: &str) -> crate::error::Result<Self> {
+        match value {
+            "ca" => Ok(SshInjection::Ca),
+            "identityKeypair" => Ok(SshInjection::IdentityKeypair),
+            "none" => Ok(SshInjection::None),
+            other => Err(crate::error::Error::invalid(format!(
+                "{field}: '{}' is not one of ca, identityKeypair, none",
+                other.chars().take(64).collect::<String>()
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SshInjection::Ca => "ca",
+            SshInjection::IdentityKeypair => "identityKeypair",
+            SshInjection::None => "none",
+        }
+    }
+}
+
 /// A server as stored. `version` increases with every write and is the ETag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +116,9 @@ pub struct ServerRecord {
     pub networking: Option<Networking>,
     pub user_data: Option<UserData>,
     pub ssh_certificate_authority_id: Option<String>,
+    /// Set when the create request chose it (`spec.sshInjection`).
+    #[serde(default)]
+    pub ssh_injection: Option<SshInjection>,
     pub infrastructure_ref: Option<String>,
     pub created_by: String,
     pub creation_time: DateTime<Utc>,
@@ -123,6 +159,11 @@ impl ServerRecord {
         matches!(self.provisioning_status, ProvisioningStatus::Provisioning | ProvisioningStatus::Deprovisioning)
             || matches!(self.power_state, Some(PowerState::Pending | PowerState::Stopping))
             || self.pending.is_some()
+    }
+
+    /// Whether the server was given the identity key pair (everything but `ca` and `none`).
+    pub fn has_identity_keypair(&self) -> bool {
+        !matches!(self.ssh_injection, Some(SshInjection::Ca | SshInjection::None))
     }
 
     /// Whether a create may still be reaching the provider: the record has no provider id yet and
@@ -186,6 +227,7 @@ mod tests {
             networking: None,
             user_data: None,
             ssh_certificate_authority_id: None,
+            ssh_injection: None,
             infrastructure_ref: None,
             created_by: "alice".into(),
             creation_time: Utc::now(),

@@ -4,19 +4,20 @@ use lambda_http::{Body, Request, Response};
 use tracing::Instrument;
 
 use super::request::{
-    caller, console_length, encode_page_token, idempotency_key, if_match, json_body, list_params, next_link, no_query,
-    raw_body, request_id,
+    ca_list_params, caller, console_length, encode_page_token, idempotency_key, if_match, json_body, list_params,
+    next_link, no_query, raw_body, request_id,
 };
 use super::response::{empty, error_response, json};
 use super::routes::{resolve, Function, RouteId};
 use crate::api::images::{ImageRead, SnapshotCreate};
 use crate::api::networks::{NetworkV2Create, NetworkV2Read};
 use crate::api::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
+use crate::api::sshcas::{SshCertificateAuthorityV2Create, SshCertificateAuthorityV2Read};
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::provider::PowerAction;
 use crate::store::StoredResponse;
-use crate::usecase::{self, idempotency, networks, Deps};
+use crate::usecase::{self, idempotency, networks, sshcas, Deps};
 
 /// Handles one API request. `function` restricts the routes to one Lambda's (None: all, for tools).
 pub async fn handle(deps: &Deps, function: Option<Function>, req: Request) -> Response<Body> {
@@ -162,6 +163,27 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             let id = param(&params, "serverID")?;
             let key = usecase::ssh_private_key(deps, &caller, &id).await?;
             Ok(json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
+        }
+        RouteId::CreateSshCa => {
+            no_query(req)?;
+            let input = json_body::<SshCertificateAuthorityV2Create>(req)?.parse()?;
+            let ca = sshcas::create(deps, &caller, input).await?;
+            Ok(json(201, &SshCertificateAuthorityV2Read::from(&ca), &[]))
+        }
+        RouteId::ListSshCas => {
+            let list = sshcas::list(deps, &caller, &ca_list_params(req)?).await?;
+            Ok(json(200, &list.iter().map(SshCertificateAuthorityV2Read::from).collect::<Vec<_>>(), &[]))
+        }
+        RouteId::GetSshCa => {
+            no_query(req)?;
+            let id = param(&params, "sshCertificateAuthorityID")?;
+            Ok(json(200, &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &caller, &id).await?), &[]))
+        }
+        RouteId::DeleteSshCa => {
+            no_query(req)?;
+            let id = param(&params, "sshCertificateAuthorityID")?;
+            sshcas::delete(deps, &caller, &id).await?;
+            Ok(empty(202))
         }
         RouteId::CreateSnapshot => {
             no_query(req)?;

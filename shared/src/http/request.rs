@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::rbac::Caller;
 use crate::text::percent_encode;
 use crate::usecase::idempotency::IdempotencyKey;
+use crate::usecase::sshcas::CaListParams;
 use crate::usecase::ListParams;
 
 /// Bodies over this size are refused before parsing.
@@ -140,10 +141,48 @@ fn decode_page_token(token: &str) -> Result<String> {
     }
 }
 
+/// `organizationID`, `projectID` (repeatable) and `tag` (repeatable): the SSH certificate authority
+/// list's filters, as Unikorn's.
+pub fn ca_list_params(req: &Request) -> Result<CaListParams> {
+    let mut params = CaListParams { organization_ids: Vec::new(), project_ids: Vec::new(), tags: Vec::new() };
+    for (key, value) in req.query_string_parameters().iter() {
+        match key {
+            "organizationID" => push_filter(&mut params.organization_ids, key, value)?,
+            "projectID" => push_filter(&mut params.project_ids, key, value)?,
+            "tag" => push_tag(&mut params.tags, value)?,
+            other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
+        }
+    }
+    Ok(params)
+}
+
+/// One value (or comma-joined values) of a repeatable filter, bounded.
+fn push_filter(list: &mut Vec<String>, key: &str, value: &str) -> Result<()> {
+    // API Gateway may join repeated values with commas; accept both forms.
+    for v in value.split(',') {
+        if v.is_empty() || v.len() > 255 {
+            return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
+        }
+        if list.len() == MAX_FILTER_VALUES {
+            return Err(Error::invalid(format!("{key}: at most {MAX_FILTER_VALUES} values")));
+        }
+        list.push(v.to_owned());
+    }
+    Ok(())
+}
+
 /// At most this many `tag` filters (a resource carries at most 64 tags).
 pub const MAX_FILTER_TAGS: usize = 64;
 
-/// `tag=name=value` (Unikorn's tag selector): split at the first `=`.
+/// One `tag=name=value` filter (Unikorn's tag selector: split at the first `=`), bounded.
+fn push_tag(tags: &mut Vec<(String, String)>, value: &str) -> Result<()> {
+    if tags.len() == MAX_FILTER_TAGS {
+        return Err(Error::invalid(format!("tag: at most {MAX_FILTER_TAGS} tag filters")));
+    }
+    tags.push(parse_tag_filter(value)?);
+    Ok(())
+}
+
 fn parse_tag_filter(value: &str) -> Result<(String, String)> {
     let invalid = || Error::invalid(format!("tag: '{}' is not name=value", value.chars().take(64).collect::<String>()));
     let (name, tag_value) = value.split_once('=').ok_or_else(invalid)?;
@@ -176,24 +215,12 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
                 continue;
             }
             "tag" => {
-                params.tags.push(parse_tag_filter(value)?);
-                if params.tags.len() > MAX_FILTER_TAGS {
-                    return Err(Error::invalid(format!("tag: at most {MAX_FILTER_TAGS} tag filters")));
-                }
+                push_tag(&mut params.tags, value)?;
                 continue;
             }
             other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
         };
-        // API Gateway may join repeated values with commas; accept both forms.
-        for v in value.split(',') {
-            if v.is_empty() || v.len() > 255 {
-                return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
-            }
-            if list.len() == MAX_FILTER_VALUES {
-                return Err(Error::invalid(format!("{key}: at most {MAX_FILTER_VALUES} values")));
-            }
-            list.push(v.to_owned());
-        }
+        push_filter(list, key, value)?;
     }
     Ok(params)
 }

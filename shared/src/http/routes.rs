@@ -14,10 +14,11 @@ pub enum Function {
     Power,
     Console,
     Snapshot,
+    Sshcas,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Create,
         Function::Get,
         Function::List,
@@ -27,6 +28,7 @@ impl Function {
         Function::Power,
         Function::Console,
         Function::Snapshot,
+        Function::Sshcas,
     ];
 
     /// The crate under `functions/` (and the SAM logical name's stem).
@@ -41,6 +43,7 @@ impl Function {
             Function::Power => "power",
             Function::Console => "console",
             Function::Snapshot => "snapshot",
+            Function::Sshcas => "sshcas",
         }
     }
 }
@@ -64,6 +67,10 @@ pub enum RouteId {
     ConsoleSession,
     SshKey,
     CreateSnapshot,
+    CreateSshCa,
+    ListSshCas,
+    GetSshCa,
+    DeleteSshCa,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +103,15 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/servers/{serverID}/consolesessions", Function::Console, RouteId::ConsoleSession),
     route("GET", "/api/v2/servers/{serverID}/sshkey", Function::Console, RouteId::SshKey),
     route("POST", "/api/v2/servers/{serverID}/snapshot", Function::Snapshot, RouteId::CreateSnapshot),
+    route("POST", "/api/v2/sshcertificateauthorities", Function::Sshcas, RouteId::CreateSshCa),
+    route("GET", "/api/v2/sshcertificateauthorities", Function::Sshcas, RouteId::ListSshCas),
+    route("GET", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", Function::Sshcas, RouteId::GetSshCa),
+    route(
+        "DELETE",
+        "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
+        Function::Sshcas,
+        RouteId::DeleteSshCa,
+    ),
 ];
 
 /// Path parameters when `path` fits `template` (`{name}` matches one non-empty segment).

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
@@ -28,6 +28,8 @@ struct Tables {
     servers: BTreeMap<String, ServerRecord>,
     claims: BTreeMap<(String, String), Claim>,
     keypairs: BTreeMap<String, IdentityKeypair>,
+    /// CAs with the number of servers bound to them.
+    cas: BTreeMap<String, (SshCaRecord, u64)>,
     cursor: (Option<String>, u64),
     keys: BTreeMap<String, Key>,
 }
@@ -138,12 +140,20 @@ impl Store for MemoryStore {
         if t.claims.contains_key(&claim) {
             return Err(Error::conflict(format!("a server named {} already exists", server.name)));
         }
+        if let Some(ca) = &server.ssh_certificate_authority_id {
+            if !t.cas.contains_key(ca) {
+                return Err(Error::not_found(format!("no SSH certificate authority found with id {ca}")));
+            }
+        }
         match t.networks.get_mut(&server.network_id) {
             None => return Err(Error::not_found(format!("no network found with id {}", server.network_id))),
             Some((n, _)) if n.deleting_since.is_some() => {
                 return Err(Error::conflict(format!("network {} is being deleted", server.network_id)))
             }
             Some((_, count)) => *count += 1,
+        }
+        if let Some((_, count)) = server.ssh_certificate_authority_id.as_ref().and_then(|ca| t.cas.get_mut(ca)) {
+            *count += 1;
         }
         t.claims.insert(claim, Claim { server_id: server.id.clone(), check_at: Some(claim_check_at) });
         t.servers.insert(server.id.clone(), server.clone());
@@ -183,6 +193,9 @@ impl Store for MemoryStore {
             t.claims.remove(&claim);
         }
         if let Some((_, count)) = t.networks.get_mut(&server.network_id) {
+            *count = count.saturating_sub(1);
+        }
+        if let Some((_, count)) = server.ssh_certificate_authority_id.as_ref().and_then(|ca| t.cas.get_mut(ca)) {
             *count = count.saturating_sub(1);
         }
         Ok(true)
@@ -229,6 +242,43 @@ impl Store for MemoryStore {
         items.truncate(q.limit);
         let next = if more { items.last().map(|s| s.id.clone()) } else { None };
         Ok(Page { items, next })
+    }
+
+    async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
+        let mut t = self.tables();
+        if t.cas.contains_key(&ca.id) {
+            return Err(Error::conflict(format!("SSH certificate authority {} already exists", ca.id)));
+        }
+        t.cas.insert(ca.id.clone(), (ca.clone(), 0));
+        Ok(())
+    }
+
+    async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>> {
+        Ok(self.tables().cas.get(id).map(|(ca, _)| ca.clone()))
+    }
+
+    async fn list_ssh_cas(&self, q: &ServerQuery) -> Result<Vec<SshCaRecord>> {
+        let t = self.tables();
+        Ok(t.cas
+            .values()
+            .map(|(ca, _)| ca)
+            .filter(|ca| q.api_version.is_none_or(|v| v == ca.api_version))
+            .filter(|ca| q.scopes.iter().any(|scope| in_scope(scope, &ca.organization_id, &ca.project_id)))
+            .filter(|ca| q.tags.iter().all(|(n, v)| ca.tags.0.iter().any(|t| &t.name == n && &t.value == v)))
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
+        let mut t = self.tables();
+        match t.cas.get(id) {
+            None => Err(Error::not_found(format!("no SSH certificate authority found with id {id}"))),
+            Some((_, count)) if *count > 0 => Err(Error::conflict(format!("SSH certificate authority {id} is in use"))),
+            Some(_) => {
+                t.cas.remove(id);
+                Ok(())
+            }
+        }
     }
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {

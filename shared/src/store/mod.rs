@@ -7,7 +7,7 @@ pub mod memory;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::Result;
 use crate::rbac::Scope;
 
@@ -90,8 +90,9 @@ pub trait Store: Send + Sync {
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
 
     /// Writes the server and claims its name on its network in one transaction, counting it on the
-    /// network. Conflict when the name is held or the network is being deleted; NotFound when the
-    /// network is gone. The claim is due for a check at `claim_check_at`.
+    /// network (and on its SSH certificate authority, if any). Conflict when the name is held or the
+    /// network is being deleted; NotFound when the network (or the CA) is gone. The claim is due for
+    /// a check at `claim_check_at`.
     async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()>;
     async fn get_server(&self, id: &str) -> Result<Option<ServerRecord>>;
     /// Replaces the record if its stored version is still `expected_version`;
@@ -109,6 +110,15 @@ pub trait Store: Send + Sync {
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
+
+    /// Fails with Conflict if the id exists.
+    async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()>;
+    async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>>;
+    /// Every CA of the query's scopes (api version and tags filters apply), sorted by id.
+    async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>>;
+    /// Deletes a CA no server references: NotFound if missing, Conflict while servers use it (the
+    /// server create and remove transactions keep its count, so this cannot race a create).
+    async fn delete_ssh_ca(&self, id: &str) -> Result<()>;
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>>;
     /// Fails with Conflict if the identity already has one.

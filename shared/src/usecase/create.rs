@@ -4,7 +4,10 @@ use super::refresh::refresh;
 use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::api::servers::ServerCreateInput;
 use crate::crash;
-use crate::domain::{HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, API_VERSION_V2};
+use crate::domain::cloud_init::{check_format, with_trusted_ca};
+use crate::domain::{
+    HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, SshCaRecord, SshInjection, UserData, API_VERSION_V2,
+};
 use crate::error::{Error, Result};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
 use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
@@ -50,6 +53,28 @@ pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> 
     Ok(())
 }
 
+/// The SSH certificate authority a new server binds to: readable by the caller (404 otherwise, as
+/// a missing one), in the server's organization and project (422), with user data cloud-init can
+/// merge the CA into (422).
+async fn bound_ca(
+    deps: &Deps,
+    caller: &Caller,
+    network: &NetworkRecord,
+    id: &str,
+    user_data: Option<&UserData>,
+) -> Result<SshCaRecord> {
+    let ca = super::sshcas::load(deps, caller, id, Operation::Read).await?;
+    if ca.organization_id != network.organization_id || ca.project_id != network.project_id {
+        return Err(Error::unprocessable(
+            "sshCertificateAuthorityId must reference an SSH certificate authority in the same organization and project as the server",
+        ));
+    }
+    if let Some(user_data) = user_data {
+        check_format(user_data.bytes())?;
+    }
+    Ok(ca)
+}
+
 pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInput) -> Result<ServerRecord> {
     let network_id = input.network_id.as_str();
     let network = deps
@@ -65,9 +90,12 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
     if network.deleting_since.is_some() {
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
     }
-    if let Some(ca) = &input.ssh_certificate_authority_id {
-        // No SSH certificate authority resource exists in this service yet.
-        return Err(Error::not_found(format!("no SSH certificate authority found with id {}", ca.as_str())));
+    let ca = match &input.ssh_certificate_authority_id {
+        Some(id) => Some(bound_ca(deps, caller, &network, id.as_str(), input.user_data.as_ref()).await?),
+        None => None,
+    };
+    if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
+        return Err(Error::unprocessable("spec.sshInjection: ca needs spec.sshCertificateAuthorityId"));
     }
     // The identity registry stands in for the identity service: a project it no longer serves is gone.
     let identity = deps.identities.find(&network.region_id, org, project).filter(|i| i.id == network.identity_id);
@@ -76,11 +104,20 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-    let keypair = super::keys::ensure_keypair(deps, &network.identity_id).await?;
+    let mut record = new_record(deps, caller, &network, &input, image.min_disk_gib);
+    record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
+    let key_name = if record.has_identity_keypair() {
+        Some(super::keys::ensure_keypair(deps, &network.identity_id).await?.keypair_name)
+    } else {
+        None
+    };
+    let user_data = match &ca {
+        Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
+        None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
+    };
 
     // The record is the intent: it exists (provisioning, no provider id) before the provider is
     // asked, so whatever happens next, the cleanup function finds it and settles it.
-    let record = new_record(deps, caller, &network, &input, image.min_disk_gib);
     tracing::Span::current().record("server_id", record.id.as_str());
     claim(deps, &network, &record).await?;
     deps.crash.hit(crash::CREATE_AFTER_RECORD);
@@ -95,8 +132,8 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
             (META_ORGANIZATION_ID.to_owned(), record.organization_id.clone()),
             (META_PROJECT_ID.to_owned(), record.project_id.clone()),
         ]),
-        user_data: record.user_data.as_ref().map(|u| u.bytes().to_vec()),
-        key_name: Some(keypair.keypair_name),
+        user_data,
+        key_name,
         security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     };
     match deps.provider.create_server(&cred, &request).await {
@@ -223,6 +260,7 @@ fn new_record(
         networking: input.networking.clone(),
         user_data: input.user_data.clone(),
         ssh_certificate_authority_id: None,
+        ssh_injection: input.ssh_injection,
         infrastructure_ref: input.infrastructure_ref.clone(),
         created_by: caller.subject.clone(),
         creation_time: deps.clock.now(),

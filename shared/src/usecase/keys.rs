@@ -68,6 +68,9 @@ pub(crate) async fn ensure_keypair(deps: &Deps, identity_id: &str) -> Result<Ide
 /// The private key of the server's identity (`region:servers` read).
 pub async fn ssh_private_key(deps: &Deps, caller: &Caller, id: &str) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
+    if !record.has_identity_keypair() {
+        return Err(Error::not_found(format!("server {id} was created without the identity key pair")));
+    }
     let keypair = deps
         .store
         .get_keypair(&record.identity_id)

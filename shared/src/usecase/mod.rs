@@ -14,6 +14,7 @@ mod power;
 mod reconcile;
 mod refresh;
 mod snapshot;
+pub mod sshcas;
 #[cfg(test)]
 mod tests;
 mod update;

@@ -81,6 +81,7 @@ pub fn admin_acl() -> Value {
         {"name": "region:servers", "operations": ALL},
         {"name": "region:networks:v2", "operations": ALL},
         {"name": "region:images", "operations": ALL},
+        {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
     ]);
     json!({"organizations": [{"id": ORG, "endpoints": endpoints}, {"id": ORG_2, "endpoints": endpoints}]})
 }

@@ -110,8 +110,8 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 2,
-        "every function but list and the authorizer reads the provider secrets"
+        functions - 3,
+        "every function but list, sshcas and the authorizer reads the provider secrets"
     );
 }
 

@@ -30,7 +30,13 @@ fn read(name: &str) -> Value {
 
 fn expected_status(route_key: &str) -> u16 {
     match route_key.split_once(' ') {
-        Some(("POST", "/api/v2/servers" | "/api/v2/networks" | "/api/v2/servers/{serverID}/snapshot")) => 201,
+        Some((
+            "POST",
+            "/api/v2/servers"
+            | "/api/v2/networks"
+            | "/api/v2/servers/{serverID}/snapshot"
+            | "/api/v2/sshcertificateauthorities",
+        )) => 201,
         Some(("GET", _)) => 200,
         _ => 202,
     }
@@ -57,13 +63,14 @@ async fn every_event_runs_through_its_function() {
     let spec: Value = serde_json::from_str(network_create["body"].as_str().unwrap_or_default()).unwrap_or_default();
     let network_id = read("networks-get.json")["pathParameters"]["networkID"].clone();
     let server_id = read("servers-get.json")["pathParameters"]["serverID"].clone();
+    let ca_id = read("sshcas-get.json")["pathParameters"]["sshCertificateAuthorityID"].clone();
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
     let identities = json!([{"id": "demo-identity", "regionId": spec["spec"]["regionId"],
         "organizationId": spec["spec"]["organizationId"], "projectId": spec["spec"]["projectId"],
         "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
         "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
     let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let ids = [network_id, server_id].iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+    let ids = [network_id, server_id, ca_id].iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
     let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(ids)))).await;
 
     for entry in order {

@@ -48,6 +48,27 @@ pub fn claim_key(network_id: &str, name: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("CLAIM#{network_id}#{name}"))), (SK.into(), s("CLAIM"))])
 }
 
+pub fn ssh_ca_key(id: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("SSHCA#{id}"))), (SK.into(), s("SSHCA"))])
+}
+
+pub fn ssh_ca_item(r: &crate::domain::SshCaRecord) -> Result<Item> {
+    let mut item = ssh_ca_key(&r.id);
+    item.insert("doc".into(), doc(r)?);
+    item.insert("apiVersion".into(), n(r.api_version));
+    if !r.tags.0.is_empty() {
+        let pairs = r.tags.0.iter().map(|t| tag_pair(&t.name, &t.value)).collect();
+        item.insert("tagPairs".into(), AttributeValue::Ss(pairs));
+    }
+    let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
+    let org = Scope::Organization(r.organization_id.clone());
+    item.insert(GSI1PK.into(), s(scope_partition(&project, "SSHCA").3));
+    item.insert(GSI1SK.into(), s(&r.id));
+    item.insert(GSI2PK.into(), s(scope_partition(&org, "SSHCA").3));
+    item.insert(GSI2SK.into(), s(&r.id));
+    Ok(item)
+}
+
 pub fn cursor_key() -> Item {
     HashMap::from([(PK.into(), s("CLEANUP#CURSOR")), (SK.into(), s("CURSOR"))])
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::items::*;
 use super::INDEX_BY_ATTENTION;
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
@@ -175,10 +175,20 @@ impl DynamoStore {
         } else {
             "attribute_exists(PK)"
         };
+        self.count(network_key(network_id), delta, condition)
+    }
+
+    /// Counts a server on (+1) or off (-1) the SSH certificate authority it is bound to, which must
+    /// exist: a CA is only deleted at count zero, so no server is ever bound to a deleted CA.
+    fn ca_count(&self, ca_id: &str, delta: i64) -> Result<TransactWriteItem> {
+        self.count(ssh_ca_key(ca_id), delta, "attribute_exists(PK)")
+    }
+
+    fn count(&self, key: Item, delta: i64, condition: &str) -> Result<TransactWriteItem> {
         let update = build(
             Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(network_key(network_id)))
+                .set_key(Some(key))
                 .update_expression("ADD serverCount :delta")
                 .condition_expression(condition)
                 .expression_attribute_values(":delta", n(delta))
@@ -399,11 +409,14 @@ impl Store for DynamoStore {
     }
 
     async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
-        let items = vec![
+        let mut items = vec![
             self.put(server_item(server)?, "attribute_not_exists(PK)")?,
             self.put(claim_item(server, claim_check_at), "attribute_not_exists(PK)")?,
             self.network_count(&server.network_id, 1)?,
         ];
+        if let Some(ca) = &server.ssh_certificate_authority_id {
+            items.push(self.ca_count(ca, 1)?);
+        }
         match self.transact("create server", items).await? {
             Ok(()) => Ok(()),
             Err(reasons) if reasons.get(1).is_some_and(Reason::failed_condition) => {
@@ -418,6 +431,10 @@ impl Store for DynamoStore {
                     server.name, server.network_id
                 )))
             }
+            Err(reasons) if reasons.get(3).is_some_and(Reason::failed_condition) => Err(Error::not_found(format!(
+                "no SSH certificate authority found with id {}",
+                server.ssh_certificate_authority_id.as_deref().unwrap_or_default()
+            ))),
             Err(reasons) => match reasons.get(2) {
                 Some(r) if r.failed_condition() && r.existed => Err(Error::conflict(format!(
                     "network {} is being deleted: it takes no new servers",
@@ -479,12 +496,14 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":id", s(&server.id))
                 .build(),
         )?;
+        let ca = server.ssh_certificate_authority_id.as_deref().map(|ca| self.ca_count(ca, -1)).transpose()?;
         let mut items = [
             Some(TransactWriteItem::builder().delete(record).build()),
             Some(TransactWriteItem::builder().delete(claim).build()),
             Some(self.network_count(&server.network_id, -1)?),
+            ca,
         ];
-        // A claim held by another server or a network already gone is left out and tried again;
+        // A claim held by another server, or a network or CA already gone, is left out and tried again;
         // the record's own condition decides whether anything is removed (and uncounted) at all.
         for _ in 0..3 {
             let batch: Vec<TransactWriteItem> = items.iter().flatten().cloned().collect();
@@ -587,6 +606,43 @@ impl Store for DynamoStore {
             return Ok(Page { next: all.last().map(|r| r.id.clone()), items: all });
         }
         Ok(Page { items: all, next: bound })
+    }
+
+    async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
+        self.put_new(ssh_ca_item(ca)?, "create SSH certificate authority", || {
+            Error::conflict(format!("SSH certificate authority {} already exists", ca.id))
+        })
+        .await
+    }
+
+    async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>> {
+        self.get(ssh_ca_key(id), "get SSH certificate authority").await?.as_ref().map(from_item).transpose()
+    }
+
+    async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>> {
+        let mut all: Vec<SshCaRecord> = Vec::new();
+        let every = ServerQuery { limit: usize::MAX - 1, max_reads: None, after: None, ..query.clone() };
+        for scope in &query.scopes {
+            let (items, _) = self.query_scope(scope, "SSHCA", &every).await?;
+            for item in &items {
+                all.push(from_item(item)?);
+            }
+        }
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.dedup_by(|a, b| a.id == b.id);
+        Ok(all)
+    }
+
+    async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
+        let unused = "attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
+        let values = HashMap::from([(":zero".to_owned(), n(0))]);
+        if self.delete_if(ssh_ca_key(id), unused, values, "delete SSH certificate authority").await? {
+            return Ok(());
+        }
+        match self.get(ssh_ca_key(id), "get SSH certificate authority").await? {
+            Some(_) => Err(Error::conflict(format!("SSH certificate authority {id} is in use"))),
+            None => Err(Error::not_found(format!("no SSH certificate authority found with id {id}"))),
+        }
     }
 
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {

@@ -109,6 +109,33 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     });
     r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
 
+    // SSH certificate authorities, and a server bound to one.
+    let ca_path = "/api/v2/sshcertificateauthorities";
+    let ca_body = |key: &str| {
+        json!({"metadata": {"name": "user-ca"}, "spec": {"organizationId": ORG,
+        "projectId": PROJECT, "publicKey": key}})
+    };
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let ca = r.call("POST", ca_path, Some(&admin), Some(&ca_body(key))).await;
+    assert_eq!(ca.status, 201, "{}", ca.body);
+    let ca_id = ca.id();
+    r.call("POST", ca_path, Some(&admin), Some(&ca_body("ssh-rsa nope"))).await;
+    r.call("POST", ca_path, Some(&reader), Some(&ca_body(key))).await;
+    r.call("POST", ca_path, Some(&admin), Some(&json!({"spec": {}}))).await;
+    r.call("GET", ca_path, Some(&admin), None).await;
+    r.call("GET", &format!("{ca_path}?projectID={PROJECT}&tag=a%3Db"), Some(&admin), None).await;
+    r.call("GET", &format!("{ca_path}/{ca_id}"), Some(&admin), None).await;
+    r.call("GET", &format!("{ca_path}/{missing}"), Some(&admin), None).await;
+    r.call("GET", &format!("{ca_path}/not-a-uuid"), Some(&admin), None).await;
+    let mut bound = stack.server_body("bound", &stack.network_id);
+    bound["spec"]["sshCertificateAuthorityId"] = json!(ca_id);
+    let bound = r.call("POST", "/api/v2/servers", Some(&admin), Some(&bound)).await;
+    assert_eq!(bound.status, 201, "{}", bound.body);
+    r.call("DELETE", &format!("{ca_path}/{ca_id}"), Some(&admin), None).await;
+    r.call("DELETE", &format!("/api/v2/servers/{}", bound.id()), Some(&admin), None).await;
+    r.call("DELETE", &format!("{ca_path}/{ca_id}"), Some(&admin), None).await;
+    r.call("DELETE", &format!("{ca_path}/{missing}"), Some(&admin), None).await;
+
     r.call("DELETE", &path, Some(&reader), None).await;
     r.call("DELETE", &path, Some(&admin), None).await;
     r.call("DELETE", &format!("/api/v2/servers/{missing}"), Some(&admin), None).await;

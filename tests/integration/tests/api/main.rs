@@ -18,6 +18,7 @@ mod read;
 mod resize;
 mod secrets;
 mod snapshot;
+mod sshcas;
 mod update;
 
 /// Every log line the handlers write during this test binary, captured as JSON text so tests can

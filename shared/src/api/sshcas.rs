@@ -1,0 +1,83 @@
+//! `sshCertificateAuthorityV2Create` and `sshCertificateAuthorityV2Read`, as Unikorn's document
+//! defines them.
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{ReferenceId, SshCaRecord, SshPublicKey};
+use crate::error::{Error, Result};
+
+/// Far above any real key (an RSA-16384 public key is about 2.8 KB in OpenSSH form).
+pub const MAX_PUBLIC_KEY: usize = 16 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshCertificateAuthorityV2Create {
+    pub metadata: WriteMetadata,
+    pub spec: SshCertificateAuthorityV2CreateSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SshCertificateAuthorityV2CreateSpec {
+    pub organization_id: String,
+    pub project_id: String,
+    pub public_key: String,
+}
+
+pub struct SshCaCreateInput {
+    pub metadata: Metadata,
+    pub organization_id: ReferenceId,
+    pub project_id: ReferenceId,
+    pub public_key: SshPublicKey,
+}
+
+impl SshCertificateAuthorityV2Create {
+    pub fn parse(self) -> Result<SshCaCreateInput> {
+        if self.spec.public_key.len() > MAX_PUBLIC_KEY {
+            return Err(Error::invalid(format!("spec.publicKey: longer than {MAX_PUBLIC_KEY} characters")));
+        }
+        Ok(SshCaCreateInput {
+            metadata: self.metadata.parse()?,
+            organization_id: ReferenceId::parse("spec.organizationId", &self.spec.organization_id)?,
+            project_id: ReferenceId::parse("spec.projectId", &self.spec.project_id)?,
+            public_key: SshPublicKey::parse(&self.spec.public_key)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SshCertificateAuthorityV2Read {
+    pub metadata: ProjectScopedReadMetadata,
+    pub spec: SshCertificateAuthorityV2Spec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SshCertificateAuthorityV2Spec {
+    pub public_key: String,
+}
+
+impl From<&SshCaRecord> for SshCertificateAuthorityV2Read {
+    fn from(r: &SshCaRecord) -> Self {
+        SshCertificateAuthorityV2Read {
+            metadata: ProjectScopedReadMetadata {
+                id: r.id.clone(),
+                name: r.name.to_string(),
+                description: r.description.as_ref().map(|d| d.0.clone()),
+                tags: tags_to_wire(&r.tags),
+                creation_time: r.creation_time,
+                created_by: Some(r.created_by.clone()),
+                modified_time: None,
+                modified_by: None,
+                deletion_time: None,
+                provisioning_status: "provisioned".into(),
+                health_status: "healthy".into(),
+                organization_id: r.organization_id.clone(),
+                project_id: r.project_id.clone(),
+            },
+            spec: SshCertificateAuthorityV2Spec { public_key: r.public_key.as_str().to_owned() },
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! SSH certificate authorities: project-scoped trust anchors that servers can be created with.
+
+use super::list::narrow;
+use super::Deps;
+use crate::api::sshcas::SshCaCreateInput;
+use crate::domain::{SshCaRecord, API_VERSION_V2};
+use crate::error::{Error, Result};
+use crate::rbac::{Caller, Operation, SSH_CAS};
+use crate::store::ServerQuery;
+
+pub(crate) fn ca_not_found(id: &str) -> Error {
+    Error::not_found(format!("no SSH certificate authority found with id {id}"))
+}
+
+pub async fn create(deps: &Deps, caller: &Caller, input: SshCaCreateInput) -> Result<SshCaRecord> {
+    let (org, project) = (input.organization_id.as_str(), input.project_id.as_str());
+    caller.acl.require(org, Some(project), SSH_CAS, Operation::Create)?;
+    let record = SshCaRecord {
+        id: deps.ids.new_id(),
+        api_version: API_VERSION_V2,
+        name: input.metadata.name,
+        description: input.metadata.description,
+        tags: input.metadata.tags,
+        organization_id: org.to_owned(),
+        project_id: project.to_owned(),
+        public_key: input.public_key,
+        created_by: caller.subject.clone(),
+        creation_time: deps.clock.now(),
+    };
+    deps.store.create_ssh_ca(&record).await?;
+    Ok(record)
+}
+
+/// A v2 CA the caller may read (404 otherwise), with `op` checked on its project (403).
+pub(crate) async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<SshCaRecord> {
+    let ca =
+        deps.store.get_ssh_ca(id).await?.filter(|c| c.api_version == API_VERSION_V2).ok_or_else(|| ca_not_found(id))?;
+    let missing = ca_not_found(id).to_string();
+    caller.acl.require_visible(&ca.organization_id, &ca.project_id, SSH_CAS, &missing)?;
+    if op != Operation::Read {
+        caller.acl.require(&ca.organization_id, Some(&ca.project_id), SSH_CAS, op)?;
+    }
+    Ok(ca)
+}
+
+pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<SshCaRecord> {
+    load(deps, caller, id, Operation::Read).await
+}
+
+/// Filters as Unikorn's list: `organizationID`, `projectID`, `tag` (every pair); sorted by id.
+pub struct CaListParams {
+    pub organization_ids: Vec<String>,
+    pub project_ids: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+pub async fn list(deps: &Deps, caller: &Caller, params: &CaListParams) -> Result<Vec<SshCaRecord>> {
+    let scopes = narrow(caller.acl.scopes(SSH_CAS, Operation::Read), &params.organization_ids, &params.project_ids);
+    if scopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query =
+        ServerQuery { scopes, api_version: Some(API_VERSION_V2), tags: params.tags.clone(), ..ServerQuery::default() };
+    deps.store.list_ssh_cas(&query).await
+}
+
+/// Refused while a server references it, with Unikorn's 403 and wording; the store's count makes
+/// that check and the delete one conditional write.
+pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
+    load(deps, caller, id, Operation::Delete).await?;
+    deps.store.delete_ssh_ca(id).await.map_err(|e| match e {
+        Error::Conflict(_) => Error::forbidden("SSH certificate authority is in use and cannot be deleted"),
+        other => other,
+    })
+}
