@@ -54,6 +54,8 @@ pub struct ImageMetadata {
     pub created_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -138,6 +140,7 @@ impl From<&Image> for ImageRead {
                 creation_time: parse_time(&image.created_at).unwrap_or_else(Utc::now),
                 created_by: p("unikorn:created_by"),
                 modified_time: parse_time(&image.updated_at),
+                modified_by: None,
             },
             spec: ImageSpec {
                 // Unikorn's images all carry it; one that does not is most likely x86_64.

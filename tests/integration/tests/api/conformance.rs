@@ -157,3 +157,22 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     println!("{text}{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "responses that Unikorn's document does not allow:\n{text}");
 }
+
+/// `openapi.yaml` is a superset of Unikorn's document for the server and SSH CA routes: the same
+/// schema names, and every field Unikorn's schemas have.
+#[test]
+fn our_openapi_is_a_superset_of_unikorns_for_these_routes() {
+    let python = std::env::var_os("API_VENV_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv-api/bin/python"));
+    let output = std::process::Command::new(&python)
+        .arg(repo_root().join("tests/conformance/superset.py"))
+        .arg(reference_dir().join("unikorn/server.spec.yaml"))
+        .arg(repo_root().join("openapi.yaml"))
+        .args(["/api/v2/servers", "/api/v2/sshcertificateauthorities"])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (make test creates .venv-api)", python.display()));
+    let text = String::from_utf8_lossy(&output.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "openapi.yaml lacks what Unikorn's document has:\n{text}");
+}
