@@ -68,6 +68,38 @@ pub struct ProjectScopedReadMetadata {
     pub project_id: String,
 }
 
+impl ProjectScopedReadMetadata {
+    /// The metadata of a resource that has no life cycle of its own (provisioned and healthy from
+    /// the start): networks and SSH certificate authorities.
+    #[allow(clippy::too_many_arguments)]
+    pub fn settled(
+        id: &str,
+        name: &str,
+        description: Option<&Description>,
+        tags: &Tags,
+        created_by: &str,
+        creation_time: DateTime<Utc>,
+        organization_id: &str,
+        project_id: &str,
+    ) -> Self {
+        ProjectScopedReadMetadata {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            description: description.map(|d| d.0.clone()),
+            tags: tags_to_wire(tags),
+            creation_time,
+            created_by: Some(created_by.to_owned()),
+            modified_time: None,
+            modified_by: None,
+            deletion_time: None,
+            provisioning_status: "provisioned".into(),
+            health_status: "healthy".into(),
+            organization_id: organization_id.to_owned(),
+            project_id: project_id.to_owned(),
+        }
+    }
+}
+
 pub fn tags_to_wire(tags: &Tags) -> Option<Vec<TagWire>> {
     (!tags.0.is_empty())
         .then(|| tags.0.iter().map(|t| TagWire { name: t.name.clone(), value: t.value.clone() }).collect())

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
+use super::metadata::{Metadata, ProjectScopedReadMetadata, WriteMetadata};
 use crate::domain::{NetworkRecord, ReferenceId};
 use crate::error::Result;
 
@@ -66,19 +66,18 @@ impl From<&NetworkRecord> for NetworkV2Read {
     fn from(n: &NetworkRecord) -> Self {
         NetworkV2Read {
             metadata: ProjectScopedReadMetadata {
-                id: n.id.clone(),
-                name: n.name.to_string(),
-                description: n.description.as_ref().map(|d| d.0.clone()),
-                tags: tags_to_wire(&n.tags),
-                creation_time: n.creation_time,
-                created_by: Some(n.created_by.clone()),
-                modified_time: None,
-                modified_by: None,
                 deletion_time: n.deleting_since,
                 provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
-                health_status: "healthy".into(),
-                organization_id: n.organization_id.clone(),
-                project_id: n.project_id.clone(),
+                ..ProjectScopedReadMetadata::settled(
+                    &n.id,
+                    n.name.as_str(),
+                    n.description.as_ref(),
+                    &n.tags,
+                    &n.created_by,
+                    n.creation_time,
+                    &n.organization_id,
+                    &n.project_id,
+                )
             },
             spec: NetworkV2ReadSpec { provider_network_id: n.provider_network_id.clone() },
             status: NetworkV2Status { region_id: n.region_id.clone() },

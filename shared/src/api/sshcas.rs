@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
+use super::metadata::{Metadata, ProjectScopedReadMetadata, WriteMetadata};
 use crate::domain::{ReferenceId, SshCaRecord, SshPublicKey};
 use crate::error::{Error, Result};
 
@@ -62,21 +62,16 @@ pub struct SshCertificateAuthorityV2Spec {
 impl From<&SshCaRecord> for SshCertificateAuthorityV2Read {
     fn from(r: &SshCaRecord) -> Self {
         SshCertificateAuthorityV2Read {
-            metadata: ProjectScopedReadMetadata {
-                id: r.id.clone(),
-                name: r.name.to_string(),
-                description: r.description.as_ref().map(|d| d.0.clone()),
-                tags: tags_to_wire(&r.tags),
-                creation_time: r.creation_time,
-                created_by: Some(r.created_by.clone()),
-                modified_time: None,
-                modified_by: None,
-                deletion_time: None,
-                provisioning_status: "provisioned".into(),
-                health_status: "healthy".into(),
-                organization_id: r.organization_id.clone(),
-                project_id: r.project_id.clone(),
-            },
+            metadata: ProjectScopedReadMetadata::settled(
+                &r.id,
+                r.name.as_str(),
+                r.description.as_ref(),
+                &r.tags,
+                &r.created_by,
+                r.creation_time,
+                &r.organization_id,
+                &r.project_id,
+            ),
             spec: SshCertificateAuthorityV2Spec { public_key: r.public_key.as_str().to_owned() },
         }
     }

@@ -102,15 +102,27 @@ pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
     }
 }
 
+/// Read rules first, for a project-scoped resource: one the caller may not read is `missing` (404,
+/// as if it did not exist); one it may read but lacks `op` on is 403.
+pub(crate) fn authorize(
+    caller: &Caller,
+    (organization, project): (&str, &str),
+    endpoint: &str,
+    op: Operation,
+    missing: Error,
+) -> Result<()> {
+    caller.acl.require_visible(organization, project, endpoint, &missing.to_string())?;
+    if op != Operation::Read {
+        caller.acl.require(organization, Some(project), endpoint, op)?;
+    }
+    Ok(())
+}
+
 /// Loads a v2 server the caller may see, and checks `op` on it: 404 when it is missing, not a
 /// v2 record, or not readable by the caller; 403 when it is readable but `op` is not granted.
 pub(crate) async fn load_server(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<ServerRecord> {
     let record = deps.store.get_server(id).await?.filter(ServerRecord::is_v2).ok_or_else(|| server_not_found(id))?;
-    let missing = server_not_found(id).to_string();
-    caller.acl.require_visible(&record.organization_id, &record.project_id, SERVERS, &missing)?;
-    if op != Operation::Read {
-        caller.acl.require(&record.organization_id, Some(&record.project_id), SERVERS, op)?;
-    }
+    authorize(caller, (&record.organization_id, &record.project_id), SERVERS, op, server_not_found(id))?;
     tracing::Span::current().record("server_id", id);
     Ok(record)
 }

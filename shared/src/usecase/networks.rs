@@ -44,11 +44,7 @@ pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateIn
 async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<NetworkRecord> {
     let network =
         deps.store.get_network(id).await?.filter(|n| n.api_version == API_VERSION_V2).ok_or_else(|| not_found(id))?;
-    let missing = not_found(id).to_string();
-    caller.acl.require_visible(&network.organization_id, &network.project_id, NETWORKS, &missing)?;
-    if op != Operation::Read {
-        caller.acl.require(&network.organization_id, Some(&network.project_id), NETWORKS, op)?;
-    }
+    super::authorize(caller, (&network.organization_id, &network.project_id), NETWORKS, op, not_found(id))?;
     Ok(network)
 }
 

@@ -35,11 +35,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: SshCaCreateInput) -> Re
 pub(crate) async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<SshCaRecord> {
     let ca =
         deps.store.get_ssh_ca(id).await?.filter(|c| c.api_version == API_VERSION_V2).ok_or_else(|| ca_not_found(id))?;
-    let missing = ca_not_found(id).to_string();
-    caller.acl.require_visible(&ca.organization_id, &ca.project_id, SSH_CAS, &missing)?;
-    if op != Operation::Read {
-        caller.acl.require(&ca.organization_id, Some(&ca.project_id), SSH_CAS, op)?;
-    }
+    super::authorize(caller, (&ca.organization_id, &ca.project_id), SSH_CAS, op, ca_not_found(id))?;
     Ok(ca)
 }
 

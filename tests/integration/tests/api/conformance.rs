@@ -143,36 +143,34 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     let file = std::env::temp_dir().join(format!("exchanges-{}.json", uuid::Uuid::new_v4().simple()));
     std::fs::write(&file, serde_json::to_vec_pretty(&r.exchanges).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let python = std::env::var_os("API_VENV_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv-api/bin/python"));
-    let output = std::process::Command::new(&python)
-        .arg(repo_root().join("tests/conformance/validate.py"))
-        .arg(reference_dir().join("unikorn/server.spec.yaml"))
-        .arg(&file)
-        .arg(repo_root().join("README.md"))
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (make test creates .venv-api)", python.display()));
-    let text = String::from_utf8_lossy(&output.stdout);
-    println!("{text}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "responses that Unikorn's document does not allow:\n{text}");
+    let (ok, text) = run_checker("validate.py", &[file, repo_root().join("README.md")]);
+    assert!(ok, "responses that Unikorn's document does not allow:\n{text}");
 }
 
 /// `openapi.yaml` is a superset of Unikorn's document for the server and SSH CA routes: the same
 /// schema names, and every field Unikorn's schemas have.
 #[test]
 fn our_openapi_is_a_superset_of_unikorns_for_these_routes() {
+    let routes = ["/api/v2/servers", "/api/v2/sshcertificateauthorities"].map(std::path::PathBuf::from);
+    let mut args = vec![repo_root().join("openapi.yaml")];
+    args.extend(routes);
+    let (ok, text) = run_checker("superset.py", &args);
+    assert!(ok, "openapi.yaml lacks what Unikorn's document has:\n{text}");
+}
+
+/// Runs one of `tests/conformance/*.py` (in `.venv-api`, which `make test` creates) on Unikorn's
+/// document and `args`; answers whether it passed and what it printed.
+fn run_checker(script: &str, args: &[std::path::PathBuf]) -> (bool, String) {
     let python = std::env::var_os("API_VENV_PYTHON")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".venv-api/bin/python"));
     let output = std::process::Command::new(&python)
-        .arg(repo_root().join("tests/conformance/superset.py"))
+        .arg(repo_root().join("tests/conformance").join(script))
         .arg(reference_dir().join("unikorn/server.spec.yaml"))
-        .arg(repo_root().join("openapi.yaml"))
-        .args(["/api/v2/servers", "/api/v2/sshcertificateauthorities"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{}: {e} (make test creates .venv-api)", python.display()));
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
     println!("{text}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "openapi.yaml lacks what Unikorn's document has:\n{text}");
+    (output.status.success(), text)
 }
