@@ -11,5 +11,5 @@ source "$env_file"
 set +a
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-warn}"
 cd "$root"
-cargo build --quiet -p local-api
+cargo build -p local-api
 "${CARGO_TARGET_DIR:-$root/target}/debug/local-api" cleanup

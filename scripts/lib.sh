@@ -3,6 +3,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${STATE_DIR:-$ROOT/.local}"
+# Where cargo puts binaries: CARGO_TARGET_DIR when set, as cargo itself does.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 mkdir -p "$STATE_DIR"
 PIDS=()
 

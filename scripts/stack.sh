@@ -41,8 +41,10 @@ ENV
 # start_stack: starts everything (stopped by `cleanup`), sets API_URL, TOKEN, DEMO_NETWORK_ID, ...
 # and writes $STATE_DIR/stack.env.
 start_stack() {
-  (cd "$ROOT" && cargo build --quiet -p openstack-emulator -p local-api)
-  start_service EMULATOR_URL emulator "$ROOT/target/debug/openstack-emulator"
+  # Cargo's own progress goes to stderr: a cold first build takes minutes and should show it.
+  echo "building the OpenStack emulator and the local API (the first build takes a few minutes)..." >&2
+  (cd "$ROOT" && cargo build -p openstack-emulator -p local-api)
+  start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
   OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
   start_moto DYNAMODB_ENDPOINT
   write_identities
@@ -51,8 +53,8 @@ start_stack() {
   KEY_ENCRYPTION_KEY="$("$ROOT/.venv/bin/python" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
   export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json" KEY_ENCRYPTION_KEY
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
-  start_service API_URL api "$ROOT/target/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
-  TOKEN="$("$ROOT/target/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
+  start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
+  TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
 
   local network
   network=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/networks" \

@@ -44,7 +44,7 @@ if [ -z "${SKIP_LAMBDA_BUILD:-}" ]; then
     --workspace --exclude integration-tests --exclude local-api --exclude openstack-emulator
   for dir in functions/*/; do
     name=$(basename "$dir")
-    zip="target/lambda/$name/bootstrap.zip"
+    zip="$TARGET_DIR/lambda/$name/bootstrap.zip"
     [ -f "$zip" ] || { echo "missing $zip" >&2; exit 1; }
     awk -v n="$name" -v b="$(stat -c %s "$zip")" 'BEGIN { printf "lambda zip %-10s %6.2f MiB (%d bytes)\n", n, b / 1048576, b }'
   done

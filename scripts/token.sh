@@ -7,4 +7,4 @@ acl="${1:-}"
 [ -f "$acl" ] || { echo "no such ACL file: $acl" >&2; exit 2; }
 cd "$root"
 cargo build --quiet -p local-api
-exec "$root/target/debug/local-api" token --acl "$acl" --sub "${2:-local-user}"
+exec "${CARGO_TARGET_DIR:-$root/target}/debug/local-api" token --acl "$acl" --sub "${2:-local-user}"

@@ -18,6 +18,7 @@ want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
+echo "installing $(basename "$req") into $(basename "$venv") (a few minutes the first time)..." >&2
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
 echo "$want" > "$stamp"
