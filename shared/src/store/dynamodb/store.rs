@@ -200,7 +200,8 @@ impl DynamoStore {
 
     /// Items of one index partition that match, up to `want` items, reading at most `max_reads`
     /// pages. Answers the items and, when it stopped before the partition's end, the sort key of
-    /// the last item it evaluated (where a next read resumes).
+    /// the last item it evaluated (where a next read resumes). A `selective` filter drops most
+    /// items after they are read, so pages are read whole (1 MB) rather than `want` items at a time.
     #[allow(clippy::too_many_arguments)]
     async fn query(
         &self,
@@ -208,6 +209,7 @@ impl DynamoStore {
         sort_key: &str,
         key_condition: &str,
         filter: Option<String>,
+        selective: bool,
         names: HashMap<String, String>,
         values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
         want: usize,
@@ -215,8 +217,7 @@ impl DynamoStore {
     ) -> Result<(Vec<Item>, Option<String>)> {
         let mut items = Vec::new();
         let mut start = None;
-        // A filter drops items after they are read: read whole pages (1 MB) rather than `want` items.
-        let page_limit = if filter.is_some() { None } else { Some(want.clamp(1, 500) as i32) };
+        let page_limit = if selective { None } else { Some(want.clamp(1, 500) as i32) };
         for reads in 1.. {
             let page = self
                 .client
@@ -288,11 +289,16 @@ impl DynamoStore {
             values.insert(format!(":tag{i}"), s(tag_pair(name, value)));
             filter.push(format!("contains(tagPairs, :tag{i})"));
         }
+        // The API version matches nearly every record; the other filters may match few.
+        let selective = !(query.region_ids.is_empty()
+            && query.network_ids.is_empty()
+            && query.identity_ids.is_empty()
+            && query.tags.is_empty());
         let filter = (!filter.is_empty()).then(|| filter.join(" AND "));
         // One more than asked, to know whether another page exists.
         let want = query.limit.saturating_add(1);
         let (mut items, resume) =
-            self.query(index, sk_attr, &key_condition, filter, names, values, want, query.max_reads).await?;
+            self.query(index, sk_attr, &key_condition, filter, selective, names, values, want, query.max_reads).await?;
         if items.len() > query.limit {
             items.truncate(query.limit);
             let last = items.last().and_then(|item| string_attr(item, sk_attr));
@@ -307,7 +313,8 @@ impl DynamoStore {
         let values =
             HashMap::from([(":pk".to_owned(), s(ATTENTION)), (":from".to_owned(), s(from)), (":to".to_owned(), s(to))]);
         let condition = "#pk = :pk AND #sk BETWEEN :from AND :to";
-        let (items, _) = self.query(INDEX_BY_ATTENTION, GSI3SK, condition, None, names, values, limit, None).await?;
+        let (items, _) =
+            self.query(INDEX_BY_ATTENTION, GSI3SK, condition, None, false, names, values, limit, None).await?;
         Ok(items)
     }
 
