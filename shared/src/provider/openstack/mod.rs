@@ -1,8 +1,19 @@
 //! OpenStack adapter of the provider port: Keystone v3 application credentials, Nova v2.1, Glance v2.
 
+//!
+//! One file per service and no import cycle: `errors` and `identity` (Keystone sessions) need only
+//! `wire`; `client` (the HTTP core: token, timeout, microversion, 401 retry) needs those;
+//! `compute` (Nova servers, actions, consoles, flavors), `image` (Glance) and `keypairs` need the
+//! client; `port` implements the provider port by delegating to them.
+
 mod client;
+mod compute;
 mod convert;
-mod session;
+mod errors;
+mod identity;
+mod image;
+mod keypairs;
+mod port;
 pub mod wire;
 
 pub use client::{OpenStackConfig, OpenStackProvider};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::errors::{status_error, transport_error};
 use super::wire::{AuthRequest, TokenResponse};
 use crate::error::{Error, Result};
 use crate::provider::ProviderCredential;
@@ -63,8 +64,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
     let url = format!("{}/auth/tokens", cred.auth_url.trim_end_matches('/'));
     let body =
         AuthRequest::application_credential(&cred.application_credential_id, &cred.application_credential_secret);
-    let response =
-        http.post(&url).json(&body).send().await.map_err(|e| super::client::transport_error("identity", &e))?;
+    let response = http.post(&url).json(&body).send().await.map_err(|e| transport_error("identity", &e))?;
     let status = response.status().as_u16();
     if status == 401 || status == 403 || status == 404 {
         return Err(Error::ProviderUnauthorized(format!(
@@ -73,7 +73,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
         )));
     }
     if status != 201 && status != 200 {
-        return Err(super::client::status_error(status, "identity service", &[]));
+        return Err(status_error(status, "identity service", &[]));
     }
     let token = response
         .headers()
@@ -81,7 +81,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .ok_or_else(|| Error::unavailable("keystone answered without X-Subject-Token"))?;
-    let bytes = response.bytes().await.map_err(|e| super::client::transport_error("identity", &e))?;
+    let bytes = response.bytes().await.map_err(|e| transport_error("identity", &e))?;
     let parsed: TokenResponse = serde_json::from_slice(&bytes)
         .map_err(|e| Error::unavailable(format!("unreadable keystone token body: {e}")))?;
     let expires_at = DateTime::parse_from_rfc3339(&parsed.token.expires_at)
