@@ -84,19 +84,11 @@ pub async fn deps_from_env(access: Access) -> Result<Deps> {
     })?;
     let (identities, sealer) = match access {
         Access::StoreOnly => (Identities::default(), Sealer::ephemeral()),
-        Access::ProviderNoKeys => {
-            let identities = match std::env::var("PROVIDER_IDENTITIES_SECRET") {
-                Ok(name) => {
-                    let client = secrets_client(std::env::var("SECRETS_ENDPOINT").ok().as_deref()).await;
-                    Identities::from_json(&read_secret(&client, &name).await?)?
-                }
-                Err(_) => Identities::from_env()?,
-            };
-            (identities, Sealer::ephemeral())
-        }
-        Access::Provider => {
+        Access::ProviderNoKeys | Access::Provider => {
             let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
-            let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok();
+            // Only functions that open SSH keys read the sealing key.
+            let sealing = access == Access::Provider;
+            let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| sealing);
             let secrets = match (&identities_secret, &key_secret) {
                 (None, None) => None,
                 _ => Some(secrets_client(std::env::var("SECRETS_ENDPOINT").ok().as_deref()).await),
@@ -107,7 +99,8 @@ pub async fn deps_from_env(access: Access) -> Result<Deps> {
             };
             let sealer = match (&secrets, &key_secret) {
                 (Some(client), Some(name)) => Sealer::from_base64(&read_secret(client, name).await?)?,
-                _ => Sealer::from_env()?,
+                _ if sealing => Sealer::from_env()?,
+                _ => Sealer::ephemeral(),
             };
             (identities, sealer)
         }

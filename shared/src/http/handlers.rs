@@ -71,9 +71,13 @@ fn replay(response: &StoredResponse) -> Response<Body> {
 async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Result<Response<Body>> {
     let (route, params) = resolve(req.method().as_str(), req.uri().path(), function)?;
     let caller = caller(req, deps.clock.now().timestamp())?;
+    // Only the lists and the console output read query parameters (and refuse unknown ones
+    // themselves); every other route refuses any.
+    if !matches!(route.id, RouteId::ListServers | RouteId::ListSshCas | RouteId::ConsoleOutput) {
+        no_query(req)?;
+    }
     match route.id {
         RouteId::CreateServer => {
-            no_query(req)?;
             let key = idempotency_key(req)?;
             let input = json_body::<ServerV2Create>(req)?.parse()?;
             let response = idempotency::once(deps, &caller, "create-server", key.as_ref(), raw_body(req), || async {
@@ -84,7 +88,6 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             Ok(replay(&response))
         }
         RouteId::GetServer => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             Ok(server(200, &usecase::get_server(deps, &caller, &id).await?))
         }
@@ -100,42 +103,35 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
         }
         RouteId::UpdateServer => {
             let id = param(&params, "serverID")?;
-            no_query(req)?;
             let condition = if_match(req)?;
             let input = json_body::<ServerV2Update>(req)?.parse()?;
             let record = usecase::update_server(deps, &caller, &id, condition, input).await?;
             Ok(server(202, &record))
         }
         RouteId::DeleteServer => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             usecase::delete_server(deps, &caller, &id).await?;
             Ok(empty(202))
         }
         RouteId::CreateNetwork => {
-            no_query(req)?;
             let input = json_body::<NetworkV2Create>(req)?.parse()?;
             let record = networks::create_network(deps, &caller, input).await?;
             Ok(json(201, &NetworkV2Read::from(&record), &[]))
         }
         RouteId::ListNetworks => {
-            no_query(req)?;
             let list = networks::list_networks(deps, &caller).await?;
             Ok(json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
         }
         RouteId::GetNetwork => {
-            no_query(req)?;
             let id = param(&params, "networkID")?;
             Ok(json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, &id).await?), &[]))
         }
         RouteId::DeleteNetwork => {
-            no_query(req)?;
             let id = param(&params, "networkID")?;
             networks::delete_network(deps, &caller, &id).await?;
             Ok(empty(202))
         }
         RouteId::StartServer | RouteId::StopServer | RouteId::SoftRebootServer | RouteId::HardRebootServer => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             let action = match route.id {
                 RouteId::StartServer => PowerAction::Start,
@@ -153,19 +149,16 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             Ok(json(200, &serde_json::json!({ "contents": contents }), &[]))
         }
         RouteId::ConsoleSession => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             let url = usecase::console_session(deps, &caller, &id).await?;
             Ok(json(200, &serde_json::json!({ "url": url }), &[]))
         }
         RouteId::SshKey => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             let key = usecase::ssh_private_key(deps, &caller, &id).await?;
             Ok(json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
         }
         RouteId::CreateSshCa => {
-            no_query(req)?;
             let input = json_body::<SshCertificateAuthorityV2Create>(req)?.parse()?;
             let ca = sshcas::create(deps, &caller, input).await?;
             Ok(json(201, &SshCertificateAuthorityV2Read::from(&ca), &[]))
@@ -175,18 +168,15 @@ async fn dispatch(deps: &Deps, function: Option<Function>, req: &Request) -> Res
             Ok(json(200, &list.iter().map(SshCertificateAuthorityV2Read::from).collect::<Vec<_>>(), &[]))
         }
         RouteId::GetSshCa => {
-            no_query(req)?;
             let id = param(&params, "sshCertificateAuthorityID")?;
             Ok(json(200, &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &caller, &id).await?), &[]))
         }
         RouteId::DeleteSshCa => {
-            no_query(req)?;
             let id = param(&params, "sshCertificateAuthorityID")?;
             sshcas::delete(deps, &caller, &id).await?;
             Ok(empty(202))
         }
         RouteId::CreateSnapshot => {
-            no_query(req)?;
             let id = param(&params, "serverID")?;
             let key = idempotency_key(req)?;
             let input = json_body::<SnapshotCreate>(req)?.parse()?;

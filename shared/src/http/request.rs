@@ -45,7 +45,7 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// A header that must be readable text when present: an unreadable one is a 400, never ignored.
 /// `name` is the header's usual spelling, for the message.
 fn text_header<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>> {
-    match req.headers().get(name.to_ascii_lowercase()) {
+    match req.headers().get(name) {
         None => Ok(None),
         Some(value) => value.to_str().map(Some).map_err(|_| Error::invalid(format!("{name}: must be printable ASCII"))),
     }

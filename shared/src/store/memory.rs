@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
+use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord, Tags};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
@@ -58,6 +58,11 @@ fn in_scope(scope: &Scope, org: &str, project: &str) -> bool {
     }
 }
 
+/// Whether `tags` holds every wanted (name, value) pair, as the tag filter asks.
+fn carries(tags: &Tags, wanted: &[(String, String)]) -> bool {
+    wanted.iter().all(|(name, value)| tags.0.iter().any(|t| &t.name == name && &t.value == value))
+}
+
 fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
     let any = |list: &[String], value: &String| list.is_empty() || list.contains(value);
     q.api_version.is_none_or(|v| v == s.api_version)
@@ -65,7 +70,7 @@ fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
         && any(&q.region_ids, &s.region_id)
         && any(&q.network_ids, &s.network_id)
         && any(&q.identity_ids, &s.identity_id)
-        && q.tags.iter().all(|(name, value)| s.tags.0.iter().any(|t| &t.name == name && &t.value == value))
+        && carries(&s.tags, &q.tags)
         && q.after.as_ref().is_none_or(|after| &s.id > after)
 }
 
@@ -264,7 +269,7 @@ impl Store for MemoryStore {
             .map(|(ca, _)| ca)
             .filter(|ca| q.api_version.is_none_or(|v| v == ca.api_version))
             .filter(|ca| q.scopes.iter().any(|scope| in_scope(scope, &ca.organization_id, &ca.project_id)))
-            .filter(|ca| q.tags.iter().all(|(n, v)| ca.tags.0.iter().any(|t| &t.name == n && &t.value == v)))
+            .filter(|ca| carries(&ca.tags, &q.tags))
             .cloned()
             .collect())
     }

@@ -17,7 +17,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::reconcile::{apply, plan, Outcome};
-use super::{Deps, META_SERVER_ID};
+use super::{write_over, Deps, META_SERVER_ID};
 use crate::domain::{ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::ProviderIdentity;
@@ -80,7 +80,6 @@ pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono
     dying.deletion_time = Some(now);
     dying.modified_by = Some(by.to_owned());
     dying.modified_time = Some(now);
-    dying.version = record.version + 1;
     dying
 }
 
@@ -101,13 +100,14 @@ async fn cascade(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<
             if record.is_deleting() {
                 continue;
             }
-            let dying = deprovisioning(&record, deps.clock.now(), CLEANUP_SUBJECT);
-            match deps.store.replace_server(&dying, record.version).await {
-                Ok(()) => report.servers_marked_deleting += 1,
-                // Changed or gone meanwhile: the next run looks again.
-                Err(Error::PreconditionFailed(_) | Error::NotFound(_)) => continue,
-                Err(e) => return Err(e),
-            }
+            let dying =
+                match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), CLEANUP_SUBJECT)).await {
+                    Ok(dying) => dying,
+                    // Changed or gone meanwhile: the next run looks again.
+                    Err(Error::PreconditionFailed(_) | Error::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+            report.servers_marked_deleting += 1;
             tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
             if let Some(pid) = &dying.provider_id {
                 let result = match deps.identities.credential(&dying.identity_id) {

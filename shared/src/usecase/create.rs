@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
-use super::refresh::refresh;
-use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::refresh::{provider_id, refresh};
+use super::{write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::api::servers::ServerCreateInput;
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
@@ -143,25 +143,20 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
         }
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
-        Err(Error::Unavailable { message, retry_after }) => {
-            match deps.provider.find_servers(&cred, META_SERVER_ID, &record.id).await {
-                Ok(found) if !found.is_empty() => {
-                    let provider_id = found.into_iter().next().map(|s| s.id).unwrap_or_default();
-                    record_provider_id(deps, &cred, record, provider_id).await
-                }
-                _ => {
-                    tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
-                    Err(Error::Unavailable {
-                        message: format!(
-                            "the provider did not confirm the creation of server {}: it is listed as provisioning \
+        Err(Error::Unavailable { message, retry_after }) => match provider_id(deps, &record).await {
+            Ok(Some(provider_id)) => record_provider_id(deps, &cred, record, provider_id).await,
+            _ => {
+                tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
+                Err(Error::Unavailable {
+                    message: format!(
+                        "the provider did not confirm the creation of server {}: it is listed as provisioning \
                              until the platform has settled it ({message})",
-                            record.id
-                        ),
-                        retry_after,
-                    })
-                }
+                        record.id
+                    ),
+                    retry_after,
+                })
             }
-        }
+        },
         Err(e) => {
             // A definite refusal: nothing exists at the provider, so the record and its name go.
             forget(deps, &record).await;
@@ -189,9 +184,8 @@ async fn record_provider_id(
         let Some(base) = current.take() else { break };
         let mut next = base.clone();
         next.provider_id = Some(provider_id.clone());
-        next.version = base.version + 1;
-        match deps.store.replace_server(&next, base.version).await {
-            Ok(()) => {
+        match write_over(deps, &base, next).await {
+            Ok(next) => {
                 if next.is_deleting() {
                     // Deleted while it was being created: the delete could not reach the provider then.
                     if let Err(e) = deps.provider.delete_server(cred, &provider_id).await {

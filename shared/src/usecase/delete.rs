@@ -1,6 +1,6 @@
 use super::cleanup::deprovisioning;
 use super::refresh::{provider_id, refresh};
-use super::{load_server, Deps};
+use super::{load_server, write_over, Deps};
 use crate::crash;
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation};
@@ -17,9 +17,8 @@ pub async fn delete_server(deps: &Deps, caller: &Caller, id: &str) -> Result<()>
         if record.is_deleting() {
             break record;
         }
-        let dying = deprovisioning(&record, deps.clock.now(), &caller.subject);
-        match deps.store.replace_server(&dying, record.version).await {
-            Ok(()) => break dying,
+        match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), &caller.subject)).await {
+            Ok(dying) => break dying,
             // Written meanwhile (an update, a read recording the provider's state): mark the fresh copy.
             Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
             Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry the delete"))),

@@ -102,6 +102,14 @@ pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
     }
 }
 
+/// Writes `next` in place of `base` if the stored record is still at `base`'s version
+/// (PreconditionFailed otherwise, NotFound if it is gone), and answers it as written: one version on.
+pub(crate) async fn write_over(deps: &Deps, base: &ServerRecord, mut next: ServerRecord) -> Result<ServerRecord> {
+    next.version = base.version + 1;
+    deps.store.replace_server(&next, base.version).await?;
+    Ok(next)
+}
+
 /// Read rules first, for a project-scoped resource: one the caller may not read is `missing` (404,
 /// as if it did not exist); one it may read but lacks `op` on is 403.
 pub(crate) fn authorize(

@@ -1,5 +1,5 @@
 use super::refresh::{provider_id, refresh};
-use super::{load_server, server_not_found, translate, wrong_state, Deps};
+use super::{load_server, server_not_found, translate, write_over, wrong_state, Deps};
 use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
@@ -41,9 +41,8 @@ pub async fn power(deps: &Deps, caller: &Caller, id: &str, action: PowerAction) 
         let (record, pid) = actionable(deps, record, action.verb()).await?;
         let mut intent = record.clone();
         intent.power_state = Some(transitional);
-        intent.version = record.version + 1;
-        match deps.store.replace_server(&intent, record.version).await {
-            Ok(()) => break (record, pid, intent),
+        match write_over(deps, &record, intent).await {
+            Ok(intent) => break (record, pid, intent),
             Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
             Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry"))),
             Err(e) => return Err(e),
@@ -62,8 +61,7 @@ pub async fn power(deps: &Deps, caller: &Caller, id: &str, action: PowerAction) 
         Err(e) => {
             let mut back = intent.clone();
             back.power_state = record.power_state;
-            back.version = intent.version + 1;
-            if let Err(write) = deps.store.replace_server(&back, intent.version).await {
+            if let Err(write) = write_over(deps, &intent, back).await {
                 tracing::info!(error = %write, "power state not restored; the next read or cleanup run reconciles it");
             }
             Err(translate(e, id, action.verb()))

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Deps;
+use super::{write_over, Deps};
 use crate::domain::{PendingChange, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
@@ -102,15 +102,12 @@ pub(crate) async fn apply(
     }
     match outcome {
         Outcome::Unchanged => Ok(Some(record.clone())),
-        Outcome::Write(mut next) => {
-            next.version = record.version + 1;
-            match deps.store.replace_server(&next, record.version).await {
-                Ok(()) => Ok(Some(*next)),
-                Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
-                Err(Error::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-            }
-        }
+        Outcome::Write(next) => match write_over(deps, record, *next).await {
+            Ok(next) => Ok(Some(next)),
+            Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        },
         Outcome::Remove => match deps.store.remove_server(record).await {
             Ok(_) => {
                 tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");

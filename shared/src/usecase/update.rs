@@ -1,7 +1,7 @@
 use super::create::{check_disk, get_flavor, validate_image_and_flavor};
 use super::power::actionable;
 use super::reconcile::undo;
-use super::{load_server, translate, Deps};
+use super::{load_server, translate, write_over, Deps};
 use crate::api::servers::ServerUpdateInput;
 use crate::crash;
 use crate::domain::{PendingChange, PowerState, ServerRecord};
@@ -91,14 +91,13 @@ pub async fn update_server(
     next.user_data = input.user_data;
     next.modified_by = Some(caller.subject.clone());
     next.modified_time = Some(now);
-    next.version = base.version + 1;
-    match deps.store.replace_server(&next, base.version).await {
-        Ok(()) => {}
+    let next = match write_over(deps, &base, next).await {
+        Ok(next) => next,
         Err(Error::PreconditionFailed(m)) if if_match.is_none() => {
             return Err(Error::conflict(format!("{m}; read it again and retry")))
         }
         Err(e) => return Err(e),
-    }
+    };
     let Some((cred, pid, verb)) = provider else { return Ok(next) };
     deps.crash.hit(crash::UPDATE_AFTER_INTENT);
     let asked = if image_changed {
@@ -122,8 +121,7 @@ pub async fn update_server(
             undo(&mut back);
             back.image_min_disk_gib = base.image_min_disk_gib;
             back.power_state = base.power_state;
-            back.version = next.version + 1;
-            if let Err(write) = deps.store.replace_server(&back, next.version).await {
+            if let Err(write) = write_over(deps, &next, back).await {
                 tracing::warn!(error = %write, "could not undo a refused change; the cleanup function undoes it");
             }
             Err(translate(e, id, verb))

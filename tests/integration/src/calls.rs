@@ -46,6 +46,21 @@ impl Intercept for Calls {
     }
 }
 
+/// A provisioned, running server record for bulk loads: `fields` (camelCase, as stored) override
+/// the defaults.
+pub fn seeded_server(fields: serde_json::Value) -> shared::domain::ServerRecord {
+    let mut record = serde_json::json!({"apiVersion": 2, "description": null, "tags": [], "organizationId": "o",
+        "projectId": "p", "regionId": "r", "networkId": "n", "identityId": "i", "flavorId": "2", "imageId": "img",
+        "imageMinDiskGib": 1, "networking": null, "userData": null, "sshCertificateAuthorityId": null,
+        "infrastructureRef": null, "createdBy": "seed", "creationTime": "2026-01-01T00:00:00Z", "modifiedBy": null,
+        "modifiedTime": null, "deletionTime": null, "provisioningStatus": "provisioned", "healthStatus": "healthy",
+        "powerState": "Running", "privateIp": null, "publicIp": null, "macAddress": null, "version": 1});
+    for (key, value) in fields.as_object().into_iter().flatten() {
+        record[key] = value.clone();
+    }
+    serde_json::from_value(record).unwrap_or_else(|e| panic!("seeded server: {e}"))
+}
+
 /// Loads items with BatchWriteItem, 25 at a time (moto copies a whole table per transaction, so
 /// bulk loads through the transactional path would be quadratic).
 pub async fn bulk_load(client: &aws_sdk_dynamodb::Client, table: &str, items: &[Item]) {

@@ -93,6 +93,20 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A response as the tests read it: an empty body is null, any other must be JSON.
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap_or_default();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Reply { status, headers, body }
+    }
+
     /// The `error` code of an error body; fails the test when the body is not in the error format.
     pub fn error_code(&self) -> &str {
         let description = self.body["error_description"].as_str().unwrap_or_default();
@@ -195,11 +209,7 @@ impl Stack {
         let http = self.http.clone();
         tokio::spawn(async move {
             let response = http.execute(request.build().unwrap_or_else(|e| panic!("{e}"))).await;
-            let response = response.unwrap_or_else(|e| panic!("request failed: {e}"));
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.json().await.unwrap_or(Value::Null);
-            Reply { status, headers, body }
+            Reply::read(response.unwrap_or_else(|e| panic!("request failed: {e}"))).await
         })
     }
 
@@ -208,17 +218,7 @@ impl Stack {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap_or_default();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
-        };
-        Reply { status, headers, body }
+        Reply::read(request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"))).await
     }
 
     pub async fn create_network(&self, token: &str, name: &str, org: &str, project: &str) -> String {
@@ -355,10 +355,6 @@ impl Stack {
     /// Like [`Stack::call`], but a dropped connection (a crashed function) is `None`.
     pub async fn try_call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Option<Reply> {
         let response = self.request(method, path, token, body).send().await.ok()?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.ok()?;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Some(Reply { status, headers, body })
+        Some(Reply::read(response).await)
     }
 }

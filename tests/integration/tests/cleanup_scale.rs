@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use integration_tests::calls::{bulk_load, Calls};
+use integration_tests::calls::{bulk_load, seeded_server, Calls};
 use integration_tests::stack::TEST_KEY_ENCRYPTION_KEY;
 use openstack_emulator::{seed, AppCredential, Emulator};
 use serde_json::json;
@@ -91,15 +91,9 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
             };
             let pid = seeder.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
             let record: ServerRecord =
-                serde_json::from_value(json!({"id": id, "apiVersion": 2, "name": format!("s{n}"),
-                "description": null, "tags": [], "organizationId": "o", "projectId": format!("p{i}"), "regionId": "r",
-                "networkId": format!("net-{i}"), "identityId": format!("ident-{i}"), "flavorId": seed::FLAVOR_SMALL,
-                "imageId": seed::IMAGE_UBUNTU, "imageMinDiskGib": 1, "networking": null, "userData": null,
-                "sshCertificateAuthorityId": null, "infrastructureRef": null, "createdBy": "seed",
-                "creationTime": "2026-01-01T00:00:00Z", "modifiedBy": null, "modifiedTime": null, "deletionTime": null,
-                "provisioningStatus": "provisioned", "healthStatus": "healthy", "powerState": "Running",
-                "providerId": pid, "privateIp": null, "publicIp": null, "macAddress": null, "version": 1}))
-                .unwrap_or_else(|e| panic!("{e}"));
+                seeded_server(json!({"id": id, "name": format!("s{n}"), "projectId": format!("p{i}"),
+                    "networkId": format!("net-{i}"), "identityId": format!("ident-{i}"), "flavorId": seed::FLAVOR_SMALL,
+                    "imageId": seed::IMAGE_UBUNTU, "providerId": pid}));
             // Bulk load with the real item layout: moto copies a whole table per transaction.
             let claim_check = chrono::Utc::now() + chrono::Duration::hours(1);
             pending.push(items::server_item(&record).unwrap_or_else(|e| panic!("{e}")));

@@ -101,27 +101,18 @@ async fn injected_503_delay_and_dropped_connection_are_unavailable() {
     let provider = provider_with_timeout(Duration::from_secs(1));
     let cred = demo_credential(&emulator);
     let path = format!("/compute/v2.1/flavors/{}", seed::FLAVOR_SMALL);
-    let fault = |status: Option<u16>, delay_ms: Option<u64>, drop_connection: bool| Fault {
-        method: "GET".into(),
-        path: path.clone(),
-        status,
-        delay_ms,
-        drop_connection,
-        count: 1,
-    };
-
-    emulator.inject(fault(Some(503), None, false));
+    emulator.inject(Fault::status("GET", &path, 503));
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("503 must fail");
     assert!(matches!(err, Error::Unavailable { .. }), "503 -> {err:?}");
 
-    emulator.inject(fault(None, Some(2000), false));
+    emulator.inject(Fault::delay("GET", &path, 2000));
     let started = std::time::Instant::now();
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("2 s delay must time out");
     assert!(matches!(err, Error::Unavailable { .. }), "delay -> {err:?}");
     assert!(started.elapsed() < Duration::from_millis(1900), "the 1 s client timeout fired");
     println!("injected 2 s delay with 1 s timeout: Unavailable after {:?}", started.elapsed());
 
-    emulator.inject(fault(None, None, true));
+    emulator.inject(Fault::dropped("GET", &path));
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("drop must fail");
     assert!(matches!(err, Error::Unavailable { .. }), "drop -> {err:?}");
 

@@ -55,14 +55,10 @@ pub async fn set_server_state(State(ctx): State<Ctx>, Path(id): Path<String>, Js
     let Some(vm_state) = body["vmState"].as_str().filter(|s| matches!(*s, "active" | "stopped" | "error")) else {
         return StatusCode::BAD_REQUEST;
     };
-    let mut state = ctx.shared.lock();
-    state.settle();
-    match state.servers.get_mut(&id) {
-        Some(server) => {
-            server.apply_state(vm_state, body["fault"].as_str());
-            StatusCode::NO_CONTENT
-        }
-        None => StatusCode::NOT_FOUND,
+    if ctx.shared.lock().set_server_state(&id, vm_state, body["fault"].as_str()) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
     }
 }
 

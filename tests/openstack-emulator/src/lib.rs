@@ -157,15 +157,7 @@ impl Emulator {
     /// Changes a server behind its owner's back, as an operator or a failure would: `"active"`,
     /// `"stopped"` or `"error"` (with Nova's fault message).
     pub fn set_server_state(&self, id: &str, vm_state: &str, fault: Option<&str>) -> bool {
-        let mut state = self.shared.lock();
-        state.settle();
-        match state.servers.get_mut(id) {
-            Some(server) => {
-                server.apply_state(vm_state, fault);
-                true
-            }
-            None => false,
-        }
+        self.shared.lock().set_server_state(id, vm_state, fault)
     }
 }
 

@@ -46,6 +46,34 @@ fn one() -> u32 {
     1
 }
 
+impl Fault {
+    fn once(method: &str, path: &str) -> Fault {
+        Fault {
+            method: method.into(),
+            path: path.into(),
+            status: None,
+            delay_ms: None,
+            drop_connection: false,
+            count: 1,
+        }
+    }
+
+    /// The next matching request is answered `status`, in the service's error format.
+    pub fn status(method: &str, path: &str, status: u16) -> Fault {
+        Fault { status: Some(status), ..Fault::once(method, path) }
+    }
+
+    /// The next matching request is processed `ms` late (its client may have given up by then).
+    pub fn delay(method: &str, path: &str, ms: u64) -> Fault {
+        Fault { delay_ms: Some(ms), ..Fault::once(method, path) }
+    }
+
+    /// The next matching request is processed and its answer lost with the connection.
+    pub fn dropped(method: &str, path: &str) -> Fault {
+        Fault { drop_connection: true, ..Fault::once(method, path) }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedRequest {
@@ -87,6 +115,19 @@ impl Inner {
                 image.active_at = None;
                 image.status = "active".into();
             }
+        }
+    }
+
+    /// Forces a server's state behind its owner's back (`"active"`, `"stopped"`, `"error"` with a
+    /// fault message); false when there is no such server.
+    pub fn set_server_state(&mut self, id: &str, vm_state: &str, fault: Option<&str>) -> bool {
+        self.settle();
+        match self.servers.get_mut(id) {
+            Some(server) => {
+                server.apply_state(vm_state, fault);
+                true
+            }
+            None => false,
         }
     }
 

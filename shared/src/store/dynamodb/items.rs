@@ -52,20 +52,30 @@ pub fn ssh_ca_key(id: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("SSHCA#{id}"))), (SK.into(), s("SSHCA"))])
 }
 
+/// The keys of the two scope indexes (project and organization), sorted by the resource's id.
+fn insert_scope_keys(item: &mut Item, kind: &str, id: &str, organization: &str, project: &str) {
+    let project = Scope::Project(organization.to_owned(), project.to_owned());
+    let org = Scope::Organization(organization.to_owned());
+    item.insert(GSI1PK.into(), s(scope_partition(&project, kind).3));
+    item.insert(GSI1SK.into(), s(id));
+    item.insert(GSI2PK.into(), s(scope_partition(&org, kind).3));
+    item.insert(GSI2SK.into(), s(id));
+}
+
+/// A string set of `name=value` pairs, for the tag filter (DynamoDB sets cannot be empty).
+fn insert_tag_pairs(item: &mut Item, tags: &crate::domain::Tags) {
+    if !tags.0.is_empty() {
+        let pairs = tags.0.iter().map(|t| tag_pair(&t.name, &t.value)).collect();
+        item.insert("tagPairs".into(), AttributeValue::Ss(pairs));
+    }
+}
+
 pub fn ssh_ca_item(r: &crate::domain::SshCaRecord) -> Result<Item> {
     let mut item = ssh_ca_key(&r.id);
     item.insert("doc".into(), doc(r)?);
     item.insert("apiVersion".into(), n(r.api_version));
-    if !r.tags.0.is_empty() {
-        let pairs = r.tags.0.iter().map(|t| tag_pair(&t.name, &t.value)).collect();
-        item.insert("tagPairs".into(), AttributeValue::Ss(pairs));
-    }
-    let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
-    let org = Scope::Organization(r.organization_id.clone());
-    item.insert(GSI1PK.into(), s(scope_partition(&project, "SSHCA").3));
-    item.insert(GSI1SK.into(), s(&r.id));
-    item.insert(GSI2PK.into(), s(scope_partition(&org, "SSHCA").3));
-    item.insert(GSI2SK.into(), s(&r.id));
+    insert_tag_pairs(&mut item, &r.tags);
+    insert_scope_keys(&mut item, "SSHCA", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
 }
 
@@ -130,17 +140,8 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     item.insert("regionId".into(), s(&r.region_id));
     item.insert("networkId".into(), s(&r.network_id));
     item.insert("identityId".into(), s(&r.identity_id));
-    // A string set of `name=value` pairs, for the tag filter (sets cannot be empty).
-    if !r.tags.0.is_empty() {
-        let pairs = r.tags.0.iter().map(|t| tag_pair(&t.name, &t.value)).collect();
-        item.insert("tagPairs".into(), AttributeValue::Ss(pairs));
-    }
-    let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
-    let org = Scope::Organization(r.organization_id.clone());
-    item.insert(GSI1PK.into(), s(scope_partition(&project, "SERVER").3));
-    item.insert(GSI1SK.into(), s(&r.id));
-    item.insert(GSI2PK.into(), s(scope_partition(&org, "SERVER").3));
-    item.insert(GSI2SK.into(), s(&r.id));
+    insert_tag_pairs(&mut item, &r.tags);
+    insert_scope_keys(&mut item, "SERVER", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
 }
 
@@ -149,12 +150,7 @@ pub fn network_item(r: &NetworkRecord) -> Result<Item> {
     item.insert("doc".into(), doc(r)?);
     item.insert("apiVersion".into(), n(r.api_version));
     item.insert("serverCount".into(), n(0));
-    let project = Scope::Project(r.organization_id.clone(), r.project_id.clone());
-    let org = Scope::Organization(r.organization_id.clone());
-    item.insert(GSI1PK.into(), s(scope_partition(&project, "NETWORK").3));
-    item.insert(GSI1SK.into(), s(&r.id));
-    item.insert(GSI2PK.into(), s(scope_partition(&org, "NETWORK").3));
-    item.insert(GSI2SK.into(), s(&r.id));
+    insert_scope_keys(&mut item, "NETWORK", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
 }
 

@@ -318,6 +318,34 @@ impl DynamoStore {
         Ok(items)
     }
 
+    /// Deletes `key` if `condition` holds and no server is counted on it (network, SSH CA); false
+    /// when either does not hold.
+    async fn delete_if_unused(&self, key: Item, condition: &str, what: &str) -> Result<bool> {
+        let condition = format!("{condition} AND (attribute_not_exists(serverCount) OR serverCount = :zero)");
+        self.delete_if(key, &condition, HashMap::from([(":zero".to_owned(), n(0))]), what).await
+    }
+
+    /// Every item of `kind` in the query's scopes (no read bound), parsed and merged by id.
+    async fn every_in_scopes<T>(
+        &self,
+        kind: &str,
+        query: &ServerQuery,
+        parse: impl Fn(&Item) -> Result<T>,
+        id: impl Fn(&T) -> &str,
+    ) -> Result<Vec<T>> {
+        let every = ServerQuery { limit: usize::MAX - 1, max_reads: None, after: None, ..query.clone() };
+        let mut all = Vec::new();
+        for scope in &query.scopes {
+            let (items, _) = self.query_scope(scope, kind, &every).await?;
+            for item in &items {
+                all.push(parse(item)?);
+            }
+        }
+        all.sort_by(|a, b| id(a).cmp(id(b)));
+        all.dedup_by(|a, b| id(a) == id(b));
+        Ok(all)
+    }
+
     /// Deletes `key` if `condition` holds; false when it did not.
     async fn delete_if(
         &self,
@@ -357,23 +385,12 @@ impl Store for DynamoStore {
     }
 
     async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
-        let mut all = Vec::new();
-        let query = ServerQuery { api_version: Some(api_version), limit: usize::MAX - 1, ..ServerQuery::default() };
-        // Every network of each scope: no read bound.
-        for scope in scopes {
-            let (items, _) = self.query_scope(scope, "NETWORK", &query).await?;
-            for item in &items {
-                all.push(network_from_item(item)?);
-            }
-        }
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        all.dedup_by(|a, b| a.id == b.id);
-        Ok(all)
+        let query = ServerQuery { scopes: scopes.to_vec(), api_version: Some(api_version), ..ServerQuery::default() };
+        self.every_in_scopes("NETWORK", &query, network_from_item, |n| &n.id).await
     }
 
     async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
-        let empty = "attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
-        if self.delete_if(network_key(id), empty, HashMap::from([(":zero".into(), n(0))]), "delete network").await? {
+        if self.delete_if_unused(network_key(id), "attribute_exists(PK)", "delete network").await? {
             return Ok(NetworkDeletion::Deleted);
         }
         // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
@@ -405,10 +422,7 @@ impl Store for DynamoStore {
     }
 
     async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
-        let condition =
-            "attribute_exists(deletingSince) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
-        self.delete_if(network_key(id), condition, HashMap::from([(":zero".into(), n(0))]), "finish network deletion")
-            .await
+        self.delete_if_unused(network_key(id), "attribute_exists(deletingSince)", "finish network deletion").await
     }
 
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
@@ -627,23 +641,11 @@ impl Store for DynamoStore {
     }
 
     async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>> {
-        let mut all: Vec<SshCaRecord> = Vec::new();
-        let every = ServerQuery { limit: usize::MAX - 1, max_reads: None, after: None, ..query.clone() };
-        for scope in &query.scopes {
-            let (items, _) = self.query_scope(scope, "SSHCA", &every).await?;
-            for item in &items {
-                all.push(from_item(item)?);
-            }
-        }
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        all.dedup_by(|a, b| a.id == b.id);
-        Ok(all)
+        self.every_in_scopes("SSHCA", query, from_item, |ca: &SshCaRecord| &ca.id).await
     }
 
     async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
-        let unused = "attribute_exists(PK) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
-        let values = HashMap::from([(":zero".to_owned(), n(0))]);
-        if self.delete_if(ssh_ca_key(id), unused, values, "delete SSH certificate authority").await? {
+        if self.delete_if_unused(ssh_ca_key(id), "attribute_exists(PK)", "delete SSH certificate authority").await? {
             return Ok(());
         }
         match self.get(ssh_ca_key(id), "get SSH certificate authority").await? {

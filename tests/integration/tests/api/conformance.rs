@@ -99,14 +99,7 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     assert_eq!(shot.status, 201, "{}", shot.body);
     r.call("POST", &format!("{path}/snapshot"), Some(&reader), Some(&snapshot)).await;
 
-    stack.emulator.inject(Fault {
-        method: "POST".into(),
-        path: "/compute/v2.1/servers/*/action".into(),
-        status: Some(503),
-        delay_ms: None,
-        drop_connection: false,
-        count: 1,
-    });
+    stack.emulator.inject(Fault::status("POST", "/compute/v2.1/servers/*/action", 503));
     r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
 
     // SSH certificate authorities, and a server bound to one.

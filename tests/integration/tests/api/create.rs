@@ -155,14 +155,7 @@ async fn a_provider_refusal_removes_the_record_and_the_claim() {
     let admin = stack.admin();
     let before = stack.item_count().await;
     for (status, code) in [(409, "conflict"), (404, "not_found")] {
-        stack.emulator.inject(Fault {
-            method: "POST".into(),
-            path: "/compute/v2.1/servers".into(),
-            status: Some(status),
-            delay_ms: None,
-            drop_connection: false,
-            count: 1,
-        });
+        stack.emulator.inject(Fault::status("POST", "/compute/v2.1/servers", status));
         let reply = stack.create_server(&admin, "flaky").await;
         assert_eq!((reply.status, reply.error_code()), (status, code), "{}", reply.body);
         assert_eq!(stack.item_count().await, before, "no record or claim left after provider {status}");
@@ -178,14 +171,7 @@ async fn a_provider_503_keeps_the_record_until_cleanup_settles_it() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let before = stack.item_count().await;
-    stack.emulator.inject(Fault {
-        method: "POST".into(),
-        path: "/compute/v2.1/servers".into(),
-        status: Some(503),
-        delay_ms: None,
-        drop_connection: false,
-        count: 1,
-    });
+    stack.emulator.inject(Fault::status("POST", "/compute/v2.1/servers", 503));
     let reply = stack.create_server(&admin, "flaky").await;
     assert_eq!((reply.status, reply.error_code()), (503, "server_error"), "{}", reply.body);
     assert!(reply.header("retry-after").is_some(), "503 carries Retry-After");
@@ -202,14 +188,7 @@ async fn a_provider_503_keeps_the_record_until_cleanup_settles_it() {
 #[tokio::test]
 async fn a_provider_timeout_on_create_is_503_and_the_server_is_adopted() {
     let stack = Stack::start().await;
-    stack.emulator.inject(Fault {
-        method: "POST".into(),
-        path: "/compute/v2.1/servers".into(),
-        status: None,
-        delay_ms: Some(2500),
-        drop_connection: false,
-        count: 1,
-    });
+    stack.emulator.inject(Fault::delay("POST", "/compute/v2.1/servers", 2500));
     let reply = stack.create_server(&stack.admin(), "slow").await;
     assert_eq!((reply.status, reply.error_code()), (503, "server_error"), "{}", reply.body);
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;

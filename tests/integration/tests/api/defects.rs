@@ -9,17 +9,6 @@ use serde_json::json;
 
 const NOVA_ACTIONS: &str = "/compute/v2.1/servers/*/action";
 
-fn delay(method: &str, path: &str, ms: u64) -> Fault {
-    Fault {
-        method: method.into(),
-        path: path.into(),
-        status: None,
-        delay_ms: Some(ms),
-        drop_connection: false,
-        count: 1,
-    }
-}
-
 /// Defect 1: a delete that arrives while the provider is still creating must not free the record
 /// (and the name) while a provider server is on its way, nor may the create answer for a server
 /// that no longer exists.
@@ -27,7 +16,7 @@ fn delay(method: &str, path: &str, ms: u64) -> Fault {
 async fn a_delete_during_a_slow_create_leaves_no_orphan() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    stack.emulator.inject(delay("POST", "/compute/v2.1/servers", 1200));
+    stack.emulator.inject(Fault::delay("POST", "/compute/v2.1/servers", 1200));
     let body = stack.server_body("web", &stack.network_id);
     let creating = stack.spawn_call("POST", "/api/v2/servers", Some(&admin), Some(&body));
     // Wait for the record (written before the provider is asked).
@@ -90,7 +79,7 @@ async fn a_power_action_racing_an_update_is_still_recorded() {
     let admin = stack.admin();
     let id = stack.settled_server("web").await;
     let path = format!("/api/v2/servers/{id}");
-    stack.emulator.inject(delay("POST", NOVA_ACTIONS, 500));
+    stack.emulator.inject(Fault::delay("POST", NOVA_ACTIONS, 500));
     let stop = stack.spawn_call("POST", &format!("{path}/stop"), Some(&admin), None);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let mut body = stack.server_body("web", &stack.network_id);
@@ -112,7 +101,7 @@ async fn a_resize_racing_an_update_is_completed() {
     let admin = stack.admin();
     let id = stack.settled_server("web").await;
     let path = format!("/api/v2/servers/{id}");
-    stack.emulator.inject(delay("POST", NOVA_ACTIONS, 500));
+    stack.emulator.inject(Fault::delay("POST", NOVA_ACTIONS, 500));
     let mut resize = stack.server_body("web", &stack.network_id);
     resize["spec"].as_object_mut().map(|s| s.remove("networkId"));
     resize["spec"]["flavorId"] = json!(openstack_emulator::seed::FLAVOR_LARGE);
@@ -188,14 +177,7 @@ async fn an_if_match_that_is_not_an_entity_tag_is_400_and_changes_nothing() {
 async fn an_unexpected_provider_status_is_502_with_the_providers_message() {
     let stack = Stack::start().await;
     let id = stack.settled_server("web").await;
-    stack.emulator.inject(Fault {
-        method: "POST".into(),
-        path: NOVA_ACTIONS.into(),
-        status: Some(418),
-        delay_ms: None,
-        drop_connection: false,
-        count: 1,
-    });
+    stack.emulator.inject(Fault::status("POST", NOVA_ACTIONS, 418));
     let reply = stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&stack.admin()), None).await;
     assert_eq!((reply.status, reply.error_code()), (502, "server_error"), "{}", reply.body);
     assert!(

@@ -49,14 +49,7 @@ async fn a_failed_provider_delete_is_503_and_can_be_retried() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let id = stack.server("sticky").await;
-    stack.emulator.inject(Fault {
-        method: "DELETE".into(),
-        path: "/compute/v2.1/servers/*".into(),
-        status: Some(500),
-        delay_ms: None,
-        drop_connection: false,
-        count: 1,
-    });
+    stack.emulator.inject(Fault::status("DELETE", "/compute/v2.1/servers/*", 500));
     let path = format!("/api/v2/servers/{id}");
     let reply = stack.call("DELETE", &path, Some(&admin), None).await;
     assert_eq!((reply.status, reply.error_code()), (503, "server_error"));

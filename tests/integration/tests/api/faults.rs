@@ -59,19 +59,11 @@ async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
         assert_eq!(stack.converge(300, 1).await, Ok(1), "stopped before the case starts");
     }
     let (method, path, _) = op.target();
-    let fault = |status: Option<u16>, delay_ms: Option<u64>, drop_connection: bool| Fault {
-        method: method.into(),
-        path: path.into(),
-        status,
-        delay_ms,
-        drop_connection,
-        count: 1,
-    };
     match trouble {
         Trouble::Crash(point) => stack.deps.crash.arm(point),
-        Trouble::Status503 => stack.emulator.inject(fault(Some(503), None, false)),
-        Trouble::Timeout => stack.emulator.inject(fault(None, Some(2500), false)),
-        Trouble::Dropped => stack.emulator.inject(fault(None, None, true)),
+        Trouble::Status503 => stack.emulator.inject(Fault::status(method, path, 503)),
+        Trouble::Timeout => stack.emulator.inject(Fault::delay(method, path, 2500)),
+        Trouble::Dropped => stack.emulator.inject(Fault::dropped(method, path)),
     }
     let server = |suffix: &str| format!("/api/v2/servers/{}{suffix}", id.clone().unwrap_or_default());
     let update = |flavor: &str, image: &str| json!({"metadata": {"name": "web"}, "spec": {"flavorId": flavor, "imageId": image}});

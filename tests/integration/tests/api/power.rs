@@ -2,6 +2,7 @@ use integration_tests::stack::*;
 use openstack_emulator::{Delays, Fault};
 
 const ACTIONS: &str = "POST /compute/v2.1/servers/{id}/action";
+const ACTIONS_PATH: &str = "/compute/v2.1/servers/*/action";
 const SHOW: &str = "GET /compute/v2.1/servers/{id}";
 
 /// A provisioned server (read once so the record knows it is ACTIVE).
@@ -81,19 +82,11 @@ async fn power_state_moves_through_its_transitional_values() {
 async fn a_server_gone_at_the_provider_is_404_and_failures_are_503() {
     let stack = Stack::start().await;
     let id = settled(&stack, "web").await;
-    let fault = |status: Option<u16>, delay_ms: Option<u64>| Fault {
-        method: "POST".into(),
-        path: "/compute/v2.1/servers/*/action".into(),
-        status,
-        delay_ms,
-        drop_connection: false,
-        count: 1,
-    };
-    stack.emulator.inject(fault(Some(503), None));
+    stack.emulator.inject(Fault::status("POST", ACTIONS_PATH, 503));
     let (reply, _) = power(&stack, &id, "stop").await;
     assert_eq!((reply.status, reply.error_code()), (503, "server_error"));
     assert!(reply.header("retry-after").is_some());
-    stack.emulator.inject(fault(None, Some(3000)));
+    stack.emulator.inject(Fault::delay("POST", ACTIONS_PATH, 3000));
     let (reply, _) = power(&stack, &id, "stop").await;
     assert_eq!((reply.status, reply.error_code()), (503, "server_error"), "provider timeout");
 

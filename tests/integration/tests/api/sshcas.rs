@@ -260,14 +260,7 @@ async fn a_ca_in_use_cannot_be_deleted_even_by_a_racing_delete() {
         // the image at the provider (it has read the CA; its transaction is still to come), or after.
         let (provider_delay, delete_after) = [(0, 0), (300, 100), (0, 1500)][round % 3];
         if provider_delay > 0 {
-            stack.emulator.inject(openstack_emulator::Fault {
-                method: "GET".into(),
-                path: "/image/v2/images/*".into(),
-                status: None,
-                delay_ms: Some(provider_delay),
-                drop_connection: false,
-                count: 1,
-            });
+            stack.emulator.inject(openstack_emulator::Fault::delay("GET", "/image/v2/images/*", provider_delay));
         }
         let create = stack.call("POST", "/api/v2/servers", Some(&token), Some(&body));
         let ca_path = format!("{PATH}/{ca_id}");
