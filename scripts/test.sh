@@ -2,7 +2,8 @@
 # `make test`: everything CI checks, failing loudly at the first broken step.
 #  1. the pinned tools (.venv, .venv-sam, .venv-api)
 #  2. lints: OpenAPI document, `sam validate --lint`, cfn-lint
-#  3. every test of the workspace, with its own moto on a free port (emulators start in-process)
+#  3. every test of the workspace, with its own moto on a free port (emulators start in-process),
+#     and what each function's binary links (scripts/linking.sh)
 #  4. schemathesis against the local stack (moto + emulator + local API)
 #  5. `cargo lambda build --release --arm64 --output-format zip` of every function, with zip sizes
 #  6. cargo fmt --check and cargo clippy -D warnings
@@ -31,6 +32,9 @@ export DYNAMODB_ENDPOINT AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$STATE_DIR/test.log"
 cleanup
+
+echo "== what each function links" >&2
+bash scripts/linking.sh
 
 echo "== schemathesis against the local API" >&2
 start_stack

@@ -3,36 +3,43 @@
 //! In AWS the provider identities and the key that seals SSH private keys come from Secrets
 //! Manager (`PROVIDER_IDENTITIES_SECRET`, `KEY_ENCRYPTION_KEY_SECRET`: secret names), read once
 //! at cold start. Locally they come from `PROVIDER_IDENTITIES[_FILE]` and `KEY_ENCRYPTION_KEY`.
-//! Functions that never call the provider ([`Access::StoreOnly`]) read neither.
+//! Functions that never call the provider ([`store_deps`]) read neither, and do not link the
+//! provider adapter or the Secrets Manager client.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::aws::Sdk;
 use crate::clock::{RandomIds, SystemClock};
 use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
 use crate::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use crate::provider::NoProvider;
 use crate::sealing::Sealer;
 use crate::store::dynamodb::DynamoStore;
 use crate::usecase::{Deps, Timing};
 
+/// What a function that never calls the provider runs on (list, networks, SSH CAs).
+pub type StoreDeps = Deps<DynamoStore>;
+/// What a function that calls the provider runs on.
+pub type CloudDeps = Deps<DynamoStore, OpenStackProvider>;
+
+/// Whether a provider-calling function seals or opens SSH private keys (and so reads that key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Calls the cloud provider: needs the identities and the sealing key.
-    Provider,
-    /// Reads the table only (list).
-    StoreOnly,
-    /// Calls the provider but never opens SSH keys (cleanup): the identities, no sealing key.
-    ProviderNoKeys,
+pub enum Keys {
+    Sealing,
+    None,
 }
 
-pub(crate) fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .operation_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-        .build()
+/// What a provider-calling function needs at init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub keys: Keys,
+    /// Every request calls the provider: take the identities' tokens during init, which runs on a
+    /// boosted CPU before any request waits (a function that usually answers from the table, like
+    /// get, leaves them to the first request that needs one).
+    pub warm_provider: bool,
 }
 
 /// The value of a Secrets Manager secret (a string secret).
@@ -46,12 +53,15 @@ pub async fn read_secret(client: &aws_sdk_secretsmanager::Client, name: &str) ->
     out.secret_string().map(str::to_owned).ok_or_else(|| Error::internal(format!("secret {name} holds no string")))
 }
 
-pub async fn secrets_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(aws_timeouts());
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    aws_sdk_secretsmanager::Client::new(&loader.load().await)
+/// The provider warm-up takes tokens for at most this many identities, within [`WARM_BUDGET`];
+/// others authenticate on first use.
+pub const WARM_IDENTITIES: usize = 16;
+pub const WARM_BUDGET: Duration = Duration::from_secs(2);
+
+async fn warm_provider(deps: &CloudDeps) {
+    let creds: Vec<_> =
+        deps.identities.all().take(WARM_IDENTITIES).filter_map(|i| deps.identities.credential(&i.id).ok()).collect();
+    deps.provider.warm(&creds, WARM_BUDGET).await;
 }
 
 /// `GRACE_SECONDS`: how long a record may still be acted on by the function that wrote it (default
@@ -68,51 +78,80 @@ pub fn timing_from_env() -> Result<Timing> {
     }
 }
 
-/// `TABLE_NAME` (required), `DYNAMODB_ENDPOINT` (optional, for moto), `PROVIDER_TIMEOUT_MS`
-/// (default 10000), `GRACE_SECONDS`, and for [`Access::Provider`] the identities and the sealing key.
-pub async fn deps_from_env(access: Access) -> Result<Deps> {
+/// The table of `TABLE_NAME` (required), through `DYNAMODB_ENDPOINT` (optional, for moto).
+pub fn store_from_env(sdk: &Sdk) -> Result<DynamoStore> {
     let table = std::env::var("TABLE_NAME").map_err(|_| Error::internal("TABLE_NAME is not set"))?;
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
+    let client = sdk.dynamodb(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref());
+    Ok(DynamoStore::new(client, table))
+}
+
+/// [`store_from_env`] and `GRACE_SECONDS`; the table's connection is opened during init.
+pub async fn store_deps() -> Result<StoreDeps> {
+    store_deps_on(store_from_env(&Sdk::from_env()?)?).await
+}
+
+pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
+    let timing = timing_from_env()?;
+    store.warm().await;
+    Ok(Deps {
+        store: Arc::new(store),
+        provider: Arc::new(NoProvider),
+        identities: Arc::new(Identities::default()),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        sealer: None,
+        timing,
+        crash: CrashPoints::default(),
+    })
+}
+
+/// What [`store_deps`] reads, plus `PROVIDER_TIMEOUT_MS` (default 10000), the provider
+/// identities and, with [`Keys::Sealing`], the key that seals SSH private keys.
+pub async fn cloud_deps(needs: Needs) -> Result<CloudDeps> {
+    let sdk = Sdk::from_env()?;
+    cloud_deps_on(&sdk, store_from_env(&sdk)?, needs).await
+}
+
+pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Result<CloudDeps> {
+    let timing = timing_from_env()?;
+    store.warm().await;
+    let keys = needs.keys;
     let timeout_ms = match std::env::var("PROVIDER_TIMEOUT_MS") {
         Ok(v) => v.parse::<u64>().map_err(|_| Error::internal("PROVIDER_TIMEOUT_MS is not a number"))?,
         Err(_) => 10_000,
     };
-    let client = DynamoStore::client(endpoint.as_deref()).await;
     let provider = OpenStackProvider::new(OpenStackConfig {
         timeout: Duration::from_millis(timeout_ms),
         ..OpenStackConfig::default()
     })?;
-    let (identities, sealer) = match access {
-        Access::StoreOnly => (Identities::default(), Sealer::ephemeral()),
-        Access::ProviderNoKeys | Access::Provider => {
-            let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
-            // Only functions that open SSH keys read the sealing key.
-            let sealing = access == Access::Provider;
-            let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| sealing);
-            let secrets = match (&identities_secret, &key_secret) {
-                (None, None) => None,
-                _ => Some(secrets_client(std::env::var("SECRETS_ENDPOINT").ok().as_deref()).await),
-            };
-            let identities = match (&secrets, &identities_secret) {
-                (Some(client), Some(name)) => Identities::from_json(&read_secret(client, name).await?)?,
-                _ => Identities::from_env()?,
-            };
-            let sealer = match (&secrets, &key_secret) {
-                (Some(client), Some(name)) => Sealer::from_base64(&read_secret(client, name).await?)?,
-                _ if sealing => Sealer::from_env()?,
-                _ => Sealer::ephemeral(),
-            };
-            (identities, sealer)
-        }
+    let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
+    let sealing = keys == Keys::Sealing;
+    let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| sealing);
+    let secrets = match (&identities_secret, &key_secret) {
+        (None, None) => None,
+        _ => Some(sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref())),
     };
-    Ok(Deps {
-        store: Arc::new(DynamoStore::new(client, table)),
+    let identities = match (&secrets, &identities_secret) {
+        (Some(client), Some(name)) => Identities::from_json(&read_secret(client, name).await?)?,
+        _ => Identities::from_env()?,
+    };
+    let sealer = match (&secrets, &key_secret) {
+        (Some(client), Some(name)) => Some(Sealer::from_base64(&read_secret(client, name).await?)?),
+        _ if sealing => Some(Sealer::from_env()?),
+        _ => None,
+    };
+    let deps = Deps {
+        store: Arc::new(store),
         provider: Arc::new(provider),
         identities: Arc::new(identities),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
-        sealer: Arc::new(sealer),
-        timing: timing_from_env()?,
+        sealer: sealer.map(Arc::new),
+        timing,
         crash: CrashPoints::default(),
-    })
+    };
+    if needs.warm_provider {
+        warm_provider(&deps).await;
+    }
+    Ok(deps)
 }

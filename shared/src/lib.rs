@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod context;
 pub mod crash;

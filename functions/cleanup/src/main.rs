@@ -10,11 +10,12 @@ use lambda_runtime::{service_fn, LambdaEvent};
 /// Work stops this long before the function's own deadline, so the run ends cleanly.
 const MARGIN: Duration = Duration::from_secs(10);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     // Built once per container, outside the handler: clients, tokens and identities are reused.
-    let deps = shared::context::deps_from_env(shared::context::Access::ProviderNoKeys).await?;
+    let needs = shared::context::Needs { keys: shared::context::Keys::None, warm_provider: true };
+    let deps = shared::context::cloud_deps(needs).await?;
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();

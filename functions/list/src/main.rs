@@ -1,11 +1,7 @@
-//! `list` Lambda: GET /api/v2/servers.
+//! `list` Lambda: see the crate's library for its routes.
 
-use shared::http::Function;
-
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    // Built once per container, outside the handler, so warm invocations reuse clients and tokens.
-    let deps = shared::context::deps_from_env(shared::context::Access::StoreOnly).await?;
-    shared::http::serve(deps, Function::List).await
+    shared::http::serve(list::deps().await?, list::handle).await
 }

@@ -1,11 +1,7 @@
-//! `power` Lambda: POST /api/v2/servers/{serverID}/start, /stop, /softreboot, /hardreboot.
+//! `power` Lambda: see the crate's library for its routes.
 
-use shared::http::Function;
-
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    // Built once per container, outside the handler, so warm invocations reuse clients and tokens.
-    let deps = shared::context::deps_from_env(shared::context::Access::Provider).await?;
-    shared::http::serve(deps, Function::Power).await
+    shared::http::serve(power::deps().await?, power::handle).await
 }

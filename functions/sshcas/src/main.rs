@@ -1,12 +1,7 @@
-//! `sshcas` Lambda: POST/GET /api/v2/sshcertificateauthorities, GET/DELETE
-//! /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}.
+//! `sshcas` Lambda: see the crate's library for its routes.
 
-use shared::http::Function;
-
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    // Built once per container, outside the handler, so warm invocations reuse the client.
-    let deps = shared::context::deps_from_env(shared::context::Access::StoreOnly).await?;
-    shared::http::serve(deps, Function::Sshcas).await
+    shared::http::serve(sshcas::deps().await?, sshcas::handle).await
 }

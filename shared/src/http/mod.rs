@@ -1,26 +1,18 @@
-//! The HTTP edge: the only module that knows `lambda_http`. Routes, request extraction, the one
-//! error-to-response mapping, and the dispatch from a route to its use-case.
+//! The HTTP edge: the only module that knows `lambda_http`. Request extraction, the one
+//! error-to-response mapping, and what every function's handler shares (its span, its route).
+//! The handlers themselves live in their function crates (`functions/<verb>/src/lib.rs`).
 
 mod authorizer;
-mod handlers;
+mod edge;
 mod request;
 mod response;
 pub mod routes;
 
 pub use authorizer::authorize;
-pub use handlers::handle;
-pub use response::error_response;
-pub use routes::{Function, Route, RouteId, ROUTES};
-
-use std::convert::Infallible;
-
-use crate::usecase::Deps;
-
-/// Runs one function: every request goes through [`handle`] restricted to its own routes.
-pub async fn serve(deps: Deps, function: Function) -> Result<(), lambda_http::Error> {
-    lambda_http::run(lambda_http::service_fn(move |req| {
-        let deps = deps.clone();
-        async move { Ok::<_, Infallible>(handle(&deps, Some(function), req).await) }
-    }))
-    .await
-}
+pub use edge::{answer, idempotent, path_id, route_key, serve, server, unknown_route};
+pub use request::{
+    ca_list_params, caller, console_length, idempotency_key, if_match, json_body, list_link, list_params, no_query,
+    BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,
+};
+pub use response::{empty, error_response, json};
+pub use routes::{Function, Route, ROUTES};

@@ -23,7 +23,7 @@ pub const MAX_FILTER_VALUES: usize = 100;
 /// Far above any token this API issues (an id is at most 255 characters).
 pub const MAX_PAGE_TOKEN: usize = 512;
 
-pub fn request_id(req: &Request) -> String {
+pub(super) fn request_id(req: &Request) -> String {
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
         _ => req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default(),
@@ -86,7 +86,7 @@ pub fn no_query(req: &Request) -> Result<()> {
 }
 
 /// The raw body, for fingerprinting an idempotent request.
-pub fn raw_body(req: &Request) -> &[u8] {
+pub(super) fn raw_body(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
 
@@ -124,7 +124,7 @@ pub fn console_length(req: &Request) -> Result<Option<u32>> {
 }
 
 /// An opaque cursor: the last id of the previous page.
-pub fn encode_page_token(after: &str) -> String {
+fn encode_page_token(after: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!({"v": 1, "after": after}).to_string())
 }
 
@@ -226,7 +226,12 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
 }
 
 /// The request's query with `pageToken` replaced: the next page's URL for the `Link` header.
-pub fn next_link(req: &Request, token: &str) -> String {
+/// The `Link` header of a list page that has a next page (none on the last page).
+pub fn list_link(req: &Request, next: Option<&str>) -> Vec<(&'static str, String)> {
+    next.map(|after| ("link", next_link(req, &encode_page_token(after)))).into_iter().collect()
+}
+
+fn next_link(req: &Request, token: &str) -> String {
     let mut pairs: Vec<String> = req
         .query_string_parameters()
         .iter()

@@ -1,7 +1,6 @@
-//! Every route of the API, the function that serves it, and path matching.
-//! The SAM template, the local API and the OpenAPI document are checked against this table.
-
-use crate::error::{Error, Result};
+//! Every route of the API and the function that serves it. API Gateway resolves the route (the
+//! functions read `routeKey` and `pathParameters`); the SAM template, the local API and the OpenAPI
+//! document are checked against this table. Path matching is the local API's (API Gateway's) job.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
@@ -48,70 +47,68 @@ impl Function {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteId {
-    CreateServer,
-    ListServers,
-    GetServer,
-    UpdateServer,
-    DeleteServer,
-    CreateNetwork,
-    ListNetworks,
-    GetNetwork,
-    DeleteNetwork,
-    StartServer,
-    StopServer,
-    SoftRebootServer,
-    HardRebootServer,
-    ConsoleOutput,
-    ConsoleSession,
-    SshKey,
-    CreateSnapshot,
-    CreateSshCa,
-    ListSshCas,
-    GetSshCa,
-    DeleteSshCa,
-}
-
+/// One route: API Gateway's route key (`METHOD /path/{param}`) and the function it invokes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
+    pub key: &'static str,
     pub function: Function,
-    pub id: RouteId,
 }
 
-const fn route(method: &'static str, path: &'static str, function: Function, id: RouteId) -> Route {
-    Route { method, path, function, id }
+impl Route {
+    pub fn method(&self) -> &'static str {
+        self.key.split_once(' ').map_or(self.key, |(m, _)| m)
+    }
+
+    pub fn path(&self) -> &'static str {
+        self.key.split_once(' ').map_or("", |(_, p)| p)
+    }
 }
+
+// Route keys, as API Gateway passes them in `routeKey`: the functions match on these.
+pub const CREATE_SERVER: &str = "POST /api/v2/servers";
+pub const LIST_SERVERS: &str = "GET /api/v2/servers";
+pub const GET_SERVER: &str = "GET /api/v2/servers/{serverID}";
+pub const UPDATE_SERVER: &str = "PUT /api/v2/servers/{serverID}";
+pub const DELETE_SERVER: &str = "DELETE /api/v2/servers/{serverID}";
+pub const CREATE_NETWORK: &str = "POST /api/v2/networks";
+pub const LIST_NETWORKS: &str = "GET /api/v2/networks";
+pub const GET_NETWORK: &str = "GET /api/v2/networks/{networkID}";
+pub const DELETE_NETWORK: &str = "DELETE /api/v2/networks/{networkID}";
+pub const START_SERVER: &str = "POST /api/v2/servers/{serverID}/start";
+pub const STOP_SERVER: &str = "POST /api/v2/servers/{serverID}/stop";
+pub const SOFT_REBOOT_SERVER: &str = "POST /api/v2/servers/{serverID}/softreboot";
+pub const HARD_REBOOT_SERVER: &str = "POST /api/v2/servers/{serverID}/hardreboot";
+pub const CONSOLE_OUTPUT: &str = "GET /api/v2/servers/{serverID}/consoleoutput";
+pub const CONSOLE_SESSION: &str = "GET /api/v2/servers/{serverID}/consolesessions";
+pub const SSH_KEY: &str = "GET /api/v2/servers/{serverID}/sshkey";
+pub const CREATE_SNAPSHOT: &str = "POST /api/v2/servers/{serverID}/snapshot";
+pub const CREATE_SSH_CA: &str = "POST /api/v2/sshcertificateauthorities";
+pub const LIST_SSH_CAS: &str = "GET /api/v2/sshcertificateauthorities";
+pub const GET_SSH_CA: &str = "GET /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
+pub const DELETE_SSH_CA: &str = "DELETE /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
 
 pub const ROUTES: &[Route] = &[
-    route("POST", "/api/v2/servers", Function::Create, RouteId::CreateServer),
-    route("GET", "/api/v2/servers", Function::List, RouteId::ListServers),
-    route("GET", "/api/v2/servers/{serverID}", Function::Get, RouteId::GetServer),
-    route("PUT", "/api/v2/servers/{serverID}", Function::Update, RouteId::UpdateServer),
-    route("DELETE", "/api/v2/servers/{serverID}", Function::Delete, RouteId::DeleteServer),
-    route("POST", "/api/v2/networks", Function::Networks, RouteId::CreateNetwork),
-    route("GET", "/api/v2/networks", Function::Networks, RouteId::ListNetworks),
-    route("GET", "/api/v2/networks/{networkID}", Function::Networks, RouteId::GetNetwork),
-    route("DELETE", "/api/v2/networks/{networkID}", Function::Networks, RouteId::DeleteNetwork),
-    route("POST", "/api/v2/servers/{serverID}/start", Function::Power, RouteId::StartServer),
-    route("POST", "/api/v2/servers/{serverID}/stop", Function::Power, RouteId::StopServer),
-    route("POST", "/api/v2/servers/{serverID}/softreboot", Function::Power, RouteId::SoftRebootServer),
-    route("POST", "/api/v2/servers/{serverID}/hardreboot", Function::Power, RouteId::HardRebootServer),
-    route("GET", "/api/v2/servers/{serverID}/consoleoutput", Function::Console, RouteId::ConsoleOutput),
-    route("GET", "/api/v2/servers/{serverID}/consolesessions", Function::Console, RouteId::ConsoleSession),
-    route("GET", "/api/v2/servers/{serverID}/sshkey", Function::Console, RouteId::SshKey),
-    route("POST", "/api/v2/servers/{serverID}/snapshot", Function::Snapshot, RouteId::CreateSnapshot),
-    route("POST", "/api/v2/sshcertificateauthorities", Function::Sshcas, RouteId::CreateSshCa),
-    route("GET", "/api/v2/sshcertificateauthorities", Function::Sshcas, RouteId::ListSshCas),
-    route("GET", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", Function::Sshcas, RouteId::GetSshCa),
-    route(
-        "DELETE",
-        "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
-        Function::Sshcas,
-        RouteId::DeleteSshCa,
-    ),
+    Route { key: CREATE_SERVER, function: Function::Create },
+    Route { key: LIST_SERVERS, function: Function::List },
+    Route { key: GET_SERVER, function: Function::Get },
+    Route { key: UPDATE_SERVER, function: Function::Update },
+    Route { key: DELETE_SERVER, function: Function::Delete },
+    Route { key: CREATE_NETWORK, function: Function::Networks },
+    Route { key: LIST_NETWORKS, function: Function::Networks },
+    Route { key: GET_NETWORK, function: Function::Networks },
+    Route { key: DELETE_NETWORK, function: Function::Networks },
+    Route { key: START_SERVER, function: Function::Power },
+    Route { key: STOP_SERVER, function: Function::Power },
+    Route { key: SOFT_REBOOT_SERVER, function: Function::Power },
+    Route { key: HARD_REBOOT_SERVER, function: Function::Power },
+    Route { key: CONSOLE_OUTPUT, function: Function::Console },
+    Route { key: CONSOLE_SESSION, function: Function::Console },
+    Route { key: SSH_KEY, function: Function::Console },
+    Route { key: CREATE_SNAPSHOT, function: Function::Snapshot },
+    Route { key: CREATE_SSH_CA, function: Function::Sshcas },
+    Route { key: LIST_SSH_CAS, function: Function::Sshcas },
+    Route { key: GET_SSH_CA, function: Function::Sshcas },
+    Route { key: DELETE_SSH_CA, function: Function::Sshcas },
 ];
 
 /// Path parameters when `path` fits `template` (`{name}` matches one non-empty segment).
@@ -132,41 +129,25 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     }
 }
 
-/// The route for a request: 404 when no path matches, 405 when only the method is wrong.
-/// A function only answers its own routes.
-pub fn resolve(method: &str, path: &str, function: Option<Function>) -> Result<(Route, Vec<(String, String)>)> {
-    let mut path_matched = false;
-    for r in ROUTES.iter().filter(|r| function.is_none_or(|f| r.function == f)) {
-        if let Some(params) = match_path(r.path, path) {
-            if r.method.eq_ignore_ascii_case(method) {
-                return Ok((*r, params));
-            }
-            path_matched = true;
-        }
-    }
-    if path_matched {
-        Err(Error::MethodNotAllowed(format!("method {method} is not allowed on {path}")))
-    } else {
-        Err(Error::not_found(format!("no route for {method} {path}")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn paths_and_methods() {
-        let (r, p) = resolve("GET", "/api/v2/servers/abc", None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((r.id, p), (RouteId::GetServer, vec![("serverID".into(), "abc".into())]));
-        assert_eq!(resolve("PATCH", "/api/v2/servers/abc", None).err().map(|e| e.status_and_code().0), Some(405));
-        assert_eq!(resolve("GET", "/api/v2/nope", None).err().map(|e| e.status_and_code().0), Some(404));
-        assert_eq!(resolve("GET", "/api/v2/servers/", None).map(|(r, _)| r.id).ok(), Some(RouteId::ListServers));
-        assert!(resolve("GET", "/api/v2/servers/a/b", None).is_err());
-        assert!(
-            resolve("GET", "/api/v2/servers/abc", Some(Function::List)).is_err(),
-            "a function serves only its routes"
+    fn paths_match_templates() {
+        assert_eq!(
+            match_path("/api/v2/servers/{serverID}", "/api/v2/servers/abc"),
+            Some(vec![("serverID".into(), "abc".into())])
         );
+        assert_eq!(match_path("/api/v2/servers", "/api/v2/servers/"), Some(vec![]));
+        assert_eq!(match_path("/api/v2/servers/{serverID}", "/api/v2/servers/a/b"), None);
+        assert_eq!(match_path("/api/v2/servers/{serverID}", "/api/v2/servers/"), None);
+    }
+
+    #[test]
+    fn keys_split_into_method_and_path() {
+        let route = ROUTES.iter().find(|r| r.key == GET_SERVER).copied();
+        assert_eq!(route.map(|r| (r.method(), r.path())), Some(("GET", "/api/v2/servers/{serverID}")));
     }
 
     #[test]

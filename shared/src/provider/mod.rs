@@ -143,14 +143,6 @@ impl Image {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ImageFilter {
-    pub name: Option<String>,
-    pub status: Option<String>,
-    pub owner: Option<String>,
-    pub tags: Vec<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Flavor {
     pub id: String,
@@ -168,11 +160,14 @@ pub struct Keypair {
     pub fingerprint: Option<String>,
 }
 
-/// Everything the use-cases ask of the cloud. Errors are already domain errors:
-/// NotFound, Conflict (wrong state), Unavailable (5xx, timeout, dropped connection),
-/// ProviderUnauthorized (our credential), Invalid (the provider refused the request as malformed).
+// The port is split by what its callers need (a function links only the parts its verb uses).
+// Errors are already domain errors: NotFound, Conflict (wrong state), Unavailable (5xx, timeout,
+// dropped connection), ProviderUnauthorized (our credential), Invalid (the provider refused the
+// request as malformed).
+
+/// Servers: their life cycle, power, and consoles.
 #[async_trait]
-pub trait Provider: Send + Sync {
+pub trait Compute: Send + Sync {
     async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String>;
     async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer>;
     /// Servers whose metadata holds `key=value` (used to find a server whose provider id we lost).
@@ -186,6 +181,11 @@ pub trait Provider: Send + Sync {
     async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()>;
     async fn console_output(&self, cred: &ProviderCredential, id: &str, length: Option<u32>) -> Result<String>;
     async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String>;
+}
+
+/// Images a server boots from or is snapshotted to.
+#[async_trait]
+pub trait Images: Send + Sync {
     /// Snapshots a server; answers the new image's id.
     async fn create_image(
         &self,
@@ -195,10 +195,22 @@ pub trait Provider: Send + Sync {
         metadata: &BTreeMap<String, String>,
     ) -> Result<String>;
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
-    async fn list_images(&self, cred: &ProviderCredential, filter: &ImageFilter) -> Result<Vec<Image>>;
+}
+
+#[async_trait]
+pub trait Flavors: Send + Sync {
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor>;
-    async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>>;
+}
+
+/// The provider's copy of each identity's SSH public key.
+#[async_trait]
+pub trait Keypairs: Send + Sync {
     async fn import_keypair(&self, cred: &ProviderCredential, name: &str, public_key: &str) -> Result<Keypair>;
     async fn get_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<Keypair>;
     async fn delete_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<()>;
 }
+
+/// The provider of a function that never calls one (list, networks, SSH CAs): it implements no
+/// part of the port, so the compiler refuses any use-case that would reach the cloud from there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProvider;

@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord, Tags};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
-use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
+use crate::store::{
+    ClaimRef, IdempotencyStore, KeyState, KeypairStore, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
+    ServerQuery, ServerStore, SshCaStore, StoredResponse,
+};
 
 struct Claim {
     server_id: String,
@@ -44,10 +47,11 @@ impl MemoryStore {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every stored item: servers, claims, networks and key pairs.
+    /// Resource items: servers, claims and networks (not the key pair an identity gets with its
+    /// first server).
     pub fn item_count(&self) -> usize {
         let t = self.tables();
-        t.servers.len() + t.claims.len() + t.networks.len() + t.keypairs.len()
+        t.servers.len() + t.claims.len() + t.networks.len()
     }
 }
 
@@ -75,70 +79,7 @@ fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
-    async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
-        let mut t = self.tables();
-        if t.networks.contains_key(&network.id) {
-            return Err(Error::conflict(format!("network {} already exists", network.id)));
-        }
-        t.networks.insert(network.id.clone(), (network.clone(), 0));
-        Ok(())
-    }
-
-    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
-        Ok(self.tables().networks.get(id).map(|(n, _)| n.clone()))
-    }
-
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
-        let t = self.tables();
-        Ok(t.networks
-            .values()
-            .map(|(n, _)| n)
-            .filter(|n| n.api_version == api_version)
-            .filter(|n| scopes.iter().any(|s| in_scope(s, &n.organization_id, &n.project_id)))
-            .cloned()
-            .collect())
-    }
-
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
-        let mut t = self.tables();
-        match t.networks.get_mut(id) {
-            None => Err(Error::not_found(format!("no network found with id {id}"))),
-            Some((network, count)) if *count > 0 => {
-                network.deleting_since.get_or_insert(now);
-                Ok(NetworkDeletion::Deleting)
-            }
-            Some(_) => {
-                t.networks.remove(id);
-                Ok(NetworkDeletion::Deleted)
-            }
-        }
-    }
-
-    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
-        let t = self.tables();
-        let mut found: Vec<NetworkRecord> =
-            t.networks.values().map(|(n, _)| n).filter(|n| n.deleting_since.is_some()).cloned().collect();
-        found.sort_by_key(|n| n.deleting_since);
-        found.truncate(limit);
-        Ok(found)
-    }
-
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
-        let mut t = self.tables();
-        match t.networks.get(id) {
-            Some((n, 0)) if n.deleting_since.is_some() => {
-                t.networks.remove(id);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
-        Ok(self.tables().networks.get(id).map(|(_, count)| *count))
-    }
-
+impl ServerStore for MemoryStore {
     async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
         let mut t = self.tables();
         let claim = (server.network_id.clone(), server.name.to_string());
@@ -210,20 +151,6 @@ impl Store for MemoryStore {
         Ok(self.tables().claims.get(&(network_id.to_owned(), name.to_owned())).map(|c| c.server_id.clone()))
     }
 
-    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
-        let t = self.tables();
-        Ok(t.claims
-            .iter()
-            .filter(|(_, c)| c.check_at.is_some_and(|at| at <= now))
-            .take(limit)
-            .map(|((network_id, name), c)| ClaimRef {
-                network_id: network_id.clone(),
-                name: name.clone(),
-                server_id: c.server_id.clone(),
-            })
-            .collect())
-    }
-
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()> {
         let mut t = self.tables();
         let key = (claim.network_id.clone(), claim.name.clone());
@@ -248,7 +175,56 @@ impl Store for MemoryStore {
         let next = if more { items.last().map(|s| s.id.clone()) } else { None };
         Ok(Page { items, next })
     }
+}
 
+#[async_trait]
+impl NetworkStore for MemoryStore {
+    async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
+        let mut t = self.tables();
+        if t.networks.contains_key(&network.id) {
+            return Err(Error::conflict(format!("network {} already exists", network.id)));
+        }
+        t.networks.insert(network.id.clone(), (network.clone(), 0));
+        Ok(())
+    }
+
+    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
+        Ok(self.tables().networks.get(id).map(|(n, _)| n.clone()))
+    }
+
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
+        let t = self.tables();
+        Ok(t.networks
+            .values()
+            .map(|(n, _)| n)
+            .filter(|n| n.api_version == api_version)
+            .filter(|n| scopes.iter().any(|s| in_scope(s, &n.organization_id, &n.project_id)))
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+        let mut t = self.tables();
+        match t.networks.get_mut(id) {
+            None => Err(Error::not_found(format!("no network found with id {id}"))),
+            Some((network, count)) if *count > 0 => {
+                network.deleting_since.get_or_insert(now);
+                Ok(NetworkDeletion::Deleting)
+            }
+            Some(_) => {
+                t.networks.remove(id);
+                Ok(NetworkDeletion::Deleted)
+            }
+        }
+    }
+
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.tables().networks.get(id).map(|(_, count)| *count))
+    }
+}
+
+#[async_trait]
+impl SshCaStore for MemoryStore {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
         let mut t = self.tables();
         if t.cas.contains_key(&ca.id) {
@@ -285,7 +261,10 @@ impl Store for MemoryStore {
             }
         }
     }
+}
 
+#[async_trait]
+impl KeypairStore for MemoryStore {
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {
         Ok(self.tables().keypairs.get(identity_id).cloned())
     }
@@ -308,20 +287,10 @@ impl Store for MemoryStore {
             None => Err(Error::internal(format!("identity {identity_id} has no key pair to mark"))),
         }
     }
+}
 
-    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
-        Ok(self.tables().cursor.clone())
-    }
-
-    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
-        let mut t = self.tables();
-        if t.cursor.1 != expected_version {
-            return Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()));
-        }
-        t.cursor = (next_identity.map(str::to_owned), expected_version + 1);
-        Ok(())
-    }
-
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
     async fn claim_key(
         &self,
         key: &str,
@@ -359,6 +328,56 @@ impl Store for MemoryStore {
         if matches!(t.keys.get(key), Some(Key::Running { hash, .. }) if hash == body_hash) {
             t.keys.remove(key);
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MaintenanceStore for MemoryStore {
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
+        let t = self.tables();
+        let mut found: Vec<NetworkRecord> =
+            t.networks.values().map(|(n, _)| n).filter(|n| n.deleting_since.is_some()).cloned().collect();
+        found.sort_by_key(|n| n.deleting_since);
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
+        let mut t = self.tables();
+        match t.networks.get(id) {
+            Some((n, 0)) if n.deleting_since.is_some() => {
+                t.networks.remove(id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
+        let t = self.tables();
+        Ok(t.claims
+            .iter()
+            .filter(|(_, c)| c.check_at.is_some_and(|at| at <= now))
+            .take(limit)
+            .map(|((network_id, name), c)| ClaimRef {
+                network_id: network_id.clone(),
+                name: name.clone(),
+                server_id: c.server_id.clone(),
+            })
+            .collect())
+    }
+
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
+        Ok(self.tables().cursor.clone())
+    }
+
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
+        let mut t = self.tables();
+        if t.cursor.1 != expected_version {
+            return Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()));
+        }
+        t.cursor = (next_identity.map(str::to_owned), expected_version + 1);
         Ok(())
     }
 }

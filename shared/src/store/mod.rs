@@ -1,5 +1,6 @@
-//! The persistence port. `dynamodb` is the production adapter; records are written with
-//! conditional writes only (no read-then-write), so concurrent functions cannot corrupt them.
+//! The persistence port, split by what its callers need (a function links only the parts its verb
+//! uses). `dynamodb` is the production adapter; records are written with conditional writes only
+//! (no read-then-write), so concurrent functions cannot corrupt them.
 
 pub mod dynamodb;
 pub mod memory;
@@ -73,22 +74,9 @@ pub enum KeyState {
     Completed { body_hash: String, response: StoredResponse },
 }
 
+/// Servers and their name claims: what every server verb needs.
 #[async_trait]
-pub trait Store: Send + Sync {
-    /// Fails with Conflict if the id exists.
-    async fn create_network(&self, network: &NetworkRecord) -> Result<()>;
-    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>>;
-    /// Deletes a network without servers; marks one with servers deleting (from `now`), which
-    /// refuses new servers on it. NotFound if missing.
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion>;
-    /// Networks marked deleting, oldest mark first.
-    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>>;
-    /// Deletes a network marked deleting once its last server is gone; false while servers remain.
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool>;
-    /// The network's live server count, as the create and remove transactions keep it.
-    async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
-
+pub trait ServerStore: Send + Sync {
     /// Writes the server and claims its name on its network in one transaction, counting it on the
     /// network (and on its SSH certificate authority, if any). Conflict when the name is held or the
     /// network is being deleted; NotFound when the network (or the CA) is gone. The claim is due for
@@ -104,13 +92,27 @@ pub trait Store: Send + Sync {
     async fn remove_server(&self, server: &ServerRecord) -> Result<bool>;
     /// The id of the server holding `name` on `network_id`, if any.
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>>;
-    /// Claims due for a check at `now` (their holder may be gone), oldest first.
-    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>>;
     /// Settles a checked claim: released when its holder is gone, otherwise no longer due.
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
+}
 
+#[async_trait]
+pub trait NetworkStore: Send + Sync {
+    /// Fails with Conflict if the id exists.
+    async fn create_network(&self, network: &NetworkRecord) -> Result<()>;
+    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>>;
+    /// Deletes a network without servers; marks one with servers deleting (from `now`), which
+    /// refuses new servers on it. NotFound if missing.
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion>;
+    /// The network's live server count, as the create and remove transactions keep it.
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
+}
+
+#[async_trait]
+pub trait SshCaStore: Send + Sync {
     /// Fails with Conflict if the id exists.
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()>;
     async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>>;
@@ -119,17 +121,20 @@ pub trait Store: Send + Sync {
     /// Deletes a CA no server references: NotFound if missing, Conflict while servers use it (the
     /// server create and remove transactions keep its count, so this cannot race a create).
     async fn delete_ssh_ca(&self, id: &str) -> Result<()>;
+}
 
+/// The SSH key pair each provider identity's servers are created with.
+#[async_trait]
+pub trait KeypairStore: Send + Sync {
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>>;
     /// Fails with Conflict if the identity already has one.
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()>;
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()>;
+}
 
-    /// The cleanup function's resume point (the identity to sync next) and the cursor's version.
-    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)>;
-    /// Moves the cursor if it is still at `expected_version` (PreconditionFailed otherwise).
-    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()>;
-
+/// Idempotency keys of the create and snapshot verbs.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
     /// Claims an idempotency key for one attempt (running until `until`, kept until `expires_at`),
     /// or reports what it already holds. An in-progress attempt past `until` is taken over.
     async fn claim_key(
@@ -144,4 +149,19 @@ pub trait Store: Send + Sync {
     async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()>;
     /// Frees the key after a failed attempt, so a retry runs again.
     async fn release_key(&self, key: &str, body_hash: &str) -> Result<()>;
+}
+
+/// What only the cleanup function reads and writes.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// Networks marked deleting, oldest mark first.
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>>;
+    /// Deletes a network marked deleting once its last server is gone; false while servers remain.
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool>;
+    /// Claims due for a check at `now` (their holder may be gone), oldest first.
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>>;
+    /// The cleanup function's resume point (the identity to sync next) and the cursor's version.
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)>;
+    /// Moves the cursor if it is still at `expected_version` (PreconditionFailed otherwise).
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()>;
 }

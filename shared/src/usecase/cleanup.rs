@@ -21,9 +21,11 @@ use super::{write_over, Deps, META_SERVER_ID};
 use crate::domain::{ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::ProviderIdentity;
+use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::ServerQuery;
+use crate::store::{MaintenanceStore, ServerStore};
 
 /// The subject recorded on changes the cleanup function makes.
 pub const CLEANUP_SUBJECT: &str = "cleanup";
@@ -56,7 +58,10 @@ pub struct Report {
 }
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run(deps: &Deps, deadline: Instant) -> Result<Report> {
+pub async fn run<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    deadline: Instant,
+) -> Result<Report> {
     let mut report = Report::default();
     let cascading = cascade(deps, deadline, &mut report).await?;
     sync(deps, deadline, &mut report).await?;
@@ -83,7 +88,11 @@ pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono
     dying
 }
 
-async fn cascade(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<Vec<String>> {
+async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<Vec<String>> {
     let networks = deps.store.networks_being_deleted(NETWORK_BATCH).await?;
     report.networks_cascading = networks.len();
     for network in &networks {
@@ -126,7 +135,10 @@ async fn cascade(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<
 }
 
 /// Every record a query matches, page by page.
-async fn all_records(deps: &Deps, mut query: ServerQuery) -> Result<Vec<ServerRecord>> {
+async fn all_records<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    mut query: ServerQuery,
+) -> Result<Vec<ServerRecord>> {
     let mut all = Vec::new();
     loop {
         let page = deps.store.list_servers(&query).await?;
@@ -140,7 +152,11 @@ async fn all_records(deps: &Deps, mut query: ServerQuery) -> Result<Vec<ServerRe
 
 /// Syncs identities in id order from the stored cursor, wrapping around, until every identity is
 /// done or the deadline passes; then stores where the next run starts.
-async fn sync(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<()> {
+async fn sync<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<()> {
     let identities: Vec<&ProviderIdentity> = deps.identities.all().collect();
     if identities.is_empty() {
         report.complete = true;
@@ -170,7 +186,11 @@ async fn sync(deps: &Deps, deadline: Instant, report: &mut Report) -> Result<()>
     Ok(())
 }
 
-async fn sync_identity(deps: &Deps, identity: &ProviderIdentity, report: &mut Report) -> Result<()> {
+async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    identity: &ProviderIdentity,
+    report: &mut Report,
+) -> Result<()> {
     let cred = deps.identities.credential(&identity.id)?;
     // The provider's view first: anything created after it is younger than the grace period.
     let mut ours: HashMap<String, ProviderServer> = HashMap::new();
@@ -216,8 +236,8 @@ async fn sync_identity(deps: &Deps, identity: &ProviderIdentity, report: &mut Re
 }
 
 /// A record with a provider id the listing did not show: asked by id before anything is removed.
-async fn confirm_absent(
-    deps: &Deps,
+async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
 ) -> Result<Option<ProviderServer>> {
@@ -231,8 +251,8 @@ async fn confirm_absent(
     }
 }
 
-async fn reconcile(
-    deps: &Deps,
+async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
     observed: Option<&ProviderServer>,
@@ -267,8 +287,8 @@ async fn reconcile(
 
 /// A provider server carrying our metadata and no record: deleted once it is older than the grace
 /// period (a create may still be recording it) and a consistent read confirms the record is gone.
-async fn delete_orphan(
-    deps: &Deps,
+async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record_id: &str,
     server: &ProviderServer,
@@ -298,7 +318,10 @@ async fn delete_orphan(
     }
 }
 
-async fn release_stale_claims(deps: &Deps, report: &mut Report) -> Result<()> {
+async fn release_stale_claims<S: ServerStore + MaintenanceStore, P: Compute>(
+    deps: &Deps<S, P>,
+    report: &mut Report,
+) -> Result<()> {
     for claim in deps.store.claims_due(deps.clock.now(), CLAIM_BATCH).await? {
         report.claims_checked += 1;
         let holder_exists = deps.store.get_server(&claim.server_id).await?.is_some();

@@ -1,10 +1,17 @@
 use super::power::actionable;
 use super::{load_server, translate, Deps, CONSOLE_OUTPUT};
 use crate::error::Result;
+use crate::provider::Compute;
 use crate::rbac::{Caller, Operation};
+use crate::store::ServerStore;
 
 /// The last `length` lines of the console log (the provider's default when absent).
-pub async fn console_output(deps: &Deps, caller: &Caller, id: &str, length: Option<u32>) -> Result<String> {
+pub async fn console_output<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    length: Option<u32>,
+) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, CONSOLE_OUTPUT).await?;
     let cred = deps.identities.credential(&record.identity_id)?;
@@ -12,7 +19,11 @@ pub async fn console_output(deps: &Deps, caller: &Caller, id: &str, length: Opti
 }
 
 /// A noVNC remote console URL.
-pub async fn console_session(deps: &Deps, caller: &Caller, id: &str) -> Result<String> {
+pub async fn console_session<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, "accessed").await?;
     let cred = deps.identities.credential(&record.identity_id)?;

@@ -9,17 +9,19 @@ use crate::domain::{
     HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, SshCaRecord, SshInjection, UserData, API_VERSION_V2,
 };
 use crate::error::{Error, Result};
+use crate::provider::{Compute, Flavors, Images, Keypairs};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
 use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
 use crate::store::ClaimRef;
+use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
 
 pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
 /// The image, checked to be active and to fit the flavor's disk (the flavor must exist).
-pub(crate) async fn validate_image_and_flavor(
-    deps: &Deps,
+pub(crate) async fn validate_image_and_flavor<S, P: Images + Flavors>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     image_id: &str,
     flavor_id: &str,
@@ -36,7 +38,11 @@ pub(crate) async fn validate_image_and_flavor(
     Ok(image)
 }
 
-pub(crate) async fn get_flavor(deps: &Deps, cred: &ProviderCredential, flavor_id: &str) -> Result<Flavor> {
+pub(crate) async fn get_flavor<S, P: Flavors>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    flavor_id: &str,
+) -> Result<Flavor> {
     deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
         Error::NotFound(_) => Error::not_found(format!("no flavor found with id {flavor_id}")),
         other => other,
@@ -56,8 +62,8 @@ pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> 
 /// The SSH certificate authority a new server binds to: readable by the caller (404 otherwise, as
 /// a missing one), in the server's organization and project (422), with user data cloud-init can
 /// merge the CA into (422).
-async fn bound_ca(
-    deps: &Deps,
+async fn bound_ca<S: SshCaStore, P>(
+    deps: &Deps<S, P>,
     caller: &Caller,
     network: &NetworkRecord,
     id: &str,
@@ -75,7 +81,11 @@ async fn bound_ca(
     Ok(ca)
 }
 
-pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInput) -> Result<ServerRecord> {
+pub async fn create_server<S, P>(deps: &Deps<S, P>, caller: &Caller, input: ServerCreateInput) -> Result<ServerRecord>
+where
+    S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
+    P: Compute + Images + Flavors + Keypairs,
+{
     let network_id = input.network_id.as_str();
     let network = deps
         .store
@@ -172,8 +182,8 @@ pub async fn create_server(deps: &Deps, caller: &Caller, input: ServerCreateInpu
 /// Stores the provider id in the record, whatever happened to the record meanwhile: a delete that
 /// arrived during the create is carried out now; a record already removed (its create outlived the
 /// grace period) takes its provider server with it, and the caller is told.
-async fn record_provider_id(
-    deps: &Deps,
+async fn record_provider_id<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
     provider_id: String,
@@ -214,7 +224,7 @@ async fn record_provider_id(
 
 /// Removes a record whose create the provider refused; if that fails, the record is one the
 /// cleanup function removes once its grace period is over.
-async fn forget(deps: &Deps, record: &ServerRecord) {
+async fn forget<S: ServerStore, P>(deps: &Deps<S, P>, record: &ServerRecord) {
     let current = match deps.store.remove_server(record).await {
         Ok(_) => return,
         Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
@@ -230,8 +240,8 @@ async fn forget(deps: &Deps, record: &ServerRecord) {
     }
 }
 
-fn new_record(
-    deps: &Deps,
+fn new_record<S, P>(
+    deps: &Deps<S, P>,
     caller: &Caller,
     network: &NetworkRecord,
     input: &ServerCreateInput,
@@ -277,7 +287,11 @@ fn new_record(
 /// Writes the record and its name claim. A claim whose holder is gone (a stale claim), or is a
 /// server whose deletion has finished at the provider, is released first; a live (or still dying)
 /// holder keeps the name.
-async fn claim(deps: &Deps, network: &NetworkRecord, record: &ServerRecord) -> Result<()> {
+async fn claim<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    network: &NetworkRecord,
+    record: &ServerRecord,
+) -> Result<()> {
     let check_at = deps.clock.now() + deps.timing.grace;
     match deps.store.create_server(record, check_at).await {
         Err(Error::Conflict(message)) => {

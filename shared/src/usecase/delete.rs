@@ -3,14 +3,16 @@ use super::refresh::{provider_id, refresh};
 use super::{load_server, write_over, Deps};
 use crate::crash;
 use crate::error::{Error, Result};
+use crate::provider::Compute;
 use crate::rbac::{Caller, Operation};
+use crate::store::ServerStore;
 
 /// Marks the server deprovisioning (the intent), asks the provider to delete it, and releases the
 /// name only once the provider server is gone (now if it already is; otherwise on a later read or
 /// cleanup run). Repeating a delete re-issues the provider call, so a failed attempt can be retried.
 /// A server whose create is still reaching the provider keeps its record: the create carries the
 /// delete out when it learns the provider id (or the cleanup function does).
-pub async fn delete_server(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
+pub async fn delete_server<S: ServerStore, P: Compute>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<()> {
     let mut attempts = 0;
     let dying = loop {
         let record = load_server(deps, caller, id, Operation::Delete).await?;

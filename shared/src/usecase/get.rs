@@ -2,9 +2,15 @@ use super::refresh::refresh;
 use super::{load_server, server_not_found, Deps};
 use crate::domain::ServerRecord;
 use crate::error::Result;
+use crate::provider::Compute;
 use crate::rbac::{Caller, Operation};
+use crate::store::ServerStore;
 
-pub async fn get_server(deps: &Deps, caller: &Caller, id: &str) -> Result<ServerRecord> {
+pub async fn get_server<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+) -> Result<ServerRecord> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
     refresh(deps, record).await?.ok_or_else(|| server_not_found(id))
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::Deps;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
-use crate::store::{KeyState, StoredResponse};
+use crate::store::{IdempotencyStore, KeyState, StoredResponse};
 
 /// How long a key (and its response) is kept.
 pub const KEY_LIFETIME_HOURS: i64 = 24;
@@ -48,8 +48,8 @@ pub fn body_hash(body: &[u8]) -> String {
 
 /// Runs `attempt` once per key: keys are scoped to the caller and the operation, so two callers
 /// (or two routes) never share one.
-pub async fn once<F, Fut>(
-    deps: &Deps,
+pub async fn once<S: IdempotencyStore, P, F, Fut>(
+    deps: &Deps<S, P>,
     caller: &Caller,
     operation: &str,
     key: Option<&IdempotencyKey>,

@@ -7,9 +7,11 @@ use ssh_key::{Algorithm, LineEnding, PrivateKey};
 use super::{load_server, Deps};
 use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
+use crate::provider::Keypairs;
 use crate::rbac::{Caller, Operation};
+use crate::store::{KeypairStore, ServerStore};
 
-fn generate(deps: &Deps, identity_id: &str) -> Result<IdentityKeypair> {
+fn generate<S, P>(deps: &Deps<S, P>, identity_id: &str) -> Result<IdentityKeypair> {
     let private = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)
         .map_err(|e| Error::internal(format!("cannot generate an SSH key: {e}")))?;
     let public_key = private
@@ -22,14 +24,17 @@ fn generate(deps: &Deps, identity_id: &str) -> Result<IdentityKeypair> {
         identity_id: identity_id.to_owned(),
         keypair_name: format!("unikorn-{identity_id}"),
         public_key,
-        sealed_private_key: deps.sealer.seal(private_text.as_bytes(), identity_id)?,
+        sealed_private_key: deps.sealer()?.seal(private_text.as_bytes(), identity_id)?,
         registered: false,
     })
 }
 
 /// The identity's key pair, generated and registered with Nova on first use. Concurrent first
 /// uses agree on one pair: only the writer that wins the conditional put keeps its key.
-pub(crate) async fn ensure_keypair(deps: &Deps, identity_id: &str) -> Result<IdentityKeypair> {
+pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
+    deps: &Deps<S, P>,
+    identity_id: &str,
+) -> Result<IdentityKeypair> {
     let keypair = match deps.store.get_keypair(identity_id).await? {
         Some(k) => k,
         None => {
@@ -66,7 +71,11 @@ pub(crate) async fn ensure_keypair(deps: &Deps, identity_id: &str) -> Result<Ide
 }
 
 /// The private key of the server's identity (`region:servers` read).
-pub async fn ssh_private_key(deps: &Deps, caller: &Caller, id: &str) -> Result<String> {
+pub async fn ssh_private_key<S: ServerStore + KeypairStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+) -> Result<String> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
     if !record.has_identity_keypair() {
         return Err(Error::not_found(format!("server {id} was created without the identity key pair")));
@@ -76,6 +85,6 @@ pub async fn ssh_private_key(deps: &Deps, caller: &Caller, id: &str) -> Result<S
         .get_keypair(&record.identity_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("no SSH key has been generated for server {id}")))?;
-    let bytes = deps.sealer.open(&keypair.sealed_private_key, &keypair.identity_id)?;
+    let bytes = deps.sealer()?.open(&keypair.sealed_private_key, &keypair.identity_id)?;
     String::from_utf8(bytes).map_err(|_| Error::internal("the stored SSH key is not text"))
 }

@@ -2,7 +2,7 @@ use super::Deps;
 use crate::domain::ServerRecord;
 use crate::error::Result;
 use crate::rbac::{Caller, Operation, Scope, SERVERS};
-use crate::store::{Page, ServerQuery};
+use crate::store::{Page, ServerQuery, ServerStore};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListParams {
@@ -44,7 +44,11 @@ pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String])
 }
 
 /// Servers in projects where the caller holds `region:servers` read; one index query per scope.
-pub async fn list_servers(deps: &Deps, caller: &Caller, params: &ListParams) -> Result<Page<ServerRecord>> {
+pub async fn list_servers<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    params: &ListParams,
+) -> Result<Page<ServerRecord>> {
     let scopes = narrow(caller.acl.scopes(SERVERS, Operation::Read), &params.organization_ids, &params.project_ids);
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });

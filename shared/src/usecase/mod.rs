@@ -36,27 +36,65 @@ use crate::crash::CrashPoints;
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
-use crate::provider::Provider;
+use crate::provider::NoProvider;
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::sealing::Sealer;
-use crate::store::Store;
+use crate::store::ServerStore;
 
 /// Provider metadata keys tying a provider server back to its record.
 pub const META_SERVER_ID: &str = "unikorn:server:id";
 pub const META_ORGANIZATION_ID: &str = "unikorn:organization:id";
 pub const META_PROJECT_ID: &str = "unikorn:project:id";
 
-/// Everything a use-case may touch; built once per warm container.
-#[derive(Clone)]
-pub struct Deps {
-    pub store: Arc<dyn Store>,
-    pub provider: Arc<dyn Provider>,
+/// Everything a use-case may touch; built once per warm container. The store and the provider
+/// are type parameters, not trait objects: each use-case asks only for the parts of the ports it
+/// calls, and a function's binary links only the adapter code its verbs reach (a trait object
+/// would link every method of the adapter).
+pub struct Deps<S, P = NoProvider> {
+    pub store: Arc<S>,
+    pub provider: Arc<P>,
     pub identities: Arc<Identities>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
-    pub sealer: Arc<Sealer>,
+    /// Only functions that seal or open SSH private keys (create, console) hold the key.
+    pub sealer: Option<Arc<Sealer>>,
     pub timing: Timing,
     pub crash: CrashPoints,
+}
+
+impl<S, P> Clone for Deps<S, P> {
+    fn clone(&self) -> Self {
+        Deps {
+            store: self.store.clone(),
+            provider: self.provider.clone(),
+            identities: self.identities.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            sealer: self.sealer.clone(),
+            timing: self.timing,
+            crash: self.crash.clone(),
+        }
+    }
+}
+
+impl<S, P> Deps<S, P> {
+    /// The same dependencies for a function that never calls the provider.
+    pub fn without_provider(&self) -> Deps<S, NoProvider> {
+        Deps {
+            store: self.store.clone(),
+            provider: Arc::new(NoProvider),
+            identities: self.identities.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            sealer: None,
+            timing: self.timing,
+            crash: self.crash.clone(),
+        }
+    }
+
+    pub(crate) fn sealer(&self) -> Result<&Sealer> {
+        self.sealer.as_deref().ok_or_else(|| Error::internal("this function was built without the sealing key"))
+    }
 }
 
 /// How long the platform waits before it treats silence as an answer.
@@ -104,7 +142,11 @@ pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
 
 /// Writes `next` in place of `base` if the stored record is still at `base`'s version
 /// (PreconditionFailed otherwise, NotFound if it is gone), and answers it as written: one version on.
-pub(crate) async fn write_over(deps: &Deps, base: &ServerRecord, mut next: ServerRecord) -> Result<ServerRecord> {
+pub(crate) async fn write_over<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    base: &ServerRecord,
+    mut next: ServerRecord,
+) -> Result<ServerRecord> {
     next.version = base.version + 1;
     deps.store.replace_server(&next, base.version).await?;
     Ok(next)
@@ -128,7 +170,12 @@ pub(crate) fn authorize(
 
 /// Loads a v2 server the caller may see, and checks `op` on it: 404 when it is missing, not a
 /// v2 record, or not readable by the caller; 403 when it is readable but `op` is not granted.
-pub(crate) async fn load_server(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<ServerRecord> {
+pub(crate) async fn load_server<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    op: Operation,
+) -> Result<ServerRecord> {
     let record = deps.store.get_server(id).await?.filter(ServerRecord::is_v2).ok_or_else(|| server_not_found(id))?;
     authorize(caller, (&record.organization_id, &record.project_id), SERVERS, op, server_not_found(id))?;
     tracing::Span::current().record("server_id", id);

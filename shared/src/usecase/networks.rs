@@ -5,13 +5,17 @@ use crate::api::networks::NetworkCreateInput;
 use crate::domain::{NetworkRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, NETWORKS};
-use crate::store::NetworkDeletion;
+use crate::store::{NetworkDeletion, NetworkStore};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateInput) -> Result<NetworkRecord> {
+pub async fn create_network<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    input: NetworkCreateInput,
+) -> Result<NetworkRecord> {
     let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
     caller.acl.require(org, Some(project), NETWORKS, Operation::Create)?;
     if !deps.identities.has_region(region) {
@@ -20,8 +24,6 @@ pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateIn
     let identity = deps.identities.find(region, org, project).ok_or_else(|| {
         Error::unprocessable(format!("region {region} has no provider identity for project {project}"))
     })?;
-    // Registering an identity's first network gives it its SSH key pair at the provider.
-    super::keys::ensure_keypair(deps, &identity.id).await?;
     let record = NetworkRecord {
         id: deps.ids.new_id(),
         api_version: API_VERSION_V2,
@@ -41,25 +43,34 @@ pub async fn create_network(deps: &Deps, caller: &Caller, input: NetworkCreateIn
     Ok(record)
 }
 
-async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<NetworkRecord> {
+async fn load<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    op: Operation,
+) -> Result<NetworkRecord> {
     let network =
         deps.store.get_network(id).await?.filter(|n| n.api_version == API_VERSION_V2).ok_or_else(|| not_found(id))?;
     super::authorize(caller, (&network.organization_id, &network.project_id), NETWORKS, op, not_found(id))?;
     Ok(network)
 }
 
-pub async fn get_network(deps: &Deps, caller: &Caller, id: &str) -> Result<NetworkRecord> {
+pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<NetworkRecord> {
     load(deps, caller, id, Operation::Read).await
 }
 
-pub async fn list_networks(deps: &Deps, caller: &Caller) -> Result<Vec<NetworkRecord>> {
+pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller) -> Result<Vec<NetworkRecord>> {
     deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read), API_VERSION_V2).await
 }
 
 /// Deletes the network at once when it has no servers. Otherwise it is marked deleting (it takes no
 /// new servers), the cleanup function deletes its servers like any other, and the network goes
 /// with the last one: Unikorn's owner-reference cascade.
-pub async fn delete_network(deps: &Deps, caller: &Caller, id: &str) -> Result<NetworkDeletion> {
+pub async fn delete_network<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+) -> Result<NetworkDeletion> {
     load(deps, caller, id, Operation::Delete).await?;
     let outcome = deps.store.delete_network(id, deps.clock.now()).await?;
     if outcome == NetworkDeletion::Deleting {

@@ -3,12 +3,18 @@ use super::{load_server, server_not_found, translate, write_over, wrong_state, D
 use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
+use crate::provider::Compute;
 use crate::provider::PowerAction;
 use crate::rbac::{Caller, Operation};
+use crate::store::ServerStore;
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
 /// made for a record that is being deleted; one still provisioning is re-read once.
-pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) -> Result<(ServerRecord, String)> {
+pub(crate) async fn actionable<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    record: ServerRecord,
+    verb: &str,
+) -> Result<(ServerRecord, String)> {
     let id = record.id.clone();
     if record.is_deleting() {
         return Err(wrong_state(verb));
@@ -28,7 +34,12 @@ pub(crate) async fn actionable(deps: &Deps, record: ServerRecord, verb: &str) ->
 /// start, stop, soft and hard reboot: the transitional power state is recorded first (so a crash
 /// after the provider acted still leaves a state that reads and the cleanup function reconcile),
 /// then exactly one provider call. A definite refusal puts the previous state back.
-pub async fn power(deps: &Deps, caller: &Caller, id: &str, action: PowerAction) -> Result<()> {
+pub async fn power<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    action: PowerAction,
+) -> Result<()> {
     let transitional = match action {
         PowerAction::Stop => PowerState::Stopping,
         _ => PowerState::Pending,

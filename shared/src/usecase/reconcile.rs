@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use super::{write_over, Deps};
 use crate::domain::{PendingChange, ServerRecord};
 use crate::error::{Error, Result};
+use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
+use crate::store::ServerStore;
 
 /// A provider call the record needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +87,8 @@ pub(crate) fn plan(
 /// Carries out a plan: the provider call first, then the record write (conditional on the version
 /// the plan was made from). Answers the record as it now stands, `None` when it is gone. A record
 /// that changed meanwhile is answered as read again: whoever changed it decides.
-pub(crate) async fn apply(
-    deps: &Deps,
+pub(crate) async fn apply<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
     plan: Plan,
@@ -121,7 +123,12 @@ pub(crate) async fn apply(
 
 /// One provider call; its failure leaves the record for the next look (the cleanup function runs
 /// every minute), except a change the provider refuses for good, which is undone in the record.
-async fn run_step(deps: &Deps, cred: &ProviderCredential, next: &mut ServerRecord, step: Step) {
+async fn run_step<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    next: &mut ServerRecord,
+    step: Step,
+) {
     let id = next.id.clone();
     let result = match &step {
         Step::Delete(pid) => match deps.provider.delete_server(cred, pid).await {

@@ -4,9 +4,11 @@ use super::reconcile::{apply, plan};
 use super::{Deps, META_SERVER_ID};
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
+use crate::provider::Compute;
+use crate::store::ServerStore;
 
 /// The provider's id for a record: the stored one, or found by our id in the provider metadata.
-pub(crate) async fn provider_id(deps: &Deps, record: &ServerRecord) -> Result<Option<String>> {
+pub(crate) async fn provider_id<S, P: Compute>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<Option<String>> {
     if let Some(id) = &record.provider_id {
         return Ok(Some(id.clone()));
     }
@@ -18,7 +20,10 @@ pub(crate) async fn provider_id(deps: &Deps, record: &ServerRecord) -> Result<Op
 /// Asks the provider about a record in a transitional state and stores what it reports.
 /// `None` means the server is gone: its record and name claim are removed.
 /// A provider that cannot be reached leaves the stored state as the answer.
-pub(crate) async fn refresh(deps: &Deps, record: ServerRecord) -> Result<Option<ServerRecord>> {
+pub(crate) async fn refresh<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    record: ServerRecord,
+) -> Result<Option<ServerRecord>> {
     if !record.is_transitional() {
         return Ok(Some(record));
     }

@@ -5,7 +5,9 @@ use super::{load_server, translate, Deps};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::error::{Error, Result};
 use crate::provider::Image;
+use crate::provider::{Compute, Images};
 use crate::rbac::{Caller, Operation, IMAGES};
+use crate::store::ServerStore;
 
 pub const META_IMAGE_ORGANIZATION: &str = "unikorn:organization:id";
 pub const META_SOURCE_SERVER: &str = "unikorn:source:server:id";
@@ -30,7 +32,12 @@ pub struct SnapshotInput {
 
 /// The permission bridge: the caller must see the server (404/403 as for get) and hold
 /// `region:images` create at organization scope, both checked before any provider call.
-pub async fn snapshot(deps: &Deps, caller: &Caller, id: &str, input: SnapshotInput) -> Result<Image> {
+pub async fn snapshot<S: ServerStore, P: Compute + Images>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    input: SnapshotInput,
+) -> Result<Image> {
     let record = load_server(deps, caller, id, Operation::Read).await?;
     caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;

@@ -6,13 +6,17 @@ use crate::api::sshcas::SshCaCreateInput;
 use crate::domain::{SshCaRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SSH_CAS};
-use crate::store::ServerQuery;
+use crate::store::{ServerQuery, SshCaStore};
 
 pub(crate) fn ca_not_found(id: &str) -> Error {
     Error::not_found(format!("no SSH certificate authority found with id {id}"))
 }
 
-pub async fn create(deps: &Deps, caller: &Caller, input: SshCaCreateInput) -> Result<SshCaRecord> {
+pub async fn create<S: SshCaStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    input: SshCaCreateInput,
+) -> Result<SshCaRecord> {
     let (org, project) = (input.organization_id.as_str(), input.project_id.as_str());
     caller.acl.require(org, Some(project), SSH_CAS, Operation::Create)?;
     let record = SshCaRecord {
@@ -32,14 +36,19 @@ pub async fn create(deps: &Deps, caller: &Caller, input: SshCaCreateInput) -> Re
 }
 
 /// A v2 CA the caller may read (404 otherwise), with `op` checked on its project (403).
-pub(crate) async fn load(deps: &Deps, caller: &Caller, id: &str, op: Operation) -> Result<SshCaRecord> {
+pub(crate) async fn load<S: SshCaStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    id: &str,
+    op: Operation,
+) -> Result<SshCaRecord> {
     let ca =
         deps.store.get_ssh_ca(id).await?.filter(|c| c.api_version == API_VERSION_V2).ok_or_else(|| ca_not_found(id))?;
     super::authorize(caller, (&ca.organization_id, &ca.project_id), SSH_CAS, op, ca_not_found(id))?;
     Ok(ca)
 }
 
-pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<SshCaRecord> {
+pub async fn get<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<SshCaRecord> {
     load(deps, caller, id, Operation::Read).await
 }
 
@@ -50,7 +59,11 @@ pub struct CaListParams {
     pub tags: Vec<(String, String)>,
 }
 
-pub async fn list(deps: &Deps, caller: &Caller, params: &CaListParams) -> Result<Vec<SshCaRecord>> {
+pub async fn list<S: SshCaStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    params: &CaListParams,
+) -> Result<Vec<SshCaRecord>> {
     let scopes = narrow(caller.acl.scopes(SSH_CAS, Operation::Read), &params.organization_ids, &params.project_ids);
     if scopes.is_empty() {
         return Ok(Vec::new());
@@ -62,7 +75,7 @@ pub async fn list(deps: &Deps, caller: &Caller, params: &CaListParams) -> Result
 
 /// Refused while a server references it, with Unikorn's 403 and wording; the store's count makes
 /// that check and the delete one conditional write.
-pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> Result<()> {
+pub async fn delete<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<()> {
     load(deps, caller, id, Operation::Delete).await?;
     deps.store.delete_ssh_ca(id).await.map_err(|e| match e {
         Error::Conflict(_) => Error::forbidden("SSH certificate authority is in use and cannot be deleted"),

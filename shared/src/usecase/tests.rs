@@ -14,8 +14,8 @@ use crate::clock::{RandomIds, SystemClock};
 use crate::domain::{PowerState, ProvisioningStatus};
 use crate::error::{Error, Result};
 use crate::provider::{
-    Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
-    ServerPage, ServerPhase,
+    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
+    ServerCreate, ServerPage, ServerPhase,
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
@@ -64,7 +64,7 @@ impl FakeProvider {
 }
 
 #[async_trait]
-impl Provider for FakeProvider {
+impl Compute for FakeProvider {
     async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> Result<String> {
         self.call("create_server")?;
         if let Some(e) = self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()).take() {
@@ -130,6 +130,10 @@ impl Provider for FakeProvider {
     async fn console_url(&self, _: &ProviderCredential, _: &str) -> Result<String> {
         self.call("console_url").map(|_| "https://vnc".into())
     }
+}
+
+#[async_trait]
+impl Images for FakeProvider {
     async fn create_image(
         &self,
         _: &ProviderCredential,
@@ -143,16 +147,18 @@ impl Provider for FakeProvider {
         self.call("get_image")?;
         Ok(Image { id: id.into(), state: crate::provider::ImageState::Ready, min_disk_gib: 10, ..Default::default() })
     }
-    async fn list_images(&self, _: &ProviderCredential, _: &ImageFilter) -> Result<Vec<Image>> {
-        self.call("list_images").map(|_| vec![])
-    }
+}
+
+#[async_trait]
+impl Flavors for FakeProvider {
     async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> Result<Flavor> {
         self.call("get_flavor")?;
         Ok(Flavor { id: id.into(), disk_gib: 20, ..Default::default() })
     }
-    async fn list_flavors(&self, _: &ProviderCredential) -> Result<Vec<Flavor>> {
-        self.call("list_flavors").map(|_| vec![])
-    }
+}
+
+#[async_trait]
+impl Keypairs for FakeProvider {
     async fn import_keypair(&self, _: &ProviderCredential, name: &str, key: &str) -> Result<Keypair> {
         self.call("import_keypair")?;
         Ok(Keypair { name: name.into(), public_key: key.into(), fingerprint: None })
@@ -167,7 +173,7 @@ impl Provider for FakeProvider {
 }
 
 struct World {
-    deps: Deps,
+    deps: Deps<MemoryStore, FakeProvider>,
     store: Arc<MemoryStore>,
     provider: Arc<FakeProvider>,
     network: String,
@@ -199,7 +205,7 @@ async fn world() -> World {
         identities: Arc::new(identities),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
-        sealer: Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}"))),
+        sealer: Some(Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}")))),
         timing: Timing::default(),
         crash: Default::default(),
     };

@@ -6,13 +6,15 @@ use crate::api::servers::ServerUpdateInput;
 use crate::crash;
 use crate::domain::{PendingChange, PowerState, ServerRecord};
 use crate::error::{Error, Result};
+use crate::provider::{Compute, Flavors, Images};
 use crate::rbac::{Caller, Operation};
+use crate::store::{NetworkStore, ServerStore};
 
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
-pub async fn update_server(
-    deps: &Deps,
+pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors>(
+    deps: &Deps<S, P>,
     caller: &Caller,
     id: &str,
     if_match: Option<&str>,

@@ -8,9 +8,6 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use shared::store::dynamodb::items::Item;
-use shared::store::dynamodb::DynamoStore;
-
-use crate::stack::dynamodb_endpoint;
 
 /// DynamoDB requests by operation (`x-amz-target`), since the last `take`.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +20,7 @@ impl Calls {
 
     /// A client of the shared moto that counts its calls here.
     pub async fn client(&self) -> aws_sdk_dynamodb::Client {
-        let plain = DynamoStore::client(Some(&dynamodb_endpoint())).await;
+        let plain = crate::stack::moto_client();
         aws_sdk_dynamodb::Client::from_conf(plain.config().to_builder().interceptor(self.clone()).build())
     }
 }

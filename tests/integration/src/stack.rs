@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use shared::auth::Verifier;
 use shared::clock::{IdSource, RandomIds, SystemClock};
+use shared::context::CloudDeps;
 use shared::crash::CrashPoints;
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
@@ -38,7 +39,7 @@ pub struct Stack {
     pub http: reqwest::Client,
     /// A v2 network in ORG/PROJECT, made through the API.
     pub network_id: String,
-    pub deps: Deps,
+    pub deps: CloudDeps,
 }
 
 /// The moto endpoint `make test` started; tests refuse to run without one.
@@ -127,9 +128,18 @@ impl Reply {
     }
 }
 
+/// A DynamoDB client of the shared moto, built as the functions build theirs.
+pub fn moto_client() -> aws_sdk_dynamodb::Client {
+    let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e} (the tests need moto's AWS_* settings)"));
+    sdk.dynamodb(Some(&dynamodb_endpoint()))
+}
+
 /// Dependencies on a fresh table in moto, with the given identities and id source.
-pub async fn local_deps(identities: Identities, ids: Arc<dyn IdSource>) -> (Deps, aws_sdk_dynamodb::Client, String) {
-    let dynamo = DynamoStore::client(Some(&dynamodb_endpoint())).await;
+pub async fn local_deps(
+    identities: Identities,
+    ids: Arc<dyn IdSource>,
+) -> (CloudDeps, aws_sdk_dynamodb::Client, String) {
+    let dynamo = moto_client();
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("table: {e}"));
     let provider = OpenStackProvider::new(OpenStackConfig {
@@ -143,7 +153,7 @@ pub async fn local_deps(identities: Identities, ids: Arc<dyn IdSource>) -> (Deps
         identities: Arc::new(identities),
         clock: Arc::new(SystemClock),
         ids,
-        sealer: Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}"))),
+        sealer: Some(Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}")))),
         timing: Timing::default(),
         crash: CrashPoints::default(),
     };
@@ -262,15 +272,17 @@ impl Stack {
         reply.id()
     }
 
-    /// Resource items in the table (test-only Scan; the cleanup function's cursor is not one).
+    /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
+    /// key pair an identity gets with its first server.
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
             .scan()
             .table_name(&self.table)
             .select(Select::Count)
-            .filter_expression("NOT begins_with(PK, :cleanup)")
+            .filter_expression("NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair)")
             .expression_attribute_values(":cleanup", aws_sdk_dynamodb::types::AttributeValue::S("CLEANUP#".into()))
+            .expression_attribute_values(":keypair", aws_sdk_dynamodb::types::AttributeValue::S("KEYPAIR#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));

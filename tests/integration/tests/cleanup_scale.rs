@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
-use integration_tests::stack::TEST_KEY_ENCRYPTION_KEY;
 use openstack_emulator::{seed, AppCredential, Emulator};
 use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{Provider, ProviderCredential, ServerCreate};
+use shared::provider::{Compute, ProviderCredential, ServerCreate};
 use shared::store::dynamodb::{items, DynamoStore};
+use shared::store::NetworkStore;
 use shared::usecase::{Deps, Timing};
 
 const IDENTITIES: usize = 5;
@@ -57,9 +57,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         identities: Arc::new(identities),
         clock: Arc::new(shared::clock::SystemClock),
         ids: Arc::new(shared::clock::RandomIds),
-        sealer: Arc::new(
-            shared::sealing::Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}")),
-        ),
+        sealer: None,
         timing: Timing::default(),
         crash: Default::default(),
     };

@@ -9,7 +9,7 @@ use openstack_emulator::{seed, Emulator};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use shared::provider::openstack::wire::*;
-use shared::provider::{PowerAction, Provider, ServerCreate};
+use shared::provider::{Compute, Images, Keypairs, PowerAction, ServerCreate};
 
 fn parse<T: DeserializeOwned>(value: &Value, label: &str) -> T {
     serde_json::from_value(value.clone())

@@ -18,7 +18,7 @@ fn indent(line: &str) -> usize {
 }
 
 fn code_routes() -> BTreeSet<RouteKey> {
-    ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
+    ROUTES.iter().map(|r| (r.method().to_owned(), r.path().to_owned())).collect()
 }
 
 /// Top-level keys under a top-level section (`Parameters:`, `Resources:`).
@@ -76,7 +76,7 @@ fn template_routes_and_functions_match_the_code() {
     let mut template_routes = BTreeSet::new();
     for (resource, binary, routes) in &functions {
         for (method, path) in routes {
-            let route = ROUTES.iter().find(|r| r.method == method && r.path == path);
+            let route = ROUTES.iter().find(|r| r.method() == method && r.path() == path);
             let route = route.unwrap_or_else(|| panic!("{resource}: {method} {path} is not served by the code"));
             assert_eq!(route.function.name(), binary, "{method} {path} is wired to {resource}");
             assert!(template_routes.insert((method.clone(), path.clone())), "{method} {path} twice");
@@ -110,8 +110,16 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 3,
-        "every function but list, sshcas and the authorizer reads the provider secrets"
+        functions - 4,
+        "every function but list, networks, sshcas and the authorizer reads the provider secrets"
+    );
+    assert_eq!(
+        (
+            template.matches("KEY_ENCRYPTION_KEY_SECRET").count(),
+            template.matches("${KeyEncryptionKeySecretName}-*").count()
+        ),
+        (2, 2),
+        "only create and console (they seal and open SSH keys) read the key-encryption key"
     );
 }
 

@@ -54,7 +54,7 @@ async fn every_event_runs_through_its_function() {
     let listed: BTreeSet<String> = order.iter().filter_map(|o| o["file"].as_str().map(str::to_owned)).collect();
     assert_eq!(files, listed, "order.json lists every event file");
 
-    let route_keys: BTreeSet<String> = ROUTES.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let route_keys: BTreeSet<String> = ROUTES.iter().map(|r| r.key.to_owned()).collect();
     let event_keys: BTreeSet<String> =
         listed.iter().map(|f| read(f)["routeKey"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(event_keys, route_keys, "one event per route");
@@ -72,6 +72,7 @@ async fn every_event_runs_through_its_function() {
     let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
     let ids = [network_id, server_id, ca_id].iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
     let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(ids)))).await;
+    let store = deps.without_provider();
 
     for entry in order {
         let file = entry["file"].as_str().unwrap_or_default();
@@ -82,10 +83,10 @@ async fn every_event_runs_through_its_function() {
             .unwrap_or_else(|| panic!("{file}: no function {function_name}"));
         let event = read(file);
         let route_key = event["routeKey"].as_str().unwrap_or_default().to_owned();
-        let route = ROUTES.iter().find(|r| format!("{} {}", r.method, r.path) == route_key);
+        let route = ROUTES.iter().find(|r| r.key == route_key);
         assert_eq!(route.map(|r| r.function), Some(function), "{file}: {route_key} belongs to another function");
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let response = shared::http::handle(&deps, Some(function), request).await;
+        let response = local_api::invoke(&deps, &store, function, request).await;
         let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
         assert_eq!(response.status().as_u16(), expected_status(&route_key), "{file}: {body}");
         println!("event {file}: {} via {function_name}", response.status().as_u16());

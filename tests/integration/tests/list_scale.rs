@@ -9,6 +9,7 @@ use serde_json::json;
 use shared::domain::ServerRecord;
 use shared::rbac::Caller;
 use shared::store::dynamodb::{items, DynamoStore};
+use shared::store::ServerStore;
 use shared::usecase::list::MAX_READS_PER_PAGE;
 use shared::usecase::{list_servers, ListParams};
 

@@ -19,15 +19,16 @@ use base64::Engine as _;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde_json::json;
 use shared::auth::Verifier;
-use shared::http::routes::{match_path, ROUTES};
-use shared::usecase::Deps;
+use shared::context::{CloudDeps, StoreDeps};
+use shared::http::routes::{match_path, Function, ROUTES};
 
 /// API Gateway's own payload limit; the functions enforce the API's smaller one.
 const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 #[derive(Clone)]
 struct Local {
-    deps: Deps,
+    deps: CloudDeps,
+    store: StoreDeps,
     verifier: Arc<Verifier>,
 }
 
@@ -36,10 +37,13 @@ pub struct LocalApi {
 }
 
 /// Serves on `addr` (port 0 for an ephemeral port) in the background.
-pub async fn start(deps: Deps, verifier: Arc<Verifier>, addr: SocketAddr) -> std::io::Result<LocalApi> {
+/// Each function gets what its Lambda would: functions that never call the provider run on the
+/// same store without it.
+pub async fn start(deps: CloudDeps, verifier: Arc<Verifier>, addr: SocketAddr) -> std::io::Result<LocalApi> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let app = Router::new().fallback(gateway).with_state(Local { deps, verifier });
+    let store = deps.without_provider();
+    let app = Router::new().fallback(gateway).with_state(Local { deps, store, verifier });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("local API stopped: {e}");
@@ -59,7 +63,8 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
-    let matched = ROUTES.iter().filter(|r| r.method == method).find_map(|r| match_path(r.path, &path).map(|p| (r, p)));
+    let matched =
+        ROUTES.iter().filter(|r| r.method() == method).find_map(|r| match_path(r.path(), &path).map(|p| (r, p)));
     let Some((route, params)) = matched else {
         return gateway_message(StatusCode::NOT_FOUND, "Not Found");
     };
@@ -74,7 +79,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     // The authorizer has no identity source (as deployed): it runs for every request, with or
     // without a token, and the function answers 401 in the API's format.
     let identity: Vec<String> = headers.get("authorization").filter(|v| !v.is_empty()).cloned().into_iter().collect();
-    let route_key = format!("{} {}", route.method, route.path);
+    let route_key = route.key;
     let now = chrono::Utc::now();
     let context = json!({
         "accountId": "000000000000",
@@ -129,7 +134,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         Ok(r) => r,
         Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}")),
     };
-    let response = shared::http::handle(&local.deps, Some(route.function), lambda_request).await;
+    let response = invoke(&local.deps, &local.store, route.function, lambda_request).await;
     let (parts, body) = response.into_parts();
     let bytes: Vec<u8> = match body {
         lambda_http::Body::Empty => Vec::new(),
@@ -138,6 +143,28 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         _ => Vec::new(),
     };
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Runs a function's handler, as API Gateway invokes that function's Lambda: `store` is what the
+/// functions that never call the provider get (`deps` without it).
+pub async fn invoke(
+    deps: &CloudDeps,
+    store: &StoreDeps,
+    function: Function,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    match function {
+        Function::Create => create::handle(deps, request).await,
+        Function::Get => get::handle(deps, request).await,
+        Function::List => list::handle(store, request).await,
+        Function::Update => update::handle(deps, request).await,
+        Function::Delete => delete::handle(deps, request).await,
+        Function::Networks => networks::handle(store, request).await,
+        Function::Power => power::handle(deps, request).await,
+        Function::Console => console::handle(deps, request).await,
+        Function::Snapshot => snapshot::handle(deps, request).await,
+        Function::Sshcas => sshcas::handle(store, request).await,
+    }
 }
 
 /// Creates the DynamoDB table when it does not exist yet (the deployed stack's template does this).

@@ -26,7 +26,7 @@ async fn main() -> Fallible<()> {
         Some("serve") => serve(&args).await,
         Some("cleanup") => {
             shared::telemetry::init();
-            let deps = shared::context::deps_from_env(shared::context::Access::ProviderNoKeys).await?;
+            let deps = shared::context::cloud_deps(shared::context::Needs { keys: shared::context::Keys::None, warm_provider: false }).await?;
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(50);
             let report = shared::usecase::cleanup::run(&deps, deadline).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -50,9 +50,13 @@ async fn main() -> Fallible<()> {
 async fn serve(args: &[String]) -> Fallible<()> {
     shared::telemetry::init();
     let listen: SocketAddr = flag(args, "--listen").unwrap_or_else(|| "127.0.0.1:0".into()).parse()?;
-    let deps = shared::context::deps_from_env(shared::context::Access::Provider).await?;
+    let deps = shared::context::cloud_deps(shared::context::Needs {
+        keys: shared::context::Keys::Sealing,
+        warm_provider: false,
+    })
+    .await?;
     let table = std::env::var("TABLE_NAME")?;
-    let client = shared::store::dynamodb::DynamoStore::client(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await;
+    let client = shared::aws::Sdk::from_env()?.dynamodb(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref());
     local_api::ensure_table(&client, &table).await?;
     let keys = match std::env::var("JWT_PUBLIC_KEYS") {
         Ok(keys) => keys,

@@ -42,6 +42,7 @@ pub(super) enum Service {
 
 impl OpenStackProvider {
     pub fn new(config: OpenStackConfig) -> Result<Self> {
+        crate::aws::install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
@@ -49,6 +50,23 @@ impl OpenStackProvider {
             .build()
             .map_err(|e| Error::internal(format!("cannot build HTTP client: {e}")))?;
         Ok(OpenStackProvider { http, sessions: SessionCache::default(), config })
+    }
+
+    /// Takes a token for each credential (and opens its Keystone connection) before the first
+    /// request needs one, within `budget` in all: a function that always calls the provider does
+    /// this during init. A failure only means the first request authenticates itself.
+    pub async fn warm(&self, creds: &[ProviderCredential], budget: Duration) {
+        let margin = self.config.token_refresh_margin;
+        let all = async {
+            for cred in creds {
+                if let Err(e) = self.sessions.get(&self.http, cred, margin, None).await {
+                    tracing::warn!(error = %e, "provider warm-up failed; the first request authenticates");
+                }
+            }
+        };
+        if tokio::time::timeout(budget, all).await.is_err() {
+            tracing::warn!("provider warm-up ran out of time; the first request authenticates");
+        }
     }
 
     /// Sends one request; on 401 the token is replaced and the request sent once more.

@@ -159,9 +159,3 @@ pub(super) async fn get_flavor(p: &OpenStackProvider, cred: &ProviderCredential,
         p.json(cred, Service::Compute, Method::GET, &format!("/flavors/{}", encode(id)), None, &what).await?;
     Ok(flavor_from_wire(envelope.flavor))
 }
-
-pub(super) async fn list_flavors(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<Vec<Flavor>> {
-    let list: FlavorsEnvelope =
-        p.json(cred, Service::Compute, Method::GET, "/flavors/detail", None, "flavor list").await?;
-    Ok(list.flavors.into_iter().map(flavor_from_wire).collect())
-}

@@ -1,4 +1,4 @@
-//! The provider port, implemented by delegating to one module per OpenStack service.
+//! The provider port (each of its parts), implemented by delegating to one module per OpenStack service.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +8,12 @@ use super::client::OpenStackProvider;
 use super::{compute, image, keypairs};
 use crate::error::Result;
 use crate::provider::{
-    Flavor, Image, ImageFilter, Keypair, PowerAction, Provider, ProviderCredential, ProviderServer, ServerCreate,
-    ServerPage,
+    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
+    ServerCreate, ServerPage,
 };
 
 #[async_trait]
-impl Provider for OpenStackProvider {
+impl Compute for OpenStackProvider {
     async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String> {
         compute::create_server(self, cred, server).await
     }
@@ -57,7 +57,10 @@ impl Provider for OpenStackProvider {
     async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String> {
         compute::console_url(self, cred, id).await
     }
+}
 
+#[async_trait]
+impl Images for OpenStackProvider {
     async fn create_image(
         &self,
         cred: &ProviderCredential,
@@ -71,19 +74,17 @@ impl Provider for OpenStackProvider {
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image> {
         image::get_image(self, cred, id).await
     }
+}
 
-    async fn list_images(&self, cred: &ProviderCredential, filter: &ImageFilter) -> Result<Vec<Image>> {
-        image::list_images(self, cred, filter).await
-    }
-
+#[async_trait]
+impl Flavors for OpenStackProvider {
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor> {
         compute::get_flavor(self, cred, id).await
     }
+}
 
-    async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>> {
-        compute::list_flavors(self, cred).await
-    }
-
+#[async_trait]
+impl Keypairs for OpenStackProvider {
     async fn import_keypair(&self, cred: &ProviderCredential, name: &str, public_key: &str) -> Result<Keypair> {
         keypairs::import_keypair(self, cred, name, public_key).await
     }

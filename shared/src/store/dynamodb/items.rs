@@ -40,6 +40,11 @@ pub fn network_key(id: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("NETWORK#{id}"))), (SK.into(), s("NETWORK"))])
 }
 
+/// An item that never exists: what the init warm-up reads.
+pub fn warmup_key() -> Item {
+    HashMap::from([(PK.into(), s("WARMUP".to_owned())), (SK.into(), s("WARMUP"))])
+}
+
 pub fn keypair_key(identity_id: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("KEYPAIR#{identity_id}"))), (SK.into(), s("KEYPAIR"))])
 }

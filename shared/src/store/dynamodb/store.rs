@@ -13,7 +13,10 @@ use super::INDEX_BY_ATTENTION;
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
-use crate::store::{ClaimRef, KeyState, NetworkDeletion, Page, ServerQuery, Store, StoredResponse};
+use crate::store::{
+    ClaimRef, IdempotencyStore, KeyState, KeypairStore, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
+    ServerQuery, ServerStore, SshCaStore, StoredResponse,
+};
 
 pub struct DynamoStore {
     client: Client,
@@ -96,14 +99,14 @@ impl DynamoStore {
         DynamoStore { client, table: table.into() }
     }
 
-    /// A client for `endpoint` (moto locally) or the default AWS chain, with per-call timeouts.
-    pub async fn client(endpoint: Option<&str>) -> Client {
-        let timeouts = crate::context::aws_timeouts();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
+    /// Opens the connection (DNS, TCP, TLS, signing) before the first request needs it: one read
+    /// of an item that never exists. A failure only means the first request connects itself.
+    pub async fn warm(&self) {
+        let read = self.client.get_item().table_name(&self.table).set_key(Some(warmup_key())).send().await;
+        if let Err(e) = read {
+            let e = aws_sdk_dynamodb::error::DisplayErrorContext(&e);
+            tracing::warn!(error = %e, "DynamoDB warm-up failed; the first request connects");
         }
-        Client::new(&loader.load().await)
     }
 
     /// Runs a transaction, retrying briefly when DynamoDB reports a conflicting transaction.
@@ -372,63 +375,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl Store for DynamoStore {
-    async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
-        self.put_new(network_item(network)?, "create network", || {
-            Error::conflict(format!("network {} already exists", network.id))
-        })
-        .await
-    }
-
-    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
-        self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
-    }
-
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
-        let query = ServerQuery { scopes: scopes.to_vec(), api_version: Some(api_version), ..ServerQuery::default() };
-        self.every_in_scopes("NETWORK", &query, network_from_item, |n| &n.id).await
-    }
-
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
-        if self.delete_if_unused(network_key(id), "attribute_exists(PK)", "delete network").await? {
-            return Ok(NetworkDeletion::Deleted);
-        }
-        // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(network_key(id)))
-            .update_expression(
-                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
-                 GSI3SK = if_not_exists(GSI3SK, :sk)",
-            )
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(":attention", s(ATTENTION))
-            .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(NetworkDeletion::Deleting),
-            Err(e) if is_condition_failure(&e) => Err(Error::not_found(format!("no network found with id {id}"))),
-            Err(e) => Err(sdk_error("mark network deleting", e)),
-        }
-    }
-
-    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
-        let items = self.attention("NETWORK#".into(), "NETWORK$".into(), limit).await?;
-        items.iter().map(network_from_item).collect()
-    }
-
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
-        self.delete_if_unused(network_key(id), "attribute_exists(deletingSince)", "finish network deletion").await
-    }
-
-    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
-        Ok(self.get(network_key(id), "get network").await?.map(|item| number_attr(&item, "serverCount").unwrap_or(0)))
-    }
-
+impl ServerStore for DynamoStore {
     async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
         let mut items = vec![
             self.put(server_item(server)?, "attribute_not_exists(PK)")?,
@@ -562,20 +509,6 @@ impl Store for DynamoStore {
         Ok(item.and_then(|i| string_attr(&i, "serverId")))
     }
 
-    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
-        let items = self.attention("CLAIM#".into(), format!("CLAIM#{}", sortable(now)), limit).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                Some(ClaimRef {
-                    network_id: string_attr(item, "networkId")?,
-                    name: string_attr(item, "name")?,
-                    server_id: string_attr(item, "serverId")?,
-                })
-            })
-            .collect())
-    }
-
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()> {
         let key = claim_key(&claim.network_id, &claim.name);
         if !holder_exists {
@@ -628,7 +561,60 @@ impl Store for DynamoStore {
         }
         Ok(Page { items: all, next: bound })
     }
+}
 
+#[async_trait]
+impl NetworkStore for DynamoStore {
+    async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
+        self.put_new(network_item(network)?, "create network", || {
+            Error::conflict(format!("network {} already exists", network.id))
+        })
+        .await
+    }
+
+    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
+        self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
+    }
+
+    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
+        let query = ServerQuery { scopes: scopes.to_vec(), api_version: Some(api_version), ..ServerQuery::default() };
+        self.every_in_scopes("NETWORK", &query, network_from_item, |n| &n.id).await
+    }
+
+    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+        if self.delete_if_unused(network_key(id), "attribute_exists(PK)", "delete network").await? {
+            return Ok(NetworkDeletion::Deleted);
+        }
+        // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(network_key(id)))
+            .update_expression(
+                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
+                 GSI3SK = if_not_exists(GSI3SK, :sk)",
+            )
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":attention", s(ATTENTION))
+            .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(NetworkDeletion::Deleting),
+            Err(e) if is_condition_failure(&e) => Err(Error::not_found(format!("no network found with id {id}"))),
+            Err(e) => Err(sdk_error("mark network deleting", e)),
+        }
+    }
+
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.get(network_key(id), "get network").await?.map(|item| number_attr(&item, "serverCount").unwrap_or(0)))
+    }
+}
+
+#[async_trait]
+impl SshCaStore for DynamoStore {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
         self.put_new(ssh_ca_item(ca)?, "create SSH certificate authority", || {
             Error::conflict(format!("SSH certificate authority {} already exists", ca.id))
@@ -653,7 +639,10 @@ impl Store for DynamoStore {
             None => Err(Error::not_found(format!("no SSH certificate authority found with id {id}"))),
         }
     }
+}
 
+#[async_trait]
+impl KeypairStore for DynamoStore {
     async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {
         self.get(keypair_key(identity_id), "get keypair").await?.as_ref().map(from_item).transpose()
     }
@@ -680,39 +669,10 @@ impl Store for DynamoStore {
             .map_err(|e| sdk_error("mark keypair", e))?;
         Ok(())
     }
+}
 
-    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
-        let item = self.get(cursor_key(), "get cleanup cursor").await?;
-        Ok(match item {
-            Some(item) => (string_attr(&item, "nextIdentity"), number_attr(&item, "version").unwrap_or(0)),
-            None => (None, 0),
-        })
-    }
-
-    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
-        let mut item = cursor_key();
-        item.insert("version".into(), n(expected_version + 1));
-        if let Some(next) = next_identity {
-            item.insert("nextIdentity".into(), s(next));
-        }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK) OR version = :expected")
-            .expression_attribute_values(":expected", n(expected_version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()))
-            }
-            Err(e) => Err(sdk_error("save cleanup cursor", e)),
-        }
-    }
-
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
     async fn claim_key(
         &self,
         key: &str,
@@ -809,6 +769,64 @@ impl Store for DynamoStore {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(sdk_error("release idempotency key", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl MaintenanceStore for DynamoStore {
+    async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
+        let items = self.attention("NETWORK#".into(), "NETWORK$".into(), limit).await?;
+        items.iter().map(network_from_item).collect()
+    }
+
+    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
+        self.delete_if_unused(network_key(id), "attribute_exists(deletingSince)", "finish network deletion").await
+    }
+
+    async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {
+        let items = self.attention("CLAIM#".into(), format!("CLAIM#{}", sortable(now)), limit).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                Some(ClaimRef {
+                    network_id: string_attr(item, "networkId")?,
+                    name: string_attr(item, "name")?,
+                    server_id: string_attr(item, "serverId")?,
+                })
+            })
+            .collect())
+    }
+
+    async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)> {
+        let item = self.get(cursor_key(), "get cleanup cursor").await?;
+        Ok(match item {
+            Some(item) => (string_attr(&item, "nextIdentity"), number_attr(&item, "version").unwrap_or(0)),
+            None => (None, 0),
+        })
+    }
+
+    async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
+        let mut item = cursor_key();
+        item.insert("version".into(), n(expected_version + 1));
+        if let Some(next) = next_identity {
+            item.insert("nextIdentity".into(), s(next));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK) OR version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()))
+            }
+            Err(e) => Err(sdk_error("save cleanup cursor", e)),
         }
     }
 }

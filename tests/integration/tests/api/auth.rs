@@ -51,7 +51,7 @@ async fn a_function_without_authorizer_context_answers_401() {
         "isBase64Encoded": false
     });
     let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let response = shared::http::handle(&stack.deps, Some(shared::http::Function::List), request).await;
+    let response = list::handle(&stack.deps.without_provider(), request).await;
     assert_eq!(response.status().as_u16(), 401);
     let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
     assert_eq!(body["error"], "access_denied");

@@ -6,6 +6,7 @@ use std::time::Duration;
 use integration_tests::stack::*;
 use openstack_emulator::{Delays, Fault};
 use serde_json::json;
+use shared::store::NetworkStore;
 
 const NOVA_ACTIONS: &str = "/compute/v2.1/servers/*/action";
 

@@ -2,13 +2,14 @@
 //! container (moto serves that API too).
 
 use integration_tests::stack::{dynamodb_endpoint, TEST_KEY_ENCRYPTION_KEY};
-use shared::context::{read_secret, secrets_client};
+use shared::context::read_secret;
 use shared::identities::Identities;
 use shared::sealing::Sealer;
 
 #[tokio::test]
 async fn identities_and_the_sealing_key_come_from_secrets_manager() {
-    let client = secrets_client(Some(&dynamodb_endpoint())).await;
+    let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let client = sdk.secrets_manager(Some(&dynamodb_endpoint()));
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let identities_name = format!("region-servers/provider-identities-{suffix}");
     let key_name = format!("region-servers/key-encryption-key-{suffix}");

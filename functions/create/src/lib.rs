@@ -1,0 +1,37 @@
+//! `create` Lambda: POST /api/v2/servers.
+//! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
+//! use-case, and shapes the response; `main` builds [`deps`] once per container.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::servers::{ServerV2Create, ServerV2Read};
+use shared::context::{CloudDeps, Keys, Needs};
+use shared::error::Result;
+use shared::http;
+use shared::usecase;
+
+pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
+    http::answer(&req, create(deps, &req)).await
+}
+
+async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
+    if http::route_key(req) != http::routes::CREATE_SERVER {
+        return Err(http::unknown_route(req));
+    }
+    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    http::no_query(req)?;
+    let key = http::idempotency_key(req)?;
+    let input = http::json_body::<ServerV2Create>(req)?.parse()?;
+    http::idempotent(deps, &caller, "create-server", key.as_ref(), req, || async {
+        let record = usecase::create_server(deps, &caller, input).await?;
+        Ok((201, ServerV2Read::from(&record), Some(record.etag())))
+    })
+    .await
+}
+
+/// What this function needs at init: every request calls the provider, so init takes the identities' tokens.
+pub const NEEDS: Needs = Needs { keys: Keys::Sealing, warm_provider: true };
+
+/// What this function runs on, built once per container before the first event.
+pub async fn deps() -> Result<CloudDeps> {
+    shared::context::cloud_deps(NEEDS).await
+}

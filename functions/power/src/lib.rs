@@ -1,0 +1,38 @@
+//! `power` Lambda: POST /api/v2/servers/{serverID}/start, /stop, /softreboot, /hardreboot.
+//! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
+//! use-case, and shapes the response; `main` builds [`deps`] once per container.
+
+use lambda_http::{Body, Request, Response};
+use shared::context::{CloudDeps, Keys, Needs};
+use shared::error::Result;
+use shared::http;
+use shared::http::routes::{HARD_REBOOT_SERVER, SOFT_REBOOT_SERVER, START_SERVER, STOP_SERVER};
+use shared::provider::PowerAction;
+use shared::usecase;
+
+pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
+    http::answer(&req, power(deps, &req)).await
+}
+
+async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
+    let action = match http::route_key(req) {
+        START_SERVER => PowerAction::Start,
+        STOP_SERVER => PowerAction::Stop,
+        SOFT_REBOOT_SERVER => PowerAction::SoftReboot,
+        HARD_REBOOT_SERVER => PowerAction::HardReboot,
+        _ => return Err(http::unknown_route(req)),
+    };
+    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    http::no_query(req)?;
+    let id = http::path_id(req, "serverID")?;
+    usecase::power(deps, &caller, &id, action).await?;
+    Ok(http::empty(202))
+}
+
+/// What this function needs at init: every request calls the provider, so init takes the identities' tokens.
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true };
+
+/// What this function runs on, built once per container before the first event.
+pub async fn deps() -> Result<CloudDeps> {
+    shared::context::cloud_deps(NEEDS).await
+}

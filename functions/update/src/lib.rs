@@ -1,0 +1,34 @@
+//! `update` Lambda: PUT /api/v2/servers/{serverID}.
+//! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
+//! use-case, and shapes the response; `main` builds [`deps`] once per container.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::servers::ServerV2Update;
+use shared::context::{CloudDeps, Keys, Needs};
+use shared::error::Result;
+use shared::http;
+use shared::usecase;
+
+pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
+    http::answer(&req, update(deps, &req)).await
+}
+
+async fn update(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
+    if http::route_key(req) != http::routes::UPDATE_SERVER {
+        return Err(http::unknown_route(req));
+    }
+    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    http::no_query(req)?;
+    let id = http::path_id(req, "serverID")?;
+    let condition = http::if_match(req)?;
+    let input = http::json_body::<ServerV2Update>(req)?.parse()?;
+    Ok(http::server(202, &usecase::update_server(deps, &caller, &id, condition, input).await?))
+}
+
+/// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: false };
+
+/// What this function runs on, built once per container before the first event.
+pub async fn deps() -> Result<CloudDeps> {
+    shared::context::cloud_deps(NEEDS).await
+}

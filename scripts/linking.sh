@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What each function's binary links: a function carries only its own verb. Builds the functions
+# (debug: symbols kept) and fails when a binary holds code it must not. `nm -C` names every
+# function the linker kept; unreachable code is dropped, so a symbol here means reachable code
+# (drop glue of a field type aside).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas)
+cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
+
+# No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case.
+always='aws_lc|usecase::cleanup::run'
+store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
+declare -A forbidden=(
+  [authorizer]="$always|aws_sdk_dynamodb|provider::openstack|usecase::"
+  [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [create]="$always|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::"
+  [get]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [list]="$store_only|usecase::get::|usecase::networks::"
+  [update]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [delete]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [networks]="$store_only|usecase::list::list_servers|usecase::sshcas::"
+  [power]="$always|usecase::create::create_server|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [console]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|mail_builder"
+  [snapshot]="$always|usecase::create::create_server|usecase::power::power|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [sshcas]="$store_only|usecase::list::list_servers|usecase::networks::"
+)
+status=0
+for f in "${functions[@]}"; do
+  bin="$TARGET_DIR/debug/$f"
+  found=$(nm -C "$bin" | grep -v drop_in_place | grep -Eo "${forbidden[$f]}" | sort | uniq -c || true)
+  if [ -n "$found" ]; then
+    echo "$f links code it must not:" >&2
+    echo "$found" >&2
+    status=1
+  else
+    printf 'links only its verb: %-10s (%d symbols)\n' "$f" "$(nm "$bin" | wc -l)"
+  fi
+done
+exit $status

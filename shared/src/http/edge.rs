@@ -1,0 +1,108 @@
+//! What every function's handler shares: serving events, the request span, the route API Gateway
+//! resolved, path ids, and the server and replayed responses.
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use tracing::Instrument;
+
+use super::request::{raw_body, request_id};
+use super::response::{error_response, json};
+use crate::api::servers::ServerV2Read;
+use crate::domain::ServerRecord;
+use crate::error::{Error, Result};
+use crate::rbac::Caller;
+use crate::store::{IdempotencyStore, StoredResponse};
+use crate::usecase::idempotency::{self, IdempotencyKey};
+use crate::usecase::Deps;
+
+/// Runs a function: `deps` is built once per container (before the first event) and lives as
+/// long as the process, so every invocation borrows it.
+pub async fn serve<D, F, Fut>(deps: D, handler: F) -> std::result::Result<(), lambda_http::Error>
+where
+    D: Send + Sync + 'static,
+    F: Fn(&'static D, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let deps: &'static D = Box::leak(Box::new(deps));
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let work = handler(deps, req);
+        async move { Ok::<_, Infallible>(work.await) }
+    }))
+    .await
+}
+
+/// Answers one request: runs `work` inside the request's span (request id, route, server id) and
+/// turns its error, if any, into the API's error response.
+pub async fn answer(req: &Request, work: impl Future<Output = Result<Response<Body>>>) -> Response<Body> {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id(req),
+        route = %route_key(req),
+        server_id = tracing::field::Empty,
+    );
+    async move {
+        let response = work.await.unwrap_or_else(|e| error_response(&e));
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// The route API Gateway matched (`METHOD /path/{param}`); empty when the event has none.
+pub fn route_key(req: &Request) -> &str {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.as_deref().unwrap_or_default(),
+        _ => "",
+    }
+}
+
+/// A route this function does not serve (the template sent it an event it has no handler for).
+pub fn unknown_route(req: &Request) -> Error {
+    Error::not_found(format!("no route for {}", route_key(req)))
+}
+
+/// A path id API Gateway extracted: resource ids are UUIDs (hyphenated), and anything else is a
+/// 400, as in Unikorn.
+pub fn path_id(req: &Request, name: &str) -> Result<String> {
+    let params = req.path_parameters();
+    let value = params.first(name).ok_or_else(|| Error::internal(format!("route has no {name} parameter")))?;
+    if value.len() != 36 || uuid::Uuid::try_parse(value).is_err() {
+        let shown: String = value.chars().take(64).collect();
+        return Err(Error::invalid(format!("{name}: '{shown}' is not a UUID")));
+    }
+    Ok(value.to_owned())
+}
+
+/// A server in Unikorn's v2 shape, with its entity tag.
+pub fn server(status: u16, record: &ServerRecord) -> Response<Body> {
+    json(status, &ServerV2Read::from(record), &[("etag", record.etag())])
+}
+
+/// Runs a create once per `Idempotency-Key` (see [`idempotency::once`]) and answers its response:
+/// the first one, replayed, for a retry. `respond` gives the status, body and entity tag.
+pub async fn idempotent<S, P, T, Fut>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    operation: &str,
+    key: Option<&IdempotencyKey>,
+    req: &Request,
+    respond: impl FnOnce() -> Fut,
+) -> Result<Response<Body>>
+where
+    S: IdempotencyStore,
+    T: serde::Serialize,
+    Fut: Future<Output = Result<(u16, T, Option<String>)>>,
+{
+    let response = idempotency::once(deps, caller, operation, key, raw_body(req), || async {
+        let (status, body, etag) = respond().await?;
+        let body = serde_json::to_value(&body).map_err(|e| Error::internal(format!("cannot encode response: {e}")))?;
+        Ok(StoredResponse { status, body, etag })
+    })
+    .await?;
+    let headers: Vec<(&str, String)> = response.etag.iter().map(|e| ("etag", e.clone())).collect();
+    Ok(json(response.status, &response.body, &headers))
+}
