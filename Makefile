@@ -1,11 +1,15 @@
 # The two commands: `make run` (the whole API locally) and `make test` (every test).
-.PHONY: run test token venv cleanup
+.PHONY: run test bench token venv cleanup
 
 run:
 	bash scripts/run.sh
 
 test:
 	bash scripts/test.sh
+
+# make bench: start, latency, overhead, scaling, calls and sizes of every function, side by side.
+bench:
+	bash scripts/bench.sh
 
 # make token ACL=<json file> [SUB=<name>]: prints a bearer token the local API accepts.
 token:

@@ -45,7 +45,8 @@ cleanup
 if [ -z "${SKIP_LAMBDA_BUILD:-}" ]; then
   echo "== cargo lambda build --release --arm64 --output-format zip" >&2
   PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip \
-    --workspace --exclude integration-tests --exclude local-api --exclude openstack-emulator
+    --workspace --exclude integration-tests --exclude local-api --exclude openstack-emulator \
+    --exclude bench --exclude hello-lambda
   for dir in functions/*/; do
     name=$(basename "$dir")
     zip="$TARGET_DIR/lambda/$name/bootstrap.zip"

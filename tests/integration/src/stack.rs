@@ -48,7 +48,8 @@ pub fn dynamodb_endpoint() -> String {
         .unwrap_or_else(|_| panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts moto"))
 }
 
-fn identities(emulator: &Emulator) -> Identities {
+/// The stack's provider identities, as `PROVIDER_IDENTITIES` holds them.
+pub fn identities_json(emulator: &Emulator) -> String {
     let identity = |id: &str, org: &str, project: &str, cred: &str, secret: &str| {
         json!({"id": id, "regionId": REGION, "organizationId": org, "projectId": project,
                "authUrl": emulator.auth_url(), "applicationCredentialId": cred, "applicationCredentialSecret": secret})
@@ -58,7 +59,11 @@ fn identities(emulator: &Emulator) -> Identities {
         identity("ident-b", ORG, PROJECT_B, seed::OTHER_APP_CRED_ID, seed::OTHER_APP_CRED_SECRET),
         identity("ident-c", ORG_2, PROJECT_C, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
     ]);
-    Identities::from_json(&list.to_string()).unwrap_or_else(|e| panic!("identities: {e}"))
+    list.to_string()
+}
+
+fn identities(emulator: &Emulator) -> Identities {
+    Identities::from_json(&identities_json(emulator)).unwrap_or_else(|e| panic!("identities: {e}"))
 }
 
 /// An ACL granting `ops` on each endpoint at organization scope.

@@ -61,13 +61,6 @@ fn gateway_message(status: StatusCode, message: &str) -> Response<Body> {
 
 async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let matched =
-        ROUTES.iter().filter(|r| r.method() == method).find_map(|r| match_path(r.path(), &path).map(|p| (r, p)));
-    let Some((route, params)) = matched else {
-        return gateway_message(StatusCode::NOT_FOUND, "Not Found");
-    };
     let Ok(bytes) = to_bytes(body, GATEWAY_BODY_LIMIT).await else {
         return gateway_message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };
@@ -76,6 +69,54 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         headers.entry(name.as_str().to_owned()).and_modify(|v| *v = format!("{v},{value}")).or_insert(value);
     }
+    let query = parts.uri.query().unwrap_or_default();
+    let call = match api_call(parts.method.as_str(), parts.uri.path(), query, &headers, &bytes) {
+        Some(call) => call,
+        None => return gateway_message(StatusCode::NOT_FOUND, "Not Found"),
+    };
+    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(call.authorizer_request) {
+        Ok(request) => shared::http::authorize(&local.verifier, &request),
+        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
+    };
+    if !authorized.is_authorized {
+        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let mut event = call.event;
+    event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
+    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(r) => r,
+        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}")),
+    };
+    let response = invoke(&local.deps, &local.store, call.function, lambda_request).await;
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// What API Gateway makes of one request: the function it routes to, the function's event (without
+/// the authorizer's context yet) and the authorizer's request.
+pub struct ApiCall {
+    pub function: Function,
+    pub event: serde_json::Value,
+    pub authorizer_request: serde_json::Value,
+}
+
+/// Routes a request as API Gateway does (`None`: no route, its 404) and builds both events.
+pub fn api_call(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+) -> Option<ApiCall> {
+    let matched =
+        ROUTES.iter().filter(|r| r.method() == method).find_map(|r| match_path(r.path(), path).map(|p| (r, p)))?;
+    let (route, params) = matched;
     // The authorizer has no identity source (as deployed): it runs for every request, with or
     // without a token, and the function answers 401 in the API's format.
     let identity: Vec<String> = headers.get("authorization").filter(|v| !v.is_empty()).cloned().into_iter().collect();
@@ -100,7 +141,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": parts.uri.query().unwrap_or_default(),
+        "rawQueryString": query,
         "headers": headers,
         "requestContext": context,
         "pathParameters": path_parameters,
@@ -110,15 +151,7 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
     authorizer_request["routeArn"] =
         json!(format!("arn:aws:execute-api:local:000000000000:local/$default/{method}{path}"));
     authorizer_request["identitySource"] = json!(identity);
-    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
-        Ok(request) => shared::http::authorize(&local.verifier, &request),
-        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
-    };
-    if !authorized.is_authorized {
-        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
-    }
-    event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
-    match std::str::from_utf8(&bytes) {
+    match std::str::from_utf8(body) {
         Ok(text) => {
             event["isBase64Encoded"] = json!(false);
             if !text.is_empty() {
@@ -127,22 +160,10 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         }
         Err(_) => {
             event["isBase64Encoded"] = json!(true);
-            event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
+            event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
         }
     }
-    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(r) => r,
-        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}")),
-    };
-    let response = invoke(&local.deps, &local.store, route.function, lambda_request).await;
-    let (parts, body) = response.into_parts();
-    let bytes: Vec<u8> = match body {
-        lambda_http::Body::Empty => Vec::new(),
-        lambda_http::Body::Text(t) => t.into_bytes(),
-        lambda_http::Body::Binary(b) => b,
-        _ => Vec::new(),
-    };
-    Response::from_parts(parts, Body::from(bytes))
+    Some(ApiCall { function: route.function, event, authorizer_request })
 }
 
 /// Runs a function's handler, as API Gateway invokes that function's Lambda: `store` is what the

@@ -46,7 +46,7 @@ pub mod logs {
         INSTALLED.get_or_init(|| {
             let _ = tracing_subscriber::fmt()
                 .json()
-                .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+                .with_max_level(tracing::Level::DEBUG)
                 .with_current_span(true)
                 .with_writer(|| Capture)
                 .try_init();

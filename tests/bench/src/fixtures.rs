@@ -1,0 +1,268 @@
+//! The bench's world: a local stack (moto, the emulator, the table), the servers each function is
+//! measured on, and the API Gateway events that reach them, as the deployed API would send them.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+use integration_tests::stack::{admin_acl, dynamodb_endpoint, identities_json, Stack, TEST_KEY_ENCRYPTION_KEY};
+use local_api::token::{self, Signer};
+use serde_json::{json, Value};
+use shared::auth::Verifier;
+use shared::context::Needs;
+
+const TOKENS: &str = "POST /identity/v3/auth/tokens";
+
+/// Functions measured on servers they use up (one per event).
+const POOLED: &[&str] = &["delete", "power", "snapshot"];
+
+pub struct Op {
+    pub name: &'static str,
+    pub function: &'static str,
+    pub store_only: bool,
+}
+
+const fn op(name: &'static str, function: &'static str, store_only: bool) -> Op {
+    Op { name, function, store_only }
+}
+
+pub const OPERATIONS: &[Op] = &[
+    op("create", "create", false),
+    op("get", "get", false),
+    op("list page", "list", true),
+    op("update (tags)", "update", false),
+    op("delete", "delete", false),
+    op("start", "power", false),
+    op("stop", "power", false),
+    op("softreboot", "power", false),
+    op("hardreboot", "power", false),
+    op("console output", "console", false),
+    op("console session", "console", false),
+    op("ssh key", "console", false),
+    op("snapshot", "snapshot", false),
+];
+
+/// What each provider-calling function's init builds, from its own crate.
+pub fn needs(function: &str) -> Needs {
+    match function {
+        "create" => create::NEEDS,
+        "get" => get::NEEDS,
+        "update" => update::NEEDS,
+        "delete" => delete::NEEDS,
+        "power" => power::NEEDS,
+        "console" => console::NEEDS,
+        "snapshot" => snapshot::NEEDS,
+        other => panic!("{other} does not call the provider"),
+    }
+}
+
+pub struct Fixtures {
+    pub stack: Stack,
+    /// The environment each function process gets (what the template sets, pointed at the stack).
+    pub env: BTreeMap<String, String>,
+    pub sdk: shared::aws::Sdk,
+    verifier: Verifier,
+    admin: String,
+    /// A settled, running server: what get, update and console read.
+    pub settled: String,
+    pools: Mutex<HashMap<(&'static str, usize), VecDeque<String>>>,
+    counter: Mutex<usize>,
+}
+
+impl Fixtures {
+    /// A stack with `per_set` servers for each pooled function, in `sets` sets (now, before).
+    pub async fn start(per_set: usize, sets: usize) -> Fixtures {
+        let stack = Stack::start().await;
+        let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
+        let mut env = BTreeMap::new();
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
+            env.insert(name.to_owned(), std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set")));
+        }
+        env.insert("TABLE_NAME".into(), stack.table.clone());
+        env.insert("DYNAMODB_ENDPOINT".into(), dynamodb_endpoint());
+        env.insert("PROVIDER_IDENTITIES".into(), identities_json(&stack.emulator));
+        env.insert("KEY_ENCRYPTION_KEY".into(), TEST_KEY_ENCRYPTION_KEY.into());
+        env.insert("JWT_PUBLIC_KEYS".into(), keys.clone());
+        env.insert("JWT_ISSUER".into(), token::ISSUER.into());
+        env.insert("JWT_AUDIENCE".into(), token::AUDIENCE.into());
+        // The in-process measurements build dependencies as the functions' init does, from here.
+        for (name, value) in &env {
+            std::env::set_var(name, value);
+        }
+        let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+        let admin = token::mint(Signer::Es256, "admin", &admin_acl(), 4 * 3600).unwrap_or_else(|e| panic!("{e}"));
+        let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
+        let settled = stack.settled_server("bench-settled").await;
+        let fx = Fixtures {
+            stack,
+            env,
+            sdk,
+            verifier,
+            admin,
+            settled,
+            pools: Mutex::new(HashMap::new()),
+            counter: Mutex::new(0),
+        };
+        for function in POOLED {
+            for set in 0..sets {
+                let mut pool = VecDeque::new();
+                for _ in 0..per_set {
+                    pool.push_back(fx.running_server().await);
+                }
+                fx.lock_pools().insert((function, set), pool);
+            }
+            eprintln!("bench: {} servers ready for {function}", per_set * sets);
+        }
+        fx
+    }
+
+    fn lock_pools(&self) -> std::sync::MutexGuard<'_, HashMap<(&'static str, usize), VecDeque<String>>> {
+        self.pools.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn unique(&self, stem: &str) -> String {
+        let mut n = self.counter.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        format!("{stem}-{n}")
+    }
+
+    async fn running_server(&self) -> String {
+        self.stack.settled_server(&self.unique("bench")).await
+    }
+
+    async fn stopped_server(&self) -> String {
+        let id = self.running_server().await;
+        let reply = self.stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&self.admin), None).await;
+        assert_eq!(reply.status, 202, "stop: {}", reply.body);
+        for _ in 0..100 {
+            let shown = self.stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&self.admin), None).await;
+            if shown.body["status"]["powerState"] == "Stopped" {
+                return id;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("server {id} did not stop");
+    }
+
+    /// The function's event for `method path` as the admin, as API Gateway sends it.
+    pub fn event(&self, method: &str, path: &str, body: Option<&Value>) -> String {
+        self.event_with(method, path, "", &self.admin, body)
+    }
+
+    pub fn event_with(&self, method: &str, path: &str, query: &str, token: &str, body: Option<&Value>) -> String {
+        let (call, authorized) = self.api_call(method, path, query, token, body);
+        let mut event = call.event;
+        event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
+        event.to_string()
+    }
+
+    fn api_call(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (local_api::ApiCall, lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse) {
+        let mut headers = BTreeMap::from([("authorization".to_owned(), format!("Bearer {token}"))]);
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        if body.is_some() {
+            headers.insert("content-type".into(), "application/json".into());
+        }
+        let call = local_api::api_call(method, path, query, &headers, &bytes)
+            .unwrap_or_else(|| panic!("no route for {method} {path}"));
+        let request = serde_json::from_value(call.authorizer_request.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let authorized = shared::http::authorize(&self.verifier, &request);
+        assert!(authorized.is_authorized, "the bench's token is accepted");
+        (call, authorized)
+    }
+
+    fn update_body(&self, i: usize) -> Value {
+        json!({"metadata": {"name": "bench-settled", "tags": [{"name": "round", "value": i.to_string()}]},
+               "spec": {"flavorId": openstack_emulator::seed::FLAVOR_SMALL, "imageId": openstack_emulator::seed::IMAGE_UBUNTU}})
+    }
+
+    fn take(&self, function: &'static str, set: usize) -> String {
+        self.lock_pools()
+            .get_mut(&(function, set))
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_else(|| panic!("the {function} pool ran out"))
+    }
+
+    /// `count` events for a started function (set 0 for this build, 1 for the build before).
+    pub fn events(&self, function: &str, set: usize, count: usize) -> Vec<String> {
+        (0..count).map(|i| self.one_event(function, set, i)).collect()
+    }
+
+    fn one_event(&self, function: &str, set: usize, i: usize) -> String {
+        let server = |suffix: &str| format!("/api/v2/servers/{}{suffix}", self.settled);
+        match function {
+            "hello-lambda" | "list" => self.event("GET", "/api/v2/servers", None),
+            "authorizer" => {
+                self.api_call("GET", "/api/v2/servers", "", &self.admin, None).0.authorizer_request.to_string()
+            }
+            "cleanup" => std::fs::read_to_string(integration_tests::repo_root().join("events/scheduled/cleanup.json"))
+                .unwrap_or_else(|e| panic!("{e}")),
+            "get" => self.event("GET", &server(""), None),
+            "networks" => self.event("GET", "/api/v2/networks", None),
+            "sshcas" => self.event("GET", "/api/v2/sshcertificateauthorities", None),
+            "console" => self.event("GET", &server("/consoleoutput"), None),
+            "update" => self.event("PUT", &server(""), Some(&self.update_body(i))),
+            "create" => {
+                let body = self.stack.server_body(&self.unique("bench-create"), &self.stack.network_id);
+                self.event("POST", "/api/v2/servers", Some(&body))
+            }
+            "delete" => self.event("DELETE", &format!("/api/v2/servers/{}", self.take("delete", set)), None),
+            "power" => self.event("POST", &format!("/api/v2/servers/{}/stop", self.take("power", set)), None),
+            "snapshot" => {
+                let body = json!({"metadata": {"name": self.unique("bench-snap")}, "spec": {}});
+                self.event("POST", &format!("/api/v2/servers/{}/snapshot", self.take("snapshot", set)), Some(&body))
+            }
+            other => panic!("no events for {other}"),
+        }
+    }
+
+    /// Two events of one operation, on resources it may act on (fresh servers where it uses them up).
+    pub async fn operation_events(&self, op: &Op) -> (String, String) {
+        let mut pair = Vec::new();
+        for i in 0..2 {
+            let event = match op.name {
+                "create" => self.one_event("create", 0, i),
+                "get" => self.one_event("get", 0, i),
+                "list page" => self.one_event("list", 0, i),
+                "update (tags)" => self.one_event("update", 0, 1000 + i),
+                "delete" => self.event("DELETE", &format!("/api/v2/servers/{}", self.running_server().await), None),
+                "start" => self.event("POST", &format!("/api/v2/servers/{}/start", self.stopped_server().await), None),
+                "stop" | "softreboot" | "hardreboot" => {
+                    self.event("POST", &format!("/api/v2/servers/{}/{}", self.running_server().await, op.name), None)
+                }
+                "console output" => self.one_event("console", 0, i),
+                "console session" => {
+                    self.event("GET", &format!("/api/v2/servers/{}/consolesessions", self.settled), None)
+                }
+                "ssh key" => self.event("GET", &format!("/api/v2/servers/{}/sshkey", self.settled), None),
+                "snapshot" => {
+                    let body = json!({"metadata": {"name": self.unique("bench-snap")}, "spec": {}});
+                    let id = self.running_server().await;
+                    self.event("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&body))
+                }
+                other => panic!("no operation {other}"),
+            };
+            pair.push(event);
+        }
+        let second = pair.pop().unwrap_or_default();
+        (pair.pop().unwrap_or_default(), second)
+    }
+
+    pub fn provider_counts(&self) -> BTreeMap<String, u64> {
+        self.stack.emulator.counters()
+    }
+
+    /// Provider calls since `before`: "calls (tokens)".
+    pub fn provider_since(&self, before: &BTreeMap<String, u64>) -> String {
+        let now = self.provider_counts();
+        let diff = |k: &String, v: &u64| v - before.get(k).copied().unwrap_or(0);
+        let tokens: u64 = now.iter().filter(|(k, _)| k.as_str() == TOKENS).map(|(k, v)| diff(k, v)).sum();
+        let calls: u64 = now.iter().filter(|(k, _)| k.as_str() != TOKENS).map(|(k, v)| diff(k, v)).sum();
+        format!("{calls} ({tokens})")
+    }
+}

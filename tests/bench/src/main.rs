@@ -1,0 +1,313 @@
+//! `make bench`: one run, one table, figures side by side. Not a test: it reports, and the README
+//! says what falls short and why.
+//!
+//! - Start: every function's release binary under a local Lambda Runtime API, `BENCH_COLD`
+//!   (default 20) cold starts each, against a hello-world `lambda_http` binary built with the same
+//!   profile; then `BENCH_WARM` events to one process for warm latency. `BENCH_BEFORE` (a folder of
+//!   another build's binaries) adds their figures beside.
+//! - Overhead: `get` through its handler against a raw `GetItem` of the same item, in-process.
+//! - Scaling: the first page of `list` at 100, 1,000 and 10,000 servers in one project.
+//! - Calls per operation, cold (init included) and warm, from an SDK interceptor and the
+//!   emulator's counters.
+//! - Sizes: each function's arm64 zip (`BENCH_ZIPS`, `BENCH_BEFORE_ZIPS`).
+
+mod fixtures;
+mod runtime;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fixtures::Fixtures;
+use integration_tests::calls::{bulk_load, seeded_server, Calls};
+use serde_json::json;
+use shared::context::{CloudDeps, Needs, StoreDeps};
+use shared::store::dynamodb::{items, DynamoStore};
+use stats::{median, ms, p99};
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name).map(PathBuf::from).filter(|p| p.is_dir())
+}
+
+/// Every function the bench starts, in table order (the baseline first).
+const STARTED: &[&str] = &[
+    "hello-lambda",
+    "authorizer",
+    "list",
+    "get",
+    "networks",
+    "sshcas",
+    "update",
+    "create",
+    "delete",
+    "power",
+    "console",
+    "snapshot",
+    "cleanup",
+];
+
+#[tokio::main]
+async fn main() {
+    let cold = env_or("BENCH_COLD", 20);
+    let warm = env_or("BENCH_WARM", 50);
+    let bins = dir("BENCH_BINS").unwrap_or_else(|| panic!("BENCH_BINS: the folder of the release binaries"));
+    let before = dir("BENCH_BEFORE");
+    let fx = Fixtures::start(cold + warm + 1, if before.is_some() { 2 } else { 1 }).await;
+    let mut out = String::new();
+    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    out += &format!("# make bench, {now}, {} cores\n\n", std::thread::available_parallelism().map_or(0, |n| n.get()));
+
+    out += &starts(&fx, &bins, before.as_deref(), cold, warm).await;
+    out += &overhead(&fx, env_or("BENCH_OVERHEAD", 1000)).await;
+    out += &scaling(&fx).await;
+    out += &calls(&fx).await;
+    out += &sizes();
+    println!("{out}");
+}
+
+async fn starts(fx: &Fixtures, bins: &Path, before: Option<&Path>, cold: usize, warm: usize) -> String {
+    let mut out = format!(
+        "## Start and latency ({cold} cold starts, {warm} warm events)\n\n\
+         init: process start to the first `next`; cold first: to the first answer (init, first DynamoDB \
+         and provider calls); warm: event delivery to answer.\n\n\
+         | function | init ms | x hello | cold first ms | warm median ms | warm p99 ms | statuses |{}\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- |{}\n",
+        if before.is_some() { " before: init ms | before: cold first ms | before: warm median ms |" } else { "" },
+        if before.is_some() { " ---: | ---: | ---: |" } else { "" },
+    );
+    let mut hello_init = None;
+    for name in STARTED.iter().copied() {
+        let now = measure(fx, &bins.join(name), name, 0, cold, warm).await;
+        let (init, first, warm_median, warm_p99, statuses) = match &now {
+            Ok(m) => m.clone(),
+            Err(e) => {
+                out += &format!("| {name} | failed: {e} |\n");
+                continue;
+            }
+        };
+        if name == "hello-lambda" {
+            hello_init = Some(init);
+        }
+        let ratio = hello_init.map_or(String::from("-"), |h| format!("{:.2}", ms(init) / ms(h).max(0.001)));
+        out += &format!(
+            "| {name} | {:.1} | {ratio} | {:.1} | {:.2} | {:.2} | {statuses} |",
+            ms(init),
+            ms(first),
+            ms(warm_median),
+            ms(warm_p99)
+        );
+        if let Some(before) = before.filter(|_| name != "hello-lambda") {
+            match measure(fx, &before.join(name), name, 1, cold, warm).await {
+                Ok((init, first, warm_median, ..)) => {
+                    out += &format!(" {:.1} | {:.1} | {:.2} |", ms(init), ms(first), ms(warm_median))
+                }
+                Err(e) => out += &format!(" failed: {e} | | |"),
+            }
+        } else if before.is_some() {
+            out += " - | - | - |";
+        }
+        out += "\n";
+        eprintln!("bench: {name} measured");
+    }
+    out + "\n"
+}
+
+type Measured = (Duration, Duration, Duration, Duration, String);
+
+/// `cold` processes with one event each, then one process with `warm` + 1 events.
+async fn measure(
+    fx: &Fixtures,
+    binary: &Path,
+    name: &str,
+    set: usize,
+    cold: usize,
+    warm: usize,
+) -> Result<Measured, String> {
+    if !binary.is_file() {
+        return Err(format!("no binary {}", binary.display()));
+    }
+    let mut events = fx.events(name, set, cold + warm + 1).into_iter();
+    let (mut inits, mut firsts, mut statuses) = (Vec::new(), Vec::new(), BTreeMap::<u16, usize>::new());
+    for _ in 0..cold {
+        let run = runtime::run(binary, &fx.env, events.by_ref().take(1).collect()).await?;
+        inits.push(run.init);
+        firsts.push(run.first);
+        run.statuses.iter().for_each(|s| *statuses.entry(*s).or_default() += 1);
+    }
+    let run = runtime::run(binary, &fx.env, events.collect()).await?;
+    run.statuses.iter().for_each(|s| *statuses.entry(*s).or_default() += 1);
+    let shown = statuses.iter().map(|(s, n)| format!("{s} x{n}")).collect::<Vec<_>>().join(", ");
+    Ok((median(&inits), median(&firsts), median(&run.warm), p99(&run.warm), shown))
+}
+
+async fn overhead(fx: &Fixtures, n: usize) -> String {
+    let event = fx.event("GET", &format!("/api/v2/servers/{}", fx.settled), None);
+    let client = fx.stack.dynamo.clone();
+    let key = items::server_key(&fx.settled);
+    let (mut handler, mut raw) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let started = Instant::now();
+        let request = lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{e}"));
+        let response = get::handle(&fx.stack.deps, request).await;
+        handler.push(started.elapsed());
+        assert_eq!(response.status().as_u16(), 200, "get through the handler");
+        let started = Instant::now();
+        let read =
+            client.get_item().table_name(&fx.stack.table).set_key(Some(key.clone())).consistent_read(true).send().await;
+        raw.push(started.elapsed());
+        assert!(read.is_ok_and(|r| r.item().is_some()), "raw GetItem");
+    }
+    format!(
+        "## Overhead: `get` through the handler against a raw GetItem ({n} each, interleaved, same moto)\n\n\
+         | | median ms | p99 ms |\n| --- | ---: | ---: |\n\
+         | handler (event parse, auth context, GetItem, response) | {:.3} | {:.3} |\n\
+         | raw GetItem | {:.3} | {:.3} |\n| ratio | {:.2}x | {:.2}x |\n\n",
+        ms(median(&handler)),
+        ms(p99(&handler)),
+        ms(median(&raw)),
+        ms(p99(&raw)),
+        ms(median(&handler)) / ms(median(&raw)).max(0.001),
+        ms(p99(&handler)) / ms(p99(&raw)).max(0.001),
+    )
+}
+
+async fn scaling(fx: &Fixtures) -> String {
+    let store: StoreDeps = fx.stack.deps.without_provider();
+    let mut out = String::from(
+        "## Scaling: first page of `list` (limit 100) by servers in the project (20 requests each)\n\n\
+         | servers | median ms | p99 ms | x 100 |\n| --- | ---: | ---: | ---: |\n",
+    );
+    let mut base = None;
+    for n in [100usize, 1_000, 10_000] {
+        let project = format!("scale-{n}");
+        let load: Vec<_> = (0..n)
+            .map(|i| {
+                let record = seeded_server(json!({"id": format!("{n:04}{i:04x}-0000-4000-8000-000000000000"),
+                    "name": format!("s{i}"), "organizationId": "scale-org", "projectId": project,
+                    "providerId": format!("nova-{n}-{i}")}));
+                items::server_item(&record).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect();
+        bulk_load(&fx.stack.dynamo, &fx.stack.table, &load).await;
+        let token = fx.stack.token(
+            "reader",
+            &integration_tests::stack::project_acl("scale-org", &project, &[("region:servers", &["read"])]),
+        );
+        let event = fx.event_with("GET", "/api/v2/servers", "", &token, None);
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let started = Instant::now();
+            let request = lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{e}"));
+            let response = list::handle(&store, request).await;
+            times.push(started.elapsed());
+            let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+            assert_eq!(body.as_array().map(Vec::len), Some(100), "a full first page at {n}");
+        }
+        let m = median(&times);
+        let base_ms = *base.get_or_insert(ms(m));
+        out += &format!("| {n} | {:.2} | {:.2} | {:.2} |\n", ms(m), ms(p99(&times)), ms(m) / base_ms.max(0.001));
+    }
+    out + "\n"
+}
+
+/// One operation, cold (fresh dependencies built as the function's init builds them, then the
+/// first request) and warm (a second request on the same dependencies).
+async fn calls(fx: &Fixtures) -> String {
+    let mut out = String::from(
+        "## Calls per operation (DynamoDB from an SDK interceptor; provider from the emulator's counters)\n\n\
+         cold: init (warm-ups) + the first request of a new container; warm: a later request.\n\n\
+         | operation | cold DynamoDB | cold provider (tokens) | warm DynamoDB | warm provider (tokens) |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for op in fixtures::OPERATIONS {
+        let calls = Calls::default();
+        let store = DynamoStore::new(calls.client().await, fx.stack.table.clone());
+        let (first, second) = fx.operation_events(op).await;
+        let before = fx.provider_counts();
+        let (cold_status, warm_status);
+        let (cold_dynamo, cold_provider, warm_dynamo, warm_provider);
+        if op.store_only {
+            let deps = shared::context::store_deps_on(store).await.unwrap_or_else(|e| panic!("{e}"));
+            cold_status = invoke_store(op.function, &deps, &first).await;
+            cold_dynamo = fmt_calls(&calls.take());
+            cold_provider = fx.provider_since(&before);
+            let before = fx.provider_counts();
+            warm_status = invoke_store(op.function, &deps, &second).await;
+            warm_dynamo = fmt_calls(&calls.take());
+            warm_provider = fx.provider_since(&before);
+        } else {
+            let needs = fixtures::needs(op.function);
+            let deps = cloud(&fx.sdk, store, needs).await;
+            cold_status = invoke_cloud(op.function, &deps, &first).await;
+            cold_dynamo = fmt_calls(&calls.take());
+            cold_provider = fx.provider_since(&before);
+            let before = fx.provider_counts();
+            warm_status = invoke_cloud(op.function, &deps, &second).await;
+            warm_dynamo = fmt_calls(&calls.take());
+            warm_provider = fx.provider_since(&before);
+        }
+        assert!(cold_status < 300 && warm_status < 300, "{}: {cold_status} then {warm_status}", op.name);
+        out += &format!("| {} | {cold_dynamo} | {cold_provider} | {warm_dynamo} | {warm_provider} |\n", op.name);
+    }
+    out + "\n"
+}
+
+async fn cloud(sdk: &shared::aws::Sdk, store: DynamoStore, needs: Needs) -> CloudDeps {
+    shared::context::cloud_deps_on(sdk, store, needs).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn request(event: &str) -> lambda_http::Request {
+    lambda_http::request::from_str(event).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn invoke_store(function: &str, deps: &StoreDeps, event: &str) -> u16 {
+    match function {
+        "list" => list::handle(deps, request(event)).await.status().as_u16(),
+        other => panic!("{other} is not a store-only function the bench drives"),
+    }
+}
+
+async fn invoke_cloud(function: &str, deps: &CloudDeps, event: &str) -> u16 {
+    let r = request(event);
+    let response = match function {
+        "create" => create::handle(deps, r).await,
+        "get" => get::handle(deps, r).await,
+        "update" => update::handle(deps, r).await,
+        "delete" => delete::handle(deps, r).await,
+        "power" => power::handle(deps, r).await,
+        "console" => console::handle(deps, r).await,
+        "snapshot" => snapshot::handle(deps, r).await,
+        other => panic!("no function {other}"),
+    };
+    response.status().as_u16()
+}
+
+fn fmt_calls(calls: &BTreeMap<String, u64>) -> String {
+    if calls.is_empty() {
+        return "0".into();
+    }
+    calls.iter().map(|(op, n)| format!("{op} {n}")).collect::<Vec<_>>().join(", ")
+}
+
+fn sizes() -> String {
+    let zips = dir("BENCH_ZIPS");
+    let before = dir("BENCH_BEFORE_ZIPS");
+    let mut out = String::from(
+        "## Size: arm64 zips (`cargo lambda build --release --arm64 --output-format zip`)\n\n\
+         | function | zip MiB | before MiB |\n| --- | ---: | ---: |\n",
+    );
+    let size = |d: &Option<PathBuf>, f: &str| {
+        d.as_ref()
+            .and_then(|d| std::fs::metadata(d.join(f).join("bootstrap.zip")).ok())
+            .map_or("-".to_owned(), |m| format!("{:.2}", m.len() as f64 / 1_048_576.0))
+    };
+    for f in STARTED.iter().filter(|f| **f != "hello-lambda") {
+        out += &format!("| {f} | {} | {} |\n", size(&zips, f), size(&before, f));
+    }
+    out
+}
