@@ -14,9 +14,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    if http::route_key(req) != http::routes::CREATE_SERVER {
-        return Err(http::unknown_route(req));
-    }
+    http::expect_route(req, http::routes::CREATE_SERVER)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let key = http::idempotency_key(req)?;

@@ -13,9 +13,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn delete(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    if http::route_key(req) != http::routes::DELETE_SERVER {
-        return Err(http::unknown_route(req));
-    }
+    http::expect_route(req, http::routes::DELETE_SERVER)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;

@@ -14,9 +14,7 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 }
 
 async fn list(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
-    if http::route_key(req) != http::routes::LIST_SERVERS {
-        return Err(http::unknown_route(req));
-    }
+    http::expect_route(req, http::routes::LIST_SERVERS)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     let params = http::list_params(req)?;
     let page = usecase::list_servers(deps, &caller, &params).await?;

@@ -60,6 +60,15 @@ pub fn route_key(req: &Request) -> &str {
     }
 }
 
+/// Refuses an event for another route than `key` (the only one a single-route function serves).
+pub fn expect_route(req: &Request, key: &str) -> Result<()> {
+    if route_key(req) == key {
+        Ok(())
+    } else {
+        Err(unknown_route(req))
+    }
+}
+
 /// A route this function does not serve (the template sent it an event it has no handler for).
 pub fn unknown_route(req: &Request) -> Error {
     Error::not_found(format!("no route for {}", route_key(req)))

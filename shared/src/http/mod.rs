@@ -9,7 +9,7 @@ mod response;
 pub mod routes;
 
 pub use authorizer::authorize;
-pub use edge::{answer, idempotent, path_id, route_key, serve, server, unknown_route};
+pub use edge::{answer, expect_route, idempotent, path_id, route_key, serve, server, unknown_route};
 pub use request::{
     ca_list_params, caller, console_length, idempotency_key, if_match, json_body, list_link, list_params, no_query,
     BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,

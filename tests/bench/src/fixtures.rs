@@ -257,12 +257,14 @@ impl Fixtures {
         self.stack.emulator.counters()
     }
 
-    /// Provider calls since `before`: "calls (tokens)".
+    /// Provider requests since `before`: "calls (tokens)". The emulator also counts each server
+    /// action by name (`action os-stop`) beside its request; those are not requests.
     pub fn provider_since(&self, before: &BTreeMap<String, u64>) -> String {
         let now = self.provider_counts();
         let diff = |k: &String, v: &u64| v - before.get(k).copied().unwrap_or(0);
-        let tokens: u64 = now.iter().filter(|(k, _)| k.as_str() == TOKENS).map(|(k, v)| diff(k, v)).sum();
-        let calls: u64 = now.iter().filter(|(k, _)| k.as_str() != TOKENS).map(|(k, v)| diff(k, v)).sum();
+        let requests = now.iter().filter(|(k, _)| !k.starts_with("action "));
+        let tokens: u64 = requests.clone().filter(|(k, _)| k.as_str() == TOKENS).map(|(k, v)| diff(k, v)).sum();
+        let calls: u64 = requests.filter(|(k, _)| k.as_str() != TOKENS).map(|(k, v)| diff(k, v)).sum();
         format!("{calls} ({tokens})")
     }
 }
