@@ -38,7 +38,7 @@ pub fn caller(req: &Request, now: i64) -> Result<Caller> {
     caller_from_context(context, now)
 }
 
-pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -25,6 +25,7 @@ use fixtures::Fixtures;
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
 use serde_json::json;
 use shared::context::{CloudDeps, Needs, StoreDeps};
+use shared::http::Function;
 use shared::store::dynamodb::{items, DynamoStore};
 use stats::{median, ms, p99};
 
@@ -270,33 +271,39 @@ async fn calls(fx: &Fixtures) -> String {
         let calls = Calls::default();
         let store = DynamoStore::new(calls.client().await, fx.stack.table.clone());
         let (first, second) = fx.operation_events(op).await;
+        // Taken before the dependencies are built: the cold figures include init's calls.
         let before = fx.provider_counts();
-        let (cold_status, warm_status);
-        let (cold_dynamo, cold_provider, warm_dynamo, warm_provider);
-        if op.store_only {
+        let (cold, warm) = if op.store_only {
             let deps = shared::context::store_deps_on(store).await.unwrap_or_else(|e| panic!("{e}"));
-            cold_status = invoke_store(op.function, &deps, &first).await;
-            cold_dynamo = fmt_calls(&calls.take());
-            cold_provider = fx.provider_since(&before);
-            let before = fx.provider_counts();
-            warm_status = invoke_store(op.function, &deps, &second).await;
-            warm_dynamo = fmt_calls(&calls.take());
-            warm_provider = fx.provider_since(&before);
+            let cold = counted(fx, &calls, &before, invoke_store(op.function, &deps, &first)).await;
+            (cold, counted(fx, &calls, &fx.provider_counts(), invoke_store(op.function, &deps, &second)).await)
         } else {
-            let needs = fixtures::needs(op.function);
-            let deps = cloud(&fx.sdk, store, needs).await;
-            cold_status = invoke_cloud(op.function, &deps, &first).await;
-            cold_dynamo = fmt_calls(&calls.take());
-            cold_provider = fx.provider_since(&before);
-            let before = fx.provider_counts();
-            warm_status = invoke_cloud(op.function, &deps, &second).await;
-            warm_dynamo = fmt_calls(&calls.take());
-            warm_provider = fx.provider_since(&before);
-        }
-        assert!(cold_status < 300 && warm_status < 300, "{}: {cold_status} then {warm_status}", op.name);
-        out += &format!("| {} | {cold_dynamo} | {cold_provider} | {warm_dynamo} | {warm_provider} |\n", op.name);
+            let deps = cloud(&fx.sdk, store, fixtures::needs(op.function)).await;
+            let cold = counted(fx, &calls, &before, invoke_cloud(op.function, &deps, &first)).await;
+            (cold, counted(fx, &calls, &fx.provider_counts(), invoke_cloud(op.function, &deps, &second)).await)
+        };
+        assert!(cold.status < 300 && warm.status < 300, "{}: {} then {}", op.name, cold.status, warm.status);
+        out +=
+            &format!("| {} | {} | {} | {} | {} |\n", op.name, cold.dynamo, cold.provider, warm.dynamo, warm.provider);
     }
     out + "\n"
+}
+
+/// One request's answer and the calls made since the last count.
+struct Counted {
+    status: u16,
+    dynamo: String,
+    provider: String,
+}
+
+async fn counted(
+    fx: &Fixtures,
+    calls: &Calls,
+    provider_before: &BTreeMap<String, u64>,
+    request: impl std::future::Future<Output = u16>,
+) -> Counted {
+    let status = request.await;
+    Counted { status, dynamo: fmt_calls(&calls.take()), provider: fx.provider_since(provider_before) }
 }
 
 async fn cloud(sdk: &shared::aws::Sdk, store: DynamoStore, needs: Needs) -> CloudDeps {
@@ -314,19 +321,11 @@ async fn invoke_store(function: &str, deps: &StoreDeps, event: &str) -> u16 {
     }
 }
 
-async fn invoke_cloud(function: &str, deps: &CloudDeps, event: &str) -> u16 {
-    let r = request(event);
-    let response = match function {
-        "create" => create::handle(deps, r).await,
-        "get" => get::handle(deps, r).await,
-        "update" => update::handle(deps, r).await,
-        "delete" => delete::handle(deps, r).await,
-        "power" => power::handle(deps, r).await,
-        "console" => console::handle(deps, r).await,
-        "snapshot" => snapshot::handle(deps, r).await,
-        other => panic!("no function {other}"),
-    };
-    response.status().as_u16()
+/// A provider-calling function's handler, as the local API invokes it.
+async fn invoke_cloud(name: &str, deps: &CloudDeps, event: &str) -> u16 {
+    let function = Function::ALL.into_iter().find(|f| f.name() == name);
+    let function = function.unwrap_or_else(|| panic!("no function {name}"));
+    local_api::invoke(deps, &deps.without_provider(), function, request(event)).await.status().as_u16()
 }
 
 fn fmt_calls(calls: &BTreeMap<String, u64>) -> String {
