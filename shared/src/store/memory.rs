@@ -8,11 +8,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord, Tags};
-use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, KeyState, KeypairStore, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
-    ServerQuery, ServerStore, SshCaStore, StoredResponse,
+    ClaimRef, IdempotencyStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
+    Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
 };
 
 struct Claim {
@@ -84,17 +83,17 @@ impl ServerStore for MemoryStore {
         let mut t = self.tables();
         let claim = (server.network_id.clone(), server.name.to_string());
         if t.claims.contains_key(&claim) {
-            return Err(Error::conflict(format!("a server named {} already exists", server.name)));
+            return Err(StoreError::NameTaken { network: server.network_id.clone(), name: server.name.to_string() });
         }
         if let Some(ca) = &server.ssh_certificate_authority_id {
             if !t.cas.contains_key(ca) {
-                return Err(Error::not_found(format!("no SSH certificate authority found with id {ca}")));
+                return Err(StoreError::Missing(Kind::SshCa, ca.clone()));
             }
         }
         match t.networks.get_mut(&server.network_id) {
-            None => return Err(Error::not_found(format!("no network found with id {}", server.network_id))),
+            None => return Err(StoreError::Missing(Kind::Network, server.network_id.clone())),
             Some((n, _)) if n.deleting_since.is_some() => {
-                return Err(Error::conflict(format!("network {} is being deleted", server.network_id)))
+                return Err(StoreError::Closing(Kind::Network, server.network_id.clone()))
             }
             Some((_, count)) => *count += 1,
         }
@@ -113,9 +112,9 @@ impl ServerStore for MemoryStore {
     async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()> {
         let mut t = self.tables();
         match t.servers.get(&server.id) {
-            None => Err(Error::not_found(format!("no server found with id {}", server.id))),
+            None => Err(StoreError::Missing(Kind::Server, server.id.clone())),
             Some(current) if current.version != expected_version => {
-                Err(Error::PreconditionFailed(format!("server {} was modified by another request", server.id)))
+                Err(StoreError::Changed(Kind::Server, server.id.clone()))
             }
             Some(_) => {
                 t.servers.insert(server.id.clone(), server.clone());
@@ -129,7 +128,7 @@ impl ServerStore for MemoryStore {
         match t.servers.get(&server.id) {
             None => return Ok(false),
             Some(current) if current.version != server.version => {
-                return Err(Error::PreconditionFailed(format!("server {} changed before its removal", server.id)))
+                return Err(StoreError::Changed(Kind::Server, server.id.clone()))
             }
             Some(_) => {}
         }
@@ -182,7 +181,7 @@ impl NetworkStore for MemoryStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
         let mut t = self.tables();
         if t.networks.contains_key(&network.id) {
-            return Err(Error::conflict(format!("network {} already exists", network.id)));
+            return Err(StoreError::Exists(Kind::Network, network.id.clone()));
         }
         t.networks.insert(network.id.clone(), (network.clone(), 0));
         Ok(())
@@ -206,7 +205,7 @@ impl NetworkStore for MemoryStore {
     async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let mut t = self.tables();
         match t.networks.get_mut(id) {
-            None => Err(Error::not_found(format!("no network found with id {id}"))),
+            None => Err(StoreError::Missing(Kind::Network, id.to_owned())),
             Some((network, count)) if *count > 0 => {
                 network.deleting_since.get_or_insert(now);
                 Ok(NetworkDeletion::Deleting)
@@ -228,7 +227,7 @@ impl SshCaStore for MemoryStore {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
         let mut t = self.tables();
         if t.cas.contains_key(&ca.id) {
-            return Err(Error::conflict(format!("SSH certificate authority {} already exists", ca.id)));
+            return Err(StoreError::Exists(Kind::SshCa, ca.id.clone()));
         }
         t.cas.insert(ca.id.clone(), (ca.clone(), 0));
         Ok(())
@@ -253,8 +252,8 @@ impl SshCaStore for MemoryStore {
     async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
         let mut t = self.tables();
         match t.cas.get(id) {
-            None => Err(Error::not_found(format!("no SSH certificate authority found with id {id}"))),
-            Some((_, count)) if *count > 0 => Err(Error::conflict(format!("SSH certificate authority {id} is in use"))),
+            None => Err(StoreError::Missing(Kind::SshCa, id.to_owned())),
+            Some((_, count)) if *count > 0 => Err(StoreError::InUse(Kind::SshCa, id.to_owned())),
             Some(_) => {
                 t.cas.remove(id);
                 Ok(())
@@ -272,7 +271,7 @@ impl KeypairStore for MemoryStore {
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()> {
         let mut t = self.tables();
         if t.keypairs.contains_key(&keypair.identity_id) {
-            return Err(Error::conflict(format!("identity {} already has a key pair", keypair.identity_id)));
+            return Err(StoreError::Exists(Kind::Keypair, keypair.identity_id.clone()));
         }
         t.keypairs.insert(keypair.identity_id.clone(), keypair.clone());
         Ok(())
@@ -284,7 +283,7 @@ impl KeypairStore for MemoryStore {
                 k.registered = true;
                 Ok(())
             }
-            None => Err(Error::internal(format!("identity {identity_id} has no key pair to mark"))),
+            None => Err(StoreError::Missing(Kind::Keypair, identity_id.to_owned())),
         }
     }
 }
@@ -375,7 +374,7 @@ impl MaintenanceStore for MemoryStore {
     async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()> {
         let mut t = self.tables();
         if t.cursor.1 != expected_version {
-            return Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()));
+            return Err(StoreError::Changed(Kind::CleanupCursor, "cleanup".into()));
         }
         t.cursor = (next_identity.map(str::to_owned), expected_version + 1);
         Ok(())

@@ -3,14 +3,16 @@
 //! (no read-then-write), so concurrent functions cannot corrupt them.
 
 pub mod dynamodb;
+mod error;
 pub mod memory;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
-use crate::error::Result;
 use crate::rbac::Scope;
+
+pub use error::{Kind, Result, StoreError};
 
 /// A page of servers in ascending id order, across every scope asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -25,7 +25,7 @@ use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::ServerQuery;
-use crate::store::{MaintenanceStore, ServerStore};
+use crate::store::{MaintenanceStore, ServerStore, StoreError};
 
 /// The subject recorded on changes the cleanup function makes.
 pub const CLEANUP_SUBJECT: &str = "cleanup";
@@ -113,8 +113,8 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
                 match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), CLEANUP_SUBJECT)).await {
                     Ok(dying) => dying,
                     // Changed or gone meanwhile: the next run looks again.
-                    Err(Error::PreconditionFailed(_) | Error::NotFound(_)) => continue,
-                    Err(e) => return Err(e),
+                    Err(StoreError::Changed(..) | StoreError::Missing(..)) => continue,
+                    Err(e) => return Err(e.into()),
                 };
             report.servers_marked_deleting += 1;
             tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");

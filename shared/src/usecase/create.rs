@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Keypairs};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
 use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
-use crate::store::ClaimRef;
+use crate::store::{ClaimRef, StoreError};
 use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
 
 pub(crate) fn network_not_found(id: &str) -> Error {
@@ -204,8 +204,8 @@ async fn record_provider_id<S: ServerStore, P: Compute>(
                 }
                 return Ok(next);
             }
-            Err(Error::PreconditionFailed(_)) => current = deps.store.get_server(&id).await?,
-            Err(Error::NotFound(_)) => break,
+            Err(StoreError::Changed(..)) => current = deps.store.get_server(&id).await?,
+            Err(StoreError::Missing(..)) => break,
             Err(e) => {
                 // The record (provisioning) stays; the cleanup function adopts the server by its metadata.
                 tracing::warn!(error = %e, "could not store the provider id; the cleanup function adopts the server");
@@ -227,7 +227,7 @@ async fn record_provider_id<S: ServerStore, P: Compute>(
 async fn forget<S: ServerStore, P>(deps: &Deps<S, P>, record: &ServerRecord) {
     let current = match deps.store.remove_server(record).await {
         Ok(_) => return,
-        Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
+        Err(StoreError::Changed(..)) => deps.store.get_server(&record.id).await,
         Err(e) => Err(e),
     };
     let result = match current {
@@ -294,9 +294,9 @@ async fn claim<S: ServerStore, P: Compute>(
 ) -> Result<()> {
     let check_at = deps.clock.now() + deps.timing.grace;
     match deps.store.create_server(record, check_at).await {
-        Err(Error::Conflict(message)) => {
+        Err(taken @ StoreError::NameTaken { .. }) => {
             let Some(holder) = deps.store.claim_holder(&network.id, record.name.as_str()).await? else {
-                return deps.store.create_server(record, check_at).await;
+                return Ok(deps.store.create_server(record, check_at).await?);
             };
             let released = match deps.store.get_server(&holder).await? {
                 None => {
@@ -309,11 +309,11 @@ async fn claim<S: ServerStore, P: Compute>(
                 Some(_) => false,
             };
             if released {
-                deps.store.create_server(record, check_at).await
+                Ok(deps.store.create_server(record, check_at).await?)
             } else {
-                Err(Error::Conflict(message))
+                Err(taken.into())
             }
         }
-        other => other,
+        other => Ok(other?),
     }
 }

@@ -5,7 +5,7 @@ use crate::crash;
 use crate::error::{Error, Result};
 use crate::provider::Compute;
 use crate::rbac::{Caller, Operation};
-use crate::store::ServerStore;
+use crate::store::{ServerStore, StoreError};
 
 /// Marks the server deprovisioning (the intent), asks the provider to delete it, and releases the
 /// name only once the provider server is gone (now if it already is; otherwise on a later read or
@@ -22,9 +22,9 @@ pub async fn delete_server<S: ServerStore, P: Compute>(deps: &Deps<S, P>, caller
         match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), &caller.subject)).await {
             Ok(dying) => break dying,
             // Written meanwhile (an update, a read recording the provider's state): mark the fresh copy.
-            Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
-            Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry the delete"))),
-            Err(e) => return Err(e),
+            Err(StoreError::Changed(..)) if attempts < 3 => attempts += 1,
+            Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry the delete"))),
+            Err(e) => return Err(e.into()),
         }
     };
     deps.crash.hit(crash::DELETE_AFTER_MARK);

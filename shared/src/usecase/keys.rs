@@ -9,7 +9,7 @@ use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
 use crate::provider::Keypairs;
 use crate::rbac::{Caller, Operation};
-use crate::store::{KeypairStore, ServerStore};
+use crate::store::{KeypairStore, ServerStore, StoreError};
 
 fn generate<S, P>(deps: &Deps<S, P>, identity_id: &str) -> Result<IdentityKeypair> {
     let private = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)
@@ -41,12 +41,12 @@ pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
             let fresh = generate(deps, identity_id)?;
             match deps.store.create_keypair(&fresh).await {
                 Ok(()) => fresh,
-                Err(Error::Conflict(_)) => deps
+                Err(StoreError::Exists(..)) => deps
                     .store
                     .get_keypair(identity_id)
                     .await?
                     .ok_or_else(|| Error::internal("a key pair vanished after a conflicting create"))?,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     };

@@ -64,7 +64,7 @@ pub async fn list_servers<S: ServerStore, P>(
         limit: params.limit,
         max_reads: Some(MAX_READS_PER_PAGE),
     };
-    deps.store.list_servers(&query).await
+    Ok(deps.store.list_servers(&query).await?)
 }
 
 #[cfg(test)]

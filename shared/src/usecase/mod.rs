@@ -5,6 +5,7 @@ pub mod cleanup;
 mod console;
 mod create;
 mod delete;
+mod errors;
 mod get;
 pub mod idempotency;
 mod keys;
@@ -39,7 +40,7 @@ use crate::identities::Identities;
 use crate::provider::NoProvider;
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::sealing::Sealer;
-use crate::store::ServerStore;
+use crate::store::{ServerStore, StoreError};
 
 /// Provider metadata keys tying a provider server back to its record.
 pub const META_SERVER_ID: &str = "unikorn:server:id";
@@ -141,12 +142,12 @@ pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
 }
 
 /// Writes `next` in place of `base` if the stored record is still at `base`'s version
-/// (PreconditionFailed otherwise, NotFound if it is gone), and answers it as written: one version on.
+/// (`Changed` otherwise, `Missing` if it is gone), and answers it as written: one version on.
 pub(crate) async fn write_over<S: ServerStore, P>(
     deps: &Deps<S, P>,
     base: &ServerRecord,
     mut next: ServerRecord,
-) -> Result<ServerRecord> {
+) -> Result<ServerRecord, StoreError> {
     next.version = base.version + 1;
     deps.store.replace_server(&next, base.version).await?;
     Ok(next)

@@ -60,7 +60,7 @@ pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller,
 }
 
 pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller) -> Result<Vec<NetworkRecord>> {
-    deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read), API_VERSION_V2).await
+    Ok(deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read), API_VERSION_V2).await?)
 }
 
 /// Deletes the network at once when it has no servers. Otherwise it is marked deleting (it takes no

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::provider::Compute;
 use crate::provider::PowerAction;
 use crate::rbac::{Caller, Operation};
-use crate::store::ServerStore;
+use crate::store::{ServerStore, StoreError};
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
 /// made for a record that is being deleted; one still provisioning is re-read once.
@@ -54,9 +54,9 @@ pub async fn power<S: ServerStore, P: Compute>(
         intent.power_state = Some(transitional);
         match write_over(deps, &record, intent).await {
             Ok(intent) => break (record, pid, intent),
-            Err(Error::PreconditionFailed(_)) if attempts < 3 => attempts += 1,
-            Err(Error::PreconditionFailed(m)) => return Err(Error::conflict(format!("{m}; retry"))),
-            Err(e) => return Err(e),
+            Err(StoreError::Changed(..)) if attempts < 3 => attempts += 1,
+            Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry"))),
+            Err(e) => return Err(e.into()),
         }
     };
     let cred = deps.identities.credential(&record.identity_id)?;

@@ -10,7 +10,7 @@ use crate::domain::{PendingChange, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
-use crate::store::ServerStore;
+use crate::store::{ServerStore, StoreError};
 
 /// A provider call the record needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,17 +106,17 @@ pub(crate) async fn apply<S: ServerStore, P: Compute>(
         Outcome::Unchanged => Ok(Some(record.clone())),
         Outcome::Write(next) => match write_over(deps, record, *next).await {
             Ok(next) => Ok(Some(next)),
-            Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&record.id).await?),
+            Err(StoreError::Missing(..)) => Ok(None),
+            Err(e) => Err(e.into()),
         },
         Outcome::Remove => match deps.store.remove_server(record).await {
             Ok(_) => {
                 tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");
                 Ok(None)
             }
-            Err(Error::PreconditionFailed(_)) => deps.store.get_server(&record.id).await,
-            Err(e) => Err(e),
+            Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&record.id).await?),
+            Err(e) => Err(e.into()),
         },
     }
 }

@@ -6,7 +6,7 @@ use crate::api::sshcas::SshCaCreateInput;
 use crate::domain::{SshCaRecord, API_VERSION_V2};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SSH_CAS};
-use crate::store::{ServerQuery, SshCaStore};
+use crate::store::{ServerQuery, SshCaStore, StoreError};
 
 pub(crate) fn ca_not_found(id: &str) -> Error {
     Error::not_found(format!("no SSH certificate authority found with id {id}"))
@@ -70,7 +70,7 @@ pub async fn list<S: SshCaStore, P>(
     }
     let query =
         ServerQuery { scopes, api_version: Some(API_VERSION_V2), tags: params.tags.clone(), ..ServerQuery::default() };
-    deps.store.list_ssh_cas(&query).await
+    Ok(deps.store.list_ssh_cas(&query).await?)
 }
 
 /// Refused while a server references it, with Unikorn's 403 and wording; the store's count makes
@@ -78,7 +78,7 @@ pub async fn list<S: SshCaStore, P>(
 pub async fn delete<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<()> {
     load(deps, caller, id, Operation::Delete).await?;
     deps.store.delete_ssh_ca(id).await.map_err(|e| match e {
-        Error::Conflict(_) => Error::forbidden("SSH certificate authority is in use and cannot be deleted"),
-        other => other,
+        StoreError::InUse(..) => Error::forbidden("SSH certificate authority is in use and cannot be deleted"),
+        other => other.into(),
     })
 }

@@ -8,7 +8,7 @@ use crate::domain::{PendingChange, PowerState, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images};
 use crate::rbac::{Caller, Operation};
-use crate::store::{NetworkStore, ServerStore};
+use crate::store::{NetworkStore, ServerStore, StoreError};
 
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
@@ -95,10 +95,10 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     next.modified_time = Some(now);
     let next = match write_over(deps, &base, next).await {
         Ok(next) => next,
-        Err(Error::PreconditionFailed(m)) if if_match.is_none() => {
-            return Err(Error::conflict(format!("{m}; read it again and retry")))
+        Err(e @ StoreError::Changed(..)) if if_match.is_none() => {
+            return Err(Error::conflict(format!("{e}; read it again and retry")))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let Some((cred, pid, verb)) = provider else { return Ok(next) };
     deps.crash.hit(crash::UPDATE_AFTER_INTENT);

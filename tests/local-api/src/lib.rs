@@ -190,5 +190,5 @@ pub async fn invoke(
 
 /// Creates the DynamoDB table when it does not exist yet (the deployed stack's template does this).
 pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str) -> shared::Result<()> {
-    shared::store::dynamodb::create_table(client, table).await
+    shared::store::dynamodb::create_table(client, table).await.map_err(shared::Error::from)
 }

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::{NetworkRecord, ServerRecord};
-use crate::error::{Error, Result};
 use crate::rbac::Scope;
+use crate::store::{Result, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -134,7 +134,7 @@ pub fn scope_partition(scope: &Scope, kind: &str) -> (&'static str, &'static str
 }
 
 fn doc<T: Serialize>(record: &T) -> Result<AttributeValue> {
-    serde_json::to_string(record).map(s).map_err(|e| Error::internal(format!("cannot encode record: {e}")))
+    serde_json::to_string(record).map(s).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))
 }
 
 pub fn server_item(r: &ServerRecord) -> Result<Item> {
@@ -176,6 +176,6 @@ pub fn network_from_item(item: &Item) -> Result<NetworkRecord> {
 
 pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T> {
     let text =
-        item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| Error::internal("stored item has no document"))?;
-    serde_json::from_str(text).map_err(|e| Error::internal(format!("stored document is unreadable: {e}")))
+        item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::failed("stored item has no document"))?;
+    serde_json::from_str(text).map_err(|e| StoreError::failed(format!("stored document is unreadable: {e}")))
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
 use super::store::sdk_error;
-use crate::error::{Error, Result};
+use crate::store::{Result, StoreError};
 
 pub const INDEX_BY_PROJECT: &str = "byProject";
 pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
@@ -16,7 +16,11 @@ pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
 pub const INDEX_BY_ATTENTION: &str = "byAttention";
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
-    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| Error::internal(e.to_string()))
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| StoreError::failed(e.to_string()))
 }
 
 fn attribute(name: &str) -> Result<AttributeDefinition> {
@@ -24,7 +28,7 @@ fn attribute(name: &str) -> Result<AttributeDefinition> {
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
         .build()
-        .map_err(|e| Error::internal(e.to_string()))
+        .map_err(|e| StoreError::failed(e.to_string()))
 }
 
 fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex> {
@@ -34,7 +38,7 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex> {
         .key_schema(key(sk, KeyType::Range)?)
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
-        .map_err(|e| Error::internal(e.to_string()))
+        .map_err(|e| StoreError::failed(e.to_string()))
 }
 
 /// Creates the table (on-demand billing) unless it exists.

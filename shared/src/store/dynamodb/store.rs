@@ -11,11 +11,10 @@ use chrono::{DateTime, Utc};
 use super::items::*;
 use super::INDEX_BY_ATTENTION;
 use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
-use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, KeyState, KeypairStore, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
-    ServerQuery, ServerStore, SshCaStore, StoredResponse,
+    ClaimRef, IdempotencyStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
+    Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
 };
 
 pub struct DynamoStore {
@@ -24,15 +23,15 @@ pub struct DynamoStore {
 }
 
 /// Maps an SDK failure: throttling, timeouts and 5xx are Unavailable; a record DynamoDB refuses for
-/// its size is the request's fault (422), other validation errors are 400; anything else is our bug.
-pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> Error
+/// its size is TooLarge, other validation errors Refused; anything else Failed.
+pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::unavailable(format!("the database did not answer ({what})"))
+            StoreError::Unavailable(format!("{what}: no answer"))
         }
         _ => match err.code() {
             Some(
@@ -41,28 +40,25 @@ where
                 | "RequestLimitExceeded"
                 | "InternalServerError"
                 | "ServiceUnavailable",
-            ) => Error::unavailable(format!("the database is busy ({what})")),
+            ) => StoreError::Unavailable(format!("{what}: busy")),
             Some("ValidationException") => validation_error(what, err.message().unwrap_or_default()),
-            code => Error::internal(format!("{what}: {} {}", code.unwrap_or("unknown"), err.message().unwrap_or(""))),
+            code => {
+                StoreError::failed(format!("{what}: {} {}", code.unwrap_or("unknown"), err.message().unwrap_or("")))
+            }
         },
     }
 }
 
-fn validation_error(what: &str, message: &str) -> Error {
-    tracing::warn!(what, message, "the database refused a request as invalid");
+fn validation_error(what: &str, message: &str) -> StoreError {
     if message.to_ascii_lowercase().contains("size") {
-        too_large()
+        StoreError::TooLarge
     } else {
-        Error::invalid(format!("the request could not be stored ({what})"))
+        StoreError::Refused(format!("{what}: {message}"))
     }
 }
 
-fn too_large() -> Error {
-    Error::unprocessable("the resource would be larger than the service can store: send fewer or shorter values")
-}
-
 fn build<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T> {
-    result.map_err(|e| Error::internal(format!("cannot build database request: {e}")))
+    result.map_err(|e| StoreError::failed(format!("cannot build database request: {e}")))
 }
 
 /// Why one item of a cancelled transaction failed: its code, and whether it existed.
@@ -124,13 +120,15 @@ impl DynamoStore {
                     Some(reasons) if reasons.iter().any(|r| r.code == "TransactionConflict") && attempt < 3 => {
                         tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
                     }
-                    Some(reasons) if reasons.iter().any(|r| r.code == "ValidationError") => return Err(too_large()),
+                    Some(reasons) if reasons.iter().any(|r| r.code == "ValidationError") => {
+                        return Err(StoreError::TooLarge)
+                    }
                     Some(reasons) => return Ok(Err(reasons)),
                     None => return Err(sdk_error(what, err)),
                 },
             }
         }
-        Err(Error::unavailable(format!("the database kept reporting conflicts ({what})")))
+        Err(StoreError::Unavailable(format!("{what}: conflicting transactions")))
     }
 
     /// A strongly consistent read of one item.
@@ -148,7 +146,7 @@ impl DynamoStore {
     }
 
     /// Writes an item that must not exist yet; `taken` is the error when it does.
-    async fn put_new(&self, item: Item, what: &str, taken: impl FnOnce() -> Error) -> Result<()> {
+    async fn put_new(&self, item: Item, what: &str, taken: impl FnOnce() -> StoreError) -> Result<()> {
         let result = self
             .client
             .put_item()
@@ -394,24 +392,17 @@ impl ServerStore for DynamoStore {
                 if holder.as_deref() == Some(server.id.as_str()) && self.get_server(&server.id).await?.is_some() {
                     return Ok(());
                 }
-                Err(Error::conflict(format!(
-                    "a server named {} already exists on network {}",
-                    server.name, server.network_id
-                )))
+                Err(StoreError::NameTaken { network: server.network_id.clone(), name: server.name.to_string() })
             }
-            Err(reasons) if reasons.get(3).is_some_and(Reason::failed_condition) => Err(Error::not_found(format!(
-                "no SSH certificate authority found with id {}",
-                server.ssh_certificate_authority_id.as_deref().unwrap_or_default()
-            ))),
+            Err(reasons) if reasons.get(3).is_some_and(Reason::failed_condition) => {
+                Err(StoreError::Missing(Kind::SshCa, server.ssh_certificate_authority_id.clone().unwrap_or_default()))
+            }
             Err(reasons) => match reasons.get(2) {
-                Some(r) if r.failed_condition() && r.existed => Err(Error::conflict(format!(
-                    "network {} is being deleted: it takes no new servers",
-                    server.network_id
-                ))),
-                Some(r) if r.failed_condition() => {
-                    Err(Error::not_found(format!("no network found with id {}", server.network_id)))
+                Some(r) if r.failed_condition() && r.existed => {
+                    Err(StoreError::Closing(Kind::Network, server.network_id.clone()))
                 }
-                _ => Err(Error::internal(format!("server create transaction cancelled: {reasons:?}"))),
+                Some(r) if r.failed_condition() => Err(StoreError::Missing(Kind::Network, server.network_id.clone())),
+                _ => Err(StoreError::failed(format!("server create transaction cancelled: {reasons:?}"))),
             },
         }
     }
@@ -436,9 +427,9 @@ impl ServerStore for DynamoStore {
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
                     if c.item().is_some() {
-                        Err(Error::PreconditionFailed(format!("server {} was modified by another request", server.id)))
+                        Err(StoreError::Changed(Kind::Server, server.id.clone()))
                     } else {
-                        Err(Error::not_found(format!("no server found with id {}", server.id)))
+                        Err(StoreError::Missing(Kind::Server, server.id.clone()))
                     }
                 }
                 _ => Err(sdk_error("update server", e)),
@@ -487,13 +478,13 @@ impl ServerStore for DynamoStore {
                         .collect();
                     if let Some(record_reason) = reasons.first().filter(|r| r.failed_condition()) {
                         return if record_reason.existed {
-                            Err(Error::PreconditionFailed(format!("server {} changed before its removal", server.id)))
+                            Err(StoreError::Changed(Kind::Server, server.id.clone()))
                         } else {
                             Ok(false)
                         };
                     }
                     if failed.is_empty() {
-                        return Err(Error::internal(format!("server removal cancelled: {reasons:?}")));
+                        return Err(StoreError::failed(format!("server removal cancelled: {reasons:?}")));
                     }
                     for i in failed {
                         items[i] = None;
@@ -501,7 +492,7 @@ impl ServerStore for DynamoStore {
                 }
             }
         }
-        Err(Error::internal(format!("server {} could not be removed", server.id)))
+        Err(StoreError::failed(format!("server {} could not be removed", server.id)))
     }
 
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>> {
@@ -566,10 +557,8 @@ impl ServerStore for DynamoStore {
 #[async_trait]
 impl NetworkStore for DynamoStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
-        self.put_new(network_item(network)?, "create network", || {
-            Error::conflict(format!("network {} already exists", network.id))
-        })
-        .await
+        self.put_new(network_item(network)?, "create network", || StoreError::Exists(Kind::Network, network.id.clone()))
+            .await
     }
 
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
@@ -603,7 +592,7 @@ impl NetworkStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(NetworkDeletion::Deleting),
-            Err(e) if is_condition_failure(&e) => Err(Error::not_found(format!("no network found with id {id}"))),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Missing(Kind::Network, id.to_owned())),
             Err(e) => Err(sdk_error("mark network deleting", e)),
         }
     }
@@ -617,7 +606,7 @@ impl NetworkStore for DynamoStore {
 impl SshCaStore for DynamoStore {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
         self.put_new(ssh_ca_item(ca)?, "create SSH certificate authority", || {
-            Error::conflict(format!("SSH certificate authority {} already exists", ca.id))
+            StoreError::Exists(Kind::SshCa, ca.id.clone())
         })
         .await
     }
@@ -635,8 +624,8 @@ impl SshCaStore for DynamoStore {
             return Ok(());
         }
         match self.get(ssh_ca_key(id), "get SSH certificate authority").await? {
-            Some(_) => Err(Error::conflict(format!("SSH certificate authority {id} is in use"))),
-            None => Err(Error::not_found(format!("no SSH certificate authority found with id {id}"))),
+            Some(_) => Err(StoreError::InUse(Kind::SshCa, id.to_owned())),
+            None => Err(StoreError::Missing(Kind::SshCa, id.to_owned())),
         }
     }
 }
@@ -649,14 +638,14 @@ impl KeypairStore for DynamoStore {
 
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()> {
         self.put_new(keypair_item(keypair)?, "create keypair", || {
-            Error::conflict(format!("identity {} already has a key pair", keypair.identity_id))
+            StoreError::Exists(Kind::Keypair, keypair.identity_id.clone())
         })
         .await
     }
 
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()> {
         let Some(mut keypair) = self.get_keypair(identity_id).await? else {
-            return Err(Error::internal(format!("identity {identity_id} has no key pair to mark")));
+            return Err(StoreError::Missing(Kind::Keypair, identity_id.to_owned()));
         };
         keypair.registered = true;
         self.client
@@ -716,7 +705,7 @@ impl IdempotencyStore for DynamoStore {
             Some("completed") => {
                 let text = string_attr(&old, "response").unwrap_or_default();
                 let response: StoredResponse = serde_json::from_str(&text)
-                    .map_err(|e| Error::internal(format!("stored idempotent response is unreadable: {e}")))?;
+                    .map_err(|e| StoreError::failed(format!("stored idempotent response is unreadable: {e}")))?;
                 Ok(KeyState::Completed { body_hash: hash, response })
             }
             _ => {
@@ -729,7 +718,7 @@ impl IdempotencyStore for DynamoStore {
 
     async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()> {
         let text = serde_json::to_string(response)
-            .map_err(|e| Error::internal(format!("cannot encode an idempotent response: {e}")))?;
+            .map_err(|e| StoreError::failed(format!("cannot encode an idempotent response: {e}")))?;
         let result = self
             .client
             .update_item()
@@ -823,9 +812,7 @@ impl MaintenanceStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                Err(Error::PreconditionFailed("another cleanup run moved the cursor".into()))
-            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Changed(Kind::CleanupCursor, "cleanup".into())),
             Err(e) => Err(sdk_error("save cleanup cursor", e)),
         }
     }
@@ -838,9 +825,8 @@ mod tests {
     #[test]
     fn a_record_too_large_to_store_is_the_requests_fault_never_a_500() {
         let err = validation_error("update server", "Item size has exceeded the maximum allowed size");
-        assert_eq!(err.status_and_code(), (422, "unprocessable_content"));
+        assert_eq!(err, StoreError::TooLarge);
         let err = validation_error("query", "Invalid FilterExpression: Syntax error");
-        assert_eq!(err.status_and_code().0, 400);
-        assert!(!err.public_description().contains("FilterExpression"), "internals stay in the logs");
+        assert!(matches!(&err, StoreError::Refused(cause) if cause.contains("FilterExpression")), "{err:?}");
     }
 }
