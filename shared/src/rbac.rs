@@ -6,6 +6,9 @@ use crate::error::{Error, Result};
 
 pub const SERVERS: &str = "region:servers";
 pub const NETWORKS: &str = "region:networks:v2";
+/// Unikorn's v1 network and identity endpoints.
+pub const NETWORKS_V1: &str = "region:networks";
+pub const IDENTITIES: &str = "region:identities";
 pub const IMAGES: &str = "region:images";
 pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";
 

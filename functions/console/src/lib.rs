@@ -1,4 +1,5 @@
-//! `console` Lambda: GET /api/v2/servers/{serverID}/consoleoutput, /consolesessions, /sshkey.
+//! `console` Lambda: GET /api/v2/servers/{serverID}/consoleoutput, /consolesessions, /sshkey, and
+//! /consoleoutput, /consolesessions under /api/v1/.../servers/{serverID}.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -6,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
-use shared::http::routes::{CONSOLE_OUTPUT, CONSOLE_SESSION, SSH_KEY};
 use shared::usecase;
 
 pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
@@ -14,24 +14,26 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn route(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
+    let api = http::api(req, http::Function::Console)?;
+    let view = &api.view;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
-    match http::route_key(req) {
-        CONSOLE_OUTPUT => {
+    match api.route.action() {
+        "consoleoutput" => {
             let id = http::path_id(req, "serverID")?;
             let length = http::console_length(req)?;
-            let contents = usecase::console_output(deps, &caller, &id, length).await?;
+            let contents = usecase::console_output(deps, &caller, view, &id, length).await?;
             Ok(http::json(200, &serde_json::json!({ "contents": contents }), &[]))
         }
-        CONSOLE_SESSION => {
+        "consolesessions" => {
             http::no_query(req)?;
             let id = http::path_id(req, "serverID")?;
-            let url = usecase::console_session(deps, &caller, &id).await?;
+            let url = usecase::console_session(deps, &caller, view, &id).await?;
             Ok(http::json(200, &serde_json::json!({ "url": url }), &[]))
         }
-        SSH_KEY => {
+        "sshkey" => {
             http::no_query(req)?;
             let id = http::path_id(req, "serverID")?;
-            let key = usecase::ssh_private_key(deps, &caller, &id).await?;
+            let key = usecase::ssh_private_key(deps, &caller, view, &id).await?;
             // The one response that carries a secret: never cached on the way.
             Ok(http::json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
         }

@@ -1,9 +1,8 @@
-//! `create` Lambda: POST /api/v2/servers.
+//! `create` Lambda: POST /api/v2/servers, POST /api/v1/.../identities/{identityID}/servers.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::servers::{ServerV2Create, ServerV2Read};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
@@ -14,14 +13,15 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    http::expect_route(req, http::routes::CREATE_SERVER)?;
+    let api = http::api(req, http::Function::Create)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let key = http::idempotency_key(req)?;
-    let input = http::json_body::<ServerV2Create>(req)?.parse()?;
-    http::idempotent(deps, &caller, "create-server", key.as_ref(), req, || async {
-        let record = usecase::create_server(deps, &caller, input).await?;
-        Ok((201, ServerV2Read::from(&record), Some(record.etag())))
+    let input = api.server_create(req)?;
+    let operation = format!("create-server-{}", api.version());
+    http::idempotent(deps, &caller, &operation, key.as_ref(), req, || async {
+        let record = usecase::create_server(deps, &caller, &api.view, input).await?;
+        Ok((201, api.server_body(&record), Some(record.etag())))
     })
     .await
 }

@@ -1,4 +1,4 @@
-//! `delete` Lambda: DELETE /api/v2/servers/{serverID}.
+//! `delete` Lambda: DELETE /api/v2/servers/{serverID}, DELETE /api/v1/.../servers/{serverID}.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -13,11 +13,11 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn delete(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    http::expect_route(req, http::routes::DELETE_SERVER)?;
+    let api = http::api(req, http::Function::Delete)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    usecase::delete_server(deps, &caller, &id).await?;
+    usecase::delete_server(deps, &caller, &api.view, &id).await?;
     Ok(http::empty(202))
 }
 

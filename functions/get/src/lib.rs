@@ -1,4 +1,4 @@
-//! `get` Lambda: GET /api/v2/servers/{serverID}.
+//! `get` Lambda: GET /api/v2/servers/{serverID}, GET /api/v1/.../servers/{serverID}.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -13,11 +13,11 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn get(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    http::expect_route(req, http::routes::GET_SERVER)?;
+    let api = http::api(req, http::Function::Get)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    Ok(http::server(200, &usecase::get_server(deps, &caller, &id).await?))
+    Ok(api.server(200, &usecase::get_server(deps, &caller, &api.view, &id).await?))
 }
 
 /// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.

@@ -1,39 +1,80 @@
-//! `networks` Lambda: POST/GET /api/v2/networks, GET/DELETE /api/v2/networks/{networkID}.
+//! `networks` Lambda: POST/GET /api/v2/networks, GET/DELETE /api/v2/networks/{networkID}; and v1's
+//! identities (POST/GET .../projects/{projectID}/identities, GET/DELETE .../identities/{identityID})
+//! and networks (POST/GET .../identities/{identityID}/networks, GET/DELETE .../networks/{networkID}).
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::networks::{NetworkV2Create, NetworkV2Read};
+use shared::api::v1::identities::{IdentityRead, IdentityWrite};
+use shared::api::v1::networks::{NetworkRead, NetworkWrite};
+use shared::api::v2::networks::{NetworkV2Create, NetworkV2Read};
 use shared::context::StoreDeps;
 use shared::error::Result;
 use shared::http;
-use shared::http::routes::{CREATE_NETWORK, DELETE_NETWORK, GET_NETWORK, LIST_NETWORKS};
-use shared::usecase::networks;
+use shared::http::routes::*;
+use shared::http::Function;
+use shared::usecase::{identities, networks};
 
 pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
     http::answer(&req, route(deps, &req)).await
 }
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
+    let api = http::api(req, Function::Networks)?;
+    let view = &api.view;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
-    match http::route_key(req) {
+    match api.route.key {
         CREATE_NETWORK => {
             let input = http::json_body::<NetworkV2Create>(req)?.parse()?;
-            let record = networks::create_network(deps, &caller, input).await?;
+            let record = networks::create_network(deps, &caller, view, input).await?;
             Ok(http::json(201, &NetworkV2Read::from(&record), &[]))
         }
         LIST_NETWORKS => {
-            let list = networks::list_networks(deps, &caller).await?;
+            let list = networks::list_networks(deps, &caller, view).await?;
             Ok(http::json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
         }
         GET_NETWORK => {
             let id = http::path_id(req, "networkID")?;
-            Ok(http::json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, &id).await?), &[]))
+            Ok(http::json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, view, &id).await?), &[]))
         }
-        DELETE_NETWORK => {
+        DELETE_NETWORK | DELETE_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;
-            networks::delete_network(deps, &caller, &id).await?;
+            networks::delete_network(deps, &caller, view, &id).await?;
+            Ok(http::empty(202))
+        }
+        CREATE_NETWORK_V1 => {
+            let (org, project, identity) =
+                (api.path(req, "organizationID")?, api.path(req, "projectID")?, api.path(req, "identityID")?);
+            let input = http::json_body::<NetworkWrite>(req)?.parse(&org, &project, &identity)?;
+            let record = networks::create_network(deps, &caller, view, input).await?;
+            Ok(http::json(201, &NetworkRead::from(&record), &[]))
+        }
+        LIST_NETWORKS_V1 => {
+            let list = networks::list_networks(deps, &caller, view).await?;
+            Ok(http::json(200, &list.iter().map(NetworkRead::from).collect::<Vec<_>>(), &[]))
+        }
+        GET_NETWORK_V1 => {
+            let id = http::path_id(req, "networkID")?;
+            Ok(http::json(200, &NetworkRead::from(&networks::get_network(deps, &caller, view, &id).await?), &[]))
+        }
+        CREATE_IDENTITY_V1 => {
+            let (org, project) = (api.path(req, "organizationID")?, api.path(req, "projectID")?);
+            let input = http::json_body::<IdentityWrite>(req)?.parse(&org, &project)?;
+            let record = identities::create_identity(deps, &caller, view, input).await?;
+            Ok(http::json(201, &IdentityRead::from(&record), &[]))
+        }
+        LIST_IDENTITIES_V1 => {
+            let list = identities::list_identities(deps, &caller, view).await?;
+            Ok(http::json(200, &list.iter().map(IdentityRead::from).collect::<Vec<_>>(), &[]))
+        }
+        GET_IDENTITY_V1 => {
+            let id = http::path_id(req, "identityID")?;
+            Ok(http::json(200, &IdentityRead::from(&identities::get_identity(deps, &caller, view, &id).await?), &[]))
+        }
+        DELETE_IDENTITY_V1 => {
+            let id = http::path_id(req, "identityID")?;
+            identities::delete_identity(deps, &caller, view, &id).await?;
             Ok(http::empty(202))
         }
         _ => Err(http::unknown_route(req)),

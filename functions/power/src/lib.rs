@@ -1,4 +1,5 @@
-//! `power` Lambda: POST /api/v2/servers/{serverID}/start, /stop, /softreboot, /hardreboot.
+//! `power` Lambda: POST /api/v2/servers/{serverID}/start, /stop, /softreboot, /hardreboot, and the
+//! same under /api/v1/.../servers/{serverID}.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -6,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
-use shared::http::routes::{HARD_REBOOT_SERVER, SOFT_REBOOT_SERVER, START_SERVER, STOP_SERVER};
 use shared::provider::PowerAction;
 use shared::usecase;
 
@@ -15,17 +15,18 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    let action = match http::route_key(req) {
-        START_SERVER => PowerAction::Start,
-        STOP_SERVER => PowerAction::Stop,
-        SOFT_REBOOT_SERVER => PowerAction::SoftReboot,
-        HARD_REBOOT_SERVER => PowerAction::HardReboot,
+    let api = http::api(req, http::Function::Power)?;
+    let action = match api.route.action() {
+        "start" => PowerAction::Start,
+        "stop" => PowerAction::Stop,
+        "softreboot" => PowerAction::SoftReboot,
+        "hardreboot" => PowerAction::HardReboot,
         _ => return Err(http::unknown_route(req)),
     };
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    usecase::power(deps, &caller, &id, action).await?;
+    usecase::power(deps, &caller, &api.view, &id, action).await?;
     Ok(http::empty(202))
 }
 

@@ -3,7 +3,7 @@
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::images::{ImageRead, SnapshotCreate};
+use shared::api::v2::images::{ImageRead, SnapshotCreate};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
@@ -14,14 +14,14 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn snapshot(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    http::expect_route(req, http::routes::CREATE_SNAPSHOT)?;
+    let api = http::api(req, http::Function::Snapshot)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let key = http::idempotency_key(req)?;
     let input = http::json_body::<SnapshotCreate>(req)?.parse()?;
     http::idempotent(deps, &caller, &format!("snapshot#{id}"), key.as_ref(), req, || async {
-        let image = usecase::snapshot(deps, &caller, &id, input).await?;
+        let image = usecase::snapshot(deps, &caller, &api.view, &id, input).await?;
         Ok((201, ImageRead::from(&image), None))
     })
     .await

@@ -4,11 +4,12 @@
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::sshcas::{SshCertificateAuthorityV2Create, SshCertificateAuthorityV2Read};
+use shared::api::v2::sshcas::{SshCertificateAuthorityV2Create, SshCertificateAuthorityV2Read};
 use shared::context::StoreDeps;
 use shared::error::Result;
 use shared::http;
 use shared::http::routes::{CREATE_SSH_CA, DELETE_SSH_CA, GET_SSH_CA, LIST_SSH_CAS};
+use shared::http::Function;
 use shared::usecase::sshcas;
 
 pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
@@ -16,27 +17,33 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 }
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
+    let api = http::api(req, Function::Sshcas)?;
+    let view = &api.view;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
-    match http::route_key(req) {
+    match api.route.key {
         CREATE_SSH_CA => {
             http::no_query(req)?;
             let input = http::json_body::<SshCertificateAuthorityV2Create>(req)?.parse()?;
-            let ca = sshcas::create(deps, &caller, input).await?;
+            let ca = sshcas::create(deps, &caller, view, input).await?;
             Ok(http::json(201, &SshCertificateAuthorityV2Read::from(&ca), &[]))
         }
         LIST_SSH_CAS => {
-            let list = sshcas::list(deps, &caller, &http::ca_list_params(req)?).await?;
+            let list = sshcas::list(deps, &caller, view, &http::ca_list_params(req)?).await?;
             Ok(http::json(200, &list.iter().map(SshCertificateAuthorityV2Read::from).collect::<Vec<_>>(), &[]))
         }
         GET_SSH_CA => {
             http::no_query(req)?;
             let id = http::path_id(req, "sshCertificateAuthorityID")?;
-            Ok(http::json(200, &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &caller, &id).await?), &[]))
+            Ok(http::json(
+                200,
+                &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &caller, view, &id).await?),
+                &[],
+            ))
         }
         DELETE_SSH_CA => {
             http::no_query(req)?;
             let id = http::path_id(req, "sshCertificateAuthorityID")?;
-            sshcas::delete(deps, &caller, &id).await?;
+            sshcas::delete(deps, &caller, view, &id).await?;
             Ok(http::empty(202))
         }
         _ => Err(http::unknown_route(req)),

@@ -1,9 +1,8 @@
-//! `update` Lambda: PUT /api/v2/servers/{serverID}.
+//! `update` Lambda: PUT /api/v2/servers/{serverID}, PUT /api/v1/.../servers/{serverID}.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::servers::ServerV2Update;
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
@@ -14,13 +13,13 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 }
 
 async fn update(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
-    http::expect_route(req, http::routes::UPDATE_SERVER)?;
+    let api = http::api(req, http::Function::Update)?;
     let caller = http::caller(req, deps.clock.now().timestamp())?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let condition = http::if_match(req)?;
-    let input = http::json_body::<ServerV2Update>(req)?.parse()?;
-    Ok(http::server(202, &usecase::update_server(deps, &caller, &id, condition, input).await?))
+    let input = api.server_update(req)?;
+    Ok(api.server(202, &usecase::update_server(deps, &caller, &api.view, &id, condition, input).await?))
 }
 
 /// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Description, ResourceName, Tags};
+use crate::domain::{Description, Metadata, NetworkRecord, ResourceName, ServerRecord, Tags};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -19,13 +19,6 @@ pub struct WriteMetadata {
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub tags: Option<Vec<TagWire>>,
-}
-
-/// Parsed write metadata.
-pub struct Metadata {
-    pub name: ResourceName,
-    pub description: Option<Description>,
-    pub tags: Tags,
 }
 
 impl WriteMetadata {
@@ -68,7 +61,49 @@ pub struct ProjectScopedReadMetadata {
     pub project_id: String,
 }
 
+/// A serialized enum's text (`provisioned`, `Running`).
+pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 impl ProjectScopedReadMetadata {
+    /// A network's metadata, the same in every API version: deprovisioning while it is being deleted.
+    pub fn of_network(n: &NetworkRecord) -> Self {
+        ProjectScopedReadMetadata {
+            deletion_time: n.deleting_since,
+            provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
+            ..ProjectScopedReadMetadata::settled(
+                &n.id,
+                n.name.as_str(),
+                n.description.as_ref(),
+                &n.tags,
+                &n.created_by,
+                n.creation_time,
+                &n.organization_id,
+                &n.project_id,
+            )
+        }
+    }
+
+    /// A server's metadata, the same in every API version.
+    pub fn of_server(r: &ServerRecord) -> Self {
+        ProjectScopedReadMetadata {
+            id: r.id.clone(),
+            name: r.name.to_string(),
+            description: r.description.as_ref().map(|d| d.0.clone()),
+            tags: tags_to_wire(&r.tags),
+            creation_time: r.creation_time,
+            created_by: Some(r.created_by.clone()),
+            modified_time: r.modified_time,
+            modified_by: r.modified_by.clone(),
+            deletion_time: r.deletion_time,
+            provisioning_status: enum_text(&r.provisioning_status),
+            health_status: enum_text(&r.health_status),
+            organization_id: r.organization_id.clone(),
+            project_id: r.project_id.clone(),
+        }
+    }
+
     /// The metadata of a resource that has no life cycle of its own (provisioned and healthy from
     /// the start): networks and SSH certificate authorities.
     #[allow(clippy::too_many_arguments)]

@@ -1,12 +1,11 @@
-//! Wire types of the v2 API (camelCase JSON, as Unikorn serves it), the parsers that turn bodies
-//! into domain input, and the conversions from records to responses.
+//! Wire types of each API version (camelCase JSON, as Unikorn serves it): the parsers that turn
+//! bodies into the use-cases' input, and the conversions from records to responses. Everything
+//! version-specific about bodies lives here; the use-cases below are the same for every version.
 
-pub mod images;
 mod metadata;
-pub mod networks;
 mod parse;
-pub mod servers;
-pub mod sshcas;
+pub mod v1;
+pub mod v2;
 
 pub use metadata::{ProjectScopedReadMetadata, TagWire, WriteMetadata};
 pub use parse::{parse_json, present};

@@ -1,10 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Cidr, Description, ResourceName, Tags, UserData};
-
-/// Records carrying this API-version label are served by the v2 routes; any other is a 404 there.
-pub const API_VERSION_V2: u32 = 2;
+use super::{ApiVersion, Cidr, Description, ResourceName, Tags, UserData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -99,7 +96,7 @@ impl SshInjection {
 #[serde(rename_all = "camelCase")]
 pub struct ServerRecord {
     pub id: String,
-    pub api_version: u32,
+    pub api_version: ApiVersion,
     pub name: ResourceName,
     pub description: Option<Description>,
     pub tags: Tags,
@@ -107,7 +104,11 @@ pub struct ServerRecord {
     pub project_id: String,
     pub region_id: String,
     pub network_id: String,
+    /// The provider identity (credential) the server lives in.
     pub identity_id: String,
+    /// The identity resource its network lives under (v1 nests servers under identities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_identity_id: Option<String>,
     pub flavor_id: String,
     pub image_id: String,
     /// The image's minimum disk when it was validated, so a flavor change can be checked without
@@ -144,10 +145,6 @@ pub struct ServerRecord {
 impl ServerRecord {
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
-    }
-
-    pub fn is_v2(&self) -> bool {
-        self.api_version == API_VERSION_V2
     }
 
     pub fn is_deleting(&self) -> bool {
@@ -212,7 +209,7 @@ mod tests {
     pub fn record() -> ServerRecord {
         ServerRecord {
             id: "s1".into(),
-            api_version: API_VERSION_V2,
+            api_version: ApiVersion::V2,
             name: ResourceName::parse("n", "web").unwrap_or_else(|e| panic!("{e}")),
             description: None,
             tags: Tags::default(),
@@ -221,6 +218,7 @@ mod tests {
             region_id: "r".into(),
             network_id: "n".into(),
             identity_id: "i".into(),
+            parent_identity_id: None,
             flavor_id: "f".into(),
             image_id: "img".into(),
             image_min_disk_gib: 1,

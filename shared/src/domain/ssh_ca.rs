@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ssh_key::authorized_keys::Entry;
 use ssh_key::{Algorithm, EcdsaCurve, PublicKey};
 
-use super::{Description, ResourceName, Tags};
+use super::{ApiVersion, Description, ResourceName, Tags};
 use crate::error::{Error, Result};
 
 /// A CA public key, normalised to `<algorithm> <base64>` (no options, no comment). Only the key
@@ -69,7 +69,7 @@ impl SshPublicKey {
 #[serde(rename_all = "camelCase")]
 pub struct SshCaRecord {
     pub id: String,
-    pub api_version: u32,
+    pub api_version: ApiVersion,
     pub name: ResourceName,
     pub description: Option<Description>,
     pub tags: Tags,

@@ -91,6 +91,14 @@ impl Cidr {
         }
         Ok(Cidr(value.to_owned()))
     }
+
+    pub fn is_ipv4(&self) -> bool {
+        !self.0.contains(':')
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl TryFrom<String> for Cidr {

@@ -10,8 +10,6 @@ use tracing::Instrument;
 
 use super::request::{raw_body, request_id};
 use super::response::{error_response, json};
-use crate::api::servers::ServerV2Read;
-use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
 use crate::store::{IdempotencyStore, StoredResponse};
@@ -84,11 +82,6 @@ pub fn path_id(req: &Request, name: &str) -> Result<String> {
         return Err(Error::invalid(format!("{name}: '{shown}' is not a UUID")));
     }
     Ok(value.to_owned())
-}
-
-/// A server in Unikorn's v2 shape, with its entity tag.
-pub fn server(status: u16, record: &ServerRecord) -> Response<Body> {
-    json(status, &ServerV2Read::from(record), &[("etag", record.etag())])
 }
 
 /// Runs a create once per `Idempotency-Key` (see [`idempotency::once`]) and answers its response:

@@ -2,14 +2,16 @@
 //! error-to-response mapping, and what every function's handler shares (its span, its route).
 //! The handlers themselves live in their function crates (`functions/<verb>/src/lib.rs`).
 
+mod api;
 mod authorizer;
 mod edge;
 mod request;
 mod response;
 pub mod routes;
 
+pub use api::{api, v2_view, Api};
 pub use authorizer::authorize;
-pub use edge::{answer, expect_route, idempotent, path_id, route_key, serve, server, unknown_route};
+pub use edge::{answer, expect_route, idempotent, path_id, route_key, serve, unknown_route};
 pub use request::{
     ca_list_params, caller, console_length, idempotency_key, if_match, json_body, list_link, list_params, no_query,
     BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,

@@ -2,6 +2,8 @@
 //! functions read `routeKey` and `pathParameters`); the SAM template, the local API and the OpenAPI
 //! document are checked against this table. Path matching is the local API's (API Gateway's) job.
 
+use crate::domain::ApiVersion;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
     Create,
@@ -47,14 +49,35 @@ impl Function {
     }
 }
 
-/// One route: API Gateway's route key (`METHOD /path/{param}`) and the function it invokes.
+/// One route: API Gateway's route key (`METHOD /path/{param}`), the function it invokes, and the
+/// API version whose shapes and rules it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub key: &'static str,
     pub function: Function,
+    pub version: ApiVersion,
+}
+
+const fn v1(key: &'static str, function: Function) -> Route {
+    Route { key, function, version: ApiVersion::V1 }
+}
+
+const fn v2(key: &'static str, function: Function) -> Route {
+    Route { key, function, version: ApiVersion::V2 }
 }
 
 impl Route {
+    /// The route of a route key, if the API has it.
+    pub fn find(key: &str) -> Option<&'static Route> {
+        ROUTES.iter().find(|r| r.key == key)
+    }
+
+    /// The path's last segment (`start`, `consoleoutput`): what a function serving several
+    /// actions switches on, whatever the version's prefix.
+    pub fn action(&self) -> &'static str {
+        self.path().rsplit('/').next().unwrap_or_default()
+    }
+
     pub fn method(&self) -> &'static str {
         self.key.split_once(' ').map_or(self.key, |(m, _)| m)
     }
@@ -87,28 +110,83 @@ pub const LIST_SSH_CAS: &str = "GET /api/v2/sshcertificateauthorities";
 pub const GET_SSH_CA: &str = "GET /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
 pub const DELETE_SSH_CA: &str = "DELETE /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
 
+// v1: Unikorn's path-scoped compatibility routes.
+pub const CREATE_IDENTITY_V1: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities";
+pub const LIST_IDENTITIES_V1: &str = "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities";
+pub const GET_IDENTITY_V1: &str =
+    "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}";
+pub const DELETE_IDENTITY_V1: &str =
+    "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}";
+pub const CREATE_NETWORK_V1: &str =
+    "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks";
+pub const LIST_NETWORKS_V1: &str =
+    "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks";
+pub const GET_NETWORK_V1: &str =
+    "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}";
+pub const DELETE_NETWORK_V1: &str =
+    "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}";
+pub const LIST_ORGANIZATION_SERVERS_V1: &str = "GET /api/v1/organizations/{organizationID}/servers";
+pub const CREATE_SERVER_V1: &str =
+    "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers";
+pub const LIST_SERVERS_V1: &str =
+    "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers";
+pub const GET_SERVER_V1: &str =
+    "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}";
+pub const UPDATE_SERVER_V1: &str =
+    "PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}";
+pub const DELETE_SERVER_V1: &str =
+    "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}";
+pub const START_SERVER_V1: &str =
+    "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start";
+pub const STOP_SERVER_V1: &str =
+    "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop";
+pub const SOFT_REBOOT_SERVER_V1: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot";
+pub const HARD_REBOOT_SERVER_V1: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot";
+pub const CONSOLE_OUTPUT_V1: &str = "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput";
+pub const CONSOLE_SESSION_V1: &str = "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions";
+
 pub const ROUTES: &[Route] = &[
-    Route { key: CREATE_SERVER, function: Function::Create },
-    Route { key: LIST_SERVERS, function: Function::List },
-    Route { key: GET_SERVER, function: Function::Get },
-    Route { key: UPDATE_SERVER, function: Function::Update },
-    Route { key: DELETE_SERVER, function: Function::Delete },
-    Route { key: CREATE_NETWORK, function: Function::Networks },
-    Route { key: LIST_NETWORKS, function: Function::Networks },
-    Route { key: GET_NETWORK, function: Function::Networks },
-    Route { key: DELETE_NETWORK, function: Function::Networks },
-    Route { key: START_SERVER, function: Function::Power },
-    Route { key: STOP_SERVER, function: Function::Power },
-    Route { key: SOFT_REBOOT_SERVER, function: Function::Power },
-    Route { key: HARD_REBOOT_SERVER, function: Function::Power },
-    Route { key: CONSOLE_OUTPUT, function: Function::Console },
-    Route { key: CONSOLE_SESSION, function: Function::Console },
-    Route { key: SSH_KEY, function: Function::Console },
-    Route { key: CREATE_SNAPSHOT, function: Function::Snapshot },
-    Route { key: CREATE_SSH_CA, function: Function::Sshcas },
-    Route { key: LIST_SSH_CAS, function: Function::Sshcas },
-    Route { key: GET_SSH_CA, function: Function::Sshcas },
-    Route { key: DELETE_SSH_CA, function: Function::Sshcas },
+    v2(CREATE_SERVER, Function::Create),
+    v2(LIST_SERVERS, Function::List),
+    v2(GET_SERVER, Function::Get),
+    v2(UPDATE_SERVER, Function::Update),
+    v2(DELETE_SERVER, Function::Delete),
+    v2(CREATE_NETWORK, Function::Networks),
+    v2(LIST_NETWORKS, Function::Networks),
+    v2(GET_NETWORK, Function::Networks),
+    v2(DELETE_NETWORK, Function::Networks),
+    v2(START_SERVER, Function::Power),
+    v2(STOP_SERVER, Function::Power),
+    v2(SOFT_REBOOT_SERVER, Function::Power),
+    v2(HARD_REBOOT_SERVER, Function::Power),
+    v2(CONSOLE_OUTPUT, Function::Console),
+    v2(CONSOLE_SESSION, Function::Console),
+    v2(SSH_KEY, Function::Console),
+    v2(CREATE_SNAPSHOT, Function::Snapshot),
+    v2(CREATE_SSH_CA, Function::Sshcas),
+    v2(LIST_SSH_CAS, Function::Sshcas),
+    v2(GET_SSH_CA, Function::Sshcas),
+    v2(DELETE_SSH_CA, Function::Sshcas),
+    v1(CREATE_IDENTITY_V1, Function::Networks),
+    v1(LIST_IDENTITIES_V1, Function::Networks),
+    v1(GET_IDENTITY_V1, Function::Networks),
+    v1(DELETE_IDENTITY_V1, Function::Networks),
+    v1(CREATE_NETWORK_V1, Function::Networks),
+    v1(LIST_NETWORKS_V1, Function::Networks),
+    v1(GET_NETWORK_V1, Function::Networks),
+    v1(DELETE_NETWORK_V1, Function::Networks),
+    v1(LIST_ORGANIZATION_SERVERS_V1, Function::List),
+    v1(CREATE_SERVER_V1, Function::Create),
+    v1(LIST_SERVERS_V1, Function::List),
+    v1(GET_SERVER_V1, Function::Get),
+    v1(UPDATE_SERVER_V1, Function::Update),
+    v1(DELETE_SERVER_V1, Function::Delete),
+    v1(START_SERVER_V1, Function::Power),
+    v1(STOP_SERVER_V1, Function::Power),
+    v1(SOFT_REBOOT_SERVER_V1, Function::Power),
+    v1(HARD_REBOOT_SERVER_V1, Function::Power),
+    v1(CONSOLE_OUTPUT_V1, Function::Console),
+    v1(CONSOLE_SESSION_V1, Function::Console),
 ];
 
 /// Path parameters when `path` fits `template` (`{name}` matches one non-empty segment).

@@ -7,11 +7,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord, Tags};
+use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord, Tags};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
-    Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion,
+    NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
 };
 
 struct Claim {
@@ -27,6 +27,8 @@ enum Key {
 #[derive(Default)]
 struct Tables {
     networks: BTreeMap<String, (NetworkRecord, u64)>,
+    /// Identities with the number of networks under them.
+    identities: BTreeMap<String, (IdentityRecord, u64)>,
     servers: BTreeMap<String, ServerRecord>,
     claims: BTreeMap<(String, String), Claim>,
     keypairs: BTreeMap<String, IdentityKeypair>,
@@ -73,6 +75,7 @@ fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
         && any(&q.region_ids, &s.region_id)
         && any(&q.network_ids, &s.network_id)
         && any(&q.identity_ids, &s.identity_id)
+        && q.parent_identity_id.as_ref().is_none_or(|p| s.parent_identity_id.as_ref() == Some(p))
         && carries(&s.tags, &q.tags)
         && q.after.as_ref().is_none_or(|after| &s.id > after)
 }
@@ -183,6 +186,12 @@ impl NetworkStore for MemoryStore {
         if t.networks.contains_key(&network.id) {
             return Err(StoreError::Exists(Kind::Network, network.id.clone()));
         }
+        if let Some(parent) = &network.parent_identity_id {
+            match t.identities.get_mut(parent) {
+                Some((_, count)) => *count += 1,
+                None => return Err(StoreError::Missing(Kind::Identity, parent.clone())),
+            }
+        }
         t.networks.insert(network.id.clone(), (network.clone(), 0));
         Ok(())
     }
@@ -191,19 +200,21 @@ impl NetworkStore for MemoryStore {
         Ok(self.tables().networks.get(id).map(|(n, _)| n.clone()))
     }
 
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
+    async fn list_networks(&self, q: &ServerQuery) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
         Ok(t.networks
             .values()
             .map(|(n, _)| n)
-            .filter(|n| n.api_version == api_version)
-            .filter(|n| scopes.iter().any(|s| in_scope(s, &n.organization_id, &n.project_id)))
+            .filter(|n| q.api_version.is_none_or(|v| v == n.api_version))
+            .filter(|n| q.parent_identity_id.as_ref().is_none_or(|p| n.parent_identity_id.as_ref() == Some(p)))
+            .filter(|n| q.scopes.iter().any(|s| in_scope(s, &n.organization_id, &n.project_id)))
             .cloned()
             .collect())
     }
 
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let mut t = self.tables();
+        let id = network.id.as_str();
         match t.networks.get_mut(id) {
             None => Err(StoreError::Missing(Kind::Network, id.to_owned())),
             Some((network, count)) if *count > 0 => {
@@ -211,7 +222,7 @@ impl NetworkStore for MemoryStore {
                 Ok(NetworkDeletion::Deleting)
             }
             Some(_) => {
-                t.networks.remove(id);
+                t.remove_network(id);
                 Ok(NetworkDeletion::Deleted)
             }
         }
@@ -219,6 +230,55 @@ impl NetworkStore for MemoryStore {
 
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
         Ok(self.tables().networks.get(id).map(|(_, count)| *count))
+    }
+}
+
+impl Tables {
+    /// Removes a network and uncounts it on its identity resource.
+    fn remove_network(&mut self, id: &str) {
+        let parent = self.networks.remove(id).and_then(|(n, _)| n.parent_identity_id);
+        if let Some((_, count)) = parent.and_then(|p| self.identities.get_mut(&p)) {
+            *count = count.saturating_sub(1);
+        }
+    }
+}
+
+#[async_trait]
+impl IdentityStore for MemoryStore {
+    async fn create_identity(&self, identity: &IdentityRecord) -> Result<()> {
+        let mut t = self.tables();
+        if t.identities.contains_key(&identity.id) {
+            return Err(StoreError::Exists(Kind::Identity, identity.id.clone()));
+        }
+        t.identities.insert(identity.id.clone(), (identity.clone(), 0));
+        Ok(())
+    }
+
+    async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>> {
+        Ok(self.tables().identities.get(id).map(|(i, _)| i.clone()))
+    }
+
+    async fn list_identities(&self, q: &ServerQuery) -> Result<Vec<IdentityRecord>> {
+        let t = self.tables();
+        Ok(t.identities
+            .values()
+            .map(|(i, _)| i)
+            .filter(|i| q.api_version.is_none_or(|v| v == i.api_version))
+            .filter(|i| q.scopes.iter().any(|s| in_scope(s, &i.organization_id, &i.project_id)))
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_identity(&self, id: &str) -> Result<()> {
+        let mut t = self.tables();
+        match t.identities.get(id) {
+            None => Err(StoreError::Missing(Kind::Identity, id.to_owned())),
+            Some((_, count)) if *count > 0 => Err(StoreError::InUse(Kind::Identity, id.to_owned())),
+            Some(_) => {
+                t.identities.remove(id);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -342,11 +402,11 @@ impl MaintenanceStore for MemoryStore {
         Ok(found)
     }
 
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
+    async fn finish_network_deletion(&self, network: &NetworkRecord) -> Result<bool> {
         let mut t = self.tables();
-        match t.networks.get(id) {
+        match t.networks.get(&network.id) {
             Some((n, 0)) if n.deleting_since.is_some() => {
-                t.networks.remove(id);
+                t.remove_network(&network.id);
                 Ok(true)
             }
             _ => Ok(false),

@@ -9,7 +9,7 @@ pub mod memory;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
+use crate::domain::{ApiVersion, IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::rbac::Scope;
 
 pub use error::{Kind, Result, StoreError};
@@ -19,7 +19,9 @@ pub use error::{Kind, Result, StoreError};
 pub struct ServerQuery {
     pub scopes: Vec<Scope>,
     /// Only records of this API version; `None` for every version (the cleanup function's view).
-    pub api_version: Option<u32>,
+    pub api_version: Option<ApiVersion>,
+    /// Only records under this identity resource (v1 nests networks and servers under identities).
+    pub parent_identity_id: Option<String>,
     pub region_ids: Vec<String>,
     pub network_ids: Vec<String>,
     pub identity_ids: Vec<String>,
@@ -102,15 +104,30 @@ pub trait ServerStore: Send + Sync {
 
 #[async_trait]
 pub trait NetworkStore: Send + Sync {
-    /// Fails with Conflict if the id exists.
+    /// Writes a new network; one under an identity resource is counted on it in the same
+    /// transaction, which needs the identity to exist (`Missing` otherwise). `Exists` if the id does.
     async fn create_network(&self, network: &NetworkRecord) -> Result<()>;
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>>;
-    /// Deletes a network without servers; marks one with servers deleting (from `now`), which
-    /// refuses new servers on it. NotFound if missing.
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion>;
+    /// Every network of the query's scopes (API version and parent identity filters apply), by id.
+    async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>>;
+    /// Deletes a network without servers (uncounting it on its identity resource); marks one with
+    /// servers deleting (from `now`), which refuses new servers on it. `Missing` if it is gone.
+    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion>;
     /// The network's live server count, as the create and remove transactions keep it.
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
+}
+
+/// Identity resources (v1), which networks are counted on.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// `Exists` if the id does.
+    async fn create_identity(&self, identity: &IdentityRecord) -> Result<()>;
+    async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>>;
+    /// Every identity of the query's scopes (API version filter applies), sorted by id.
+    async fn list_identities(&self, query: &ServerQuery) -> Result<Vec<IdentityRecord>>;
+    /// Deletes an identity no network is counted on: `Missing` if it is gone, `InUse` while networks
+    /// (and so servers) remain. The network create transaction counts on it, so this cannot race one.
+    async fn delete_identity(&self, id: &str) -> Result<()>;
 }
 
 #[async_trait]
@@ -158,8 +175,9 @@ pub trait IdempotencyStore: Send + Sync {
 pub trait MaintenanceStore: Send + Sync {
     /// Networks marked deleting, oldest mark first.
     async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>>;
-    /// Deletes a network marked deleting once its last server is gone; false while servers remain.
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool>;
+    /// Deletes a network marked deleting once its last server is gone (uncounting it on its identity
+    /// resource); false while servers remain.
+    async fn finish_network_deletion(&self, network: &NetworkRecord) -> Result<bool>;
     /// Claims due for a check at `now` (their holder may be gone), oldest first.
     async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>>;
     /// The cleanup function's resume point (the identity to sync next) and the cursor's version.

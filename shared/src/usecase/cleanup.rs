@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::reconcile::{apply, plan, Outcome};
 use super::{write_over, Deps, META_SERVER_ID};
-use crate::domain::{ProvisioningStatus, ServerRecord};
+use crate::domain::{NetworkRecord, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::ProviderIdentity;
 use crate::provider::Compute;
@@ -67,7 +67,7 @@ pub async fn run<S: ServerStore + MaintenanceStore, P: Compute>(
     sync(deps, deadline, &mut report).await?;
     for network in &cascading {
         if deps.store.finish_network_deletion(network).await? {
-            tracing::info!(network_id = %network, "last server gone: network deleted");
+            tracing::info!(network_id = %network.id, "last server gone: network deleted");
             report.networks_deleted += 1;
         }
     }
@@ -92,7 +92,7 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
-) -> Result<Vec<String>> {
+) -> Result<Vec<NetworkRecord>> {
     let networks = deps.store.networks_being_deleted(NETWORK_BATCH).await?;
     report.networks_cascading = networks.len();
     for network in &networks {
@@ -131,7 +131,7 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
             }
         }
     }
-    Ok(networks.into_iter().map(|n| n.id).collect())
+    Ok(networks)
 }
 
 /// Every record a query matches, page by page.

@@ -1,5 +1,5 @@
 use super::power::actionable;
-use super::{load_server, translate, Deps, CONSOLE_OUTPUT};
+use super::{load_server, translate, Deps, View, CONSOLE_OUTPUT};
 use crate::error::Result;
 use crate::provider::Compute;
 use crate::rbac::{Caller, Operation};
@@ -9,10 +9,11 @@ use crate::store::ServerStore;
 pub async fn console_output<S: ServerStore, P: Compute>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     length: Option<u32>,
 ) -> Result<String> {
-    let record = load_server(deps, caller, id, Operation::Read).await?;
+    let record = load_server(deps, caller, view, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, CONSOLE_OUTPUT).await?;
     let cred = deps.identities.credential(&record.identity_id)?;
     deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, CONSOLE_OUTPUT))
@@ -22,9 +23,10 @@ pub async fn console_output<S: ServerStore, P: Compute>(
 pub async fn console_session<S: ServerStore, P: Compute>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
 ) -> Result<String> {
-    let record = load_server(deps, caller, id, Operation::Read).await?;
+    let record = load_server(deps, caller, view, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, "accessed").await?;
     let cred = deps.identities.credential(&record.identity_id)?;
     deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, "accessed"))

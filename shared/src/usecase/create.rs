@@ -1,17 +1,17 @@
 use std::collections::BTreeMap;
 
 use super::refresh::{provider_id, refresh};
-use super::{write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
-use crate::api::servers::ServerCreateInput;
+use super::{write_over, Deps, Placement, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::{
-    HealthStatus, NetworkRecord, ProvisioningStatus, ServerRecord, SshCaRecord, SshInjection, UserData, API_VERSION_V2,
+    HealthStatus, NetworkRecord, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord, SshInjection,
+    UserData,
 };
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Keypairs};
 use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
-use crate::rbac::{Caller, Operation, NETWORKS, SERVERS};
+use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ClaimRef, StoreError};
 use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
 
@@ -65,11 +65,12 @@ pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> 
 async fn bound_ca<S: SshCaStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     network: &NetworkRecord,
     id: &str,
     user_data: Option<&UserData>,
 ) -> Result<SshCaRecord> {
-    let ca = super::sshcas::load(deps, caller, id, Operation::Read).await?;
+    let ca = super::sshcas::load(deps, caller, view, id, Operation::Read).await?;
     if ca.organization_id != network.organization_id || ca.project_id != network.project_id {
         return Err(Error::unprocessable(
             "sshCertificateAuthorityId must reference an SSH certificate authority in the same organization and project as the server",
@@ -81,27 +82,35 @@ async fn bound_ca<S: SshCaStore, P>(
     Ok(ca)
 }
 
-pub async fn create_server<S, P>(deps: &Deps<S, P>, caller: &Caller, input: ServerCreateInput) -> Result<ServerRecord>
+/// Creates a server on the network the input names, which the view must show (its version, and on
+/// path-scoped routes the path's identity): organization, project, region and provider identity
+/// are the network's.
+pub async fn create_server<S, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    input: ServerCreateInput,
+) -> Result<ServerRecord>
 where
     S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
     P: Compute + Images + Flavors + Keypairs,
 {
+    view.check_path(caller, SERVERS, Operation::Create)?;
     let network_id = input.network_id.as_str();
     let network = deps
         .store
         .get_network(network_id)
         .await?
-        .filter(|n| n.api_version == API_VERSION_V2)
+        .filter(|n| view.shows(Placement::of_network(n)))
         .ok_or_else(|| network_not_found(network_id))?;
     let (org, project) = (&network.organization_id, &network.project_id);
-    let missing = network_not_found(network_id).to_string();
-    caller.acl.require_visible(org, project, NETWORKS, &missing)?;
+    view.authorize(caller, (org, project), view.rules.networks, Operation::Read, network_not_found(network_id))?;
     caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
     if network.deleting_since.is_some() {
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
     }
     let ca = match &input.ssh_certificate_authority_id {
-        Some(id) => Some(bound_ca(deps, caller, &network, id.as_str(), input.user_data.as_ref()).await?),
+        Some(id) => Some(bound_ca(deps, caller, view, &network, id.as_str(), input.user_data.as_ref()).await?),
         None => None,
     };
     if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
@@ -249,7 +258,7 @@ fn new_record<S, P>(
 ) -> ServerRecord {
     ServerRecord {
         id: deps.ids.new_id(),
-        api_version: API_VERSION_V2,
+        api_version: network.api_version,
         name: input.metadata.name.clone(),
         description: input.metadata.description.clone(),
         tags: input.metadata.tags.clone(),
@@ -258,6 +267,7 @@ fn new_record<S, P>(
         region_id: network.region_id.clone(),
         network_id: network.id.clone(),
         identity_id: network.identity_id.clone(),
+        parent_identity_id: network.parent_identity_id.clone(),
         flavor_id: input.flavor_id.as_str().to_owned(),
         image_id: input.image_id.as_str().to_owned(),
         image_min_disk_gib: min_disk,

@@ -1,6 +1,6 @@
 use super::cleanup::deprovisioning;
 use super::refresh::{provider_id, refresh};
-use super::{load_server, write_over, Deps};
+use super::{load_server, write_over, Deps, View};
 use crate::crash;
 use crate::error::{Error, Result};
 use crate::provider::Compute;
@@ -12,10 +12,15 @@ use crate::store::{ServerStore, StoreError};
 /// cleanup run). Repeating a delete re-issues the provider call, so a failed attempt can be retried.
 /// A server whose create is still reaching the provider keeps its record: the create carries the
 /// delete out when it learns the provider id (or the cleanup function does).
-pub async fn delete_server<S: ServerStore, P: Compute>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<()> {
+pub async fn delete_server<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    id: &str,
+) -> Result<()> {
     let mut attempts = 0;
     let dying = loop {
-        let record = load_server(deps, caller, id, Operation::Delete).await?;
+        let record = load_server(deps, caller, view, id, Operation::Delete).await?;
         if record.is_deleting() {
             break record;
         }

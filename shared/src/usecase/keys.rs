@@ -4,7 +4,7 @@
 use ssh_key::rand_core::OsRng;
 use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
-use super::{load_server, Deps};
+use super::{load_server, Deps, View};
 use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
 use crate::provider::Keypairs;
@@ -74,9 +74,10 @@ pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
 pub async fn ssh_private_key<S: ServerStore + KeypairStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
 ) -> Result<String> {
-    let record = load_server(deps, caller, id, Operation::Read).await?;
+    let record = load_server(deps, caller, view, id, Operation::Read).await?;
     if !record.has_identity_keypair() {
         return Err(Error::not_found(format!("server {id} was created without the identity key pair")));
     }

@@ -1,6 +1,6 @@
-use super::Deps;
+use super::{Deps, View};
 use crate::domain::ServerRecord;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, Scope, SERVERS};
 use crate::store::{Page, ServerQuery, ServerStore};
 
@@ -43,19 +43,40 @@ pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String])
     out
 }
 
-/// Servers in projects where the caller holds `region:servers` read; one index query per scope.
+/// Servers in projects where the caller holds `region:servers` read, of the view's version; one
+/// index query per scope. A path narrows them to its organization (a caller who may read nothing
+/// there is 403), project (403 without read there) and identity.
 pub async fn list_servers<S: ServerStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     params: &ListParams,
 ) -> Result<Page<ServerRecord>> {
-    let scopes = narrow(caller.acl.scopes(SERVERS, Operation::Read), &params.organization_ids, &params.project_ids);
+    let readable = caller.acl.scopes(SERVERS, Operation::Read);
+    let scopes = match &view.path {
+        Some(path) => {
+            if path.project_id.is_some() {
+                view.check_path(caller, SERVERS, Operation::Read)?;
+            }
+            let scopes =
+                narrow(readable, std::slice::from_ref(&path.organization_id), &Vec::from_iter(path.project_id.clone()));
+            if scopes.is_empty() {
+                return Err(Error::forbidden(format!(
+                    "{SERVERS}/read is not granted anywhere in organization {}",
+                    path.organization_id
+                )));
+            }
+            scopes
+        }
+        None => narrow(readable, &params.organization_ids, &params.project_ids),
+    };
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });
     }
     let query = ServerQuery {
         scopes,
-        api_version: Some(crate::domain::API_VERSION_V2),
+        api_version: Some(view.version),
+        parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
         identity_ids: Vec::new(),
         region_ids: params.region_ids.clone(),
         network_ids: params.network_ids.clone(),

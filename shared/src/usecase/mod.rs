@@ -8,6 +8,7 @@ mod delete;
 mod errors;
 mod get;
 pub mod idempotency;
+pub mod identities;
 mod keys;
 pub mod list;
 pub mod networks;
@@ -19,6 +20,7 @@ pub mod sshcas;
 #[cfg(test)]
 mod tests;
 mod update;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ pub use list::{list_servers, ListParams};
 pub use power::power;
 pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
+pub use view::{PathScope, Placement, Rules, View};
 
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
@@ -153,32 +156,24 @@ pub(crate) async fn write_over<S: ServerStore, P>(
     Ok(next)
 }
 
-/// Read rules first, for a project-scoped resource: one the caller may not read is `missing` (404,
-/// as if it did not exist); one it may read but lacks `op` on is 403.
-pub(crate) fn authorize(
-    caller: &Caller,
-    (organization, project): (&str, &str),
-    endpoint: &str,
-    op: Operation,
-    missing: Error,
-) -> Result<()> {
-    caller.acl.require_visible(organization, project, endpoint, &missing.to_string())?;
-    if op != Operation::Read {
-        caller.acl.require(organization, Some(project), endpoint, op)?;
-    }
-    Ok(())
-}
-
-/// Loads a v2 server the caller may see, and checks `op` on it: 404 when it is missing, not a
-/// v2 record, or not readable by the caller; 403 when it is readable but `op` is not granted.
+/// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API
+/// version, outside the path's scope, or (flat routes) not readable by the caller; 403 when `op` is
+/// not granted (on path-scoped routes, before anything is read).
 pub(crate) async fn load_server<S: ServerStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     op: Operation,
 ) -> Result<ServerRecord> {
-    let record = deps.store.get_server(id).await?.filter(ServerRecord::is_v2).ok_or_else(|| server_not_found(id))?;
-    authorize(caller, (&record.organization_id, &record.project_id), SERVERS, op, server_not_found(id))?;
+    view.check_path(caller, SERVERS, op)?;
+    let record = deps
+        .store
+        .get_server(id)
+        .await?
+        .filter(|r| view.shows(Placement::of_server(r)))
+        .ok_or_else(|| server_not_found(id))?;
+    view.authorize(caller, (&record.organization_id, &record.project_id), SERVERS, op, server_not_found(id))?;
     tracing::Span::current().record("server_id", id);
     Ok(record)
 }

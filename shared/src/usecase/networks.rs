@@ -1,40 +1,85 @@
-//! Networks: the project-scoped resource servers attach to.
+//! Networks: the project-scoped resource servers attach to, placed in a project and region (v2)
+//! or under an identity resource (v1).
 
-use super::Deps;
-use crate::api::networks::NetworkCreateInput;
-use crate::domain::{NetworkRecord, API_VERSION_V2};
+use super::identities::load_identity;
+use super::{Deps, Placement, View};
+use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, NETWORKS};
-use crate::store::{NetworkDeletion, NetworkStore};
+use crate::rbac::{Caller, Operation, Scope};
+use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, ServerQuery};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-pub async fn create_network<S: NetworkStore, P>(
+/// Where a new network goes: (organization, project, region, provider identity, identity resource).
+struct Home {
+    organization_id: String,
+    project_id: String,
+    region_id: String,
+    provider_identity_id: String,
+    parent_identity_id: Option<String>,
+}
+
+async fn home<S: IdentityStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
+    placement: &NetworkPlacement,
+) -> Result<Home> {
+    match placement {
+        NetworkPlacement::Project { organization_id, project_id, region_id } => {
+            let (org, project, region) = (organization_id.as_str(), project_id.as_str(), region_id.as_str());
+            caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
+            if !deps.identities.has_region(region) {
+                return Err(Error::not_found(format!("no region found with id {region}")));
+            }
+            let identity = deps.identities.find(region, org, project).ok_or_else(|| {
+                Error::unprocessable(format!("region {region} has no provider identity for project {project}"))
+            })?;
+            Ok(Home {
+                organization_id: org.to_owned(),
+                project_id: project.to_owned(),
+                region_id: region.to_owned(),
+                provider_identity_id: identity.id.clone(),
+                parent_identity_id: None,
+            })
+        }
+        NetworkPlacement::Identity { organization_id, project_id, identity_id } => {
+            let (org, project) = (organization_id.as_str(), project_id.as_str());
+            caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
+            let identity = load_identity(deps, view, identity_id.as_str()).await?;
+            Ok(Home {
+                organization_id: identity.organization_id,
+                project_id: identity.project_id,
+                region_id: identity.region_id,
+                provider_identity_id: identity.provider_identity_id,
+                parent_identity_id: Some(identity.id),
+            })
+        }
+    }
+}
+
+pub async fn create_network<S: NetworkStore + IdentityStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
     input: NetworkCreateInput,
 ) -> Result<NetworkRecord> {
-    let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
-    caller.acl.require(org, Some(project), NETWORKS, Operation::Create)?;
-    if !deps.identities.has_region(region) {
-        return Err(Error::not_found(format!("no region found with id {region}")));
-    }
-    let identity = deps.identities.find(region, org, project).ok_or_else(|| {
-        Error::unprocessable(format!("region {region} has no provider identity for project {project}"))
-    })?;
+    let home = home(deps, caller, view, &input.placement).await?;
     let record = NetworkRecord {
         id: deps.ids.new_id(),
-        api_version: API_VERSION_V2,
+        api_version: view.version,
         name: input.metadata.name,
         description: input.metadata.description,
         tags: input.metadata.tags,
-        organization_id: org.to_owned(),
-        project_id: project.to_owned(),
-        region_id: region.to_owned(),
-        identity_id: identity.id.clone(),
+        organization_id: home.organization_id,
+        project_id: home.project_id,
+        region_id: home.region_id,
+        identity_id: home.provider_identity_id,
+        parent_identity_id: home.parent_identity_id,
         provider_network_id: input.provider_network_id.as_str().to_owned(),
+        addressing: input.addressing,
         created_by: caller.subject.clone(),
         creation_time: deps.clock.now(),
         deleting_since: None,
@@ -46,21 +91,49 @@ pub async fn create_network<S: NetworkStore, P>(
 async fn load<S: NetworkStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     op: Operation,
 ) -> Result<NetworkRecord> {
-    let network =
-        deps.store.get_network(id).await?.filter(|n| n.api_version == API_VERSION_V2).ok_or_else(|| not_found(id))?;
-    super::authorize(caller, (&network.organization_id, &network.project_id), NETWORKS, op, not_found(id))?;
+    view.check_path(caller, view.rules.networks, op)?;
+    let network = deps
+        .store
+        .get_network(id)
+        .await?
+        .filter(|n| view.shows(Placement::of_network(n)))
+        .ok_or_else(|| not_found(id))?;
+    view.authorize(caller, (&network.organization_id, &network.project_id), view.rules.networks, op, not_found(id))?;
     Ok(network)
 }
 
-pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<NetworkRecord> {
-    load(deps, caller, id, Operation::Read).await
+pub async fn get_network<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    id: &str,
+) -> Result<NetworkRecord> {
+    load(deps, caller, view, id, Operation::Read).await
 }
 
-pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Caller) -> Result<Vec<NetworkRecord>> {
-    Ok(deps.store.list_networks(&caller.acl.scopes(NETWORKS, Operation::Read), API_VERSION_V2).await?)
+/// Flat routes: every network the caller may read. Path-scoped ones: the path's (403 without read).
+pub async fn list_networks<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+) -> Result<Vec<NetworkRecord>> {
+    let mut query = ServerQuery { api_version: Some(view.version), ..ServerQuery::default() };
+    match &view.path {
+        Some(path) => {
+            view.check_path(caller, view.rules.networks, Operation::Read)?;
+            query.scopes = vec![match &path.project_id {
+                Some(project) => Scope::Project(path.organization_id.clone(), project.clone()),
+                None => Scope::Organization(path.organization_id.clone()),
+            }];
+            query.parent_identity_id = path.identity_id.clone();
+        }
+        None => query.scopes = caller.acl.scopes(view.rules.networks, Operation::Read),
+    }
+    Ok(deps.store.list_networks(&query).await?)
 }
 
 /// Deletes the network at once when it has no servers. Otherwise it is marked deleting (it takes no
@@ -69,10 +142,11 @@ pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, caller: &Calle
 pub async fn delete_network<S: NetworkStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
 ) -> Result<NetworkDeletion> {
-    load(deps, caller, id, Operation::Delete).await?;
-    let outcome = deps.store.delete_network(id, deps.clock.now()).await?;
+    let network = load(deps, caller, view, id, Operation::Delete).await?;
+    let outcome = deps.store.delete_network(&network, deps.clock.now()).await?;
     if outcome == NetworkDeletion::Deleting {
         tracing::info!(network_id = %id, "network marked deleting; its servers are deleted by the cleanup function");
     }

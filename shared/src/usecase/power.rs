@@ -1,5 +1,5 @@
 use super::refresh::{provider_id, refresh};
-use super::{load_server, server_not_found, translate, write_over, wrong_state, Deps};
+use super::{load_server, server_not_found, translate, write_over, wrong_state, Deps, View};
 use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
@@ -37,6 +37,7 @@ pub(crate) async fn actionable<S: ServerStore, P: Compute>(
 pub async fn power<S: ServerStore, P: Compute>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     action: PowerAction,
 ) -> Result<()> {
@@ -48,7 +49,7 @@ pub async fn power<S: ServerStore, P: Compute>(
     // the intent is written on a fresher copy.
     let mut attempts = 0;
     let (record, pid, intent) = loop {
-        let record = load_server(deps, caller, id, Operation::Update).await?;
+        let record = load_server(deps, caller, view, id, Operation::Update).await?;
         let (record, pid) = actionable(deps, record, action.verb()).await?;
         let mut intent = record.clone();
         intent.power_state = Some(transitional);

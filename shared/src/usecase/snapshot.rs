@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::power::actionable;
-use super::{load_server, translate, Deps};
+use super::{load_server, translate, Deps, View};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::error::{Error, Result};
 use crate::provider::Image;
@@ -35,10 +35,11 @@ pub struct SnapshotInput {
 pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     input: SnapshotInput,
 ) -> Result<Image> {
-    let record = load_server(deps, caller, id, Operation::Read).await?;
+    let record = load_server(deps, caller, view, id, Operation::Read).await?;
     caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
     let cred = deps.identities.credential(&record.identity_id)?;

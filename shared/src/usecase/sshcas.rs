@@ -1,9 +1,8 @@
 //! SSH certificate authorities: project-scoped trust anchors that servers can be created with.
 
 use super::list::narrow;
-use super::Deps;
-use crate::api::sshcas::SshCaCreateInput;
-use crate::domain::{SshCaRecord, API_VERSION_V2};
+use super::{Deps, Placement, View};
+use crate::domain::{SshCaCreateInput, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SSH_CAS};
 use crate::store::{ServerQuery, SshCaStore, StoreError};
@@ -15,13 +14,14 @@ pub(crate) fn ca_not_found(id: &str) -> Error {
 pub async fn create<S: SshCaStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     input: SshCaCreateInput,
 ) -> Result<SshCaRecord> {
     let (org, project) = (input.organization_id.as_str(), input.project_id.as_str());
     caller.acl.require(org, Some(project), SSH_CAS, Operation::Create)?;
     let record = SshCaRecord {
         id: deps.ids.new_id(),
-        api_version: API_VERSION_V2,
+        api_version: view.version,
         name: input.metadata.name,
         description: input.metadata.description,
         tags: input.metadata.tags,
@@ -35,21 +35,27 @@ pub async fn create<S: SshCaStore, P>(
     Ok(record)
 }
 
-/// A v2 CA the caller may read (404 otherwise), with `op` checked on its project (403).
+/// A CA the view shows and the caller may read (404 otherwise), with `op` checked on its project (403).
 pub(crate) async fn load<S: SshCaStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     op: Operation,
 ) -> Result<SshCaRecord> {
-    let ca =
-        deps.store.get_ssh_ca(id).await?.filter(|c| c.api_version == API_VERSION_V2).ok_or_else(|| ca_not_found(id))?;
-    super::authorize(caller, (&ca.organization_id, &ca.project_id), SSH_CAS, op, ca_not_found(id))?;
+    view.check_path(caller, SSH_CAS, op)?;
+    let ca = deps
+        .store
+        .get_ssh_ca(id)
+        .await?
+        .filter(|c| view.shows(Placement::of_ssh_ca(c)))
+        .ok_or_else(|| ca_not_found(id))?;
+    view.authorize(caller, (&ca.organization_id, &ca.project_id), SSH_CAS, op, ca_not_found(id))?;
     Ok(ca)
 }
 
-pub async fn get<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<SshCaRecord> {
-    load(deps, caller, id, Operation::Read).await
+pub async fn get<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, view: &View, id: &str) -> Result<SshCaRecord> {
+    load(deps, caller, view, id, Operation::Read).await
 }
 
 /// Filters as Unikorn's list: `organizationID`, `projectID`, `tag` (every pair); sorted by id.
@@ -62,6 +68,7 @@ pub struct CaListParams {
 pub async fn list<S: SshCaStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     params: &CaListParams,
 ) -> Result<Vec<SshCaRecord>> {
     let scopes = narrow(caller.acl.scopes(SSH_CAS, Operation::Read), &params.organization_ids, &params.project_ids);
@@ -69,14 +76,14 @@ pub async fn list<S: SshCaStore, P>(
         return Ok(Vec::new());
     }
     let query =
-        ServerQuery { scopes, api_version: Some(API_VERSION_V2), tags: params.tags.clone(), ..ServerQuery::default() };
+        ServerQuery { scopes, api_version: Some(view.version), tags: params.tags.clone(), ..ServerQuery::default() };
     Ok(deps.store.list_ssh_cas(&query).await?)
 }
 
 /// Refused while a server references it, with Unikorn's 403 and wording; the store's count makes
 /// that check and the delete one conditional write.
-pub async fn delete<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, id: &str) -> Result<()> {
-    load(deps, caller, id, Operation::Delete).await?;
+pub async fn delete<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, view: &View, id: &str) -> Result<()> {
+    load(deps, caller, view, id, Operation::Delete).await?;
     deps.store.delete_ssh_ca(id).await.map_err(|e| match e {
         StoreError::InUse(..) => Error::forbidden("SSH certificate authority is in use and cannot be deleted"),
         other => other.into(),

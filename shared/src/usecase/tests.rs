@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use base64::Engine as _;
 
 use super::*;
-use crate::api::networks::NetworkV2Create;
 use crate::api::parse_json;
-use crate::api::servers::{ServerV2Create, ServerV2Update};
+use crate::api::v2::networks::NetworkV2Create;
+use crate::api::v2::servers::{ServerV2Create, ServerV2Update};
 use crate::clock::{RandomIds, SystemClock};
 use crate::domain::{PowerState, ProvisioningStatus};
 use crate::error::{Error, Result};
@@ -19,6 +19,15 @@ use crate::provider::{
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
+
+/// The view of the v2 routes.
+fn v2() -> View {
+    View {
+        version: crate::domain::ApiVersion::V2,
+        path: None,
+        rules: Rules { networks: crate::rbac::NETWORKS, server_update: crate::rbac::Operation::Update },
+    }
+}
 
 /// A provider that keeps servers in memory, records every call, and can fail the next call.
 #[derive(Default)]
@@ -211,11 +220,11 @@ async fn world() -> World {
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
-    let network = networks::create_network(&deps, &admin(), input).await.unwrap_or_else(|e| panic!("{e}")).id;
+    let network = networks::create_network(&deps, &admin(), &v2(), input).await.unwrap_or_else(|e| panic!("{e}")).id;
     World { deps, store, provider, network }
 }
 
-fn create_input(network: &str, name: &str) -> crate::api::servers::ServerCreateInput {
+fn create_input(network: &str, name: &str) -> crate::domain::ServerCreateInput {
     let body = format!(
         r#"{{"metadata": {{"name": "{name}"}}, "spec": {{"networkId": "{network}", "flavorId": "f", "imageId": "i"}}}}"#
     );
@@ -225,8 +234,9 @@ fn create_input(network: &str, name: &str) -> crate::api::servers::ServerCreateI
 #[tokio::test]
 async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(record.provider_id.as_deref(), Some("nova-web"));
     assert_eq!(
         (record.organization_id.as_str(), record.project_id.as_str(), record.region_id.as_str()),
@@ -240,16 +250,16 @@ async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
 #[tokio::test]
 async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_nothing() {
     let w = world().await;
-    create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
     let creates = |w: &World| w.provider.calls().iter().filter(|c| *c == "create_server").count();
-    let err = create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.expect_err("taken");
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web")).await.expect_err("taken");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(creates(&w), 1);
 
     let before = w.store.item_count();
     // A definite refusal of the create call itself (the image and flavor checks before it succeed).
     w.provider.fail_next_on_create(Error::invalid("Invalid key_name provided."));
-    let err = create_server(&w.deps, &admin(), create_input(&w.network, "db")).await.expect_err("refused");
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db")).await.expect_err("refused");
     assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
     assert_eq!(w.store.item_count(), before, "record and claim removed");
 }
@@ -259,7 +269,7 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
     let w = world().await;
     let before = w.store.item_count();
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
-    let err = create_server(&w.deps, &admin(), create_input(&w.network, "db")).await.expect_err("provider down");
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db")).await.expect_err("provider down");
     assert!(matches!(&err, Error::Unavailable { message, .. } if message.contains("provisioning")), "{err:?}");
     assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -276,9 +286,10 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
 #[tokio::test]
 async fn delete_releases_the_name_only_once_the_provider_is_done() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
-    delete_server(&w.deps, &admin(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    delete_server(&w.deps, &admin(), &v2(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(w.provider.calls().contains(&"delete_server".to_owned()));
     assert!(w.deps.store.get_server(&record.id).await.ok().flatten().is_none(), "gone at once: removed at once");
     assert_eq!(w.deps.store.claim_holder(&w.network, "web").await.ok().flatten(), None);
@@ -287,27 +298,29 @@ async fn delete_releases_the_name_only_once_the_provider_is_done() {
 #[tokio::test]
 async fn power_records_the_transition_and_translates_refusals() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
-    let record = get_server(&w.deps, &admin(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let record = get_server(&w.deps, &admin(), &v2(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(record.provisioning_status, ProvisioningStatus::Provisioned);
     let calls = w.provider.calls().len();
-    power(&w.deps, &admin(), &record.id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
+    power(&w.deps, &admin(), &v2(), &record.id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(w.provider.calls().len(), calls + 1, "exactly one provider call");
     let stored = w.deps.store.get_server(&record.id).await.ok().flatten().unwrap_or_else(|| panic!("gone"));
     assert_eq!(stored.power_state, Some(PowerState::Stopping));
     w.provider.fail_next(Error::conflict("Cannot 'stop' instance nova-web while it is in vm_state stopped"));
-    let err = power(&w.deps, &admin(), &record.id, PowerAction::Stop).await.expect_err("refused");
+    let err = power(&w.deps, &admin(), &v2(), &record.id, PowerAction::Stop).await.expect_err("refused");
     assert_eq!(err, Error::invalid("server cannot be stopped in its current state"), "Unikorn's answer");
 }
 
 #[tokio::test]
 async fn a_server_still_building_refuses_power_without_an_action_call() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     w.provider.set_phase(ServerPhase::Building);
-    let err = power(&w.deps, &admin(), &record.id, PowerAction::Start).await.expect_err("building");
+    let err = power(&w.deps, &admin(), &v2(), &record.id, PowerAction::Start).await.expect_err("building");
     assert_eq!(err, Error::invalid("server cannot be started in its current state"));
     assert!(!w.provider.calls().iter().any(|c| c.starts_with("power")));
 }
@@ -315,8 +328,9 @@ async fn a_server_still_building_refuses_power_without_an_action_call() {
 #[tokio::test]
 async fn snapshots_check_both_permissions_before_any_provider_call() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let calls = w.provider.calls().len();
     let input = || SnapshotInput {
         name: crate::domain::ResourceName::parse("n", "snap").unwrap_or_else(|e| panic!("{e}")),
@@ -326,32 +340,34 @@ async fn snapshots_check_both_permissions_before_any_provider_call() {
     let reader = caller(
         serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:servers", "operations": ["read"]}]}]}),
     );
-    let err = snapshot(&w.deps, &reader, &record.id, input()).await.expect_err("no image create");
+    let err = snapshot(&w.deps, &reader, &v2(), &record.id, input()).await.expect_err("no image create");
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     let imager = caller(
         serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:images", "operations": ["create"]}]}]}),
     );
-    let err = snapshot(&w.deps, &imager, &record.id, input()).await.expect_err("no read");
+    let err = snapshot(&w.deps, &imager, &v2(), &record.id, input()).await.expect_err("no read");
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(w.provider.calls().len(), calls, "no provider call for refused snapshots");
-    snapshot(&w.deps, &admin(), &record.id, input()).await.unwrap_or_else(|e| panic!("{e}"));
+    snapshot(&w.deps, &admin(), &v2(), &record.id, input()).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(w.provider.calls().contains(&"create_image".to_owned()));
 }
 
 #[tokio::test]
 async fn an_update_that_changes_no_image_or_flavor_asks_the_provider_nothing() {
     let w = world().await;
-    let record =
-        create_server(&w.deps, &admin(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let calls = w.provider.calls().len();
     let body = br#"{"metadata": {"name": "web", "description": "d"}, "spec": {"flavorId": "f", "imageId": "i"}}"#;
     let input = parse_json::<ServerV2Update>(body).and_then(ServerV2Update::parse).unwrap_or_else(|e| panic!("{e}"));
-    let updated = update_server(&w.deps, &admin(), &record.id, None, input).await.unwrap_or_else(|e| panic!("{e}"));
+    let updated =
+        update_server(&w.deps, &admin(), &v2(), &record.id, None, input).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(updated.version, record.version + 1);
     assert_eq!(w.provider.calls().len(), calls);
     let body = br#"{"metadata": {"name": "web"}, "spec": {"flavorId": "f2", "imageId": "i"}}"#;
     let input = parse_json::<ServerV2Update>(body).and_then(ServerV2Update::parse).unwrap_or_else(|e| panic!("{e}"));
-    let resized = update_server(&w.deps, &admin(), &record.id, Some(&updated.etag()), input)
+    let resized = update_server(&w.deps, &admin(), &v2(), &record.id, Some(&updated.etag()), input)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(resized.pending, Some(crate::domain::PendingChange::Resize { .. })), "recorded before the call");
@@ -365,11 +381,14 @@ async fn list_merges_scopes_in_id_order_and_pages() {
     let mut ids = Vec::new();
     for name in ["a", "b", "c", "d", "e"] {
         ids.push(
-            create_server(&w.deps, &admin(), create_input(&w.network, name)).await.unwrap_or_else(|e| panic!("{e}")).id,
+            create_server(&w.deps, &admin(), &v2(), create_input(&w.network, name))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .id,
         );
     }
     ids.sort();
-    let page = list_servers(&w.deps, &admin(), &ListParams { limit: 2, ..ListParams::default() })
+    let page = list_servers(&w.deps, &admin(), &v2(), &ListParams { limit: 2, ..ListParams::default() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -377,10 +396,10 @@ async fn list_merges_scopes_in_id_order_and_pages() {
         (ids[..2].to_vec(), Some(ids[1].clone()))
     );
     let rest = ListParams { limit: 10, after: Some(ids[1].clone()), ..ListParams::default() };
-    let page = list_servers(&w.deps, &admin(), &rest).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = list_servers(&w.deps, &admin(), &v2(), &rest).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((page.items.len(), page.next), (3, None));
     let nobody = caller(serde_json::json!({"organizations": []}));
-    let page = list_servers(&w.deps, &nobody, &ListParams { limit: 10, ..ListParams::default() })
+    let page = list_servers(&w.deps, &nobody, &v2(), &ListParams { limit: 10, ..ListParams::default() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(page.items.is_empty());

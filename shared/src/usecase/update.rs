@@ -1,13 +1,12 @@
 use super::create::{check_disk, get_flavor, validate_image_and_flavor};
 use super::power::actionable;
 use super::reconcile::undo;
-use super::{load_server, translate, write_over, Deps};
-use crate::api::servers::ServerUpdateInput;
+use super::{load_server, translate, write_over, Deps, View};
 use crate::crash;
-use crate::domain::{PendingChange, PowerState, ServerRecord};
+use crate::domain::{PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
@@ -16,11 +15,12 @@ use crate::store::{NetworkStore, ServerStore, StoreError};
 pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors>(
     deps: &Deps<S, P>,
     caller: &Caller,
+    view: &View,
     id: &str,
     if_match: Option<&str>,
     input: ServerUpdateInput,
 ) -> Result<ServerRecord> {
-    let record = load_server(deps, caller, id, Operation::Update).await?;
+    let record = load_server(deps, caller, view, id, view.rules.server_update).await?;
     if record.is_deleting() {
         return Err(Error::invalid("server is being deleted"));
     }
@@ -29,6 +29,12 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     }
     if input.metadata.name != record.name {
         return Err(Error::unprocessable(format!("metadata.name: a server cannot be renamed (it is {})", record.name)));
+    }
+    if input.network_id.as_ref().is_some_and(|n| n.as_str() != record.network_id) {
+        return Err(Error::unprocessable(format!(
+            "a server cannot move to another network (it is on network {})",
+            record.network_id
+        )));
     }
     if let Some(tag) = if_match {
         if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == record.etag()) {

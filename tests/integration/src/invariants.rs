@@ -39,12 +39,15 @@ impl Stack {
 
     /// What breaks the invariants now (empty when everything agrees):
     /// provider servers carrying our metadata == records; claims == live records; every network's
-    /// count == its records; no record provisioning or with a pending change; record power == Nova's.
+    /// count == its records; every identity's count == its networks; no record provisioning or with
+    /// a pending change; record power == Nova's.
     pub async fn violations(&self) -> Vec<String> {
         let items = self.scan().await;
         let mut records: BTreeMap<String, Value> = BTreeMap::new();
         let mut claims: BTreeSet<(String, String, String)> = BTreeSet::new();
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        let mut identity_counts: BTreeMap<String, i64> = BTreeMap::new();
+        let mut network_parents: Vec<String> = Vec::new();
         for item in &items {
             let pk = text(item, "PK");
             if pk.starts_with("SERVER#") {
@@ -55,6 +58,10 @@ impl Stack {
             } else if pk.starts_with("NETWORK#") {
                 let count = item.get("serverCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
                 counts.insert(pk.trim_start_matches("NETWORK#").to_owned(), count.unwrap_or(0));
+                network_parents.extend(item.get("parentIdentityId").and_then(|v| v.as_s().ok()).cloned());
+            } else if pk.starts_with("IDENTITY#") {
+                let count = item.get("networkCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+                identity_counts.insert(pk.trim_start_matches("IDENTITY#").to_owned(), count.unwrap_or(0));
             }
         }
         let mut problems = Vec::new();
@@ -83,6 +90,12 @@ impl Stack {
             let live = records.values().filter(|r| r["networkId"] == network.as_str()).count() as i64;
             if *count != live {
                 problems.push(format!("network {network} counts {count} servers, {live} live"));
+            }
+        }
+        for (identity, count) in &identity_counts {
+            let live = network_parents.iter().filter(|p| *p == identity).count() as i64;
+            if *count != live {
+                problems.push(format!("identity {identity} counts {count} networks, {live} live"));
             }
         }
         for (id, record) in &records {

@@ -88,8 +88,27 @@ pub fn admin_acl() -> Value {
         {"name": "region:networks:v2", "operations": ALL},
         {"name": "region:images", "operations": ALL},
         {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
+        {"name": "region:identities", "operations": ALL},
+        {"name": "region:networks", "operations": ALL},
     ]);
     json!({"organizations": [{"id": ORG, "endpoints": endpoints}, {"id": ORG_2, "endpoints": endpoints}]})
+}
+
+/// A v1 identity and a network under it; `path` is the identity's URL path.
+pub struct V1Home {
+    pub identity_id: String,
+    pub network_id: String,
+    pub path: String,
+}
+
+impl V1Home {
+    pub fn servers(&self) -> String {
+        format!("{}/servers", self.path)
+    }
+
+    pub fn server(&self, id: &str) -> String {
+        format!("{}/servers/{id}", self.path)
+    }
 }
 
 pub struct Reply {
@@ -242,6 +261,25 @@ impl Stack {
         let reply = self.call("POST", "/api/v2/networks", Some(token), Some(&body)).await;
         assert_eq!(reply.status, 201, "network create: {}", reply.body);
         reply.id()
+    }
+
+    /// A v1 identity in `project` and a v1 network under it: the path servers are created under.
+    pub async fn v1_home(&self, token: &str, org: &str, project: &str) -> V1Home {
+        let identities = format!("/api/v1/organizations/{org}/projects/{project}/identities");
+        let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
+        let identity = self.call("POST", &identities, Some(token), Some(&body)).await;
+        assert_eq!(identity.status, 201, "identity create: {}", identity.body);
+        let path = format!("{identities}/{}", identity.id());
+        let body = json!({"metadata": {"name": "net"}, "spec": {"prefix": "10.0.0.0/24",
+            "dnsNameservers": ["8.8.8.8"], "providerNetworkId": PROVIDER_NETWORK}});
+        let network = self.call("POST", &format!("{path}/networks"), Some(token), Some(&body)).await;
+        assert_eq!(network.status, 201, "v1 network create: {}", network.body);
+        V1Home { identity_id: identity.id(), network_id: network.id(), path }
+    }
+
+    pub fn v1_server_body(&self, name: &str, network: &str) -> Value {
+        json!({"metadata": {"name": name}, "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
+            "networks": [{"id": network}]}})
     }
 
     pub fn server_body(&self, name: &str, network: &str) -> Value {

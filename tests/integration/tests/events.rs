@@ -28,15 +28,12 @@ fn read(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// Creates are 201 (a POST to a collection: servers, networks, identities, snapshots, CAs), reads
+/// 200, everything else (updates, deletes, power actions) 202.
 fn expected_status(route_key: &str) -> u16 {
+    let collection = ["/servers", "/networks", "/identities", "/snapshot", "/sshcertificateauthorities"];
     match route_key.split_once(' ') {
-        Some((
-            "POST",
-            "/api/v2/servers"
-            | "/api/v2/networks"
-            | "/api/v2/servers/{serverID}/snapshot"
-            | "/api/v2/sshcertificateauthorities",
-        )) => 201,
+        Some(("POST", path)) if collection.iter().any(|c| path.ends_with(c)) => 201,
         Some(("GET", _)) => 200,
         _ => 202,
     }
@@ -64,13 +61,19 @@ async fn every_event_runs_through_its_function() {
     let network_id = read("networks-get.json")["pathParameters"]["networkID"].clone();
     let server_id = read("servers-get.json")["pathParameters"]["serverID"].clone();
     let ca_id = read("sshcas-get.json")["pathParameters"]["sshCertificateAuthorityID"].clone();
+    let v1 = read("v1-servers-get.json")["pathParameters"].clone();
+    let v1_network = read("v1-networks-get.json")["pathParameters"]["networkID"].clone();
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
     let identities = json!([{"id": "demo-identity", "regionId": spec["spec"]["regionId"],
         "organizationId": spec["spec"]["organizationId"], "projectId": spec["spec"]["projectId"],
         "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
         "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
     let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let ids = [network_id, server_id, ca_id].iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+    // The ids the creates get, in the order order.json creates them.
+    let ids = [network_id, server_id, ca_id, v1["identityID"].clone(), v1_network, v1["serverID"].clone()]
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
     let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(ids)))).await;
     let store = deps.without_provider();
 
@@ -91,7 +94,7 @@ async fn every_event_runs_through_its_function() {
         assert_eq!(response.status().as_u16(), expected_status(&route_key), "{file}: {body}");
         println!("event {file}: {} via {function_name}", response.status().as_u16());
     }
-    assert!(emulator.servers().is_empty(), "the delete event removed the server");
+    assert!(emulator.servers().is_empty(), "the delete events removed the servers");
 }
 
 /// The cleanup function's schedule event (`sam local invoke CleanupFunction -e

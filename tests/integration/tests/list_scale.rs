@@ -55,7 +55,8 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     };
 
     let unfiltered = ListParams { limit: 100, ..ListParams::default() };
-    let page = list_servers(&deps, &caller, &unfiltered).await.unwrap_or_else(|e| panic!("{e}"));
+    let page =
+        list_servers(&deps, &caller, &shared::http::v2_view(), &unfiltered).await.unwrap_or_else(|e| panic!("{e}"));
     let plain_queries = calls.take().get("Query").copied().unwrap_or(0);
     assert_eq!((page.items.len(), plain_queries), (100, 1), "an unfiltered page is one Query");
 
@@ -68,7 +69,8 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     let mut per_page = Vec::new();
     let mut params = filtered.clone();
     loop {
-        let page = list_servers(&deps, &caller, &params).await.unwrap_or_else(|e| panic!("{e}"));
+        let page =
+            list_servers(&deps, &caller, &shared::http::v2_view(), &params).await.unwrap_or_else(|e| panic!("{e}"));
         let queries = calls.take().get("Query").copied().unwrap_or(0);
         per_page.push((page.items.len(), queries));
         found.extend(page.items.iter().map(|s| s.id.clone()));
@@ -86,7 +88,7 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     // With one read per page, pages are short but chained exactly: every match, once, in order.
     let mut query = shared::store::ServerQuery {
         scopes: vec![shared::rbac::Scope::Project("o".into(), "p".into())],
-        api_version: Some(2),
+        api_version: Some(shared::domain::ApiVersion::V2),
         tags: vec![("team".into(), "blue".into())],
         limit: 100,
         max_reads: Some(1),
@@ -107,6 +109,6 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     assert!(pages > 1);
     assert_eq!(chained, blue);
     let none = ListParams { tags: vec![("team".into(), "green".into())], ..filtered };
-    let page = list_servers(&deps, &caller, &none).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = list_servers(&deps, &caller, &shared::http::v2_view(), &none).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(page.items.is_empty());
 }

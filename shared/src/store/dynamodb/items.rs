@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::{NetworkRecord, ServerRecord};
+use crate::domain::{IdentityRecord, NetworkRecord, ServerRecord};
 use crate::rbac::Scope;
 use crate::store::{Result, StoreError};
 
@@ -53,6 +53,21 @@ pub fn claim_key(network_id: &str, name: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("CLAIM#{network_id}#{name}"))), (SK.into(), s("CLAIM"))])
 }
 
+pub fn identity_key(id: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("IDENTITY#{id}"))), (SK.into(), s("IDENTITY"))])
+}
+
+/// An identity resource, with the count of networks under it (the delete is conditional on zero).
+pub fn identity_item(r: &IdentityRecord) -> Result<Item> {
+    let mut item = identity_key(&r.id);
+    item.insert("doc".into(), doc(r)?);
+    item.insert("apiVersion".into(), n(r.api_version.0));
+    item.insert("networkCount".into(), n(0));
+    insert_tag_pairs(&mut item, &r.tags);
+    insert_scope_keys(&mut item, "IDENTITY", &r.id, &r.organization_id, &r.project_id);
+    Ok(item)
+}
+
 pub fn ssh_ca_key(id: &str) -> Item {
     HashMap::from([(PK.into(), s(format!("SSHCA#{id}"))), (SK.into(), s("SSHCA"))])
 }
@@ -78,7 +93,7 @@ fn insert_tag_pairs(item: &mut Item, tags: &crate::domain::Tags) {
 pub fn ssh_ca_item(r: &crate::domain::SshCaRecord) -> Result<Item> {
     let mut item = ssh_ca_key(&r.id);
     item.insert("doc".into(), doc(r)?);
-    item.insert("apiVersion".into(), n(r.api_version));
+    item.insert("apiVersion".into(), n(r.api_version.0));
     insert_tag_pairs(&mut item, &r.tags);
     insert_scope_keys(&mut item, "SSHCA", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
@@ -141,10 +156,13 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     let mut item = server_key(&r.id);
     item.insert("doc".into(), doc(r)?);
     item.insert("version".into(), n(r.version));
-    item.insert("apiVersion".into(), n(r.api_version));
+    item.insert("apiVersion".into(), n(r.api_version.0));
     item.insert("regionId".into(), s(&r.region_id));
     item.insert("networkId".into(), s(&r.network_id));
     item.insert("identityId".into(), s(&r.identity_id));
+    if let Some(parent) = &r.parent_identity_id {
+        item.insert("parentIdentityId".into(), s(parent));
+    }
     insert_tag_pairs(&mut item, &r.tags);
     insert_scope_keys(&mut item, "SERVER", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
@@ -153,8 +171,11 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
 pub fn network_item(r: &NetworkRecord) -> Result<Item> {
     let mut item = network_key(&r.id);
     item.insert("doc".into(), doc(r)?);
-    item.insert("apiVersion".into(), n(r.api_version));
+    item.insert("apiVersion".into(), n(r.api_version.0));
     item.insert("serverCount".into(), n(0));
+    if let Some(parent) = &r.parent_identity_id {
+        item.insert("parentIdentityId".into(), s(parent));
+    }
     insert_scope_keys(&mut item, "NETWORK", &r.id, &r.organization_id, &r.project_id);
     Ok(item)
 }

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 
 use super::items::*;
 use super::INDEX_BY_ATTENTION;
-use crate::domain::{IdentityKeypair, NetworkRecord, ServerRecord, SshCaRecord};
+use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion, NetworkStore, Page,
-    Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion,
+    NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
 };
 
 pub struct DynamoStore {
@@ -186,11 +186,16 @@ impl DynamoStore {
     }
 
     fn count(&self, key: Item, delta: i64, condition: &str) -> Result<TransactWriteItem> {
+        self.counter(key, "serverCount", delta, condition)
+    }
+
+    /// Adds `delta` to the `attribute` count of `key` if `condition` holds.
+    fn counter(&self, key: Item, attribute: &str, delta: i64, condition: &str) -> Result<TransactWriteItem> {
         let update = build(
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key))
-                .update_expression("ADD serverCount :delta")
+                .update_expression(format!("ADD {attribute} :delta"))
                 .condition_expression(condition)
                 .expression_attribute_values(":delta", n(delta))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -261,8 +266,12 @@ impl DynamoStore {
         let mut key_condition = "#pk = :pk".to_owned();
         let mut filter = Vec::new();
         if let Some(version) = query.api_version {
-            values.insert(":version".into(), n(version));
+            values.insert(":version".into(), n(version.0));
             filter.push("apiVersion = :version".to_owned());
+        }
+        if let Some(parent) = &query.parent_identity_id {
+            values.insert(":parent".into(), s(parent));
+            filter.push("parentIdentityId = :parent".to_owned());
         }
         if let Some(after) = &query.after {
             names.insert("#sk".into(), sk_attr.into());
@@ -292,6 +301,7 @@ impl DynamoStore {
         }
         // The API version matches nearly every record; the other filters may match few.
         let selective = !(query.region_ids.is_empty()
+            && query.parent_identity_id.is_none()
             && query.network_ids.is_empty()
             && query.identity_ids.is_empty()
             && query.tags.is_empty());
@@ -319,11 +329,39 @@ impl DynamoStore {
         Ok(items)
     }
 
-    /// Deletes `key` if `condition` holds and no server is counted on it (network, SSH CA); false
-    /// when either does not hold.
-    async fn delete_if_unused(&self, key: Item, condition: &str, what: &str) -> Result<bool> {
-        let condition = format!("{condition} AND (attribute_not_exists(serverCount) OR serverCount = :zero)");
+    /// Deletes `key` if `condition` holds and nothing is counted on it (`serverCount` on a network
+    /// or SSH CA, `networkCount` on an identity); false when either does not hold.
+    async fn delete_if_unused(&self, key: Item, condition: &str, counter: &str, what: &str) -> Result<bool> {
+        let condition = format!("{condition} AND (attribute_not_exists({counter}) OR {counter} = :zero)");
         self.delete_if(key, &condition, HashMap::from([(":zero".to_owned(), n(0))]), what).await
+    }
+
+    /// Deletes a network if `condition` holds and no server is counted on it, uncounting it on its
+    /// identity resource in the same transaction; false when the network's conditions do not hold.
+    async fn remove_network(&self, network: &NetworkRecord, condition: &str, what: &str) -> Result<bool> {
+        let Some(parent) = &network.parent_identity_id else {
+            return self.delete_if_unused(network_key(&network.id), condition, "serverCount", what).await;
+        };
+        let delete = build(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(network_key(&network.id)))
+                .condition_expression(format!(
+                    "{condition} AND (attribute_not_exists(serverCount) OR serverCount = :zero)"
+                ))
+                .expression_attribute_values(":zero", n(0))
+                .build(),
+        )?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            self.counter(identity_key(parent), "networkCount", -1, "attribute_exists(PK)")?,
+        ];
+        match self.transact(what, items).await? {
+            Ok(()) => Ok(true),
+            Err(reasons) if reasons.first().is_some_and(Reason::failed_condition) => Ok(false),
+            // The identity is gone (it cannot be, while counted): the network goes all the same.
+            Err(_) => self.delete_if_unused(network_key(&network.id), condition, "serverCount", what).await,
+        }
     }
 
     /// Every item of `kind` in the query's scopes (no read bound), parsed and merged by id.
@@ -557,21 +595,34 @@ impl ServerStore for DynamoStore {
 #[async_trait]
 impl NetworkStore for DynamoStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
-        self.put_new(network_item(network)?, "create network", || StoreError::Exists(Kind::Network, network.id.clone()))
-            .await
+        let Some(parent) = &network.parent_identity_id else {
+            let exists = || StoreError::Exists(Kind::Network, network.id.clone());
+            return self.put_new(network_item(network)?, "create network", exists).await;
+        };
+        let items = vec![
+            self.put(network_item(network)?, "attribute_not_exists(PK)")?,
+            self.counter(identity_key(parent), "networkCount", 1, "attribute_exists(PK)")?,
+        ];
+        match self.transact("create network", items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if reasons.first().is_some_and(Reason::failed_condition) => {
+                Err(StoreError::Exists(Kind::Network, network.id.clone()))
+            }
+            Err(_) => Err(StoreError::Missing(Kind::Identity, parent.clone())),
+        }
     }
 
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
         self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
     }
 
-    async fn list_networks(&self, scopes: &[Scope], api_version: u32) -> Result<Vec<NetworkRecord>> {
-        let query = ServerQuery { scopes: scopes.to_vec(), api_version: Some(api_version), ..ServerQuery::default() };
-        self.every_in_scopes("NETWORK", &query, network_from_item, |n| &n.id).await
+    async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>> {
+        self.every_in_scopes("NETWORK", query, network_from_item, |n| &n.id).await
     }
 
-    async fn delete_network(&self, id: &str, now: DateTime<Utc>) -> Result<NetworkDeletion> {
-        if self.delete_if_unused(network_key(id), "attribute_exists(PK)", "delete network").await? {
+    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+        let id = network.id.as_str();
+        if self.remove_network(network, "attribute_exists(PK)", "delete network").await? {
             return Ok(NetworkDeletion::Deleted);
         }
         // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
@@ -603,6 +654,32 @@ impl NetworkStore for DynamoStore {
 }
 
 #[async_trait]
+impl IdentityStore for DynamoStore {
+    async fn create_identity(&self, identity: &IdentityRecord) -> Result<()> {
+        let exists = || StoreError::Exists(Kind::Identity, identity.id.clone());
+        self.put_new(identity_item(identity)?, "create identity", exists).await
+    }
+
+    async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>> {
+        self.get(identity_key(id), "get identity").await?.as_ref().map(from_item).transpose()
+    }
+
+    async fn list_identities(&self, query: &ServerQuery) -> Result<Vec<IdentityRecord>> {
+        self.every_in_scopes("IDENTITY", query, from_item, |i: &IdentityRecord| &i.id).await
+    }
+
+    async fn delete_identity(&self, id: &str) -> Result<()> {
+        if self.delete_if_unused(identity_key(id), "attribute_exists(PK)", "networkCount", "delete identity").await? {
+            return Ok(());
+        }
+        match self.get(identity_key(id), "get identity").await? {
+            Some(_) => Err(StoreError::InUse(Kind::Identity, id.to_owned())),
+            None => Err(StoreError::Missing(Kind::Identity, id.to_owned())),
+        }
+    }
+}
+
+#[async_trait]
 impl SshCaStore for DynamoStore {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
         self.put_new(ssh_ca_item(ca)?, "create SSH certificate authority", || {
@@ -620,7 +697,8 @@ impl SshCaStore for DynamoStore {
     }
 
     async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
-        if self.delete_if_unused(ssh_ca_key(id), "attribute_exists(PK)", "delete SSH certificate authority").await? {
+        let what = "delete SSH certificate authority";
+        if self.delete_if_unused(ssh_ca_key(id), "attribute_exists(PK)", "serverCount", what).await? {
             return Ok(());
         }
         match self.get(ssh_ca_key(id), "get SSH certificate authority").await? {
@@ -769,8 +847,8 @@ impl MaintenanceStore for DynamoStore {
         items.iter().map(network_from_item).collect()
     }
 
-    async fn finish_network_deletion(&self, id: &str) -> Result<bool> {
-        self.delete_if_unused(network_key(id), "attribute_exists(deletingSince)", "finish network deletion").await
+    async fn finish_network_deletion(&self, network: &NetworkRecord) -> Result<bool> {
+        self.remove_network(network, "attribute_exists(deletingSince)", "finish network deletion").await
     }
 
     async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {

@@ -20,6 +20,7 @@ mod secrets;
 mod snapshot;
 mod sshcas;
 mod update;
+mod v1;
 
 /// Every log line the handlers write during this test binary, captured as JSON text so tests can
 /// prove secrets never reach the logs.

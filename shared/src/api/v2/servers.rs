@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{tags_to_wire, Metadata, ProjectScopedReadMetadata, WriteMetadata};
-use crate::domain::{Cidr, Networking, ReferenceId, ServerRecord, SshInjection, UserData};
+use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{
+    Cidr, Networking, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput, SshInjection, UserData,
+};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -66,28 +68,6 @@ pub struct ServerV2UpdateSpec {
     pub user_data: Option<String>,
 }
 
-/// A validated create request.
-pub struct ServerCreateInput {
-    pub metadata: Metadata,
-    pub network_id: ReferenceId,
-    pub flavor_id: ReferenceId,
-    pub image_id: ReferenceId,
-    pub networking: Option<Networking>,
-    pub user_data: Option<UserData>,
-    pub ssh_certificate_authority_id: Option<ReferenceId>,
-    pub ssh_injection: Option<SshInjection>,
-    pub infrastructure_ref: Option<String>,
-}
-
-/// A validated update request.
-pub struct ServerUpdateInput {
-    pub metadata: Metadata,
-    pub flavor_id: ReferenceId,
-    pub image_id: ReferenceId,
-    pub networking: Option<Networking>,
-    pub user_data: Option<UserData>,
-}
-
 /// At most this many security groups per server (Nova's default quota is 10 per project).
 pub const MAX_SECURITY_GROUPS: usize = 64;
 /// At most this many allowed source prefixes (Neutron's default quota is 100 rules per group).
@@ -95,37 +75,46 @@ pub const MAX_ALLOWED_SOURCES: usize = 100;
 
 fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>> {
     let Some(wire) = wire else { return Ok(None) };
-    if wire.security_groups.as_ref().is_some_and(|g| g.len() > MAX_SECURITY_GROUPS) {
-        return Err(Error::invalid(format!("spec.networking.securityGroups: at most {MAX_SECURITY_GROUPS} groups")));
-    }
-    if wire.allowed_source_addresses.as_ref().is_some_and(|a| a.len() > MAX_ALLOWED_SOURCES) {
-        return Err(Error::invalid(format!(
-            "spec.networking.allowedSourceAddresses: at most {MAX_ALLOWED_SOURCES} prefixes"
-        )));
-    }
-    if let Some(groups) = &wire.security_groups {
-        for (i, g) in groups.iter().enumerate() {
-            ReferenceId::parse(&format!("spec.networking.securityGroups[{i}]"), g)?;
-        }
-    }
-    let allowed = wire
-        .allowed_source_addresses
-        .as_ref()
-        .map(|list| {
-            list.iter()
-                .enumerate()
-                .map(|(i, c)| Cidr::parse(&format!("spec.networking.allowedSourceAddresses[{i}]"), c))
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?;
-    Ok(Some(Networking {
-        security_groups: wire.security_groups.clone(),
-        public_ip: wire.public_ip,
-        allowed_source_addresses: allowed,
-    }))
+    networking_from(
+        (wire.security_groups.as_deref(), &|i| format!("spec.networking.securityGroups[{i}]")),
+        wire.public_ip,
+        (wire.allowed_source_addresses.as_deref(), &|i| format!("spec.networking.allowedSourceAddresses[{i}]")),
+    )
+    .map(Some)
 }
 
-fn parse_user_data(value: &Option<String>) -> Result<Option<UserData>> {
+/// A field's entries and how each is named in errors (`spec.networking.securityGroups[1]`).
+pub(crate) type Entries<'a> = (Option<&'a [String]>, &'a dyn Fn(usize) -> String);
+
+/// Networking from its parts, whatever shape the request gave them: security group ids and
+/// allowed source prefixes, each list bounded and each entry parsed.
+pub(crate) fn networking_from(
+    groups: Entries<'_>,
+    public_ip: Option<bool>,
+    sources: Entries<'_>,
+) -> Result<Networking> {
+    let (groups, group_field) = groups;
+    let (sources, source_field) = sources;
+    if groups.is_some_and(|g| g.len() > MAX_SECURITY_GROUPS) {
+        let field = group_field(0);
+        let field = field.trim_end_matches("[0]");
+        return Err(Error::invalid(format!("{field}: at most {MAX_SECURITY_GROUPS} groups")));
+    }
+    if sources.is_some_and(|s| s.len() > MAX_ALLOWED_SOURCES) {
+        let field = source_field(0);
+        let field = field.trim_end_matches("[0]");
+        return Err(Error::invalid(format!("{field}: at most {MAX_ALLOWED_SOURCES} prefixes")));
+    }
+    for (i, g) in groups.into_iter().flatten().enumerate() {
+        ReferenceId::parse(&group_field(i), g)?;
+    }
+    let allowed = sources
+        .map(|list| list.iter().enumerate().map(|(i, c)| Cidr::parse(&source_field(i), c)).collect::<Result<Vec<_>>>())
+        .transpose()?;
+    Ok(Networking { security_groups: groups.map(<[String]>::to_vec), public_ip, allowed_source_addresses: allowed })
+}
+
+pub(crate) fn parse_user_data(value: &Option<String>) -> Result<Option<UserData>> {
     value.as_deref().map(|u| UserData::parse("spec.userData", u)).transpose()
 }
 
@@ -167,6 +156,7 @@ impl ServerV2Update {
             image_id: ReferenceId::parse("spec.imageId", &self.spec.image_id)?,
             networking: parse_networking(&self.spec.networking)?,
             user_data: parse_user_data(&self.spec.user_data)?,
+            network_id: None,
         })
     }
 }
@@ -212,28 +202,10 @@ pub struct ServerV2Status {
     pub infrastructure_ref: Option<String>,
 }
 
-fn enum_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 impl From<&ServerRecord> for ServerV2Read {
     fn from(r: &ServerRecord) -> Self {
         ServerV2Read {
-            metadata: ProjectScopedReadMetadata {
-                id: r.id.clone(),
-                name: r.name.to_string(),
-                description: r.description.as_ref().map(|d| d.0.clone()),
-                tags: tags_to_wire(&r.tags),
-                creation_time: r.creation_time,
-                created_by: Some(r.created_by.clone()),
-                modified_time: r.modified_time,
-                modified_by: r.modified_by.clone(),
-                deletion_time: r.deletion_time,
-                provisioning_status: enum_text(&r.provisioning_status),
-                health_status: enum_text(&r.health_status),
-                organization_id: r.organization_id.clone(),
-                project_id: r.project_id.clone(),
-            },
+            metadata: ProjectScopedReadMetadata::of_server(r),
             spec: ServerV2ReadSpec {
                 flavor_id: r.flavor_id.clone(),
                 image_id: r.image_id.clone(),
@@ -250,7 +222,7 @@ impl From<&ServerRecord> for ServerV2Read {
             status: ServerV2Status {
                 region_id: r.region_id.clone(),
                 network_id: r.network_id.clone(),
-                power_state: r.power_state.as_ref().map(enum_text),
+                power_state: r.power_state.as_ref().map(crate::api::metadata::enum_text),
                 private_ip: r.private_ip.clone(),
                 public_ip: r.public_ip.clone(),
                 mac_address: r.mac_address.clone(),

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{Metadata, ProjectScopedReadMetadata, WriteMetadata};
-use crate::domain::{NetworkRecord, ReferenceId};
+use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord, ReferenceId};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -22,22 +22,17 @@ pub struct NetworkV2CreateSpec {
     pub provider_network_id: String,
 }
 
-pub struct NetworkCreateInput {
-    pub metadata: Metadata,
-    pub organization_id: ReferenceId,
-    pub project_id: ReferenceId,
-    pub region_id: ReferenceId,
-    pub provider_network_id: ReferenceId,
-}
-
 impl NetworkV2Create {
     pub fn parse(self) -> Result<NetworkCreateInput> {
         Ok(NetworkCreateInput {
             metadata: self.metadata.parse()?,
-            organization_id: ReferenceId::parse("spec.organizationId", &self.spec.organization_id)?,
-            project_id: ReferenceId::parse("spec.projectId", &self.spec.project_id)?,
-            region_id: ReferenceId::parse("spec.regionId", &self.spec.region_id)?,
+            placement: NetworkPlacement::Project {
+                organization_id: ReferenceId::parse("spec.organizationId", &self.spec.organization_id)?,
+                project_id: ReferenceId::parse("spec.projectId", &self.spec.project_id)?,
+                region_id: ReferenceId::parse("spec.regionId", &self.spec.region_id)?,
+            },
             provider_network_id: ReferenceId::parse("spec.providerNetworkId", &self.spec.provider_network_id)?,
+            addressing: None,
         })
     }
 }
@@ -65,20 +60,7 @@ pub struct NetworkV2Status {
 impl From<&NetworkRecord> for NetworkV2Read {
     fn from(n: &NetworkRecord) -> Self {
         NetworkV2Read {
-            metadata: ProjectScopedReadMetadata {
-                deletion_time: n.deleting_since,
-                provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
-                ..ProjectScopedReadMetadata::settled(
-                    &n.id,
-                    n.name.as_str(),
-                    n.description.as_ref(),
-                    &n.tags,
-                    &n.created_by,
-                    n.creation_time,
-                    &n.organization_id,
-                    &n.project_id,
-                )
-            },
+            metadata: ProjectScopedReadMetadata::of_network(n),
             spec: NetworkV2ReadSpec { provider_network_id: n.provider_network_id.clone() },
             status: NetworkV2Status { region_id: n.region_id.clone() },
         }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::metadata::WriteMetadata;
-use super::TagWire;
+use crate::api::metadata::WriteMetadata;
+use crate::api::TagWire;
 use crate::error::Result;
 use crate::provider::{Image, ImageState};
 use crate::usecase::SnapshotInput;

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{Metadata, ProjectScopedReadMetadata, WriteMetadata};
-use crate::domain::{ReferenceId, SshCaRecord, SshPublicKey};
+use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::domain::{ReferenceId, SshCaCreateInput, SshCaRecord, SshPublicKey};
 use crate::error::{Error, Result};
 
 /// Far above any real key (an RSA-16384 public key is about 2.8 KB in OpenSSH form).
@@ -23,13 +23,6 @@ pub struct SshCertificateAuthorityV2CreateSpec {
     pub organization_id: String,
     pub project_id: String,
     pub public_key: String,
-}
-
-pub struct SshCaCreateInput {
-    pub metadata: Metadata,
-    pub organization_id: ReferenceId,
-    pub project_id: ReferenceId,
-    pub public_key: SshPublicKey,
 }
 
 impl SshCertificateAuthorityV2Create {

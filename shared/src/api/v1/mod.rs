@@ -1,0 +1,6 @@
+//! The v1 API: Unikorn's path-scoped compatibility surface (`/api/v1/organizations/...`), where
+//! networks and servers live under identities.
+
+pub mod identities;
+pub mod networks;
+pub mod servers;

@@ -1,0 +1,81 @@
+//! What the use-cases are asked to do, already parsed: every API version's parsers (at the HTTP
+//! edge) produce these, so a use-case never sees a wire type.
+
+use super::{Cidr, Description, Networking, ReferenceId, ResourceName, SshInjection, SshPublicKey, Tags, UserData};
+
+/// Parsed write metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metadata {
+    pub name: ResourceName,
+    pub description: Option<Description>,
+    pub tags: Tags,
+}
+
+/// A server to create. Its organization, project, region and provider identity come from the
+/// network, whichever way the request named it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerCreateInput {
+    pub metadata: Metadata,
+    pub network_id: ReferenceId,
+    pub flavor_id: ReferenceId,
+    pub image_id: ReferenceId,
+    pub networking: Option<Networking>,
+    pub user_data: Option<UserData>,
+    pub ssh_certificate_authority_id: Option<ReferenceId>,
+    pub ssh_injection: Option<SshInjection>,
+    pub infrastructure_ref: Option<String>,
+}
+
+/// A server's new mutable spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerUpdateInput {
+    pub metadata: Metadata,
+    pub flavor_id: ReferenceId,
+    pub image_id: ReferenceId,
+    pub networking: Option<Networking>,
+    pub user_data: Option<UserData>,
+    /// The network the request names, when its shape restates it (v1): it must be the server's own.
+    pub network_id: Option<ReferenceId>,
+}
+
+/// Where a new network lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetworkPlacement {
+    /// A project in a region, named by the request; the provider identity is the one the operator
+    /// configured for it.
+    Project { organization_id: ReferenceId, project_id: ReferenceId, region_id: ReferenceId },
+    /// Under an identity resource, which fixes the organization, project, region and provider identity.
+    Identity { organization_id: ReferenceId, project_id: ReferenceId, identity_id: ReferenceId },
+}
+
+/// The addressing a network declares (v1): its IPv4 prefix and DNS servers, recorded and echoed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkAddressing {
+    pub prefix: Cidr,
+    pub dns_nameservers: Vec<std::net::Ipv4Addr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkCreateInput {
+    pub metadata: Metadata,
+    pub placement: NetworkPlacement,
+    pub provider_network_id: ReferenceId,
+    pub addressing: Option<NetworkAddressing>,
+}
+
+/// An identity resource to create in a project (v1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityCreateInput {
+    pub metadata: Metadata,
+    pub organization_id: ReferenceId,
+    pub project_id: ReferenceId,
+    pub region_id: ReferenceId,
+}
+
+pub struct SshCaCreateInput {
+    pub metadata: Metadata,
+    pub organization_id: ReferenceId,
+    pub project_id: ReferenceId,
+    pub public_key: SshPublicKey,
+}

@@ -1,0 +1,127 @@
+//! What differs between API versions at the edge: the [`View`] a route gives the use-cases (its
+//! version, its path scope, its RBAC vocabulary) and the wire shapes of server bodies. Below the
+//! edge every version runs the same use-cases; a new version adds its routes (`routes.rs`) and its
+//! arms here.
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+
+use super::edge::{path_id, unknown_route};
+use super::request::{json_body, list_params};
+use super::response::json;
+use super::routes::{Function, Route};
+use crate::api::v1::servers::{ServerRead, ServerWrite};
+use crate::api::v2::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
+use crate::domain::{ApiVersion, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput};
+use crate::error::{Error, Result};
+use crate::rbac::{Operation, NETWORKS, NETWORKS_V1};
+use crate::usecase::list::ListParams;
+use crate::usecase::{PathScope, Rules, View};
+
+/// A request as its route addresses it.
+pub struct Api {
+    pub route: &'static Route,
+    pub view: View,
+}
+
+/// The route API Gateway matched, which must be one of `function`'s (404 otherwise), and its view.
+pub fn api(req: &Request, function: Function) -> Result<Api> {
+    let route = Route::find(super::edge::route_key(req))
+        .filter(|r| r.function == function)
+        .ok_or_else(|| unknown_route(req))?;
+    Ok(Api { route, view: view(req, route)? })
+}
+
+/// The view of every v2 route: flat, id-addressed.
+pub fn v2_view() -> View {
+    View { version: ApiVersion::V2, path: None, rules: Rules { networks: NETWORKS, server_update: Operation::Update } }
+}
+
+fn view(req: &Request, route: &Route) -> Result<View> {
+    let version = route.version;
+    match version {
+        ApiVersion::V2 => Ok(v2_view()),
+        ApiVersion::V1 => {
+            let named = |param: &str| route.path().contains(&format!("{{{param}}}"));
+            Ok(View {
+                version,
+                path: Some(PathScope {
+                    organization_id: path_reference(req, "organizationID")?,
+                    project_id: named("projectID").then(|| path_reference(req, "projectID")).transpose()?,
+                    identity_id: named("identityID").then(|| path_id(req, "identityID")).transpose()?,
+                }),
+                // Unikorn v1 checks `create` on a server update.
+                rules: Rules { networks: NETWORKS_V1, server_update: Operation::Create },
+            })
+        }
+        other => Err(Error::internal(format!("API {other} has no view"))),
+    }
+}
+
+/// An organization or project id in the path: ids the identity service issues, not ours, so any
+/// printable id (400 otherwise).
+fn path_reference(req: &Request, name: &str) -> Result<String> {
+    let params = req.path_parameters();
+    let value = params.first(name).ok_or_else(|| Error::internal(format!("route has no {name} parameter")))?;
+    Ok(ReferenceId::parse(name, value)?.0)
+}
+
+impl Api {
+    pub fn version(&self) -> ApiVersion {
+        self.route.version
+    }
+
+    /// A path parameter of this route: `organizationID`, `projectID` (printable ids) or a UUID.
+    pub fn path(&self, req: &Request, name: &str) -> Result<String> {
+        match name {
+            "organizationID" | "projectID" => path_reference(req, name),
+            _ => path_id(req, name),
+        }
+    }
+
+    pub fn server_create(&self, req: &Request) -> Result<ServerCreateInput> {
+        match self.version() {
+            ApiVersion::V1 => json_body::<ServerWrite>(req)?.parse_create(),
+            ApiVersion::V2 => json_body::<ServerV2Create>(req)?.parse(),
+            other => Err(Error::internal(format!("API {other} has no server body"))),
+        }
+    }
+
+    pub fn server_update(&self, req: &Request) -> Result<ServerUpdateInput> {
+        match self.version() {
+            ApiVersion::V1 => json_body::<ServerWrite>(req)?.parse_update(),
+            ApiVersion::V2 => json_body::<ServerV2Update>(req)?.parse(),
+            other => Err(Error::internal(format!("API {other} has no server body"))),
+        }
+    }
+
+    /// A server in this version's read shape.
+    pub fn server_body(&self, record: &ServerRecord) -> Value {
+        let body = match self.version() {
+            ApiVersion::V1 => serde_json::to_value(ServerRead::from(record)),
+            _ => serde_json::to_value(ServerV2Read::from(record)),
+        };
+        body.unwrap_or(Value::Null)
+    }
+
+    /// A server with its entity tag.
+    pub fn server(&self, status: u16, record: &ServerRecord) -> Response<Body> {
+        json(status, &self.server_body(record), &[("etag", record.etag())])
+    }
+
+    pub fn servers(&self, records: &[ServerRecord]) -> Value {
+        Value::Array(records.iter().map(|r| self.server_body(r)).collect())
+    }
+
+    /// The list's query: v2 takes every filter; a path-scoped list takes the tag filter and the
+    /// page (`limit`, `pageToken`) only, its scope being the path.
+    pub fn list_params(&self, req: &Request) -> Result<ListParams> {
+        if self.view.path.is_some() {
+            let query = req.query_string_parameters();
+            if let Some((key, _)) = query.iter().find(|(k, _)| !matches!(*k, "tag" | "limit" | "pageToken")) {
+                return Err(Error::invalid(format!("{key}: unknown query parameter")));
+            }
+        }
+        list_params(req)
+    }
+}

@@ -1,0 +1,109 @@
+//! Identity resources (v1): a project's binding, in one region, to the provider identity the
+//! operator configured for it. v1 networks live under one, and their servers with them.
+
+use super::{Deps, Placement, View};
+use crate::domain::{IdentityCreateInput, IdentityRecord};
+use crate::error::{Error, Result};
+use crate::rbac::{Caller, Operation, Scope, IDENTITIES};
+use crate::store::{IdentityStore, ServerQuery, StoreError};
+
+fn not_found(id: &str) -> Error {
+    Error::not_found(format!("no identity found with id {id}"))
+}
+
+/// Unikorn's identity create documents no 404 or 422: a region this platform does not serve, or
+/// one without a provider identity for the project, is a bad request.
+pub async fn create_identity<S: IdentityStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    input: IdentityCreateInput,
+) -> Result<IdentityRecord> {
+    let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
+    caller.acl.require(org, Some(project), IDENTITIES, Operation::Create)?;
+    if !deps.identities.has_region(region) {
+        return Err(Error::invalid(format!("spec.regionId: no region found with id {region}")));
+    }
+    let provider = deps.identities.find(region, org, project).ok_or_else(|| {
+        Error::invalid(format!("spec.regionId: region {region} has no provider identity for project {project}"))
+    })?;
+    let record = IdentityRecord {
+        id: deps.ids.new_id(),
+        api_version: view.version,
+        name: input.metadata.name,
+        description: input.metadata.description,
+        tags: input.metadata.tags,
+        organization_id: org.to_owned(),
+        project_id: project.to_owned(),
+        region_id: region.to_owned(),
+        provider_identity_id: provider.id.clone(),
+        created_by: caller.subject.clone(),
+        creation_time: deps.clock.now(),
+    };
+    deps.store.create_identity(&record).await?;
+    Ok(record)
+}
+
+/// An identity the view shows (404 otherwise); no permission check: callers check their own.
+pub(crate) async fn load_identity<S: IdentityStore, P>(
+    deps: &Deps<S, P>,
+    view: &View,
+    id: &str,
+) -> Result<IdentityRecord> {
+    deps.store.get_identity(id).await?.filter(|i| view.shows(Placement::of_identity(i))).ok_or_else(|| not_found(id))
+}
+
+pub async fn get_identity<S: IdentityStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    id: &str,
+) -> Result<IdentityRecord> {
+    view.check_path(caller, IDENTITIES, Operation::Read)?;
+    let identity = load_identity(deps, view, id).await?;
+    view.authorize(
+        caller,
+        (&identity.organization_id, &identity.project_id),
+        IDENTITIES,
+        Operation::Read,
+        not_found(id),
+    )?;
+    Ok(identity)
+}
+
+/// The identities of the path's project (403 without read there).
+pub async fn list_identities<S: IdentityStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+) -> Result<Vec<IdentityRecord>> {
+    let Some(path) = &view.path else {
+        return Err(Error::internal("identities are listed through a project's path"));
+    };
+    view.check_path(caller, IDENTITIES, Operation::Read)?;
+    let scope = match &path.project_id {
+        Some(project) => Scope::Project(path.organization_id.clone(), project.clone()),
+        None => Scope::Organization(path.organization_id.clone()),
+    };
+    let query = ServerQuery { scopes: vec![scope], api_version: Some(view.version), ..ServerQuery::default() };
+    Ok(deps.store.list_identities(&query).await?)
+}
+
+/// Refused while networks (and so servers) remain under it: Unikorn's route documents 400, not 409.
+pub async fn delete_identity<S: IdentityStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    id: &str,
+) -> Result<()> {
+    view.check_path(caller, IDENTITIES, Operation::Delete)?;
+    let identity = load_identity(deps, view, id).await?;
+    let scope = (identity.organization_id.as_str(), identity.project_id.as_str());
+    view.authorize(caller, scope, IDENTITIES, Operation::Delete, not_found(id))?;
+    deps.store.delete_identity(id).await.map_err(|e| match e {
+        StoreError::InUse(..) => {
+            Error::invalid(format!("identity {id} still has networks or servers: delete them first"))
+        }
+        other => other.into(),
+    })
+}
