@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What each function's binary links: a function carries only its own verb. Builds the functions
+# What each function's binary links: a function carries only its own verb, and its IAM policy
+# grants every DynamoDB action it calls. Builds the functions
 # (debug: symbols kept) and fails when a binary holds code it must not. `nm -C` names every
 # function the linker kept; unreachable code is dropped, so a symbol here means reachable code
 # (drop glue of a field type aside).
@@ -27,7 +28,28 @@ declare -A forbidden=(
   [snapshot]="$always|usecase::create::create_server|usecase::power::power|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [sshcas]="$store_only|usecase::list::list_servers|usecase::networks::"
 )
+# The DynamoDB actions a function's IAM policy in the template grants.
+granted() {
+  awk -v res="  ${1^}Function:" '$0 == res {on = 1; next} on && /^  [A-Za-z]+:$/ {exit}
+    on && /- dynamodb:/ {sub(/.*dynamodb:/, ""); print}' infra/template.yaml | sort -u
+}
+
+# The DynamoDB actions a binary calls (a transaction needs the item actions it carries).
+called() {
+  nm -C "$1" | grep -v drop_in_place | grep -Eo 'aws_sdk_dynamodb::operation::[a-z_]+::[A-Za-z]+::orchestrate' \
+    | sed -E 's/.*::([A-Za-z]+)::orchestrate/\1/' \
+    | sed 's/^TransactWriteItems$/PutItem\nUpdateItem\nDeleteItem/' | sort -u
+}
+
 status=0
+for f in "${functions[@]}"; do
+  bin="$TARGET_DIR/debug/$f"
+  missing=$(comm -23 <(called "$bin") <(granted "$f"))
+  if [ -n "$missing" ]; then
+    echo "$f calls DynamoDB actions its IAM policy in infra/template.yaml does not grant:" $missing >&2
+    status=1
+  fi
+done
 for f in "${functions[@]}"; do
   bin="$TARGET_DIR/debug/$f"
   found=$(nm -C "$bin" | grep -v drop_in_place | grep -Eo "${forbidden[$f]}" | sort | uniq -c || true)

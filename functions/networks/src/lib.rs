@@ -1,6 +1,7 @@
 //! `networks` Lambda: POST/GET /api/v2/networks, GET/DELETE /api/v2/networks/{networkID}; and v1's
 //! identities (POST/GET .../projects/{projectID}/identities, GET/DELETE .../identities/{identityID})
-//! and networks (POST/GET .../identities/{identityID}/networks, GET/DELETE .../networks/{networkID}).
+//! and networks (POST/GET .../identities/{identityID}/networks, GET/DELETE .../networks/{networkID}),
+//! and the organization-wide v1 identity and network lists.
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -50,7 +51,7 @@ async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
             let record = networks::create_network(deps, &caller, view, input).await?;
             Ok(http::json(201, &NetworkRead::from(&record), &[]))
         }
-        LIST_NETWORKS_V1 => {
+        LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
             let list = networks::list_networks(deps, &caller, view).await?;
             Ok(http::json(200, &list.iter().map(NetworkRead::from).collect::<Vec<_>>(), &[]))
         }
@@ -64,7 +65,7 @@ async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
             let record = identities::create_identity(deps, &caller, view, input).await?;
             Ok(http::json(201, &IdentityRead::from(&record), &[]))
         }
-        LIST_IDENTITIES_V1 => {
+        LIST_IDENTITIES_V1 | LIST_ORGANIZATION_IDENTITIES_V1 => {
             let list = identities::list_identities(deps, &caller, view).await?;
             Ok(http::json(200, &list.iter().map(IdentityRead::from).collect::<Vec<_>>(), &[]))
         }

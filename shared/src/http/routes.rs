@@ -126,6 +126,8 @@ pub const GET_NETWORK_V1: &str =
 pub const DELETE_NETWORK_V1: &str =
     "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}";
 pub const LIST_ORGANIZATION_SERVERS_V1: &str = "GET /api/v1/organizations/{organizationID}/servers";
+pub const LIST_ORGANIZATION_IDENTITIES_V1: &str = "GET /api/v1/organizations/{organizationID}/identities";
+pub const LIST_ORGANIZATION_NETWORKS_V1: &str = "GET /api/v1/organizations/{organizationID}/networks";
 pub const CREATE_SERVER_V1: &str =
     "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers";
 pub const LIST_SERVERS_V1: &str =
@@ -175,6 +177,8 @@ pub const ROUTES: &[Route] = &[
     v1(LIST_NETWORKS_V1, Function::Networks),
     v1(GET_NETWORK_V1, Function::Networks),
     v1(DELETE_NETWORK_V1, Function::Networks),
+    v1(LIST_ORGANIZATION_IDENTITIES_V1, Function::Networks),
+    v1(LIST_ORGANIZATION_NETWORKS_V1, Function::Networks),
     v1(LIST_ORGANIZATION_SERVERS_V1, Function::List),
     v1(CREATE_SERVER_V1, Function::Create),
     v1(LIST_SERVERS_V1, Function::List),

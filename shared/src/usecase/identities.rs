@@ -4,7 +4,7 @@
 use super::{Deps, Placement, View};
 use crate::domain::{IdentityCreateInput, IdentityRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, Scope, IDENTITIES};
+use crate::rbac::{Caller, Operation, IDENTITIES};
 use crate::store::{IdentityStore, ServerQuery, StoreError};
 
 fn not_found(id: &str) -> Error {
@@ -71,21 +71,14 @@ pub async fn get_identity<S: IdentityStore, P>(
     Ok(identity)
 }
 
-/// The identities of the path's project (403 without read there).
+/// The identities of the path's project or organization the caller may read (see [`View::list_scopes`]).
 pub async fn list_identities<S: IdentityStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
     view: &View,
 ) -> Result<Vec<IdentityRecord>> {
-    let Some(path) = &view.path else {
-        return Err(Error::internal("identities are listed through a project's path"));
-    };
-    view.check_path(caller, IDENTITIES, Operation::Read)?;
-    let scope = match &path.project_id {
-        Some(project) => Scope::Project(path.organization_id.clone(), project.clone()),
-        None => Scope::Organization(path.organization_id.clone()),
-    };
-    let query = ServerQuery { scopes: vec![scope], api_version: Some(view.version), ..ServerQuery::default() };
+    let scopes = view.list_scopes(caller, IDENTITIES)?;
+    let query = ServerQuery { scopes, api_version: Some(view.version), ..ServerQuery::default() };
     Ok(deps.store.list_identities(&query).await?)
 }
 

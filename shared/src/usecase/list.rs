@@ -1,7 +1,7 @@
 use super::{Deps, View};
 use crate::domain::ServerRecord;
-use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, Scope, SERVERS};
+use crate::error::Result;
+use crate::rbac::{Caller, Scope, SERVERS};
 use crate::store::{Page, ServerQuery, ServerStore};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,23 +52,10 @@ pub async fn list_servers<S: ServerStore, P>(
     view: &View,
     params: &ListParams,
 ) -> Result<Page<ServerRecord>> {
-    let readable = caller.acl.scopes(SERVERS, Operation::Read);
+    let scopes = view.list_scopes(caller, SERVERS)?;
     let scopes = match &view.path {
-        Some(path) => {
-            if path.project_id.is_some() {
-                view.check_path(caller, SERVERS, Operation::Read)?;
-            }
-            let scopes =
-                narrow(readable, std::slice::from_ref(&path.organization_id), &Vec::from_iter(path.project_id.clone()));
-            if scopes.is_empty() {
-                return Err(Error::forbidden(format!(
-                    "{SERVERS}/read is not granted anywhere in organization {}",
-                    path.organization_id
-                )));
-            }
-            scopes
-        }
-        None => narrow(readable, &params.organization_ids, &params.project_ids),
+        Some(_) => scopes,
+        None => narrow(scopes, &params.organization_ids, &params.project_ids),
     };
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });

@@ -5,7 +5,7 @@ use super::identities::load_identity;
 use super::{Deps, Placement, View};
 use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, Scope};
+use crate::rbac::{Caller, Operation};
 use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, ServerQuery};
 
 fn not_found(id: &str) -> Error {
@@ -115,24 +115,18 @@ pub async fn get_network<S: NetworkStore, P>(
     load(deps, caller, view, id, Operation::Read).await
 }
 
-/// Flat routes: every network the caller may read. Path-scoped ones: the path's (403 without read).
+/// Every network the caller may read in the view's scope (see [`View::list_scopes`]).
 pub async fn list_networks<S: NetworkStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
     view: &View,
 ) -> Result<Vec<NetworkRecord>> {
-    let mut query = ServerQuery { api_version: Some(view.version), ..ServerQuery::default() };
-    match &view.path {
-        Some(path) => {
-            view.check_path(caller, view.rules.networks, Operation::Read)?;
-            query.scopes = vec![match &path.project_id {
-                Some(project) => Scope::Project(path.organization_id.clone(), project.clone()),
-                None => Scope::Organization(path.organization_id.clone()),
-            }];
-            query.parent_identity_id = path.identity_id.clone();
-        }
-        None => query.scopes = caller.acl.scopes(view.rules.networks, Operation::Read),
-    }
+    let query = ServerQuery {
+        scopes: view.list_scopes(caller, view.rules.networks)?,
+        api_version: Some(view.version),
+        parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
+        ..ServerQuery::default()
+    };
     Ok(deps.store.list_networks(&query).await?)
 }
 

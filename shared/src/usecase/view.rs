@@ -3,7 +3,7 @@
 
 use crate::domain::{ApiVersion, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::{Caller, Operation, Scope};
 
 /// Records of one API version, and, on path-scoped routes (v1), only those under the organization,
 /// project and identity the path names: anything else is missing (404).
@@ -97,6 +97,27 @@ impl View {
             Some(path) => caller.acl.require(&path.organization_id, path.project_id.as_deref(), endpoint, op),
             None => Ok(()),
         }
+    }
+
+    /// The scopes a list reads: flat routes, every scope where the caller may read `endpoint`; a
+    /// project's path, that project (403 without read there); an organization's path, the caller's
+    /// readable scopes in it (403 when there are none).
+    pub fn list_scopes(&self, caller: &Caller, endpoint: &str) -> Result<Vec<Scope>> {
+        let readable = caller.acl.scopes(endpoint, Operation::Read);
+        let Some(path) = &self.path else { return Ok(readable) };
+        let org = path.organization_id.as_str();
+        if let Some(project) = &path.project_id {
+            self.check_path(caller, endpoint, Operation::Read)?;
+            return Ok(vec![Scope::Project(org.to_owned(), project.clone())]);
+        }
+        let scopes: Vec<Scope> = readable
+            .into_iter()
+            .filter(|s| matches!(s, Scope::Organization(o) | Scope::Project(o, _) if o == org))
+            .collect();
+        if scopes.is_empty() {
+            return Err(Error::forbidden(format!("{endpoint}/read is not granted anywhere in organization {org}")));
+        }
+        Ok(scopes)
     }
 
     /// The check on a record this view shows. Flat routes use the record's own project with read

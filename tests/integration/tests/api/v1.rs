@@ -290,6 +290,16 @@ async fn identities_and_v1_networks_keep_their_children() {
         ids(&stack.call("GET", &format!("{}/networks", home.path), Some(&admin), None).await.body),
         vec![home.network_id.clone()]
     );
+    let org_identities =
+        stack.call("GET", &format!("/api/v1/organizations/{ORG}/identities"), Some(&admin), None).await;
+    assert_eq!(ids(&org_identities.body), vec![home.identity_id.clone()]);
+    let org_networks = stack.call("GET", &format!("/api/v1/organizations/{ORG}/networks"), Some(&admin), None).await;
+    assert_eq!(ids(&org_networks.body), vec![home.network_id.clone()], "v1 networks only");
+    let elsewhere = stack.call("GET", &format!("/api/v1/organizations/{ORG_2}/networks"), Some(&admin), None).await;
+    assert_eq!((elsewhere.status, ids(&elsewhere.body)), (200, vec![]));
+    let outsider = stack.token("outsider", &project_acl(ORG_2, PROJECT_C, &[("region:networks", ALL)]));
+    let denied = stack.call("GET", &format!("/api/v1/organizations/{ORG}/networks"), Some(&outsider), None).await;
+    assert_eq!((denied.status, denied.error_code()), (403, "forbidden"));
 
     // Bad identity and network bodies: 400, nothing written.
     let items = stack.item_count().await;
