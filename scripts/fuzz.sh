@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs schemathesis against the local stack (started by the caller with start_stack): a server is
-# made first so path ids are real; fails on any 5xx, any response the OpenAPI document does not
+# Runs schemathesis against the local stack (started by the caller with start_stack): a server, and
+# a v1 identity with a network, are made first so path ids are real; fails on any 5xx, any response the OpenAPI document does not
 # describe, or fewer than MIN_REQUESTS generated requests.
 set -euo pipefail
 : "${API_URL:?start the stack first}" "${TOKEN:?}" "${DEMO_NETWORK_ID:?}"
@@ -9,7 +9,12 @@ server=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/servers" -H "Authori
   -H 'Content-Type: application/json' \
   -d "{\"metadata\": {\"name\": \"fuzz-target\"}, \"spec\": {\"networkId\": \"$DEMO_NETWORK_ID\", \"flavorId\": \"$DEMO_FLAVOR_ID\", \"imageId\": \"$DEMO_IMAGE_ID\"}}")
 export FUZZ_SERVER_ID FUZZ_NETWORK_ID="$DEMO_NETWORK_ID"
-FUZZ_SERVER_ID=$(printf '%s' "$server" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])')
+id_of() { "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])'; }
+FUZZ_SERVER_ID=$(printf '%s' "$server" | id_of)
+export FUZZ_ORGANIZATION_ID="$DEMO_ORGANIZATION_ID" FUZZ_PROJECT_ID="$DEMO_PROJECT_ID" FUZZ_IDENTITY_ID
+identities="$API_URL/api/v1/organizations/$DEMO_ORGANIZATION_ID/projects/$DEMO_PROJECT_ID/identities"
+FUZZ_IDENTITY_ID=$(curl -sS --fail-with-body -X POST "$identities" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d "{\"metadata\": {\"name\": \"fuzz\"}, \"spec\": {\"regionId\": \"$DEMO_REGION_ID\"}}" | id_of)
 log="$STATE_DIR/schemathesis.log"
 set +e
 "$ROOT/.venv-api/bin/schemathesis" --config-file "$ROOT/tests/schemathesis/schemathesis.toml" run "$ROOT/openapi.yaml" \

@@ -38,7 +38,7 @@ bash scripts/linking.sh
 
 echo "== schemathesis against the local API" >&2
 start_stack
-export API_URL TOKEN DEMO_NETWORK_ID DEMO_FLAVOR_ID DEMO_IMAGE_ID ROOT STATE_DIR
+export API_URL TOKEN DEMO_NETWORK_ID DEMO_FLAVOR_ID DEMO_IMAGE_ID DEMO_ORGANIZATION_ID DEMO_PROJECT_ID DEMO_REGION_ID ROOT STATE_DIR
 bash scripts/fuzz.sh
 cleanup
 
