@@ -1,7 +1,9 @@
-//! The one error type of the product and its single mapping to an HTTP status and error body.
+//! What a caller is told, and its single mapping to an HTTP status and error body.
 //!
-//! Every layer (parsing, RBAC, store, provider) returns this enum; `http::respond` is the only place
-//! that turns it into a response, so a meaning has exactly one status code everywhere.
+//! Parsing, RBAC and the use-cases return this enum; the store and the provider report their own
+//! causes (`store::StoreError`, `provider::ProviderError`) and the use-cases decide what they mean
+//! to the caller (`usecase::errors`). `http::error_response` is the only place that turns it into a
+//! response, so a meaning has exactly one status code everywhere.
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! The cloud-provider port: what use-cases need from a compute cloud, in domain terms.
 //! `openstack` is the adapter that speaks Keystone v3, Nova v2.1 and Glance v2.
 
+mod error;
 pub mod openstack;
 
 use std::collections::BTreeMap;
@@ -8,7 +9,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::error::Result;
+pub use error::{ProviderError, Result};
 
 /// Where and as whom to call the provider: an application credential in one Keystone.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -161,9 +162,9 @@ pub struct Keypair {
 }
 
 // The port is split by what its callers need (a function links only the parts its verb uses).
-// Errors are already domain errors: NotFound, Conflict (wrong state), Unavailable (5xx, timeout,
-// dropped connection), ProviderUnauthorized (our credential), Invalid (the provider refused the
-// request as malformed).
+// Errors are the provider's answers, classified (`ProviderError`): NotFound, Conflict (wrong
+// state), Rejected (malformed), Unauthorized (our credential), Unavailable (5xx, timeout, dropped
+// connection), Unexpected (an unmapped status).
 
 /// Servers: their life cycle, power, and consoles.
 #[async_trait]

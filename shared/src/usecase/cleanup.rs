@@ -19,10 +19,10 @@ use serde::Serialize;
 use super::reconcile::{apply, plan, Outcome};
 use super::{write_over, Deps, META_SERVER_ID};
 use crate::domain::{NetworkRecord, ProvisioningStatus, ServerRecord};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identities::ProviderIdentity;
 use crate::provider::Compute;
-use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
+use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::ServerQuery;
 use crate::store::{MaintenanceStore, ServerStore, StoreError};
@@ -120,13 +120,15 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
             tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
             if let Some(pid) = &dying.provider_id {
                 let result = match deps.identities.credential(&dying.identity_id) {
-                    Ok(cred) => deps.provider.delete_server(&cred, pid).await,
-                    Err(e) => Err(e),
+                    Ok(cred) => match deps.provider.delete_server(&cred, pid).await {
+                        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Err(e) => Err(e.to_string()),
                 };
-                match result {
-                    Ok(()) | Err(Error::NotFound(_)) => {}
-                    // The record says deprovisioning: sync re-issues the delete.
-                    Err(e) => report.failures.push(format!("delete server {}: {e}", record.id)),
+                // The record says deprovisioning: sync re-issues the delete.
+                if let Err(e) = result {
+                    report.failures.push(format!("delete server {}: {e}", record.id));
                 }
             }
         }
@@ -245,8 +247,8 @@ async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute>(
         None => Ok(None),
         Some(pid) => match deps.provider.get_server(cred, pid).await {
             Ok(server) => Ok(Some(server)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         },
     }
 }
@@ -310,7 +312,7 @@ async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
         }
     }
     match deps.provider.delete_server(cred, &server.id).await {
-        Ok(()) | Err(Error::NotFound(_)) => {
+        Ok(()) | Err(ProviderError::NotFound { .. }) => {
             tracing::info!(server_id = %record_id, provider_id = %server.id, "orphan deleted at the provider");
             report.orphans_deleted += 1;
         }

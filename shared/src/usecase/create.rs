@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Keypairs};
-use crate::provider::{Flavor, Image, ProviderCredential, ServerCreate};
+use crate::provider::{Flavor, Image, ProviderCredential, ProviderError, ServerCreate};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ClaimRef, StoreError};
 use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
@@ -27,8 +27,8 @@ pub(crate) async fn validate_image_and_flavor<S, P: Images + Flavors>(
     flavor_id: &str,
 ) -> Result<Image> {
     let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
-        Error::NotFound(_) => Error::not_found(format!("no image found with id {image_id}")),
-        other => other,
+        ProviderError::NotFound { .. } => Error::not_found(format!("no image found with id {image_id}")),
+        other => other.into(),
     })?;
     if !image.is_ready() {
         return Err(Error::not_found(format!("image {image_id} is not ready ({:?})", image.state)));
@@ -44,8 +44,8 @@ pub(crate) async fn get_flavor<S, P: Flavors>(
     flavor_id: &str,
 ) -> Result<Flavor> {
     deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
-        Error::NotFound(_) => Error::not_found(format!("no flavor found with id {flavor_id}")),
-        other => other,
+        ProviderError::NotFound { .. } => Error::not_found(format!("no flavor found with id {flavor_id}")),
+        other => other.into(),
     })
 }
 
@@ -162,18 +162,15 @@ where
         }
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
-        Err(Error::Unavailable { message, retry_after }) => match provider_id(deps, &record).await {
+        Err(ProviderError::Unavailable(message)) => match provider_id(deps, &record).await {
             Ok(Some(provider_id)) => record_provider_id(deps, &cred, record, provider_id).await,
             _ => {
                 tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
-                Err(Error::Unavailable {
-                    message: format!(
-                        "the provider did not confirm the creation of server {}: it is listed as provisioning \
-                             until the platform has settled it ({message})",
-                        record.id
-                    ),
-                    retry_after,
-                })
+                Err(Error::unavailable(format!(
+                    "the provider did not confirm the creation of server {}: it is listed as provisioning \
+                         until the platform has settled it ({message})",
+                    record.id
+                )))
             }
         },
         Err(e) => {
@@ -181,8 +178,10 @@ where
             forget(deps, &record).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.
             Err(match e {
-                Error::Invalid(m) => Error::Unprocessable(m),
-                other => other,
+                ProviderError::Rejected { what, detail } => {
+                    Error::unprocessable(format!("the provider rejected the request for {what}: {detail}"))
+                }
+                other => other.into(),
             })
         }
     }

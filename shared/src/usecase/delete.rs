@@ -3,7 +3,7 @@ use super::refresh::{provider_id, refresh};
 use super::{load_server, write_over, Deps, View};
 use crate::crash;
 use crate::error::{Error, Result};
-use crate::provider::Compute;
+use crate::provider::{Compute, ProviderError};
 use crate::rbac::{Caller, Operation};
 use crate::store::{ServerStore, StoreError};
 
@@ -36,8 +36,8 @@ pub async fn delete_server<S: ServerStore, P: Compute>(
     let cred = deps.identities.credential(&dying.identity_id)?;
     if let Some(pid) = provider_id(deps, &dying).await? {
         match deps.provider.delete_server(&cred, &pid).await {
-            Ok(()) | Err(Error::NotFound(_)) => {}
-            Err(e) => return Err(e),
+            Ok(()) | Err(ProviderError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
         }
         deps.crash.hit(crash::DELETE_AFTER_PROVIDER);
     }

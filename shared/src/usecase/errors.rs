@@ -1,8 +1,30 @@
-//! What a caller is told about a store outcome when the use-case has nothing more specific to say
-//! (the use-cases match the outcomes they give their own words to, such as a taken name).
+//! What a caller is told about a store or provider outcome when the use-case has nothing more
+//! specific to say (the use-cases match the outcomes they give their own words to, such as a taken
+//! name or a server in the wrong state).
 
 use crate::error::Error;
+use crate::provider::ProviderError;
 use crate::store::StoreError;
+
+impl From<ProviderError> for Error {
+    fn from(err: ProviderError) -> Self {
+        match err {
+            ProviderError::NotFound { what, .. } => Error::not_found(format!("{what} was not found at the provider")),
+            ProviderError::Conflict { what, detail } => {
+                Error::conflict(format!("{what} is in a state the provider does not allow this in: {detail}"))
+            }
+            ProviderError::Rejected { what, detail } => {
+                Error::invalid(format!("the provider rejected the request for {what}: {detail}"))
+            }
+            ProviderError::Unauthorized(cause) => Error::ProviderUnauthorized(cause),
+            ProviderError::Unavailable(cause) => Error::unavailable(cause),
+            ProviderError::Unexpected { status, what, detail } => {
+                Error::BadGateway(format!("the provider answered {status} for {what}: {detail}"))
+            }
+            ProviderError::Failed(cause) => Error::internal(cause),
+        }
+    }
+}
 
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
@@ -34,6 +56,25 @@ impl From<StoreError> for Error {
 mod tests {
     use super::*;
     use crate::store::Kind;
+
+    #[test]
+    fn provider_answers_become_one_answer_each() {
+        let what = || "server s".to_owned();
+        let cases = [
+            (ProviderError::NotFound { what: what(), detail: "gone".into() }, 404),
+            (ProviderError::Conflict { what: what(), detail: "vm_state active".into() }, 409),
+            (ProviderError::Rejected { what: what(), detail: "bad flavorRef".into() }, 400),
+            (ProviderError::Unauthorized("token refused".into()), 500),
+            (ProviderError::unavailable("timed out"), 503),
+            (ProviderError::Unexpected { status: 418, what: what(), detail: "teapot".into() }, 502),
+            (ProviderError::failed("no compute endpoint"), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(Error::from(err.clone()).status_and_code().0, status, "{err:?}");
+        }
+        let unauthorized = Error::from(ProviderError::Unauthorized("app credential abc refused".into()));
+        assert!(!unauthorized.public_description().contains("abc"), "our credential stays in the logs");
+    }
 
     #[test]
     fn store_causes_become_one_answer_each() {

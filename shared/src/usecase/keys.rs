@@ -7,7 +7,7 @@ use ssh_key::{Algorithm, LineEnding, PrivateKey};
 use super::{load_server, Deps, View};
 use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
-use crate::provider::Keypairs;
+use crate::provider::{Keypairs, ProviderError};
 use crate::rbac::{Caller, Operation};
 use crate::store::{KeypairStore, ServerStore, StoreError};
 
@@ -57,14 +57,14 @@ pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
     match deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await {
         Ok(_) => {}
         // A pair of that name exists: keep it if it is ours, replace it otherwise.
-        Err(Error::Conflict(_)) => {
+        Err(ProviderError::Conflict { .. }) => {
             let existing = deps.provider.get_keypair(&cred, &keypair.keypair_name).await?;
             if existing.public_key.trim() != keypair.public_key.trim() {
                 deps.provider.delete_keypair(&cred, &keypair.keypair_name).await?;
                 deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await?;
             }
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     deps.store.mark_keypair_registered(identity_id).await?;
     Ok(IdentityKeypair { registered: true, ..keypair })

@@ -40,7 +40,7 @@ use crate::crash::CrashPoints;
 use crate::domain::ServerRecord;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
-use crate::provider::NoProvider;
+use crate::provider::{NoProvider, ProviderError};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::sealing::Sealer;
 use crate::store::{ServerStore, StoreError};
@@ -133,14 +133,14 @@ pub(crate) fn wrong_state(verb: &str) -> Error {
 pub(crate) const CONSOLE_OUTPUT: &str = "read";
 
 /// Provider answers about one server, in the caller's terms: the server's id, not the provider's.
-pub(crate) fn translate(err: Error, id: &str, verb: &str) -> Error {
+pub(crate) fn translate(err: ProviderError, id: &str, verb: &str) -> Error {
     match err {
-        Error::NotFound(_) => Error::not_found(format!("no server found with id {id} at the provider")),
-        Error::Conflict(m) => {
-            tracing::info!(server_id = %id, provider = %m, "the provider refused the action in this state");
+        ProviderError::NotFound { .. } => Error::not_found(format!("no server found with id {id} at the provider")),
+        ProviderError::Conflict { detail, .. } => {
+            tracing::info!(server_id = %id, provider = %detail, "the provider refused the action in this state");
             wrong_state(verb)
         }
-        other => other,
+        other => other.into(),
     }
 }
 

@@ -3,8 +3,8 @@ use super::{load_server, server_not_found, translate, write_over, wrong_state, D
 use crate::crash;
 use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
-use crate::provider::Compute;
 use crate::provider::PowerAction;
+use crate::provider::{Compute, ProviderError};
 use crate::rbac::{Caller, Operation};
 use crate::store::{ServerStore, StoreError};
 
@@ -69,7 +69,7 @@ pub async fn power<S: ServerStore, P: Compute>(
         }
         // Whether the provider acted is unknown: the transitional state stays, and the next read or
         // cleanup run records what the provider reports.
-        Err(e @ Error::Unavailable { .. }) => Err(e),
+        Err(e @ ProviderError::Unavailable(_)) => Err(e.into()),
         Err(e) => {
             let mut back = intent.clone();
             back.power_state = record.power_state;

@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{write_over, Deps};
 use crate::domain::{PendingChange, ServerRecord};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::provider::Compute;
-use crate::provider::{ProviderCredential, ProviderServer, ServerPhase};
+use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::store::{ServerStore, StoreError};
 
 /// A provider call the record needs.
@@ -132,7 +132,7 @@ async fn run_step<S: ServerStore, P: Compute>(
     let id = next.id.clone();
     let result = match &step {
         Step::Delete(pid) => match deps.provider.delete_server(cred, pid).await {
-            Err(Error::NotFound(_)) => Ok(()),
+            Err(ProviderError::NotFound { .. }) => Ok(()),
             other => other,
         },
         Step::ConfirmResize(pid) => deps.provider.confirm_resize(cred, pid).await,
@@ -150,7 +150,7 @@ async fn run_step<S: ServerStore, P: Compute>(
         (Ok(()), Step::Delete(_)) => tracing::info!(server_id = %id, "provider delete (re-)issued"),
         // The plan only asks again of an idle server, so a conflict too is a refusal.
         (
-            Err(e @ (Error::Invalid(_) | Error::NotFound(_) | Error::Unprocessable(_) | Error::Conflict(_))),
+            Err(e @ (ProviderError::Rejected { .. } | ProviderError::NotFound { .. } | ProviderError::Conflict { .. })),
             Step::Reissue(..),
         ) => {
             tracing::error!(server_id = %id, error = %e, "the provider refuses a recorded change: it is undone");

@@ -3,8 +3,8 @@
 use super::reconcile::{apply, plan};
 use super::{Deps, META_SERVER_ID};
 use crate::domain::ServerRecord;
-use crate::error::{Error, Result};
-use crate::provider::Compute;
+use crate::error::Result;
+use crate::provider::{Compute, ProviderError};
 use crate::store::ServerStore;
 
 /// The provider's id for a record: the stored one, or found by our id in the provider metadata.
@@ -36,12 +36,12 @@ pub(crate) async fn refresh<S: ServerStore, P: Compute>(
     };
     let observed = match observed {
         Ok(found) => found,
-        Err(Error::NotFound(_)) => None,
-        Err(e @ Error::Unavailable { .. }) => {
+        Err(ProviderError::NotFound { .. }) => None,
+        Err(e @ ProviderError::Unavailable(_)) => {
             tracing::warn!(server_id = %record.id, error = %e, "provider unavailable; serving the stored state");
             return Ok(Some(record));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let decided = plan(&record, observed.as_ref(), deps.clock.now(), deps.timing.grace);
     apply(deps, &cred, &record, decided).await

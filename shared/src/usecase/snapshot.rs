@@ -3,9 +3,9 @@ use std::collections::BTreeMap;
 use super::power::actionable;
 use super::{load_server, translate, Deps, View};
 use crate::domain::{Description, ResourceName, Tags};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::provider::Image;
-use crate::provider::{Compute, Images};
+use crate::provider::{Compute, Images, ProviderError};
 use crate::rbac::{Caller, Operation, IMAGES};
 use crate::store::ServerStore;
 
@@ -45,8 +45,8 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     let cred = deps.identities.credential(&record.identity_id)?;
     let source = match deps.provider.get_image(&cred, &record.image_id).await {
         Ok(image) => Some(image),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
+        Err(ProviderError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
     };
     let mut metadata: BTreeMap<String, String> = source
         .iter()
@@ -70,5 +70,5 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
         .await
         .map_err(|e| translate(e, id, "snapshotted"))?;
     tracing::info!(image_id = %image_id, "snapshot requested");
-    deps.provider.get_image(&cred, &image_id).await
+    Ok(deps.provider.get_image(&cred, &image_id).await?)
 }

@@ -12,10 +12,10 @@ use crate::api::v2::networks::NetworkV2Create;
 use crate::api::v2::servers::{ServerV2Create, ServerV2Update};
 use crate::clock::{RandomIds, SystemClock};
 use crate::domain::{PowerState, ProvisioningStatus};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::provider::{
-    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
-    ServerCreate, ServerPage, ServerPhase,
+    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderError,
+    ProviderServer, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
@@ -34,17 +34,17 @@ fn v2() -> View {
 struct FakeProvider {
     calls: Mutex<Vec<String>>,
     servers: Mutex<BTreeMap<String, ProviderServer>>,
-    fail_next: Mutex<Option<Error>>,
+    fail_next: Mutex<Option<ProviderError>>,
     /// Methods that always fail as unavailable.
     failing: Mutex<Vec<&'static str>>,
-    fail_on_create: Mutex<Option<Error>>,
+    fail_on_create: Mutex<Option<ProviderError>>,
 }
 
 impl FakeProvider {
-    fn call(&self, name: &str) -> Result<()> {
+    fn call(&self, name: &str) -> ProviderResult<()> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(name.to_owned());
         if self.failing.lock().unwrap_or_else(|e| e.into_inner()).contains(&name) {
-            return Err(Error::unavailable(format!("{name} injected failure")));
+            return Err(ProviderError::unavailable(format!("{name} injected failure")));
         }
         match self.fail_next.lock().unwrap_or_else(|e| e.into_inner()).take() {
             Some(e) => Err(e),
@@ -55,10 +55,10 @@ impl FakeProvider {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
     /// Fails the next call (any method) once `create_server` is reached.
-    fn fail_next_on_create(&self, e: Error) {
+    fn fail_next_on_create(&self, e: ProviderError) {
         *self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
     }
-    fn fail_next(&self, e: Error) {
+    fn fail_next(&self, e: ProviderError) {
         *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
     }
     fn set_phase(&self, phase: ServerPhase) {
@@ -66,15 +66,15 @@ impl FakeProvider {
             s.phase = phase;
         }
     }
-    fn server(&self, id: &str) -> Result<ProviderServer> {
+    fn server(&self, id: &str) -> ProviderResult<ProviderServer> {
         let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
-        servers.get(id).cloned().ok_or_else(|| Error::not_found(format!("server {id}")))
+        servers.get(id).cloned().ok_or_else(|| ProviderError::not_found(format!("server {id}")))
     }
 }
 
 #[async_trait]
 impl Compute for FakeProvider {
-    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> Result<String> {
+    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> ProviderResult<String> {
         self.call("create_server")?;
         if let Some(e) = self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(e);
@@ -90,16 +90,26 @@ impl Compute for FakeProvider {
         self.servers.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), server);
         Ok(id)
     }
-    async fn get_server(&self, _: &ProviderCredential, id: &str) -> Result<ProviderServer> {
+    async fn get_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<ProviderServer> {
         self.call("get_server")?;
         self.server(id)
     }
-    async fn find_servers(&self, _: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>> {
+    async fn find_servers(
+        &self,
+        _: &ProviderCredential,
+        key: &str,
+        value: &str,
+    ) -> ProviderResult<Vec<ProviderServer>> {
         self.call("find_servers")?;
         let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
         Ok(servers.values().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)).cloned().collect())
     }
-    async fn list_servers(&self, _: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage> {
+    async fn list_servers(
+        &self,
+        _: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> ProviderResult<ServerPage> {
         self.call("list_servers")?;
         let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
         let page: Vec<ProviderServer> = servers
@@ -111,32 +121,32 @@ impl Compute for FakeProvider {
         let next = (page.len() == limit as usize).then(|| page.last().map(|s| s.id.clone())).flatten();
         Ok(ServerPage { servers: page, next })
     }
-    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> Result<()> {
+    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<()> {
         self.call("delete_server")?;
         self.servers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id)
             .map(|_| ())
-            .ok_or_else(|| Error::not_found(id.to_owned()))
+            .ok_or_else(|| ProviderError::not_found(id.to_owned()))
     }
-    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> Result<()> {
+    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> ProviderResult<()> {
         self.call(&format!("power {action:?}"))?;
         self.server(id).map(|_| ())
     }
-    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> Result<()> {
+    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<()> {
         self.call("resize")
     }
-    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> Result<()> {
+    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> ProviderResult<()> {
         self.call("confirm_resize")
     }
-    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> Result<()> {
+    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<()> {
         self.call("rebuild")
     }
-    async fn console_output(&self, _: &ProviderCredential, _: &str, _: Option<u32>) -> Result<String> {
+    async fn console_output(&self, _: &ProviderCredential, _: &str, _: Option<u32>) -> ProviderResult<String> {
         self.call("console_output").map(|_| "log".into())
     }
-    async fn console_url(&self, _: &ProviderCredential, _: &str) -> Result<String> {
+    async fn console_url(&self, _: &ProviderCredential, _: &str) -> ProviderResult<String> {
         self.call("console_url").map(|_| "https://vnc".into())
     }
 }
@@ -149,10 +159,10 @@ impl Images for FakeProvider {
         _: &str,
         _: &str,
         _: &BTreeMap<String, String>,
-    ) -> Result<String> {
+    ) -> ProviderResult<String> {
         self.call("create_image").map(|_| "img-new".into())
     }
-    async fn get_image(&self, _: &ProviderCredential, id: &str) -> Result<Image> {
+    async fn get_image(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Image> {
         self.call("get_image")?;
         Ok(Image { id: id.into(), state: crate::provider::ImageState::Ready, min_disk_gib: 10, ..Default::default() })
     }
@@ -160,7 +170,7 @@ impl Images for FakeProvider {
 
 #[async_trait]
 impl Flavors for FakeProvider {
-    async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> Result<Flavor> {
+    async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Flavor> {
         self.call("get_flavor")?;
         Ok(Flavor { id: id.into(), disk_gib: 20, ..Default::default() })
     }
@@ -168,15 +178,15 @@ impl Flavors for FakeProvider {
 
 #[async_trait]
 impl Keypairs for FakeProvider {
-    async fn import_keypair(&self, _: &ProviderCredential, name: &str, key: &str) -> Result<Keypair> {
+    async fn import_keypair(&self, _: &ProviderCredential, name: &str, key: &str) -> ProviderResult<Keypair> {
         self.call("import_keypair")?;
         Ok(Keypair { name: name.into(), public_key: key.into(), fingerprint: None })
     }
-    async fn get_keypair(&self, _: &ProviderCredential, name: &str) -> Result<Keypair> {
+    async fn get_keypair(&self, _: &ProviderCredential, name: &str) -> ProviderResult<Keypair> {
         self.call("get_keypair")?;
-        Err(Error::not_found(name.to_owned()))
+        Err(ProviderError::not_found(name.to_owned()))
     }
-    async fn delete_keypair(&self, _: &ProviderCredential, _: &str) -> Result<()> {
+    async fn delete_keypair(&self, _: &ProviderCredential, _: &str) -> ProviderResult<()> {
         self.call("delete_keypair")
     }
 }
@@ -258,7 +268,10 @@ async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_noth
 
     let before = w.store.item_count();
     // A definite refusal of the create call itself (the image and flavor checks before it succeed).
-    w.provider.fail_next_on_create(Error::invalid("Invalid key_name provided."));
+    w.provider.fail_next_on_create(ProviderError::Rejected {
+        what: "server".into(),
+        detail: "Invalid key_name provided.".into(),
+    });
     let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db")).await.expect_err("refused");
     assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
     assert_eq!(w.store.item_count(), before, "record and claim removed");
@@ -308,7 +321,10 @@ async fn power_records_the_transition_and_translates_refusals() {
     assert_eq!(w.provider.calls().len(), calls + 1, "exactly one provider call");
     let stored = w.deps.store.get_server(&record.id).await.ok().flatten().unwrap_or_else(|| panic!("gone"));
     assert_eq!(stored.power_state, Some(PowerState::Stopping));
-    w.provider.fail_next(Error::conflict("Cannot 'stop' instance nova-web while it is in vm_state stopped"));
+    w.provider.fail_next(ProviderError::Conflict {
+        what: "server nova-web".into(),
+        detail: "Cannot 'stop' instance nova-web while it is in vm_state stopped".into(),
+    });
     let err = power(&w.deps, &admin(), &v2(), &record.id, PowerAction::Stop).await.expect_err("refused");
     assert_eq!(err, Error::invalid("server cannot be stopped in its current state"), "Unikorn's answer");
 }

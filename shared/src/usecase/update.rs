@@ -5,7 +5,7 @@ use super::{load_server, translate, write_over, Deps, View};
 use crate::crash;
 use crate::domain::{PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, Images};
+use crate::provider::{Compute, Flavors, Images, ProviderError};
 use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
@@ -120,7 +120,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         }
         // The change is recorded and the provider may or may not have it: accepted, and the cleanup
         // function completes it (asking again if the provider never got it).
-        Err(Error::Unavailable { message, .. }) => {
+        Err(ProviderError::Unavailable(message)) => {
             tracing::warn!(error = %message, "the provider did not confirm the change; the cleanup function completes it");
             Ok(next)
         }

@@ -203,7 +203,7 @@ async fn client_requests() -> (Emulator, Vec<openstack_emulator::RecordedRequest
         security_groups: vec!["default".into()],
     };
     let id = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("create: {e}"));
-    let ok = |r: shared::Result<()>, what: &str| r.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let ok = |r: shared::provider::Result<()>, what: &str| r.unwrap_or_else(|e| panic!("{what}: {e}"));
     ok(provider.power(&cred, &id, PowerAction::Stop).await, "stop");
     ok(provider.power(&cred, &id, PowerAction::Start).await, "start");
     ok(provider.power(&cred, &id, PowerAction::SoftReboot).await, "soft reboot");
@@ -368,5 +368,5 @@ async fn resize_and_rebuild_follow_novas_samples_and_states() {
     provider.confirm_resize(&cred, &id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(emulator.server_status(&id).as_deref(), Some("ACTIVE"));
     let err = provider.confirm_resize(&cred, &id).await.expect_err("nothing to confirm");
-    assert!(matches!(err, shared::Error::Conflict(_)), "{err:?}");
+    assert!(matches!(err, shared::provider::ProviderError::Conflict { .. }), "{err:?}");
 }

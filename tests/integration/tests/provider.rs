@@ -7,10 +7,10 @@ use std::time::Duration;
 use integration_tests::{demo_credential, other_credential, provider_with_timeout, venv_python};
 use openstack_emulator::{seed, Delays, Emulator, Fault};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::ProviderError as Error;
 use shared::provider::{
     Compute, Flavors, ImageState, Images, PowerAction, ProviderCredential, ServerCreate, ServerPhase,
 };
-use shared::Error;
 
 const TOKENS: &str = "POST /identity/v3/auth/tokens";
 
@@ -52,7 +52,7 @@ async fn one_keystone_token_per_credential_across_100_concurrent_calls() {
                 2 => provider.get_image(cred, seed::IMAGE_UBUNTU).await.map(|_| ()),
                 _ => provider.get_server(cred, "00000000-0000-4000-8000-000000000000").await.map(|_| ()).or_else(|e| {
                     match e {
-                        Error::NotFound(_) => Ok(()),
+                        Error::NotFound { .. } => Ok(()),
                         other => Err(other),
                     }
                 }),
@@ -110,18 +110,18 @@ async fn injected_503_delay_and_dropped_connection_are_unavailable() {
     let path = format!("/compute/v2.1/flavors/{}", seed::FLAVOR_SMALL);
     emulator.inject(Fault::status("GET", &path, 503));
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("503 must fail");
-    assert!(matches!(err, Error::Unavailable { .. }), "503 -> {err:?}");
+    assert!(matches!(err, Error::Unavailable(_)), "503 -> {err:?}");
 
     emulator.inject(Fault::delay("GET", &path, 2000));
     let started = std::time::Instant::now();
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("2 s delay must time out");
-    assert!(matches!(err, Error::Unavailable { .. }), "delay -> {err:?}");
+    assert!(matches!(err, Error::Unavailable(_)), "delay -> {err:?}");
     assert!(started.elapsed() < Duration::from_millis(1900), "the 1 s client timeout fired");
     println!("injected 2 s delay with 1 s timeout: Unavailable after {:?}", started.elapsed());
 
     emulator.inject(Fault::dropped("GET", &path));
     let err = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("drop must fail");
-    assert!(matches!(err, Error::Unavailable { .. }), "drop -> {err:?}");
+    assert!(matches!(err, Error::Unavailable(_)), "drop -> {err:?}");
 
     let flavor = provider.get_flavor(&cred, seed::FLAVOR_SMALL).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(flavor.id, seed::FLAVOR_SMALL, "faults are spent, the next call succeeds");
@@ -135,21 +135,24 @@ async fn nova_409_and_404_reach_the_domain_with_the_server_id() {
     let id = create(&provider, &cred, "state").await;
 
     let err = provider.power(&cred, &id, PowerAction::Start).await.expect_err("start on ACTIVE");
-    assert!(matches!(&err, Error::Conflict(m) if m.contains(&id) && m.contains("vm_state active")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Conflict { .. } if err.to_string().contains(&id) && err.to_string().contains("vm_state active")),
+        "{err:?}"
+    );
     let err = provider.power(&cred, &id, PowerAction::SoftReboot).await;
     assert!(err.is_ok(), "soft reboot of an ACTIVE server: {err:?}");
 
     provider.power(&cred, &id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
     let err = provider.power(&cred, &id, PowerAction::Stop).await.expect_err("stop on SHUTOFF");
-    assert!(matches!(&err, Error::Conflict(m) if m.contains(&id)), "{err:?}");
+    assert!(matches!(&err, Error::Conflict { .. } if err.to_string().contains(&id)), "{err:?}");
     let err = provider.power(&cred, &id, PowerAction::SoftReboot).await.expect_err("soft reboot on SHUTOFF");
-    assert!(matches!(&err, Error::Conflict(_)), "{err:?}");
+    assert!(matches!(&err, Error::Conflict { .. }), "{err:?}");
 
     let missing = "00000000-0000-4000-8000-000000000000";
     let err = provider.get_server(&cred, missing).await.expect_err("unknown id");
-    assert!(matches!(&err, Error::NotFound(m) if m.contains(missing)), "{err:?}");
+    assert!(matches!(&err, Error::NotFound { .. } if err.to_string().contains(missing)), "{err:?}");
     let err = provider.power(&cred, missing, PowerAction::Start).await.expect_err("unknown id");
-    assert!(matches!(&err, Error::NotFound(m) if m.contains(missing)), "{err:?}");
+    assert!(matches!(&err, Error::NotFound { .. } if err.to_string().contains(missing)), "{err:?}");
 }
 
 #[tokio::test]
@@ -161,12 +164,12 @@ async fn any_action_while_a_task_runs_is_a_conflict() {
     let id = create(&provider, &cred, "busy").await;
     assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.phase).ok(), Some(ServerPhase::Building));
     let err = provider.power(&cred, &id, PowerAction::Stop).await.expect_err("stop while building");
-    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(provider.get_server(&cred, &id).await.map(|s| s.phase).ok(), Some(ServerPhase::Active));
     provider.power(&cred, &id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
     let err = provider.power(&cred, &id, PowerAction::HardReboot).await.expect_err("reboot while powering off");
-    assert!(matches!(&err, Error::Conflict(m) if m.contains("task_state powering-off")), "{err:?}");
+    assert!(matches!(&err, Error::Conflict { .. } if err.to_string().contains("task_state powering-off")), "{err:?}");
 }
 
 #[tokio::test]
@@ -176,12 +179,12 @@ async fn servers_are_scoped_to_the_token_project() {
     let demo = demo_credential(&emulator);
     let id = create(&provider, &demo, "mine").await;
     let err = provider.get_server(&other_credential(&emulator), &id).await.expect_err("other project");
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     let err = provider.delete_server(&other_credential(&emulator), &id).await.expect_err("other project delete");
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert!(provider.get_server(&demo, &id).await.is_ok());
     let err = provider.get_image(&demo, seed::IMAGE_PRIVATE_OTHER).await.expect_err("other project's private image");
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -190,7 +193,7 @@ async fn a_wrong_secret_is_a_provider_credential_error() {
     let mut cred = demo_credential(&emulator);
     cred.application_credential_secret = "wrong".into();
     let err = provider().get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("bad secret");
-    assert!(matches!(err, Error::ProviderUnauthorized(_)), "{err:?}");
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert!(!format!("{cred:?}").contains("wrong"), "Debug never shows the secret");
 }
 
@@ -221,11 +224,11 @@ async fn bad_requests_are_invalid_and_send_what_was_asked() {
     let mut bad = server("bad");
     bad.flavor_id = "no-such-flavor".into();
     let err = provider.create_server(&cred, &bad).await.expect_err("unknown flavor");
-    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
     let err = provider.get_flavor(&cred, "no-such-flavor").await.expect_err("unknown flavor");
-    assert!(matches!(&err, Error::NotFound(m) if m.contains("no-such-flavor")), "{err:?}");
+    assert!(matches!(&err, Error::NotFound { .. } if err.to_string().contains("no-such-flavor")), "{err:?}");
     let err = provider.get_image(&cred, "no-such-image").await.expect_err("unknown image");
-    assert!(matches!(&err, Error::NotFound(m) if m.contains("no-such-image")), "{err:?}");
+    assert!(matches!(&err, Error::NotFound { .. } if err.to_string().contains("no-such-image")), "{err:?}");
 }
 
 #[tokio::test]
@@ -258,7 +261,7 @@ async fn delete_with_a_delay_keeps_the_server_until_it_is_gone() {
     let server = provider.get_server(&cred, &id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((server.phase, server.busy), (ServerPhase::Deleting, true));
     tokio::time::sleep(Duration::from_millis(250)).await;
-    assert!(matches!(provider.get_server(&cred, &id).await, Err(Error::NotFound(_))));
+    assert!(matches!(provider.get_server(&cred, &id).await, Err(Error::NotFound { .. })));
 }
 
 #[tokio::test]

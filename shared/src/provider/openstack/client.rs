@@ -11,8 +11,8 @@ use super::errors::{status_error, transport_error};
 use super::identity::{Session, SessionCache};
 use super::wire::ServerAction;
 use super::COMPUTE_MICROVERSION;
-use crate::error::{Error, Result};
 use crate::provider::ProviderCredential;
+use crate::provider::{ProviderError, Result};
 
 #[derive(Debug, Clone)]
 pub struct OpenStackConfig {
@@ -48,7 +48,7 @@ impl OpenStackProvider {
             .connect_timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
-            .map_err(|e| Error::internal(format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| ProviderError::failed(format!("cannot build HTTP client: {e}")))?;
         Ok(OpenStackProvider { http, sessions: SessionCache::default(), config })
     }
 
@@ -88,14 +88,14 @@ impl OpenStackProvider {
                 continue;
             }
             if status == 401 || status == 403 {
-                return Err(Error::ProviderUnauthorized(format!("provider refused our token for {what} ({status})")));
+                return Err(ProviderError::Unauthorized(format!("provider refused our token for {what} ({status})")));
             }
             if !(200..300).contains(&status) {
                 return Err(status_error(status, what, &bytes));
             }
             return Ok((status, bytes));
         }
-        Err(Error::ProviderUnauthorized(format!("provider refused a fresh token for {what}")))
+        Err(ProviderError::Unauthorized(format!("provider refused a fresh token for {what}")))
     }
 
     async fn send_once(
@@ -136,7 +136,7 @@ impl OpenStackProvider {
     ) -> Result<T> {
         let (_, bytes) = self.send(cred, service, method, path, body, what).await?;
         serde_json::from_slice(&bytes)
-            .map_err(|e| Error::unavailable(format!("unreadable provider response for {what}: {e}")))
+            .map_err(|e| ProviderError::unavailable(format!("unreadable provider response for {what}: {e}")))
     }
 
     pub(super) async fn action(&self, cred: &ProviderCredential, id: &str, action: &ServerAction) -> Result<Vec<u8>> {
@@ -155,7 +155,7 @@ fn glance_base(url: &str) -> &str {
 }
 
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| Error::internal(format!("cannot encode provider request: {e}")))
+    serde_json::to_value(value).map_err(|e| ProviderError::failed(format!("cannot encode provider request: {e}")))
 }
 
 #[cfg(test)]

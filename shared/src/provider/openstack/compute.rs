@@ -8,8 +8,8 @@ use reqwest::Method;
 use super::client::{to_value, OpenStackProvider, Service};
 use super::convert::{flavor_from_wire, server_from_wire};
 use super::wire::*;
-use crate::error::{Error, Result};
 use crate::provider::{Flavor, PowerAction, ProviderCredential, ProviderServer, ServerCreate, ServerPage};
+use crate::provider::{ProviderError, Result};
 use crate::text::percent_encode as encode;
 
 /// Nova's default `max_limit`: the largest page it serves.
@@ -63,7 +63,7 @@ pub(super) async fn find_servers(
             None => return Ok(found),
         }
     }
-    Err(Error::unavailable("the server list did not end after 100 pages"))
+    Err(ProviderError::unavailable("the server list did not end after 100 pages"))
 }
 
 pub(super) async fn list_servers(
@@ -124,7 +124,7 @@ pub(super) async fn console_output(
 ) -> Result<String> {
     let bytes = p.action(cred, id, &ServerAction::ConsoleOutput { length }).await?;
     let parsed: ConsoleOutputResponse = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::unavailable(format!("unreadable console output of server {id}: {e}")))?;
+        .map_err(|e| ProviderError::unavailable(format!("unreadable console output of server {id}: {e}")))?;
     Ok(parsed.output)
 }
 
@@ -148,8 +148,9 @@ pub(super) async fn create_image(
 ) -> Result<String> {
     let action = ServerAction::CreateImage { name: name.into(), metadata: metadata.clone() };
     let bytes = p.action(cred, server_id, &action).await?;
-    let parsed: CreateImageResponse = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::unavailable(format!("unreadable createImage response for server {server_id}: {e}")))?;
+    let parsed: CreateImageResponse = serde_json::from_slice(&bytes).map_err(|e| {
+        ProviderError::unavailable(format!("unreadable createImage response for server {server_id}: {e}"))
+    })?;
     Ok(parsed.image_id)
 }
 

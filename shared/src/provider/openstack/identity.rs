@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::errors::{status_error, transport_error};
 use super::wire::{AuthRequest, TokenResponse};
-use crate::error::{Error, Result};
 use crate::provider::ProviderCredential;
+use crate::provider::{ProviderError, Result};
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -67,7 +67,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
     let response = http.post(&url).json(&body).send().await.map_err(|e| transport_error("identity", &e))?;
     let status = response.status().as_u16();
     if status == 401 || status == 403 || status == 404 {
-        return Err(Error::ProviderUnauthorized(format!(
+        return Err(ProviderError::Unauthorized(format!(
             "keystone rejected application credential {} ({status})",
             cred.application_credential_id
         )));
@@ -80,12 +80,12 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
         .get("x-subject-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .ok_or_else(|| Error::unavailable("keystone answered without X-Subject-Token"))?;
+        .ok_or_else(|| ProviderError::unavailable("keystone answered without X-Subject-Token"))?;
     let bytes = response.bytes().await.map_err(|e| transport_error("identity", &e))?;
     let parsed: TokenResponse = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::unavailable(format!("unreadable keystone token body: {e}")))?;
+        .map_err(|e| ProviderError::unavailable(format!("unreadable keystone token body: {e}")))?;
     let expires_at = DateTime::parse_from_rfc3339(&parsed.token.expires_at)
-        .map_err(|e| Error::unavailable(format!("unreadable token expiry: {e}")))?
+        .map_err(|e| ProviderError::unavailable(format!("unreadable token expiry: {e}")))?
         .with_timezone(&Utc);
     let endpoint = |kind: &str| {
         parsed
@@ -96,7 +96,7 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
             .flat_map(|entry| entry.endpoints.iter())
             .find(|ep| ep.interface == "public")
             .map(|ep| ep.url.trim_end_matches('/').to_owned())
-            .ok_or_else(|| Error::internal(format!("the provider catalog has no public {kind} endpoint")))
+            .ok_or_else(|| ProviderError::failed(format!("the provider catalog has no public {kind} endpoint")))
     };
     Ok(Session { token, expires_at, compute_url: endpoint("compute")?, image_url: endpoint("image")? })
 }

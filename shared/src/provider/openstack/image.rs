@@ -5,7 +5,7 @@ use reqwest::Method;
 use super::client::{OpenStackProvider, Service};
 use super::convert::image_from_wire;
 use super::wire::*;
-use crate::error::Result;
+use crate::provider::Result;
 use crate::provider::{Image, ProviderCredential};
 use crate::text::percent_encode as encode;
 

@@ -4,7 +4,7 @@ use reqwest::Method;
 
 use super::client::{to_value, OpenStackProvider, Service};
 use super::wire::*;
-use crate::error::Result;
+use crate::provider::Result;
 use crate::provider::{Keypair, ProviderCredential};
 use crate::text::percent_encode as encode;
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::client::OpenStackProvider;
 use super::{compute, image, keypairs};
-use crate::error::Result;
+use crate::provider::Result;
 use crate::provider::{
     Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
     ServerCreate, ServerPage,

@@ -27,6 +27,29 @@ impl Recorder<'_> {
         reply
     }
 
+    /// Soft and hard reboot, stop (each settled by a cleanup run), a stop in the wrong state, a start
+    /// without permission, one of a missing server, and the start.
+    async fn power_cycle(&mut self, path: &str, missing: &str, admin: &str, reader: &str) {
+        for verb in ["softreboot", "hardreboot", "stop"] {
+            let reply = self.call("POST", &format!("{path}/{verb}"), Some(admin), None).await;
+            assert_eq!(reply.status, 202, "{verb}: {}", reply.body);
+            self.stack.cleanup(300).await;
+        }
+        self.call("POST", &format!("{path}/stop"), Some(admin), None).await;
+        self.call("POST", &format!("{path}/start"), Some(reader), None).await;
+        self.call("POST", &format!("{missing}/start"), Some(admin), None).await;
+        self.call("POST", &format!("{path}/start"), Some(admin), None).await;
+    }
+
+    /// Validates every recorded exchange against Unikorn's document (and the README's tables).
+    fn check(&self, what: &str) {
+        let file = std::env::temp_dir().join(format!("exchanges-{}.json", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&file, serde_json::to_vec_pretty(&self.exchanges).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (ok, text) = run_checker("validate.py", &[file, repo_root().join("README.md")]);
+        assert!(ok, "{what} that Unikorn's document does not allow:\n{text}");
+    }
+
     fn record(&mut self, method: &str, path: &str, reply: &Reply) {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let query: serde_json::Map<String, Value> = query
@@ -77,15 +100,7 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     r.send("PUT", &path, stale).await;
 
     r.call("POST", &format!("{path}/start"), Some(&admin), None).await;
-    for verb in ["softreboot", "hardreboot", "stop"] {
-        let reply = r.call("POST", &format!("{path}/{verb}"), Some(&admin), None).await;
-        assert_eq!(reply.status, 202, "{verb}: {}", reply.body);
-        stack.cleanup(300).await;
-    }
-    r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
-    r.call("POST", &format!("{path}/start"), Some(&reader), None).await;
-    r.call("POST", &format!("/api/v2/servers/{missing}/start"), Some(&admin), None).await;
-    r.call("POST", &format!("{path}/start"), Some(&admin), None).await;
+    r.power_cycle(&path, &format!("/api/v2/servers/{missing}"), &admin, &reader).await;
     stack.cleanup(300).await;
 
     r.call("GET", &format!("{path}/consoleoutput"), Some(&admin), None).await;
@@ -133,11 +148,7 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     r.call("DELETE", &path, Some(&admin), None).await;
     r.call("DELETE", &format!("/api/v2/servers/{missing}"), Some(&admin), None).await;
 
-    let file = std::env::temp_dir().join(format!("exchanges-{}.json", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&file, serde_json::to_vec_pretty(&r.exchanges).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (ok, text) = run_checker("validate.py", &[file, repo_root().join("README.md")]);
-    assert!(ok, "responses that Unikorn's document does not allow:\n{text}");
+    r.check("responses");
 }
 
 /// The v1 surface's life cycle (identities, networks, servers, power, console, both lists, the
@@ -224,15 +235,7 @@ async fn every_v1_route_answers_as_unikorns_document_says() {
     r.call("GET", &format!("{path}/consoleoutput?length=5"), Some(&admin), None).await;
     r.call("GET", &format!("{path}/consolesessions"), Some(&admin), None).await;
     r.call("GET", &format!("{path}/consolesessions"), Some(&stranger), None).await;
-    for verb in ["softreboot", "hardreboot", "stop"] {
-        let reply = r.call("POST", &format!("{path}/{verb}"), Some(&admin), None).await;
-        assert_eq!(reply.status, 202, "{verb}: {}", reply.body);
-        stack.cleanup(300).await;
-    }
-    r.call("POST", &format!("{path}/stop"), Some(&admin), None).await;
-    r.call("POST", &format!("{path}/start"), Some(&reader), None).await;
-    r.call("POST", &format!("{home}/servers/{missing}/start"), Some(&admin), None).await;
-    r.call("POST", &format!("{path}/start"), Some(&admin), None).await;
+    r.power_cycle(&path, &format!("{home}/servers/{missing}"), &admin, &reader).await;
 
     r.call("DELETE", &home, Some(&admin), None).await;
     r.call("DELETE", &path, Some(&reader), None).await;
@@ -244,11 +247,7 @@ async fn every_v1_route_answers_as_unikorns_document_says() {
     r.call("DELETE", &home, Some(&admin), None).await;
     r.call("DELETE", &home, Some(&admin), None).await;
 
-    let file = std::env::temp_dir().join(format!("exchanges-v1-{}.json", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&file, serde_json::to_vec_pretty(&r.exchanges).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (ok, text) = run_checker("validate.py", &[file, repo_root().join("README.md")]);
-    assert!(ok, "v1 responses that Unikorn's document does not allow:\n{text}");
+    r.check("v1 responses");
 }
 
 /// `openapi.yaml` is a superset of Unikorn's document for the server, SSH CA and v1 routes: the
