@@ -48,6 +48,18 @@ pub enum NetworkPlacement {
     Identity { organization_id: ReferenceId, project_id: ReferenceId, identity_id: ReferenceId },
 }
 
+impl NetworkPlacement {
+    /// The organization and project the network goes to.
+    pub fn project(&self) -> (&str, &str) {
+        match self {
+            NetworkPlacement::Project { organization_id, project_id, .. }
+            | NetworkPlacement::Identity { organization_id, project_id, .. } => {
+                (organization_id.as_str(), project_id.as_str())
+            }
+        }
+    }
+}
+
 /// The addressing a network declares (v1): its IPv4 prefix and DNS servers, recorded and echoed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

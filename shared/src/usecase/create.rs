@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::refresh::{provider_id, refresh};
-use super::{write_over, Deps, Placement, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::{
@@ -101,7 +101,7 @@ where
         .store
         .get_network(network_id)
         .await?
-        .filter(|n| view.shows(Placement::of_network(n)))
+        .filter(|n| view.shows(n.placement()))
         .ok_or_else(|| network_not_found(network_id))?;
     let (org, project) = (&network.organization_id, &network.project_id);
     view.authorize(caller, (org, project), view.rules.networks, Operation::Read, network_not_found(network_id))?;

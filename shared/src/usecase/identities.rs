@@ -1,7 +1,7 @@
 //! Identity resources (v1): a project's binding, in one region, to the provider identity the
 //! operator configured for it. v1 networks live under one, and their servers with them.
 
-use super::{Deps, Placement, View};
+use super::{Deps, Placed, View};
 use crate::domain::{IdentityCreateInput, IdentityRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, IDENTITIES};
@@ -50,7 +50,7 @@ pub(crate) async fn load_identity<S: IdentityStore, P>(
     view: &View,
     id: &str,
 ) -> Result<IdentityRecord> {
-    deps.store.get_identity(id).await?.filter(|i| view.shows(Placement::of_identity(i))).ok_or_else(|| not_found(id))
+    deps.store.get_identity(id).await?.filter(|i| view.shows(i.placement())).ok_or_else(|| not_found(id))
 }
 
 pub async fn get_identity<S: IdentityStore, P>(
@@ -59,16 +59,8 @@ pub async fn get_identity<S: IdentityStore, P>(
     view: &View,
     id: &str,
 ) -> Result<IdentityRecord> {
-    view.check_path(caller, IDENTITIES, Operation::Read)?;
-    let identity = load_identity(deps, view, id).await?;
-    view.authorize(
-        caller,
-        (&identity.organization_id, &identity.project_id),
-        IDENTITIES,
-        Operation::Read,
-        not_found(id),
-    )?;
-    Ok(identity)
+    let read = deps.store.get_identity(id);
+    view.load(caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await
 }
 
 /// The identities of the path's project or organization the caller may read (see [`View::list_scopes`]).
@@ -89,10 +81,8 @@ pub async fn delete_identity<S: IdentityStore, P>(
     view: &View,
     id: &str,
 ) -> Result<()> {
-    view.check_path(caller, IDENTITIES, Operation::Delete)?;
-    let identity = load_identity(deps, view, id).await?;
-    let scope = (identity.organization_id.as_str(), identity.project_id.as_str());
-    view.authorize(caller, scope, IDENTITIES, Operation::Delete, not_found(id))?;
+    let read = deps.store.get_identity(id);
+    view.load(caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
     deps.store.delete_identity(id).await.map_err(|e| match e {
         StoreError::InUse(..) => {
             Error::invalid(format!("identity {id} still has networks or servers: delete them first"))

@@ -33,7 +33,7 @@ pub use list::{list_servers, ListParams};
 pub use power::power;
 pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
-pub use view::{PathScope, Placement, Rules, View};
+pub use view::{PathScope, Placed, Placement, Rules, View};
 
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
@@ -166,14 +166,8 @@ pub(crate) async fn load_server<S: ServerStore, P>(
     id: &str,
     op: Operation,
 ) -> Result<ServerRecord> {
-    view.check_path(caller, SERVERS, op)?;
-    let record = deps
-        .store
-        .get_server(id)
-        .await?
-        .filter(|r| view.shows(Placement::of_server(r)))
-        .ok_or_else(|| server_not_found(id))?;
-    view.authorize(caller, (&record.organization_id, &record.project_id), SERVERS, op, server_not_found(id))?;
+    let read = deps.store.get_server(id);
+    let record = view.load(caller, (SERVERS, op), read, || server_not_found(id)).await?;
     tracing::Span::current().record("server_id", id);
     Ok(record)
 }

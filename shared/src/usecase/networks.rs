@@ -2,7 +2,7 @@
 //! or under an identity resource (v1).
 
 use super::identities::load_identity;
-use super::{Deps, Placement, View};
+use super::{Deps, View};
 use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation};
@@ -27,10 +27,11 @@ async fn home<S: IdentityStore, P>(
     view: &View,
     placement: &NetworkPlacement,
 ) -> Result<Home> {
+    let (org, project) = placement.project();
+    caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
     match placement {
-        NetworkPlacement::Project { organization_id, project_id, region_id } => {
-            let (org, project, region) = (organization_id.as_str(), project_id.as_str(), region_id.as_str());
-            caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
+        NetworkPlacement::Project { region_id, .. } => {
+            let region = region_id.as_str();
             if !deps.identities.has_region(region) {
                 return Err(Error::not_found(format!("no region found with id {region}")));
             }
@@ -45,9 +46,7 @@ async fn home<S: IdentityStore, P>(
                 parent_identity_id: None,
             })
         }
-        NetworkPlacement::Identity { organization_id, project_id, identity_id } => {
-            let (org, project) = (organization_id.as_str(), project_id.as_str());
-            caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
+        NetworkPlacement::Identity { identity_id, .. } => {
             let identity = load_identity(deps, view, identity_id.as_str()).await?;
             Ok(Home {
                 organization_id: identity.organization_id,
@@ -95,15 +94,8 @@ async fn load<S: NetworkStore, P>(
     id: &str,
     op: Operation,
 ) -> Result<NetworkRecord> {
-    view.check_path(caller, view.rules.networks, op)?;
-    let network = deps
-        .store
-        .get_network(id)
-        .await?
-        .filter(|n| view.shows(Placement::of_network(n)))
-        .ok_or_else(|| not_found(id))?;
-    view.authorize(caller, (&network.organization_id, &network.project_id), view.rules.networks, op, not_found(id))?;
-    Ok(network)
+    let read = deps.store.get_network(id);
+    view.load(caller, (view.rules.networks, op), read, || not_found(id)).await
 }
 
 pub async fn get_network<S: NetworkStore, P>(

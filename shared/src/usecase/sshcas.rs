@@ -1,7 +1,7 @@
 //! SSH certificate authorities: project-scoped trust anchors that servers can be created with.
 
 use super::list::narrow;
-use super::{Deps, Placement, View};
+use super::{Deps, View};
 use crate::domain::{SshCaCreateInput, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SSH_CAS};
@@ -43,15 +43,8 @@ pub(crate) async fn load<S: SshCaStore, P>(
     id: &str,
     op: Operation,
 ) -> Result<SshCaRecord> {
-    view.check_path(caller, SSH_CAS, op)?;
-    let ca = deps
-        .store
-        .get_ssh_ca(id)
-        .await?
-        .filter(|c| view.shows(Placement::of_ssh_ca(c)))
-        .ok_or_else(|| ca_not_found(id))?;
-    view.authorize(caller, (&ca.organization_id, &ca.project_id), SSH_CAS, op, ca_not_found(id))?;
-    Ok(ca)
+    let read = deps.store.get_ssh_ca(id);
+    view.load(caller, (SSH_CAS, op), read, || ca_not_found(id)).await
 }
 
 pub async fn get<S: SshCaStore, P>(deps: &Deps<S, P>, caller: &Caller, view: &View, id: &str) -> Result<SshCaRecord> {

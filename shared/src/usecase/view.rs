@@ -1,9 +1,13 @@
 //! What a request can see and which permissions it needs, as its route decides. The use-cases take
 //! a [`View`] instead of assuming an API version, so every version runs the same use-cases.
 
+use std::future::Future;
+
+use super::list::narrow;
 use crate::domain::{ApiVersion, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, Scope};
+use crate::store::StoreError;
 
 /// Records of one API version, and, on path-scoped routes (v1), only those under the organization,
 /// project and identity the path names: anything else is missing (404).
@@ -40,39 +44,50 @@ pub struct Placement<'a> {
     pub identity_id: Option<&'a str>,
 }
 
-impl<'a> Placement<'a> {
-    pub fn of_server(r: &'a ServerRecord) -> Self {
+/// A record that lives somewhere a view can compare with its path.
+pub trait Placed {
+    fn placement(&self) -> Placement<'_>;
+}
+
+impl Placed for ServerRecord {
+    fn placement(&self) -> Placement<'_> {
         Placement {
-            version: r.api_version,
-            organization_id: &r.organization_id,
-            project_id: &r.project_id,
-            identity_id: r.parent_identity_id.as_deref(),
+            version: self.api_version,
+            organization_id: &self.organization_id,
+            project_id: &self.project_id,
+            identity_id: self.parent_identity_id.as_deref(),
         }
     }
+}
 
-    pub fn of_network(n: &'a NetworkRecord) -> Self {
+impl Placed for NetworkRecord {
+    fn placement(&self) -> Placement<'_> {
         Placement {
-            version: n.api_version,
-            organization_id: &n.organization_id,
-            project_id: &n.project_id,
-            identity_id: n.parent_identity_id.as_deref(),
+            version: self.api_version,
+            organization_id: &self.organization_id,
+            project_id: &self.project_id,
+            identity_id: self.parent_identity_id.as_deref(),
         }
     }
+}
 
-    pub fn of_identity(i: &'a IdentityRecord) -> Self {
+impl Placed for IdentityRecord {
+    fn placement(&self) -> Placement<'_> {
         Placement {
-            version: i.api_version,
-            organization_id: &i.organization_id,
-            project_id: &i.project_id,
-            identity_id: Some(&i.id),
+            version: self.api_version,
+            organization_id: &self.organization_id,
+            project_id: &self.project_id,
+            identity_id: Some(&self.id),
         }
     }
+}
 
-    pub fn of_ssh_ca(c: &'a SshCaRecord) -> Self {
+impl Placed for SshCaRecord {
+    fn placement(&self) -> Placement<'_> {
         Placement {
-            version: c.api_version,
-            organization_id: &c.organization_id,
-            project_id: &c.project_id,
+            version: self.api_version,
+            organization_id: &self.organization_id,
+            project_id: &self.project_id,
             identity_id: None,
         }
     }
@@ -110,14 +125,29 @@ impl View {
             self.check_path(caller, endpoint, Operation::Read)?;
             return Ok(vec![Scope::Project(org.to_owned(), project.clone())]);
         }
-        let scopes: Vec<Scope> = readable
-            .into_iter()
-            .filter(|s| matches!(s, Scope::Organization(o) | Scope::Project(o, _) if o == org))
-            .collect();
+        let scopes = narrow(readable, std::slice::from_ref(&path.organization_id), &[]);
         if scopes.is_empty() {
             return Err(Error::forbidden(format!("{endpoint}/read is not granted anywhere in organization {org}")));
         }
         Ok(scopes)
+    }
+
+    /// Reads one project-scoped record through the view, checking `op` on `endpoint`: on
+    /// path-scoped routes the path's permission first (403 before anything is read); then the record
+    /// must be one the view shows (`missing` otherwise); on flat routes the record's own project
+    /// decides, read rules first ([`View::authorize`]).
+    pub async fn load<T: Placed>(
+        &self,
+        caller: &Caller,
+        (endpoint, op): (&str, Operation),
+        read: impl Future<Output = Result<Option<T>, StoreError>>,
+        missing: impl Fn() -> Error,
+    ) -> Result<T> {
+        self.check_path(caller, endpoint, op)?;
+        let record = read.await?.filter(|r| self.shows(r.placement())).ok_or_else(&missing)?;
+        let at = record.placement();
+        self.authorize(caller, (at.organization_id, at.project_id), endpoint, op, missing())?;
+        Ok(record)
     }
 
     /// The check on a record this view shows. Flat routes use the record's own project with read

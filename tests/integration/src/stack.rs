@@ -277,6 +277,12 @@ impl Stack {
         V1Home { identity_id: identity.id(), network_id: network.id(), path }
     }
 
+    /// Creates a server named `name` on `home`'s network through the v1 route.
+    pub async fn create_v1_server(&self, token: &str, home: &V1Home, name: &str) -> Reply {
+        let body = self.v1_server_body(name, &home.network_id);
+        self.call("POST", &home.servers(), Some(token), Some(&body)).await
+    }
+
     pub fn v1_server_body(&self, name: &str, network: &str) -> Value {
         json!({"metadata": {"name": name}, "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
             "networks": [{"id": network}]}})

@@ -86,6 +86,11 @@ fn cancellation_reasons(err: &SdkError<TransactWriteItemsError, impl std::fmt::D
     }
 }
 
+/// `condition`, and nothing counted in `counter` (absent or zero; the value `:zero` binds 0).
+fn unused(condition: &str, counter: &str) -> String {
+    format!("{condition} AND (attribute_not_exists({counter}) OR {counter} = :zero)")
+}
+
 fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, impl std::fmt::Debug>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
@@ -332,8 +337,19 @@ impl DynamoStore {
     /// Deletes `key` if `condition` holds and nothing is counted on it (`serverCount` on a network
     /// or SSH CA, `networkCount` on an identity); false when either does not hold.
     async fn delete_if_unused(&self, key: Item, condition: &str, counter: &str, what: &str) -> Result<bool> {
-        let condition = format!("{condition} AND (attribute_not_exists({counter}) OR {counter} = :zero)");
-        self.delete_if(key, &condition, HashMap::from([(":zero".to_owned(), n(0))]), what).await
+        self.delete_if(key, &unused(condition, counter), HashMap::from([(":zero".to_owned(), n(0))]), what).await
+    }
+
+    /// Deletes the item of `key` if nothing is counted on it: `Missing` when it is gone, `InUse`
+    /// while something is still counted (SSH CAs count servers, identities count networks).
+    async fn delete_unused(&self, key: Item, counter: &str, (kind, id): (Kind, &str), what: &str) -> Result<()> {
+        if self.delete_if_unused(key.clone(), "attribute_exists(PK)", counter, what).await? {
+            return Ok(());
+        }
+        match self.get(key, what).await? {
+            Some(_) => Err(StoreError::InUse(kind, id.to_owned())),
+            None => Err(StoreError::Missing(kind, id.to_owned())),
+        }
     }
 
     /// Deletes a network if `condition` holds and no server is counted on it, uncounting it on its
@@ -346,9 +362,7 @@ impl DynamoStore {
             Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(network_key(&network.id)))
-                .condition_expression(format!(
-                    "{condition} AND (attribute_not_exists(serverCount) OR serverCount = :zero)"
-                ))
+                .condition_expression(unused(condition, "serverCount"))
                 .expression_attribute_values(":zero", n(0))
                 .build(),
         )?;
@@ -669,13 +683,7 @@ impl IdentityStore for DynamoStore {
     }
 
     async fn delete_identity(&self, id: &str) -> Result<()> {
-        if self.delete_if_unused(identity_key(id), "attribute_exists(PK)", "networkCount", "delete identity").await? {
-            return Ok(());
-        }
-        match self.get(identity_key(id), "get identity").await? {
-            Some(_) => Err(StoreError::InUse(Kind::Identity, id.to_owned())),
-            None => Err(StoreError::Missing(Kind::Identity, id.to_owned())),
-        }
+        self.delete_unused(identity_key(id), "networkCount", (Kind::Identity, id), "delete identity").await
     }
 }
 
@@ -697,14 +705,7 @@ impl SshCaStore for DynamoStore {
     }
 
     async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
-        let what = "delete SSH certificate authority";
-        if self.delete_if_unused(ssh_ca_key(id), "attribute_exists(PK)", "serverCount", what).await? {
-            return Ok(());
-        }
-        match self.get(ssh_ca_key(id), "get SSH certificate authority").await? {
-            Some(_) => Err(StoreError::InUse(Kind::SshCa, id.to_owned())),
-            None => Err(StoreError::Missing(Kind::SshCa, id.to_owned())),
-        }
+        self.delete_unused(ssh_ca_key(id), "serverCount", (Kind::SshCa, id), "delete SSH certificate authority").await
     }
 }
 

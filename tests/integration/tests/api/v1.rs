@@ -51,8 +51,7 @@ async fn the_v2_behaviour_table_through_v1_paths() {
 
     // Duplicate name on the network: 409, and no second provider server.
     let creates = stack.nova_creates();
-    let again =
-        stack.call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id))).await;
+    let again = stack.create_v1_server(&admin, &home, "web").await;
     assert_eq!((again.status, again.error_code()), (409, "conflict"), "{}", again.body);
     assert_eq!(stack.nova_creates(), creates);
 
@@ -125,8 +124,7 @@ async fn the_v2_behaviour_table_through_v1_paths() {
     assert_eq!(stack.call("DELETE", &home.server(&id), Some(&admin), None).await.status, 202);
     stack.cleanup(300).await;
     assert_eq!(stack.call("GET", &home.server(&id), Some(&admin), None).await.status, 404);
-    let reused =
-        stack.call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id))).await;
+    let reused = stack.create_v1_server(&admin, &home, "web").await;
     assert_eq!(reused.status, 201, "{}", reused.body);
     assert_eq!(stack.call("DELETE", &home.server(&reused.id()), Some(&admin), None).await.status, 202);
     assert_eq!(stack.converge(300, 3).await.map(|_| ()), Ok(()));
@@ -137,8 +135,7 @@ async fn versions_never_see_each_other() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let home = stack.v1_home(&admin, ORG, PROJECT).await;
-    let v1 =
-        stack.call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id))).await;
+    let v1 = stack.create_v1_server(&admin, &home, "web").await;
     assert_eq!(v1.status, 201, "{}", v1.body);
     let v2 = stack.server("web").await;
 
@@ -185,10 +182,7 @@ async fn the_path_is_authoritative() {
     let admin = stack.admin();
     let home = stack.v1_home(&admin, ORG, PROJECT).await;
     let sibling = stack.v1_home(&admin, ORG, PROJECT).await;
-    let id = stack
-        .call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id)))
-        .await
-        .id();
+    let id = stack.create_v1_server(&admin, &home, "web").await.id();
 
     let elsewhere = [
         sibling.server(&id),
@@ -224,10 +218,7 @@ async fn unikorns_v1_rbac_takes_the_project_from_the_path() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let home = stack.v1_home(&admin, ORG, PROJECT).await;
-    let id = stack
-        .call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id)))
-        .await
-        .id();
+    let id = stack.create_v1_server(&admin, &home, "web").await.id();
     let reader = stack.token("reader", &project_acl(ORG, PROJECT, &[("region:servers", &["read"])]));
     let updater = stack.token("updater", &project_acl(ORG, PROJECT, &[("region:servers", &["read", "update"])]));
     let creator = stack.token("creator", &project_acl(ORG, PROJECT, &[("region:servers", &["read", "create"])]));
@@ -328,23 +319,14 @@ async fn identities_and_v1_networks_keep_their_children() {
     assert_eq!(stack.item_count().await, items);
 
     // An identity with networks (and servers) cannot go; its network goes with its last server.
-    let id = stack
-        .call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("web", &home.network_id)))
-        .await
-        .id();
+    let id = stack.create_v1_server(&admin, &home, "web").await.id();
     let refused = stack.call("DELETE", &home.path, Some(&admin), None).await;
     assert_eq!((refused.status, refused.error_code()), (400, "invalid_request"), "{}", refused.body);
     let network_path = format!("{}/networks/{}", home.path, home.network_id);
     assert_eq!(stack.call("DELETE", &network_path, Some(&admin), None).await.status, 202);
     let dying = stack.call("GET", &network_path, Some(&admin), None).await;
     assert_eq!(dying.body["metadata"]["provisioningStatus"], "deprovisioning");
-    assert_eq!(
-        stack
-            .call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("new", &home.network_id)))
-            .await
-            .status,
-        409
-    );
+    assert_eq!(stack.create_v1_server(&admin, &home, "new").await.status, 409);
     assert_eq!(stack.converge(300, 3).await.map(|_| ()), Ok(()));
     assert_eq!(
         stack.call("GET", &home.server(&id), Some(&admin), None).await.status,
@@ -372,8 +354,7 @@ async fn v1_creates_keep_the_idempotency_and_fault_guarantees() {
 
     // The provider does not answer: 503, the record stays provisioning, and cleanup settles it.
     stack.emulator.inject(Fault::status("POST", "/compute/v2.1/servers", 503));
-    let lost =
-        stack.call("POST", &home.servers(), Some(&admin), Some(&stack.v1_server_body("db", &home.network_id))).await;
+    let lost = stack.create_v1_server(&admin, &home, "db").await;
     assert_eq!((lost.status, lost.error_code()), (503, "server_error"), "{}", lost.body);
     let listed = stack.call("GET", &home.servers(), Some(&admin), None).await;
     assert_eq!(ids(&listed.body).len(), 2, "the intent is listed: {}", listed.body);
