@@ -8,11 +8,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas)
+functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas protection actions)
 cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 
-# No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case.
-always='aws_lc|usecase::cleanup::run'
+# No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
+# only cleanup publishes events (the others write the outbox with their record writes).
+always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
 declare -A forbidden=(
   [authorizer]="$always|aws_sdk_dynamodb|provider::openstack|usecase::"
@@ -27,6 +28,8 @@ declare -A forbidden=(
   [console]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|mail_builder"
   [snapshot]="$always|usecase::create::create_server|usecase::power::power|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [sshcas]="$store_only|usecase::list::list_servers|usecase::networks::"
+  [protection]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::actions::"
+  [actions]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::protection::"
 )
 # The DynamoDB actions a function's IAM policy in the template grants.
 granted() {

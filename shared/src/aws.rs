@@ -71,6 +71,19 @@ impl Sdk {
     }
 }
 
+impl Sdk {
+    pub fn eventbridge(&self, endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
+        let mut config = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http.clone())
+            .timeout_config(self.timeouts.clone());
+        config.set_endpoint_url(endpoint.map(str::to_owned));
+        aws_sdk_eventbridge::Client::from_conf(config.build())
+    }
+}
+
 /// One HTTPS client per process, so every SDK client shares its connection pool.
 fn https_client() -> SharedHttpClient {
     static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();

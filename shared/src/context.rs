@@ -72,10 +72,18 @@ pub fn timing_from_env() -> Result<Timing> {
             .parse::<i64>()
             .ok()
             .filter(|s| *s >= 0)
-            .map(|s| Timing { grace: chrono::Duration::seconds(s) })
+            .map(|s| Timing { grace: chrono::Duration::seconds(s), ..Timing::default() })
             .ok_or_else(|| Error::internal("GRACE_SECONDS is not a whole number of seconds")),
         Err(_) => Ok(Timing::default()),
     }
+}
+
+/// The event bus of `EVENT_BUS_NAME` (required where events are published), through
+/// `EVENTS_ENDPOINT` (optional: moto serves EventBridge locally).
+pub fn event_bus_from_env(sdk: &Sdk) -> Result<crate::events::eventbridge::EventBridgeBus> {
+    let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| Error::internal("EVENT_BUS_NAME is not set"))?;
+    let client = sdk.eventbridge(std::env::var("EVENTS_ENDPOINT").ok().as_deref());
+    Ok(crate::events::eventbridge::EventBridgeBus::new(client, bus))
 }
 
 /// The table of `TABLE_NAME` (required), through `DYNAMODB_ENDPOINT` (optional, for moto).

@@ -16,11 +16,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Built once per container, outside the handler: clients, tokens and identities are reused.
     let needs = shared::context::Needs { keys: shared::context::Keys::None, warm_provider: true };
     let deps = shared::context::cloud_deps(needs).await?;
-    let deps = &deps;
+    let bus = shared::context::event_bus_from_env(&shared::aws::Sdk::from_env()?)?;
+    let (deps, bus) = (&deps, &bus);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
         let deadline = Instant::now() + left.saturating_sub(MARGIN);
-        let report = shared::usecase::cleanup::run(deps, deadline).await?;
+        let report = shared::usecase::cleanup::run(deps, bus, deadline).await?;
         Ok::<_, lambda_runtime::Error>(report)
     }))
     .await

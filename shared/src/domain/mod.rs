@@ -1,9 +1,11 @@
 //! The model: records as stored, and the "parse, don't validate" newtypes they are built from.
 
+pub mod action;
 pub mod cloud_init;
 mod identity;
 mod input;
 mod keypair;
+pub mod lifecycle;
 mod names;
 mod network;
 mod server;
@@ -11,15 +13,19 @@ mod ssh_ca;
 mod values;
 mod version;
 
+pub use action::{ActionError, ActionRecord, ActionRef, ActionStatus, Command, PLATFORM_SUBJECT};
 pub use identity::IdentityRecord;
 pub use input::{
     IdentityCreateInput, Metadata, NetworkAddressing, NetworkCreateInput, NetworkPlacement, ServerCreateInput,
     ServerUpdateInput, SshCaCreateInput,
 };
 pub use keypair::IdentityKeypair;
+pub use lifecycle::{Effects, ServerState, StateEvent};
 pub use names::ResourceName;
 pub use network::NetworkRecord;
-pub use server::{HealthStatus, Networking, PendingChange, PowerState, ProvisioningStatus, ServerRecord, SshInjection};
+pub use server::{
+    HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, ServerRecord, SshInjection,
+};
 pub use ssh_ca::{SshCaRecord, SshPublicKey};
 pub use values::{Cidr, Description, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};
 pub use version::ApiVersion;

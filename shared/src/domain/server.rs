@@ -58,6 +58,13 @@ impl PendingChange {
     }
 }
 
+/// What a server is protected from: deletion (also by its network's cascade) and rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Protection {
+    pub delete: bool,
+    pub rebuild: bool,
+}
+
 /// How SSH access is set up at create (Unikorn v1.19's `spec.sshInjection`; absent in v1.16.6,
 /// which always attaches the identity key pair).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +146,13 @@ pub struct ServerRecord {
     /// The provider's explanation of its error state, kept while the server is in error.
     #[serde(default)]
     pub provider_fault: Option<String>,
+    /// What the server is protected from (not shown in server bodies: its own route shows it).
+    #[serde(default)]
+    pub protection: Protection,
+    /// The action the record tracks: running until a write shows its target, then kept (finished)
+    /// until the next one replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<super::ActionRef>,
     pub version: u64,
 }
 
@@ -156,6 +170,15 @@ impl ServerRecord {
         matches!(self.provisioning_status, ProvisioningStatus::Provisioning | ProvisioningStatus::Deprovisioning)
             || matches!(self.power_state, Some(PowerState::Pending | PowerState::Stopping))
             || self.pending.is_some()
+    }
+
+    /// Puts back what a pending change replaced.
+    pub fn undo_pending(&mut self) {
+        match self.pending.take() {
+            Some(PendingChange::Resize { previous_flavor_id, .. }) => self.flavor_id = previous_flavor_id,
+            Some(PendingChange::Rebuild { previous_image_id, .. }) => self.image_id = previous_image_id,
+            None => {}
+        }
     }
 
     /// Whether the server was given the identity key pair (everything but `ca` and `none`).
@@ -202,7 +225,7 @@ impl ServerRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::provider::{ProviderServer, ServerPhase};
 
@@ -241,6 +264,8 @@ mod tests {
             mac_address: None,
             pending: None,
             provider_fault: None,
+            protection: Protection::default(),
+            action: None,
             version: 1,
         }
     }

@@ -225,6 +225,32 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
     Ok(params)
 }
 
+/// `status`, `limit` and `pageToken` of an action list (newest first).
+pub fn action_list_params(req: &Request) -> Result<crate::usecase::actions::ActionListParams> {
+    use crate::domain::ActionStatus;
+    let mut params = crate::usecase::actions::ActionListParams { status: None, after: None, limit: DEFAULT_LIMIT };
+    for (key, value) in req.query_string_parameters().iter() {
+        match key {
+            "status" => {
+                params.status = Some(
+                    ActionStatus::parse(value)
+                        .ok_or_else(|| Error::invalid("status: must be one of running, success, error"))?,
+                )
+            }
+            "limit" => {
+                params.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| Error::invalid(format!("limit: must be a whole number from 1 to {MAX_LIMIT}")))?
+            }
+            "pageToken" => params.after = Some(decode_page_token(value)?),
+            other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
+        }
+    }
+    Ok(params)
+}
+
 /// The request's query with `pageToken` replaced: the next page's URL for the `Link` header.
 /// The `Link` header of a list page that has a next page (none on the last page).
 pub fn list_link(req: &Request, next: Option<&str>) -> Vec<(&'static str, String)> {

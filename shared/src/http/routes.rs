@@ -16,10 +16,12 @@ pub enum Function {
     Console,
     Snapshot,
     Sshcas,
+    Protection,
+    Actions,
 }
 
 impl Function {
-    pub const ALL: [Function; 10] = [
+    pub const ALL: [Function; 12] = [
         Function::Create,
         Function::Get,
         Function::List,
@@ -30,6 +32,8 @@ impl Function {
         Function::Console,
         Function::Snapshot,
         Function::Sshcas,
+        Function::Protection,
+        Function::Actions,
     ];
 
     /// The crate under `functions/` (and the SAM logical name's stem).
@@ -45,6 +49,8 @@ impl Function {
             Function::Console => "console",
             Function::Snapshot => "snapshot",
             Function::Sshcas => "sshcas",
+            Function::Protection => "protection",
+            Function::Actions => "actions",
         }
     }
 }
@@ -109,6 +115,10 @@ pub const CREATE_SSH_CA: &str = "POST /api/v2/sshcertificateauthorities";
 pub const LIST_SSH_CAS: &str = "GET /api/v2/sshcertificateauthorities";
 pub const GET_SSH_CA: &str = "GET /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
 pub const DELETE_SSH_CA: &str = "DELETE /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}";
+pub const GET_PROTECTION: &str = "GET /api/v2/servers/{serverID}/protection";
+pub const SET_PROTECTION: &str = "PUT /api/v2/servers/{serverID}/protection";
+pub const LIST_ACTIONS: &str = "GET /api/v2/servers/{serverID}/actions";
+pub const GET_ACTION: &str = "GET /api/v2/servers/{serverID}/actions/{actionID}";
 
 // v1: Unikorn's path-scoped compatibility routes.
 pub const CREATE_IDENTITY_V1: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities";
@@ -169,6 +179,10 @@ pub const ROUTES: &[Route] = &[
     v2(LIST_SSH_CAS, Function::Sshcas),
     v2(GET_SSH_CA, Function::Sshcas),
     v2(DELETE_SSH_CA, Function::Sshcas),
+    v2(GET_PROTECTION, Function::Protection),
+    v2(SET_PROTECTION, Function::Protection),
+    v2(LIST_ACTIONS, Function::Actions),
+    v2(GET_ACTION, Function::Actions),
     v1(CREATE_IDENTITY_V1, Function::Networks),
     v1(LIST_IDENTITIES_V1, Function::Networks),
     v1(GET_IDENTITY_V1, Function::Networks),

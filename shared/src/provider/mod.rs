@@ -161,6 +161,13 @@ pub struct Keypair {
     pub fingerprint: Option<String>,
 }
 
+/// What the provider said about a request it accepted: its request id (`x-openstack-request-id`),
+/// which actions record so an operator can find the call in the provider's logs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Receipt {
+    pub request_id: Option<String>,
+}
+
 // The port is split by what its callers need (a function links only the parts its verb uses).
 // Errors are the provider's answers, classified (`ProviderError`): NotFound, Conflict (wrong
 // state), Rejected (malformed), Unauthorized (our credential), Unavailable (5xx, timeout, dropped
@@ -169,17 +176,17 @@ pub struct Keypair {
 /// Servers: their life cycle, power, and consoles.
 #[async_trait]
 pub trait Compute: Send + Sync {
-    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String>;
+    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<(String, Receipt)>;
     async fn get_server(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderServer>;
     /// Servers whose metadata holds `key=value` (used to find a server whose provider id we lost).
     async fn find_servers(&self, cred: &ProviderCredential, key: &str, value: &str) -> Result<Vec<ProviderServer>>;
     /// One page (at most `limit`) of every server the credential sees, from `marker` on.
     async fn list_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage>;
-    async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
-    async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<()>;
-    async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()>;
-    async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
-    async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()>;
+    async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt>;
+    async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<Receipt>;
+    async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<Receipt>;
+    async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt>;
+    async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<Receipt>;
     async fn console_output(&self, cred: &ProviderCredential, id: &str, length: Option<u32>) -> Result<String>;
     async fn console_url(&self, cred: &ProviderCredential, id: &str) -> Result<String>;
 }
@@ -194,7 +201,7 @@ pub trait Images: Send + Sync {
         server_id: &str,
         name: &str,
         metadata: &BTreeMap<String, String>,
-    ) -> Result<String>;
+    ) -> Result<(String, Receipt)>;
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
 }
 

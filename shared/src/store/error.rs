@@ -45,6 +45,9 @@ pub enum StoreError {
     /// Deletion refused: children are still counted on the item.
     #[error("{0} {1} is still in use")]
     InUse(Kind, String),
+    /// The write would delete or rebuild a protected server (on a network: delete one).
+    #[error("{0} {1} is protected")]
+    Protected(Kind, String),
     /// A server name is already claimed on the network.
     #[error("name {name} is claimed on network {network}")]
     NameTaken { network: String, name: String },

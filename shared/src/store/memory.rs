@@ -7,11 +7,15 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord, Tags};
+use crate::domain::{
+    ActionRecord, Effects, IdentityKeypair, IdentityRecord, NetworkRecord, PendingChange, ServerRecord, SshCaRecord,
+    StateEvent, Tags,
+};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion,
-    NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind,
+    MaintenanceStore, NetworkDeletion, NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError,
+    StoredResponse,
 };
 
 struct Claim {
@@ -36,6 +40,31 @@ struct Tables {
     cas: BTreeMap<String, (SshCaRecord, u64)>,
     cursor: (Option<String>, u64),
     keys: BTreeMap<String, Key>,
+    /// Servers protected from deletion, per network.
+    protected: BTreeMap<String, u64>,
+    /// Actions by (server, action id).
+    actions: BTreeMap<(String, String), ActionRecord>,
+    /// Unpublished transitions by (time, server, sequence).
+    outbox: BTreeMap<(DateTime<Utc>, String, u64), StateEvent>,
+}
+
+impl Tables {
+    fn apply(&mut self, effects: &Effects) {
+        if let Some(e) = &effects.event {
+            self.outbox.insert((e.time, e.server_id.clone(), e.sequence), e.clone());
+        }
+        for a in &effects.actions {
+            self.upsert_action(a);
+        }
+    }
+
+    fn upsert_action(&mut self, action: &ActionRecord) {
+        let key = (action.server_id.clone(), action.action.id.clone());
+        let request_id = self.actions.get(&key).and_then(|a| a.provider_request_id.clone());
+        let mut stored = action.clone();
+        stored.provider_request_id = request_id.or(stored.provider_request_id);
+        self.actions.insert(key, stored);
+    }
 }
 
 #[derive(Default)]
@@ -82,7 +111,12 @@ fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
 
 #[async_trait]
 impl ServerStore for MemoryStore {
-    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
+    async fn create_server(
+        &self,
+        server: &ServerRecord,
+        claim_check_at: DateTime<Utc>,
+        effects: &Effects,
+    ) -> Result<()> {
         let mut t = self.tables();
         let claim = (server.network_id.clone(), server.name.to_string());
         if t.claims.contains_key(&claim) {
@@ -105,6 +139,7 @@ impl ServerStore for MemoryStore {
         }
         t.claims.insert(claim, Claim { server_id: server.id.clone(), check_at: Some(claim_check_at) });
         t.servers.insert(server.id.clone(), server.clone());
+        t.apply(effects);
         Ok(())
     }
 
@@ -112,21 +147,47 @@ impl ServerStore for MemoryStore {
         Ok(self.tables().servers.get(id).cloned())
     }
 
-    async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()> {
+    async fn replace_server(&self, server: &ServerRecord, expected_version: u64, effects: &Effects) -> Result<()> {
         let mut t = self.tables();
+        let rebuild = matches!(server.pending, Some(PendingChange::Rebuild { .. }));
         match t.servers.get(&server.id) {
             None => Err(StoreError::Missing(Kind::Server, server.id.clone())),
             Some(current) if current.version != expected_version => {
                 Err(StoreError::Changed(Kind::Server, server.id.clone()))
             }
+            Some(current)
+                if (server.is_deleting() && current.protection.delete) || (rebuild && current.protection.rebuild) =>
+            {
+                Err(StoreError::Protected(Kind::Server, server.id.clone()))
+            }
             Some(_) => {
                 t.servers.insert(server.id.clone(), server.clone());
+                t.apply(effects);
                 Ok(())
             }
         }
     }
 
-    async fn remove_server(&self, server: &ServerRecord) -> Result<bool> {
+    async fn set_protection(&self, base: &ServerRecord, next: &ServerRecord) -> Result<()> {
+        let mut t = self.tables();
+        match t.servers.get(&next.id) {
+            None => return Err(StoreError::Missing(Kind::Server, next.id.clone())),
+            Some(current) if current.version != base.version => {
+                return Err(StoreError::Changed(Kind::Server, next.id.clone()))
+            }
+            Some(_) => {}
+        }
+        let delta = i64::from(next.protection.delete) - i64::from(base.protection.delete);
+        if delta > 0 && t.networks.get(&next.network_id).is_some_and(|(n, _)| n.deleting_since.is_some()) {
+            return Err(StoreError::Closing(Kind::Network, next.network_id.clone()));
+        }
+        let count = t.protected.entry(next.network_id.clone()).or_default();
+        *count = count.saturating_add_signed(delta);
+        t.servers.insert(next.id.clone(), next.clone());
+        Ok(())
+    }
+
+    async fn remove_server(&self, server: &ServerRecord, effects: &Effects) -> Result<bool> {
         let mut t = self.tables();
         match t.servers.get(&server.id) {
             None => return Ok(false),
@@ -146,6 +207,12 @@ impl ServerStore for MemoryStore {
         if let Some((_, count)) = server.ssh_certificate_authority_id.as_ref().and_then(|ca| t.cas.get_mut(ca)) {
             *count = count.saturating_sub(1);
         }
+        if server.protection.delete {
+            if let Some(count) = t.protected.get_mut(&server.network_id) {
+                *count = count.saturating_sub(1);
+            }
+        }
+        t.apply(effects);
         Ok(true)
     }
 
@@ -176,6 +243,21 @@ impl ServerStore for MemoryStore {
         items.truncate(q.limit);
         let next = if more { items.last().map(|s| s.id.clone()) } else { None };
         Ok(Page { items, next })
+    }
+
+    async fn record_action(&self, action: &ActionRecord) -> Result<()> {
+        self.tables().upsert_action(action);
+        Ok(())
+    }
+
+    async fn note_request_id(&self, server_id: &str, action_id: &str, request_id: &str) -> Result<()> {
+        match self.tables().actions.get_mut(&(server_id.to_owned(), action_id.to_owned())) {
+            Some(a) => {
+                a.provider_request_id = Some(request_id.to_owned());
+                Ok(())
+            }
+            None => Err(StoreError::failed(format!("no action {action_id}"))),
+        }
     }
 }
 
@@ -215,8 +297,10 @@ impl NetworkStore for MemoryStore {
     async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let mut t = self.tables();
         let id = network.id.as_str();
+        let protected = t.protected.get(id).copied().unwrap_or(0);
         match t.networks.get_mut(id) {
             None => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+            Some(_) if protected > 0 => Err(StoreError::Protected(Kind::Network, id.to_owned())),
             Some((network, count)) if *count > 0 => {
                 network.deleting_since.get_or_insert(now);
                 Ok(NetworkDeletion::Deleting)
@@ -392,7 +476,40 @@ impl IdempotencyStore for MemoryStore {
 }
 
 #[async_trait]
+impl ActionStore for MemoryStore {
+    async fn get_action(&self, server_id: &str, action_id: &str) -> Result<Option<ActionRecord>> {
+        Ok(self.tables().actions.get(&(server_id.to_owned(), action_id.to_owned())).cloned())
+    }
+
+    async fn list_actions(&self, server_id: &str, q: &ActionQuery) -> Result<Page<ActionRecord>> {
+        let t = self.tables();
+        let mut items: Vec<ActionRecord> = t
+            .actions
+            .values()
+            .rev()
+            .filter(|a| a.server_id == server_id)
+            .filter(|a| q.after.as_ref().is_none_or(|after| &a.action.id < after))
+            .filter(|a| q.status.is_none_or(|s| a.action.status == s))
+            .cloned()
+            .collect();
+        let more = items.len() > q.limit;
+        items.truncate(q.limit);
+        let next = if more { items.last().map(|a| a.action.id.clone()) } else { None };
+        Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
 impl MaintenanceStore for MemoryStore {
+    async fn unpublished_events(&self, limit: usize) -> Result<Vec<StateEvent>> {
+        Ok(self.tables().outbox.values().take(limit).cloned().collect())
+    }
+
+    async fn mark_published(&self, event: &StateEvent) -> Result<()> {
+        self.tables().outbox.remove(&(event.time, event.server_id.clone(), event.sequence));
+        Ok(())
+    }
+
     async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
         let mut found: Vec<NetworkRecord> =

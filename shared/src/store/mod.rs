@@ -9,7 +9,10 @@ pub mod memory;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ApiVersion, IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
+use crate::domain::{
+    ActionRecord, ActionStatus, ApiVersion, Effects, IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord,
+    SshCaRecord, StateEvent,
+};
 use crate::rbac::Scope;
 
 pub use error::{Kind, Result, StoreError};
@@ -84,22 +87,38 @@ pub trait ServerStore: Send + Sync {
     /// Writes the server and claims its name on its network in one transaction, counting it on the
     /// network (and on its SSH certificate authority, if any). Conflict when the name is held or the
     /// network is being deleted; NotFound when the network (or the CA) is gone. The claim is due for
-    /// a check at `claim_check_at`.
-    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()>;
+    /// a check at `claim_check_at`. `effects` (the creation's event and action) go in the same
+    /// transaction, as with every record write below.
+    async fn create_server(
+        &self,
+        server: &ServerRecord,
+        claim_check_at: DateTime<Utc>,
+        effects: &Effects,
+    ) -> Result<()>;
     async fn get_server(&self, id: &str) -> Result<Option<ServerRecord>>;
-    /// Replaces the record if its stored version is still `expected_version`;
-    /// PreconditionFailed otherwise, NotFound if it is gone.
-    async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()>;
+    /// Replaces the record if its stored version is still `expected_version` (`Changed` otherwise,
+    /// `Missing` if it is gone). A record that becomes deprovisioning, or records a rebuild, needs
+    /// the stored record not to be protected from it (`Protected`): the protection is a condition
+    /// of the write itself.
+    async fn replace_server(&self, server: &ServerRecord, expected_version: u64, effects: &Effects) -> Result<()>;
     /// Deletes the record, releases its name claim and uncounts it on its network in one
     /// transaction, if the record is still at `server.version`. `Ok(false)` when it was already
     /// gone (nothing is uncounted twice); PreconditionFailed when it changed since it was read.
-    async fn remove_server(&self, server: &ServerRecord) -> Result<bool>;
+    async fn remove_server(&self, server: &ServerRecord, effects: &Effects) -> Result<bool>;
+    /// Writes `next` (one version on from `base`) with its new protection, counting a server
+    /// protected from deletion on its network in the same transaction, so a network delete and a
+    /// protect cannot both win: `Closing` when protecting a server whose network is being deleted.
+    async fn set_protection(&self, base: &ServerRecord, next: &ServerRecord) -> Result<()>;
     /// The id of the server holding `name` on `network_id`, if any.
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>>;
     /// Settles a checked claim: released when its holder is gone, otherwise no longer due.
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
+    /// Writes an action as it now stands, without a record write (snapshots, orphans).
+    async fn record_action(&self, action: &ActionRecord) -> Result<()>;
+    /// Stores the provider's request id of an action's call.
+    async fn note_request_id(&self, server_id: &str, action_id: &str, request_id: &str) -> Result<()>;
 }
 
 #[async_trait]
@@ -111,7 +130,8 @@ pub trait NetworkStore: Send + Sync {
     /// Every network of the query's scopes (API version and parent identity filters apply), by id.
     async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>>;
     /// Deletes a network without servers (uncounting it on its identity resource); marks one with
-    /// servers deleting (from `now`), which refuses new servers on it. `Missing` if it is gone.
+    /// servers deleting (from `now`), which refuses new servers on it. `Missing` if it is gone;
+    /// `Protected` (nothing written) while a server on it is protected from deletion.
     async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion>;
     /// The network's live server count, as the create and remove transactions keep it.
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
@@ -170,6 +190,21 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release_key(&self, key: &str, body_hash: &str) -> Result<()>;
 }
 
+/// Which of a server's actions to list: newest first, ids before `after` (the previous page's last).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActionQuery {
+    pub status: Option<ActionStatus>,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// Reading action items, which outlive their server (until they expire).
+#[async_trait]
+pub trait ActionStore: Send + Sync {
+    async fn get_action(&self, server_id: &str, action_id: &str) -> Result<Option<ActionRecord>>;
+    async fn list_actions(&self, server_id: &str, query: &ActionQuery) -> Result<Page<ActionRecord>>;
+}
+
 /// What only the cleanup function reads and writes.
 #[async_trait]
 pub trait MaintenanceStore: Send + Sync {
@@ -184,4 +219,8 @@ pub trait MaintenanceStore: Send + Sync {
     async fn cleanup_cursor(&self) -> Result<(Option<String>, u64)>;
     /// Moves the cursor if it is still at `expected_version` (PreconditionFailed otherwise).
     async fn save_cleanup_cursor(&self, next_identity: Option<&str>, expected_version: u64) -> Result<()>;
+    /// Transitions written but not yet published, oldest first.
+    async fn unpublished_events(&self, limit: usize) -> Result<Vec<StateEvent>>;
+    /// Forgets a transition the bus accepted.
+    async fn mark_published(&self, event: &StateEvent) -> Result<()>;
 }

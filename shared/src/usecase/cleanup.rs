@@ -10,6 +10,8 @@
 //!    than the grace period, are deleted.
 //! 3. Networks being deleted whose last server is gone are deleted.
 //! 4. Name claims due for a check are released when their holder record is gone.
+//! 5. Transitions the record writes left in the outbox are published to the event bus; what the
+//!    bus does not accept stays for the next run.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -17,9 +19,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::reconcile::{apply, plan, Outcome};
-use super::{write_over, Deps, META_SERVER_ID};
-use crate::domain::{NetworkRecord, ProvisioningStatus, ServerRecord};
+use super::{note_receipt, record_action, write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ProvisioningStatus, ServerRecord};
 use crate::error::Result;
+use crate::events::{EventBus, BATCH};
 use crate::identities::ProviderIdentity;
 use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
@@ -28,7 +31,7 @@ use crate::store::ServerQuery;
 use crate::store::{MaintenanceStore, ServerStore, StoreError};
 
 /// The subject recorded on changes the cleanup function makes.
-pub const CLEANUP_SUBJECT: &str = "cleanup";
+pub const CLEANUP_SUBJECT: &str = crate::domain::PLATFORM_SUBJECT;
 /// Provider listing page size (Nova's default maximum).
 const PROVIDER_PAGE: u32 = 1000;
 const RECORD_PAGE: usize = 1000;
@@ -52,14 +55,21 @@ pub struct Report {
     pub networks_deleted: usize,
     pub claims_checked: usize,
     pub claims_released: usize,
+    pub events_published: usize,
+    /// Events the bus refused or did not answer for: published by a later run.
+    pub events_left: usize,
     /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
     pub complete: bool,
     pub failures: Vec<String>,
 }
 
+/// The most outbox items one run publishes.
+const EVENT_LIMIT: usize = 1000;
+
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: ServerStore + MaintenanceStore, P: Compute>(
+pub async fn run<S: ServerStore + MaintenanceStore, P: Compute, B: EventBus>(
     deps: &Deps<S, P>,
+    bus: &B,
     deadline: Instant,
 ) -> Result<Report> {
     let mut report = Report::default();
@@ -74,6 +84,7 @@ pub async fn run<S: ServerStore + MaintenanceStore, P: Compute>(
     if Instant::now() < deadline {
         release_stale_claims(deps, &mut report).await?;
     }
+    publish(deps, bus, deadline, &mut report).await?;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
 }
@@ -85,6 +96,7 @@ pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono
     dying.deletion_time = Some(now);
     dying.modified_by = Some(by.to_owned());
     dying.modified_time = Some(now);
+    dying.action = Some(ActionRef::start(Command::DeleteServer, by, now));
     dying
 }
 
@@ -114,6 +126,10 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
                     Ok(dying) => dying,
                     // Changed or gone meanwhile: the next run looks again.
                     Err(StoreError::Changed(..) | StoreError::Missing(..)) => continue,
+                    Err(e @ StoreError::Protected(..)) => {
+                        report.failures.push(format!("server {}: {e}", record.id));
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 };
             report.servers_marked_deleting += 1;
@@ -121,7 +137,11 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
             if let Some(pid) = &dying.provider_id {
                 let result = match deps.identities.credential(&dying.identity_id) {
                     Ok(cred) => match deps.provider.delete_server(&cred, pid).await {
-                        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
+                        Ok(receipt) => {
+                            note_receipt(deps, &dying.id, dying.action.as_ref(), &receipt).await;
+                            Ok(())
+                        }
+                        Err(ProviderError::NotFound { .. }) => Ok(()),
                         Err(e) => Err(e.to_string()),
                     },
                     Err(e) => Err(e.to_string()),
@@ -260,7 +280,7 @@ async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute>(
     observed: Option<&ProviderServer>,
     report: &mut Report,
 ) {
-    let decided = plan(&record, observed, deps.clock.now(), deps.timing.grace);
+    let decided = plan(&record, observed, deps.clock.now(), deps.timing);
     if decided.step.is_none() && decided.outcome == Outcome::Unchanged {
         return;
     }
@@ -311,13 +331,75 @@ async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
             return;
         }
     }
-    match deps.provider.delete_server(cred, &server.id).await {
-        Ok(()) | Err(ProviderError::NotFound { .. }) => {
+    let outcome = match deps.provider.delete_server(cred, &server.id).await {
+        Ok(receipt) => Ok(receipt.request_id),
+        Err(ProviderError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let now = deps.clock.now();
+    let meta = |key: &str| server.metadata.get(key).cloned().unwrap_or_default();
+    let action = ActionRecord {
+        server_id: record_id.to_owned(),
+        organization_id: meta(META_ORGANIZATION_ID),
+        project_id: meta(META_PROJECT_ID),
+        api_version: None,
+        action: ActionRef::done(
+            Command::RemoveOrphan,
+            CLEANUP_SUBJECT,
+            now,
+            outcome.as_ref().map(|_| ()).map_err(super::errors::action_error),
+        ),
+        provider_request_id: outcome.as_ref().ok().cloned().flatten(),
+    };
+    match outcome {
+        Ok(_) => {
             tracing::info!(server_id = %record_id, provider_id = %server.id, "orphan deleted at the provider");
             report.orphans_deleted += 1;
         }
         Err(e) => report.failures.push(format!("orphan {}: {e}", server.id)),
     }
+    if let Err(e) = record_action(deps, &action).await {
+        report.failures.push(format!("orphan {} action: {e}", server.id));
+    } else if let Some(request_id) = &action.provider_request_id {
+        if let Err(e) = deps.store.note_request_id(record_id, &action.action.id, request_id).await {
+            report.failures.push(format!("orphan {} action: {e}", server.id));
+        }
+    }
+}
+
+/// Publishes the outbox, oldest first, in batches the bus takes; an item leaves the outbox only
+/// once the bus accepted it, so a failure is retried by the next run (at-least-once; consumers
+/// de-duplicate by `eventId`).
+async fn publish<S: MaintenanceStore, P, B: EventBus>(
+    deps: &Deps<S, P>,
+    bus: &B,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<()> {
+    let pending = deps.store.unpublished_events(EVENT_LIMIT).await?;
+    for batch in pending.chunks(BATCH) {
+        if Instant::now() >= deadline {
+            report.events_left += batch.len();
+            continue;
+        }
+        let accepted = match bus.publish(batch).await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "events not published; the next run retries");
+                report.failures.push(e.to_string());
+                vec![false; batch.len()]
+            }
+        };
+        for (event, ok) in batch.iter().zip(accepted) {
+            if !ok {
+                report.events_left += 1;
+                continue;
+            }
+            deps.store.mark_published(event).await?;
+            report.events_published += 1;
+        }
+    }
+    Ok(())
 }
 
 async fn release_stale_claims<S: ServerStore + MaintenanceStore, P: Compute>(

@@ -1,12 +1,16 @@
 use std::collections::BTreeMap;
 
 use super::refresh::{provider_id, refresh};
-use super::{write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{
+    note_receipt, remove_record, write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID,
+};
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
+use crate::domain::lifecycle::on_create;
+use crate::domain::{ActionError, ActionRef, Command};
 use crate::domain::{
-    HealthStatus, NetworkRecord, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord, SshInjection,
-    UserData,
+    HealthStatus, NetworkRecord, Protection, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord,
+    SshInjection, UserData,
 };
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Keypairs};
@@ -156,8 +160,9 @@ where
         security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     };
     match deps.provider.create_server(&cred, &request).await {
-        Ok(provider_id) => {
+        Ok((provider_id, receipt)) => {
             deps.crash.hit(crash::CREATE_AFTER_PROVIDER);
+            note_receipt(deps, &record.id, record.action.as_ref(), &receipt).await;
             record_provider_id(deps, &cred, record, provider_id).await
         }
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
@@ -175,7 +180,7 @@ where
         },
         Err(e) => {
             // A definite refusal: nothing exists at the provider, so the record and its name go.
-            forget(deps, &record).await;
+            forget(deps, &record, super::errors::action_error(&e)).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.
             Err(match e {
                 ProviderError::Rejected { what, detail } => {
@@ -232,14 +237,16 @@ async fn record_provider_id<S: ServerStore, P: Compute>(
 
 /// Removes a record whose create the provider refused; if that fails, the record is one the
 /// cleanup function removes once its grace period is over.
-async fn forget<S: ServerStore, P>(deps: &Deps<S, P>, record: &ServerRecord) {
-    let current = match deps.store.remove_server(record).await {
+async fn forget<S: ServerStore, P>(deps: &Deps<S, P>, record: &ServerRecord, why: ActionError) {
+    let current = match remove_record(deps, record, Some(Err(why.clone()))).await {
         Ok(_) => return,
         Err(StoreError::Changed(..)) => deps.store.get_server(&record.id).await,
         Err(e) => Err(e),
     };
     let result = match current {
-        Ok(Some(current)) if current.provider_id.is_none() => deps.store.remove_server(&current).await.map(|_| ()),
+        Ok(Some(current)) if current.provider_id.is_none() => {
+            remove_record(deps, &current, Some(Err(why))).await.map(|_| ())
+        }
         Ok(_) => Ok(()),
         Err(e) => Err(e),
     };
@@ -289,6 +296,8 @@ fn new_record<S, P>(
         mac_address: None,
         pending: None,
         provider_fault: None,
+        protection: Protection::default(),
+        action: Some(ActionRef::start(Command::CreateServer, &caller.subject, deps.clock.now())),
         version: 1,
     }
 }
@@ -302,10 +311,11 @@ async fn claim<S: ServerStore, P: Compute>(
     record: &ServerRecord,
 ) -> Result<()> {
     let check_at = deps.clock.now() + deps.timing.grace;
-    match deps.store.create_server(record, check_at).await {
+    let effects = on_create(record, deps.clock.now());
+    match deps.store.create_server(record, check_at, &effects).await {
         Err(taken @ StoreError::NameTaken { .. }) => {
             let Some(holder) = deps.store.claim_holder(&network.id, record.name.as_str()).await? else {
-                return Ok(deps.store.create_server(record, check_at).await?);
+                return Ok(deps.store.create_server(record, check_at, &effects).await?);
             };
             let released = match deps.store.get_server(&holder).await? {
                 None => {
@@ -318,7 +328,7 @@ async fn claim<S: ServerStore, P: Compute>(
                 Some(_) => false,
             };
             if released {
-                Ok(deps.store.create_server(record, check_at).await?)
+                Ok(deps.store.create_server(record, check_at, &effects).await?)
             } else {
                 Err(taken.into())
             }

@@ -2,6 +2,7 @@
 //! specific to say (the use-cases match the outcomes they give their own words to, such as a taken
 //! name or a server in the wrong state).
 
+use crate::domain::ActionError;
 use crate::error::Error;
 use crate::provider::ProviderError;
 use crate::store::StoreError;
@@ -26,6 +27,16 @@ impl From<ProviderError> for Error {
     }
 }
 
+/// How an action ends when the provider refuses its call: the provider's own message kept.
+pub(crate) fn action_error(err: &ProviderError) -> ActionError {
+    match err {
+        ProviderError::Conflict { detail, .. } => ActionError::new("provider_conflict", detail.clone()),
+        ProviderError::Rejected { detail, .. } => ActionError::new("provider_rejected", detail.clone()),
+        ProviderError::NotFound { detail, .. } => ActionError::new("provider_not_found", detail.clone()),
+        other => ActionError::new("provider_error", other.to_string()),
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
@@ -36,6 +47,7 @@ impl From<StoreError> for Error {
             }
             StoreError::Closing(kind, id) => Error::conflict(format!("{kind} {id} is being deleted")),
             StoreError::InUse(kind, id) => Error::conflict(format!("{kind} {id} is in use")),
+            StoreError::Protected(kind, id) => Error::conflict(format!("{kind} {id} is protected from this change")),
             StoreError::NameTaken { network, name } => {
                 Error::conflict(format!("a server named {name} already exists on network {network}"))
             }

@@ -1,6 +1,7 @@
 //! Use-cases: one file per verb. Each takes the dependencies, the caller and already-parsed input,
 //! checks permissions, then talks to the store and the provider through their ports.
 
+pub mod actions;
 pub mod cleanup;
 mod console;
 mod create;
@@ -13,6 +14,7 @@ mod keys;
 pub mod list;
 pub mod networks;
 mod power;
+mod protection;
 mod reconcile;
 mod refresh;
 mod snapshot;
@@ -31,16 +33,18 @@ pub use get::get_server;
 pub use keys::ssh_private_key;
 pub use list::{list_servers, ListParams};
 pub use power::power;
+pub use protection::{get_protection, set_protection};
 pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
 pub use view::{PathScope, Placed, Placement, Rules, View};
 
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
-use crate::domain::ServerRecord;
+use crate::domain::lifecycle::{on_remove, on_write};
+use crate::domain::{ActionError, ActionRecord, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::Identities;
-use crate::provider::{NoProvider, ProviderError};
+use crate::provider::{NoProvider, ProviderError, Receipt};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::sealing::Sealer;
 use crate::store::{ServerStore, StoreError};
@@ -108,11 +112,13 @@ pub struct Timing {
     /// function that wrote it (a create still reaching the provider, a resize just asked for), so
     /// the cleanup function leaves it alone until then.
     pub grace: chrono::Duration,
+    /// A running action whose target the server has not reached by then fails (`timeout`).
+    pub action_timeout: chrono::Duration,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { grace: chrono::Duration::minutes(5) }
+        Timing { grace: chrono::Duration::minutes(5), action_timeout: chrono::Duration::minutes(30) }
     }
 }
 
@@ -146,14 +152,56 @@ pub(crate) fn translate(err: ProviderError, id: &str, verb: &str) -> Error {
 
 /// Writes `next` in place of `base` if the stored record is still at `base`'s version
 /// (`Changed` otherwise, `Missing` if it is gone), and answers it as written: one version on.
+/// The transition and the actions the change means are written with it.
 pub(crate) async fn write_over<S: ServerStore, P>(
     deps: &Deps<S, P>,
     base: &ServerRecord,
+    next: ServerRecord,
+) -> Result<ServerRecord, StoreError> {
+    write_observed(deps, base, next, None).await
+}
+
+/// [`write_over`], recording with it an action the platform observed (an adoption, a provider change).
+pub(crate) async fn write_observed<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    base: &ServerRecord,
     mut next: ServerRecord,
+    observed: Option<ActionRef>,
 ) -> Result<ServerRecord, StoreError> {
     next.version = base.version + 1;
-    deps.store.replace_server(&next, base.version).await?;
+    let effects = on_write(base, &next, deps.clock.now(), observed);
+    deps.store.replace_server(&next, base.version, &effects).await?;
     Ok(next)
+}
+
+/// Removes the record (and its name claim), publishing its deletion and completing its running
+/// action (with `outcome`, when the caller knows why it ends).
+pub(crate) async fn remove_record<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    record: &ServerRecord,
+    outcome: Option<Result<(), ActionError>>,
+) -> Result<bool, StoreError> {
+    deps.store.remove_server(record, &on_remove(record, deps.clock.now(), outcome)).await
+}
+
+/// Stores the provider's request id on the action that made the call. The id is a detail of the
+/// action, not a state anything converges on: a failed write is logged, not retried.
+pub(crate) async fn note_receipt<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    server_id: &str,
+    action: Option<&ActionRef>,
+    receipt: &Receipt,
+) {
+    let (Some(action), Some(request_id)) = (action, &receipt.request_id) else { return };
+    if let Err(e) = deps.store.note_request_id(server_id, &action.id, request_id).await {
+        tracing::warn!(error = %e, action_id = %action.id, "provider request id not recorded on the action");
+    }
+}
+
+/// Records an action that is not tracked on a record (snapshots, orphans): a failed write fails the
+/// caller, which has not asked the provider yet (or reports it).
+pub(crate) async fn record_action<S: ServerStore, P>(deps: &Deps<S, P>, action: &ActionRecord) -> Result<()> {
+    Ok(deps.store.record_action(action).await?)
 }
 
 /// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API

@@ -5,8 +5,9 @@ use super::identities::load_identity;
 use super::{Deps, View};
 use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
+use crate::rbac::Scope;
 use crate::rbac::{Caller, Operation};
-use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, ServerQuery};
+use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, ServerQuery, ServerStore, StoreError};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
@@ -122,17 +123,47 @@ pub async fn list_networks<S: NetworkStore, P>(
     Ok(deps.store.list_networks(&query).await?)
 }
 
+/// The refusal of a network delete that would remove protected servers, naming them (at most 100).
+async fn protected_servers<S: ServerStore, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Error {
+    let query = ServerQuery {
+        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+        network_ids: vec![network.id.clone()],
+        limit: 1000,
+        ..ServerQuery::default()
+    };
+    let names = match deps.store.list_servers(&query).await {
+        Ok(page) => page
+            .items
+            .iter()
+            .filter(|s| s.protection.delete)
+            .take(100)
+            .map(|s| format!("{} ({})", s.id, s.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(e) => format!("(they could not be listed: {e})"),
+    };
+    Error::conflict(format!(
+        "network {} has servers protected from deletion: {names}; change their protection first",
+        network.id
+    ))
+}
+
 /// Deletes the network at once when it has no servers. Otherwise it is marked deleting (it takes no
 /// new servers), the cleanup function deletes its servers like any other, and the network goes
-/// with the last one: Unikorn's owner-reference cascade.
-pub async fn delete_network<S: NetworkStore, P>(
+/// with the last one: Unikorn's owner-reference cascade. A network with a server protected from
+/// deletion is refused (409, naming them) before anything is deleted: the store's write is
+/// conditional on no protected server being counted on it.
+pub async fn delete_network<S: NetworkStore + ServerStore, P>(
     deps: &Deps<S, P>,
     caller: &Caller,
     view: &View,
     id: &str,
 ) -> Result<NetworkDeletion> {
     let network = load(deps, caller, view, id, Operation::Delete).await?;
-    let outcome = deps.store.delete_network(&network, deps.clock.now()).await?;
+    let outcome = match deps.store.delete_network(&network, deps.clock.now()).await {
+        Err(StoreError::Protected(..)) => return Err(protected_servers(deps, &network).await),
+        other => other?,
+    };
     if outcome == NetworkDeletion::Deleting {
         tracing::info!(network_id = %id, "network marked deleting; its servers are deleted by the cleanup function");
     }

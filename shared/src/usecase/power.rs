@@ -1,7 +1,8 @@
+use super::errors::action_error;
 use super::refresh::{provider_id, refresh};
-use super::{load_server, server_not_found, translate, write_over, wrong_state, Deps, View};
+use super::{load_server, note_receipt, server_not_found, translate, write_over, wrong_state, Deps, View};
 use crate::crash;
-use crate::domain::{PowerState, ProvisioningStatus, ServerRecord};
+use crate::domain::{ActionRef, Command, PowerState, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::PowerAction;
 use crate::provider::{Compute, ProviderError};
@@ -31,6 +32,15 @@ pub(crate) async fn actionable<S: ServerStore, P: Compute>(
     Ok((record, pid))
 }
 
+fn command(action: PowerAction) -> Command {
+    match action {
+        PowerAction::Start => Command::StartServer,
+        PowerAction::Stop => Command::StopServer,
+        PowerAction::SoftReboot => Command::SoftReboot,
+        PowerAction::HardReboot => Command::HardReboot,
+    }
+}
+
 /// start, stop, soft and hard reboot: the transitional power state is recorded first (so a crash
 /// after the provider acted still leaves a state that reads and the cleanup function reconcile),
 /// then exactly one provider call. A definite refusal puts the previous state back.
@@ -53,6 +63,7 @@ pub async fn power<S: ServerStore, P: Compute>(
         let (record, pid) = actionable(deps, record, action.verb()).await?;
         let mut intent = record.clone();
         intent.power_state = Some(transitional);
+        intent.action = Some(ActionRef::start(command(action), &caller.subject, deps.clock.now()));
         match write_over(deps, &record, intent).await {
             Ok(intent) => break (record, pid, intent),
             Err(StoreError::Changed(..)) if attempts < 3 => attempts += 1,
@@ -63,8 +74,9 @@ pub async fn power<S: ServerStore, P: Compute>(
     let cred = deps.identities.credential(&record.identity_id)?;
     deps.crash.hit(crash::POWER_AFTER_INTENT);
     match deps.provider.power(&cred, &pid, action).await {
-        Ok(()) => {
+        Ok(receipt) => {
             deps.crash.hit(crash::POWER_AFTER_PROVIDER);
+            note_receipt(deps, id, intent.action.as_ref(), &receipt).await;
             Ok(())
         }
         // Whether the provider acted is unknown: the transitional state stays, and the next read or
@@ -73,7 +85,11 @@ pub async fn power<S: ServerStore, P: Compute>(
         Err(e) => {
             let mut back = intent.clone();
             back.power_state = record.power_state;
+            if let Some(a) = &mut back.action {
+                a.finish(deps.clock.now(), Err(action_error(&e)));
+            }
             if let Err(write) = write_over(deps, &intent, back).await {
+                // The action stays running: it completes or times out when the state is next observed.
                 tracing::info!(error = %write, "power state not restored; the next read or cleanup run reconciles it");
             }
             Err(translate(e, id, action.verb()))

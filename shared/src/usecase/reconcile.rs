@@ -3,10 +3,11 @@
 //! writes only. Both the read path (`get`, actions) and the cleanup function's sync use it, so a
 //! server converges the same way whoever looks at it first.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{write_over, Deps};
-use crate::domain::{PendingChange, ServerRecord};
+use super::{note_receipt, remove_record, write_observed, Deps, Timing};
+use crate::domain::action::settle;
+use crate::domain::{ActionError, ActionRef, Command, PendingChange, ServerRecord, ServerState, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
@@ -36,6 +37,9 @@ pub(crate) enum Outcome {
 pub(crate) struct Plan {
     pub step: Option<Step>,
     pub outcome: Outcome,
+    /// What the platform records as done with the write: an adoption, or a provider change no
+    /// action of ours asked for.
+    pub observed: Option<ActionRef>,
 }
 
 /// Decides what one record needs. `observed` is the provider's server, or `None` when the provider
@@ -44,15 +48,16 @@ pub(crate) fn plan(
     record: &ServerRecord,
     observed: Option<&ProviderServer>,
     now: DateTime<Utc>,
-    grace: Duration,
+    timing: Timing,
 ) -> Plan {
-    let keep = |step| Plan { step, outcome: Outcome::Unchanged };
+    let grace = timing.grace;
+    let keep = |step| Plan { step, outcome: Outcome::Unchanged, observed: None };
     let Some(server) = observed else {
         // Not finding the server proves nothing while its create may still be reaching the provider.
         if record.create_may_be_in_flight(now, grace) {
             return keep(None);
         }
-        return Plan { step: None, outcome: Outcome::Remove };
+        return Plan { step: None, outcome: Outcome::Remove, observed: None };
     };
     let mut next = record.clone();
     next.observe(server);
@@ -80,8 +85,21 @@ pub(crate) fn plan(
             },
         }
     }
+    let explained = record.action.as_ref().is_some_and(ActionRef::is_running);
+    settle(record, &mut next, now, timing.action_timeout);
+    let observed = if record.provider_id.is_none() && next.provider_id.is_some() {
+        Some(ActionRef::done(Command::Adopt, PLATFORM_SUBJECT, now, Ok(())))
+    } else if !explained && ServerState::of(record) != ServerState::of(&next) {
+        let outcome = match ServerState::of(&next) {
+            ServerState::Error => Err(ActionError::fault(next.provider_fault.as_deref())),
+            _ => Ok(()),
+        };
+        Some(ActionRef::done(Command::ProviderChange, PLATFORM_SUBJECT, now, outcome))
+    } else {
+        None
+    };
     let outcome = if next == *record { Outcome::Unchanged } else { Outcome::Write(Box::new(next)) };
-    Plan { step, outcome }
+    Plan { step, outcome, observed }
 }
 
 /// Carries out a plan: the provider call first, then the record write (conditional on the version
@@ -104,13 +122,13 @@ pub(crate) async fn apply<S: ServerStore, P: Compute>(
     }
     match outcome {
         Outcome::Unchanged => Ok(Some(record.clone())),
-        Outcome::Write(next) => match write_over(deps, record, *next).await {
+        Outcome::Write(next) => match write_observed(deps, record, *next, plan.observed).await {
             Ok(next) => Ok(Some(next)),
             Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&record.id).await?),
             Err(StoreError::Missing(..)) => Ok(None),
             Err(e) => Err(e.into()),
         },
-        Outcome::Remove => match deps.store.remove_server(record).await {
+        Outcome::Remove => match remove_record(deps, record, None).await {
             Ok(_) => {
                 tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");
                 Ok(None)
@@ -132,29 +150,32 @@ async fn run_step<S: ServerStore, P: Compute>(
     let id = next.id.clone();
     let result = match &step {
         Step::Delete(pid) => match deps.provider.delete_server(cred, pid).await {
-            Err(ProviderError::NotFound { .. }) => Ok(()),
+            Err(ProviderError::NotFound { .. }) => Ok(Default::default()),
             other => other,
         },
         Step::ConfirmResize(pid) => deps.provider.confirm_resize(cred, pid).await,
         Step::Reissue(pid, PendingChange::Resize { flavor_id, .. }) => deps.provider.resize(cred, pid, flavor_id).await,
         Step::Reissue(pid, PendingChange::Rebuild { image_id, .. }) => deps.provider.rebuild(cred, pid, image_id).await,
     };
+    if let Ok(receipt) = &result {
+        note_receipt(deps, &id, next.action.as_ref().filter(|a| a.is_running()), receipt).await;
+    }
     match (result, step) {
-        (Ok(()), Step::ConfirmResize(_)) => next.pending = None,
-        (Ok(()), Step::Reissue(..)) => {
+        (Ok(_), Step::ConfirmResize(_)) => next.pending = None,
+        (Ok(_), Step::Reissue(..)) => {
             tracing::info!(server_id = %id, "a recorded change had not reached the provider: asked again");
             if let Some(pending) = &mut next.pending {
                 restart(pending, deps.clock.now());
             }
         }
-        (Ok(()), Step::Delete(_)) => tracing::info!(server_id = %id, "provider delete (re-)issued"),
+        (Ok(_), Step::Delete(_)) => tracing::info!(server_id = %id, "provider delete (re-)issued"),
         // The plan only asks again of an idle server, so a conflict too is a refusal.
         (
             Err(e @ (ProviderError::Rejected { .. } | ProviderError::NotFound { .. } | ProviderError::Conflict { .. })),
             Step::Reissue(..),
         ) => {
             tracing::error!(server_id = %id, error = %e, "the provider refuses a recorded change: it is undone");
-            undo(next);
+            next.undo_pending();
         }
         (Err(e), _) => tracing::warn!(server_id = %id, error = %e, "provider call failed; the next look retries"),
     }
@@ -166,19 +187,11 @@ fn restart(pending: &mut PendingChange, now: DateTime<Utc>) {
     }
 }
 
-/// Puts back what a pending change replaced.
-pub(crate) fn undo(record: &mut ServerRecord) {
-    match record.pending.take() {
-        Some(PendingChange::Resize { previous_flavor_id, .. }) => record.flavor_id = previous_flavor_id,
-        Some(PendingChange::Rebuild { previous_image_id, .. }) => record.image_id = previous_image_id,
-        None => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{PowerState, ProvisioningStatus};
+    use chrono::Duration;
 
     fn record() -> ServerRecord {
         let mut r: ServerRecord = serde_json::from_value(serde_json::json!({
@@ -212,7 +225,7 @@ mod tests {
     const GRACE: i64 = 5;
 
     fn decide(r: &ServerRecord, s: Option<&ProviderServer>, minute: i64) -> Plan {
-        plan(r, s, at(minute), Duration::minutes(GRACE))
+        plan(r, s, at(minute), Timing { grace: Duration::minutes(GRACE), action_timeout: Duration::minutes(30) })
     }
 
     #[test]
@@ -280,7 +293,7 @@ mod tests {
         let Outcome::Write(next) = decide(&r, Some(&done), 1).outcome else { panic!("done") };
         assert_eq!(next.pending, None);
         let mut undone = r.clone();
-        undo(&mut undone);
+        undone.undo_pending();
         assert_eq!((undone.flavor_id.as_str(), undone.pending), ("small", None));
     }
 }

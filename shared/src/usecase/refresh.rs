@@ -43,6 +43,6 @@ pub(crate) async fn refresh<S: ServerStore, P: Compute>(
         }
         Err(e) => return Err(e.into()),
     };
-    let decided = plan(&record, observed.as_ref(), deps.clock.now(), deps.timing.grace);
+    let decided = plan(&record, observed.as_ref(), deps.clock.now(), deps.timing);
     apply(deps, &cred, &record, decided).await
 }

@@ -1,7 +1,9 @@
 use std::collections::BTreeMap;
 
+use super::errors::action_error;
 use super::power::actionable;
-use super::{load_server, translate, Deps, View};
+use super::{load_server, record_action, translate, Deps, View};
+use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::error::Result;
 use crate::provider::Image;
@@ -64,11 +66,27 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     for tag in &input.tags.0 {
         metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
     }
-    let image_id = deps
-        .provider
-        .create_image(&cred, &pid, input.name.as_str(), &metadata)
-        .await
-        .map_err(|e| translate(e, id, "snapshotted"))?;
+    // Recorded before the provider is asked; it ends when Nova accepts (the image's own status
+    // tells when it is ready) or refuses.
+    let mut action =
+        ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &caller.subject, deps.clock.now()));
+    record_action(deps, &action).await?;
+    let asked = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await;
+    action.action.finish(deps.clock.now(), asked.as_ref().map(|_| ()).map_err(action_error));
+    action.provider_request_id = asked.as_ref().ok().and_then(|(_, receipt)| receipt.request_id.clone());
+    if let Err(e) = record_action(deps, &action).await {
+        tracing::warn!(error = %e, action_id = %action.action.id, "snapshot action not completed; it times out");
+    }
+    if let Some(request_id) = &action.provider_request_id {
+        super::note_receipt(
+            deps,
+            id,
+            Some(&action.action),
+            &crate::provider::Receipt { request_id: Some(request_id.clone()) },
+        )
+        .await;
+    }
+    let (image_id, _) = asked.map_err(|e| translate(e, id, "snapshotted"))?;
     tracing::info!(image_id = %image_id, "snapshot requested");
     Ok(deps.provider.get_image(&cred, &image_id).await?)
 }

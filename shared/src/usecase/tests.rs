@@ -13,12 +13,17 @@ use crate::api::v2::servers::{ServerV2Create, ServerV2Update};
 use crate::clock::{RandomIds, SystemClock};
 use crate::domain::{PowerState, ProvisioningStatus};
 use crate::error::Error;
+use crate::events::MemoryBus;
 use crate::provider::{
     Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderError,
-    ProviderServer, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
+    ProviderServer, Receipt, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
+
+fn receipt(call: &str) -> Receipt {
+    Receipt { request_id: Some(format!("req-{call}")) }
+}
 
 /// The view of the v2 routes.
 fn v2() -> View {
@@ -74,7 +79,7 @@ impl FakeProvider {
 
 #[async_trait]
 impl Compute for FakeProvider {
-    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> ProviderResult<String> {
+    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> ProviderResult<(String, Receipt)> {
         self.call("create_server")?;
         if let Some(e) = self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(e);
@@ -88,7 +93,7 @@ impl Compute for FakeProvider {
             ..Default::default()
         };
         self.servers.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), server);
-        Ok(id)
+        Ok((id, receipt("create")))
     }
     async fn get_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<ProviderServer> {
         self.call("get_server")?;
@@ -121,27 +126,27 @@ impl Compute for FakeProvider {
         let next = (page.len() == limit as usize).then(|| page.last().map(|s| s.id.clone())).flatten();
         Ok(ServerPage { servers: page, next })
     }
-    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<()> {
+    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Receipt> {
         self.call("delete_server")?;
         self.servers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id)
-            .map(|_| ())
+            .map(|_| receipt("delete"))
             .ok_or_else(|| ProviderError::not_found(id.to_owned()))
     }
-    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> ProviderResult<()> {
+    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> ProviderResult<Receipt> {
         self.call(&format!("power {action:?}"))?;
-        self.server(id).map(|_| ())
+        self.server(id).map(|_| receipt("power"))
     }
-    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<()> {
-        self.call("resize")
+    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Receipt> {
+        self.call("resize").map(|_| receipt("resize"))
     }
-    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> ProviderResult<()> {
-        self.call("confirm_resize")
+    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> ProviderResult<Receipt> {
+        self.call("confirm_resize").map(|_| receipt("confirm"))
     }
-    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<()> {
-        self.call("rebuild")
+    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Receipt> {
+        self.call("rebuild").map(|_| receipt("rebuild"))
     }
     async fn console_output(&self, _: &ProviderCredential, _: &str, _: Option<u32>) -> ProviderResult<String> {
         self.call("console_output").map(|_| "log".into())
@@ -159,8 +164,8 @@ impl Images for FakeProvider {
         _: &str,
         _: &str,
         _: &BTreeMap<String, String>,
-    ) -> ProviderResult<String> {
-        self.call("create_image").map(|_| "img-new".into())
+    ) -> ProviderResult<(String, Receipt)> {
+        self.call("create_image").map(|_| ("img-new".into(), receipt("image")))
     }
     async fn get_image(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Image> {
         self.call("get_image")?;
@@ -287,11 +292,11 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
     assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let report = cleanup::run(&w.deps, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = cleanup::run(&w.deps, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.records_removed, 0, "within the grace period nothing is removed");
     let mut past_grace = w.deps.clone();
     past_grace.timing.grace = chrono::Duration::zero();
-    let report = cleanup::run(&past_grace, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = cleanup::run(&past_grace, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.records_removed, 1, "{report:?}");
     assert_eq!(w.store.item_count(), before, "record and claim removed once the grace period is over");
 }

@@ -1,9 +1,9 @@
 use super::create::{check_disk, get_flavor, validate_image_and_flavor};
+use super::errors::action_error;
 use super::power::actionable;
-use super::reconcile::undo;
-use super::{load_server, translate, write_over, Deps, View};
+use super::{load_server, note_receipt, translate, write_over, Deps, View};
 use crate::crash;
-use crate::domain::{PendingChange, PowerState, ServerRecord, ServerUpdateInput};
+use crate::domain::{ActionRef, Command, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, ProviderError};
 use crate::rbac::Caller;
@@ -50,6 +50,11 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         // Nova refuses a rebuild while a resize awaits confirmation, and the reverse.
         return Err(Error::unprocessable("spec: change the flavor and the image in separate updates"));
     }
+    if image_changed && record.protection.rebuild {
+        return Err(Error::conflict(format!(
+            "server {id} is protected from rebuilds (its protection's rebuild is true): change its protection first"
+        )));
+    }
     if (image_changed || flavor_changed) && record.pending.is_some() {
         return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
     }
@@ -89,6 +94,8 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     if pending.is_some() {
         next.pending = pending;
         next.power_state = Some(PowerState::Pending);
+        let command = if image_changed { Command::Rebuild } else { Command::Resize };
+        next.action = Some(ActionRef::start(command, &caller.subject, now));
     }
     next.description = input.metadata.description;
     next.tags = input.metadata.tags;
@@ -104,6 +111,10 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         Err(e @ StoreError::Changed(..)) if if_match.is_none() => {
             return Err(Error::conflict(format!("{e}; read it again and retry")))
         }
+        // Protected from rebuilds since it was read: the write's own condition refused it.
+        Err(StoreError::Protected(..)) => {
+            return Err(Error::conflict(format!("server {id} is protected from rebuilds: change its protection first")))
+        }
         Err(e) => return Err(e.into()),
     };
     let Some((cred, pid, verb)) = provider else { return Ok(next) };
@@ -114,8 +125,9 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await
     };
     match asked {
-        Ok(()) => {
+        Ok(receipt) => {
             deps.crash.hit(crash::UPDATE_AFTER_PROVIDER);
+            note_receipt(deps, id, next.action.as_ref(), &receipt).await;
             Ok(next)
         }
         // The change is recorded and the provider may or may not have it: accepted, and the cleanup
@@ -126,9 +138,12 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         }
         Err(e) => {
             let mut back = next.clone();
-            undo(&mut back);
+            back.undo_pending();
             back.image_min_disk_gib = base.image_min_disk_gib;
             back.power_state = base.power_state;
+            if let Some(a) = &mut back.action {
+                a.finish(deps.clock.now(), Err(action_error(&e)));
+            }
             if let Err(write) = write_over(deps, &next, back).await {
                 tracing::warn!(error = %write, "could not undo a refused change; the cleanup function undoes it");
             }

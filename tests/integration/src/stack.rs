@@ -4,6 +4,9 @@
 
 use std::sync::Arc;
 
+use shared::events::eventbridge::EventBridgeBus;
+use shared::events::EventBus;
+
 use aws_sdk_dynamodb::types::Select;
 use local_api::token::{self, Signer};
 use openstack_emulator::{seed, Emulator};
@@ -40,6 +43,8 @@ pub struct Stack {
     /// A v2 network in ORG/PROJECT, made through the API.
     pub network_id: String,
     pub deps: CloudDeps,
+    /// The stack's event bus in moto and the queue its rule fills, made on first use.
+    events: tokio::sync::OnceCell<(Arc<EventBridgeBus>, String)>,
 }
 
 /// The moto endpoint `make test` started; tests refuse to run without one.
@@ -200,6 +205,7 @@ impl Stack {
             http: reqwest::Client::new(),
             network_id: String::new(),
             deps,
+            events: tokio::sync::OnceCell::new(),
         };
         stack.network_id = stack.create_network(&stack.admin(), "net-a", ORG, PROJECT).await;
         stack
@@ -322,16 +328,22 @@ impl Stack {
     }
 
     /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
-    /// key pair an identity gets with its first server.
+    /// key pair an identity gets with its first server, nor actions and unpublished events (which
+    /// outlive what they are about).
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
             .scan()
             .table_name(&self.table)
             .select(Select::Count)
-            .filter_expression("NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair)")
+            .filter_expression(
+                "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
+                 AND NOT begins_with(PK, :outbox)",
+            )
             .expression_attribute_values(":cleanup", aws_sdk_dynamodb::types::AttributeValue::S("CLEANUP#".into()))
             .expression_attribute_values(":keypair", aws_sdk_dynamodb::types::AttributeValue::S("KEYPAIR#".into()))
+            .expression_attribute_values(":actions", aws_sdk_dynamodb::types::AttributeValue::S("ACTIONS#".into()))
+            .expression_attribute_values(":outbox", aws_sdk_dynamodb::types::AttributeValue::S("OUTBOX#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));
@@ -405,12 +417,48 @@ impl Stack {
     }
 
     /// One cleanup pass, as the scheduled function runs it, with the given grace period (0: every
-    /// record is old enough to be settled).
+    /// record is old enough to be settled), publishing to the stack's bus.
     pub async fn cleanup(&self, grace_seconds: i64) -> Report {
+        let bus = self.bus().await;
+        self.cleanup_on(bus.as_ref(), grace_seconds).await
+    }
+
+    /// [`Stack::cleanup`] publishing through `bus` (a wrapper that injects failures).
+    pub async fn cleanup_on<B: EventBus>(&self, bus: &B, grace_seconds: i64) -> Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace_seconds);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        shared::usecase::cleanup::run(&deps, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+        shared::usecase::cleanup::run(&deps, bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+    }
+
+    async fn plumbing(&self) -> &(Arc<EventBridgeBus>, String) {
+        self.events
+            .get_or_init(|| async {
+                let name = format!("bus-{}", self.table);
+                let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
+                let endpoint = dynamodb_endpoint();
+                let url = local_api::events::ensure_bus_to_queue(&sdk, &endpoint, &name, &format!("q-{}", self.table))
+                    .await
+                    .unwrap_or_else(|e| panic!("event bus: {e}"));
+                (Arc::new(EventBridgeBus::new(sdk.eventbridge(Some(&endpoint)), name)), url)
+            })
+            .await
+    }
+
+    /// The stack's EventBridge bus (in moto), whose rule sends every event to the stack's queue.
+    pub async fn bus(&self) -> Arc<EventBridgeBus> {
+        self.plumbing().await.0.clone()
+    }
+
+    /// The events the bus delivered to the queue since the last call (their `detail`s), in the
+    /// order they arrived.
+    pub async fn delivered_events(&self) -> Vec<Value> {
+        let url = self.plumbing().await.1.clone();
+        let messages = local_api::events::Sqs::new(&dynamodb_endpoint())
+            .drain(&url)
+            .await
+            .unwrap_or_else(|e| panic!("queue: {e}"));
+        messages.into_iter().map(|m| m["detail"].clone()).collect()
     }
 
     /// Like [`Stack::call`], but a dropped connection (a crashed function) is `None`.

@@ -202,8 +202,13 @@ async fn client_requests() -> (Emulator, Vec<openstack_emulator::RecordedRequest
         key_name: Some("contract-key".into()),
         security_groups: vec!["default".into()],
     };
-    let id = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("create: {e}"));
-    let ok = |r: shared::provider::Result<()>, what: &str| r.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (id, created) = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("create: {e}"));
+    // Every accepted call answers Nova's request id, which the actions record.
+    let ok = |r: shared::provider::Result<shared::provider::Receipt>, what: &str| {
+        let receipt = r.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(receipt.request_id.as_deref().is_some_and(|id| id.starts_with("req-")), "{what}: {receipt:?}");
+    };
+    ok(Ok(created), "create");
     ok(provider.power(&cred, &id, PowerAction::Stop).await, "stop");
     ok(provider.power(&cred, &id, PowerAction::Start).await, "start");
     ok(provider.power(&cred, &id, PowerAction::SoftReboot).await, "soft reboot");
@@ -211,7 +216,7 @@ async fn client_requests() -> (Emulator, Vec<openstack_emulator::RecordedRequest
     provider.console_output(&cred, &id, Some(50)).await.unwrap_or_else(|e| panic!("console: {e}"));
     provider.console_url(&cred, &id).await.unwrap_or_else(|e| panic!("vnc: {e}"));
     let meta = BTreeMap::from([("meta_var".to_owned(), "meta_val".to_owned())]);
-    provider.create_image(&cred, &id, "foo-image", &meta).await.unwrap_or_else(|e| panic!("snapshot: {e}"));
+    ok(provider.create_image(&cred, &id, "foo-image", &meta).await.map(|(_, receipt)| receipt), "snapshot");
     ok(provider.resize(&cred, &id, seed::FLAVOR_LARGE).await, "resize");
     ok(provider.confirm_resize(&cred, &id).await, "confirm");
     ok(provider.rebuild(&cred, &id, seed::IMAGE_UBUNTU).await, "rebuild");
@@ -337,7 +342,7 @@ async fn resize_and_rebuild_follow_novas_samples_and_states() {
         network_id: "n".into(),
         ..ServerCreate::default()
     };
-    let id = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
+    let (id, _) = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
     emulator.set_delays(openstack_emulator::Delays { action_ms: 200, ..Default::default() });
     let official = sample("nova/servers/v2.100/server-action-rebuild.json");
     let image = openstack_emulator::seed::images().into_iter().next().map(|mut i| {

@@ -110,8 +110,13 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 4,
-        "every function but list, networks, sshcas and the authorizer reads the provider secrets"
+        functions - 6,
+        "every function but list, networks, sshcas, protection, actions and the authorizer reads the provider secrets"
+    );
+    assert_eq!(
+        (template.matches("events:PutEvents").count(), template.matches("EVENT_BUS_NAME: !Ref EventBus").count()),
+        (1, 1),
+        "only the cleanup function publishes events, to the bus the stack creates"
     );
     assert_eq!(
         (

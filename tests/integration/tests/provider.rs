@@ -34,7 +34,7 @@ fn server(name: &str) -> ServerCreate {
 }
 
 async fn create(provider: &OpenStackProvider, cred: &ProviderCredential, name: &str) -> String {
-    provider.create_server(cred, &server(name)).await.unwrap_or_else(|e| panic!("create {name}: {e}"))
+    provider.create_server(cred, &server(name)).await.unwrap_or_else(|e| panic!("create {name}: {e}")).0
 }
 
 #[tokio::test]
@@ -239,7 +239,7 @@ async fn snapshots_go_queued_then_active_with_nova_and_our_properties() {
     let cred = demo_credential(&emulator);
     let id = create(&provider, &cred, "snap").await;
     let meta = BTreeMap::from([("unikorn:source:server".to_owned(), id.clone())]);
-    let image_id = provider.create_image(&cred, &id, "snap-1", &meta).await.unwrap_or_else(|e| panic!("{e}"));
+    let (image_id, _) = provider.create_image(&cred, &id, "snap-1", &meta).await.unwrap_or_else(|e| panic!("{e}"));
     let image = provider.get_image(&cred, &image_id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(image.state, ImageState::Pending);
     assert_eq!(image.properties.get("unikorn:source:server"), Some(&id));

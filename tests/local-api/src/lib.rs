@@ -5,6 +5,7 @@
 //! and runs the route's function handler. Like the deployed authorizer (no identity source), the
 //! authorizer runs for requests without a token too.
 
+pub mod events;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -185,6 +186,8 @@ pub async fn invoke(
         Function::Console => console::handle(deps, request).await,
         Function::Snapshot => snapshot::handle(deps, request).await,
         Function::Sshcas => sshcas::handle(store, request).await,
+        Function::Protection => protection::handle(store, request).await,
+        Function::Actions => actions::handle(store, request).await,
     }
 }
 

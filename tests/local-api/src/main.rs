@@ -4,6 +4,9 @@
 //!
 //! `local-api token --acl FILE [--sub NAME] [--ttl SECONDS]`: prints a development token.
 //!
+//! `local-api events --endpoint URL --bus NAME --queue NAME`: creates the event bus in moto, an SQS
+//! queue and a rule sending every server event to it; prints the queue's URL.
+//!
 //! `local-api cleanup`: runs one pass of the cleanup function against the same environment (what
 //! the schedule does every minute in AWS) and prints its report as JSON.
 
@@ -27,9 +30,20 @@ async fn main() -> Fallible<()> {
         Some("cleanup") => {
             shared::telemetry::init();
             let deps = shared::context::cloud_deps(shared::context::Needs { keys: shared::context::Keys::None, warm_provider: false }).await?;
+            let bus = shared::context::event_bus_from_env(&shared::aws::Sdk::from_env()?)?;
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(50);
-            let report = shared::usecase::cleanup::run(&deps, deadline).await?;
+            let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Some("events") => {
+            // The bus, a rule sending every event of ours to an SQS queue; prints the queue's URL.
+            let endpoint = flag(&args, "--endpoint").ok_or("--endpoint URL is required")?;
+            let bus = flag(&args, "--bus").ok_or("--bus NAME is required")?;
+            let queue = flag(&args, "--queue").ok_or("--queue NAME is required")?;
+            let sdk = shared::aws::Sdk::from_env()?;
+            let url = local_api::events::ensure_bus_to_queue(&sdk, &endpoint, &bus, &queue).await.map_err(|e| e.to_string())?;
+            println!("{url}");
             Ok(())
         }
         Some("token") => {
@@ -41,7 +55,7 @@ async fn main() -> Fallible<()> {
             Ok(())
         }
         _ => {
-            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
+            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api events --endpoint URL --bus NAME --queue NAME | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
                 .into())
         }
     }

@@ -275,10 +275,16 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
             Err(never) => match never {},
         }
     };
-    let response = tokio::spawn(work).await.map_err(|_| Dropped)?;
+    let mut response = tokio::spawn(work).await.map_err(|_| Dropped)?;
     // A dropped connection loses the answer, not the work: the request was processed.
     if dropped {
         return Err(Dropped);
+    }
+    // Every OpenStack service names each request it answers (oslo's request-id middleware).
+    if !control {
+        if let Ok(id) = axum::http::HeaderValue::from_str(&format!("req-{}", uuid::Uuid::new_v4())) {
+            response.headers_mut().insert("x-openstack-request-id", id);
+        }
     }
     Ok(response)
 }

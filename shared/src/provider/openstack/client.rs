@@ -11,7 +11,7 @@ use super::errors::{status_error, transport_error};
 use super::identity::{Session, SessionCache};
 use super::wire::ServerAction;
 use super::COMPUTE_MICROVERSION;
-use crate::provider::ProviderCredential;
+use crate::provider::{ProviderCredential, Receipt};
 use crate::provider::{ProviderError, Result};
 
 #[derive(Debug, Clone)]
@@ -78,11 +78,11 @@ impl OpenStackProvider {
         path: &str,
         body: Option<&serde_json::Value>,
         what: &str,
-    ) -> Result<(u16, Vec<u8>)> {
+    ) -> Result<(Vec<u8>, Receipt)> {
         let margin = self.config.token_refresh_margin;
         let mut session = self.sessions.get(&self.http, cred, margin, None).await?;
         for attempt in 0..2 {
-            let (status, bytes) = self.send_once(&session, service, method.clone(), path, body, what).await?;
+            let (status, bytes, receipt) = self.send_once(&session, service, method.clone(), path, body, what).await?;
             if status == 401 && attempt == 0 {
                 session = self.sessions.get(&self.http, cred, margin, Some(&session.token)).await?;
                 continue;
@@ -93,7 +93,7 @@ impl OpenStackProvider {
             if !(200..300).contains(&status) {
                 return Err(status_error(status, what, &bytes));
             }
-            return Ok((status, bytes));
+            return Ok((bytes, receipt));
         }
         Err(ProviderError::Unauthorized(format!("provider refused a fresh token for {what}")))
     }
@@ -106,7 +106,7 @@ impl OpenStackProvider {
         path: &str,
         body: Option<&serde_json::Value>,
         what: &str,
-    ) -> Result<(u16, Vec<u8>)> {
+    ) -> Result<(u16, Vec<u8>, Receipt)> {
         let (base, service_name) = match service {
             Service::Compute => (session.compute_url.as_str(), "compute"),
             Service::Image => (glance_base(&session.image_url), "image"),
@@ -120,9 +120,21 @@ impl OpenStackProvider {
         }
         let response = request.send().await.map_err(|e| transport_error(service_name, &e))?;
         let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-openstack-request-id")
+            .or_else(|| response.headers().get("x-compute-request-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(128).collect::<String>());
         let bytes = response.bytes().await.map_err(|e| transport_error(service_name, &e))?;
-        tracing::debug!(service = service_name, status, what, "provider call");
-        Ok((status, bytes.to_vec()))
+        tracing::debug!(
+            service = service_name,
+            status,
+            what,
+            request_id = request_id.as_deref().unwrap_or_default(),
+            "provider call"
+        );
+        Ok((status, bytes.to_vec(), Receipt { request_id }))
     }
 
     pub(super) async fn json<T: DeserializeOwned>(
@@ -134,18 +146,34 @@ impl OpenStackProvider {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<T> {
-        let (_, bytes) = self.send(cred, service, method, path, body, what).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::unavailable(format!("unreadable provider response for {what}: {e}")))
+        Ok(self.json_receipt(cred, service, method, path, body, what).await?.0)
     }
 
-    pub(super) async fn action(&self, cred: &ProviderCredential, id: &str, action: &ServerAction) -> Result<Vec<u8>> {
+    /// [`Self::json`] with the provider's request id.
+    pub(super) async fn json_receipt<T: DeserializeOwned>(
+        &self,
+        cred: &ProviderCredential,
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<(T, Receipt)> {
+        let (bytes, receipt) = self.send(cred, service, method, path, body, what).await?;
+        let parsed = serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::unavailable(format!("unreadable provider response for {what}: {e}")))?;
+        Ok((parsed, receipt))
+    }
+
+    pub(super) async fn action(
+        &self,
+        cred: &ProviderCredential,
+        id: &str,
+        action: &ServerAction,
+    ) -> Result<(Vec<u8>, Receipt)> {
         let body = to_value(action)?;
         let what = format!("server {id}");
-        let (_, bytes) = self
-            .send(cred, Service::Compute, Method::POST, &format!("/servers/{id}/action"), Some(&body), &what)
-            .await?;
-        Ok(bytes)
+        self.send(cred, Service::Compute, Method::POST, &format!("/servers/{id}/action"), Some(&body), &what).await
     }
 }
 

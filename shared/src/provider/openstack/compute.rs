@@ -8,7 +8,7 @@ use reqwest::Method;
 use super::client::{to_value, OpenStackProvider, Service};
 use super::convert::{flavor_from_wire, server_from_wire};
 use super::wire::*;
-use crate::provider::{Flavor, PowerAction, ProviderCredential, ProviderServer, ServerCreate, ServerPage};
+use crate::provider::{Flavor, PowerAction, ProviderCredential, ProviderServer, Receipt, ServerCreate, ServerPage};
 use crate::provider::{ProviderError, Result};
 use crate::text::percent_encode as encode;
 
@@ -20,7 +20,7 @@ pub(super) async fn create_server(
     p: &OpenStackProvider,
     cred: &ProviderCredential,
     server: &ServerCreate,
-) -> Result<String> {
+) -> Result<(String, Receipt)> {
     let body = ServerCreateEnvelope {
         server: ServerCreateBody {
             name: server.name.clone(),
@@ -34,9 +34,9 @@ pub(super) async fn create_server(
         },
     };
     let what = format!("server {}", server.name);
-    let created: ServerCreatedEnvelope =
-        p.json(cred, Service::Compute, Method::POST, "/servers", Some(&to_value(&body)?), &what).await?;
-    Ok(created.server.id)
+    let (created, receipt): (ServerCreatedEnvelope, _) =
+        p.json_receipt(cred, Service::Compute, Method::POST, "/servers", Some(&to_value(&body)?), &what).await?;
+    Ok((created.server.id, receipt))
 }
 
 pub(super) async fn get_server(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<ProviderServer> {
@@ -83,10 +83,11 @@ pub(super) async fn list_servers(
     Ok(ServerPage { servers: list.servers.into_iter().map(server_from_wire).collect(), next })
 }
 
-pub(super) async fn delete_server(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<()> {
+pub(super) async fn delete_server(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
     let what = format!("server {id}");
-    p.send(cred, Service::Compute, Method::DELETE, &format!("/servers/{}", encode(id)), None, &what).await?;
-    Ok(())
+    let (_, receipt) =
+        p.send(cred, Service::Compute, Method::DELETE, &format!("/servers/{}", encode(id)), None, &what).await?;
+    Ok(receipt)
 }
 
 pub(super) async fn power(
@@ -94,26 +95,36 @@ pub(super) async fn power(
     cred: &ProviderCredential,
     id: &str,
     action: PowerAction,
-) -> Result<()> {
+) -> Result<Receipt> {
     let body = match action {
         PowerAction::Start => ServerAction::Start(()),
         PowerAction::Stop => ServerAction::Stop(()),
         PowerAction::SoftReboot => ServerAction::Reboot { r#type: "SOFT".into() },
         PowerAction::HardReboot => ServerAction::Reboot { r#type: "HARD".into() },
     };
-    p.action(cred, id, &body).await.map(|_| ())
+    p.action(cred, id, &body).await.map(|(_, receipt)| receipt)
 }
 
-pub(super) async fn resize(p: &OpenStackProvider, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()> {
-    p.action(cred, id, &ServerAction::Resize { flavor_ref: flavor_id.into() }).await.map(|_| ())
+pub(super) async fn resize(
+    p: &OpenStackProvider,
+    cred: &ProviderCredential,
+    id: &str,
+    flavor_id: &str,
+) -> Result<Receipt> {
+    p.action(cred, id, &ServerAction::Resize { flavor_ref: flavor_id.into() }).await.map(|(_, receipt)| receipt)
 }
 
-pub(super) async fn confirm_resize(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<()> {
-    p.action(cred, id, &ServerAction::ConfirmResize(())).await.map(|_| ())
+pub(super) async fn confirm_resize(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
+    p.action(cred, id, &ServerAction::ConfirmResize(())).await.map(|(_, receipt)| receipt)
 }
 
-pub(super) async fn rebuild(p: &OpenStackProvider, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()> {
-    p.action(cred, id, &ServerAction::Rebuild { image_ref: image_id.into() }).await.map(|_| ())
+pub(super) async fn rebuild(
+    p: &OpenStackProvider,
+    cred: &ProviderCredential,
+    id: &str,
+    image_id: &str,
+) -> Result<Receipt> {
+    p.action(cred, id, &ServerAction::Rebuild { image_ref: image_id.into() }).await.map(|(_, receipt)| receipt)
 }
 
 pub(super) async fn console_output(
@@ -122,7 +133,7 @@ pub(super) async fn console_output(
     id: &str,
     length: Option<u32>,
 ) -> Result<String> {
-    let bytes = p.action(cred, id, &ServerAction::ConsoleOutput { length }).await?;
+    let (bytes, _) = p.action(cred, id, &ServerAction::ConsoleOutput { length }).await?;
     let parsed: ConsoleOutputResponse = serde_json::from_slice(&bytes)
         .map_err(|e| ProviderError::unavailable(format!("unreadable console output of server {id}: {e}")))?;
     Ok(parsed.output)
@@ -145,13 +156,13 @@ pub(super) async fn create_image(
     server_id: &str,
     name: &str,
     metadata: &BTreeMap<String, String>,
-) -> Result<String> {
+) -> Result<(String, Receipt)> {
     let action = ServerAction::CreateImage { name: name.into(), metadata: metadata.clone() };
-    let bytes = p.action(cred, server_id, &action).await?;
+    let (bytes, receipt) = p.action(cred, server_id, &action).await?;
     let parsed: CreateImageResponse = serde_json::from_slice(&bytes).map_err(|e| {
         ProviderError::unavailable(format!("unreadable createImage response for server {server_id}: {e}"))
     })?;
-    Ok(parsed.image_id)
+    Ok((parsed.image_id, receipt))
 }
 
 pub(super) async fn get_flavor(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<Flavor> {

@@ -9,12 +9,12 @@ use super::{compute, image, keypairs};
 use crate::provider::Result;
 use crate::provider::{
     Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
-    ServerCreate, ServerPage,
+    Receipt, ServerCreate, ServerPage,
 };
 
 #[async_trait]
 impl Compute for OpenStackProvider {
-    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<String> {
+    async fn create_server(&self, cred: &ProviderCredential, server: &ServerCreate) -> Result<(String, Receipt)> {
         compute::create_server(self, cred, server).await
     }
 
@@ -30,23 +30,23 @@ impl Compute for OpenStackProvider {
         compute::list_servers(self, cred, marker, limit).await
     }
 
-    async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
+    async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
         compute::delete_server(self, cred, id).await
     }
 
-    async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<()> {
+    async fn power(&self, cred: &ProviderCredential, id: &str, action: PowerAction) -> Result<Receipt> {
         compute::power(self, cred, id, action).await
     }
 
-    async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<()> {
+    async fn resize(&self, cred: &ProviderCredential, id: &str, flavor_id: &str) -> Result<Receipt> {
         compute::resize(self, cred, id, flavor_id).await
     }
 
-    async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
+    async fn confirm_resize(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
         compute::confirm_resize(self, cred, id).await
     }
 
-    async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<()> {
+    async fn rebuild(&self, cred: &ProviderCredential, id: &str, image_id: &str) -> Result<Receipt> {
         compute::rebuild(self, cred, id, image_id).await
     }
 
@@ -67,7 +67,7 @@ impl Images for OpenStackProvider {
         server_id: &str,
         name: &str,
         metadata: &BTreeMap<String, String>,
-    ) -> Result<String> {
+    ) -> Result<(String, Receipt)> {
         compute::create_image(self, cred, server_id, name, metadata).await
     }
 

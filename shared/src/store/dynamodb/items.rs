@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::{IdentityRecord, NetworkRecord, ServerRecord};
+use crate::domain::{ActionRecord, IdentityRecord, NetworkRecord, ServerRecord, StateEvent};
 use crate::rbac::Scope;
 use crate::store::{Result, StoreError};
 
@@ -99,6 +99,47 @@ pub fn ssh_ca_item(r: &crate::domain::SshCaRecord) -> Result<Item> {
     Ok(item)
 }
 
+pub const PROTECT_DELETE: &str = "protectDelete";
+pub const PROTECT_REBUILD: &str = "protectRebuild";
+
+pub fn action_key(server_id: &str, action_id: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("ACTIONS#{server_id}"))), (SK.into(), s(format!("ACTION#{action_id}")))])
+}
+
+/// An action item's attributes as an update sets them (all but the provider's request id, which
+/// `note_request_id` sets on its own): the document, the status the list filter reads, the expiry.
+pub fn action_values(a: &ActionRecord) -> Result<HashMap<String, AttributeValue>> {
+    let mut stored = a.clone();
+    stored.provider_request_id = None;
+    Ok(HashMap::from([
+        (":doc".to_owned(), doc(&stored)?),
+        (":status".to_owned(), s(a.action.status.as_str())),
+        (":expires".to_owned(), n(a.expires_at().timestamp())),
+    ]))
+}
+
+/// The table's time-to-live attribute is `expiresAt` (epoch seconds): DynamoDB deletes expired items.
+pub const ACTION_UPDATE: &str = "SET doc = :doc, actionStatus = :status, expiresAt = :expires";
+
+pub fn action_from_item(item: &Item) -> Result<ActionRecord> {
+    let mut action: ActionRecord = from_item(item)?;
+    action.provider_request_id = string_attr(item, "providerRequestId");
+    Ok(action)
+}
+
+/// A transition waiting to be published, found through the attention index in time order.
+pub fn outbox_item(e: &StateEvent) -> Result<Item> {
+    let mut item = outbox_key(e);
+    item.insert("doc".into(), doc(e)?);
+    item.insert(GSI3PK.into(), s(ATTENTION));
+    item.insert(GSI3SK.into(), s(format!("EVENT#{}#{}#{:020}", sortable(e.time), e.server_id, e.sequence)));
+    Ok(item)
+}
+
+pub fn outbox_key(e: &StateEvent) -> Item {
+    HashMap::from([(PK.into(), s(format!("OUTBOX#{}#{:020}", e.server_id, e.sequence))), (SK.into(), s("OUTBOX"))])
+}
+
 pub fn cursor_key() -> Item {
     HashMap::from([(PK.into(), s("CLEANUP#CURSOR")), (SK.into(), s("CURSOR"))])
 }
@@ -163,6 +204,9 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     if let Some(parent) = &r.parent_identity_id {
         item.insert("parentIdentityId".into(), s(parent));
     }
+    // Beside the document, for the conditions of deleting and rebuilding writes.
+    item.insert(PROTECT_DELETE.into(), AttributeValue::Bool(r.protection.delete));
+    item.insert(PROTECT_REBUILD.into(), AttributeValue::Bool(r.protection.rebuild));
     insert_tag_pairs(&mut item, &r.tags);
     insert_scope_keys(&mut item, "SERVER", &r.id, &r.organization_id, &r.project_id);
     Ok(item)

@@ -4,17 +4,23 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
 use super::items::*;
 use super::INDEX_BY_ATTENTION;
-use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
+use crate::domain::{
+    ActionRecord, Effects, IdentityKeypair, IdentityRecord, NetworkRecord, PendingChange, ServerRecord, SshCaRecord,
+    StateEvent,
+};
 use crate::rbac::Scope;
 use crate::store::{
-    ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind, MaintenanceStore, NetworkDeletion,
-    NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind,
+    MaintenanceStore, NetworkDeletion, NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError,
+    StoredResponse,
 };
 
 pub struct DynamoStore {
@@ -61,11 +67,12 @@ fn build<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T
     result.map_err(|e| StoreError::failed(format!("cannot build database request: {e}")))
 }
 
-/// Why one item of a cancelled transaction failed: its code, and whether it existed.
+/// Why one item of a cancelled transaction failed: its code, whether it existed, and its version.
 #[derive(Debug, Clone, PartialEq)]
 struct Reason {
     code: String,
     existed: bool,
+    version: Option<u64>,
 }
 
 impl Reason {
@@ -79,11 +86,37 @@ fn cancellation_reasons(err: &SdkError<TransactWriteItemsError, impl std::fmt::D
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
             e.cancellation_reasons()
                 .iter()
-                .map(|r| Reason { code: r.code().unwrap_or("None").to_owned(), existed: r.item().is_some() })
+                .map(|r| Reason {
+                    code: r.code().unwrap_or("None").to_owned(),
+                    existed: r.item().is_some(),
+                    version: r.item().and_then(|item| number_attr(item, "version")),
+                })
                 .collect(),
         ),
         _ => None,
     }
+}
+
+/// A server counted on (+) a network needs one that is not being deleted.
+fn network_condition(delta: i64) -> &'static str {
+    if delta > 0 {
+        "attribute_exists(PK) AND attribute_not_exists(deletingSince)"
+    } else {
+        "attribute_exists(PK)"
+    }
+}
+
+/// What a record write needs of the stored record besides its version: a write that starts the
+/// deletion or records a rebuild needs the server not to be protected from it.
+fn protection_condition(server: &ServerRecord) -> String {
+    let mut condition = "attribute_exists(PK) AND version = :expected".to_owned();
+    if server.is_deleting() {
+        condition.push_str(&format!(" AND (attribute_not_exists({PROTECT_DELETE}) OR {PROTECT_DELETE} = :false)"));
+    }
+    if matches!(server.pending, Some(PendingChange::Rebuild { .. })) {
+        condition.push_str(&format!(" AND (attribute_not_exists({PROTECT_REBUILD}) OR {PROTECT_REBUILD} = :false)"));
+    }
+    condition
 }
 
 /// `condition`, and nothing counted in `counter` (absent or zero; the value `:zero` binds 0).
@@ -176,12 +209,45 @@ impl DynamoStore {
     /// Counts a server on (+1) or off (-1) its network. A new server needs a network that is not
     /// being deleted.
     fn network_count(&self, network_id: &str, delta: i64) -> Result<TransactWriteItem> {
-        let condition = if delta > 0 {
-            "attribute_exists(PK) AND attribute_not_exists(deletingSince)"
-        } else {
-            "attribute_exists(PK)"
-        };
-        self.count(network_key(network_id), delta, condition)
+        self.count(network_key(network_id), delta, network_condition(delta))
+    }
+
+    /// Uncounts a removed server on its network, and its deletion protection if it had one.
+    fn network_uncount(&self, server: &ServerRecord) -> Result<TransactWriteItem> {
+        if !server.protection.delete {
+            return self.network_count(&server.network_id, -1);
+        }
+        let update = build(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(network_key(&server.network_id)))
+                .update_expression("ADD serverCount :delta, protectedCount :delta")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":delta", n(-1))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The items that write a change's effects: the transition's outbox item and the action items.
+    fn effect_items(&self, effects: &Effects) -> Result<Vec<TransactWriteItem>> {
+        let mut items = Vec::new();
+        if let Some(event) = &effects.event {
+            let put = build(Put::builder().table_name(&self.table).set_item(Some(outbox_item(event)?)).build())?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for action in &effects.actions {
+            let update = build(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(action_key(&action.server_id, &action.action.id)))
+                    .update_expression(ACTION_UPDATE)
+                    .set_expression_attribute_values(Some(action_values(action)?))
+                    .build(),
+            )?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        Ok(items)
     }
 
     /// Counts a server on (+1) or off (-1) the SSH certificate authority it is bound to, which must
@@ -426,7 +492,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl ServerStore for DynamoStore {
-    async fn create_server(&self, server: &ServerRecord, claim_check_at: DateTime<Utc>) -> Result<()> {
+    async fn create_server(
+        &self,
+        server: &ServerRecord,
+        claim_check_at: DateTime<Utc>,
+        effects: &Effects,
+    ) -> Result<()> {
         let mut items = vec![
             self.put(server_item(server)?, "attribute_not_exists(PK)")?,
             self.put(claim_item(server, claim_check_at), "attribute_not_exists(PK)")?,
@@ -435,6 +506,8 @@ impl ServerStore for DynamoStore {
         if let Some(ca) = &server.ssh_certificate_authority_id {
             items.push(self.ca_count(ca, 1)?);
         }
+        // Unconditional, so a cancellation's reasons keep pointing at the items above.
+        items.extend(self.effect_items(effects)?);
         match self.transact("create server", items).await? {
             Ok(()) => Ok(()),
             Err(reasons) if reasons.get(1).is_some_and(Reason::failed_condition) => {
@@ -463,14 +536,45 @@ impl ServerStore for DynamoStore {
         self.get(server_key(id), "get server").await?.as_ref().map(from_item).transpose()
     }
 
-    async fn replace_server(&self, server: &ServerRecord, expected_version: u64) -> Result<()> {
+    async fn replace_server(&self, server: &ServerRecord, expected_version: u64, effects: &Effects) -> Result<()> {
+        let condition = protection_condition(server);
+        let mut values = HashMap::from([(":expected".to_owned(), n(expected_version))]);
+        if condition.contains(":false") {
+            values.insert(":false".to_owned(), AttributeValue::Bool(false));
+        }
+        // Why the condition failed: gone, changed since it was read, or (same version) protected.
+        let refused = |existed: bool, version: Option<u64>| match (existed, version) {
+            (false, _) => StoreError::Missing(Kind::Server, server.id.clone()),
+            (true, Some(v)) if v == expected_version => StoreError::Protected(Kind::Server, server.id.clone()),
+            (true, _) => StoreError::Changed(Kind::Server, server.id.clone()),
+        };
+        if !effects.is_empty() {
+            let put = build(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(server_item(server)?))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(Some(values))
+                    .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                    .build(),
+            )?;
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            items.extend(self.effect_items(effects)?);
+            return match self.transact("update server", items).await? {
+                Ok(()) => Ok(()),
+                Err(reasons) => match reasons.first().filter(|r| r.failed_condition()) {
+                    Some(r) => Err(refused(r.existed, r.version)),
+                    None => Err(StoreError::failed(format!("server update cancelled: {reasons:?}"))),
+                },
+            };
+        }
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(server_item(server)?))
-            .condition_expression("attribute_exists(PK) AND version = :expected")
-            .expression_attribute_values(":expected", n(expected_version))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -478,18 +582,58 @@ impl ServerStore for DynamoStore {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
-                    if c.item().is_some() {
-                        Err(StoreError::Changed(Kind::Server, server.id.clone()))
-                    } else {
-                        Err(StoreError::Missing(Kind::Server, server.id.clone()))
-                    }
+                    Err(refused(c.item().is_some(), c.item().and_then(|item| number_attr(item, "version"))))
                 }
                 _ => Err(sdk_error("update server", e)),
             },
         }
     }
 
-    async fn remove_server(&self, server: &ServerRecord) -> Result<bool> {
+    async fn set_protection(&self, base: &ServerRecord, next: &ServerRecord) -> Result<()> {
+        let delta = i64::from(next.protection.delete) - i64::from(base.protection.delete);
+        if delta == 0 {
+            return self.replace_server(next, base.version, &Effects::default()).await;
+        }
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(server_item(next)?))
+                .condition_expression("attribute_exists(PK) AND version = :expected")
+                .expression_attribute_values(":expected", n(base.version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build(),
+        )?;
+        let count = build(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(network_key(&next.network_id)))
+                .update_expression("ADD protectedCount :delta")
+                .condition_expression(network_condition(delta))
+                .expression_attribute_values(":delta", n(delta))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build(),
+        )?;
+        let items =
+            vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(count).build()];
+        match self.transact("set protection", items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) => match (reasons.first(), reasons.get(1)) {
+                (Some(r), _) if r.failed_condition() && r.existed => {
+                    Err(StoreError::Changed(Kind::Server, next.id.clone()))
+                }
+                (Some(r), _) if r.failed_condition() => Err(StoreError::Missing(Kind::Server, next.id.clone())),
+                (_, Some(r)) if r.failed_condition() && r.existed => {
+                    Err(StoreError::Closing(Kind::Network, next.network_id.clone()))
+                }
+                (_, Some(r)) if r.failed_condition() => {
+                    Err(StoreError::Missing(Kind::Network, next.network_id.clone()))
+                }
+                _ => Err(StoreError::failed(format!("protection change cancelled: {reasons:?}"))),
+            },
+        }
+    }
+
+    async fn remove_server(&self, server: &ServerRecord, effects: &Effects) -> Result<bool> {
         let record = build(
             Delete::builder()
                 .table_name(&self.table)
@@ -508,12 +652,13 @@ impl ServerStore for DynamoStore {
                 .build(),
         )?;
         let ca = server.ssh_certificate_authority_id.as_deref().map(|ca| self.ca_count(ca, -1)).transpose()?;
-        let mut items = [
+        let mut items = vec![
             Some(TransactWriteItem::builder().delete(record).build()),
             Some(TransactWriteItem::builder().delete(claim).build()),
-            Some(self.network_count(&server.network_id, -1)?),
+            Some(self.network_uncount(server)?),
             ca,
         ];
+        items.extend(self.effect_items(effects)?.into_iter().map(Some));
         // A claim held by another server, or a network or CA already gone, is left out and tried again;
         // the record's own condition decides whether anything is removed (and uncounted) at all.
         for _ in 0..3 {
@@ -604,6 +749,33 @@ impl ServerStore for DynamoStore {
         }
         Ok(Page { items: all, next: bound })
     }
+
+    async fn record_action(&self, action: &ActionRecord) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(action_key(&action.server_id, &action.action.id)))
+            .update_expression(ACTION_UPDATE)
+            .set_expression_attribute_values(Some(action_values(action)?))
+            .send()
+            .await
+            .map_err(|e| sdk_error("record action", e))?;
+        Ok(())
+    }
+
+    async fn note_request_id(&self, server_id: &str, action_id: &str, request_id: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(action_key(server_id, action_id)))
+            .update_expression("SET providerRequestId = :id")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":id", s(request_id))
+            .send()
+            .await
+            .map_err(|e| sdk_error("note request id", e))?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -649,15 +821,24 @@ impl NetworkStore for DynamoStore {
                 "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
                  GSI3SK = if_not_exists(GSI3SK, :sk)",
             )
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression(unused("attribute_exists(PK)", "protectedCount"))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .expression_attribute_values(":attention", s(ATTENTION))
             .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
+            .expression_attribute_values(":zero", n(0))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(NetworkDeletion::Deleting),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+            Err(e) if is_condition_failure(&e) => {
+                match e.as_service_error() {
+                    Some(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                    ) if c.item().is_some() => Err(StoreError::Protected(Kind::Network, id.to_owned())),
+                    _ => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+                }
+            }
             Err(e) => Err(sdk_error("mark network deleting", e)),
         }
     }
@@ -842,7 +1023,86 @@ impl IdempotencyStore for DynamoStore {
 }
 
 #[async_trait]
+impl ActionStore for DynamoStore {
+    async fn get_action(&self, server_id: &str, action_id: &str) -> Result<Option<ActionRecord>> {
+        self.get(action_key(server_id, action_id), "get action").await?.as_ref().map(action_from_item).transpose()
+    }
+
+    async fn list_actions(&self, server_id: &str, query: &ActionQuery) -> Result<Page<ActionRecord>> {
+        let mut values = HashMap::from([(":pk".to_owned(), s(format!("ACTIONS#{server_id}")))]);
+        let condition = match &query.after {
+            Some(after) => {
+                values.insert(":before".to_owned(), s(format!("ACTION#{after}")));
+                values.insert(":prefix".to_owned(), s("ACTION#"));
+                "PK = :pk AND SK BETWEEN :prefix AND :before"
+            }
+            None => {
+                values.insert(":prefix".to_owned(), s("ACTION#"));
+                "PK = :pk AND begins_with(SK, :prefix)"
+            }
+        };
+        let filter = query.status.map(|status| {
+            values.insert(":status".to_owned(), s(status.as_str()));
+            "actionStatus = :status"
+        });
+        let mut items = Vec::new();
+        let mut start = None;
+        // A page more than asked for says whether there is a next one.
+        while items.len() <= query.limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(condition)
+                .set_filter_expression(filter.map(str::to_owned))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .limit(i32::try_from(query.limit + 1).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(|e| sdk_error("list actions", e))?;
+            for item in out.items() {
+                let action = action_from_item(item)?;
+                // BETWEEN includes the cursor itself.
+                if query.after.as_deref() != Some(action.action.id.as_str()) {
+                    items.push(action);
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => break,
+            }
+        }
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|a| a.action.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
 impl MaintenanceStore for DynamoStore {
+    async fn unpublished_events(&self, limit: usize) -> Result<Vec<StateEvent>> {
+        let items = self.attention("EVENT#".into(), "EVENT$".into(), limit).await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn mark_published(&self, event: &StateEvent) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(outbox_key(event)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("mark event published", e))?;
+        Ok(())
+    }
+
     async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
         let items = self.attention("NETWORK#".into(), "NETWORK$".into(), limit).await?;
         items.iter().map(network_from_item).collect()

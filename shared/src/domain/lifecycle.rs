@@ -1,0 +1,217 @@
+//! What a record write means beyond the record: the state transition it publishes and the action
+//! items it starts or completes. Computed from the record before and after ([`on_write`],
+//! [`on_create`], [`on_remove`]) and written by the store in the same transaction as the record,
+//! so a transition is never lost and never published for a write that did not happen.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::action::{ActionError, ActionRecord, ActionRef, Command};
+use super::{PowerState, ProvisioningStatus, ServerRecord};
+
+/// A server's state as events report it. A provisioned server is `running` or `stopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerState {
+    Provisioning,
+    Running,
+    Stopped,
+    Error,
+    Deprovisioning,
+    Deleted,
+}
+
+impl ServerState {
+    pub fn of(record: &ServerRecord) -> ServerState {
+        match record.provisioning_status {
+            ProvisioningStatus::Deprovisioning => ServerState::Deprovisioning,
+            ProvisioningStatus::Error => ServerState::Error,
+            ProvisioningStatus::Provisioning | ProvisioningStatus::Unknown => ServerState::Provisioning,
+            ProvisioningStatus::Provisioned if record.power_state == Some(PowerState::Stopped) => ServerState::Stopped,
+            ProvisioningStatus::Provisioned => ServerState::Running,
+        }
+    }
+}
+
+/// One observed transition, as published (the `detail` of a "Server State Change" event).
+/// `eventId` is stable (the server's id and the record version the transition was written at),
+/// so a consumer can drop the duplicates at-least-once delivery may bring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateEvent {
+    pub event_id: String,
+    pub server_id: String,
+    pub organization_id: String,
+    pub project_id: String,
+    pub network_id: String,
+    /// `null` when the server was just created.
+    pub previous: Option<ServerState>,
+    pub current: ServerState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<String>,
+    pub time: DateTime<Utc>,
+    /// Increases with every transition of the server: consumers can order by it.
+    pub sequence: u64,
+}
+
+impl StateEvent {
+    fn new(record: &ServerRecord, previous: Option<ServerState>, current: ServerState, sequence: u64) -> Self {
+        StateEvent {
+            event_id: format!("{}-{sequence}", record.id),
+            server_id: record.id.clone(),
+            organization_id: record.organization_id.clone(),
+            project_id: record.project_id.clone(),
+            network_id: record.network_id.clone(),
+            previous,
+            current,
+            action_id: None,
+            time: Utc::now(),
+            sequence,
+        }
+    }
+
+    fn at(mut self, time: DateTime<Utc>, action_id: Option<String>) -> Self {
+        self.time = time;
+        self.action_id = action_id;
+        self
+    }
+}
+
+/// What the store writes with a record change, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Effects {
+    /// The transition to publish (an outbox item until it is published).
+    pub event: Option<StateEvent>,
+    /// Action items to write as they now stand (started, completed, or recorded done).
+    pub actions: Vec<ActionRecord>,
+}
+
+impl Effects {
+    pub fn is_empty(&self) -> bool {
+        self.event.is_none() && self.actions.is_empty()
+    }
+}
+
+/// A new record: its creation (no previous state) and its first action.
+pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
+    let action = record.action.as_ref();
+    Effects {
+        event: Some(
+            StateEvent::new(record, None, ServerState::of(record), record.version)
+                .at(now, action.map(|a| a.id.clone())),
+        ),
+        actions: action.map(|a| ActionRecord::of(record, a)).into_iter().collect(),
+    }
+}
+
+/// `next` replaces `base`; `observed` is an action the platform recorded with this write (adopt,
+/// provider change), which the transition is attributed to.
+pub fn on_write(base: &ServerRecord, next: &ServerRecord, now: DateTime<Utc>, observed: Option<ActionRef>) -> Effects {
+    let mut actions = Vec::new();
+    let mut related = None;
+    match (&base.action, &next.action) {
+        (Some(old), Some(new)) if old.id == new.id => {
+            if old != new {
+                actions.push(ActionRecord::of(next, new));
+                related = Some(new.id.clone());
+            } else if new.is_running() {
+                related = Some(new.id.clone());
+            }
+        }
+        (old, new) => {
+            if let Some(old) = old.as_ref().filter(|a| a.is_running()) {
+                let mut superseded = old.clone();
+                let by = new.as_ref().map_or("another action", |n| n.command.as_str());
+                superseded.finish(now, Err(ActionError::new("superseded", format!("superseded by {by}"))));
+                actions.push(ActionRecord::of(base, &superseded));
+            }
+            if let Some(new) = new {
+                actions.push(ActionRecord::of(next, new));
+                related = Some(new.id.clone());
+            }
+        }
+    }
+    if let Some(observed) = &observed {
+        actions.push(ActionRecord::of(next, observed));
+        related = Some(observed.id.clone());
+    }
+    let (previous, current) = (ServerState::of(base), ServerState::of(next));
+    let event =
+        (previous != current).then(|| StateEvent::new(next, Some(previous), current, next.version).at(now, related));
+    Effects { event, actions }
+}
+
+/// The record is removed: it is deleted. Its running action completes (a delete succeeds; anything
+/// else fails with `outcome`, or because the server is gone); without one, the removal is recorded
+/// as a provider change (the server vanished at the provider).
+pub fn on_remove(record: &ServerRecord, now: DateTime<Utc>, outcome: Option<Result<(), ActionError>>) -> Effects {
+    let action = match record.action.as_ref().filter(|a| a.is_running()) {
+        Some(running) => {
+            let mut done = running.clone();
+            let gone = || Err(ActionError::new("server_gone", "the provider no longer has the server"));
+            let outcome = match running.command {
+                Command::DeleteServer => Ok(()),
+                _ => outcome.unwrap_or_else(gone),
+            };
+            done.finish(now, outcome);
+            done
+        }
+        None => ActionRef::done(Command::ProviderChange, super::action::PLATFORM_SUBJECT, now, Ok(())),
+    };
+    let sequence = record.version + 1;
+    Effects {
+        event: Some(
+            StateEvent::new(record, Some(ServerState::of(record)), ServerState::Deleted, sequence)
+                .at(now, Some(action.id.clone())),
+        ),
+        actions: vec![ActionRecord::of(record, &action)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::action::ActionStatus;
+    use crate::domain::server::tests::record;
+
+    fn now() -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_write_publishes_a_transition_only_when_the_state_changes() {
+        let mut base = record();
+        base.provisioning_status = ProvisioningStatus::Provisioned;
+        base.power_state = Some(PowerState::Running);
+        let mut next = base.clone();
+        next.version = 2;
+        next.private_ip = Some("10.0.0.9".into());
+        assert!(on_write(&base, &next, now(), None).is_empty(), "no transition, no action");
+        next.power_state = Some(PowerState::Stopped);
+        let event = on_write(&base, &next, now(), None).event.unwrap_or_else(|| panic!("a transition"));
+        assert_eq!((event.previous, event.current), (Some(ServerState::Running), ServerState::Stopped));
+        assert_eq!((event.event_id.as_str(), event.sequence), ("s1-2", 2));
+    }
+
+    #[test]
+    fn a_new_action_supersedes_a_running_one_and_its_completion_is_written() {
+        let mut base = record();
+        base.action = Some(ActionRef::start(Command::StopServer, "alice", now()));
+        let mut next = base.clone();
+        next.action = Some(ActionRef::start(Command::DeleteServer, "bob", now()));
+        next.provisioning_status = ProvisioningStatus::Deprovisioning;
+        let effects = on_write(&base, &next, now(), None);
+        let statuses: Vec<_> = effects.actions.iter().map(|a| (a.action.command, a.action.status)).collect();
+        assert_eq!(
+            statuses,
+            [(Command::StopServer, ActionStatus::Error), (Command::DeleteServer, ActionStatus::Running)]
+        );
+        assert_eq!(effects.event.and_then(|e| e.action_id), next.action.as_ref().map(|a| a.id.clone()));
+
+        let removed = on_remove(&next, now(), None);
+        assert_eq!(removed.actions[0].action.status, ActionStatus::Success, "a delete completes on removal");
+        assert_eq!(removed.event.map(|e| (e.current, e.sequence)), Some((ServerState::Deleted, next.version + 1)));
+        let vanished = on_remove(&record(), now(), None);
+        assert_eq!(vanished.actions[0].action.command, Command::ProviderChange);
+    }
+}

@@ -1,0 +1,70 @@
+//! A server's action history (`/api/v2/servers/{id}/actions`). Readable by whoever may read the
+//! server, and after the server is gone by whoever could read its project (the actions carry it).
+
+use super::{load_server, server_not_found, Deps, Placed, Placement, View};
+use crate::domain::{ActionRecord, ActionStatus, ApiVersion};
+use crate::error::{Error, Result};
+use crate::rbac::{Caller, Operation, SERVERS};
+use crate::store::{ActionQuery, ActionStore, Page, ServerStore};
+
+impl Placed for ActionRecord {
+    fn placement(&self) -> Placement<'_> {
+        Placement {
+            // A provider server that never had a record is shown on the flat routes.
+            version: self.api_version.unwrap_or(ApiVersion::V2),
+            organization_id: &self.organization_id,
+            project_id: &self.project_id,
+            identity_id: None,
+        }
+    }
+}
+
+pub struct ActionListParams {
+    pub status: Option<ActionStatus>,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+pub async fn list_actions<S: ServerStore + ActionStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    server_id: &str,
+    params: ActionListParams,
+) -> Result<Page<ActionRecord>> {
+    authorize(deps, caller, view, server_id).await?;
+    let query = ActionQuery { status: params.status, after: params.after, limit: params.limit };
+    Ok(deps.store.list_actions(server_id, &query).await?)
+}
+
+pub async fn get_action<S: ServerStore + ActionStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    server_id: &str,
+    action_id: &str,
+) -> Result<ActionRecord> {
+    authorize(deps, caller, view, server_id).await?;
+    deps.store
+        .get_action(server_id, action_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("no action found with id {action_id} on server {server_id}")))
+}
+
+/// Read permission on the server; once it is gone, on the project its newest action names.
+async fn authorize<S: ServerStore + ActionStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    server_id: &str,
+) -> Result<()> {
+    if deps.store.get_server(server_id).await?.is_some() {
+        load_server(deps, caller, view, server_id, Operation::Read).await?;
+        return Ok(());
+    }
+    let newest = ActionQuery { status: None, after: None, limit: 1 };
+    let read = async { Ok(deps.store.list_actions(server_id, &newest).await?.items.into_iter().next()) };
+    view.load(caller, (SERVERS, Operation::Read), read, || server_not_found(server_id)).await?;
+    tracing::Span::current().record("server_id", server_id);
+    Ok(())
+}
