@@ -30,6 +30,9 @@ OPENSTACK_APP_CRED_ID=$OPENSTACK_APP_CRED_ID
 OPENSTACK_APP_CRED_SECRET=$OPENSTACK_APP_CRED_SECRET
 EMULATOR_URL=$EMULATOR_URL
 DEMO_NETWORK_ID=$DEMO_NETWORK_ID
+EVENT_BUS_NAME=$EVENT_BUS_NAME
+EVENTS_ENDPOINT=$EVENTS_ENDPOINT
+EVENTS_QUEUE_URL=$EVENTS_QUEUE_URL
 DEMO_IMAGE_ID=$DEMO_IMAGE_ID
 DEMO_FLAVOR_ID=$DEMO_FLAVOR_ID
 DEMO_ORGANIZATION_ID=$DEMO_ORGANIZATION_ID
@@ -53,6 +56,11 @@ start_stack() {
   KEY_ENCRYPTION_KEY="$("$ROOT/.venv/bin/python" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
   export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json" KEY_ENCRYPTION_KEY
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
+  # Server state-change events: the bus in moto (which serves EventBridge and SQS on the same
+  # endpoint), a queue, and a rule sending every event to it; `make cleanup` publishes to the bus.
+  EVENT_BUS_NAME=region-servers EVENTS_ENDPOINT="$DYNAMODB_ENDPOINT"
+  EVENTS_QUEUE_URL="$("$TARGET_DIR/debug/local-api" events --endpoint "$EVENTS_ENDPOINT" --bus "$EVENT_BUS_NAME" --queue region-servers-events)"
+  export EVENT_BUS_NAME EVENTS_ENDPOINT
   start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
   TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
 

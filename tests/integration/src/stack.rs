@@ -327,6 +327,20 @@ impl Stack {
         reply.id()
     }
 
+    /// Every action of a server through the API (admin), following the `Link` pages, newest first.
+    pub async fn actions(&self, id: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut path = format!("/api/v2/servers/{id}/actions?limit=2");
+        loop {
+            let reply = self.call("GET", &path, Some(&self.admin()), None).await;
+            assert_eq!(reply.status, 200, "actions of {id}: {}", reply.body);
+            all.extend(reply.body.as_array().cloned().unwrap_or_default());
+            let Some(link) = reply.header("link") else { return all };
+            let next = link.trim_start_matches('<').split('>').next().unwrap_or_default().to_owned();
+            path = next;
+        }
+    }
+
     /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
     /// key pair an identity gets with its first server, nor actions and unpublished events (which
     /// outlive what they are about).

@@ -1,6 +1,7 @@
 //! Black-box tests of the v2 API through the local API (API Gateway emulation + the real handlers)
 //! on moto and the OpenStack emulator. One module per area.
 
+mod actions;
 mod auth;
 mod cleanup;
 mod concurrency;
@@ -14,11 +15,13 @@ mod inputs;
 mod list;
 mod networks;
 mod power;
+mod protection;
 mod read;
 mod resize;
 mod secrets;
 mod snapshot;
 mod sshcas;
+mod state_events;
 mod update;
 mod v1;
 
