@@ -12,6 +12,21 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::error::{Error, Result};
 
+/// A client of one SDK crate with the process's region, credentials, HTTPS client and timeouts
+/// (each SDK has its own `Config` type, so the same lines are written once here).
+macro_rules! client {
+    ($sdk:ident, $from:expr, $endpoint:expr) => {{
+        let mut config = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($from.region.clone())
+            .credentials_provider($from.credentials.clone())
+            .http_client($from.http.clone())
+            .timeout_config($from.timeouts.clone());
+        config.set_endpoint_url($endpoint.map(str::to_owned));
+        $sdk::Client::from_conf(config.build())
+    }};
+}
+
 /// Region, credentials and endpoint of every SDK client of the process.
 #[derive(Clone, Debug)]
 pub struct Sdk {
@@ -49,38 +64,15 @@ impl Sdk {
     }
 
     pub fn dynamodb(&self, endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
-        let mut config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http.clone())
-            .timeout_config(self.timeouts.clone());
-        config.set_endpoint_url(endpoint.map(str::to_owned));
-        aws_sdk_dynamodb::Client::from_conf(config.build())
+        client!(aws_sdk_dynamodb, self, endpoint)
     }
 
     pub fn secrets_manager(&self, endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
-        let mut config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http.clone())
-            .timeout_config(self.timeouts.clone());
-        config.set_endpoint_url(endpoint.map(str::to_owned));
-        aws_sdk_secretsmanager::Client::from_conf(config.build())
+        client!(aws_sdk_secretsmanager, self, endpoint)
     }
-}
 
-impl Sdk {
     pub fn eventbridge(&self, endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
-        let mut config = aws_sdk_eventbridge::Config::builder()
-            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http.clone())
-            .timeout_config(self.timeouts.clone());
-        config.set_endpoint_url(endpoint.map(str::to_owned));
-        aws_sdk_eventbridge::Client::from_conf(config.build())
+        client!(aws_sdk_eventbridge, self, endpoint)
     }
 }
 

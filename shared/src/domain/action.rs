@@ -106,6 +106,11 @@ impl ActionError {
         ActionError { code: code.to_owned(), message: message.into() }
     }
 
+    /// The action's target was not reached in time.
+    pub fn timeout(timeout: Duration) -> Self {
+        ActionError::new("timeout", format!("the action did not complete within {} minutes", timeout.num_minutes()))
+    }
+
     /// The server went into error; Nova's fault message, when it gave one.
     pub fn fault(fault: Option<&str>) -> Self {
         ActionError::new("provider_fault", fault.unwrap_or("the provider put the server into error"))
@@ -224,14 +229,7 @@ pub fn settle(base: &ServerRecord, next: &mut ServerRecord, now: DateTime<Utc>, 
         Command::Resize | Command::Rebuild if next.pending.is_none() => Some(applied(base.pending.as_ref(), next)),
         _ => None,
     };
-    let outcome = outcome.or_else(|| {
-        (now - action.started >= timeout).then(|| {
-            Err(ActionError::new(
-                "timeout",
-                format!("the server did not reach the action's target within {} minutes", timeout.num_minutes()),
-            ))
-        })
-    });
+    let outcome = outcome.or_else(|| (now - action.started >= timeout).then(|| Err(ActionError::timeout(timeout))));
     if let (Some(outcome), Some(action)) = (outcome, next.action.as_mut()) {
         action.finish(now, outcome);
     }

@@ -115,7 +115,8 @@ pub trait ServerStore: Send + Sync {
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
-    /// Writes an action as it now stands, without a record write (snapshots, orphans).
+    /// Writes an action as it now stands (with its request id, when it has one), without a record
+    /// write (snapshots, orphans).
     async fn record_action(&self, action: &ActionRecord) -> Result<()>;
     /// Stores the provider's request id of an action's call.
     async fn note_request_id(&self, server_id: &str, action_id: &str, request_id: &str) -> Result<()>;

@@ -2,7 +2,7 @@
 //! server, and after the server is gone by whoever could read its project (the actions carry it).
 
 use super::{load_server, server_not_found, Deps, Placed, Placement, View};
-use crate::domain::{ActionRecord, ActionStatus, ApiVersion};
+use crate::domain::{ActionError, ActionRecord, ActionStatus, ApiVersion};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ActionQuery, ActionStore, Page, ServerStore};
@@ -33,8 +33,24 @@ pub async fn list_actions<S: ServerStore + ActionStore, P>(
     params: ActionListParams,
 ) -> Result<Page<ActionRecord>> {
     authorize(deps, caller, view, server_id).await?;
-    let query = ActionQuery { status: params.status, after: params.after, limit: params.limit };
-    Ok(deps.store.list_actions(server_id, &query).await?)
+    let status = params.status;
+    let query = ActionQuery { status, after: params.after, limit: params.limit };
+    let mut page = deps.store.list_actions(server_id, &query).await?;
+    for action in &mut page.items {
+        expire(action, deps);
+    }
+    page.items.retain(|a| status.is_none_or(|s| a.action.status == s));
+    Ok(page)
+}
+
+/// A running action past the action timeout reads as failed by it, whether or not a write has
+/// said so yet (sync completes tracked ones; one whose last write was lost only reads so).
+fn expire<S, P>(action: &mut ActionRecord, deps: &Deps<S, P>) {
+    let now = deps.clock.now();
+    let timeout = deps.timing.action_timeout;
+    if action.action.is_running() && now - action.action.started >= timeout {
+        action.action.finish(now, Err(ActionError::timeout(timeout)));
+    }
 }
 
 pub async fn get_action<S: ServerStore + ActionStore, P>(
@@ -45,10 +61,13 @@ pub async fn get_action<S: ServerStore + ActionStore, P>(
     action_id: &str,
 ) -> Result<ActionRecord> {
     authorize(deps, caller, view, server_id).await?;
-    deps.store
+    let mut action = deps
+        .store
         .get_action(server_id, action_id)
         .await?
-        .ok_or_else(|| Error::not_found(format!("no action found with id {action_id} on server {server_id}")))
+        .ok_or_else(|| Error::not_found(format!("no action found with id {action_id} on server {server_id}")))?;
+    expire(&mut action, deps);
+    Ok(action)
 }
 
 /// Read permission on the server; once it is gone, on the project its newest action names.

@@ -360,10 +360,6 @@ async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
     }
     if let Err(e) = record_action(deps, &action).await {
         report.failures.push(format!("orphan {} action: {e}", server.id));
-    } else if let Some(request_id) = &action.provider_request_id {
-        if let Err(e) = deps.store.note_request_id(record_id, &action.action.id, request_id).await {
-            report.failures.push(format!("orphan {} action: {e}", server.id));
-        }
     }
 }
 

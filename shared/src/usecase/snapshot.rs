@@ -67,7 +67,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
         metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
     }
     // Recorded before the provider is asked; it ends when Nova accepts (the image's own status
-    // tells when it is ready) or refuses.
+    // tells when it is ready) or refuses. Left running by a crash, it reads as timed out.
     let mut action =
         ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &caller.subject, deps.clock.now()));
     record_action(deps, &action).await?;
@@ -75,16 +75,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     action.action.finish(deps.clock.now(), asked.as_ref().map(|_| ()).map_err(action_error));
     action.provider_request_id = asked.as_ref().ok().and_then(|(_, receipt)| receipt.request_id.clone());
     if let Err(e) = record_action(deps, &action).await {
-        tracing::warn!(error = %e, action_id = %action.action.id, "snapshot action not completed; it times out");
-    }
-    if let Some(request_id) = &action.provider_request_id {
-        super::note_receipt(
-            deps,
-            id,
-            Some(&action.action),
-            &crate::provider::Receipt { request_id: Some(request_id.clone()) },
-        )
-        .await;
+        tracing::warn!(error = %e, action_id = %action.action.id, "snapshot action not completed; it reads as timed out");
     }
     let (image_id, _) = asked.map_err(|e| translate(e, id, "snapshotted"))?;
     tracing::info!(image_id = %image_id, "snapshot requested");

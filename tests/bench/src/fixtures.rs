@@ -84,6 +84,10 @@ impl Fixtures {
         env.insert("JWT_PUBLIC_KEYS".into(), keys.clone());
         env.insert("JWT_ISSUER".into(), token::ISSUER.into());
         env.insert("JWT_AUDIENCE".into(), token::AUDIENCE.into());
+        // The cleanup function publishes to the stack's bus in moto.
+        stack.bus().await;
+        env.insert("EVENT_BUS_NAME".into(), stack.bus_name());
+        env.insert("EVENTS_ENDPOINT".into(), dynamodb_endpoint());
         // The in-process measurements build dependencies as the functions' init does, from here.
         for (name, value) in &env {
             std::env::set_var(name, value);

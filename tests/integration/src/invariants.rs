@@ -40,14 +40,23 @@ impl Stack {
     /// What breaks the invariants now (empty when everything agrees):
     /// provider servers carrying our metadata == records; claims == live records; every network's
     /// count == its records; every identity's count == its networks; no record provisioning or with
-    /// a pending change; record power == Nova's.
+    /// a pending change; record power == Nova's; every running action is the one its live record
+    /// tracks.
     pub async fn violations(&self) -> Vec<String> {
+        self.check(false).await
+    }
+
+    /// [`Stack::violations`], and (right after a cleanup run) every transition written is
+    /// published: the outbox is empty.
+    async fn check(&self, published: bool) -> Vec<String> {
         let items = self.scan().await;
         let mut records: BTreeMap<String, Value> = BTreeMap::new();
         let mut claims: BTreeSet<(String, String, String)> = BTreeSet::new();
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut identity_counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut network_parents: Vec<String> = Vec::new();
+        let mut running_actions: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut unpublished = 0;
         for item in &items {
             let pk = text(item, "PK");
             if pk.starts_with("SERVER#") {
@@ -59,6 +68,12 @@ impl Stack {
                 let count = item.get("serverCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
                 counts.insert(pk.trim_start_matches("NETWORK#").to_owned(), count.unwrap_or(0));
                 network_parents.extend(item.get("parentIdentityId").and_then(|v| v.as_s().ok()).cloned());
+            } else if pk.starts_with("ACTIONS#") && text(item, "actionStatus") == "running" {
+                let doc: Value = serde_json::from_str(&text(item, "doc")).unwrap_or_default();
+                let field = |k: &str| doc[k].as_str().unwrap_or_default().to_owned();
+                running_actions.insert((field("serverId"), field("id")));
+            } else if pk.starts_with("OUTBOX#") {
+                unpublished += 1;
             } else if pk.starts_with("IDENTITY#") {
                 let count = item.get("networkCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
                 identity_counts.insert(pk.trim_start_matches("IDENTITY#").to_owned(), count.unwrap_or(0));
@@ -98,6 +113,18 @@ impl Stack {
                 problems.push(format!("identity {identity} counts {count} networks, {live} live"));
             }
         }
+        let tracked: BTreeSet<(String, String)> = records
+            .iter()
+            .filter(|(_, r)| r["action"]["status"] == "running")
+            .map(|(id, r)| (id.clone(), r["action"]["id"].as_str().unwrap_or_default().to_owned()))
+            .collect();
+        if !running_actions.is_subset(&tracked) {
+            problems
+                .push(format!("running actions {running_actions:?} are not all tracked by live records {tracked:?}"));
+        }
+        if published && unpublished > 0 {
+            problems.push(format!("{unpublished} transitions were never published"));
+        }
         for (id, record) in &records {
             let status = record["provisioningStatus"].as_str().unwrap_or_default();
             if matches!(status, "provisioning" | "deprovisioning") {
@@ -127,7 +154,7 @@ impl Stack {
         let mut last = Vec::new();
         for run in 1..=runs {
             self.cleanup(grace_seconds).await;
-            last = self.violations().await;
+            last = self.check(true).await;
             if last.is_empty() {
                 return Ok(run);
             }

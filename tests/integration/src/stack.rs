@@ -445,10 +445,15 @@ impl Stack {
         shared::usecase::cleanup::run(&deps, bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
     }
 
+    /// The name of the stack's event bus (made by [`Stack::bus`]).
+    pub fn bus_name(&self) -> String {
+        format!("bus-{}", self.table)
+    }
+
     async fn plumbing(&self) -> &(Arc<EventBridgeBus>, String) {
         self.events
             .get_or_init(|| async {
-                let name = format!("bus-{}", self.table);
+                let name = self.bus_name();
                 let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
                 let endpoint = dynamodb_endpoint();
                 let url = local_api::events::ensure_bus_to_queue(&sdk, &endpoint, &name, &format!("q-{}", self.table))

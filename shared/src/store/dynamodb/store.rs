@@ -751,12 +751,18 @@ impl ServerStore for DynamoStore {
     }
 
     async fn record_action(&self, action: &ActionRecord) -> Result<()> {
+        let mut values = action_values(action)?;
+        let mut update = ACTION_UPDATE.to_owned();
+        if let Some(request_id) = &action.provider_request_id {
+            update.push_str(", providerRequestId = :rid");
+            values.insert(":rid".to_owned(), s(request_id));
+        }
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(action_key(&action.server_id, &action.action.id)))
-            .update_expression(ACTION_UPDATE)
-            .set_expression_attribute_values(Some(action_values(action)?))
+            .update_expression(update)
+            .set_expression_attribute_values(Some(values))
             .send()
             .await
             .map_err(|e| sdk_error("record action", e))?;

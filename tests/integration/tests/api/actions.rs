@@ -90,7 +90,8 @@ async fn every_verb_records_an_action_that_sync_completes_and_the_history_outliv
     assert_eq!((filtered.status, filtered.body.clone()), (200, json!([])));
     let bad = stack.call("GET", &format!("{path}/actions?status=done"), Some(&admin), None).await;
     assert_eq!((bad.status, bad.error_code()), (400, "invalid_request"));
-    let unknown = stack.call("GET", &format!("{path}/actions/5b8d2c1e-3f4a-4e6b-9c7d-000000000000"), Some(&admin), None).await;
+    let unknown =
+        stack.call("GET", &format!("{path}/actions/5b8d2c1e-3f4a-4e6b-9c7d-000000000000"), Some(&admin), None).await;
     assert_eq!(unknown.status, 404);
     let never = "/api/v2/servers/5b8d2c1e-3f4a-4e6b-9c7d-000000000000/actions";
     assert_eq!(stack.call("GET", never, Some(&admin), None).await.status, 404, "no server, no history");
@@ -113,7 +114,11 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
     // A create Nova puts into error fails with the fault Nova reports.
     let failing = stack.server("doomed").await;
     let pid = stack.provider_id(&failing).unwrap_or_default();
-    assert!(stack.emulator.set_server_state(&pid, "error", Some("No valid host was found. There are not enough hosts available.")));
+    assert!(stack.emulator.set_server_state(
+        &pid,
+        "error",
+        Some("No valid host was found. There are not enough hosts available.")
+    ));
     stack.cleanup(0).await;
     let failed = stack.actions(&failing).await;
     assert_eq!(summary(&failed), owned(&[("create_server", "error")]), "{failed:?}");
@@ -125,7 +130,10 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
     assert!(stack.emulator.set_server_state(&pid, "stopped", None));
     stack.cleanup(0).await;
     let changed = stack.actions(&id).await;
-    assert_eq!((changed[0]["command"].clone(), changed[0]["subject"].clone()), (json!("provider_change"), json!("cleanup")));
+    assert_eq!(
+        (changed[0]["command"].clone(), changed[0]["subject"].clone()),
+        (json!("provider_change"), json!("cleanup"))
+    );
     assert!(stack.emulator.vanish_server(&pid));
     stack.cleanup(0).await;
     let vanished = stack.actions(&id).await;

@@ -28,7 +28,8 @@ async fn a_protected_server_refuses_delete_cascade_and_rebuild_until_unprotected
     assert_eq!(stack.emulator.counter("DELETE /compute/v2.1/servers/{id}"), 0, "nothing reached Nova");
     assert_eq!(stack.call("GET", &path, Some(&admin), None).await.status, 200);
 
-    let rebuild = json!({"metadata": {"name": "web"}, "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_LARGE}});
+    let rebuild =
+        json!({"metadata": {"name": "web"}, "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_LARGE}});
     let refused = stack.call("PUT", &path, Some(&admin), Some(&rebuild)).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert!(refused.description().contains("protected from rebuilds"), "{}", refused.body);
@@ -70,8 +71,13 @@ async fn protection_needs_update_to_change_and_read_to_see_and_bad_bodies_write_
     assert_eq!(stack.call("GET", &path, Some(&stranger), None).await.status, 404);
 
     let before = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
-    for bad in [json!({}), json!({"delete": true}), json!({"delete": "yes", "rebuild": false}),
-                json!({"delete": true, "rebuild": true, "other": 1}), json!([true])] {
+    for bad in [
+        json!({}),
+        json!({"delete": true}),
+        json!({"delete": "yes", "rebuild": false}),
+        json!({"delete": true, "rebuild": true, "other": 1}),
+        json!([true]),
+    ] {
         let reply = stack.call("PUT", &path, Some(&stack.admin()), Some(&bad)).await;
         assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{bad}: {}", reply.body);
     }
@@ -92,7 +98,8 @@ async fn concurrent_protect_and_delete_never_delete_a_protected_server() {
         let id = stack.settled_server(&format!("race-{round}")).await;
         let path = format!("/api/v2/servers/{id}");
         let protect_first = round % 2 == 0;
-        let protect_call = || stack.spawn_call("PUT", &format!("{path}/protection"), Some(&admin), Some(&protection(true, false)));
+        let protect_call =
+            || stack.spawn_call("PUT", &format!("{path}/protection"), Some(&admin), Some(&protection(true, false)));
         let delete_call = || stack.spawn_call("DELETE", &path, Some(&admin), None);
         let (protect, delete) = if protect_first {
             let p = protect_call();
@@ -117,7 +124,8 @@ async fn concurrent_protect_and_delete_never_delete_a_protected_server() {
     let id = stack.settled_server("unprotect").await;
     let path = format!("/api/v2/servers/{id}");
     stack.call("PUT", &format!("{path}/protection"), Some(&admin), Some(&protection(true, false))).await;
-    let unprotect = stack.spawn_call("PUT", &format!("{path}/protection"), Some(&admin), Some(&protection(false, false)));
+    let unprotect =
+        stack.spawn_call("PUT", &format!("{path}/protection"), Some(&admin), Some(&protection(false, false)));
     let delete = stack.spawn_call("DELETE", &path, Some(&admin), None);
     let status = |r: Result<Reply, _>| r.map(|r: Reply| r.status).unwrap_or_default();
     let (unprotect, delete) = (status(unprotect.await), status(delete.await));

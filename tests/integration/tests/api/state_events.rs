@@ -47,13 +47,16 @@ async fn a_servers_life_is_published_once_per_transition() {
         ],
         "exactly the transitions, once each"
     );
+    conforms_to_the_documented_schema(&events);
     let mut ids: Vec<&str> = events.iter().filter_map(|e| e["eventId"].as_str()).collect();
     ids.dedup();
     assert_eq!(ids.len(), events.len(), "no duplicate event ids");
     let sequences: Vec<u64> = events.iter().filter_map(|e| e["sequence"].as_u64()).collect();
     assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
-    assert!(events.iter().all(|e| e["serverId"] == id.as_str() && e["organizationId"] == ORG
-        && e["projectId"] == PROJECT && e["networkId"] == stack.network_id.as_str()));
+    assert!(events.iter().all(|e| e["serverId"] == id.as_str()
+        && e["organizationId"] == ORG
+        && e["projectId"] == PROJECT
+        && e["networkId"] == stack.network_id.as_str()));
     // Each transition names the action it completed or started.
     let actions = stack.actions(&id).await;
     let listed: Vec<String> = actions
@@ -67,6 +70,28 @@ async fn a_servers_life_is_published_once_per_transition() {
         assert!(action_ids.contains(&action), "{event} names an action of the server");
     }
     assert_eq!(stack.delivered_events().await, Vec::<Value>::new(), "the queue is drained: nothing more came");
+}
+
+/// Every delivered detail has exactly the fields `openapi.yaml`'s `serverStateChange` documents
+/// (every required one), with states from `serverState`.
+fn conforms_to_the_documented_schema(events: &[Value]) {
+    let text = std::fs::read_to_string(integration_tests::repo_root().join("openapi.yaml")).unwrap_or_default();
+    let spec: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("openapi.yaml: {e}"));
+    let schema = &spec["components"]["schemas"]["serverStateChange"];
+    let states = spec["components"]["schemas"]["serverState"]["enum"].as_array().cloned().unwrap_or_default();
+    let documented = schema["properties"].as_object().cloned().unwrap_or_default();
+    let required = schema["required"].as_array().cloned().unwrap_or_default();
+    assert!(!documented.is_empty() && !states.is_empty(), "the schema is documented");
+    for event in events {
+        let fields = event.as_object().cloned().unwrap_or_default();
+        for key in fields.keys() {
+            assert!(documented.contains_key(key), "{key} is not documented: {event}");
+        }
+        for key in &required {
+            assert!(fields.contains_key(key.as_str().unwrap_or_default()), "{key} is missing: {event}");
+        }
+        assert!(states.contains(&event["previous"]) && states.contains(&event["current"]), "{event}");
+    }
 }
 
 /// A bus that refuses the first `fail` calls outright and then refuses the first entry of the next
