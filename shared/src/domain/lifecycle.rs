@@ -55,7 +55,13 @@ pub struct StateEvent {
 }
 
 impl StateEvent {
-    fn new(record: &ServerRecord, previous: Option<ServerState>, current: ServerState, sequence: u64) -> Self {
+    fn new(
+        record: &ServerRecord,
+        (previous, current): (Option<ServerState>, ServerState),
+        sequence: u64,
+        time: DateTime<Utc>,
+        action_id: Option<String>,
+    ) -> Self {
         StateEvent {
             event_id: format!("{}-{sequence}", record.id),
             server_id: record.id.clone(),
@@ -64,16 +70,10 @@ impl StateEvent {
             network_id: record.network_id.clone(),
             previous,
             current,
-            action_id: None,
-            time: Utc::now(),
+            action_id,
+            time,
             sequence,
         }
-    }
-
-    fn at(mut self, time: DateTime<Utc>, action_id: Option<String>) -> Self {
-        self.time = time;
-        self.action_id = action_id;
-        self
     }
 }
 
@@ -96,10 +96,13 @@ impl Effects {
 pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
     let action = record.action.as_ref();
     Effects {
-        event: Some(
-            StateEvent::new(record, None, ServerState::of(record), record.version)
-                .at(now, action.map(|a| a.id.clone())),
-        ),
+        event: Some(StateEvent::new(
+            record,
+            (None, ServerState::of(record)),
+            record.version,
+            now,
+            action.map(|a| a.id.clone()),
+        )),
         actions: action.map(|a| ActionRecord::of(record, a)).into_iter().collect(),
     }
 }
@@ -137,7 +140,7 @@ pub fn on_write(base: &ServerRecord, next: &ServerRecord, now: DateTime<Utc>, ob
     }
     let (previous, current) = (ServerState::of(base), ServerState::of(next));
     let event =
-        (previous != current).then(|| StateEvent::new(next, Some(previous), current, next.version).at(now, related));
+        (previous != current).then(|| StateEvent::new(next, (Some(previous), current), next.version, now, related));
     Effects { event, actions }
 }
 
@@ -160,10 +163,13 @@ pub fn on_remove(record: &ServerRecord, now: DateTime<Utc>, outcome: Option<Resu
     };
     let sequence = record.version + 1;
     Effects {
-        event: Some(
-            StateEvent::new(record, Some(ServerState::of(record)), ServerState::Deleted, sequence)
-                .at(now, Some(action.id.clone())),
-        ),
+        event: Some(StateEvent::new(
+            record,
+            (Some(ServerState::of(record)), ServerState::Deleted),
+            sequence,
+            now,
+            Some(action.id.clone()),
+        )),
         actions: vec![ActionRecord::of(record, &action)],
     }
 }

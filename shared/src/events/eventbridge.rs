@@ -25,7 +25,6 @@ impl EventBridgeBus {
             .source(SOURCE)
             .detail_type(DETAIL_TYPE)
             .detail(detail)
-            .resources(&event.server_id)
             .time(aws_sdk_eventbridge::primitives::DateTime::from_secs(seconds))
             .build())
     }
