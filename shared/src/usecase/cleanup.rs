@@ -331,33 +331,23 @@ async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
             return;
         }
     }
-    let outcome = match deps.provider.delete_server(cred, &server.id).await {
-        Ok(receipt) => Ok(receipt.request_id),
-        Err(ProviderError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
+    let request_id = match deps.provider.delete_server(cred, &server.id).await {
+        Ok(receipt) => receipt.request_id,
+        Err(ProviderError::NotFound { .. }) => None,
+        // Retried next run; only a removal is recorded (a failing one would add an action a minute).
+        Err(e) => return report.failures.push(format!("orphan {}: {e}", server.id)),
     };
-    let now = deps.clock.now();
+    tracing::info!(server_id = %record_id, provider_id = %server.id, "orphan deleted at the provider");
+    report.orphans_deleted += 1;
     let meta = |key: &str| server.metadata.get(key).cloned().unwrap_or_default();
     let action = ActionRecord {
         server_id: record_id.to_owned(),
         organization_id: meta(META_ORGANIZATION_ID),
         project_id: meta(META_PROJECT_ID),
         api_version: None,
-        action: ActionRef::done(
-            Command::RemoveOrphan,
-            CLEANUP_SUBJECT,
-            now,
-            outcome.as_ref().map(|_| ()).map_err(super::errors::action_error),
-        ),
-        provider_request_id: outcome.as_ref().ok().cloned().flatten(),
+        action: ActionRef::done(Command::RemoveOrphan, CLEANUP_SUBJECT, deps.clock.now(), Ok(())),
+        provider_request_id: request_id,
     };
-    match outcome {
-        Ok(_) => {
-            tracing::info!(server_id = %record_id, provider_id = %server.id, "orphan deleted at the provider");
-            report.orphans_deleted += 1;
-        }
-        Err(e) => report.failures.push(format!("orphan {}: {e}", server.id)),
-    }
     if let Err(e) = record_action(deps, &action).await {
         report.failures.push(format!("orphan {} action: {e}", server.id));
     }

@@ -118,6 +118,8 @@ pub(crate) async fn apply<S: ServerStore, P: Compute>(
             _ => Box::new(record.clone()),
         };
         run_step(deps, cred, &mut next, step).await;
+        // A confirmed resize or an undone change may complete the action in this same write.
+        settle(record, &mut next, deps.clock.now(), deps.timing.action_timeout);
         outcome = if *next == *record { Outcome::Unchanged } else { Outcome::Write(next) };
     }
     match outcome {
