@@ -14,6 +14,8 @@ pub struct Sqs {
 
 impl Sqs {
     pub fn new(endpoint: &str) -> Self {
+        // reqwest is built without a default crypto provider: the process's is ring.
+        shared::aws::install_tls_provider();
         Sqs { http: reqwest::Client::new(), endpoint: endpoint.trim_end_matches('/').to_owned() }
     }
 
