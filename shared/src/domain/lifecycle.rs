@@ -22,15 +22,33 @@ pub enum ServerState {
 }
 
 impl ServerState {
-    pub fn of(record: &ServerRecord) -> ServerState {
+    /// The state the record shows, `None` while a power change is in flight (`Pending`,
+    /// `Stopping`): an intent is not a transition, the state it reaches is.
+    pub fn of(record: &ServerRecord) -> Option<ServerState> {
         match record.provisioning_status {
-            ProvisioningStatus::Deprovisioning => ServerState::Deprovisioning,
-            ProvisioningStatus::Error => ServerState::Error,
-            ProvisioningStatus::Provisioning | ProvisioningStatus::Unknown => ServerState::Provisioning,
-            ProvisioningStatus::Provisioned if record.power_state == Some(PowerState::Stopped) => ServerState::Stopped,
-            ProvisioningStatus::Provisioned => ServerState::Running,
+            ProvisioningStatus::Deprovisioning => Some(ServerState::Deprovisioning),
+            ProvisioningStatus::Error => Some(ServerState::Error),
+            ProvisioningStatus::Provisioning | ProvisioningStatus::Unknown => Some(ServerState::Provisioning),
+            ProvisioningStatus::Provisioned => match record.power_state {
+                Some(PowerState::Running) => Some(ServerState::Running),
+                Some(PowerState::Stopped) => Some(ServerState::Stopped),
+                Some(PowerState::Pending | PowerState::Stopping) | None => None,
+            },
         }
     }
+
+    /// The last state published for the record (older records: what it shows).
+    fn announced(record: &ServerRecord) -> Option<ServerState> {
+        record.announced.or_else(|| ServerState::of(record))
+    }
+}
+
+/// The transition `next` makes from what was last published for `base`: (previous, current), or
+/// `None` when the state it shows is the one already published (or a power change is in flight).
+pub fn transition(base: &ServerRecord, next: &ServerRecord) -> Option<(Option<ServerState>, ServerState)> {
+    let previous = ServerState::announced(base);
+    let current = ServerState::of(next)?;
+    (previous != Some(current)).then_some((previous, current))
 }
 
 /// One observed transition, as published (the `detail` of a "Server State Change" event).
@@ -98,7 +116,7 @@ pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
     Effects {
         event: Some(StateEvent::new(
             record,
-            (None, ServerState::of(record)),
+            (None, ServerState::announced(record).unwrap_or(ServerState::Provisioning)),
             record.version,
             now,
             action.map(|a| a.id.clone()),
@@ -108,8 +126,17 @@ pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
 }
 
 /// `next` replaces `base`; `observed` is an action the platform recorded with this write (adopt,
-/// provider change), which the transition is attributed to.
-pub fn on_write(base: &ServerRecord, next: &ServerRecord, now: DateTime<Utc>, observed: Option<ActionRef>) -> Effects {
+/// provider change), which the transition is attributed to. A transition is published once: `next`
+/// records it as announced.
+pub fn on_write(
+    base: &ServerRecord,
+    next: &mut ServerRecord,
+    now: DateTime<Utc>,
+    observed: Option<ActionRef>,
+) -> Effects {
+    let next_state = transition(base, next);
+    next.announced = next_state.map(|(_, current)| current).or(ServerState::announced(base));
+    let next = &*next;
     let mut actions = Vec::new();
     let mut related = None;
     match (&base.action, &next.action) {
@@ -138,9 +165,7 @@ pub fn on_write(base: &ServerRecord, next: &ServerRecord, now: DateTime<Utc>, ob
         actions.push(ActionRecord::of(next, observed));
         related = Some(observed.id.clone());
     }
-    let (previous, current) = (ServerState::of(base), ServerState::of(next));
-    let event =
-        (previous != current).then(|| StateEvent::new(next, (Some(previous), current), next.version, now, related));
+    let event = next_state.map(|states| StateEvent::new(next, states, next.version, now, related));
     Effects { event, actions }
 }
 
@@ -165,7 +190,7 @@ pub fn on_remove(record: &ServerRecord, now: DateTime<Utc>, outcome: Option<Resu
     Effects {
         event: Some(StateEvent::new(
             record,
-            (Some(ServerState::of(record)), ServerState::Deleted),
+            (ServerState::announced(record), ServerState::Deleted),
             sequence,
             now,
             Some(action.id.clone()),
@@ -192,11 +217,22 @@ mod tests {
         let mut next = base.clone();
         next.version = 2;
         next.private_ip = Some("10.0.0.9".into());
-        assert!(on_write(&base, &next, now(), None).is_empty(), "no transition, no action");
+        assert!(on_write(&base, &mut next.clone(), now(), None).is_empty(), "no transition, no action");
+        next.power_state = Some(PowerState::Stopping);
+        assert!(on_write(&base, &mut next.clone(), now(), None).event.is_none(), "an intent is no transition");
         next.power_state = Some(PowerState::Stopped);
-        let event = on_write(&base, &next, now(), None).event.unwrap_or_else(|| panic!("a transition"));
+        let mut written = next.clone();
+        let event = on_write(&base, &mut written, now(), None).event.unwrap_or_else(|| panic!("a transition"));
         assert_eq!((event.previous, event.current), (Some(ServerState::Running), ServerState::Stopped));
         assert_eq!((event.event_id.as_str(), event.sequence), ("s1-2", 2));
+        // Starting again: the intent (Pending) publishes nothing; reaching Running does, from stopped.
+        let mut starting = written.clone();
+        starting.power_state = Some(PowerState::Pending);
+        assert!(on_write(&written, &mut starting, now(), None).event.is_none());
+        let mut running = starting.clone();
+        running.power_state = Some(PowerState::Running);
+        let event = on_write(&starting, &mut running, now(), None).event.map(|e| (e.previous, e.current));
+        assert_eq!(event, Some((Some(ServerState::Stopped), ServerState::Running)));
     }
 
     #[test]
@@ -206,7 +242,7 @@ mod tests {
         let mut next = base.clone();
         next.action = Some(ActionRef::start(Command::DeleteServer, "bob", now()));
         next.provisioning_status = ProvisioningStatus::Deprovisioning;
-        let effects = on_write(&base, &next, now(), None);
+        let effects = on_write(&base, &mut next, now(), None);
         let statuses: Vec<_> = effects.actions.iter().map(|a| (a.action.command, a.action.status)).collect();
         assert_eq!(
             statuses,

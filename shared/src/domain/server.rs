@@ -153,6 +153,9 @@ pub struct ServerRecord {
     /// until the next one replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<super::ActionRef>,
+    /// The state the last published transition reached (see `lifecycle::transition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announced: Option<super::ServerState>,
     pub version: u64,
 }
 
@@ -266,6 +269,7 @@ pub(crate) mod tests {
             provider_fault: None,
             protection: Protection::default(),
             action: None,
+            announced: None,
             version: 1,
         }
     }

@@ -7,7 +7,7 @@ use super::{
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::lifecycle::on_create;
-use crate::domain::{ActionError, ActionRef, Command};
+use crate::domain::{ActionError, ActionRef, Command, ServerState};
 use crate::domain::{
     HealthStatus, NetworkRecord, Protection, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord,
     SshInjection, UserData,
@@ -298,6 +298,7 @@ fn new_record<S, P>(
         provider_fault: None,
         protection: Protection::default(),
         action: Some(ActionRef::start(Command::CreateServer, &caller.subject, deps.clock.now())),
+        announced: Some(ServerState::Provisioning),
         version: 1,
     }
 }

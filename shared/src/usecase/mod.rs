@@ -169,7 +169,7 @@ pub(crate) async fn write_observed<S: ServerStore, P>(
     observed: Option<ActionRef>,
 ) -> Result<ServerRecord, StoreError> {
     next.version = base.version + 1;
-    let effects = on_write(base, &next, deps.clock.now(), observed);
+    let effects = on_write(base, &mut next, deps.clock.now(), observed);
     deps.store.replace_server(&next, base.version, &effects).await?;
     Ok(next)
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{note_receipt, remove_record, write_observed, Deps, Timing};
 use crate::domain::action::settle;
+use crate::domain::lifecycle::transition;
 use crate::domain::{ActionError, ActionRef, Command, PendingChange, ServerRecord, ServerState, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::provider::Compute;
@@ -89,8 +90,8 @@ pub(crate) fn plan(
     settle(record, &mut next, now, timing.action_timeout);
     let observed = if record.provider_id.is_none() && next.provider_id.is_some() {
         Some(ActionRef::done(Command::Adopt, PLATFORM_SUBJECT, now, Ok(())))
-    } else if !explained && ServerState::of(record) != ServerState::of(&next) {
-        let outcome = match ServerState::of(&next) {
+    } else if let Some((_, current)) = transition(record, &next).filter(|_| !explained) {
+        let outcome = match current {
             ServerState::Error => Err(ActionError::fault(next.provider_fault.as_deref())),
             _ => Ok(()),
         };
