@@ -61,7 +61,7 @@ async fn a_servers_life_is_published_once_per_transition() {
     let actions = stack.actions(&id).await;
     let listed: Vec<String> = actions
         .iter()
-        .map(|a| format!("{} {} {} {}", a["command"], a["status"], a["subject"], a["providerRequestId"]))
+        .map(|a| format!("{} {} {} {} {}", a["id"], a["command"], a["status"], a["subject"], a["providerRequestId"]))
         .collect();
     println!("action list of the same server (newest first):\n{}", listed.join("\n"));
     let action_ids: Vec<&str> = actions.iter().filter_map(|a| a["id"].as_str()).collect();
