@@ -603,18 +603,8 @@ impl ServerStore for DynamoStore {
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build(),
         )?;
-        let count = build(
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(network_key(&next.network_id)))
-                .update_expression("ADD protectedCount :delta")
-                .condition_expression(network_condition(delta))
-                .expression_attribute_values(":delta", n(delta))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .build(),
-        )?;
-        let items =
-            vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(count).build()];
+        let count = self.counter(network_key(&next.network_id), "protectedCount", delta, network_condition(delta))?;
+        let items = vec![TransactWriteItem::builder().put(put).build(), count];
         match self.transact("set protection", items).await? {
             Ok(()) => Ok(()),
             Err(reasons) => match (reasons.first(), reasons.get(1)) {
