@@ -15,8 +15,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     // Built once per container, outside the handler: clients, tokens and identities are reused.
     let needs = shared::context::Needs { keys: shared::context::Keys::None, warm_provider: true };
-    let deps = shared::context::cloud_deps(needs).await?;
-    let bus = shared::context::event_bus_from_env(&shared::aws::Sdk::from_env()?)?;
+    let sdk = shared::aws::Sdk::from_env()?;
+    let deps = shared::context::cloud_deps_on(&sdk, shared::context::store_from_env(&sdk)?, needs).await?;
+    let bus = shared::context::event_bus_from_env(&sdk)?;
     let (deps, bus) = (&deps, &bus);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();

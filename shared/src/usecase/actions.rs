@@ -1,7 +1,7 @@
 //! A server's action history (`/api/v2/servers/{id}/actions`). Readable by whoever may read the
 //! server, and after the server is gone by whoever could read its project (the actions carry it).
 
-use super::{load_server, server_not_found, Deps, Placed, Placement, View};
+use super::{server_not_found, Deps, Placed, Placement, View};
 use crate::domain::{ActionError, ActionRecord, ActionStatus, ApiVersion};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SERVERS};
@@ -77,13 +77,19 @@ async fn authorize<S: ServerStore + ActionStore, P>(
     view: &View,
     server_id: &str,
 ) -> Result<()> {
-    if deps.store.get_server(server_id).await?.is_some() {
-        load_server(deps, caller, view, server_id, Operation::Read).await?;
-        return Ok(());
+    let missing = || server_not_found(server_id);
+    let read = (SERVERS, Operation::Read);
+    // The server as read here is the one checked: no second read through `load_server`.
+    match deps.store.get_server(server_id).await? {
+        Some(server) => {
+            view.load(caller, read, async { Ok(Some(server)) }, missing).await?;
+        }
+        None => {
+            let newest = ActionQuery { status: None, after: None, limit: 1 };
+            let action = async { Ok(deps.store.list_actions(server_id, &newest).await?.items.into_iter().next()) };
+            view.load(caller, read, action, missing).await?;
+        }
     }
-    let newest = ActionQuery { status: None, after: None, limit: 1 };
-    let read = async { Ok(deps.store.list_actions(server_id, &newest).await?.items.into_iter().next()) };
-    view.load(caller, (SERVERS, Operation::Read), read, || server_not_found(server_id)).await?;
     tracing::Span::current().record("server_id", server_id);
     Ok(())
 }

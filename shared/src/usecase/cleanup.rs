@@ -19,8 +19,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::reconcile::{apply, plan, Outcome};
-use super::{note_receipt, record_action, write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
-use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ProvisioningStatus, ServerRecord};
+use super::{note_receipt, write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use crate::domain::{
+    ActionRecord, ActionRef, Command, NetworkRecord, ProvisioningStatus, ServerRecord, PLATFORM_SUBJECT,
+};
 use crate::error::Result;
 use crate::events::{EventBus, BATCH};
 use crate::identities::ProviderIdentity;
@@ -30,8 +32,6 @@ use crate::rbac::Scope;
 use crate::store::ServerQuery;
 use crate::store::{MaintenanceStore, ServerStore, StoreError};
 
-/// The subject recorded on changes the cleanup function makes.
-pub const CLEANUP_SUBJECT: &str = crate::domain::PLATFORM_SUBJECT;
 /// Provider listing page size (Nova's default maximum).
 const PROVIDER_PAGE: u32 = 1000;
 const RECORD_PAGE: usize = 1000;
@@ -122,7 +122,7 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
                 continue;
             }
             let dying =
-                match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), CLEANUP_SUBJECT)).await {
+                match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), PLATFORM_SUBJECT)).await {
                     Ok(dying) => dying,
                     // Changed or gone meanwhile: the next run looks again.
                     Err(StoreError::Changed(..) | StoreError::Missing(..)) => continue,
@@ -345,10 +345,10 @@ async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
         organization_id: meta(META_ORGANIZATION_ID),
         project_id: meta(META_PROJECT_ID),
         api_version: None,
-        action: ActionRef::done(Command::RemoveOrphan, CLEANUP_SUBJECT, deps.clock.now(), Ok(())),
+        action: ActionRef::done(Command::RemoveOrphan, PLATFORM_SUBJECT, deps.clock.now(), Ok(())),
         provider_request_id: request_id,
     };
-    if let Err(e) = record_action(deps, &action).await {
+    if let Err(e) = deps.store.record_action(&action).await {
         report.failures.push(format!("orphan {} action: {e}", server.id));
     }
 }

@@ -41,7 +41,7 @@ pub use view::{PathScope, Placed, Placement, Rules, View};
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
 use crate::domain::lifecycle::{on_remove, on_write};
-use crate::domain::{ActionError, ActionRecord, ActionRef, ServerRecord};
+use crate::domain::{ActionError, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::Identities;
 use crate::provider::{NoProvider, ProviderError, Receipt};
@@ -196,12 +196,6 @@ pub(crate) async fn note_receipt<S: ServerStore, P>(
     if let Err(e) = deps.store.note_request_id(server_id, &action.id, request_id).await {
         tracing::warn!(error = %e, action_id = %action.id, "provider request id not recorded on the action");
     }
-}
-
-/// Records an action that is not tracked on a record (snapshots, orphans): a failed write fails the
-/// caller, which has not asked the provider yet (or reports it).
-pub(crate) async fn record_action<S: ServerStore, P>(deps: &Deps<S, P>, action: &ActionRecord) -> Result<()> {
-    Ok(deps.store.record_action(action).await?)
 }
 
 /// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::errors::action_error;
 use super::power::actionable;
-use super::{load_server, record_action, translate, Deps, View};
+use super::{load_server, translate, Deps, View};
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::error::Result;
@@ -70,11 +70,11 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     // tells when it is ready) or refuses. Left running by a crash, it reads as timed out.
     let mut action =
         ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &caller.subject, deps.clock.now()));
-    record_action(deps, &action).await?;
+    deps.store.record_action(&action).await?;
     let asked = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await;
     action.action.finish(deps.clock.now(), asked.as_ref().map(|_| ()).map_err(action_error));
     action.provider_request_id = asked.as_ref().ok().and_then(|(_, receipt)| receipt.request_id.clone());
-    if let Err(e) = record_action(deps, &action).await {
+    if let Err(e) = deps.store.record_action(&action).await {
         tracing::warn!(error = %e, action_id = %action.action.id, "snapshot action not completed; it reads as timed out");
     }
     let (image_id, _) = asked.map_err(|e| translate(e, id, "snapshotted"))?;

@@ -9,6 +9,12 @@ use crate::provider::{Compute, Flavors, Images, ProviderError};
 use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
+fn rebuild_protected(id: &str) -> Error {
+    Error::conflict(format!(
+        "server {id} is protected from rebuilds (its protection's rebuild is true): change its protection first"
+    ))
+}
+
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
@@ -51,9 +57,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         return Err(Error::unprocessable("spec: change the flavor and the image in separate updates"));
     }
     if image_changed && record.protection.rebuild {
-        return Err(Error::conflict(format!(
-            "server {id} is protected from rebuilds (its protection's rebuild is true): change its protection first"
-        )));
+        return Err(rebuild_protected(id));
     }
     if (image_changed || flavor_changed) && record.pending.is_some() {
         return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
@@ -112,9 +116,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
             return Err(Error::conflict(format!("{e}; read it again and retry")))
         }
         // Protected from rebuilds since it was read: the write's own condition refused it.
-        Err(StoreError::Protected(..)) => {
-            return Err(Error::conflict(format!("server {id} is protected from rebuilds: change its protection first")))
-        }
+        Err(StoreError::Protected(..)) => return Err(rebuild_protected(id)),
         Err(e) => return Err(e.into()),
     };
     let Some((cred, pid, verb)) = provider else { return Ok(next) };

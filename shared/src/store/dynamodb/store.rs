@@ -1025,17 +1025,16 @@ impl ActionStore for DynamoStore {
     }
 
     async fn list_actions(&self, server_id: &str, query: &ActionQuery) -> Result<Page<ActionRecord>> {
-        let mut values = HashMap::from([(":pk".to_owned(), s(format!("ACTIONS#{server_id}")))]);
+        let mut values = HashMap::from([
+            (":pk".to_owned(), s(format!("ACTIONS#{server_id}"))),
+            (":prefix".to_owned(), s("ACTION#")),
+        ]);
         let condition = match &query.after {
             Some(after) => {
                 values.insert(":before".to_owned(), s(format!("ACTION#{after}")));
-                values.insert(":prefix".to_owned(), s("ACTION#"));
                 "PK = :pk AND SK BETWEEN :prefix AND :before"
             }
-            None => {
-                values.insert(":prefix".to_owned(), s("ACTION#"));
-                "PK = :pk AND begins_with(SK, :prefix)"
-            }
+            None => "PK = :pk AND begins_with(SK, :prefix)",
         };
         let filter = query.status.map(|status| {
             values.insert(":status".to_owned(), s(status.as_str()));
