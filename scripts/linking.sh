@@ -16,7 +16,7 @@ cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
 declare -A forbidden=(
-  [authorizer]="$always|aws_sdk_dynamodb|provider::openstack|usecase::"
+  [authorizer]="$always|provider::openstack|usecase::|Sealer::(seal|open)|mail_builder"
   [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [create]="$always|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::"
   [get]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"

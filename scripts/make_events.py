@@ -2,7 +2,8 @@
 sends it after the authorizer ran, for `sam local invoke <Function> -e events/<file>.json`.
 
 The ids are fixed so the events work in sequence against the demo stack (see README); the
-authorizer context grants the demo organization everything and expires in 2100.
+authorizer context grants the demo organization everything. events/authorizer/request.json is the
+authorizer's own event (a bearer token of the demo stack's identity emulator: `make token`).
 Run: python3 scripts/make_events.py   (tests/integration/tests/events.rs runs every event).
 """
 
@@ -18,6 +19,9 @@ SSH_CA = "5b8d2c1e-3f4a-4e6b-9c7d-00000000c001"
 CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo-user-ca"
 IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
 FLAVOR = "2"
+# The token events/authorizer/request.json carries: register it with the identity emulator
+# (`make token` prints others) or replace it with one your identity issued.
+DEMO_TOKEN = "uat-demo-authorizer-event-token"
 ALL = ["create", "read", "update", "delete"]
 ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:servers", "operations": ALL},
@@ -81,7 +85,7 @@ def event(method, route, params, query, body):
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "example",
-            "authorizer": {"lambda": {"sub": "demo-admin", "acl": json.dumps(ACL, separators=(",", ":")), "exp": 4102444800}},
+            "authorizer": {"lambda": {"sub": "demo-admin", "acl": json.dumps(ACL, separators=(",", ":")), "acctype": "user"}},
             "domainName": "api.example.com",
             "domainPrefix": "api",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10",
@@ -111,6 +115,15 @@ def main():
         (root / f"{name}.json").write_text(json.dumps(event(method, route, params, query, body), indent=2) + "\n")
         order.append({"file": f"{name}.json", "function": function})
     (root / "order.json").write_text(json.dumps(order, indent=2) + "\n")
+    # What API Gateway sends the authorizer (REQUEST, payload 2.0) for one v2 request.
+    request = event("GET", "/api/v2/servers", {}, "", None)
+    del request["requestContext"]["authorizer"]
+    request["headers"]["authorization"] = f"Bearer {DEMO_TOKEN}"
+    request["type"] = "REQUEST"
+    request["routeArn"] = "arn:aws:execute-api:eu-west-1:123456789012:example/$default/GET/api/v2/servers"
+    request["identitySource"] = []
+    (root / "authorizer").mkdir(exist_ok=True)
+    (root / "authorizer" / "request.json").write_text(json.dumps(request, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: the whole API on loopback. Installs the pinned tools, starts moto (DynamoDB) and the
-# OpenStack emulator (seeded with a demo region), starts the local API, creates the table, seeds a
-# demo network through the API, writes .local/stack.env and prints a curl example.
+# `make run`: the whole API on loopback. Installs the pinned tools, starts moto (DynamoDB), the
+# OpenStack emulator (seeded with a demo region) and the identity emulator (or uses IDENTITY_URL
+# with IDENTITY_TOKEN), starts the local API, creates the table, seeds a demo network through the
+# API, writes .local/stack.env and prints a curl example.
 # Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/stack.sh"

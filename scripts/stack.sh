@@ -1,5 +1,6 @@
 # The local stack, shared by `make run` and `make test`: moto, the OpenStack emulator (demo region),
-# the local API (which creates the table), and a demo network made through the API.
+# the identity emulator (or the identity service at IDENTITY_URL, with IDENTITY_TOKEN), the local
+# API (which creates the table), and a demo network made through the API.
 # shellcheck shell=bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,6 +24,7 @@ write_stack_env() {
   cat > "$STATE_DIR/stack.env" <<ENV
 API_URL=$API_URL
 TOKEN=$TOKEN
+IDENTITY_URL=$IDENTITY_URL
 DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT
 TABLE_NAME=$TABLE_NAME
 OPENSTACK_AUTH_URL=$OPENSTACK_AUTH_URL
@@ -45,9 +47,18 @@ ENV
 # and writes $STATE_DIR/stack.env.
 start_stack() {
   # Cargo's own progress goes to stderr: a cold first build takes minutes and should show it.
-  echo "building the OpenStack emulator and the local API (the first build takes a few minutes)..." >&2
-  (cd "$ROOT" && cargo build -p openstack-emulator -p local-api)
+  echo "building the emulators and the local API (the first build takes a few minutes)..." >&2
+  (cd "$ROOT" && cargo build -p openstack-emulator -p identity-emulator -p local-api)
   start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
+  # Any identity service can stand in for the emulator: IDENTITY_URL, and a token it issued.
+  local own_identity=""
+  if [ -n "${IDENTITY_URL:-}" ]; then
+    [ -n "${IDENTITY_TOKEN:-}" ] || { echo "IDENTITY_URL needs IDENTITY_TOKEN (a token that identity issued)" >&2; return 1; }
+  else
+    own_identity=1
+    start_service IDENTITY_URL identity "$TARGET_DIR/debug/identity-emulator"
+  fi
+  export IDENTITY_URL
   OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
   start_moto DYNAMODB_ENDPOINT
   write_identities
@@ -61,8 +72,12 @@ start_stack() {
   EVENT_BUS_NAME=region-servers EVENTS_ENDPOINT="$DYNAMODB_ENDPOINT"
   EVENTS_QUEUE_URL="$("$TARGET_DIR/debug/local-api" events --endpoint "$EVENTS_ENDPOINT" --bus "$EVENT_BUS_NAME" --queue region-servers-events)"
   export EVENT_BUS_NAME EVENTS_ENDPOINT
-  start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}"
-  TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
+  start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}" --ingress-certificates
+  if [ -n "$own_identity" ]; then
+    TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
+  else
+    TOKEN="$IDENTITY_TOKEN"
+  fi
 
   local network
   network=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/networks" \

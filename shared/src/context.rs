@@ -14,6 +14,9 @@ use crate::clock::{RandomIds, SystemClock};
 use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
 use crate::identities::Identities;
+use crate::identity::authenticate::Authenticator;
+use crate::identity::cache::{NoSharedCache, SharedCache};
+use crate::identity::client::{HttpIdentity, IdentityConfig};
 use crate::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use crate::provider::NoProvider;
 use crate::sealing::Sealer;
@@ -162,4 +165,45 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         warm_provider(&deps).await;
     }
     Ok(deps)
+}
+
+/// The authenticator the authorizer (and the local API) runs on: identity at `IDENTITY_URL`
+/// (`IDENTITY_TIMEOUT_MS`, at most 2000), the cache lifetimes and sizes of
+/// [`Authenticator::settings_from_env`], the platform's client certificate for mutual TLS to identity
+/// (`IDENTITY_CLIENT_CERT_SECRET`: a Secrets Manager secret holding the PEM certificate and key;
+/// locally `IDENTITY_CLIENT_CERT_FILE`), a private CA (`IDENTITY_CA_FILE`), and the cache shared by
+/// every container in the table of `TABLE_NAME` (unless `IDENTITY_SHARED_CACHE=off`).
+pub async fn authenticator_from_env(sdk: &Sdk) -> Result<Authenticator> {
+    let url = std::env::var("IDENTITY_URL").map_err(|_| Error::internal("IDENTITY_URL is not set"))?;
+    let timeout = match std::env::var("IDENTITY_TIMEOUT_MS") {
+        Ok(v) => Some(Duration::from_millis(
+            v.parse::<u64>().map_err(|_| Error::internal("IDENTITY_TIMEOUT_MS is not a number"))?,
+        )),
+        Err(_) => None,
+    };
+    let file = |name: &str| -> Result<Option<String>> {
+        match std::env::var(name) {
+            Ok(path) => std::fs::read_to_string(&path)
+                .map(Some)
+                .map_err(|e| Error::internal(format!("{name}: cannot read {path}: {e}"))),
+            Err(_) => Ok(None),
+        }
+    };
+    let client_identity_pem = match std::env::var("IDENTITY_CLIENT_CERT_SECRET") {
+        Ok(name) => {
+            Some(read_secret(&sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref()), &name).await?)
+        }
+        Err(_) => file("IDENTITY_CLIENT_CERT_FILE")?,
+    };
+    let config = IdentityConfig { url, timeout, client_identity_pem, ca_pem: file("IDENTITY_CA_FILE")? };
+    let identity = HttpIdentity::new(&config)?;
+    let shared: Arc<dyn SharedCache> = match std::env::var("IDENTITY_SHARED_CACHE").as_deref() {
+        Ok("off") => Arc::new(NoSharedCache),
+        _ => {
+            let store = store_from_env(sdk)?;
+            store.warm().await;
+            Arc::new(store)
+        }
+    };
+    Ok(Authenticator::new(Arc::new(identity), shared, Authenticator::settings_from_env()?))
 }

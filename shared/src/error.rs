@@ -45,9 +45,26 @@ pub enum Error {
     /// A dependency (provider, database) timed out, dropped the connection or answered 5xx.
     #[error("{message}")]
     Unavailable { message: String, retry_after: Option<Duration> },
+    /// Another service's error answer, passed on with its status (identity's, as Unikorn does).
+    #[error("{message}")]
+    Passed { status: u16, code: &'static str, message: String },
     #[error("{0}")]
     Internal(String),
 }
+
+/// Unikorn's error codes (core's `error` enum).
+const CODES: [&str; 10] = [
+    "invalid_request",
+    "server_error",
+    "access_denied",
+    "not_found",
+    "conflict",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "request_entity_too_large",
+    "unprocessable_content",
+    "forbidden",
+];
 
 impl Error {
     pub fn invalid(msg: impl Into<String>) -> Self {
@@ -68,6 +85,27 @@ impl Error {
     pub fn internal(msg: impl Into<String>) -> Self {
         Error::Internal(msg.into())
     }
+    /// Another service's 4xx answer as it gave it: its status, and its code when that is one of
+    /// Unikorn's (else the code of the status). Anything but a 4xx is the service being unavailable.
+    pub fn passed_on(status: u16, code: Option<&str>, message: impl Into<String>) -> Self {
+        if !(400..500).contains(&status) {
+            return Error::unavailable(message);
+        }
+        let by_status = match status {
+            401 => "access_denied",
+            403 => "forbidden",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            409 | 412 => "conflict",
+            413 => "request_entity_too_large",
+            415 => "unsupported_media_type",
+            422 => "unprocessable_content",
+            _ => "invalid_request",
+        };
+        let code = code.and_then(|c| CODES.iter().copied().find(|known| *known == c)).unwrap_or(by_status);
+        Error::Passed { status, code, message: message.into() }
+    }
+
     pub fn unavailable(msg: impl Into<String>) -> Self {
         Error::Unavailable { message: msg.into(), retry_after: Some(Duration::from_secs(5)) }
     }
@@ -88,6 +126,7 @@ impl Error {
             Error::ProviderUnauthorized(_) | Error::Internal(_) => (500, "server_error"),
             Error::BadGateway(_) => (502, "server_error"),
             Error::Unavailable { .. } => (503, "server_error"),
+            Error::Passed { status, code, .. } => (*status, code),
         }
     }
 
@@ -129,6 +168,9 @@ mod tests {
             (Error::unavailable("x"), 503, "server_error"),
             (Error::internal("x"), 500, "server_error"),
             (Error::BadGateway("x".into()), 502, "server_error"),
+            (Error::passed_on(403, Some("forbidden"), "x"), 403, "forbidden"),
+            (Error::passed_on(429, Some("made_up"), "x"), 429, "invalid_request"),
+            (Error::passed_on(500, None, "x"), 503, "server_error"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code(), (status, code), "{err:?}");

@@ -2,7 +2,6 @@
 //! `http` is the only module that knows about `lambda_http`.
 
 pub mod api;
-pub mod auth;
 pub mod aws;
 pub mod clock;
 pub mod context;
@@ -12,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod identities;
+pub mod identity;
 pub mod provider;
 pub mod rbac;
 pub mod sealing;

@@ -18,7 +18,7 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Actions)?;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     let id = http::path_id(req, "serverID")?;
     match api.route.key {
         LIST_ACTIONS => {

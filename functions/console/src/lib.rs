@@ -16,7 +16,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 async fn route(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Console)?;
     let view = &api.view;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     match api.route.action() {
         "consoleoutput" => {
             let id = http::path_id(req, "serverID")?;

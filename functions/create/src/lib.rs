@@ -14,7 +14,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Create)?;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     http::no_query(req)?;
     let key = http::idempotency_key(req)?;
     let input = api.server_create(req)?;

@@ -14,7 +14,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn delete(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Delete)?;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     usecase::delete_server(deps, &caller, &api.view, &id).await?;

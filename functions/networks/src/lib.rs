@@ -23,7 +23,7 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Networks)?;
     let view = &api.view;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     http::no_query(req)?;
     match api.route.key {
         CREATE_NETWORK => {

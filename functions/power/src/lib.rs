@@ -23,7 +23,7 @@ async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
         "hardreboot" => PowerAction::HardReboot,
         _ => return Err(http::unknown_route(req)),
     };
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     usecase::power(deps, &caller, &api.view, &id, action).await?;

@@ -15,7 +15,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn snapshot(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Snapshot)?;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let key = http::idempotency_key(req)?;

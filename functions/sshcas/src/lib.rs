@@ -19,7 +19,7 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Sshcas)?;
     let view = &api.view;
-    let caller = http::caller(req, deps.clock.now().timestamp())?;
+    let caller = http::caller(req)?;
     match api.route.key {
         CREATE_SSH_CA => {
             http::no_query(req)?;

@@ -5,8 +5,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
+use super::authorizer::caller_from_context;
 use crate::api::parse_json;
-use crate::auth::caller_from_context;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
 use crate::text::percent_encode;
@@ -30,12 +30,12 @@ pub(super) fn request_id(req: &Request) -> String {
     }
 }
 
-pub fn caller(req: &Request, now: i64) -> Result<Caller> {
+pub fn caller(req: &Request) -> Result<Caller> {
     let context = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
         _ => None,
     };
-    caller_from_context(context, now)
+    caller_from_context(context)
 }
 
 fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {

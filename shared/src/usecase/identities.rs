@@ -69,7 +69,7 @@ pub async fn list_identities<S: IdentityStore, P>(
     caller: &Caller,
     view: &View,
 ) -> Result<Vec<IdentityRecord>> {
-    let scopes = view.list_scopes(caller, IDENTITIES)?;
+    let scopes = view.list_scopes(caller, IDENTITIES, (&[], &[]))?;
     let query = ServerQuery { scopes, api_version: Some(view.version), ..ServerQuery::default() };
     Ok(deps.store.list_identities(&query).await?)
 }

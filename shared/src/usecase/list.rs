@@ -1,7 +1,7 @@
 use super::{Deps, View};
 use crate::domain::ServerRecord;
 use crate::error::Result;
-use crate::rbac::{Caller, Scope, SERVERS};
+use crate::rbac::{Caller, SERVERS};
 use crate::store::{Page, ServerQuery, ServerStore};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,29 +20,6 @@ pub struct ListParams {
 /// however selective its filters are (a short page with a `Link` continues the search).
 pub const MAX_READS_PER_PAGE: usize = 8;
 
-/// The caller's read scopes narrowed by the organization and project filters.
-pub fn narrow(scopes: Vec<Scope>, organizations: &[String], projects: &[String]) -> Vec<Scope> {
-    let mut out = Vec::new();
-    for scope in scopes {
-        let org = match &scope {
-            Scope::Organization(o) | Scope::Project(o, _) => o.clone(),
-        };
-        if !organizations.is_empty() && !organizations.contains(&org) {
-            continue;
-        }
-        match scope {
-            Scope::Organization(o) if !projects.is_empty() => {
-                out.extend(projects.iter().map(|p| Scope::Project(o.clone(), p.clone())));
-            }
-            Scope::Project(_, ref p) if !projects.is_empty() && !projects.contains(p) => {}
-            other => out.push(other),
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// Servers in projects where the caller holds `region:servers` read, of the view's version; one
 /// index query per scope. A path narrows them to its organization (a caller who may read nothing
 /// there is 403), project (403 without read there) and identity.
@@ -52,11 +29,7 @@ pub async fn list_servers<S: ServerStore, P>(
     view: &View,
     params: &ListParams,
 ) -> Result<Page<ServerRecord>> {
-    let scopes = view.list_scopes(caller, SERVERS)?;
-    let scopes = match &view.path {
-        Some(_) => scopes,
-        None => narrow(scopes, &params.organization_ids, &params.project_ids),
-    };
+    let scopes = view.list_scopes(caller, SERVERS, (&params.organization_ids, &params.project_ids))?;
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });
     }
@@ -73,37 +46,4 @@ pub async fn list_servers<S: ServerStore, P>(
         max_reads: Some(MAX_READS_PER_PAGE),
     };
     Ok(deps.store.list_servers(&query).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn filters_narrow_scopes() {
-        let scopes = vec![Scope::Organization("o1".into()), Scope::Project("o2".into(), "p2".into())];
-        assert_eq!(narrow(scopes.clone(), &[], &[]), scopes);
-        assert_eq!(narrow(scopes.clone(), &s(&["o2"]), &[]), vec![Scope::Project("o2".into(), "p2".into())]);
-        assert_eq!(
-            narrow(scopes.clone(), &[], &s(&["p1", "p2"])),
-            vec![
-                Scope::Organization("o1".into()).into_project("p1"),
-                Scope::Organization("o1".into()).into_project("p2"),
-                Scope::Project("o2".into(), "p2".into())
-            ]
-        );
-        assert!(narrow(scopes, &s(&["o9"]), &[]).is_empty());
-    }
-
-    impl Scope {
-        fn into_project(self, p: &str) -> Scope {
-            match self {
-                Scope::Organization(o) | Scope::Project(o, _) => Scope::Project(o, p.into()),
-            }
-        }
-    }
 }

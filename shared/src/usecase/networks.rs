@@ -115,7 +115,7 @@ pub async fn list_networks<S: NetworkStore, P>(
     view: &View,
 ) -> Result<Vec<NetworkRecord>> {
     let query = ServerQuery {
-        scopes: view.list_scopes(caller, view.rules.networks)?,
+        scopes: view.list_scopes(caller, view.rules.networks, (&[], &[]))?,
         api_version: Some(view.version),
         parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
         ..ServerQuery::default()

@@ -1,6 +1,5 @@
 //! SSH certificate authorities: project-scoped trust anchors that servers can be created with.
 
-use super::list::narrow;
 use super::{Deps, View};
 use crate::domain::{SshCaCreateInput, SshCaRecord};
 use crate::error::{Error, Result};
@@ -64,7 +63,7 @@ pub async fn list<S: SshCaStore, P>(
     view: &View,
     params: &CaListParams,
 ) -> Result<Vec<SshCaRecord>> {
-    let scopes = narrow(caller.acl.scopes(SSH_CAS, Operation::Read), &params.organization_ids, &params.project_ids);
+    let scopes = view.list_scopes(caller, SSH_CAS, (&params.organization_ids, &params.project_ids))?;
     if scopes.is_empty() {
         return Ok(Vec::new());
     }

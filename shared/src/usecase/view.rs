@@ -3,10 +3,9 @@
 
 use std::future::Future;
 
-use super::list::narrow;
 use crate::domain::{ApiVersion, IdentityRecord, NetworkRecord, ServerRecord, SshCaRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, Scope};
+use crate::rbac::{narrow, Caller, Operation, Scope};
 use crate::store::StoreError;
 
 /// Records of one API version, and, on path-scoped routes (v1), only those under the organization,
@@ -114,18 +113,19 @@ impl View {
         }
     }
 
-    /// The scopes a list reads: flat routes, every scope where the caller may read `endpoint`; a
-    /// project's path, that project (403 without read there); an organization's path, the caller's
-    /// readable scopes in it (403 when there are none).
-    pub fn list_scopes(&self, caller: &Caller, endpoint: &str) -> Result<Vec<Scope>> {
-        let readable = caller.acl.scopes(endpoint, Operation::Read);
-        let Some(path) = &self.path else { return Ok(readable) };
+    /// Where a list reads: flat routes, wherever the caller may read `endpoint`, narrowed by the
+    /// list's organization and project filters ([`narrow`]); a project's path, that project (403
+    /// without read there); an organization's path, the caller's readable scopes in it (403 when
+    /// there are none). Path-scoped lists take no filters.
+    pub fn list_scopes(&self, caller: &Caller, endpoint: &str, filters: (&[String], &[String])) -> Result<Vec<Scope>> {
+        let readable = caller.acl.reach(endpoint, Operation::Read);
+        let Some(path) = &self.path else { return narrow(readable, filters.0, filters.1) };
         let org = path.organization_id.as_str();
         if let Some(project) = &path.project_id {
             self.check_path(caller, endpoint, Operation::Read)?;
             return Ok(vec![Scope::Project(org.to_owned(), project.clone())]);
         }
-        let scopes = narrow(readable, std::slice::from_ref(&path.organization_id), &[]);
+        let scopes = narrow(readable, std::slice::from_ref(&path.organization_id), &[])?;
         if scopes.is_empty() {
             return Err(Error::forbidden(format!("{endpoint}/read is not granted anywhere in organization {org}")));
         }

@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
-use integration_tests::stack::{admin_acl, dynamodb_endpoint, identities_json, Stack, TEST_KEY_ENCRYPTION_KEY};
-use local_api::token::{self, Signer};
+use integration_tests::stack::{
+    admin_acl, authenticator, dynamodb_endpoint, identities_json, Stack, TEST_KEY_ENCRYPTION_KEY,
+};
 use serde_json::{json, Value};
-use shared::auth::Verifier;
 use shared::context::Needs;
+use shared::identity::authenticate::{Authenticator, CacheSettings};
 
 const TOKENS: &str = "POST /identity/v3/auth/tokens";
 
@@ -60,8 +61,8 @@ pub struct Fixtures {
     /// The environment each function process gets (what the template sets, pointed at the stack).
     pub env: BTreeMap<String, String>,
     pub sdk: shared::aws::Sdk,
-    verifier: Verifier,
-    admin: String,
+    authenticator: Authenticator,
+    pub admin: String,
     /// A settled, running server: what get, update and console read.
     pub settled: String,
     pools: Mutex<HashMap<(&'static str, usize), VecDeque<String>>>,
@@ -72,7 +73,6 @@ impl Fixtures {
     /// A stack with `per_set` servers for each pooled function, in `sets` sets (now, before).
     pub async fn start(per_set: usize, sets: usize) -> Fixtures {
         let stack = Stack::start().await;
-        let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
         let mut env = BTreeMap::new();
         for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
             env.insert(name.to_owned(), std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set")));
@@ -81,9 +81,7 @@ impl Fixtures {
         env.insert("DYNAMODB_ENDPOINT".into(), dynamodb_endpoint());
         env.insert("PROVIDER_IDENTITIES".into(), identities_json(&stack.emulator));
         env.insert("KEY_ENCRYPTION_KEY".into(), TEST_KEY_ENCRYPTION_KEY.into());
-        env.insert("JWT_PUBLIC_KEYS".into(), keys.clone());
-        env.insert("JWT_ISSUER".into(), token::ISSUER.into());
-        env.insert("JWT_AUDIENCE".into(), token::AUDIENCE.into());
+        env.insert("IDENTITY_URL".into(), stack.identity.url.clone());
         // The cleanup function publishes to the stack's bus in moto.
         stack.bus().await;
         env.insert("EVENT_BUS_NAME".into(), stack.bus_name());
@@ -92,15 +90,15 @@ impl Fixtures {
         for (name, value) in &env {
             std::env::set_var(name, value);
         }
-        let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
-        let admin = token::mint(Signer::Es256, "admin", &admin_acl(), 4 * 3600).unwrap_or_else(|e| panic!("{e}"));
+        let authenticator = authenticator(&stack.identity.url, &stack.dynamo, &stack.table, CacheSettings::default());
+        let admin = stack.token("admin", &admin_acl());
         let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
         let settled = stack.settled_server("bench-settled").await;
         let fx = Fixtures {
             stack,
             env,
             sdk,
-            verifier,
+            authenticator,
             admin,
             settled,
             pools: Mutex::new(HashMap::new()),
@@ -175,7 +173,10 @@ impl Fixtures {
         let call = local_api::api_call(method, path, query, &headers, &bytes)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
         let request = serde_json::from_value(call.authorizer_request.clone()).unwrap_or_else(|e| panic!("{e}"));
-        let authorized = shared::http::authorize(&self.verifier, &request);
+        // The events are built between measurements, outside any handler: blocking here is fine.
+        let authorized = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(shared::http::authorize(&self.authenticator, &request))
+        });
         assert!(authorized.is_authorized, "the bench's token is accepted");
         (call, authorized)
     }

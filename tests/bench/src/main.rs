@@ -10,9 +10,13 @@
 //! - Calls per operation, cold (init included) and warm, from an SDK interceptor and the
 //!   emulator's counters.
 //! - Sizes: each function's arm64 zip (`BENCH_ZIPS`, `BENCH_BEFORE_ZIPS`).
+//! - Auth: identity and DynamoDB calls per authentication (cold and warm containers, known and new
+//!   tokens, a burst of cold containers), its added latency, and a request end to end through the
+//!   authorizer.
 //!
-//! `BENCH_SECTIONS=start,overhead,calls,sizes,scaling` picks sections.
+//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,scaling` picks sections.
 
+mod auth;
 mod fixtures;
 mod runtime;
 mod stats;
@@ -81,6 +85,9 @@ async fn main() {
     }
     if run("sizes") {
         println!("{}", sizes());
+    }
+    if run("auth") {
+        println!("{}", auth::section(&fx).await);
     }
     if run("scaling") {
         println!("{}", scaling(&fx).await);

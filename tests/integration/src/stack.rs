@@ -8,15 +8,16 @@ use shared::events::eventbridge::EventBridgeBus;
 use shared::events::EventBus;
 
 use aws_sdk_dynamodb::types::Select;
-use local_api::token::{self, Signer};
+use identity_emulator::IdentityEmulator;
 use openstack_emulator::{seed, Emulator};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
-use shared::auth::Verifier;
 use shared::clock::{IdSource, RandomIds, SystemClock};
 use shared::context::CloudDeps;
 use shared::crash::CrashPoints;
 use shared::identities::Identities;
+use shared::identity::authenticate::{Authenticator, CacheSettings};
+use shared::identity::client::{HttpIdentity, IdentityConfig};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::sealing::Sealer;
 use shared::store::dynamodb::DynamoStore;
@@ -37,6 +38,8 @@ pub const TEST_KEY_ENCRYPTION_KEY: &str = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtle
 pub struct Stack {
     pub url: String,
     pub emulator: Emulator,
+    /// Unikorn's identity, as the authorizer asks it.
+    pub identity: IdentityEmulator,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
     pub http: reqwest::Client,
@@ -45,6 +48,7 @@ pub struct Stack {
     pub deps: CloudDeps,
     /// The stack's event bus in moto and the queue its rule fills, made on first use.
     events: tokio::sync::OnceCell<(Arc<EventBridgeBus>, String)>,
+    admin_token: std::sync::OnceLock<String>,
 }
 
 /// The moto endpoint `make test` started; tests refuse to run without one.
@@ -189,34 +193,71 @@ pub async fn local_deps(
     (deps, dynamo, table)
 }
 
+/// How a test stack's gateway authenticates: the cache lifetimes, and whether it stands in for
+/// Unikorn's ingress (client certificates from `Ssl-Client-Cert`) or for API Gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct GatewayOptions {
+    pub caches: CacheSettings,
+    pub ingress_certificates: bool,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions { caches: CacheSettings::default(), ingress_certificates: true }
+    }
+}
+
+/// The authenticator the local API runs: identity at `identity_url`, the shared cache in `table`.
+pub fn authenticator(
+    identity_url: &str,
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    caches: CacheSettings,
+) -> Authenticator {
+    let config = IdentityConfig { url: identity_url.to_owned(), ..IdentityConfig::default() };
+    let identity = HttpIdentity::new(&config).unwrap_or_else(|e| panic!("identity client: {e}"));
+    Authenticator::new(Arc::new(identity), Arc::new(DynamoStore::new(dynamo.clone(), table.to_owned())), caches)
+}
+
 impl Stack {
     pub async fn start() -> Stack {
+        Stack::start_with(GatewayOptions::default()).await
+    }
+
+    pub async fn start_with(options: GatewayOptions) -> Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
+        let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
-        let keys = token::trusted_public_keys().unwrap_or_else(|e| panic!("{e}"));
-        let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+        let gateway = local_api::Gateway {
+            authenticator: Arc::new(authenticator(&identity.url, &dynamo, &table, options.caches)),
+            ingress_certificates: options.ingress_certificates,
+        };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let api = local_api::start(deps.clone(), Arc::new(verifier), addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let api = local_api::start(deps.clone(), gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
         let mut stack = Stack {
             url: api.url,
             emulator,
+            identity,
             dynamo,
             table,
             http: reqwest::Client::new(),
             network_id: String::new(),
             deps,
             events: tokio::sync::OnceCell::new(),
+            admin_token: std::sync::OnceLock::new(),
         };
         stack.network_id = stack.create_network(&stack.admin(), "net-a", ORG, PROJECT).await;
         stack
     }
 
+    /// A token identity issued to `subject`, whose ACL identity holds as `acl`.
     pub fn token(&self, subject: &str, acl: &Value) -> String {
-        token::mint(Signer::Es256, subject, acl, 600).unwrap_or_else(|e| panic!("{e}"))
+        self.identity.token(subject, acl)
     }
 
+    /// The stack's administrator's token (one per stack, as a client keeps its token).
     pub fn admin(&self) -> String {
-        self.token("admin", &admin_acl())
+        self.admin_token.get_or_init(|| self.token("admin", &admin_acl())).clone()
     }
 
     pub fn request(
@@ -343,7 +384,7 @@ impl Stack {
 
     /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
     /// key pair an identity gets with its first server, nor actions and unpublished events (which
-    /// outlive what they are about).
+    /// outlive what they are about), nor the identity cache.
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
@@ -352,12 +393,13 @@ impl Stack {
             .select(Select::Count)
             .filter_expression(
                 "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
-                 AND NOT begins_with(PK, :outbox)",
+                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache)",
             )
             .expression_attribute_values(":cleanup", aws_sdk_dynamodb::types::AttributeValue::S("CLEANUP#".into()))
             .expression_attribute_values(":keypair", aws_sdk_dynamodb::types::AttributeValue::S("KEYPAIR#".into()))
             .expression_attribute_values(":actions", aws_sdk_dynamodb::types::AttributeValue::S("ACTIONS#".into()))
             .expression_attribute_values(":outbox", aws_sdk_dynamodb::types::AttributeValue::S("OUTBOX#".into()))
+            .expression_attribute_values(":authcache", aws_sdk_dynamodb::types::AttributeValue::S("AUTHCACHE#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));

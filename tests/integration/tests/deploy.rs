@@ -110,8 +110,9 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 6,
-        "every function but list, networks, sshcas, protection, actions and the authorizer reads the provider secrets"
+        functions - 5,
+        "every function but list, networks, sshcas, protection and actions reads a secret (the authorizer its \
+         client certificate for identity, when one is configured)"
     );
     assert_eq!(
         (template.matches("events:PutEvents").count(), template.matches("EVENT_BUS_NAME: !Ref EventBus").count()),

@@ -1,9 +1,15 @@
 //! The local API: an HTTP server on 127.0.0.1 that does what API Gateway does for the deployed
 //! stack. For each request it matches the route (404 `{"message":"Not Found"}` otherwise),
-//! runs the authorizer code,
-//! builds the API Gateway v2 event JSON, parses it with `lambda_http` exactly as a Lambda does,
-//! and runs the route's function handler. Like the deployed authorizer (no identity source), the
-//! authorizer runs for requests without a token too.
+//! runs the authorizer code (which asks identity), builds the API Gateway v2 event JSON, parses it
+//! with `lambda_http` exactly as a Lambda does, and runs the route's function handler. Like the
+//! deployed authorizer (no identity source), the authorizer runs for requests without a token too.
+//!
+//! Client certificates: API Gateway's mutual TLS puts the certificate it verified in
+//! `requestContext.authentication.clientCert`. With [`Gateway::ingress_certificates`] the local API
+//! stands in for Unikorn's ingress instead, which terminates TLS and passes the verified certificate
+//! as `Ssl-Client-Cert` (URL-encoded PEM) with `Ssl-Client-Verify: SUCCESS`: those headers become the
+//! request context. Without it (the deployed path) such headers are the client's own and count
+//! for nothing.
 
 pub mod events;
 pub mod token;
@@ -19,9 +25,10 @@ use axum::Router;
 use base64::Engine as _;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde_json::json;
-use shared::auth::Verifier;
 use shared::context::{CloudDeps, StoreDeps};
 use shared::http::routes::{match_path, Function, ROUTES};
+use shared::identity::authenticate::Authenticator;
+use shared::identity::certificate::{common_name_of_pem, url_decode};
 
 /// API Gateway's own payload limit; the functions enforce the API's smaller one.
 const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -30,7 +37,16 @@ const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 struct Local {
     deps: CloudDeps,
     store: StoreDeps,
-    verifier: Arc<Verifier>,
+    gateway: Gateway,
+}
+
+/// What stands in for API Gateway and its authorizer.
+#[derive(Clone)]
+pub struct Gateway {
+    pub authenticator: Arc<Authenticator>,
+    /// Take verified client certificates from `Ssl-Client-Cert`/`Ssl-Client-Verify`, as Unikorn's
+    /// ingress passes them (see the module's documentation).
+    pub ingress_certificates: bool,
 }
 
 pub struct LocalApi {
@@ -40,11 +56,11 @@ pub struct LocalApi {
 /// Serves on `addr` (port 0 for an ephemeral port) in the background.
 /// Each function gets what its Lambda would: functions that never call the provider run on the
 /// same store without it.
-pub async fn start(deps: CloudDeps, verifier: Arc<Verifier>, addr: SocketAddr) -> std::io::Result<LocalApi> {
+pub async fn start(deps: CloudDeps, gateway: Gateway, addr: SocketAddr) -> std::io::Result<LocalApi> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let store = deps.without_provider();
-    let app = Router::new().fallback(gateway).with_state(Local { deps, store, verifier });
+    let app = Router::new().fallback(serve_request).with_state(Local { deps, store, gateway });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("local API stopped: {e}");
@@ -60,7 +76,7 @@ fn gateway_message(status: StatusCode, message: &str) -> Response<Body> {
     response
 }
 
-async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response<Body> {
+async fn serve_request(State(local): State<Local>, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, GATEWAY_BODY_LIMIT).await else {
         return gateway_message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
@@ -71,18 +87,23 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         headers.entry(name.as_str().to_owned()).and_modify(|v| *v = format!("{v},{value}")).or_insert(value);
     }
     let query = parts.uri.query().unwrap_or_default();
+    let certificate = if local.gateway.ingress_certificates { ingress_certificate(&mut headers) } else { None };
     let call = match api_call(parts.method.as_str(), parts.uri.path(), query, &headers, &bytes) {
         Some(call) => call,
         None => return gateway_message(StatusCode::NOT_FOUND, "Not Found"),
     };
-    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(call.authorizer_request) {
-        Ok(request) => shared::http::authorize(&local.verifier, &request),
+    let (mut event, mut authorizer_request) = (call.event, call.authorizer_request);
+    if let Some(certificate) = certificate {
+        event["requestContext"]["authentication"] = json!({"clientCert": certificate});
+        authorizer_request["requestContext"]["authentication"] = json!({"clientCert": certificate});
+    }
+    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
+        Ok(request) => shared::http::authorize(&local.gateway.authenticator, &request).await,
         Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
     };
     if !authorized.is_authorized {
         return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
     }
-    let mut event = call.event;
     event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
     let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
@@ -97,6 +118,24 @@ async fn gateway(State(local): State<Local>, request: Request<Body>) -> Response
         _ => Vec::new(),
     };
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The certificate Unikorn's ingress verified, as API Gateway's `clientCert` (the ingress consumes
+/// its headers: the function does not see them).
+fn ingress_certificate(headers: &mut BTreeMap<String, String>) -> Option<serde_json::Value> {
+    let verified = headers.remove("ssl-client-verify").is_some_and(|v| v.trim() == "SUCCESS");
+    let pem = headers.remove("ssl-client-cert").and_then(|v| url_decode(&v))?;
+    if !verified {
+        return None;
+    }
+    let common_name = common_name_of_pem(&pem)?;
+    Some(json!({
+        "clientCertPem": pem,
+        "subjectDN": format!("CN={common_name}"),
+        "issuerDN": "local ingress",
+        "serialNumber": "0",
+        "validity": {"notBefore": "", "notAfter": ""},
+    }))
 }
 
 /// What API Gateway makes of one request: the function it routes to, the function's event (without

@@ -1,8 +1,11 @@
-//! `local-api serve [--listen 127.0.0.1:PORT]`: the whole API on loopback. Reads the same
-//! environment as the functions (TABLE_NAME, DYNAMODB_ENDPOINT, PROVIDER_IDENTITIES[_FILE]);
-//! trusts the development keys unless JWT_PUBLIC_KEYS is set. Prints its URL on stdout.
+//! `local-api serve [--listen 127.0.0.1:PORT] [--ingress-certificates]`: the whole API on loopback.
+//! Reads the same environment as the functions (TABLE_NAME, DYNAMODB_ENDPOINT,
+//! PROVIDER_IDENTITIES[_FILE]) and the authorizer (IDENTITY_URL, IDENTITY_*). With
+//! `--ingress-certificates` it takes verified client certificates from `Ssl-Client-Cert` /
+//! `Ssl-Client-Verify`, as Unikorn's ingress passes them. Prints its URL on stdout.
 //!
-//! `local-api token --acl FILE [--sub NAME] [--ttl SECONDS]`: prints a development token.
+//! `local-api token --acl FILE [--sub NAME]`: registers a token with the identity emulator at
+//! IDENTITY_URL and prints it.
 //!
 //! `local-api events --endpoint URL --bus NAME --queue NAME`: creates the event bus in moto, an SQS
 //! queue and a rule sending every server event to it; prints the queue's URL.
@@ -12,9 +15,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-use local_api::token::{self, Signer};
-use shared::auth::Verifier;
 
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -52,12 +52,12 @@ async fn main() -> Fallible<()> {
             let path = flag(&args, "--acl").ok_or("--acl FILE is required")?;
             let acl: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
             let sub = flag(&args, "--sub").filter(|s| !s.is_empty()).unwrap_or_else(|| "local-user".into());
-            let ttl = flag(&args, "--ttl").map(|t| t.parse()).transpose()?.unwrap_or(12 * 3600);
-            println!("{}", token::mint(Signer::Es256, &sub, &acl, ttl)?);
+            let identity = std::env::var("IDENTITY_URL").map_err(|_| "IDENTITY_URL is not set")?;
+            println!("{}", local_api::token::register(&identity, &sub, &acl).await?);
             Ok(())
         }
         _ => {
-            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api events --endpoint URL --bus NAME --queue NAME | local-api token --acl FILE [--sub NAME] [--ttl SECONDS]"
+            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api events --endpoint URL --bus NAME --queue NAME | local-api token --acl FILE [--sub NAME]"
                 .into())
         }
     }
@@ -74,12 +74,12 @@ async fn serve(args: &[String]) -> Fallible<()> {
     let table = std::env::var("TABLE_NAME")?;
     let client = shared::aws::Sdk::from_env()?.dynamodb(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref());
     local_api::ensure_table(&client, &table).await?;
-    let keys = match std::env::var("JWT_PUBLIC_KEYS") {
-        Ok(keys) => keys,
-        Err(_) => token::trusted_public_keys()?,
+    let authenticator = shared::context::authenticator_from_env(&shared::aws::Sdk::from_env()?).await?;
+    let gateway = local_api::Gateway {
+        authenticator: Arc::new(authenticator),
+        ingress_certificates: args.iter().any(|a| a == "--ingress-certificates"),
     };
-    let verifier = Verifier::new(&keys, token::ISSUER, token::AUDIENCE)?;
-    let api = local_api::start(deps, Arc::new(verifier), listen).await?;
+    let api = local_api::start(deps, gateway, listen).await?;
     println!("{}", api.url);
     tokio::signal::ctrl_c().await?;
     Ok(())

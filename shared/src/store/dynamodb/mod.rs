@@ -1,6 +1,7 @@
 //! DynamoDB adapter: one table, two indexes (`byProject`, `byOrganization`), records as JSON
 //! documents beside the key and filter attributes.
 
+mod identity_cache;
 /// The item layout, public for tools and tests that load data in bulk.
 pub mod items;
 mod schema;

@@ -24,8 +24,8 @@ use crate::store::{
 };
 
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 /// Maps an SDK failure: throttling, timeouts and 5xx are Unavailable; a record DynamoDB refuses for
@@ -124,7 +124,7 @@ fn unused(condition: &str, counter: &str) -> String {
     format!("{condition} AND (attribute_not_exists({counter}) OR {counter} = :zero)")
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, impl std::fmt::Debug>) -> bool {
+pub(super) fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, impl std::fmt::Debug>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
 

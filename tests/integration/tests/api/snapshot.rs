@@ -77,7 +77,12 @@ async fn the_permission_bridge_is_checked_before_any_provider_call() {
         let glance_before = stack.emulator.counter(GLANCE_SHOW);
         let snapshots_before = stack.emulator.counter(CREATE_IMAGE);
         let reply = stack
-            .call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&stack.token("u", &acl)), Some(&body()))
+            .call(
+                "POST",
+                &format!("/api/v2/servers/{id}/snapshot"),
+                Some(&stack.token(&format!("u {label}"), &acl)),
+                Some(&body()),
+            )
             .await;
         assert_eq!(reply.status, status, "{label}: {}", reply.body);
         if status != 201 {

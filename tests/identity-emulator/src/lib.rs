@@ -1,0 +1,216 @@
+//! An emulator of Unikorn's identity service, as region's middleware uses it (identity's OpenAPI
+//! document at the commit region v1.16.6 depends on): OIDC discovery, `GET /oauth2/v2/userinfo`,
+//! `GET /api/v1/acl` and `GET /api/v1/organizations/{organizationID}/acl`, with identity's error
+//! bodies. A control plane under `/_emulator/` registers tokens (userinfo and ACL), revokes them,
+//! changes ACLs, registers system accounts by client certificate, injects faults (status, delay,
+//! dropped connection) and counts requests per route.
+//!
+//! Start it in-process with [`IdentityEmulator::start`] (tests) or as the `identity-emulator` binary.
+
+mod control;
+mod routes;
+pub mod state;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use state::{certificate_key, Shared};
+pub use state::{Fault, Received, TokenGrant};
+
+/// The routes region calls, by the name faults use, and the key counters use.
+pub const DISCOVERY: &str = "GET /.well-known/openid-configuration";
+pub const USERINFO: &str = "GET /oauth2/v2/userinfo";
+pub const ACL: &str = "GET /api/v1/acl";
+pub const ORGANIZATION_ACL: &str = "GET /api/v1/organizations/{organizationID}/acl";
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub shared: Shared,
+    pub base_url: String,
+}
+
+/// A running emulator; it lives as long as the runtime.
+#[derive(Clone)]
+pub struct IdentityEmulator {
+    pub url: String,
+    shared: Shared,
+}
+
+impl IdentityEmulator {
+    /// Binds `addr` (port 0: an ephemeral port) and serves in the background.
+    pub async fn start(addr: SocketAddr) -> std::io::Result<IdentityEmulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let shared = Shared::default();
+        let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
+        tokio::spawn(serve(listener, router(ctx.clone()), ctx));
+        Ok(IdentityEmulator { url, shared })
+    }
+
+    pub async fn start_local() -> std::io::Result<IdentityEmulator> {
+        IdentityEmulator::start(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Registers a token (generated when the grant names none) and returns it.
+    pub fn grant(&self, grant: TokenGrant) -> String {
+        control::register(&mut self.shared.lock(), grant)
+    }
+
+    /// A token for `sub` (a user) holding `acl`.
+    pub fn token(&self, sub: &str, acl: &Value) -> String {
+        self.grant(TokenGrant {
+            token: None,
+            sub: sub.into(),
+            email: Some(format!("{sub}@example.com")),
+            acctype: "user".into(),
+            org_ids: Vec::new(),
+            acl: Some(acl.clone()),
+        })
+    }
+
+    pub fn revoke(&self, token: &str) -> bool {
+        self.shared.lock().tokens.remove(token).is_some()
+    }
+
+    pub fn set_acl(&self, sub: &str, acl: &Value) {
+        self.shared.lock().acls.insert(sub.into(), acl.clone());
+    }
+
+    /// A system account: a service calling with this client certificate (PEM) is `common_name`.
+    pub fn add_system(&self, certificate_pem: &str, common_name: &str, acl: &Value) {
+        self.shared.lock().systems.insert(certificate_key(certificate_pem), (common_name.into(), acl.clone()));
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    pub fn counter(&self, route: &str) -> u64 {
+        self.shared.lock().counters.get(route).copied().unwrap_or(0)
+    }
+
+    pub fn counters(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.lock().counters.clone()
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.lock().received.clone()
+    }
+
+    pub fn reset_counters(&self) {
+        let mut state = self.shared.lock();
+        state.counters.clear();
+        state.received.clear();
+    }
+}
+
+fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(routes::discovery))
+        .route("/oauth2/v2/userinfo", get(routes::userinfo))
+        .route("/api/v1/acl", get(routes::acl))
+        .route("/api/v1/organizations/{organization}/acl", get(routes::organization_acl))
+        .route("/_emulator/tokens", post(control::add_token))
+        .route("/_emulator/tokens/{token}", delete(control::revoke_token))
+        .route("/_emulator/acls/{sub}", put(control::set_acl))
+        .route("/_emulator/systems", post(control::add_system))
+        .route("/_emulator/faults", post(control::add_fault))
+        .route("/_emulator/counters", get(control::counters))
+        .route("/_emulator/requests", get(control::requests))
+        .route("/_emulator/reset", post(control::reset))
+        .with_state(ctx)
+}
+
+/// The route key of a request region makes (the counters' and faults' vocabulary).
+fn route_key(method: &str, path: &str) -> Option<&'static str> {
+    if method != "GET" {
+        return None;
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [".well-known", "openid-configuration"] => Some(DISCOVERY),
+        ["oauth2", "v2", "userinfo"] => Some(USERINFO),
+        ["api", "v1", "acl"] => Some(ACL),
+        ["api", "v1", "organizations", _, "acl"] => Some(ORGANIZATION_ACL),
+        _ => None,
+    }
+}
+
+/// The name a fault gives a route.
+fn fault_name(route: &str) -> &'static str {
+    match route {
+        DISCOVERY => "discovery",
+        USERINFO => "userinfo",
+        _ => "acl",
+    }
+}
+
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let router = router.clone();
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let router = router.clone();
+                let ctx = ctx.clone();
+                async move { handle(router, ctx, req).await }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// Counts the request, applies a fault meant for its route, then lets the router answer.
+async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Result<axum::response::Response, Dropped> {
+    let route = route_key(req.method().as_str(), req.uri().path());
+    let fault = route.and_then(|route| {
+        let mut state = ctx.shared.lock();
+        *state.counters.entry(route.to_owned()).or_insert(0) += 1;
+        state.take_fault(fault_name(route))
+    });
+    if let Some(fault) = fault {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if fault.drop_connection {
+            return Err(Dropped);
+        }
+        if let Some(status) = fault.status {
+            let code = match status {
+                400 => "invalid_request",
+                401 => "access_denied",
+                403 => "forbidden",
+                404 => "not_found",
+                409 => "conflict",
+                _ => "server_error",
+            };
+            return Ok(routes::error(status, code, &format!("injected fault {status}")));
+        }
+    }
+    let (parts, body) = req.into_parts();
+    let req = hyper::Request::from_parts(parts, Body::new(body));
+    let response: Result<_, Infallible> = router.oneshot(req).await;
+    Ok(response.unwrap_or_else(|never| match never {}))
+}
