@@ -117,7 +117,7 @@ pub fn url_decode(value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj "/O=Test/CN=uni-compute"`
+    /// A P-256 certificate for `/O=Test/CN=uni-compute`, issued by the test CA `tests/fixtures/mtls/ca.crt`.
     const CERT: &str = include_str!("../../../tests/fixtures/mtls/uni-compute.crt");
 
     #[test]
