@@ -6,10 +6,15 @@
 //! dropped connection) and counts requests per route.
 //!
 //! Start it in-process with [`IdentityEmulator::start`] (tests) or as the `identity-emulator` binary.
+//! [`IdentityEmulator::start_tls`] serves HTTPS and requires a client certificate its CA signed, as
+//! identity does for services: the platform's own certificate opens the connection.
 
 mod control;
 mod routes;
 pub mod state;
+mod tls;
+
+pub use tls::TlsFiles;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -59,6 +64,18 @@ impl IdentityEmulator {
 
     pub async fn start_local() -> std::io::Result<IdentityEmulator> {
         IdentityEmulator::start(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// HTTPS on `addr` with the server's certificate and key (PEM), refusing any connection
+    /// without a client certificate that `client_ca_pem` signed.
+    pub async fn start_tls(addr: SocketAddr, tls: &TlsFiles) -> std::io::Result<IdentityEmulator> {
+        let acceptor = tls::acceptor(tls)?;
+        let listener = TcpListener::bind(addr).await?;
+        let url = format!("https://{}", listener.local_addr()?);
+        let shared = Shared::default();
+        let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
+        tokio::spawn(serve_tls(listener, acceptor, router(ctx.clone()), ctx));
+        Ok(IdentityEmulator { url, shared })
     }
 
     /// Registers a token (generated when the grant names none) and returns it.
@@ -172,6 +189,23 @@ async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
         let router = router.clone();
         let ctx = ctx.clone();
         tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let router = router.clone();
+                let ctx = ctx.clone();
+                async move { handle(router, ctx, req).await }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, router: Router, ctx: Ctx) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let (router, ctx, acceptor) = (router.clone(), ctx.clone(), acceptor.clone());
+        tokio::spawn(async move {
+            // A client without a certificate the CA signed fails here, before any route.
+            let Ok(stream) = acceptor.accept(stream).await else { return };
             let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let router = router.clone();
                 let ctx = ctx.clone();

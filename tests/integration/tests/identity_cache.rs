@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use identity_emulator::{IdentityEmulator, ACL, USERINFO};
-use integration_tests::stack::{admin_acl, moto_client};
+use integration_tests::stack::{admin_acl, moto_client, ORG};
 use shared::identity::authenticate::{Authenticator, CacheSettings, Presented};
 use shared::identity::cache::{CacheKey, MemorySharedCache, NoSharedCache, Shared, SharedCache};
 use shared::identity::client::{HttpIdentity, IdentityConfig};
@@ -94,4 +94,64 @@ async fn a_burst_of_cold_containers_asks_identity_once() {
     identity.reset_counters();
     container(&identity.url, table.clone()).authenticate(&presented).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((identity.counter(USERINFO), identity.counter(ACL)), (0, 0), "{:?}", identity.counters());
+}
+
+fn fixture(name: &str) -> String {
+    let path = integration_tests::repo_root().join("tests/fixtures/mtls").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Identity serving services requires the platform's own client certificate: with it, a token and
+/// a service's relayed certificate are both answered; without it the connection is refused, which
+/// the caller sees as identity unavailable (503), never as an allow.
+#[tokio::test]
+async fn the_platform_asks_identity_over_mutual_tls() {
+    use identity_emulator::TlsFiles;
+    use shared::identity::authenticate::VerifiedCertificate;
+    shared::aws::install_tls_provider();
+    let files = TlsFiles {
+        cert_pem: fixture("identity.crt"),
+        key_pem: fixture("identity.key"),
+        client_ca_pem: fixture("ca.crt"),
+    };
+    let identity = IdentityEmulator::start_tls(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), &files)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(identity.url.starts_with("https://127.0.0.1:"), "{}", identity.url);
+    let service = fixture("uni-compute.crt");
+    identity.add_system(&service, "uni-compute", &admin_acl());
+    let token = identity.token("alice", &admin_acl());
+    let authenticator = |client: Option<String>| {
+        let config = IdentityConfig {
+            url: identity.url.clone(),
+            client_identity_pem: client,
+            ca_pem: Some(fixture("ca.crt")),
+            ..IdentityConfig::default()
+        };
+        let http = HttpIdentity::new(&config).unwrap_or_else(|e| panic!("{e}"));
+        Authenticator::new(Arc::new(http), Arc::new(NoSharedCache), CacheSettings::default())
+    };
+    let ours = authenticator(Some(format!("{}{}", fixture("region-servers.crt"), fixture("region-servers.key"))));
+    let bearer = Presented { authorization: Some(format!("Bearer {token}")), ..Presented::default() };
+    let user = ours.authenticate(&bearer).await.map(|a| a.caller.subject);
+    assert_eq!(user.ok().as_deref(), Some("alice"));
+    let relayed = Presented {
+        certificate: Some(VerifiedCertificate {
+            pem: Some(service.clone()),
+            subject_dn: Some("CN=uni-compute,O=Test".into()),
+        }),
+        ..Presented::default()
+    };
+    let system = ours.authenticate(&relayed).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(system.caller.subject, "uni-compute");
+    assert!(system.caller.acl.allows(ORG, Some("any"), "region:servers", shared::rbac::Operation::Delete));
+    let received = identity.received();
+    assert!(
+        received.iter().any(|r| r.client_certificate && r.subject.as_deref() == Some("uni-compute")),
+        "{received:?}"
+    );
+
+    let without = authenticator(None);
+    let refused = without.authenticate(&relayed).await.map(|a| a.caller.subject);
+    assert_eq!(refused.map_err(|e| e.status_and_code().0), Err(503), "no client certificate, no connection");
 }
