@@ -1,5 +1,6 @@
 //! `actions` Lambda: GET /api/v2/servers/{serverID}/actions (newest first, paginated with `Link`,
-//! filter `status`) and GET /api/v2/servers/{serverID}/actions/{actionID} (an extension).
+//! filter `status`) and GET /api/v2/servers/{serverID}/actions/{actionID} (an extension); and
+//! API Gateway's `$default` route: 405 or 404 for requests no route matches (`http::fallback`).
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
@@ -8,11 +9,14 @@ use shared::api::v2::extensions::ServerAction;
 use shared::context::StoreDeps;
 use shared::error::Result;
 use shared::http;
-use shared::http::routes::{GET_ACTION, LIST_ACTIONS};
+use shared::http::routes::{DEFAULT_ROUTE, GET_ACTION, LIST_ACTIONS};
 use shared::http::Function;
 use shared::usecase::actions;
 
 pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
+    if http::route_key(&req) == DEFAULT_ROUTE {
+        return http::answer(&req, async { Ok(http::fallback(&req)) }).await;
+    }
     http::answer(&req, route(deps, &req)).await
 }
 

@@ -72,6 +72,25 @@ pub fn unknown_route(req: &Request) -> Error {
     Error::not_found(format!("no route for {}", route_key(req)))
 }
 
+/// The answer of the `$default` route (a request no route matches): 405 `method_not_allowed` with
+/// `Allow` when the path is one the API serves with other methods, else 404 `not_found`. Unikorn
+/// answers both in its error body; so does this, never the gateway's `{"message": ...}`.
+pub fn fallback(req: &Request) -> Response<Body> {
+    let method = req.method().as_str();
+    let path = req.uri().path();
+    let shown: String = path.chars().take(256).collect();
+    let allowed = super::routes::allowed_methods(path);
+    if allowed.is_empty() {
+        return error_response(&Error::not_found(format!("no route for {method} {shown}")));
+    }
+    let err = Error::MethodNotAllowed(format!("{method} is not allowed on {shown}: use {}", allowed.join(", ")));
+    let mut response = error_response(&err);
+    if let Ok(value) = http::HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert("allow", value);
+    }
+    response
+}
+
 /// A path id API Gateway extracted: resource ids are UUIDs (hyphenated), and anything else is a
 /// 400, as in Unikorn.
 pub fn path_id(req: &Request, name: &str) -> Result<String> {

@@ -77,6 +77,18 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>> {
     text_header(req, "Idempotency-Key")?.map(IdempotencyKey::parse).transpose()
 }
 
+/// Single-valued parameters given twice (`limit=1&limit=2`) are refused, never silently chosen
+/// between; the repeatable ones (filters, `tag`) are documented as such.
+fn once_each(req: &Request, single: &[&str]) -> Result<()> {
+    let query = req.query_string_parameters();
+    for key in single {
+        if query.all(key).is_some_and(|values| values.len() > 1) {
+            return Err(Error::invalid(format!("{key}: given more than once; it takes one value")));
+        }
+    }
+    Ok(())
+}
+
 /// Routes that take no query parameters refuse any.
 pub fn no_query(req: &Request) -> Result<()> {
     match req.query_string_parameters().iter().next() {
@@ -90,13 +102,18 @@ pub(super) fn raw_body(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
 
+/// A JSON body, sent as `application/json`: any other content type, or none, is a 415.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
-    if let Some(content_type) = header(req, "content-type") {
-        let media = content_type.split(';').next().unwrap_or_default().trim();
-        if !media.eq_ignore_ascii_case("application/json") {
+    let media = header(req, "content-type").map(|c| c.split(';').next().unwrap_or_default().trim());
+    match media {
+        Some(media) if media.eq_ignore_ascii_case("application/json") => {}
+        Some(media) => {
             return Err(Error::UnsupportedMediaType(format!(
                 "content type {media} is not supported: send application/json"
-            )));
+            )))
+        }
+        None => {
+            return Err(Error::UnsupportedMediaType("a body needs Content-Type: application/json".into()));
         }
     }
     let body: &[u8] = req.body().as_ref();
@@ -108,6 +125,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
 
 /// `length` of `consoleoutput`: 1-10000 lines; absent means the provider's default.
 pub fn console_length(req: &Request) -> Result<Option<u32>> {
+    once_each(req, &["length"])?;
     let query = req.query_string_parameters();
     if let Some((key, _)) = query.iter().find(|(k, _)| *k != "length") {
         return Err(Error::invalid(format!("{key}: unknown query parameter")));
@@ -195,6 +213,7 @@ fn parse_tag_filter(value: &str) -> Result<(String, String)> {
 /// `organizationID`, `projectID`, `regionID`, `networkID` (each repeatable), `tag` (repeatable,
 /// `name=value`, all must match), `limit`, `pageToken`.
 pub fn list_params(req: &Request) -> Result<ListParams> {
+    once_each(req, &["limit", "pageToken"])?;
     let query = req.query_string_parameters();
     let mut params = ListParams { limit: DEFAULT_LIMIT, ..ListParams::default() };
     for (key, value) in query.iter() {
@@ -228,6 +247,7 @@ pub fn list_params(req: &Request) -> Result<ListParams> {
 /// `status`, `limit` and `pageToken` of an action list (newest first).
 pub fn action_list_params(req: &Request) -> Result<crate::usecase::actions::ActionListParams> {
     use crate::domain::ActionStatus;
+    once_each(req, &["status", "limit", "pageToken"])?;
     let mut params = crate::usecase::actions::ActionListParams { status: None, after: None, limit: DEFAULT_LIMIT };
     for (key, value) in req.query_string_parameters().iter() {
         match key {

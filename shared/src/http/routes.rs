@@ -207,6 +207,19 @@ pub const ROUTES: &[Route] = &[
     v1(CONSOLE_SESSION_V1, Function::Console),
 ];
 
+/// API Gateway's catch-all route: every request no other route matches (the `actions` function
+/// answers it, see [`crate::http::fallback`]).
+pub const DEFAULT_ROUTE: &str = "$default";
+
+/// The methods the API serves on `path` (empty: no route has this path).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> =
+        ROUTES.iter().filter(|r| match_path(r.path(), path).is_some()).map(|r| r.method()).collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
 /// Path parameters when `path` fits `template` (`{name}` matches one non-empty segment).
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);

@@ -115,7 +115,7 @@ pub async fn section(fx: &Fixtures) -> String {
     let authorizer_request = {
         let headers = std::collections::BTreeMap::from([("authorization".to_owned(), format!("Bearer {}", fx.admin))]);
         let path = format!("/api/v2/servers/{}", fx.settled);
-        let call = local_api::api_call("GET", &path, "", &headers, b"").unwrap_or_else(|| panic!("route"));
+        let call = local_api::api_call("GET", &path, "", &headers, b"");
         serde_json::from_value::<lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request>(
             call.authorizer_request,
         )

@@ -74,8 +74,13 @@ fn template_routes_and_functions_match_the_code() {
     assert_eq!(binaries, crates, "every function crate is deployed, and only those");
 
     let mut template_routes = BTreeSet::new();
+    let mut default_route = Vec::new();
     for (resource, binary, routes) in &functions {
         for (method, path) in routes {
+            if path == shared::http::routes::DEFAULT_ROUTE {
+                default_route.push((method.clone(), binary.clone()));
+                continue;
+            }
             let route = ROUTES.iter().find(|r| r.method() == method && r.path() == path);
             let route = route.unwrap_or_else(|| panic!("{resource}: {method} {path} is not served by the code"));
             assert_eq!(route.function.name(), binary, "{method} {path} is wired to {resource}");
@@ -87,6 +92,11 @@ fn template_routes_and_functions_match_the_code() {
         assert!(binaries.contains(f.name()), "{f:?} has no function in the template");
     }
     assert!(binaries.contains("authorizer"));
+    assert_eq!(
+        default_route,
+        vec![("ANY".to_owned(), "actions".to_owned())],
+        "one $default route (405/404 for what no route matches), served by actions"
+    );
 }
 
 #[test]

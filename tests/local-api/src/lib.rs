@@ -1,5 +1,5 @@
 //! The local API: an HTTP server on 127.0.0.1 that does what API Gateway does for the deployed
-//! stack. For each request it matches the route (404 `{"message":"Not Found"}` otherwise),
+//! stack. For each request it matches the route (the `$default` route, 405 or 404, otherwise),
 //! runs the authorizer code (which asks identity), builds the API Gateway v2 event JSON, parses it
 //! with `lambda_http` exactly as a Lambda does, and runs the route's function handler. Like the
 //! deployed authorizer (no identity source), the authorizer runs for requests without a token too.
@@ -26,7 +26,7 @@ use base64::Engine as _;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde_json::json;
 use shared::context::{CloudDeps, StoreDeps};
-use shared::http::routes::{match_path, Function, ROUTES};
+use shared::http::routes::{match_path, Function, DEFAULT_ROUTE, ROUTES};
 use shared::identity::authenticate::Authenticator;
 use shared::identity::certificate::{common_name_of_pem, url_decode};
 
@@ -88,23 +88,22 @@ async fn serve_request(State(local): State<Local>, request: Request<Body>) -> Re
     }
     let query = parts.uri.query().unwrap_or_default();
     let certificate = if local.gateway.ingress_certificates { ingress_certificate(&mut headers) } else { None };
-    let call = match api_call(parts.method.as_str(), parts.uri.path(), query, &headers, &bytes) {
-        Some(call) => call,
-        None => return gateway_message(StatusCode::NOT_FOUND, "Not Found"),
-    };
+    let call = api_call(parts.method.as_str(), parts.uri.path(), query, &headers, &bytes);
     let (mut event, mut authorizer_request) = (call.event, call.authorizer_request);
     if let Some(certificate) = certificate {
         event["requestContext"]["authentication"] = json!({"clientCert": certificate});
         authorizer_request["requestContext"]["authentication"] = json!({"clientCert": certificate});
     }
-    let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
-        Ok(request) => shared::http::authorize(&local.gateway.authenticator, &request).await,
-        Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
-    };
-    if !authorized.is_authorized {
-        return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
+    if call.authorized {
+        let authorized = match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(authorizer_request) {
+            Ok(request) => shared::http::authorize(&local.gateway.authenticator, &request).await,
+            Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("authorizer event: {e}")),
+        };
+        if !authorized.is_authorized {
+            return gateway_message(StatusCode::FORBIDDEN, "Forbidden");
+        }
+        event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
     }
-    event["requestContext"]["authorizer"] = json!({ "lambda": authorized.context });
     let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
         Err(e) => return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, &format!("event: {e}")),
@@ -139,28 +138,27 @@ fn ingress_certificate(headers: &mut BTreeMap<String, String>) -> Option<serde_j
 }
 
 /// What API Gateway makes of one request: the function it routes to, the function's event (without
-/// the authorizer's context yet) and the authorizer's request.
+/// the authorizer's context yet) and the authorizer's request, and whether the route runs the
+/// authorizer (every route but `$default`).
 pub struct ApiCall {
     pub function: Function,
     pub event: serde_json::Value,
     pub authorizer_request: serde_json::Value,
+    pub authorized: bool,
 }
 
-/// Routes a request as API Gateway does (`None`: no route, its 404) and builds both events.
-pub fn api_call(
-    method: &str,
-    path: &str,
-    query: &str,
-    headers: &BTreeMap<String, String>,
-    body: &[u8],
-) -> Option<ApiCall> {
+/// Routes a request as API Gateway does and builds both events: a request no route matches goes
+/// to the `$default` route (the `actions` function, without the authorizer), as deployed.
+pub fn api_call(method: &str, path: &str, query: &str, headers: &BTreeMap<String, String>, body: &[u8]) -> ApiCall {
     let matched =
-        ROUTES.iter().filter(|r| r.method() == method).find_map(|r| match_path(r.path(), path).map(|p| (r, p)))?;
-    let (route, params) = matched;
+        ROUTES.iter().filter(|r| r.method() == method).find_map(|r| match_path(r.path(), path).map(|p| (r, p)));
+    let (route_key, function, params) = match matched {
+        Some((route, params)) => (route.key, route.function, params),
+        None => (DEFAULT_ROUTE, Function::Actions, Vec::new()),
+    };
     // The authorizer has no identity source (as deployed): it runs for every request, with or
     // without a token, and the function answers 401 in the API's format.
     let identity: Vec<String> = headers.get("authorization").filter(|v| !v.is_empty()).cloned().into_iter().collect();
-    let route_key = route.key;
     let now = chrono::Utc::now();
     let context = json!({
         "accountId": "000000000000",
@@ -203,7 +201,7 @@ pub fn api_call(
             event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
         }
     }
-    Some(ApiCall { function: route.function, event, authorizer_request })
+    ApiCall { function, event, authorizer_request, authorized: route_key != DEFAULT_ROUTE }
 }
 
 /// Runs a function's handler, as API Gateway invokes that function's Lambda: `store` is what the

@@ -179,3 +179,102 @@ async fn bad_update_requests_are_4xx_and_change_nothing() {
     }
     assert_eq!(stack.stored(&format!("SERVER#{id}"), "SERVER").await, before, "the record is untouched");
 }
+
+/// A body is a JSON object, sent as `application/json`, on every route that takes one: serde's
+/// derived structs would otherwise take `[metadata, spec]` field by field.
+#[tokio::test]
+async fn bodies_are_json_objects_sent_as_json_on_every_route() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.server("array-target").await;
+    let items = stack.item_count().await;
+    let metadata = json!({"name": "from-array"});
+    let spec = json!({"networkId": stack.network_id, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU});
+    let v1 = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
+    let routes = [
+        ("POST", "/api/v2/servers".to_owned(), json!([metadata, spec])),
+        ("PUT", format!("/api/v2/servers/{id}"), json!([metadata, spec])),
+        ("PUT", format!("/api/v2/servers/{id}/protection"), json!([true, true])),
+        ("POST", format!("/api/v2/servers/{id}/snapshot"), json!([{"name": "snap"}, {}])),
+        ("POST", "/api/v2/networks".to_owned(), json!([{"name": "n"}, {}])),
+        ("POST", "/api/v2/sshcertificateauthorities".to_owned(), json!([{"name": "ca"}, {}])),
+        ("POST", v1, json!([{"name": "identity"}, {"regionId": REGION}])),
+    ];
+    for (method, path, array) in &routes {
+        let reply = stack.call(method, path, Some(&admin), Some(array)).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{method} {path}: {}", reply.body);
+        assert_eq!(reply.description(), "request body: must be a JSON object", "{method} {path}");
+        // The same body without a Content-Type is a 415, as any other media type is.
+        let untyped = stack
+            .http
+            .request(method.parse().unwrap_or(reqwest::Method::POST), format!("{}{path}", stack.url))
+            .bearer_auth(&admin)
+            .body(json!({"delete": true, "rebuild": true}).to_string());
+        let reply = stack.send(untyped).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (415, "unsupported_media_type"),
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(stack.item_count().await, items, "nothing written");
+    assert_eq!(stack.nova_creates(), 1, "only the target server reached Nova");
+    let protection = stack.call("GET", &format!("/api/v2/servers/{id}/protection"), Some(&admin), None).await;
+    assert_eq!(protection.body, json!({"delete": false, "rebuild": false}), "protection unchanged");
+}
+
+/// Single-valued query parameters given twice are refused, never silently chosen between; the
+/// repeatable filters keep every value.
+#[tokio::test]
+async fn single_valued_query_parameters_given_twice_are_400() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.server("query-target").await;
+    for path in [
+        "/api/v2/servers?limit=1&limit=2".to_owned(),
+        format!("/api/v2/servers/{id}/actions?limit=1&limit=2"),
+        format!("/api/v2/servers/{id}/actions?status=running&status=success"),
+        format!("/api/v2/servers/{id}/consoleoutput?length=5&length=6"),
+        format!("/api/v1/organizations/{ORG}/servers?limit=5&limit=5"),
+    ] {
+        let reply = stack.call("GET", &path, Some(&admin), None).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{path}: {}", reply.body);
+        assert!(reply.description().contains("given more than once"), "{path}: {}", reply.description());
+    }
+    let both = stack
+        .call("GET", &format!("/api/v2/servers?projectID={PROJECT}&projectID={PROJECT_B}"), Some(&admin), None)
+        .await;
+    assert_eq!(both.status, 200, "{}", both.body);
+    assert_eq!(both.body.as_array().map(Vec::len), Some(1), "repeatable filters keep both values: {}", both.body);
+}
+
+/// A wrong method on a path the API serves is Unikorn's 405 in the error body with `Allow`; a path
+/// it does not serve is 404 in the error body; neither needs a token (the `$default` route).
+#[tokio::test]
+async fn a_wrong_method_is_405_and_an_unknown_path_404_in_the_error_body() {
+    let stack = Stack::start().await;
+    let id = stack.server("method-target").await;
+    stack.identity.reset_counters();
+    let cases = [
+        ("POST", format!("/api/v2/servers/{id}/actions"), "GET"),
+        ("DELETE", format!("/api/v2/servers/{id}/protection"), "GET, PUT"),
+        ("PATCH", format!("/api/v2/servers/{id}"), "DELETE, GET, PUT"),
+        ("PUT", "/api/v2/servers".to_owned(), "GET, POST"),
+    ];
+    for (method, path, allow) in cases {
+        for token in [None, Some(stack.admin())] {
+            let reply = stack.call(method, &path, token.as_deref(), None).await;
+            assert_eq!(
+                (reply.status, reply.error_code()),
+                (405, "method_not_allowed"),
+                "{method} {path}: {}",
+                reply.body
+            );
+            assert_eq!(reply.header("allow").as_deref(), Some(allow), "{method} {path}");
+        }
+    }
+    let unknown = stack.call("GET", "/api/v3/servers", None, None).await;
+    assert_eq!((unknown.status, unknown.error_code()), (404, "not_found"), "{}", unknown.body);
+    assert_eq!(stack.identity.counter(identity_emulator::USERINFO), 0, "no identity call for either");
+}
