@@ -34,6 +34,8 @@ impl CrashPoints {
 }
 
 /// Every crash point, by use-case and step.
+/// No crash point: where a step has none of its own (one that was passed just before).
+pub const NONE: &str = "";
 pub const CREATE_AFTER_RECORD: &str = "create.after_record";
 pub const CREATE_AFTER_PROVIDER: &str = "create.after_provider";
 pub const DELETE_AFTER_MARK: &str = "delete.after_mark";

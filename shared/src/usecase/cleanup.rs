@@ -18,11 +18,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::intent::{self, Answer, Plan, Steps};
 use super::reconcile::{apply, plan, Outcome};
-use super::{note_receipt, write_over, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
-use crate::domain::{
-    ActionRecord, ActionRef, Command, NetworkRecord, ProvisioningStatus, ServerRecord, PLATFORM_SUBJECT,
-};
+use super::steps::deprovisioning;
+use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use crate::crash;
+use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::{EventBus, BATCH};
 use crate::identities::ProviderIdentity;
@@ -89,17 +90,6 @@ pub async fn run<S: ServerStore + MaintenanceStore, P: Compute, B: EventBus>(
     Ok(report)
 }
 
-/// The record as the cleanup function (or a delete) marks it for deletion.
-pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono::Utc>, by: &str) -> ServerRecord {
-    let mut dying = record.clone();
-    dying.provisioning_status = ProvisioningStatus::Deprovisioning;
-    dying.deletion_time = Some(now);
-    dying.modified_by = Some(by.to_owned());
-    dying.modified_time = Some(now);
-    dying.action = Some(ActionRef::start(Command::DeleteServer, by, now));
-    dying
-}
-
 async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
     deps: &Deps<S, P>,
     deadline: Instant,
@@ -118,42 +108,48 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
             if Instant::now() >= deadline {
                 break;
             }
-            if record.is_deleting() {
-                continue;
-            }
-            let dying =
-                match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), PLATFORM_SUBJECT)).await {
-                    Ok(dying) => dying,
-                    // Changed or gone meanwhile: the next run looks again.
-                    Err(StoreError::Changed(..) | StoreError::Missing(..)) => continue,
-                    Err(e @ StoreError::Protected(..)) => {
-                        report.failures.push(format!("server {}: {e}", record.id));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-            report.servers_marked_deleting += 1;
-            tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
-            if let Some(pid) = &dying.provider_id {
-                let result = match deps.identities.credential(&dying.identity_id) {
-                    Ok(cred) => match deps.provider.delete_server(&cred, pid).await {
-                        Ok(receipt) => {
-                            note_receipt(deps, &dying.id, dying.action.as_ref(), &receipt).await;
-                            Ok(())
-                        }
-                        Err(ProviderError::NotFound { .. }) => Ok(()),
-                        Err(e) => Err(e.to_string()),
-                    },
-                    Err(e) => Err(e.to_string()),
-                };
-                // The record says deprovisioning: sync re-issues the delete.
-                if let Err(e) = result {
-                    report.failures.push(format!("delete server {}: {e}", record.id));
+            match cascade_one(deps, &record).await {
+                Ok(true) => {
+                    report.servers_marked_deleting += 1;
+                    tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
                 }
+                Ok(false) => {}
+                Err(e) => report.failures.push(e),
             }
         }
     }
     Ok(networks)
+}
+
+/// Marks one server of a deleted network deprovisioning and asks the provider to delete it (the
+/// intent pattern; the mark is the intent, and sync re-issues a delete that failed). True when it
+/// was marked now; an error names what the next run retries.
+async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<bool, String> {
+    let load = || async { Ok((record.clone(), ())) };
+    let plan = |r: &ServerRecord, _: &()| {
+        Ok(if r.is_deleting() {
+            Plan::Keep
+        } else {
+            Plan::Write(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT))
+        })
+    };
+    let dying = match intent::record(deps, 0, load, plan).await {
+        Ok(Ok(recorded)) if recorded.intent.version == record.version => return Ok(false),
+        Ok(Ok(recorded)) => recorded.intent,
+        // Changed or gone meanwhile: the next run looks again.
+        Ok(Err(StoreError::Changed(..) | StoreError::Missing(..))) => return Ok(false),
+        Ok(Err(e)) => return Err(format!("server {}: {e}", record.id)),
+        Err(e) => return Err(format!("server {}: {e}", record.id)),
+    };
+    let Some(pid) = &dying.provider_id else { return Ok(true) };
+    let cred =
+        deps.identities.credential(&dying.identity_id).map_err(|e| format!("delete server {}: {e}", record.id))?;
+    let steps = Steps { after_intent: crash::NONE, after_provider: crash::NONE };
+    let call = async { deps.provider.delete_server(&cred, pid).await.map(|r| ((), r)) };
+    match intent::enact(deps, steps, &dying, call).await {
+        Answer::Accepted(()) | Answer::Refused(ProviderError::NotFound { .. }) => Ok(true),
+        Answer::Unknown(e) | Answer::Refused(e) => Err(format!("delete server {}: {e}", record.id)),
+    }
 }
 
 /// Every record a query matches, page by page.

@@ -1,4 +1,4 @@
-use super::power::actionable;
+use super::steps::actionable;
 use super::{load_server, translate, Deps, View, CONSOLE_OUTPUT};
 use crate::error::Result;
 use crate::provider::Compute;

@@ -1,9 +1,9 @@
 use std::collections::BTreeMap;
 
+use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
-use super::{
-    note_receipt, remove_record, write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID,
-};
+use super::steps::{network_not_found, validate_image_and_flavor};
+use super::{remove_record, write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::lifecycle::on_create;
@@ -14,54 +14,10 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Keypairs};
-use crate::provider::{Flavor, Image, ProviderCredential, ProviderError, ServerCreate};
+use crate::provider::{ProviderCredential, ProviderError, ServerCreate};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ClaimRef, StoreError};
 use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
-
-pub(crate) fn network_not_found(id: &str) -> Error {
-    Error::not_found(format!("no network found with id {id}"))
-}
-
-/// The image, checked to be active and to fit the flavor's disk (the flavor must exist).
-pub(crate) async fn validate_image_and_flavor<S, P: Images + Flavors>(
-    deps: &Deps<S, P>,
-    cred: &ProviderCredential,
-    image_id: &str,
-    flavor_id: &str,
-) -> Result<Image> {
-    let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
-        ProviderError::NotFound { .. } => Error::not_found(format!("no image found with id {image_id}")),
-        other => other.into(),
-    })?;
-    if !image.is_ready() {
-        return Err(Error::not_found(format!("image {image_id} is not ready ({:?})", image.state)));
-    }
-    let flavor = get_flavor(deps, cred, flavor_id).await?;
-    check_disk(image.min_disk_gib, &flavor, image_id)?;
-    Ok(image)
-}
-
-pub(crate) async fn get_flavor<S, P: Flavors>(
-    deps: &Deps<S, P>,
-    cred: &ProviderCredential,
-    flavor_id: &str,
-) -> Result<Flavor> {
-    deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
-        ProviderError::NotFound { .. } => Error::not_found(format!("no flavor found with id {flavor_id}")),
-        other => other.into(),
-    })
-}
-
-pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> Result<()> {
-    if min_disk_gib > flavor.disk_gib {
-        return Err(Error::unprocessable(format!(
-            "image {image_id} needs a {min_disk_gib} GiB disk but flavor {} has {} GiB",
-            flavor.id, flavor.disk_gib
-        )));
-    }
-    Ok(())
-}
 
 /// The SSH certificate authority a new server binds to: readable by the caller (404 otherwise, as
 /// a missing one), in the server's organization and project (422), with user data cloud-init can
@@ -143,7 +99,6 @@ where
     // asked, so whatever happens next, the cleanup function finds it and settles it.
     tracing::Span::current().record("server_id", record.id.as_str());
     claim(deps, &network, &record).await?;
-    deps.crash.hit(crash::CREATE_AFTER_RECORD);
 
     let request = ServerCreate {
         name: record.name.to_string(),
@@ -159,15 +114,12 @@ where
         key_name,
         security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     };
-    match deps.provider.create_server(&cred, &request).await {
-        Ok((provider_id, receipt)) => {
-            deps.crash.hit(crash::CREATE_AFTER_PROVIDER);
-            note_receipt(deps, &record.id, record.action.as_ref(), &receipt).await;
-            record_provider_id(deps, &cred, record, provider_id).await
-        }
+    let steps = Steps { after_intent: crash::CREATE_AFTER_RECORD, after_provider: crash::CREATE_AFTER_PROVIDER };
+    match intent::enact(deps, steps, &record, deps.provider.create_server(&cred, &request)).await {
+        Answer::Accepted(provider_id) => record_provider_id(deps, &cred, record, provider_id).await,
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
-        Err(ProviderError::Unavailable(message)) => match provider_id(deps, &record).await {
+        Answer::Unknown(message) => match provider_id(deps, &record).await {
             Ok(Some(provider_id)) => record_provider_id(deps, &cred, record, provider_id).await,
             _ => {
                 tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
@@ -178,7 +130,7 @@ where
                 )))
             }
         },
-        Err(e) => {
+        Answer::Refused(e) => {
             // A definite refusal: nothing exists at the provider, so the record and its name go.
             forget(deps, &record, super::errors::action_error(&e)).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.

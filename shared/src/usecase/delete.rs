@@ -1,17 +1,15 @@
-use super::cleanup::deprovisioning;
+use super::intent::{self, Answer, Plan, Steps};
 use super::refresh::{provider_id, refresh};
-use super::{load_server, note_receipt, write_over, Deps, View};
+use super::steps::{deprovisioning, protected};
+use super::{load_server, Deps, View};
 use crate::crash;
 use crate::error::{Error, Result};
 use crate::provider::{Compute, ProviderError};
 use crate::rbac::{Caller, Operation};
 use crate::store::{ServerStore, StoreError};
 
-pub(crate) fn protected(id: &str) -> Error {
-    Error::conflict(format!(
-        "server {id} is protected from deletion (its protection's delete is true): change its protection first"
-    ))
-}
+/// A concurrent write or a protection change means reading again, this many times.
+const RETRIES: usize = 3;
 
 /// Marks the server deprovisioning (the intent), asks the provider to delete it, and releases the
 /// name only once the provider server is gone (now if it already is; otherwise on a later read or
@@ -24,34 +22,32 @@ pub async fn delete_server<S: ServerStore, P: Compute>(
     view: &View,
     id: &str,
 ) -> Result<()> {
-    let mut attempts = 0;
-    let dying = loop {
-        let record = load_server(deps, caller, view, id, Operation::Delete).await?;
+    let load = || async { Ok((load_server(deps, caller, view, id, Operation::Delete).await?, ())) };
+    let plan = |record: &crate::domain::ServerRecord, _: &()| {
         if record.is_deleting() {
-            break record;
+            return Ok(Plan::Keep);
         }
         if record.protection.delete {
             return Err(protected(id));
         }
-        match write_over(deps, &record, deprovisioning(&record, deps.clock.now(), &caller.subject)).await {
-            Ok(dying) => break dying,
-            // Protected since it was read (the write's own condition): read again, and refuse.
-            Err(StoreError::Protected(..)) if attempts < 3 => attempts += 1,
-            // Written meanwhile (an update, a read recording the provider's state): mark the fresh copy.
-            Err(StoreError::Changed(..)) if attempts < 3 => attempts += 1,
-            Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry the delete"))),
-            Err(e) => return Err(e.into()),
-        }
+        Ok(Plan::Write(deprovisioning(record, deps.clock.now(), &caller.subject)))
     };
-    deps.crash.hit(crash::DELETE_AFTER_MARK);
+    let dying = match intent::record(deps, RETRIES, load, plan).await? {
+        Ok(recorded) => recorded.intent,
+        Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry the delete"))),
+        Err(e) => return Err(e.into()),
+    };
     let cred = deps.identities.credential(&dying.identity_id)?;
+    deps.crash.hit(crash::DELETE_AFTER_MARK);
     if let Some(pid) = provider_id(deps, &dying).await? {
-        match deps.provider.delete_server(&cred, &pid).await {
-            Ok(receipt) => note_receipt(deps, id, dying.action.as_ref(), &receipt).await,
-            Err(ProviderError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+        // The crash point after the mark was passed above, whether or not the provider is asked.
+        let steps = Steps { after_intent: crash::NONE, after_provider: crash::DELETE_AFTER_PROVIDER };
+        let call = async { deps.provider.delete_server(&cred, &pid).await.map(|r| ((), r)) };
+        match intent::enact(deps, steps, &dying, call).await {
+            Answer::Accepted(()) | Answer::Refused(ProviderError::NotFound { .. }) => {}
+            // The record stays deprovisioning: a retried delete, a read or the cleanup run re-issue it.
+            Answer::Unknown(e) | Answer::Refused(e) => return Err(e.into()),
         }
-        deps.crash.hit(crash::DELETE_AFTER_PROVIDER);
     }
     refresh(deps, dying).await?;
     Ok(())

@@ -10,6 +10,7 @@ mod errors;
 mod get;
 pub mod idempotency;
 pub mod identities;
+mod intent;
 mod keys;
 pub mod list;
 pub mod networks;
@@ -19,6 +20,7 @@ mod reconcile;
 mod refresh;
 mod snapshot;
 pub mod sshcas;
+mod steps;
 #[cfg(test)]
 mod tests;
 mod update;

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::errors::action_error;
-use super::power::actionable;
+use super::steps::actionable;
 use super::{load_server, translate, Deps, View};
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};

@@ -1,11 +1,10 @@
-use super::create::{check_disk, get_flavor, validate_image_and_flavor};
-use super::errors::action_error;
-use super::power::actionable;
-use super::{load_server, note_receipt, translate, write_over, Deps, View};
+use super::intent::{self, Answer, Plan, Steps};
+use super::steps::{actionable, check_disk, get_flavor, validate_image_and_flavor};
+use super::{load_server, translate, Deps, View};
 use crate::crash;
 use crate::domain::{ActionRef, Command, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, Images, ProviderError};
+use crate::provider::{Compute, Flavors, Images, ProviderCredential};
 use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
@@ -13,6 +12,131 @@ fn rebuild_protected(id: &str) -> Error {
     Error::conflict(format!(
         "server {id} is protected from rebuilds (its protection's rebuild is true): change its protection first"
     ))
+}
+
+/// What an update asks of the provider: nothing (metadata, networking, user data), a resize (a new
+/// flavor) or a rebuild (a new image).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    None,
+    Resize,
+    Rebuild,
+}
+
+impl Change {
+    fn of(record: &ServerRecord, input: &ServerUpdateInput) -> Result<Change> {
+        let image_changed = input.image_id.as_str() != record.image_id;
+        let flavor_changed = input.flavor_id.as_str() != record.flavor_id;
+        match (image_changed, flavor_changed) {
+            // Nova refuses a rebuild while a resize awaits confirmation, and the reverse.
+            (true, true) => Err(Error::unprocessable("spec: change the flavor and the image in separate updates")),
+            (true, false) => Ok(Change::Rebuild),
+            (false, true) => Ok(Change::Resize),
+            (false, false) => Ok(Change::None),
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Change::Rebuild => "rebuilt",
+            _ => "resized",
+        }
+    }
+}
+
+/// The refusals that need no provider call: being deleted, a vanished network, a rename, a move,
+/// a stale `If-Match`, a rebuild of a protected server, a change while the previous one is pending.
+async fn check<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    record: &ServerRecord,
+    if_match: Option<&str>,
+    input: &ServerUpdateInput,
+) -> Result<Change> {
+    let id = &record.id;
+    if record.is_deleting() {
+        return Err(Error::invalid("server is being deleted"));
+    }
+    if deps.store.get_network(&record.network_id).await?.is_none() {
+        return Err(Error::not_found(format!("network {} of server {id} no longer exists", record.network_id)));
+    }
+    if input.metadata.name != record.name {
+        return Err(Error::unprocessable(format!("metadata.name: a server cannot be renamed (it is {})", record.name)));
+    }
+    if input.network_id.as_ref().is_some_and(|n| n.as_str() != record.network_id) {
+        let on = &record.network_id;
+        return Err(Error::unprocessable(format!("a server cannot move to another network (it is on network {on})")));
+    }
+    if let Some(tag) = if_match {
+        if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == record.etag()) {
+            let current = record.etag();
+            return Err(Error::PreconditionFailed(format!(
+                "If-Match {tag} does not match the current version {current}"
+            )));
+        }
+    }
+    let change = Change::of(record, input)?;
+    if change == Change::Rebuild && record.protection.rebuild {
+        return Err(rebuild_protected(id));
+    }
+    if change != Change::None && record.pending.is_some() {
+        return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
+    }
+    Ok(change)
+}
+
+/// The pending change and the image's minimum disk, checked at the provider (only what changed).
+async fn plan_change<S, P: Images + Flavors>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    base: &ServerRecord,
+    input: &ServerUpdateInput,
+    change: Change,
+) -> Result<(PendingChange, u64)> {
+    let now = deps.clock.now();
+    if change == Change::Rebuild {
+        let image = validate_image_and_flavor(deps, cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
+        let previous_image_id = base.image_id.clone();
+        let image_id = input.image_id.as_str().to_owned();
+        return Ok((PendingChange::Rebuild { image_id, previous_image_id, since: now }, image.min_disk_gib));
+    }
+    let flavor = get_flavor(deps, cred, input.flavor_id.as_str()).await?;
+    check_disk(base.image_min_disk_gib, &flavor, &base.image_id)?;
+    let pending = PendingChange::Resize {
+        flavor_id: flavor.id.clone(),
+        flavor_name: flavor.name.clone(),
+        previous_flavor_id: base.flavor_id.clone(),
+        since: now,
+    };
+    Ok((pending, base.image_min_disk_gib))
+}
+
+/// The record after the update: the new spec, and with a change the pending change, a transitional
+/// power state and the started action.
+fn next_record(
+    base: &ServerRecord,
+    input: ServerUpdateInput,
+    planned: Option<(PendingChange, u64)>,
+    change: Change,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServerRecord {
+    let mut next = base.clone();
+    if let Some((pending, min_disk)) = planned {
+        next.pending = Some(pending);
+        next.image_min_disk_gib = min_disk;
+        next.power_state = Some(PowerState::Pending);
+        let command = if change == Change::Rebuild { Command::Rebuild } else { Command::Resize };
+        next.action = Some(ActionRef::start(command, &caller.subject, now));
+    }
+    next.description = input.metadata.description;
+    next.tags = input.metadata.tags;
+    next.flavor_id = input.flavor_id.as_str().to_owned();
+    next.image_id = input.image_id.as_str().to_owned();
+    next.networking = input.networking;
+    next.user_data = input.user_data;
+    next.modified_by = Some(caller.subject.clone());
+    next.modified_time = Some(now);
+    next
 }
 
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
@@ -27,91 +151,22 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     input: ServerUpdateInput,
 ) -> Result<ServerRecord> {
     let record = load_server(deps, caller, view, id, view.rules.server_update).await?;
-    if record.is_deleting() {
-        return Err(Error::invalid("server is being deleted"));
-    }
-    if deps.store.get_network(&record.network_id).await?.is_none() {
-        return Err(Error::not_found(format!("network {} of server {id} no longer exists", record.network_id)));
-    }
-    if input.metadata.name != record.name {
-        return Err(Error::unprocessable(format!("metadata.name: a server cannot be renamed (it is {})", record.name)));
-    }
-    if input.network_id.as_ref().is_some_and(|n| n.as_str() != record.network_id) {
-        return Err(Error::unprocessable(format!(
-            "a server cannot move to another network (it is on network {})",
-            record.network_id
-        )));
-    }
-    if let Some(tag) = if_match {
-        if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == record.etag()) {
-            return Err(Error::PreconditionFailed(format!(
-                "If-Match {tag} does not match the current version {}",
-                record.etag()
-            )));
-        }
-    }
-    let image_changed = input.image_id.as_str() != record.image_id;
-    let flavor_changed = input.flavor_id.as_str() != record.flavor_id;
-    if image_changed && flavor_changed {
-        // Nova refuses a rebuild while a resize awaits confirmation, and the reverse.
-        return Err(Error::unprocessable("spec: change the flavor and the image in separate updates"));
-    }
-    if image_changed && record.protection.rebuild {
-        return Err(rebuild_protected(id));
-    }
-    if (image_changed || flavor_changed) && record.pending.is_some() {
-        return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
-    }
-    let mut min_disk = record.image_min_disk_gib;
-    let mut pending = None;
-    let mut provider = None;
-    // A read may refresh the record on the way (re-versioning it): later writes build on that copy.
-    let mut base = record;
-    let now = deps.clock.now();
-    if image_changed || flavor_changed {
-        let cred = deps.identities.credential(&base.identity_id)?;
-        if image_changed {
-            let image =
-                validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-            min_disk = image.min_disk_gib;
-            pending = Some(PendingChange::Rebuild {
-                image_id: input.image_id.as_str().to_owned(),
-                previous_image_id: base.image_id.clone(),
-                since: now,
-            });
-        } else {
-            let flavor = get_flavor(deps, &cred, input.flavor_id.as_str()).await?;
-            check_disk(min_disk, &flavor, &base.image_id)?;
-            pending = Some(PendingChange::Resize {
-                flavor_id: flavor.id.clone(),
-                flavor_name: flavor.name.clone(),
-                previous_flavor_id: base.flavor_id.clone(),
-                since: now,
-            });
-        }
-        let verb = if image_changed { "rebuilt" } else { "resized" };
-        let (fresh, pid) = actionable(deps, base, verb).await?;
-        base = fresh;
-        provider = Some((cred, pid, verb));
-    }
-    let mut next = base.clone();
-    if pending.is_some() {
-        next.pending = pending;
-        next.power_state = Some(PowerState::Pending);
-        let command = if image_changed { Command::Rebuild } else { Command::Resize };
-        next.action = Some(ActionRef::start(command, &caller.subject, now));
-    }
-    next.description = input.metadata.description;
-    next.tags = input.metadata.tags;
-    next.flavor_id = input.flavor_id.as_str().to_owned();
-    next.image_id = input.image_id.as_str().to_owned();
-    next.image_min_disk_gib = min_disk;
-    next.networking = input.networking;
-    next.user_data = input.user_data;
-    next.modified_by = Some(caller.subject.clone());
-    next.modified_time = Some(now);
-    let next = match write_over(deps, &base, next).await {
-        Ok(next) => next,
+    let change = check(deps, &record, if_match, &input).await?;
+    // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
+    let (base, provider) = if change == Change::None {
+        (record, None)
+    } else {
+        let cred = deps.identities.credential(&record.identity_id)?;
+        let planned = plan_change(deps, &cred, &record, &input, change).await?;
+        let (base, pid) = actionable(deps, record, change.verb()).await?;
+        (base, Some((cred, pid, planned)))
+    };
+    let planned = provider.as_ref().map(|(_, _, planned)| planned.clone());
+    let next = next_record(&base, input.clone(), planned, change, caller, deps.clock.now());
+    // No retry: the caller's If-Match (or the version it read) is the condition.
+    let load = || async { Ok((base.clone(), ())) };
+    let recorded = match intent::record(deps, 0, load, |_, _| Ok(Plan::Write(next.clone()))).await? {
+        Ok(recorded) => recorded,
         Err(e @ StoreError::Changed(..)) if if_match.is_none() => {
             return Err(Error::conflict(format!("{e}; read it again and retry")))
         }
@@ -119,37 +174,30 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         Err(StoreError::Protected(..)) => return Err(rebuild_protected(id)),
         Err(e) => return Err(e.into()),
     };
-    let Some((cred, pid, verb)) = provider else { return Ok(next) };
-    deps.crash.hit(crash::UPDATE_AFTER_INTENT);
-    let asked = if image_changed {
-        deps.provider.rebuild(&cred, &pid, input.image_id.as_str()).await
-    } else {
-        deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await
-    };
-    match asked {
-        Ok(receipt) => {
-            deps.crash.hit(crash::UPDATE_AFTER_PROVIDER);
-            note_receipt(deps, id, next.action.as_ref(), &receipt).await;
-            Ok(next)
+    let Some((cred, pid, _)) = provider else { return Ok(recorded.intent) };
+    let steps = Steps { after_intent: crash::UPDATE_AFTER_INTENT, after_provider: crash::UPDATE_AFTER_PROVIDER };
+    let call = async {
+        match change {
+            Change::Rebuild => deps.provider.rebuild(&cred, &pid, input.image_id.as_str()).await,
+            _ => deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await,
         }
+        .map(|r| ((), r))
+    };
+    match intent::enact(deps, steps, &recorded.intent, call).await {
+        Answer::Accepted(()) => Ok(recorded.intent),
         // The change is recorded and the provider may or may not have it: accepted, and the cleanup
         // function completes it (asking again if the provider never got it).
-        Err(ProviderError::Unavailable(message)) => {
-            tracing::warn!(error = %message, "the provider did not confirm the change; the cleanup function completes it");
-            Ok(next)
+        Answer::Unknown(e) => {
+            tracing::warn!(error = %e, "the provider did not confirm the change; the cleanup function completes it");
+            Ok(recorded.intent)
         }
-        Err(e) => {
-            let mut back = next.clone();
+        Answer::Refused(e) => {
+            let mut back = recorded.intent.clone();
             back.undo_pending();
             back.image_min_disk_gib = base.image_min_disk_gib;
             back.power_state = base.power_state;
-            if let Some(a) = &mut back.action {
-                a.finish(deps.clock.now(), Err(action_error(&e)));
-            }
-            if let Err(write) = write_over(deps, &next, back).await {
-                tracing::warn!(error = %write, "could not undo a refused change; the cleanup function undoes it");
-            }
-            Err(translate(e, id, verb))
+            intent::undo(deps, &recorded.intent, back, &e).await;
+            Err(translate(e, id, change.verb()))
         }
     }
 }

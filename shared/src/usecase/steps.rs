@@ -1,0 +1,93 @@
+//! Steps several verbs take, in one place so no verb imports another: whether the provider can act
+//! on a server, the image and flavor checks, the deletion mark, the refusals they share.
+
+use super::refresh::{provider_id, refresh};
+use super::{server_not_found, wrong_state, Deps};
+use crate::domain::{ActionRef, Command, ProvisioningStatus, ServerRecord};
+use crate::error::{Error, Result};
+use crate::provider::{Compute, Flavor, Flavors, Image, Images, ProviderCredential, ProviderError};
+use crate::store::ServerStore;
+
+/// A server the provider can act on: settled enough, with its provider id. No provider call is
+/// made for a record that is being deleted; one still provisioning is re-read once.
+pub(crate) async fn actionable<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    record: ServerRecord,
+    verb: &str,
+) -> Result<(ServerRecord, String)> {
+    let id = record.id.clone();
+    if record.is_deleting() {
+        return Err(wrong_state(verb));
+    }
+    let record = if record.provisioning_status == ProvisioningStatus::Provisioning {
+        refresh(deps, record).await?.ok_or_else(|| server_not_found(&id))?
+    } else {
+        record
+    };
+    if record.provisioning_status == ProvisioningStatus::Provisioning {
+        return Err(wrong_state(verb));
+    }
+    let pid = provider_id(deps, &record).await?.ok_or_else(|| server_not_found(&id))?;
+    Ok((record, pid))
+}
+
+pub(crate) fn network_not_found(id: &str) -> Error {
+    Error::not_found(format!("no network found with id {id}"))
+}
+
+/// The image, checked to be active and to fit the flavor's disk (the flavor must exist).
+pub(crate) async fn validate_image_and_flavor<S, P: Images + Flavors>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    image_id: &str,
+    flavor_id: &str,
+) -> Result<Image> {
+    let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
+        ProviderError::NotFound { .. } => Error::not_found(format!("no image found with id {image_id}")),
+        other => other.into(),
+    })?;
+    if !image.is_ready() {
+        return Err(Error::not_found(format!("image {image_id} is not ready ({:?})", image.state)));
+    }
+    let flavor = get_flavor(deps, cred, flavor_id).await?;
+    check_disk(image.min_disk_gib, &flavor, image_id)?;
+    Ok(image)
+}
+
+pub(crate) async fn get_flavor<S, P: Flavors>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    flavor_id: &str,
+) -> Result<Flavor> {
+    deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
+        ProviderError::NotFound { .. } => Error::not_found(format!("no flavor found with id {flavor_id}")),
+        other => other.into(),
+    })
+}
+
+pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> Result<()> {
+    if min_disk_gib > flavor.disk_gib {
+        return Err(Error::unprocessable(format!(
+            "image {image_id} needs a {min_disk_gib} GiB disk but flavor {} has {} GiB",
+            flavor.id, flavor.disk_gib
+        )));
+    }
+    Ok(())
+}
+
+/// The record as the cleanup function (or a delete) marks it for deletion.
+pub(crate) fn deprovisioning(record: &ServerRecord, now: chrono::DateTime<chrono::Utc>, by: &str) -> ServerRecord {
+    let mut dying = record.clone();
+    dying.provisioning_status = ProvisioningStatus::Deprovisioning;
+    dying.deletion_time = Some(now);
+    dying.modified_by = Some(by.to_owned());
+    dying.modified_time = Some(now);
+    dying.action = Some(ActionRef::start(Command::DeleteServer, by, now));
+    dying
+}
+
+pub(crate) fn protected(id: &str) -> Error {
+    Error::conflict(format!(
+        "server {id} is protected from deletion (its protection's delete is true): change its protection first"
+    ))
+}
