@@ -130,7 +130,7 @@ async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &Ser
         Ok(if r.is_deleting() {
             Plan::Keep
         } else {
-            Plan::Write(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT))
+            Plan::Write(Box::new(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT)))
         })
     };
     let dying = match intent::record(deps, 0, load, plan).await {

@@ -30,7 +30,7 @@ pub async fn delete_server<S: ServerStore, P: Compute>(
         if record.protection.delete {
             return Err(protected(id));
         }
-        Ok(Plan::Write(deprovisioning(record, deps.clock.now(), &caller.subject)))
+        Ok(Plan::Write(Box::new(deprovisioning(record, deps.clock.now(), &caller.subject))))
     };
     let dying = match intent::record(deps, RETRIES, load, plan).await? {
         Ok(recorded) => recorded.intent,

@@ -21,7 +21,7 @@ use crate::store::{ServerStore, StoreError};
 /// What the intent is, planned from the record as read.
 pub(crate) enum Plan {
     /// Write this record over the one read.
-    Write(ServerRecord),
+    Write(Box<ServerRecord>),
     /// The record already says it (a delete repeated): nothing to write.
     Keep,
 }
@@ -53,7 +53,7 @@ where
     loop {
         let (base, found) = load().await?;
         let next = match plan(&base, &found)? {
-            Plan::Write(next) => next,
+            Plan::Write(next) => *next,
             Plan::Keep => return Ok(Ok(Recorded { intent: base.clone(), base, found })),
         };
         match write_over(deps, &base, next).await {

@@ -44,7 +44,7 @@ pub async fn power<S: ServerStore, P: Compute>(
         let mut intent = record.clone();
         intent.power_state = Some(transitional);
         intent.action = Some(ActionRef::start(command(action), &caller.subject, deps.clock.now()));
-        Ok(Plan::Write(intent))
+        Ok(Plan::Write(Box::new(intent)))
     };
     let recorded = match intent::record(deps, RETRIES, load, plan).await? {
         Ok(recorded) => recorded,

@@ -165,7 +165,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     let next = next_record(&base, input.clone(), planned, change, caller, deps.clock.now());
     // No retry: the caller's If-Match (or the version it read) is the condition.
     let load = || async { Ok((base.clone(), ())) };
-    let recorded = match intent::record(deps, 0, load, |_, _| Ok(Plan::Write(next.clone()))).await? {
+    let recorded = match intent::record(deps, 0, load, |_, _| Ok(Plan::Write(Box::new(next.clone())))).await? {
         Ok(recorded) => recorded,
         Err(e @ StoreError::Changed(..)) if if_match.is_none() => {
             return Err(Error::conflict(format!("{e}; read it again and retry")))
