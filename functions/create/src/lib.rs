@@ -19,8 +19,9 @@ async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let key = http::idempotency_key(req)?;
     let input = api.server_create(req)?;
     let operation = format!("create-server-{}", api.version());
+    let request_key = key.as_ref().map(|k| http::request_key(&caller, &operation, k, req));
     http::idempotent(deps, &caller, &operation, key.as_ref(), req, || async {
-        let record = usecase::create_server(deps, &caller, &api.view, input).await?;
+        let record = usecase::create_server(deps, &caller, &api.view, input, request_key).await?;
         Ok((201, api.server_body(&record), Some(record.etag())))
     })
     .await

@@ -20,8 +20,10 @@ async fn snapshot(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let id = http::path_id(req, "serverID")?;
     let key = http::idempotency_key(req)?;
     let input = http::json_body::<SnapshotCreate>(req)?.parse()?;
-    http::idempotent(deps, &caller, &format!("snapshot#{id}"), key.as_ref(), req, || async {
-        let image = usecase::snapshot(deps, &caller, &api.view, &id, input).await?;
+    let operation = format!("snapshot#{id}");
+    let request_key = key.as_ref().map(|k| http::request_key(&caller, &operation, k, req));
+    http::idempotent(deps, &caller, &operation, key.as_ref(), req, || async {
+        let image = usecase::snapshot(deps, &caller, &api.view, &id, input, request_key).await?;
         Ok((201, ImageRead::from(&image), None))
     })
     .await

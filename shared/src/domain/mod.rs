@@ -24,7 +24,8 @@ pub use lifecycle::{Effects, ServerState, StateEvent};
 pub use names::ResourceName;
 pub use network::NetworkRecord;
 pub use server::{
-    HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, ServerRecord, SshInjection,
+    HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey, ServerRecord,
+    SshInjection,
 };
 pub use ssh_ca::{SshCaRecord, SshPublicKey};
 pub use values::{Cidr, Description, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};

@@ -156,7 +156,17 @@ pub struct ServerRecord {
     /// The state the last published transition reached (see `lifecycle::transition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announced: Option<super::ServerState>,
+    /// The keyed create that made it (`Idempotency-Key`): a retry with the same key finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_key: Option<RequestKey>,
     pub version: u64,
+}
+
+/// An `Idempotency-Key` as a record keeps it: digests of the caller's scoped key and of the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestKey {
+    pub key: String,
+    pub body: String,
 }
 
 impl ServerRecord {
@@ -270,6 +280,7 @@ pub(crate) mod tests {
             protection: Protection::default(),
             action: None,
             announced: None,
+            request_key: None,
             version: 1,
         }
     }

@@ -103,6 +103,11 @@ pub fn path_id(req: &Request, name: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// The key a keyed create leaves on what it makes, so a retry finds it (see [`idempotency`]).
+pub fn request_key(caller: &Caller, operation: &str, key: &IdempotencyKey, req: &Request) -> crate::domain::RequestKey {
+    idempotency::request_key(caller, operation, key, raw_body(req))
+}
+
 /// Runs a create once per `Idempotency-Key` (see [`idempotency::once`]) and answers its response:
 /// the first one, replayed, for a retry. `respond` gives the status, body and entity tag.
 pub async fn idempotent<S, P, T, Fut>(

@@ -203,6 +203,8 @@ pub trait Images: Send + Sync {
         metadata: &BTreeMap<String, String>,
     ) -> Result<(String, Receipt)>;
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
+    /// The image carrying `property` = `value`, if one does (the first the provider lists).
+    async fn find_image(&self, cred: &ProviderCredential, property: &str, value: &str) -> Result<Option<Image>>;
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use super::{remove_record, write_over, Deps, Placed, View, META_ORGANIZATION_ID,
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::lifecycle::on_create;
-use crate::domain::{ActionError, ActionRef, Command, ServerState};
+use crate::domain::{ActionError, ActionRef, Command, RequestKey, ServerState};
 use crate::domain::{
     HealthStatus, NetworkRecord, Protection, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord,
     SshInjection, UserData,
@@ -50,6 +50,7 @@ pub async fn create_server<S, P>(
     caller: &Caller,
     view: &View,
     input: ServerCreateInput,
+    request_key: Option<RequestKey>,
 ) -> Result<ServerRecord>
 where
     S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
@@ -84,6 +85,7 @@ where
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
     let mut record = new_record(deps, caller, &network, &input, image.min_disk_gib);
+    record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
     let key_name = if record.has_identity_keypair() {
         Some(super::keys::ensure_keypair(deps, &network.identity_id).await?.keypair_name)
@@ -98,7 +100,10 @@ where
     // The record is the intent: it exists (provisioning, no provider id) before the provider is
     // asked, so whatever happens next, the cleanup function finds it and settles it.
     tracing::Span::current().record("server_id", record.id.as_str());
-    claim(deps, &network, &record).await?;
+    if let Claimed::Earlier(first) = claim(deps, &network, &record).await? {
+        // A retry of a keyed create whose outcome was unknown: the first attempt's server, as it stands.
+        return Ok(refresh(deps, *first.clone()).await?.unwrap_or(*first));
+    }
 
     let request = ServerCreate {
         name: record.name.to_string(),
@@ -251,6 +256,7 @@ fn new_record<S, P>(
         protection: Protection::default(),
         action: Some(ActionRef::start(Command::CreateServer, &caller.subject, deps.clock.now())),
         announced: Some(ServerState::Provisioning),
+        request_key: None,
         version: 1,
     }
 }
@@ -258,19 +264,40 @@ fn new_record<S, P>(
 /// Writes the record and its name claim. A claim whose holder is gone (a stale claim), or is a
 /// server whose deletion has finished at the provider, is released first; a live (or still dying)
 /// holder keeps the name.
+/// What claiming the name found.
+enum Claimed {
+    /// The record and its name are written: go on to the provider.
+    New,
+    /// The name is held by the server an earlier attempt with the same `Idempotency-Key` made.
+    Earlier(Box<ServerRecord>),
+}
+
 async fn claim<S: ServerStore, P: Compute>(
     deps: &Deps<S, P>,
     network: &NetworkRecord,
     record: &ServerRecord,
-) -> Result<()> {
+) -> Result<Claimed> {
     let check_at = deps.clock.now() + deps.timing.grace;
     let effects = on_create(record, deps.clock.now());
     match deps.store.create_server(record, check_at, &effects).await {
         Err(taken @ StoreError::NameTaken { .. }) => {
             let Some(holder) = deps.store.claim_holder(&network.id, record.name.as_str()).await? else {
-                return Ok(deps.store.create_server(record, check_at, &effects).await?);
+                deps.store.create_server(record, check_at, &effects).await?;
+                return Ok(Claimed::New);
             };
             let released = match deps.store.get_server(&holder).await? {
+                Some(first)
+                    if record.request_key.is_some()
+                        && first.request_key.as_ref().map(|k| &k.key)
+                            == record.request_key.as_ref().map(|k| &k.key) =>
+                {
+                    if first.request_key != record.request_key {
+                        return Err(Error::unprocessable(
+                            "Idempotency-Key: this key was used with a different request body; use a new key",
+                        ));
+                    }
+                    return Ok(Claimed::Earlier(Box::new(first)));
+                }
                 None => {
                     let stale =
                         ClaimRef { network_id: network.id.clone(), name: record.name.to_string(), server_id: holder };
@@ -281,11 +308,15 @@ async fn claim<S: ServerStore, P: Compute>(
                 Some(_) => false,
             };
             if released {
-                Ok(deps.store.create_server(record, check_at, &effects).await?)
+                deps.store.create_server(record, check_at, &effects).await?;
+                Ok(Claimed::New)
             } else {
                 Err(taken.into())
             }
         }
-        other => Ok(other?),
+        other => {
+            other?;
+            Ok(Claimed::New)
+        }
     }
 }

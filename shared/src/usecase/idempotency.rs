@@ -5,6 +5,10 @@
 //!
 //! Same key and same body: the first response again, without running anything. Same key and a
 //! different body: 422. A retry while the first attempt still runs: 409 with `Retry-After`.
+//!
+//! An attempt whose outcome is unknown (the provider did not answer) gives its key back, but what
+//! it made carries the key ([`RequestKey`]): the retry finds it instead of making another (a
+//! server by its name claim, an image by its property), as EC2's client tokens do.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,6 +16,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::Deps;
+use crate::domain::RequestKey;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
 use crate::store::{IdempotencyStore, KeyState, StoredResponse};
@@ -46,6 +51,16 @@ pub fn body_hash(body: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The key as a record keeps it (see [`RequestKey`]): the scoped key's digest and the body's.
+pub fn request_key(caller: &Caller, operation: &str, key: &IdempotencyKey, body: &[u8]) -> RequestKey {
+    let digest = Sha256::digest(scoped(caller, operation, key).as_bytes());
+    RequestKey { key: digest.iter().map(|b| format!("{b:02x}")).collect(), body: body_hash(body) }
+}
+
+fn scoped(caller: &Caller, operation: &str, key: &IdempotencyKey) -> String {
+    format!("{}#{operation}#{}", caller.subject, key.0)
+}
+
 /// Runs `attempt` once per key: keys are scoped to the caller and the operation, so two callers
 /// (or two routes) never share one.
 pub async fn once<S: IdempotencyStore, P, F, Fut>(
@@ -61,7 +76,7 @@ where
     Fut: Future<Output = Result<StoredResponse>>,
 {
     let Some(key) = key else { return attempt().await };
-    let scoped = format!("{}#{operation}#{}", caller.subject, key.0);
+    let scoped = scoped(caller, operation, key);
     let hash = body_hash(body);
     let started = std::time::Instant::now();
     loop {

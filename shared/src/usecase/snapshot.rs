@@ -3,9 +3,10 @@ use std::collections::BTreeMap;
 use super::errors::action_error;
 use super::steps::actionable;
 use super::{load_server, translate, Deps, View};
+use crate::domain::RequestKey;
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::provider::Image;
 use crate::provider::{Compute, Images, ProviderError};
 use crate::rbac::{Caller, Operation, IMAGES};
@@ -16,6 +17,9 @@ pub const META_SOURCE_SERVER: &str = "unikorn:source:server:id";
 pub const META_SOURCE_IMAGE: &str = "unikorn:source:image:id";
 pub const META_CREATED_BY: &str = "unikorn:created_by";
 pub const META_DESCRIPTION: &str = "unikorn:description";
+/// A keyed snapshot's `Idempotency-Key` and body digests: a retry finds the image by them.
+pub const META_REQUEST_KEY: &str = "unikorn:request:key";
+pub const META_REQUEST_BODY: &str = "unikorn:request:body";
 const TAG_PREFIX: &str = "unikorn:tag:";
 
 /// Source-image properties a snapshot inherits: what the image is, not who owns it.
@@ -24,6 +28,22 @@ fn inherited(key: &str) -> bool {
         || key.starts_with("unikorn:package:")
         || key.starts_with("unikorn:gpu_")
         || key == "unikorn:virtualization"
+}
+
+/// The image an earlier attempt with the same `Idempotency-Key` made (its answer was lost), so a
+/// retry never makes a second one; the same key with another body is 422.
+async fn earlier_image<S, P: Images>(
+    deps: &Deps<S, P>,
+    cred: &crate::provider::ProviderCredential,
+    key: &RequestKey,
+) -> Result<Option<Image>> {
+    let Some(image) = deps.provider.find_image(cred, META_REQUEST_KEY, &key.key).await? else { return Ok(None) };
+    if image.properties.get(META_REQUEST_BODY) != Some(&key.body) {
+        return Err(Error::unprocessable(
+            "Idempotency-Key: this key was used with a different request body; use a new key",
+        ));
+    }
+    Ok(Some(image))
 }
 
 pub struct SnapshotInput {
@@ -40,11 +60,17 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     view: &View,
     id: &str,
     input: SnapshotInput,
+    request_key: Option<RequestKey>,
 ) -> Result<Image> {
     let record = load_server(deps, caller, view, id, Operation::Read).await?;
     caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
     let cred = deps.identities.credential(&record.identity_id)?;
+    if let Some(key) = &request_key {
+        if let Some(earlier) = earlier_image(deps, &cred, key).await? {
+            return Ok(earlier);
+        }
+    }
     let source = match deps.provider.get_image(&cred, &record.image_id).await {
         Ok(image) => Some(image),
         Err(ProviderError::NotFound { .. }) => None,
@@ -65,6 +91,10 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     }
     for tag in &input.tags.0 {
         metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
+    }
+    if let Some(key) = &request_key {
+        metadata.insert(META_REQUEST_KEY.into(), key.key.clone());
+        metadata.insert(META_REQUEST_BODY.into(), key.body.clone());
     }
     // Recorded before the provider is asked; it ends when Nova accepts (the image's own status
     // tells when it is ready) or refuses. Left running by a crash, it reads as timed out.

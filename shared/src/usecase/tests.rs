@@ -171,6 +171,9 @@ impl Images for FakeProvider {
         self.call("get_image")?;
         Ok(Image { id: id.into(), state: crate::provider::ImageState::Ready, min_disk_gib: 10, ..Default::default() })
     }
+    async fn find_image(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Option<Image>> {
+        self.call("find_image").map(|_| None)
+    }
 }
 
 #[async_trait]
@@ -249,7 +252,7 @@ fn create_input(network: &str, name: &str) -> crate::domain::ServerCreateInput {
 #[tokio::test]
 async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(record.provider_id.as_deref(), Some("nova-web"));
@@ -265,9 +268,11 @@ async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
 #[tokio::test]
 async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_nothing() {
     let w = world().await;
-    create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web")).await.unwrap_or_else(|e| panic!("{e}"));
+    create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let creates = |w: &World| w.provider.calls().iter().filter(|c| *c == "create_server").count();
-    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web")).await.expect_err("taken");
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None).await.expect_err("taken");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(creates(&w), 1);
 
@@ -277,7 +282,7 @@ async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_noth
         what: "server".into(),
         detail: "Invalid key_name provided.".into(),
     });
-    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db")).await.expect_err("refused");
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("refused");
     assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
     assert_eq!(w.store.item_count(), before, "record and claim removed");
 }
@@ -287,7 +292,8 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
     let w = world().await;
     let before = w.store.item_count();
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
-    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db")).await.expect_err("provider down");
+    let err =
+        create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("provider down");
     assert!(matches!(&err, Error::Unavailable { message, .. } if message.contains("provisioning")), "{err:?}");
     assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -304,7 +310,7 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
 #[tokio::test]
 async fn delete_releases_the_name_only_once_the_provider_is_done() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     delete_server(&w.deps, &admin(), &v2(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
@@ -316,7 +322,7 @@ async fn delete_releases_the_name_only_once_the_provider_is_done() {
 #[tokio::test]
 async fn power_records_the_transition_and_translates_refusals() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let record = get_server(&w.deps, &admin(), &v2(), &record.id).await.unwrap_or_else(|e| panic!("{e}"));
@@ -337,7 +343,7 @@ async fn power_records_the_transition_and_translates_refusals() {
 #[tokio::test]
 async fn a_server_still_building_refuses_power_without_an_action_call() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     w.provider.set_phase(ServerPhase::Building);
@@ -349,7 +355,7 @@ async fn a_server_still_building_refuses_power_without_an_action_call() {
 #[tokio::test]
 async fn snapshots_check_both_permissions_before_any_provider_call() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let calls = w.provider.calls().len();
@@ -361,22 +367,22 @@ async fn snapshots_check_both_permissions_before_any_provider_call() {
     let reader = caller(
         serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:servers", "operations": ["read"]}]}]}),
     );
-    let err = snapshot(&w.deps, &reader, &v2(), &record.id, input()).await.expect_err("no image create");
+    let err = snapshot(&w.deps, &reader, &v2(), &record.id, input(), None).await.expect_err("no image create");
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     let imager = caller(
         serde_json::json!({"organizations": [{"id": "o", "endpoints": [{"name": "region:images", "operations": ["create"]}]}]}),
     );
-    let err = snapshot(&w.deps, &imager, &v2(), &record.id, input()).await.expect_err("no read");
+    let err = snapshot(&w.deps, &imager, &v2(), &record.id, input(), None).await.expect_err("no read");
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(w.provider.calls().len(), calls, "no provider call for refused snapshots");
-    snapshot(&w.deps, &admin(), &v2(), &record.id, input()).await.unwrap_or_else(|e| panic!("{e}"));
+    snapshot(&w.deps, &admin(), &v2(), &record.id, input(), None).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(w.provider.calls().contains(&"create_image".to_owned()));
 }
 
 #[tokio::test]
 async fn an_update_that_changes_no_image_or_flavor_asks_the_provider_nothing() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let calls = w.provider.calls().len();
@@ -402,7 +408,7 @@ async fn list_merges_scopes_in_id_order_and_pages() {
     let mut ids = Vec::new();
     for name in ["a", "b", "c", "d", "e"] {
         ids.push(
-            create_server(&w.deps, &admin(), &v2(), create_input(&w.network, name))
+            create_server(&w.deps, &admin(), &v2(), create_input(&w.network, name), None)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
                 .id,
@@ -431,7 +437,7 @@ async fn actions_carry_request_ids_and_refusals_and_transitions_are_published_on
     use crate::domain::{ActionStatus, Command, ServerState};
     use crate::store::{ActionQuery, ActionStore};
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let actions = |w: &World, id: String| {
@@ -466,7 +472,7 @@ async fn actions_carry_request_ids_and_refusals_and_transitions_are_published_on
 async fn a_running_action_past_the_timeout_reads_as_timed_out() {
     use crate::domain::ActionStatus;
     let mut w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     w.deps.timing.action_timeout = chrono::Duration::zero();
@@ -484,7 +490,7 @@ async fn a_running_action_past_the_timeout_reads_as_timed_out() {
 async fn a_protected_server_is_neither_deleted_nor_cascaded() {
     use crate::domain::Protection;
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"))
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let guarded = Protection { delete: true, rebuild: false };

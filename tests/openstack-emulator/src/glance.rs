@@ -75,6 +75,10 @@ pub async fn delete_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): 
     }
 }
 
+/// Glance's own list parameters; any other key filters on an image property.
+const STANDARD_FILTERS: [&str; 10] =
+    ["limit", "marker", "name", "status", "owner", "visibility", "tag", "sort_key", "sort_dir", "sort"];
+
 pub async fn list_images(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
@@ -103,6 +107,13 @@ pub async fn list_images(
         .filter(|i| get("owner").is_none_or(|o| i.owner.as_deref() == Some(o.as_str())))
         .filter(|i| get("visibility").is_none_or(|v| i.visibility == v))
         .filter(|i| tags.iter().all(|t| i.tags.contains(t)))
+        // Any other key filters on the image's own properties, as Glance does.
+        .filter(|i| {
+            query
+                .iter()
+                .filter(|(k, _)| !STANDARD_FILTERS.contains(&k.as_str()))
+                .all(|(k, v)| i.properties.get(k) == Some(v))
+        })
         .collect();
     let start = match &marker {
         Some(m) => match matching.iter().position(|i| &i.id == m) {

@@ -74,6 +74,10 @@ impl Images for OpenStackProvider {
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image> {
         image::get_image(self, cred, id).await
     }
+
+    async fn find_image(&self, cred: &ProviderCredential, property: &str, value: &str) -> Result<Option<Image>> {
+        image::find_image(self, cred, property, value).await
+    }
 }
 
 #[async_trait]

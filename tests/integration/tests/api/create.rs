@@ -246,3 +246,52 @@ async fn a_network_whose_project_is_gone_is_404() {
     assert!(reply.description().contains("no longer exists"));
     assert_eq!(stack.nova_creates(), 0);
 }
+
+/// A keyed create whose provider call had no answer: a retry with the same key and body gets the
+/// first attempt's server as it stands (never 409 from its own name claim, never a second server);
+/// the same key with another body is 422.
+#[tokio::test]
+async fn a_keyed_retry_after_an_unknown_outcome_gets_the_first_attempts_server() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    // The create looks once by metadata after a lost answer; here that look fails too.
+    let lookup = || Fault::status("GET", "/compute/v2.1/servers*", 503);
+    for (label, faults) in [
+        ("503", vec![Fault::status("POST", "/compute/v2.1/servers", 503), lookup()]),
+        ("dropped", vec![Fault::dropped("POST", "/compute/v2.1/servers"), lookup()]),
+    ] {
+        let body = stack.server_body(&format!("keyed-{label}"), &stack.network_id);
+        let key = format!("retry-{label}");
+        let keyed = |body: &serde_json::Value| {
+            stack.request("POST", "/api/v2/servers", Some(&admin), Some(body)).header("idempotency-key", &key)
+        };
+        faults.into_iter().for_each(|f| stack.emulator.inject(f));
+        let first = stack.send(keyed(&body)).await;
+        assert_eq!(first.status, 503, "{label}: {}", first.body);
+        let retried = stack.send(keyed(&body)).await;
+        assert_eq!(retried.status, 201, "{label}: {}", retried.body);
+        let again = stack.send(keyed(&body)).await;
+        assert_eq!((again.status, again.id()), (201, retried.id()), "{label}: the same server again");
+        let mut other = body.clone();
+        other["metadata"]["description"] = json!("another body");
+        let refused = stack.send(keyed(&other)).await;
+        assert_eq!((refused.status, refused.error_code()), (422, "unprocessable_content"), "{label}: {}", refused.body);
+        let listed = stack.call("GET", "/api/v2/servers", Some(&admin), None).await;
+        let named: Vec<_> = listed
+            .body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["metadata"]["name"] == body["metadata"]["name"])
+            .collect();
+        assert_eq!(named.len(), 1, "{label}: one server of that name: {}", listed.body);
+    }
+    // Nova got one create per attempt that reached it: none after the 503, one (finished) after the
+    // dropped connection, which the retry adopted.
+    assert_eq!(stack.nova_creates(), 2, "the two faulted attempts only");
+    let retried = stack.call("GET", "/api/v2/servers", Some(&admin), None).await;
+    let dropped =
+        retried.body.as_array().into_iter().flatten().find(|s| s["metadata"]["name"] == "keyed-dropped").cloned();
+    let dropped = dropped.unwrap_or_else(|| panic!("no keyed-dropped: {}", retried.body));
+    assert!(stack.provider_id(dropped["metadata"]["id"].as_str().unwrap_or_default()).is_some(), "adopted: {dropped}");
+}

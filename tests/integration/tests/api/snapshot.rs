@@ -1,5 +1,5 @@
 use integration_tests::stack::*;
-use openstack_emulator::{seed, Delays};
+use openstack_emulator::{seed, Delays, Fault};
 use serde_json::json;
 
 const CREATE_IMAGE: &str = "action createImage";
@@ -115,4 +115,30 @@ async fn snapshots_of_busy_servers_and_bad_bodies_are_400() {
         assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{bad}");
     }
     assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "only the busy attempt reached Nova");
+}
+
+/// A keyed snapshot whose createImage answer was lost (the image was made): the retry finds that
+/// image by the key it carries and makes no second one; another body with the key is 422.
+#[tokio::test]
+async fn a_keyed_snapshot_retry_never_makes_a_second_image() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("keyed-snap").await;
+    let path = format!("/api/v2/servers/{id}/snapshot");
+    let keyed = |body: &serde_json::Value| {
+        stack.request("POST", &path, Some(&admin), Some(body)).header("idempotency-key", "snap-1")
+    };
+    let body = json!({"metadata": {"name": "nightly"}, "spec": {}});
+    stack.emulator.inject(Fault::dropped("POST", "/compute/v2.1/servers/*/action"));
+    let first = stack.send(keyed(&body)).await;
+    assert_eq!(first.status, 503, "{}", first.body);
+    assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "Nova made the image");
+    let retried = stack.send(keyed(&body)).await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    let again = stack.send(keyed(&body)).await;
+    assert_eq!(again.body["metadata"]["id"], retried.body["metadata"]["id"], "{}", again.body);
+    assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "no second createImage");
+    let refused = stack.send(keyed(&json!({"metadata": {"name": "other"}, "spec": {}}))).await;
+    assert_eq!((refused.status, refused.error_code()), (422, "unprocessable_content"), "{}", refused.body);
+    assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1);
 }
