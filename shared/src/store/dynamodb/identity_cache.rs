@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::errors::{is_condition_failure, sdk_error};
 use super::items::{n, number_attr, s, string_attr, Item};
-use super::store::{is_condition_failure, sdk_error};
 use super::DynamoStore;
 use crate::identity::cache::{CacheKey, Shared, SharedCache};
 

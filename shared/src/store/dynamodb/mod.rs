@@ -1,11 +1,23 @@
-//! DynamoDB adapter: one table, two indexes (`byProject`, `byOrganization`), records as JSON
-//! documents beside the key and filter attributes.
+//! DynamoDB adapter: one table, three indexes (`byProject`, `byOrganization`, the sparse
+//! `byAttention`), records as JSON documents beside the key and filter attributes. One file per
+//! port and concern: `store` (the client, single-item reads and writes), `servers`, `resources`
+//! (networks, identities, SSH CAs, key pairs), `idempotency`, `maintenance` (actions, the outbox,
+//! cleanup), `identity_cache`, under them `transactions`, `queries`, `errors`; `items` is the
+//! item layout and `schema` the table.
 
+mod errors;
+mod idempotency;
 mod identity_cache;
 /// The item layout, public for tools and tests that load data in bulk.
 pub mod items;
+mod maintenance;
+mod queries;
+mod resources;
 mod schema;
+mod servers;
 mod store;
+mod transactions;
 
+pub use errors::sdk_error;
 pub use schema::{create_table, INDEX_BY_ATTENTION, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT};
 pub use store::DynamoStore;

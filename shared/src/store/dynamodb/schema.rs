@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
+use super::errors::sdk_error;
 use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
-use super::store::sdk_error;
 use crate::store::{Result, StoreError};
 
 pub const INDEX_BY_PROJECT: &str = "byProject";

@@ -1,0 +1,209 @@
+//! Networks, identities, SSH certificate authorities and key pairs.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use chrono::{DateTime, Utc};
+
+use super::items::*;
+use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, SshCaRecord};
+use crate::store::{
+    IdentityStore, KeypairStore, Kind, NetworkDeletion, NetworkStore, Result, ServerQuery, SshCaStore, StoreError,
+};
+
+use super::errors::{build, is_condition_failure, sdk_error};
+use super::transactions::*;
+use super::DynamoStore;
+
+impl DynamoStore {
+    /// Deletes `key` if `condition` holds and nothing is counted on it (`serverCount` on a network
+    /// or SSH CA, `networkCount` on an identity); false when either does not hold.
+    pub(super) async fn delete_if_unused(&self, key: Item, condition: &str, counter: &str, what: &str) -> Result<bool> {
+        self.delete_if(key, &unused(condition, counter), HashMap::from([(":zero".to_owned(), n(0))]), what).await
+    }
+
+    /// Deletes the item of `key` if nothing is counted on it: `Missing` when it is gone, `InUse`
+    /// while something is still counted (SSH CAs count servers, identities count networks).
+    pub(super) async fn delete_unused(
+        &self,
+        key: Item,
+        counter: &str,
+        (kind, id): (Kind, &str),
+        what: &str,
+    ) -> Result<()> {
+        if self.delete_if_unused(key.clone(), "attribute_exists(PK)", counter, what).await? {
+            return Ok(());
+        }
+        match self.get(key, what).await? {
+            Some(_) => Err(StoreError::InUse(kind, id.to_owned())),
+            None => Err(StoreError::Missing(kind, id.to_owned())),
+        }
+    }
+
+    /// Deletes a network if `condition` holds and no server is counted on it, uncounting it on its
+    /// identity resource in the same transaction; false when the network's conditions do not hold.
+    pub(super) async fn remove_network(&self, network: &NetworkRecord, condition: &str, what: &str) -> Result<bool> {
+        let Some(parent) = &network.parent_identity_id else {
+            return self.delete_if_unused(network_key(&network.id), condition, "serverCount", what).await;
+        };
+        let delete = build(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(network_key(&network.id)))
+                .condition_expression(unused(condition, "serverCount"))
+                .expression_attribute_values(":zero", n(0))
+                .build(),
+        )?;
+        let tx = Transaction::new("remove network")
+            .with("network", TransactWriteItem::builder().delete(delete).build())
+            .with("identity", self.counter(identity_key(parent), "networkCount", -1, "attribute_exists(PK)")?);
+        match self.transact(tx).await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed("network").is_some() => Ok(false),
+            // The identity is gone (it cannot be, while counted): the network goes all the same.
+            Err(_) => self.delete_if_unused(network_key(&network.id), condition, "serverCount", what).await,
+        }
+    }
+}
+
+#[async_trait]
+impl NetworkStore for DynamoStore {
+    async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
+        let Some(parent) = &network.parent_identity_id else {
+            let exists = || StoreError::Exists(Kind::Network, network.id.clone());
+            return self.put_new(network_item(network)?, "create network", exists).await;
+        };
+        let tx = Transaction::new("create network")
+            .with("network", self.put(network_item(network)?, "attribute_not_exists(PK)")?)
+            .with("identity", self.counter(identity_key(parent), "networkCount", 1, "attribute_exists(PK)")?);
+        match self.transact(tx).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed("network").is_some() => {
+                Err(StoreError::Exists(Kind::Network, network.id.clone()))
+            }
+            Err(_) => Err(StoreError::Missing(Kind::Identity, parent.clone())),
+        }
+    }
+
+    async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>> {
+        self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
+    }
+
+    async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>> {
+        self.every_in_scopes("NETWORK", query, network_from_item, |n| &n.id).await
+    }
+
+    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+        let id = network.id.as_str();
+        if self.remove_network(network, "attribute_exists(PK)", "delete network").await? {
+            return Ok(NetworkDeletion::Deleted);
+        }
+        // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(network_key(id)))
+            .update_expression(
+                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
+                 GSI3SK = if_not_exists(GSI3SK, :sk)",
+            )
+            .condition_expression(unused("attribute_exists(PK)", "protectedCount"))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":attention", s(ATTENTION))
+            .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
+            .expression_attribute_values(":zero", n(0))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(NetworkDeletion::Deleting),
+            Err(e) if is_condition_failure(&e) => {
+                match e.as_service_error() {
+                    Some(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                    ) if c.item().is_some() => Err(StoreError::Protected(Kind::Network, id.to_owned())),
+                    _ => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+                }
+            }
+            Err(e) => Err(sdk_error("mark network deleting", e)),
+        }
+    }
+
+    async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.get(network_key(id), "get network").await?.map(|item| number_attr(&item, "serverCount").unwrap_or(0)))
+    }
+}
+
+#[async_trait]
+impl IdentityStore for DynamoStore {
+    async fn create_identity(&self, identity: &IdentityRecord) -> Result<()> {
+        let exists = || StoreError::Exists(Kind::Identity, identity.id.clone());
+        self.put_new(identity_item(identity)?, "create identity", exists).await
+    }
+
+    async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>> {
+        self.get(identity_key(id), "get identity").await?.as_ref().map(from_item).transpose()
+    }
+
+    async fn list_identities(&self, query: &ServerQuery) -> Result<Vec<IdentityRecord>> {
+        self.every_in_scopes("IDENTITY", query, from_item, |i: &IdentityRecord| &i.id).await
+    }
+
+    async fn delete_identity(&self, id: &str) -> Result<()> {
+        self.delete_unused(identity_key(id), "networkCount", (Kind::Identity, id), "delete identity").await
+    }
+}
+
+#[async_trait]
+impl SshCaStore for DynamoStore {
+    async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()> {
+        self.put_new(ssh_ca_item(ca)?, "create SSH certificate authority", || {
+            StoreError::Exists(Kind::SshCa, ca.id.clone())
+        })
+        .await
+    }
+
+    async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>> {
+        self.get(ssh_ca_key(id), "get SSH certificate authority").await?.as_ref().map(from_item).transpose()
+    }
+
+    async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>> {
+        self.every_in_scopes("SSHCA", query, from_item, |ca: &SshCaRecord| &ca.id).await
+    }
+
+    async fn delete_ssh_ca(&self, id: &str) -> Result<()> {
+        self.delete_unused(ssh_ca_key(id), "serverCount", (Kind::SshCa, id), "delete SSH certificate authority").await
+    }
+}
+
+#[async_trait]
+impl KeypairStore for DynamoStore {
+    async fn get_keypair(&self, identity_id: &str) -> Result<Option<IdentityKeypair>> {
+        self.get(keypair_key(identity_id), "get keypair").await?.as_ref().map(from_item).transpose()
+    }
+
+    async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()> {
+        self.put_new(keypair_item(keypair)?, "create keypair", || {
+            StoreError::Exists(Kind::Keypair, keypair.identity_id.clone())
+        })
+        .await
+    }
+
+    async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()> {
+        let Some(mut keypair) = self.get_keypair(identity_id).await? else {
+            return Err(StoreError::Missing(Kind::Keypair, identity_id.to_owned()));
+        };
+        keypair.registered = true;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keypair_item(&keypair)?))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("mark keypair", e))?;
+        Ok(())
+    }
+}
