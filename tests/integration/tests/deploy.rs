@@ -193,3 +193,45 @@ fn openapi_paths_match_the_code() {
     }
     assert_eq!(documented, code_routes(), "every route in the spec is served and every served route is in the spec");
 }
+
+/// An index as compared: its name, its (attribute, key type) pairs, its projection.
+type IndexRow = (String, Vec<(String, String)>, String);
+
+/// The table the code creates (and the store reads) is the one the template deploys: the same keys,
+/// attributes, indexes with their keys and projections, and TTL attribute.
+#[test]
+fn the_table_in_code_and_in_the_template_agree() {
+    use serde_yaml_ng::Value;
+    use shared::store::dynamodb::TABLE;
+    let template: Value = serde_yaml_ng::from_str(&read("infra/template.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let table = &template["Resources"]["Table"]["Properties"];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let keys = |schema: &Value| -> Vec<(String, String)> {
+        schema.as_sequence().into_iter().flatten().map(|k| (text(&k["AttributeName"]), text(&k["KeyType"]))).collect()
+    };
+    let pair =
+        |hash: &str, range: &str| vec![(hash.to_owned(), "HASH".to_owned()), (range.to_owned(), "RANGE".to_owned())];
+    assert_eq!(keys(&table["KeySchema"]), pair(TABLE.hash, TABLE.range), "table keys");
+    let mut attributes: Vec<(String, String)> = table["AttributeDefinitions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .map(|a| (text(&a["AttributeName"]), text(&a["AttributeType"])))
+        .collect();
+    attributes.sort();
+    let mut expected: Vec<(String, String)> =
+        TABLE.attributes.iter().map(|a| (a.to_string(), "S".to_owned())).collect();
+    expected.sort();
+    assert_eq!(attributes, expected, "attribute definitions");
+    let indexes: Vec<IndexRow> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .map(|i| (text(&i["IndexName"]), keys(&i["KeySchema"]), text(&i["Projection"]["ProjectionType"])))
+        .collect();
+    let expected: Vec<IndexRow> =
+        TABLE.indexes.iter().map(|i| (i.name.to_owned(), pair(i.hash, i.range), "ALL".to_owned())).collect();
+    assert_eq!(indexes, expected, "indexes, their keys and projections");
+    assert_eq!(text(&table["TimeToLiveSpecification"]["AttributeName"]), TABLE.ttl_attribute, "TTL attribute");
+    assert_eq!(table["TimeToLiveSpecification"]["Enabled"].as_bool(), Some(true), "TTL enabled");
+}

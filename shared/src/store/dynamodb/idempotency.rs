@@ -26,7 +26,7 @@ impl IdempotencyStore for DynamoStore {
         item.insert("state".into(), s("in_progress"));
         item.insert("bodyHash".into(), s(body_hash));
         item.insert("until".into(), n(until.timestamp_millis()));
-        item.insert("expiresAt".into(), n(expires_at.timestamp()));
+        item.insert(EXPIRES_AT.into(), n(expires_at.timestamp()));
         let result = self
             .client
             .put_item()

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::errors::{is_condition_failure, sdk_error};
-use super::items::{n, number_attr, s, string_attr, Item};
+use super::items::{n, number_attr, s, string_attr, Item, EXPIRES_AT};
 use super::DynamoStore;
 use crate::identity::cache::{CacheKey, Shared, SharedCache};
 
@@ -50,7 +50,7 @@ impl SharedCache for DynamoStore {
         let mut item = key(k);
         item.insert("state".into(), s("pending"));
         item.insert("until".into(), n(until.timestamp_millis()));
-        item.insert("expiresAt".into(), n(until.timestamp() + TTL_SLACK_SECONDS));
+        item.insert(EXPIRES_AT.into(), n(until.timestamp() + TTL_SLACK_SECONDS));
         let result = self
             .client
             .put_item()
@@ -79,7 +79,7 @@ impl SharedCache for DynamoStore {
         item.insert("state".into(), s("ready"));
         item.insert("value".into(), AttributeValue::S(value.to_owned()));
         item.insert("expires".into(), n(expires.timestamp_millis()));
-        item.insert("expiresAt".into(), n(expires.timestamp() + TTL_SLACK_SECONDS));
+        item.insert(EXPIRES_AT.into(), n(expires.timestamp() + TTL_SLACK_SECONDS));
         self.client
             .put_item()
             .table_name(&self.table)

@@ -22,6 +22,8 @@ pub const GSI2SK: &str = "GSI2SK";
 /// The sparse `byAttention` index: only items the cleanup function must look at carry these.
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
+/// Epoch seconds after which DynamoDB's TTL removes an item (idempotency keys, the identity cache).
+pub const EXPIRES_AT: &str = "expiresAt";
 pub const ATTENTION: &str = "ATTENTION";
 
 pub fn s(value: impl Into<String>) -> AttributeValue {

@@ -19,5 +19,7 @@ mod store;
 mod transactions;
 
 pub use errors::sdk_error;
-pub use schema::{create_table, INDEX_BY_ATTENTION, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT};
+pub use schema::{
+    create_table, IndexSchema, TableSchema, INDEX_BY_ATTENTION, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT, TABLE,
+};
 pub use store::DynamoStore;

@@ -1,4 +1,5 @@
-//! The table definition, for tests and the local stack (the SAM template declares the same).
+//! The table definition: one value the local stack creates its tables from and a test compares
+//! with the SAM template's `Table` (keys, attributes, indexes, projections, TTL).
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -7,13 +8,44 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::errors::sdk_error;
-use super::items::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
+use super::items::{EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
 use crate::store::{Result, StoreError};
 
 pub const INDEX_BY_PROJECT: &str = "byProject";
 pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
 /// Sparse: name claims due for a check and networks being deleted (the cleanup function's work).
 pub const INDEX_BY_ATTENTION: &str = "byAttention";
+
+/// One global secondary index: its name and keys (every index projects all attributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSchema {
+    pub name: &'static str,
+    pub hash: &'static str,
+    pub range: &'static str,
+}
+
+/// The table: its keys, the string attributes its keys use, its indexes and its TTL attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSchema {
+    pub hash: &'static str,
+    pub range: &'static str,
+    pub attributes: [&'static str; 8],
+    pub indexes: [IndexSchema; 3],
+    /// Items with this attribute (epoch seconds) are removed by DynamoDB after that time.
+    pub ttl_attribute: &'static str,
+}
+
+pub const TABLE: TableSchema = TableSchema {
+    hash: PK,
+    range: SK,
+    attributes: [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK],
+    indexes: [
+        IndexSchema { name: INDEX_BY_PROJECT, hash: GSI1PK, range: GSI1SK },
+        IndexSchema { name: INDEX_BY_ORGANIZATION, hash: GSI2PK, range: GSI2SK },
+        IndexSchema { name: INDEX_BY_ATTENTION, hash: GSI3PK, range: GSI3SK },
+    ],
+    ttl_attribute: EXPIRES_AT,
+};
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
     KeySchemaElement::builder()
@@ -41,28 +73,21 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex> {
         .map_err(|e| StoreError::failed(e.to_string()))
 }
 
-/// Creates the table (on-demand billing) unless it exists.
+/// Creates the table (on-demand billing) of [`TABLE`] unless it exists.
 pub async fn create_table(client: &Client, table: &str) -> Result<()> {
-    let result = client
+    let mut create = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        .attribute_definitions(attribute(PK)?)
-        .attribute_definitions(attribute(SK)?)
-        .attribute_definitions(attribute(GSI1PK)?)
-        .attribute_definitions(attribute(GSI1SK)?)
-        .attribute_definitions(attribute(GSI2PK)?)
-        .attribute_definitions(attribute(GSI2SK)?)
-        .attribute_definitions(attribute(GSI3PK)?)
-        .attribute_definitions(attribute(GSI3SK)?)
-        .global_secondary_indexes(index(INDEX_BY_PROJECT, GSI1PK, GSI1SK)?)
-        .global_secondary_indexes(index(INDEX_BY_ORGANIZATION, GSI2PK, GSI2SK)?)
-        .global_secondary_indexes(index(INDEX_BY_ATTENTION, GSI3PK, GSI3SK)?)
-        .send()
-        .await;
-    match result {
+        .key_schema(key(TABLE.hash, KeyType::Hash)?)
+        .key_schema(key(TABLE.range, KeyType::Range)?);
+    for name in TABLE.attributes {
+        create = create.attribute_definitions(attribute(name)?);
+    }
+    for i in TABLE.indexes {
+        create = create.global_secondary_indexes(index(i.name, i.hash, i.range)?);
+    }
+    match create.send().await {
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
         Err(e) => Err(sdk_error("create table", e)),

@@ -1,0 +1,176 @@
+//! One store contract, run on the in-memory store (the use-cases' unit tests use it) and on the
+//! DynamoDB store (moto): the same conditional semantics, so what the unit tests prove of the
+//! use-cases holds on the real table.
+
+use chrono::{Duration, Utc};
+use integration_tests::calls::seeded_server;
+use integration_tests::stack::moto_client;
+use serde_json::json;
+use shared::domain::{Effects, NetworkRecord, ServerRecord, SshCaRecord};
+use shared::rbac::Scope;
+use shared::store::dynamodb::DynamoStore;
+use shared::store::memory::MemoryStore;
+use shared::store::{
+    IdempotencyStore, KeyState, Kind, NetworkDeletion, NetworkStore, ServerQuery, ServerStore, SshCaStore, StoreError,
+    StoredResponse,
+};
+
+fn network(id: &str) -> NetworkRecord {
+    serde_json::from_value(json!({"id": id, "apiVersion": 2, "name": "net", "description": null, "tags": [],
+        "organizationId": "o", "projectId": "p", "regionId": "r", "identityId": "i", "providerNetworkId": "pn",
+        "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
+    .unwrap_or_else(|e| panic!("network: {e}"))
+}
+
+fn server(id: &str, name: &str, network: &str) -> ServerRecord {
+    seeded_server(json!({"id": id, "name": name, "networkId": network}))
+}
+
+fn ca(id: &str) -> SshCaRecord {
+    serde_json::from_value(json!({"id": id, "apiVersion": 2, "name": "ca", "description": null, "tags": [],
+        "organizationId": "o", "projectId": "p",
+        "publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
+    .unwrap_or_else(|e| panic!("ca: {e}"))
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// What both stores must do, in the store's own vocabulary (the use-cases word it for callers).
+async fn contract<S>(store: &S, label: &str)
+where
+    S: ServerStore + NetworkStore + SshCaStore + IdempotencyStore,
+{
+    let none = Effects::default();
+    let later = Utc::now() + Duration::minutes(5);
+    // Networks: one per id; servers count on them.
+    store.create_network(&network("n1")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let again = store.create_network(&network("n1")).await;
+    assert!(matches!(again, Err(StoreError::Exists(Kind::Network, _))), "{label}: {again:?}");
+
+    // Names are unique per network, by the claim in the record's transaction.
+    let s1 = server(&id(1), "web", "n1");
+    store.create_server(&s1, later, &none).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let taken = store.create_server(&server(&id(2), "web", "n1"), later, &none).await;
+    assert!(matches!(taken, Err(StoreError::NameTaken { .. })), "{label}: {taken:?}");
+    assert_eq!(store.claim_holder("n1", "web").await.ok().flatten(), Some(id(1)), "{label}");
+    let nowhere = store.create_server(&server(&id(3), "db", "missing"), later, &none).await;
+    assert!(matches!(nowhere, Err(StoreError::Missing(Kind::Network, _))), "{label}: {nowhere:?}");
+    assert_eq!(store.network_server_count("n1").await.ok().flatten(), Some(1), "{label}: counted");
+
+    // Record writes are conditional on the version read.
+    let mut next = s1.clone();
+    next.version = 2;
+    store.replace_server(&next, 1, &none).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let stale = store.replace_server(&next, 1, &none).await;
+    assert!(matches!(stale, Err(StoreError::Changed(Kind::Server, _))), "{label}: {stale:?}");
+    let gone = store.replace_server(&server(&id(9), "ghost", "n1"), 1, &none).await;
+    assert!(matches!(gone, Err(StoreError::Missing(Kind::Server, _))), "{label}: {gone:?}");
+
+    // Deletion protection is a condition of the write that starts a deletion.
+    let mut protected = next.clone();
+    protected.protection.delete = true;
+    protected.version = 3;
+    store.set_protection(&next, &protected).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let mut dying = protected.clone();
+    dying.provisioning_status = shared::domain::ProvisioningStatus::Deprovisioning;
+    dying.deletion_time = Some(Utc::now());
+    dying.version = 4;
+    let refused = store.replace_server(&dying, 3, &none).await;
+    assert!(matches!(refused, Err(StoreError::Protected(Kind::Server, _))), "{label}: {refused:?}");
+    let delete = store.delete_network(&network("n1"), Utc::now()).await;
+    assert!(
+        matches!(delete, Err(StoreError::Protected(Kind::Network, _))),
+        "{label}: a protected server stops it: {delete:?}"
+    );
+
+    // Lists: by scope, sorted by id, paged.
+    for n in 4..=6 {
+        store
+            .create_server(&server(&id(n), &format!("s{n}"), "n1"), later, &none)
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+    let query =
+        ServerQuery { scopes: vec![Scope::Project("o".into(), "p".into())], limit: 2, ..ServerQuery::default() };
+    let first = store.list_servers(&query).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(first.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![id(1), id(4)], "{label}");
+    let rest = ServerQuery { after: first.next.clone(), ..query.clone() };
+    let second = store.list_servers(&rest).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(second.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![id(5), id(6)], "{label}");
+    let elsewhere = ServerQuery { scopes: vec![Scope::Organization("other".into())], ..query.clone() };
+    assert!(store.list_servers(&elsewhere).await.map(|p| p.items.is_empty()).unwrap_or(false), "{label}: other scope");
+
+    // Removal is conditional on the version, uncounts once, and frees the name.
+    let s4 = server(&id(4), "s4", "n1");
+    assert_eq!(store.remove_server(&s4, &none).await.ok(), Some(true), "{label}");
+    assert_eq!(store.remove_server(&s4, &none).await.ok(), Some(false), "{label}: a second removal removes nothing");
+    assert_eq!(store.network_server_count("n1").await.ok().flatten(), Some(3), "{label}: uncounted once");
+    assert_eq!(store.claim_holder("n1", "s4").await.ok().flatten(), None, "{label}: name released");
+
+    // A network with servers is marked deleting and takes no new server; an empty one goes.
+    let mut unprotected = protected.clone();
+    unprotected.protection.delete = false;
+    unprotected.version = 4;
+    store.set_protection(&protected, &unprotected).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.delete_network(&network("n1"), Utc::now()).await.ok(), Some(NetworkDeletion::Deleting), "{label}");
+    let closing = store.create_server(&server(&id(7), "late", "n1"), later, &none).await;
+    assert!(matches!(closing, Err(StoreError::Closing(Kind::Network, _))), "{label}: {closing:?}");
+    store.create_network(&network("n2")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.delete_network(&network("n2"), Utc::now()).await.ok(), Some(NetworkDeletion::Deleted), "{label}");
+    assert!(store.get_network("n2").await.map(|n| n.is_none()).unwrap_or(false), "{label}: gone");
+
+    // SSH CAs count the servers bound to them; one in use is not deleted.
+    store.create_network(&network("n3")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.create_ssh_ca(&ca("ca1")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let mut bound = server(&id(8), "bound", "n3");
+    bound.ssh_certificate_authority_id = Some("ca1".into());
+    store.create_server(&bound, later, &none).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let in_use = store.delete_ssh_ca("ca1").await;
+    assert!(matches!(in_use, Err(StoreError::InUse(Kind::SshCa, _))), "{label}: {in_use:?}");
+    let mut unbound = server(&id(10), "unbound", "n3");
+    unbound.ssh_certificate_authority_id = Some("ca-missing".into());
+    let missing = store.create_server(&unbound, later, &none).await;
+    assert!(matches!(missing, Err(StoreError::Missing(Kind::SshCa, _))), "{label}: {missing:?}");
+    assert_eq!(store.remove_server(&bound, &none).await.ok(), Some(true), "{label}");
+    store.delete_ssh_ca("ca1").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let twice = store.delete_ssh_ca("ca1").await;
+    assert!(matches!(twice, Err(StoreError::Missing(Kind::SshCa, _))), "{label}: {twice:?}");
+
+    // Idempotency keys: one claim, in progress until completed, then the stored answer.
+    let now = Utc::now();
+    let until = now + Duration::seconds(60);
+    let expires = now + Duration::hours(24);
+    assert_eq!(store.claim_key("k", "h", now, until, expires).await.ok(), Some(KeyState::Claimed), "{label}");
+    let running = store.claim_key("k", "h", now, until, expires).await;
+    assert!(matches!(running, Ok(KeyState::InProgress { .. })), "{label}: {running:?}");
+    let answer = StoredResponse { status: 201, body: json!({"ok": true}), etag: Some("\"1\"".into()) };
+    store.complete_key("k", "h", &answer).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    match store.claim_key("k", "h", now, until, expires).await {
+        Ok(KeyState::Completed { response, body_hash }) => {
+            assert_eq!((response, body_hash), (answer, "h".into()), "{label}")
+        }
+        other => panic!("{label}: {other:?}"),
+    }
+    assert_eq!(store.claim_key("k2", "h", now, until, expires).await.ok(), Some(KeyState::Claimed), "{label}");
+    store.release_key("k2", "h").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(
+        store.claim_key("k2", "h", now, until, expires).await.ok(),
+        Some(KeyState::Claimed),
+        "{label}: released"
+    );
+    let after = now + Duration::seconds(61);
+    let expired = store.claim_key("k2", "h", after, after + Duration::seconds(60), expires).await;
+    assert_eq!(expired.ok(), Some(KeyState::Claimed), "{label}: an attempt past its time gives the key up");
+}
+
+#[tokio::test]
+async fn the_memory_and_dynamodb_stores_keep_one_contract() {
+    contract(&MemoryStore::default(), "memory").await;
+    let client = moto_client();
+    let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+    local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
+    contract(&DynamoStore::new(client, table), "dynamodb").await;
+}
