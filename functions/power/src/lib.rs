@@ -7,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
-use shared::provider::PowerAction;
 use shared::usecase;
 
 pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
@@ -16,13 +15,7 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Power)?;
-    let action = match api.route.action() {
-        "start" => PowerAction::Start,
-        "stop" => PowerAction::Stop,
-        "softreboot" => PowerAction::SoftReboot,
-        "hardreboot" => PowerAction::HardReboot,
-        _ => return Err(http::unknown_route(req)),
-    };
+    let action = api.route.power_action().ok_or_else(|| http::unknown_route(req))?;
     let caller = http::caller(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;

@@ -84,6 +84,18 @@ impl Route {
         self.path().rsplit('/').next().unwrap_or_default()
     }
 
+    /// The power action a power route asks for (`None` for any other route).
+    pub fn power_action(&self) -> Option<crate::provider::PowerAction> {
+        use crate::provider::PowerAction;
+        match self.key {
+            START_SERVER | START_SERVER_V1 => Some(PowerAction::Start),
+            STOP_SERVER | STOP_SERVER_V1 => Some(PowerAction::Stop),
+            SOFT_REBOOT_SERVER | SOFT_REBOOT_SERVER_V1 => Some(PowerAction::SoftReboot),
+            HARD_REBOOT_SERVER | HARD_REBOOT_SERVER_V1 => Some(PowerAction::HardReboot),
+            _ => None,
+        }
+    }
+
     pub fn method(&self) -> &'static str {
         self.key.split_once(' ').map_or(self.key, |(m, _)| m)
     }
@@ -241,6 +253,21 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_power_route_and_only_those_carry_an_action() {
+        let power: Vec<&Route> = ROUTES.iter().filter(|r| r.function == Function::Power).collect();
+        assert_eq!(power.len(), 8, "four actions, two versions");
+        use crate::provider::PowerAction;
+        let segment = |a: PowerAction| match a {
+            PowerAction::Start => "start",
+            PowerAction::Stop => "stop",
+            PowerAction::SoftReboot => "softreboot",
+            PowerAction::HardReboot => "hardreboot",
+        };
+        assert!(power.iter().all(|r| r.power_action().is_some_and(|a| r.action() == segment(a))), "the path names it");
+        assert!(ROUTES.iter().filter(|r| r.function != Function::Power).all(|r| r.power_action().is_none()));
+    }
 
     #[test]
     fn paths_match_templates() {

@@ -29,12 +29,9 @@ async fn main() -> Fallible<()> {
         Some("serve") => serve(&args).await,
         Some("cleanup") => {
             shared::telemetry::init();
-            let sdk = shared::aws::Sdk::from_env()?;
-            let needs = shared::context::Needs { keys: shared::context::Keys::None, warm_provider: false };
-            let deps = shared::context::cloud_deps_on(&sdk, shared::context::store_from_env(&sdk)?, needs).await?;
-            let bus = shared::context::event_bus_from_env(&sdk)?;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(50);
-            let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await?;
+            // The scheduled function's own wiring and pass, with a minute's budget as deployed.
+            let deps = cleanup::deps().await?;
+            let report = cleanup::run(&deps, std::time::Duration::from_secs(60)).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }

@@ -1,0 +1,37 @@
+//! `cleanup` Lambda: run every minute by an EventBridge schedule (reserved concurrency 1), and on
+//! demand. One bounded pass that makes the table and the provider agree (`shared::usecase::cleanup`).
+//! [`deps`] builds what it runs on once per container; [`run`] is one pass, as the Lambda and the
+//! local API (`local-api cleanup`) both call it.
+
+use std::time::{Duration, Instant};
+
+use shared::context::{CloudDeps, Keys, Needs};
+use shared::error::Result;
+use shared::events::eventbridge::EventBridgeBus;
+use shared::usecase::cleanup::Report;
+
+/// Work stops this long before the function's own deadline, so the run ends cleanly.
+pub const MARGIN: Duration = Duration::from_secs(10);
+
+/// Every run calls the provider: init takes the identities' tokens.
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true };
+
+/// What a run needs: the table and the provider, and the bus events are published to.
+pub struct CleanupDeps {
+    pub deps: CloudDeps,
+    pub bus: EventBridgeBus,
+}
+
+/// Built once per container, outside the handler: clients, tokens and identities are reused.
+pub async fn deps() -> Result<CleanupDeps> {
+    let sdk = shared::aws::Sdk::from_env()?;
+    let deps = shared::context::cloud_deps_on(&sdk, shared::context::store_from_env(&sdk)?, NEEDS).await?;
+    let bus = shared::context::event_bus_from_env(&sdk)?;
+    Ok(CleanupDeps { deps, bus })
+}
+
+/// One pass with `left` until the invocation's deadline.
+pub async fn run(deps: &CleanupDeps, left: Duration) -> Result<Report> {
+    let deadline = Instant::now() + left.saturating_sub(MARGIN);
+    shared::usecase::cleanup::run(&deps.deps, &deps.bus, deadline).await
+}
