@@ -1,7 +1,7 @@
 """Writes events/*.json: one API Gateway HTTP API (payload 2.0) event per route, as the gateway
 sends it after the authorizer ran, for `sam local invoke <Function> -e events/<file>.json`.
 
-The ids are fixed so the events work in sequence against the demo stack (see README); the
+The ids are fixed so the events work in sequence against the demo stack (see docs/running-locally.md); the
 authorizer context grants the demo organization everything. events/authorizer/request.json is the
 authorizer's own event (a bearer token of the demo stack's identity emulator: `make token`).
 Run: python3 scripts/make_events.py   (tests/integration/tests/events.rs runs every event).

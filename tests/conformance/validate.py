@@ -1,15 +1,13 @@
 """Validates recorded API exchanges against Unikorn's published OpenAPI document.
 
-Usage: validate.py SPEC EXCHANGES README
+Usage: validate.py SPEC EXCHANGES EXTENSIONS
 
 SPEC is Unikorn region's `server.spec.yaml` (its `common.spec.yaml` beside it), EXCHANGES a JSON
 list of {"method", "path", "query", "status", "headers", "body"} recorded by the conformance test,
-README the project's README: its table "Extensions to Unikorn's contract" lists the answers this
-product deliberately gives beyond Unikorn's document (`| METHOD /path/{param} | status | why |`).
-Those are checked against Unikorn's error schema instead. Its table "Routes beyond Unikorn's
-document" (`| METHOD /ours/{param} | METHOD /theirs/{param} | why |`) names, for each route the
-issue asks for that Unikorn's document lacks, the documented route whose answers it gives: its
-responses are validated as that route's. Anything else Unikorn's document does not allow is
+EXTENSIONS `docs/contract-extensions.json`: its `extensions` list the answers this product
+deliberately gives beyond Unikorn's document (method, path glob, status, why); those are checked
+against Unikorn's error schema instead. Its `standIns` name, for each route Unikorn's document
+lacks, the documented route whose answers it gives: its responses are validated as that route's. Anything else Unikorn's document does not allow is
 reported with its route and the offending field, and the exit code is 1.
 """
 
@@ -26,30 +24,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 
-def extensions(readme: str) -> set[tuple[str, str, int]]:
-    """(method, path template glob, status) rows of the README's extensions table; method may be ANY."""
-    section = readme.split("### Extensions to Unikorn's contract", 1)
-    if len(section) < 2:
-        raise SystemExit("README has no '### Extensions to Unikorn's contract' section")
-    found = set()
-    for line in section[1].split("\n### ", 1)[0].splitlines():
-        match = re.match(r"\|\s*`?(GET|POST|PUT|DELETE|ANY)\s+(\S+?)`?\s*\|\s*(\d{3})\s*\|", line)
-        if match:
-            found.add((match.group(1), match.group(2), int(match.group(3))))
-    return found
+def extensions(doc: dict) -> set[tuple[str, str, int]]:
+    """(method, path template glob, status) of the deliberate extensions; method may be ANY."""
+    return {(row["method"], row["path"], int(row["status"])) for row in doc["extensions"]}
 
 
-def stand_ins(readme: str) -> list[tuple[str, str, str, str]]:
-    """(method, our template, their method, their template) rows of "Routes beyond Unikorn's document"."""
-    section = readme.split("### Routes beyond Unikorn's document", 1)
-    if len(section) < 2:
-        return []
-    rows = []
-    for line in section[1].split("\n### ", 1)[0].splitlines():
-        match = re.match(r"\|\s*`(GET|POST|PUT|DELETE) (\S+)`\s*\|\s*`(GET|POST|PUT|DELETE) (\S+)`\s*\|", line)
-        if match:
-            rows.append(match.groups())
-    return rows
+def stand_ins(doc: dict) -> list[tuple[str, str, str, str]]:
+    """(method, our template, their method, their template) of the routes beyond the document."""
+    return [(r["method"], r["path"], r["answersAsMethod"], r["answersAsPath"]) for r in doc.get("standIns", [])]
 
 
 def stand_in(rows, method: str, path: str) -> tuple[str, str] | None:
@@ -71,13 +53,14 @@ def template_of(spec: dict, path: str) -> str | None:
 
 
 def main() -> int:
-    spec_path, exchanges_path, readme_path = map(Path, sys.argv[1:4])
+    spec_path, exchanges_path, extensions_path = map(Path, sys.argv[1:4])
+    doc = json.loads(extensions_path.read_text())
     raw = yaml.safe_load(spec_path.read_text())
     openapi = OpenAPI(SchemaPath.from_file_path(str(spec_path)))
     common = yaml.safe_load((spec_path.parent / "common.spec.yaml").read_text())
     error_schema = common["components"]["schemas"]["error"]
-    allowed = extensions(readme_path.read_text())
-    beyond = stand_ins(readme_path.read_text())
+    allowed = extensions(doc)
+    beyond = stand_ins(doc)
     exchanges = json.loads(exchanges_path.read_text())
     failures, used = [], set()
     conforming = 0

@@ -2,7 +2,7 @@
 //! API, every response recorded and validated against Unikorn's published OpenAPI document
 //! (`../shared/reference/unikorn/server.spec.yaml`) by a maintained validator (openapi-core, in
 //! `.venv-api`). A response the document does not allow fails the test, naming the route and the
-//! field, unless the README's "Extensions to Unikorn's contract" table lists it.
+//! field, unless `docs/contract-extensions.json` lists it.
 
 use integration_tests::stack::*;
 use integration_tests::{reference_dir, repo_root};
@@ -41,12 +41,12 @@ impl Recorder<'_> {
         self.call("POST", &format!("{path}/start"), Some(admin), None).await;
     }
 
-    /// Validates every recorded exchange against Unikorn's document (and the README's tables).
+    /// Validates every recorded exchange against Unikorn's document (and `docs/contract-extensions.json`).
     fn check(&self, what: &str) {
         let file = std::env::temp_dir().join(format!("exchanges-{}.json", uuid::Uuid::new_v4().simple()));
         std::fs::write(&file, serde_json::to_vec_pretty(&self.exchanges).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}"));
-        let (ok, text) = run_checker("validate.py", &[file, repo_root().join("README.md")]);
+        let (ok, text) = run_checker("validate.py", &[file, repo_root().join("docs/contract-extensions.json")]);
         assert!(ok, "{what} that Unikorn's document does not allow:\n{text}");
     }
 
