@@ -7,6 +7,7 @@
 // Handlers short-circuit with a ready axum `Response` as the error; boxing it buys nothing here.
 #![allow(clippy::result_large_err)]
 
+mod actions;
 mod common;
 mod control;
 mod glance;

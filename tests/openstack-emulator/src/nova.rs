@@ -30,11 +30,11 @@ where
     with_version(f(&mut state, &token, minor), minor)
 }
 
-fn not_found(id: &str) -> Response {
+pub(crate) fn not_found(id: &str) -> Response {
     nova_fault(404, format!("Instance {id} could not be found."))
 }
 
-fn invalid_state(action: &str, server: &Server) -> Response {
+pub(crate) fn invalid_state(action: &str, server: &Server) -> Response {
     let message = match server.task_state {
         Some(task) => format!("Cannot '{action}' instance {} while it is in task_state {task}", server.id),
         None => format!("Cannot '{action}' instance {} while it is in vm_state {}", server.id, server.vm_state),
@@ -127,7 +127,7 @@ fn flavor_json(f: &Flavor, base: &str, minor: u32) -> Value {
     body
 }
 
-fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Option<&'a Image> {
+pub(crate) fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Option<&'a Image> {
     state.images.get(id).filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
 }
 
@@ -344,179 +344,15 @@ pub async fn server_action(
     else {
         return nova_fault(400, "Malformed request body");
     };
+    let base_url = ctx.base_url.clone();
     nova(&ctx.clone(), &headers, move |state, token, minor| {
         state.count(format!("action {action}"));
-        let action_ms = state.delays.action_ms;
-        let due = state.due(action_ms);
-        let image_due = state.due(state.delays.image_ms);
-        let Some(server) = state.servers.get_mut(&id).filter(|s| s.project_id == token.project_id) else {
+        let visible = state.servers.get(&id).is_some_and(|s| s.project_id == token.project_id);
+        if !visible {
             return not_found(&id);
-        };
-        let idle = server.task_state.is_none();
-        let response = match action.as_str() {
-            "os-start" => {
-                if server.vm_state != "stopped" || !idle {
-                    return invalid_state("start", server);
-                }
-                server.task_state = Some("powering-on");
-                server.pending = Some((due, Transition::PoweredOn));
-                StatusCode::ACCEPTED.into_response()
-            }
-            "os-stop" => {
-                if !matches!(server.vm_state, "active" | "error") || !idle {
-                    return invalid_state("stop", server);
-                }
-                server.task_state = Some("powering-off");
-                server.pending = Some((due, Transition::PoweredOff));
-                StatusCode::ACCEPTED.into_response()
-            }
-            "reboot" => {
-                let hard = match args["type"].as_str() {
-                    Some("HARD") => true,
-                    Some("SOFT") => false,
-                    _ => return nova_fault(400, "Invalid input for field/attribute type."),
-                };
-                let allowed = if hard {
-                    matches!(server.vm_state, "active" | "error" | "stopped" | "paused" | "suspended")
-                        && (idle || matches!(server.task_state, Some("rebooting" | "rebooting_hard")))
-                } else {
-                    server.vm_state == "active" && idle
-                };
-                if !allowed {
-                    return invalid_state("reboot", server);
-                }
-                server.task_state = Some(if hard { "rebooting_hard" } else { "rebooting" });
-                server.pending = Some((due, Transition::Rebooted));
-                StatusCode::ACCEPTED.into_response()
-            }
-            "createImage" => {
-                if !matches!(server.vm_state, "active" | "stopped" | "paused" | "suspended") || !idle {
-                    return invalid_state("createImage", server);
-                }
-                let Some(name) = args["name"].as_str() else {
-                    return nova_fault(400, "Invalid input for field/attribute name.");
-                };
-                let mut properties: BTreeMap<String, String> = args["metadata"]
-                    .as_object()
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
-                    .unwrap_or_default();
-                properties.insert("image_type".into(), "snapshot".into());
-                properties.insert("instance_uuid".into(), server.id.clone());
-                properties.insert("base_image_ref".into(), server.image_id.clone());
-                properties.insert("user_id".into(), server.user_id.clone());
-                let source = server.image_id.clone();
-                let image_id = uuid::Uuid::new_v4().to_string();
-                server.task_state = Some("image_snapshot");
-                server.pending = Some((due, Transition::Snapshotted));
-                server.pending_image = Some(image_id.clone());
-                let project = server.project_id.clone();
-                // Nova copies the source image's custom properties onto the snapshot.
-                if let Some(src) = state.images.get(&source) {
-                    for (k, v) in &src.properties {
-                        properties.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-                let min_disk = state.images.get(&source).map(|i| i.min_disk).unwrap_or(0);
-                state.images.insert(
-                    image_id.clone(),
-                    Image {
-                        id: image_id.clone(),
-                        name: name.to_owned(),
-                        status: "queued".into(),
-                        owner: Some(project),
-                        visibility: "private".into(),
-                        min_disk,
-                        size: Some(0),
-                        tags: vec![],
-                        properties,
-                        created_at: now(),
-                        active_at: Some(image_due),
-                    },
-                );
-                let location = format!("{}/image/v2/images/{image_id}", ctx.base_url);
-                let mut response = if minor >= 45 {
-                    (StatusCode::ACCEPTED, Json(json!({"image_id": image_id}))).into_response()
-                } else {
-                    StatusCode::ACCEPTED.into_response()
-                };
-                if minor < 45 {
-                    if let Ok(v) = location.parse() {
-                        response.headers_mut().insert("location", v);
-                    }
-                }
-                response
-            }
-            "os-getConsoleOutput" => {
-                if server.vm_state == "building" {
-                    return invalid_state("get_console_output", server);
-                }
-                let length = match &args["length"] {
-                    Value::Null => None,
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.parse::<i64>().ok(),
-                    _ => return nova_fault(400, "Invalid input for field/attribute length."),
-                };
-                let lines = &server.console;
-                let start = match length {
-                    Some(n) if n >= 0 => lines.len().saturating_sub(n as usize),
-                    _ => 0,
-                };
-                Json(json!({"output": lines[start..].join("\n")})).into_response()
-            }
-            "resize" => {
-                if !matches!(server.vm_state, "active" | "stopped") || !idle {
-                    return invalid_state("resize", server);
-                }
-                let flavor_id = args["flavorRef"].as_str().unwrap_or_default().to_owned();
-                if flavor_id == server.flavor.id {
-                    return nova_fault(400, "When resizing, instances must change flavor!");
-                }
-                let Some(flavor) = state.flavors.get(&flavor_id).cloned() else {
-                    return nova_fault(400, format!("Flavor {flavor_id} could not be found."));
-                };
-                let Some(server) = state.servers.get_mut(&id) else {
-                    return not_found(&id);
-                };
-                server.old_flavor = Some(std::mem::replace(&mut server.flavor, flavor));
-                server.task_state = Some("resize_prep");
-                server.pending = Some((due, Transition::Resized));
-                StatusCode::ACCEPTED.into_response()
-            }
-            "confirmResize" => {
-                if server.vm_state != "resized" {
-                    return invalid_state("confirmResize", server);
-                }
-                server.old_flavor = None;
-                server.vm_state = if server.power_state == 4 { "stopped" } else { "active" };
-                StatusCode::NO_CONTENT.into_response()
-            }
-            "rebuild" => {
-                if !matches!(server.vm_state, "active" | "stopped" | "error") || !idle {
-                    return invalid_state("rebuild", server);
-                }
-                let image_id = args["imageRef"].as_str().unwrap_or_default().to_owned();
-                let project = server.project_id.clone();
-                if visible_image(state, &project, &image_id).is_none() {
-                    return nova_fault(400, format!("Image {image_id} could not be found."));
-                }
-                let Some(server) = state.servers.get_mut(&id) else {
-                    return not_found(&id);
-                };
-                server.image_id = image_id;
-                if let Some(name) = args["name"].as_str() {
-                    server.name = name.to_owned();
-                }
-                if let Some(metadata) = args["metadata"].as_object() {
-                    server.metadata =
-                        metadata.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
-                }
-                server.task_state = Some("rebuilding");
-                server.pending = Some((due, Transition::Rebuilt));
-                (StatusCode::ACCEPTED, Json(json!({"server": server_json(server, &ctx.base_url, minor)})))
-                    .into_response()
-            }
-            other => nova_fault(400, format!("There is no such action: {other}")),
-        };
+        }
+        let call = crate::actions::Call { id: &id, args: &args, minor, base_url: &base_url };
+        let response = crate::actions::dispatch(state, &action, &call);
         state.settle();
         response
     })

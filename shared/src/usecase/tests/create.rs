@@ -1,0 +1,61 @@
+//! Use-case unit tests: create.
+
+use super::*;
+
+#[tokio::test]
+async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
+    let w = world().await;
+    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.provider_id.as_deref(), Some("nova-web"));
+    assert_eq!(
+        (record.organization_id.as_str(), record.project_id.as_str(), record.region_id.as_str()),
+        ("o", "p", "r")
+    );
+    let nova = w.provider.server("nova-web").unwrap_or_default();
+    assert_eq!(nova.metadata.get(META_SERVER_ID), Some(&record.id));
+    assert_eq!(w.deps.store.claim_holder(&w.network, "web").await.ok().flatten(), Some(record.id));
+}
+
+#[tokio::test]
+async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_nothing() {
+    let w = world().await;
+    create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let creates = |w: &World| w.provider.calls().iter().filter(|c| *c == "create_server").count();
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None).await.expect_err("taken");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(creates(&w), 1);
+
+    let before = w.store.item_count();
+    // A definite refusal of the create call itself (the image and flavor checks before it succeed).
+    w.provider.fail_next_on_create(ProviderError::Rejected {
+        what: "server".into(),
+        detail: "Invalid key_name provided.".into(),
+    });
+    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("refused");
+    assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
+    assert_eq!(w.store.item_count(), before, "record and claim removed");
+}
+
+#[tokio::test]
+async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles_it() {
+    let w = world().await;
+    let before = w.store.item_count();
+    w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
+    let err =
+        create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("provider down");
+    assert!(matches!(&err, Error::Unavailable { message, .. } if message.contains("provisioning")), "{err:?}");
+    assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
+    w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let report = cleanup::run(&w.deps, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.records_removed, 0, "within the grace period nothing is removed");
+    let mut past_grace = w.deps.clone();
+    past_grace.timing.grace = chrono::Duration::zero();
+    let report = cleanup::run(&past_grace, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.records_removed, 1, "{report:?}");
+    assert_eq!(w.store.item_count(), before, "record and claim removed once the grace period is over");
+}

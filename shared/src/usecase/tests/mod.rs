@@ -1,0 +1,259 @@
+//! Use-case tests without I/O: the in-memory store and a recording fake provider.
+
+mod action_history;
+mod create;
+mod delete;
+mod list;
+mod power;
+mod protection;
+mod snapshot;
+mod update;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+
+use super::*;
+use crate::api::parse_json;
+use crate::api::v2::networks::NetworkV2Create;
+use crate::api::v2::servers::{ServerV2Create, ServerV2Update};
+use crate::clock::{RandomIds, SystemClock};
+use crate::domain::{PowerState, ProvisioningStatus};
+use crate::error::Error;
+use crate::events::MemoryBus;
+use crate::provider::{
+    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderError,
+    ProviderServer, Receipt, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
+};
+use crate::rbac::{Acl, Caller};
+use crate::store::memory::MemoryStore;
+
+pub(super) fn receipt(call: &str) -> Receipt {
+    Receipt { request_id: Some(format!("req-{call}")) }
+}
+
+/// The view of the v2 routes.
+pub(super) fn v2() -> View {
+    View {
+        version: crate::domain::ApiVersion::V2,
+        path: None,
+        rules: Rules { networks: crate::rbac::NETWORKS, server_update: crate::rbac::Operation::Update },
+    }
+}
+
+/// A provider that keeps servers in memory, records every call, and can fail the next call.
+#[derive(Default)]
+pub(super) struct FakeProvider {
+    calls: Mutex<Vec<String>>,
+    servers: Mutex<BTreeMap<String, ProviderServer>>,
+    fail_next: Mutex<Option<ProviderError>>,
+    /// Methods that always fail as unavailable.
+    failing: Mutex<Vec<&'static str>>,
+    fail_on_create: Mutex<Option<ProviderError>>,
+}
+
+impl FakeProvider {
+    fn call(&self, name: &str) -> ProviderResult<()> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(name.to_owned());
+        if self.failing.lock().unwrap_or_else(|e| e.into_inner()).contains(&name) {
+            return Err(ProviderError::unavailable(format!("{name} injected failure")));
+        }
+        match self.fail_next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    /// Fails the next call (any method) once `create_server` is reached.
+    fn fail_next_on_create(&self, e: ProviderError) {
+        *self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+    }
+    fn fail_next(&self, e: ProviderError) {
+        *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+    }
+    fn set_phase(&self, phase: ServerPhase) {
+        for s in self.servers.lock().unwrap_or_else(|e| e.into_inner()).values_mut() {
+            s.phase = phase;
+        }
+    }
+    fn server(&self, id: &str) -> ProviderResult<ProviderServer> {
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.get(id).cloned().ok_or_else(|| ProviderError::not_found(format!("server {id}")))
+    }
+}
+
+#[async_trait]
+impl Compute for FakeProvider {
+    async fn create_server(&self, _: &ProviderCredential, s: &ServerCreate) -> ProviderResult<(String, Receipt)> {
+        self.call("create_server")?;
+        if let Some(e) = self.fail_on_create.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(e);
+        }
+        let id = format!("nova-{}", s.name);
+        let server = ProviderServer {
+            id: id.clone(),
+            name: s.name.clone(),
+            phase: ServerPhase::Active,
+            metadata: s.metadata.clone(),
+            ..Default::default()
+        };
+        self.servers.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), server);
+        Ok((id, receipt("create")))
+    }
+    async fn get_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<ProviderServer> {
+        self.call("get_server")?;
+        self.server(id)
+    }
+    async fn find_servers(
+        &self,
+        _: &ProviderCredential,
+        key: &str,
+        value: &str,
+    ) -> ProviderResult<Vec<ProviderServer>> {
+        self.call("find_servers")?;
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(servers.values().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)).cloned().collect())
+    }
+    async fn list_servers(
+        &self,
+        _: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> ProviderResult<ServerPage> {
+        self.call("list_servers")?;
+        let servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        let page: Vec<ProviderServer> = servers
+            .values()
+            .filter(|s| marker.is_none_or(|m| s.id.as_str() > m))
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        let next = (page.len() == limit as usize).then(|| page.last().map(|s| s.id.clone())).flatten();
+        Ok(ServerPage { servers: page, next })
+    }
+    async fn delete_server(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Receipt> {
+        self.call("delete_server")?;
+        self.servers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .map(|_| receipt("delete"))
+            .ok_or_else(|| ProviderError::not_found(id.to_owned()))
+    }
+    async fn power(&self, _: &ProviderCredential, id: &str, action: PowerAction) -> ProviderResult<Receipt> {
+        self.call(&format!("power {action:?}"))?;
+        self.server(id).map(|_| receipt("power"))
+    }
+    async fn resize(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Receipt> {
+        self.call("resize").map(|_| receipt("resize"))
+    }
+    async fn confirm_resize(&self, _: &ProviderCredential, _: &str) -> ProviderResult<Receipt> {
+        self.call("confirm_resize").map(|_| receipt("confirm"))
+    }
+    async fn rebuild(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Receipt> {
+        self.call("rebuild").map(|_| receipt("rebuild"))
+    }
+    async fn console_output(&self, _: &ProviderCredential, _: &str, _: Option<u32>) -> ProviderResult<String> {
+        self.call("console_output").map(|_| "log".into())
+    }
+    async fn console_url(&self, _: &ProviderCredential, _: &str) -> ProviderResult<String> {
+        self.call("console_url").map(|_| "https://vnc".into())
+    }
+}
+
+#[async_trait]
+impl Images for FakeProvider {
+    async fn create_image(
+        &self,
+        _: &ProviderCredential,
+        _: &str,
+        _: &str,
+        _: &BTreeMap<String, String>,
+    ) -> ProviderResult<(String, Receipt)> {
+        self.call("create_image").map(|_| ("img-new".into(), receipt("image")))
+    }
+    async fn get_image(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Image> {
+        self.call("get_image")?;
+        Ok(Image { id: id.into(), state: crate::provider::ImageState::Ready, min_disk_gib: 10, ..Default::default() })
+    }
+    async fn find_image(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Option<Image>> {
+        self.call("find_image").map(|_| None)
+    }
+}
+
+#[async_trait]
+impl Flavors for FakeProvider {
+    async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Flavor> {
+        self.call("get_flavor")?;
+        Ok(Flavor { id: id.into(), disk_gib: 20, ..Default::default() })
+    }
+}
+
+#[async_trait]
+impl Keypairs for FakeProvider {
+    async fn import_keypair(&self, _: &ProviderCredential, name: &str, key: &str) -> ProviderResult<Keypair> {
+        self.call("import_keypair")?;
+        Ok(Keypair { name: name.into(), public_key: key.into(), fingerprint: None })
+    }
+    async fn get_keypair(&self, _: &ProviderCredential, name: &str) -> ProviderResult<Keypair> {
+        self.call("get_keypair")?;
+        Err(ProviderError::not_found(name.to_owned()))
+    }
+    async fn delete_keypair(&self, _: &ProviderCredential, _: &str) -> ProviderResult<()> {
+        self.call("delete_keypair")
+    }
+}
+
+pub(super) struct World {
+    deps: Deps<MemoryStore, FakeProvider>,
+    store: Arc<MemoryStore>,
+    provider: Arc<FakeProvider>,
+    network: String,
+}
+
+pub(super) fn caller(acl: serde_json::Value) -> Caller {
+    Caller { subject: "alice".into(), acl: serde_json::from_value::<Acl>(acl).unwrap_or_default() }
+}
+
+pub(super) fn admin() -> Caller {
+    let all = ["create", "read", "update", "delete"];
+    caller(serde_json::json!({"organizations": [{"id": "o", "endpoints": [
+        {"name": "region:servers", "operations": all}, {"name": "region:networks:v2", "operations": all},
+        {"name": "region:images", "operations": all}]}]}))
+}
+
+pub(super) async fn world() -> World {
+    let store = Arc::new(MemoryStore::default());
+    let provider = Arc::new(FakeProvider::default());
+    let identities = crate::identities::Identities::from_json(
+        r#"[{"id": "i", "regionId": "r", "organizationId": "o", "projectId": "p", "authUrl": "http://k/v3",
+             "applicationCredentialId": "c", "applicationCredentialSecret": "s"}]"#,
+    )
+    .unwrap_or_default();
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let deps = Deps {
+        store: store.clone(),
+        provider: provider.clone(),
+        identities: Arc::new(identities),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        sealer: Some(Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}")))),
+        timing: Timing::default(),
+        crash: Default::default(),
+    };
+    let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
+    let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
+    let network = networks::create_network(&deps, &admin(), &v2(), input).await.unwrap_or_else(|e| panic!("{e}")).id;
+    World { deps, store, provider, network }
+}
+
+pub(super) fn create_input(network: &str, name: &str) -> crate::domain::ServerCreateInput {
+    let body = format!(
+        r#"{{"metadata": {{"name": "{name}"}}, "spec": {{"networkId": "{network}", "flavorId": "f", "imageId": "i"}}}}"#
+    );
+    parse_json::<ServerV2Create>(body.as_bytes()).and_then(ServerV2Create::parse).unwrap_or_else(|e| panic!("{e}"))
+}
