@@ -32,6 +32,8 @@ pub const PROJECT_C: &str = "proj-c";
 pub const REGION: &str = "region-1";
 pub const PROVIDER_NETWORK: &str = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f";
 pub const NOVA_CREATE: &str = "POST /compute/v2.1/servers";
+/// The path of Nova's server actions, as faults match it.
+pub const NOVA_ACTIONS: &str = "/compute/v2.1/servers/*/action";
 /// Seals SSH private keys in the tests (32 bytes, base64).
 pub const TEST_KEY_ENCRYPTION_KEY: &str = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI=";
 

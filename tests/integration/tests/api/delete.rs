@@ -1,5 +1,8 @@
+use std::time::Duration;
+
 use integration_tests::stack::*;
 use openstack_emulator::{Delays, Fault};
+use shared::store::NetworkStore;
 
 const NOVA_DELETE: &str = "DELETE /compute/v2.1/servers/{id}";
 
@@ -69,4 +72,66 @@ async fn a_server_already_gone_at_the_provider_is_deleted_cleanly() {
     assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{id}"), Some(&admin), None).await.status, 202);
     assert_eq!(stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&admin), None).await.status, 404);
     assert_eq!(stack.create_server(&admin, "vanished").await.status, 201);
+}
+
+/// Regression (found under faults): a delete that arrives while the provider is still creating must not free the record
+/// (and the name) while a provider server is on its way, nor may the create answer for a server
+/// that no longer exists.
+#[tokio::test]
+async fn a_delete_during_a_slow_create_leaves_no_orphan() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    stack.emulator.inject(Fault::delay("POST", "/compute/v2.1/servers", 1200));
+    let body = stack.server_body("web", &stack.network_id);
+    let creating = stack.spawn_call("POST", "/api/v2/servers", Some(&admin), Some(&body));
+    // Wait for the record (written before the provider is asked).
+    let mut id = None;
+    for _ in 0..100 {
+        let found = stack.scan().await.into_iter().find_map(|item| {
+            let pk = item.get("PK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            pk.strip_prefix("SERVER#").map(str::to_owned)
+        });
+        if found.is_some() {
+            id = found;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let id = id.unwrap_or_else(|| panic!("the create never wrote its record"));
+    let deleted = stack.call("DELETE", &format!("/api/v2/servers/{id}"), Some(&admin), None).await;
+    assert_eq!(deleted.status, 202, "{}", deleted.body);
+    assert!(stack.stored(&format!("SERVER#{id}"), "SERVER").await.is_some(), "the record outlives a create in flight");
+    assert_eq!(stack.create_server(&admin, "web").await.status, 409, "the name stays taken meanwhile");
+
+    let created = creating.await.unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = (created.status, created.body);
+    assert!(
+        status == 201 && body["metadata"]["provisioningStatus"] == "deprovisioning" || status == 409,
+        "a create overtaken by a delete answers the server as being deleted, never as live: {status} {body}"
+    );
+    assert_eq!(stack.emulator.counter("DELETE /compute/v2.1/servers/{id}"), 1, "the create carried the delete out");
+    assert_eq!(stack.converge(300, 3).await, Ok(1), "nothing left behind: no orphan, no record, no claim");
+    assert_eq!(stack.create_server(&admin, "web").await.status, 201, "the name is free again");
+}
+
+/// Regression (found under faults): every reader that sees a deletion finish used to uncount the server again.
+#[tokio::test]
+async fn concurrent_readers_uncount_a_finished_deletion_once() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let keep = stack.server("keep").await;
+    let gone = stack.server("gone").await;
+    stack.emulator.set_delays(Delays { delete_ms: 300, ..Delays::default() });
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{gone}"), Some(&admin), None).await.status, 202);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let path = format!("/api/v2/servers/{gone}");
+    let reads = futures::future::join_all((0..10).map(|_| stack.call("GET", &path, Some(&admin), None))).await;
+    assert!(reads.iter().all(|r| r.status == 404), "{:?}", reads.iter().map(|r| r.status).collect::<Vec<_>>());
+    let count = stack.deps.store.network_server_count(&stack.network_id).await.ok().flatten();
+    assert_eq!(count, Some(1), "exactly the live server is counted");
+    // The network still has a live server: deleting it only marks it (cascade), it is not gone.
+    let network = format!("/api/v2/networks/{}", stack.network_id);
+    assert_eq!(stack.call("DELETE", &network, Some(&admin), None).await.status, 202);
+    assert_eq!(stack.call("GET", &format!("/api/v2/servers/{keep}"), Some(&admin), None).await.status, 200);
+    assert!(stack.deps.store.get_network(&stack.network_id).await.ok().flatten().is_some());
 }

@@ -139,3 +139,18 @@ async fn stop_converges_after_every_crash_and_fault() {
 async fn start_converges_after_every_crash_and_fault() {
     matrix(Op::Start).await;
 }
+
+/// Regression (found under faults): a provider status outside the mapped set was a 500.
+#[tokio::test]
+async fn an_unexpected_provider_status_is_502_with_the_providers_message() {
+    let stack = Stack::start().await;
+    let id = stack.settled_server("web").await;
+    stack.emulator.inject(Fault::status("POST", NOVA_ACTIONS, 418));
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&stack.admin()), None).await;
+    assert_eq!((reply.status, reply.error_code()), (502, "server_error"), "{}", reply.body);
+    assert!(
+        reply.description().contains("418") && reply.description().contains("injected fault"),
+        "{}",
+        reply.description()
+    );
+}

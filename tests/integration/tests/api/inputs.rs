@@ -278,3 +278,63 @@ async fn a_wrong_method_is_405_and_an_unknown_path_404_in_the_error_body() {
     assert_eq!((unknown.status, unknown.error_code()), (404, "not_found"), "{}", unknown.body);
     assert_eq!(stack.identity.counter(identity_emulator::USERINFO), 0, "no identity call for either");
 }
+
+/// Regression (found under faults): lists long enough to make DynamoDB refuse the item were a 500.
+#[tokio::test]
+async fn oversized_lists_are_refused_before_anything_is_written() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let before = stack.item_count().await;
+    let groups: Vec<String> = (0..3000).map(|i| format!("group-{i}")).collect();
+    let sources: Vec<String> = (0..45_000).map(|i| format!("10.{}.{}.0/24", i / 256 % 256, i % 256)).collect();
+    for (field, value, name) in [
+        ("securityGroups", json!(groups), "spec.networking.securityGroups"),
+        ("allowedSourceAddresses", json!(sources), "spec.networking.allowedSourceAddresses"),
+    ] {
+        let mut body = stack.server_body("big", &stack.network_id);
+        body["spec"]["networking"] = json!({ field: value });
+        let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{field}");
+        assert!(reply.description().starts_with(name), "{}", reply.description());
+    }
+    let id = stack.server("small").await;
+    let after_create = stack.item_count().await;
+    let mut body = stack.server_body("small", &stack.network_id);
+    body["spec"].as_object_mut().map(|s| s.remove("networkId"));
+    body["spec"]["networking"] = json!({"securityGroups": groups});
+    let reply = stack.call("PUT", &format!("/api/v2/servers/{id}"), Some(&admin), Some(&body)).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(stack.nova_creates(), 1);
+    assert_eq!(after_create, before + 2, "only the valid server was written");
+}
+
+/// Regression (found under faults): unknown query parameters, too many filter values and huge page tokens.
+#[tokio::test]
+async fn query_parameters_are_bounded_and_unknown_ones_refused() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    let many: Vec<String> = (0..101).map(|i| format!("networkID=n{i}")).collect();
+    let token = "A".repeat(10_000);
+    for path in [
+        format!("/api/v2/servers/{id}/consolesessions?verbose=1"),
+        format!("/api/v2/servers/{id}/sshkey?format=pem"),
+        format!("/api/v2/servers/{id}?x=1"),
+        format!("/api/v2/servers?{}", many.join("&")),
+        format!("/api/v2/servers?pageToken={token}"),
+    ] {
+        let reply = stack.call("GET", &path, Some(&admin), None).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (400, "invalid_request"),
+            "{}: {}",
+            &path[..60.min(path.len())],
+            reply.body
+        );
+    }
+    let hundred: Vec<String> = (0..100).map(|i| format!("networkID=n{i}")).collect();
+    assert_eq!(
+        stack.call("GET", &format!("/api/v2/servers?{}", hundred.join("&")), Some(&admin), None).await.status,
+        200
+    );
+}

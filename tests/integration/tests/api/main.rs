@@ -8,7 +8,6 @@ mod concurrency;
 mod conformance;
 mod console;
 mod create;
-mod defects;
 mod delete;
 mod faults;
 mod inputs;

@@ -1,5 +1,8 @@
+use std::time::Duration;
+
 use integration_tests::stack::*;
 use openstack_emulator::{Delays, Fault};
+use serde_json::json;
 
 const ACTIONS: &str = "POST /compute/v2.1/servers/{id}/action";
 const ACTIONS_PATH: &str = "/compute/v2.1/servers/*/action";
@@ -133,4 +136,27 @@ async fn power_needs_update_and_read_comes_first() {
     assert_eq!(unknown.status, 404);
     let malformed = stack.call("POST", "/api/v2/servers/nope/start", Some(&stack.admin()), None).await;
     assert_eq!((malformed.status, malformed.error_code()), (400, "invalid_request"));
+}
+
+/// Regression (found under faults): a power action whose record write lost to a concurrent update left the record
+/// `Running` forever while the provider had stopped the server.
+#[tokio::test]
+async fn a_power_action_racing_an_update_is_still_recorded() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    stack.emulator.inject(Fault::delay("POST", NOVA_ACTIONS, 500));
+    let stop = stack.spawn_call("POST", &format!("{path}/stop"), Some(&admin), None);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut body = stack.server_body("web", &stack.network_id);
+    body["metadata"]["description"] = json!("changed while stopping");
+    body["spec"].as_object_mut().map(|s| s.remove("networkId"));
+    let update = stack.call("PUT", &path, Some(&admin), Some(&body)).await;
+    assert_eq!(update.status, 202, "{}", update.body);
+    assert_eq!(stop.await.map(|r| r.status).ok(), Some(202));
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["status"]["powerState"], "Stopped", "{}", shown.body);
+    assert_eq!(shown.body["metadata"]["description"], "changed while stopping");
+    assert_eq!(stack.violations().await, Vec::<String>::new());
 }

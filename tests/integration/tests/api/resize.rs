@@ -1,5 +1,7 @@
+use std::time::Duration;
+
 use integration_tests::stack::*;
-use openstack_emulator::{seed, Delays};
+use openstack_emulator::{seed, Delays, Fault};
 use serde_json::json;
 
 fn update(flavor: &str, image: &str) -> serde_json::Value {
@@ -73,4 +75,31 @@ async fn provider_refusals_of_resize_and_rebuild_are_translated() {
     assert!(busy.description().contains("cannot be resized"));
     let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
     assert_eq!(stored["flavorId"], seed::FLAVOR_SMALL, "a refused resize changes nothing");
+}
+
+/// Regression (found under faults): a resize whose record write lost left Nova waiting in VERIFY_RESIZE forever.
+#[tokio::test]
+async fn a_resize_racing_an_update_is_completed() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    stack.emulator.inject(Fault::delay("POST", NOVA_ACTIONS, 500));
+    let mut resize = stack.server_body("web", &stack.network_id);
+    resize["spec"].as_object_mut().map(|s| s.remove("networkId"));
+    resize["spec"]["flavorId"] = json!(openstack_emulator::seed::FLAVOR_LARGE);
+    let resizing = stack.spawn_call("PUT", &path, Some(&admin), Some(&resize));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut describe = resize.clone();
+    describe["metadata"]["description"] = json!("changed while resizing");
+    let update = stack.call("PUT", &path, Some(&admin), Some(&describe)).await;
+    assert_eq!(update.status, 202, "{}", update.body);
+    assert_eq!(resizing.await.map(|r| r.status).ok(), Some(202));
+    let runs = stack.converge(0, 3).await;
+    assert!(runs.is_ok(), "{runs:?}");
+    let pid = stack.provider_id(&id).unwrap_or_default();
+    assert_eq!(stack.emulator.server_status(&pid).as_deref(), Some("ACTIVE"), "confirmed, not left in VERIFY_RESIZE");
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["spec"]["flavorId"], openstack_emulator::seed::FLAVOR_LARGE);
+    assert_eq!(shown.body["metadata"]["description"], "changed while resizing");
 }

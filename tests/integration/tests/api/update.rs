@@ -164,3 +164,25 @@ async fn updates_while_deleting_are_400_and_without_a_network_404() {
     assert_eq!(reply.status, 404, "{}", reply.body);
     assert!(reply.description().contains("network"));
 }
+
+/// Regression (found under faults): an unreadable `If-Match` was treated as absent and the update applied unconditionally.
+#[tokio::test]
+async fn an_if_match_that_is_not_an_entity_tag_is_400_and_changes_nothing() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let mut body = stack.server_body("web", &stack.network_id);
+    body["spec"].as_object_mut().map(|s| s.remove("networkId"));
+    body["metadata"]["description"] = json!("must not apply");
+    let before = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
+    for value in [&b"\"\xe9t\xe9\""[..], b"3", b"\"1\", 2"] {
+        let header = reqwest::header::HeaderValue::from_bytes(value).unwrap_or_else(|e| panic!("{e}"));
+        let request = stack.request("PUT", &path, Some(&admin), Some(&body)).header("if-match", header);
+        let reply = stack.send(request).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{value:?}: {}", reply.body);
+        assert!(reply.description().starts_with("If-Match"), "{}", reply.description());
+    }
+    let after = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
+    assert_eq!(before["version"], after["version"], "nothing was written");
+}
