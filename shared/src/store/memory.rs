@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::rbac::Scope;
 use crate::store::{
     ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind,
-    MaintenanceStore, NetworkDeletion, NetworkStore, Page, Result, ServerQuery, ServerStore, SshCaStore, StoreError,
+    MaintenanceStore, NetworkDeletion, NetworkStore, Page, RecordQuery, Result, ServerStore, SshCaStore, StoreError,
     StoredResponse,
 };
 
@@ -97,7 +97,7 @@ fn carries(tags: &Tags, wanted: &[(String, String)]) -> bool {
     wanted.iter().all(|(name, value)| tags.0.iter().any(|t| &t.name == name && &t.value == value))
 }
 
-fn matches(q: &ServerQuery, s: &ServerRecord) -> bool {
+fn matches(q: &RecordQuery, s: &ServerRecord) -> bool {
     let any = |list: &[String], value: &String| list.is_empty() || list.contains(value);
     q.api_version.is_none_or(|v| v == s.api_version)
         && q.scopes.iter().any(|scope| in_scope(scope, &s.organization_id, &s.project_id))
@@ -236,7 +236,7 @@ impl ServerStore for MemoryStore {
         Ok(())
     }
 
-    async fn list_servers(&self, q: &ServerQuery) -> Result<Page<ServerRecord>> {
+    async fn list_servers(&self, q: &RecordQuery) -> Result<Page<ServerRecord>> {
         let t = self.tables();
         let mut items: Vec<ServerRecord> = t.servers.values().filter(|s| matches(q, s)).cloned().collect();
         let more = items.len() > q.limit;
@@ -282,7 +282,7 @@ impl NetworkStore for MemoryStore {
         Ok(self.tables().networks.get(id).map(|(n, _)| n.clone()))
     }
 
-    async fn list_networks(&self, q: &ServerQuery) -> Result<Vec<NetworkRecord>> {
+    async fn list_networks(&self, q: &RecordQuery) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
         Ok(t.networks
             .values()
@@ -342,7 +342,7 @@ impl IdentityStore for MemoryStore {
         Ok(self.tables().identities.get(id).map(|(i, _)| i.clone()))
     }
 
-    async fn list_identities(&self, q: &ServerQuery) -> Result<Vec<IdentityRecord>> {
+    async fn list_identities(&self, q: &RecordQuery) -> Result<Vec<IdentityRecord>> {
         let t = self.tables();
         Ok(t.identities
             .values()
@@ -381,7 +381,7 @@ impl SshCaStore for MemoryStore {
         Ok(self.tables().cas.get(id).map(|(ca, _)| ca.clone()))
     }
 
-    async fn list_ssh_cas(&self, q: &ServerQuery) -> Result<Vec<SshCaRecord>> {
+    async fn list_ssh_cas(&self, q: &RecordQuery) -> Result<Vec<SshCaRecord>> {
         let t = self.tables();
         Ok(t.cas
             .values()

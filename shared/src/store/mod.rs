@@ -17,9 +17,10 @@ use crate::rbac::Scope;
 
 pub use error::{Kind, Result, StoreError};
 
-/// A page of servers in ascending id order, across every scope asked for.
+/// Which records of one kind (servers, networks, identities, SSH CAs) to read: the scopes to read
+/// them in, the filters, and the page (ascending id order across every scope asked for).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ServerQuery {
+pub struct RecordQuery {
     pub scopes: Vec<Scope>,
     /// Only records of this API version; `None` for every version (the cleanup function's view).
     pub api_version: Option<ApiVersion>,
@@ -114,7 +115,7 @@ pub trait ServerStore: Send + Sync {
     /// Settles a checked claim: released when its holder is gone, otherwise no longer due.
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
-    async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>>;
+    async fn list_servers(&self, query: &RecordQuery) -> Result<Page<ServerRecord>>;
     /// Writes an action as it now stands (with its request id, when it has one), without a record
     /// write (snapshots, orphans).
     async fn record_action(&self, action: &ActionRecord) -> Result<()>;
@@ -129,7 +130,7 @@ pub trait NetworkStore: Send + Sync {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()>;
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
     /// Every network of the query's scopes (API version and parent identity filters apply), by id.
-    async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>>;
+    async fn list_networks(&self, query: &RecordQuery) -> Result<Vec<NetworkRecord>>;
     /// Deletes a network without servers (uncounting it on its identity resource); marks one with
     /// servers deleting (from `now`), which refuses new servers on it. `Missing` if it is gone;
     /// `Protected` (nothing written) while a server on it is protected from deletion.
@@ -145,7 +146,7 @@ pub trait IdentityStore: Send + Sync {
     async fn create_identity(&self, identity: &IdentityRecord) -> Result<()>;
     async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>>;
     /// Every identity of the query's scopes (API version filter applies), sorted by id.
-    async fn list_identities(&self, query: &ServerQuery) -> Result<Vec<IdentityRecord>>;
+    async fn list_identities(&self, query: &RecordQuery) -> Result<Vec<IdentityRecord>>;
     /// Deletes an identity no network is counted on: `Missing` if it is gone, `InUse` while networks
     /// (and so servers) remain. The network create transaction counts on it, so this cannot race one.
     async fn delete_identity(&self, id: &str) -> Result<()>;
@@ -157,7 +158,7 @@ pub trait SshCaStore: Send + Sync {
     async fn create_ssh_ca(&self, ca: &SshCaRecord) -> Result<()>;
     async fn get_ssh_ca(&self, id: &str) -> Result<Option<SshCaRecord>>;
     /// Every CA of the query's scopes (api version and tags filters apply), sorted by id.
-    async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>>;
+    async fn list_ssh_cas(&self, query: &RecordQuery) -> Result<Vec<SshCaRecord>>;
     /// Deletes a CA no server references: NotFound if missing, Conflict while servers use it (the
     /// server create and remove transactions keep its count, so this cannot race a create).
     async fn delete_ssh_ca(&self, id: &str) -> Result<()>;

@@ -30,7 +30,7 @@ use crate::identities::ProviderIdentity;
 use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
-use crate::store::ServerQuery;
+use crate::store::RecordQuery;
 use crate::store::{MaintenanceStore, ServerStore, StoreError};
 
 /// Provider listing page size (Nova's default maximum).
@@ -98,11 +98,11 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
     let networks = deps.store.networks_being_deleted(NETWORK_BATCH).await?;
     report.networks_cascading = networks.len();
     for network in &networks {
-        let query = ServerQuery {
+        let query = RecordQuery {
             scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
             network_ids: vec![network.id.clone()],
             limit: RECORD_PAGE,
-            ..ServerQuery::default()
+            ..RecordQuery::default()
         };
         for record in all_records(deps, query).await? {
             if Instant::now() >= deadline {
@@ -155,7 +155,7 @@ async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &Ser
 /// Every record a query matches, page by page.
 async fn all_records<S: ServerStore + MaintenanceStore, P: Compute>(
     deps: &Deps<S, P>,
-    mut query: ServerQuery,
+    mut query: RecordQuery,
 ) -> Result<Vec<ServerRecord>> {
     let mut all = Vec::new();
     loop {
@@ -227,11 +227,11 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute>(
             None => break,
         }
     }
-    let query = ServerQuery {
+    let query = RecordQuery {
         scopes: vec![Scope::Project(identity.organization_id.clone(), identity.project_id.clone())],
         identity_ids: vec![identity.id.clone()],
         limit: RECORD_PAGE,
-        ..ServerQuery::default()
+        ..RecordQuery::default()
     };
     for record in all_records(deps, query).await? {
         report.records_seen += 1;

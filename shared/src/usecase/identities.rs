@@ -5,7 +5,7 @@ use super::{Deps, Placed, View};
 use crate::domain::{IdentityCreateInput, IdentityRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, IDENTITIES};
-use crate::store::{IdentityStore, ServerQuery, StoreError};
+use crate::store::{IdentityStore, RecordQuery, StoreError};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no identity found with id {id}"))
@@ -70,7 +70,7 @@ pub async fn list_identities<S: IdentityStore, P>(
     view: &View,
 ) -> Result<Vec<IdentityRecord>> {
     let scopes = view.list_scopes(caller, IDENTITIES, (&[], &[]))?;
-    let query = ServerQuery { scopes, api_version: Some(view.version), ..ServerQuery::default() };
+    let query = RecordQuery { scopes, api_version: Some(view.version), ..RecordQuery::default() };
     Ok(deps.store.list_identities(&query).await?)
 }
 

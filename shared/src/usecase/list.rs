@@ -2,7 +2,7 @@ use super::{Deps, View};
 use crate::domain::ServerRecord;
 use crate::error::Result;
 use crate::rbac::{Caller, SERVERS};
-use crate::store::{Page, ServerQuery, ServerStore};
+use crate::store::{Page, RecordQuery, ServerStore};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListParams {
@@ -33,7 +33,7 @@ pub async fn list_servers<S: ServerStore, P>(
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });
     }
-    let query = ServerQuery {
+    let query = RecordQuery {
         scopes,
         api_version: Some(view.version),
         parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),

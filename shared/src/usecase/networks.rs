@@ -7,7 +7,7 @@ use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::rbac::{Caller, Operation};
-use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, ServerQuery, ServerStore, StoreError};
+use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, StoreError};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
@@ -114,22 +114,22 @@ pub async fn list_networks<S: NetworkStore, P>(
     caller: &Caller,
     view: &View,
 ) -> Result<Vec<NetworkRecord>> {
-    let query = ServerQuery {
+    let query = RecordQuery {
         scopes: view.list_scopes(caller, view.rules.networks, (&[], &[]))?,
         api_version: Some(view.version),
         parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
-        ..ServerQuery::default()
+        ..RecordQuery::default()
     };
     Ok(deps.store.list_networks(&query).await?)
 }
 
 /// The refusal of a network delete that would remove protected servers, naming them (at most 100).
 async fn protected_servers<S: ServerStore, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Error {
-    let query = ServerQuery {
+    let query = RecordQuery {
         scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
         network_ids: vec![network.id.clone()],
         limit: 1000,
-        ..ServerQuery::default()
+        ..RecordQuery::default()
     };
     let names = match deps.store.list_servers(&query).await {
         Ok(page) => page

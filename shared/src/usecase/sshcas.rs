@@ -4,7 +4,7 @@ use super::{Deps, View};
 use crate::domain::{SshCaCreateInput, SshCaRecord};
 use crate::error::{Error, Result};
 use crate::rbac::{Caller, Operation, SSH_CAS};
-use crate::store::{ServerQuery, SshCaStore, StoreError};
+use crate::store::{RecordQuery, SshCaStore, StoreError};
 
 pub(crate) fn ca_not_found(id: &str) -> Error {
     Error::not_found(format!("no SSH certificate authority found with id {id}"))
@@ -68,7 +68,7 @@ pub async fn list<S: SshCaStore, P>(
         return Ok(Vec::new());
     }
     let query =
-        ServerQuery { scopes, api_version: Some(view.version), tags: params.tags.clone(), ..ServerQuery::default() };
+        RecordQuery { scopes, api_version: Some(view.version), tags: params.tags.clone(), ..RecordQuery::default() };
     Ok(deps.store.list_ssh_cas(&query).await?)
 }
 

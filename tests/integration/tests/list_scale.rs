@@ -86,7 +86,7 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     assert!(per_page.iter().all(|(_, q)| *q as usize <= MAX_READS_PER_PAGE), "bounded: {per_page:?}");
     assert_eq!(found, blue, "every blue server, once, in id order");
     // With one read per page, pages are short but chained exactly: every match, once, in order.
-    let mut query = shared::store::ServerQuery {
+    let mut query = shared::store::RecordQuery {
         scopes: vec![shared::rbac::Scope::Project("o".into(), "p".into())],
         api_version: Some(shared::domain::ApiVersion::V2),
         tags: vec![("team".into(), "blue".into())],

@@ -11,7 +11,7 @@ use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    IdempotencyStore, KeyState, Kind, NetworkDeletion, NetworkStore, ServerQuery, ServerStore, SshCaStore, StoreError,
+    IdempotencyStore, KeyState, Kind, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, SshCaStore, StoreError,
     StoredResponse,
 };
 
@@ -94,13 +94,13 @@ where
             .unwrap_or_else(|e| panic!("{label}: {e}"));
     }
     let query =
-        ServerQuery { scopes: vec![Scope::Project("o".into(), "p".into())], limit: 2, ..ServerQuery::default() };
+        RecordQuery { scopes: vec![Scope::Project("o".into(), "p".into())], limit: 2, ..RecordQuery::default() };
     let first = store.list_servers(&query).await.unwrap_or_else(|e| panic!("{label}: {e}"));
     assert_eq!(first.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![id(1), id(4)], "{label}");
-    let rest = ServerQuery { after: first.next.clone(), ..query.clone() };
+    let rest = RecordQuery { after: first.next.clone(), ..query.clone() };
     let second = store.list_servers(&rest).await.unwrap_or_else(|e| panic!("{label}: {e}"));
     assert_eq!(second.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![id(5), id(6)], "{label}");
-    let elsewhere = ServerQuery { scopes: vec![Scope::Organization("other".into())], ..query.clone() };
+    let elsewhere = RecordQuery { scopes: vec![Scope::Organization("other".into())], ..query.clone() };
     assert!(store.list_servers(&elsewhere).await.map(|p| p.items.is_empty()).unwrap_or(false), "{label}: other scope");
 
     // Removal is conditional on the version, uncounts once, and frees the name.

@@ -10,7 +10,7 @@ use super::items::*;
 use super::DynamoStore;
 use super::INDEX_BY_ATTENTION;
 use crate::rbac::Scope;
-use crate::store::{Result, ServerQuery};
+use crate::store::{RecordQuery, Result};
 
 /// A key condition and a filter under construction, with the names and values they bind.
 #[derive(Debug, Default, Clone)]
@@ -122,7 +122,7 @@ impl DynamoStore {
         &self,
         scope: &Scope,
         kind: &str,
-        query: &ServerQuery,
+        query: &RecordQuery,
     ) -> Result<(Vec<Item>, Option<String>)> {
         let (index, pk_attr, sk_attr, pk) = scope_partition(scope, kind);
         let mut expression = Expression::default().name("pk", pk_attr).value("pk", s(pk)).key("#pk = :pk");
@@ -186,11 +186,11 @@ impl DynamoStore {
     pub(super) async fn every_in_scopes<T>(
         &self,
         kind: &str,
-        query: &ServerQuery,
+        query: &RecordQuery,
         parse: impl Fn(&Item) -> Result<T>,
         id: impl Fn(&T) -> &str,
     ) -> Result<Vec<T>> {
-        let every = ServerQuery { limit: usize::MAX - 1, max_reads: None, after: None, ..query.clone() };
+        let every = RecordQuery { limit: usize::MAX - 1, max_reads: None, after: None, ..query.clone() };
         let mut all = Vec::new();
         for scope in &query.scopes {
             let (items, _) = self.query_scope(scope, kind, &every).await?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::items::*;
 use crate::domain::{IdentityKeypair, IdentityRecord, NetworkRecord, SshCaRecord};
 use crate::store::{
-    IdentityStore, KeypairStore, Kind, NetworkDeletion, NetworkStore, Result, ServerQuery, SshCaStore, StoreError,
+    IdentityStore, KeypairStore, Kind, NetworkDeletion, NetworkStore, RecordQuery, Result, SshCaStore, StoreError,
 };
 
 use super::errors::{build, is_condition_failure, sdk_error};
@@ -90,7 +90,7 @@ impl NetworkStore for DynamoStore {
         self.get(network_key(id), "get network").await?.as_ref().map(network_from_item).transpose()
     }
 
-    async fn list_networks(&self, query: &ServerQuery) -> Result<Vec<NetworkRecord>> {
+    async fn list_networks(&self, query: &RecordQuery) -> Result<Vec<NetworkRecord>> {
         self.every_in_scopes("NETWORK", query, network_from_item, |n| &n.id).await
     }
 
@@ -147,7 +147,7 @@ impl IdentityStore for DynamoStore {
         self.get(identity_key(id), "get identity").await?.as_ref().map(from_item).transpose()
     }
 
-    async fn list_identities(&self, query: &ServerQuery) -> Result<Vec<IdentityRecord>> {
+    async fn list_identities(&self, query: &RecordQuery) -> Result<Vec<IdentityRecord>> {
         self.every_in_scopes("IDENTITY", query, from_item, |i: &IdentityRecord| &i.id).await
     }
 
@@ -169,7 +169,7 @@ impl SshCaStore for DynamoStore {
         self.get(ssh_ca_key(id), "get SSH certificate authority").await?.as_ref().map(from_item).transpose()
     }
 
-    async fn list_ssh_cas(&self, query: &ServerQuery) -> Result<Vec<SshCaRecord>> {
+    async fn list_ssh_cas(&self, query: &RecordQuery) -> Result<Vec<SshCaRecord>> {
         self.every_in_scopes("SSHCA", query, from_item, |ca: &SshCaRecord| &ca.id).await
     }
 

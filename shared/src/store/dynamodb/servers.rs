@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::items::*;
 use crate::domain::{ActionRecord, Effects, ServerRecord};
-use crate::store::{ClaimRef, Kind, Page, Result, ServerQuery, ServerStore, StoreError};
+use crate::store::{ClaimRef, Kind, Page, RecordQuery, Result, ServerStore, StoreError};
 
 use super::errors::{build, is_condition_failure, sdk_error};
 use super::transactions::*;
@@ -220,7 +220,7 @@ impl ServerStore for DynamoStore {
         }
     }
 
-    async fn list_servers(&self, query: &ServerQuery) -> Result<Page<ServerRecord>> {
+    async fn list_servers(&self, query: &RecordQuery) -> Result<Page<ServerRecord>> {
         let mut all: Vec<ServerRecord> = Vec::new();
         // The merged page may only hold ids every scope has read past: the lowest point where a
         // scope stopped bounds it (later ids of the other scopes come again on the next page).
