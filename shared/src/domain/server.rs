@@ -205,42 +205,11 @@ impl ServerRecord {
     pub fn create_may_be_in_flight(&self, now: DateTime<Utc>, grace: chrono::Duration) -> bool {
         self.provider_id.is_none() && now - self.creation_time < grace
     }
-
-    /// Folds what the provider reports into the record (addresses, power, provisioning, fault).
-    pub fn observe(&mut self, server: &crate::provider::ProviderServer) {
-        use crate::provider::ServerPhase;
-        if !server.id.is_empty() {
-            self.provider_id = Some(server.id.clone());
-        }
-        self.private_ip = server.private_ip.clone().or(self.private_ip.take());
-        self.public_ip = server.public_ip.clone().or(self.public_ip.take());
-        self.mac_address = server.mac_address.clone().or(self.mac_address.take());
-        if self.is_deleting() {
-            return;
-        }
-        match server.phase {
-            ServerPhase::Active | ServerPhase::Stopped if !server.busy => {
-                self.provisioning_status = ProvisioningStatus::Provisioned;
-                self.health_status = HealthStatus::Healthy;
-                self.provider_fault = None;
-                self.power_state =
-                    Some(if server.phase == ServerPhase::Active { PowerState::Running } else { PowerState::Stopped });
-            }
-            ServerPhase::Error => {
-                self.provisioning_status = ProvisioningStatus::Error;
-                self.health_status = HealthStatus::Degraded;
-                self.provider_fault = server.fault.clone().or(self.provider_fault.take());
-            }
-            ServerPhase::Building => self.power_state = Some(PowerState::Pending),
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::provider::{ProviderServer, ServerPhase};
 
     pub fn record() -> ServerRecord {
         ServerRecord {
@@ -283,37 +252,6 @@ pub(crate) mod tests {
             request_key: None,
             version: 1,
         }
-    }
-
-    #[test]
-    fn provider_observations_move_the_record() {
-        let mut r = record();
-        let mut seen = ProviderServer { phase: ServerPhase::Building, busy: true, ..Default::default() };
-        r.observe(&seen);
-        assert_eq!(
-            (r.provisioning_status, r.power_state),
-            (ProvisioningStatus::Provisioning, Some(PowerState::Pending))
-        );
-        seen.phase = ServerPhase::Active;
-        seen.busy = false;
-        seen.private_ip = Some("10.0.0.5".into());
-        r.observe(&seen);
-        assert_eq!(
-            (r.provisioning_status, r.power_state),
-            (ProvisioningStatus::Provisioned, Some(PowerState::Running))
-        );
-        assert_eq!(r.private_ip.as_deref(), Some("10.0.0.5"));
-        assert!(!r.is_transitional());
-        seen.phase = ServerPhase::Error;
-        seen.fault = Some("No valid host was found.".into());
-        r.observe(&seen);
-        assert_eq!((r.provisioning_status, r.health_status), (ProvisioningStatus::Error, HealthStatus::Degraded));
-        assert_eq!(r.provider_fault.as_deref(), Some("No valid host was found."), "the provider's reason is kept");
-        r.provisioning_status = ProvisioningStatus::Deprovisioning;
-        seen.phase = ServerPhase::Stopped;
-        r.observe(&seen);
-        assert_eq!(r.provisioning_status, ProvisioningStatus::Deprovisioning, "deletion is never undone by a read");
-        assert_eq!(r.etag(), "\"1\"");
     }
 
     #[test]

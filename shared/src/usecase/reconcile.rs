@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use super::{note_receipt, remove_record, write_observed, Deps, Timing};
 use crate::domain::action::settle;
 use crate::domain::lifecycle::transition;
-use crate::domain::{ActionError, ActionRef, Command, PendingChange, ServerRecord, ServerState, PLATFORM_SUBJECT};
+use crate::domain::{
+    ActionError, ActionRef, Command, HealthStatus, PendingChange, PowerState, ProvisioningStatus, ServerRecord,
+    ServerState, PLATFORM_SUBJECT,
+};
 use crate::error::Result;
 use crate::provider::Compute;
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
@@ -61,7 +64,7 @@ pub(crate) fn plan(
         return Plan { step: None, outcome: Outcome::Remove, observed: None };
     };
     let mut next = record.clone();
-    next.observe(server);
+    observe(&mut next, server);
     let mut step = None;
     if record.is_deleting() {
         if server.phase != ServerPhase::Deleting {
@@ -190,6 +193,36 @@ fn restart(pending: &mut PendingChange, now: DateTime<Utc>) {
     }
 }
 
+/// Folds what the provider reports into the record (addresses, power, provisioning, fault): the
+/// one place the provider's view of a server becomes the record's.
+pub(crate) fn observe(record: &mut ServerRecord, server: &ProviderServer) {
+    if !server.id.is_empty() {
+        record.provider_id = Some(server.id.clone());
+    }
+    record.private_ip = server.private_ip.clone().or(record.private_ip.take());
+    record.public_ip = server.public_ip.clone().or(record.public_ip.take());
+    record.mac_address = server.mac_address.clone().or(record.mac_address.take());
+    if record.is_deleting() {
+        return;
+    }
+    match server.phase {
+        ServerPhase::Active | ServerPhase::Stopped if !server.busy => {
+            record.provisioning_status = ProvisioningStatus::Provisioned;
+            record.health_status = HealthStatus::Healthy;
+            record.provider_fault = None;
+            record.power_state =
+                Some(if server.phase == ServerPhase::Active { PowerState::Running } else { PowerState::Stopped });
+        }
+        ServerPhase::Error => {
+            record.provisioning_status = ProvisioningStatus::Error;
+            record.health_status = HealthStatus::Degraded;
+            record.provider_fault = server.fault.clone().or(record.provider_fault.take());
+        }
+        ServerPhase::Building => record.power_state = Some(PowerState::Pending),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +331,38 @@ mod tests {
         let mut undone = r.clone();
         undone.undo_pending();
         assert_eq!((undone.flavor_id.as_str(), undone.pending), ("small", None));
+    }
+
+    #[test]
+    fn provider_observations_move_the_record() {
+        let mut r = record();
+        r.provisioning_status = ProvisioningStatus::Provisioning;
+        r.power_state = None;
+        let mut seen = ProviderServer { phase: ServerPhase::Building, busy: true, ..Default::default() };
+        observe(&mut r, &seen);
+        assert_eq!(
+            (r.provisioning_status, r.power_state),
+            (ProvisioningStatus::Provisioning, Some(PowerState::Pending))
+        );
+        seen.phase = ServerPhase::Active;
+        seen.busy = false;
+        seen.private_ip = Some("10.0.0.5".into());
+        observe(&mut r, &seen);
+        assert_eq!(
+            (r.provisioning_status, r.power_state),
+            (ProvisioningStatus::Provisioned, Some(PowerState::Running))
+        );
+        assert_eq!(r.private_ip.as_deref(), Some("10.0.0.5"));
+        assert!(!r.is_transitional());
+        seen.phase = ServerPhase::Error;
+        seen.fault = Some("No valid host was found.".into());
+        observe(&mut r, &seen);
+        assert_eq!((r.provisioning_status, r.health_status), (ProvisioningStatus::Error, HealthStatus::Degraded));
+        assert_eq!(r.provider_fault.as_deref(), Some("No valid host was found."), "the provider's reason is kept");
+        r.provisioning_status = ProvisioningStatus::Deprovisioning;
+        seen.phase = ServerPhase::Stopped;
+        observe(&mut r, &seen);
+        assert_eq!(r.provisioning_status, ProvisioningStatus::Deprovisioning, "deletion is never undone by a read");
+        assert_eq!(r.etag(), format!("\"{}\"", r.version), "observing changes no version");
     }
 }
