@@ -14,6 +14,7 @@ use shared::error::Result;
 use shared::http;
 use shared::http::routes::*;
 use shared::http::Function;
+use shared::rbac::Caller;
 use shared::usecase::{identities, networks};
 
 pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
@@ -59,23 +60,31 @@ async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
             let id = http::path_id(req, "networkID")?;
             Ok(http::json(200, &NetworkRead::from(&networks::get_network(deps, &caller, view, &id).await?), &[]))
         }
+        _ => identity_route(deps, req, &api, &caller).await,
+    }
+}
+
+/// The v1 identity routes (identities live beside the networks under them).
+async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, caller: &Caller) -> Result<Response<Body>> {
+    let view = &api.view;
+    match api.route.key {
         CREATE_IDENTITY_V1 => {
             let (org, project) = (api.path(req, "organizationID")?, api.path(req, "projectID")?);
             let input = http::json_body::<IdentityWrite>(req)?.parse(&org, &project)?;
-            let record = identities::create_identity(deps, &caller, view, input).await?;
+            let record = identities::create_identity(deps, caller, view, input).await?;
             Ok(http::json(201, &IdentityRead::from(&record), &[]))
         }
         LIST_IDENTITIES_V1 | LIST_ORGANIZATION_IDENTITIES_V1 => {
-            let list = identities::list_identities(deps, &caller, view).await?;
+            let list = identities::list_identities(deps, caller, view).await?;
             Ok(http::json(200, &list.iter().map(IdentityRead::from).collect::<Vec<_>>(), &[]))
         }
         GET_IDENTITY_V1 => {
             let id = http::path_id(req, "identityID")?;
-            Ok(http::json(200, &IdentityRead::from(&identities::get_identity(deps, &caller, view, &id).await?), &[]))
+            Ok(http::json(200, &IdentityRead::from(&identities::get_identity(deps, caller, view, &id).await?), &[]))
         }
         DELETE_IDENTITY_V1 => {
             let id = http::path_id(req, "identityID")?;
-            identities::delete_identity(deps, &caller, view, &id).await?;
+            identities::delete_identity(deps, caller, view, &id).await?;
             Ok(http::empty(202))
         }
         _ => Err(http::unknown_route(req)),

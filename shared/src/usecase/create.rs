@@ -42,6 +42,63 @@ async fn bound_ca<S: SshCaStore, P>(
     Ok(ca)
 }
 
+/// The network a new server goes on, checked: the view shows it, the caller may read it and create
+/// servers in its project, it is not being deleted, and its project is still served.
+async fn target_network<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    caller: &Caller,
+    view: &View,
+    network_id: &str,
+) -> Result<NetworkRecord> {
+    view.check_path(caller, SERVERS, Operation::Create)?;
+    let network = deps
+        .store
+        .get_network(network_id)
+        .await?
+        .filter(|n| view.shows(n.placement()))
+        .ok_or_else(|| network_not_found(network_id))?;
+    let (org, project) = (&network.organization_id, &network.project_id);
+    view.authorize(caller, (org, project), view.rules.networks, Operation::Read, network_not_found(network_id))?;
+    caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
+    if network.deleting_since.is_some() {
+        return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
+    }
+    // The identity registry stands in for the identity service: a project it no longer serves is gone.
+    let identity = deps.identities.find(&network.region_id, org, project).filter(|i| i.id == network.identity_id);
+    if identity.is_none() {
+        return Err(Error::not_found(format!("project {project} no longer exists in region {}", network.region_id)));
+    }
+    Ok(network)
+}
+
+/// What Nova is asked for: our ids in its metadata, the key pair and the user data (merged with the
+/// SSH certificate authority's managed part when one is bound).
+fn provider_request(
+    record: &ServerRecord,
+    network: &NetworkRecord,
+    key_name: Option<String>,
+    ca: Option<&SshCaRecord>,
+) -> Result<ServerCreate> {
+    let user_data = match ca {
+        Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
+        None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
+    };
+    Ok(ServerCreate {
+        name: record.name.to_string(),
+        image_id: record.image_id.clone(),
+        flavor_id: record.flavor_id.clone(),
+        network_id: network.provider_network_id.clone(),
+        metadata: BTreeMap::from([
+            (META_SERVER_ID.to_owned(), record.id.clone()),
+            (META_ORGANIZATION_ID.to_owned(), record.organization_id.clone()),
+            (META_PROJECT_ID.to_owned(), record.project_id.clone()),
+        ]),
+        user_data,
+        key_name,
+        security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
+    })
+}
+
 /// Creates a server on the network the input names, which the view must show (its version, and on
 /// path-scoped routes the path's identity): organization, project, region and provider identity
 /// are the network's.
@@ -56,31 +113,13 @@ where
     S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
     P: Compute + Images + Flavors + Keypairs,
 {
-    view.check_path(caller, SERVERS, Operation::Create)?;
-    let network_id = input.network_id.as_str();
-    let network = deps
-        .store
-        .get_network(network_id)
-        .await?
-        .filter(|n| view.shows(n.placement()))
-        .ok_or_else(|| network_not_found(network_id))?;
-    let (org, project) = (&network.organization_id, &network.project_id);
-    view.authorize(caller, (org, project), view.rules.networks, Operation::Read, network_not_found(network_id))?;
-    caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
-    if network.deleting_since.is_some() {
-        return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
-    }
+    let network = target_network(deps, caller, view, input.network_id.as_str()).await?;
     let ca = match &input.ssh_certificate_authority_id {
         Some(id) => Some(bound_ca(deps, caller, view, &network, id.as_str(), input.user_data.as_ref()).await?),
         None => None,
     };
     if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
         return Err(Error::unprocessable("spec.sshInjection: ca needs spec.sshCertificateAuthorityId"));
-    }
-    // The identity registry stands in for the identity service: a project it no longer serves is gone.
-    let identity = deps.identities.find(&network.region_id, org, project).filter(|i| i.id == network.identity_id);
-    if identity.is_none() {
-        return Err(Error::not_found(format!("project {project} no longer exists in region {}", network.region_id)));
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
@@ -92,11 +131,7 @@ where
     } else {
         None
     };
-    let user_data = match &ca {
-        Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
-        None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
-    };
-
+    let request = provider_request(&record, &network, key_name, ca.as_ref())?;
     // The record is the intent: it exists (provisioning, no provider id) before the provider is
     // asked, so whatever happens next, the cleanup function finds it and settles it.
     tracing::Span::current().record("server_id", record.id.as_str());
@@ -104,28 +139,24 @@ where
         // A retry of a keyed create whose outcome was unknown: the first attempt's server, as it stands.
         return Ok(refresh(deps, *first.clone()).await?.unwrap_or(*first));
     }
-
-    let request = ServerCreate {
-        name: record.name.to_string(),
-        image_id: record.image_id.clone(),
-        flavor_id: record.flavor_id.clone(),
-        network_id: network.provider_network_id.clone(),
-        metadata: BTreeMap::from([
-            (META_SERVER_ID.to_owned(), record.id.clone()),
-            (META_ORGANIZATION_ID.to_owned(), record.organization_id.clone()),
-            (META_PROJECT_ID.to_owned(), record.project_id.clone()),
-        ]),
-        user_data,
-        key_name,
-        security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
-    };
     let steps = Steps { after_intent: crash::CREATE_AFTER_RECORD, after_provider: crash::CREATE_AFTER_PROVIDER };
-    match intent::enact(deps, steps, &record, deps.provider.create_server(&cred, &request)).await {
-        Answer::Accepted(provider_id) => record_provider_id(deps, &cred, record, provider_id).await,
+    let answer = intent::enact(deps, steps, &record, deps.provider.create_server(&cred, &request)).await;
+    settle_create(deps, &cred, record, answer).await
+}
+
+/// What the provider's answer to a create means for the record and the caller.
+async fn settle_create<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    record: ServerRecord,
+    answer: Answer<String>,
+) -> Result<ServerRecord> {
+    match answer {
+        Answer::Accepted(provider_id) => record_provider_id(deps, cred, record, provider_id).await,
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
         Answer::Unknown(message) => match provider_id(deps, &record).await {
-            Ok(Some(provider_id)) => record_provider_id(deps, &cred, record, provider_id).await,
+            Ok(Some(provider_id)) => record_provider_id(deps, cred, record, provider_id).await,
             _ => {
                 tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
                 Err(Error::unavailable(format!(
