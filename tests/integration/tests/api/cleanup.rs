@@ -90,12 +90,13 @@ async fn a_name_is_taken_until_its_server_is_gone_at_the_provider() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     let id = stack.settled_server("web").await;
-    stack.emulator.set_delays(Delays { delete_ms: 400, ..Delays::default() });
+    // Long enough that a loaded machine still runs the first cleanup pass inside it.
+    stack.emulator.set_delays(Delays { delete_ms: 2000, ..Delays::default() });
     assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{id}"), Some(&admin), None).await.status, 202);
     assert_eq!(stack.create_server(&admin, "web").await.status, 409);
     stack.cleanup(300).await;
     assert_eq!(stack.create_server(&admin, "web").await.status, 409, "still deleting at the provider");
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(2050)).await;
     let report = stack.cleanup(300).await;
     assert_eq!(report.records_removed, 1, "{report:?}");
     assert_eq!(stack.create_server(&admin, "web").await.status, 201);
