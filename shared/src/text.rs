@@ -12,11 +12,21 @@ pub fn percent_encode(value: &str) -> String {
         .collect()
 }
 
+/// Lower-case hexadecimal of `bytes` (digests in keys and fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn only_unreserved_characters_pass() {
         assert_eq!(super::percent_encode("a b/../c?d=é"), "a%20b%2F..%2Fc%3Fd%3D%C3%A9");
         assert_eq!(super::percent_encode("A-z_0.9~"), "A-z_0.9~");
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(super::hex(&[0, 0xab, 0x10]), "00ab10");
     }
 }

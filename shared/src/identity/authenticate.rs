@@ -149,9 +149,10 @@ impl Authenticator {
             }
         };
         let principal = &presented.principal;
+        let actor = principal.actor();
         let scope = presented.organization.as_deref().unwrap_or("_global");
         let key = if principal.impersonate {
-            let actor = principal.actor().unwrap_or_else(|| principal.header.clone().unwrap_or_default());
+            let actor = actor.clone().or_else(|| principal.header.clone()).unwrap_or_default();
             CacheKey::of("acl", &["impersonated", &userinfo.sub, &actor, scope])
         } else {
             CacheKey::of("acl", &["direct", &userinfo.sub, scope])
@@ -161,7 +162,7 @@ impl Authenticator {
         let acl = self.cached(&self.acls, key, self.settings.acl_ttl, || self.identity.acl(&request)).await?;
         // A system account acting for someone names them; anyone else is who a record says acted.
         let subject = match userinfo.acctype {
-            AccountType::System => principal.actor().unwrap_or_else(|| userinfo.sub.clone()),
+            AccountType::System => actor.unwrap_or_else(|| userinfo.sub.clone()),
             _ => userinfo.sub.clone(),
         };
         Ok(Authenticated { caller: Caller { subject, acl }, acctype: userinfo.acctype })
@@ -224,8 +225,7 @@ impl Authenticator {
 
     async fn shared_answer<V: DeserializeOwned>(&self, key: &CacheKey) -> Option<(V, DateTime<Utc>)> {
         match self.shared.get(key, Utc::now()).await {
-            Ok(Some(Shared::Ready { value, expires })) => serde_json::from_str(&value).ok().map(|v| (v, expires)),
-            Ok(_) => None,
+            Ok(entry) => answer(entry),
             Err(e) => {
                 tracing::warn!(error = %e, "shared identity cache unavailable");
                 None
@@ -239,14 +239,20 @@ impl Authenticator {
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(POLL).await;
             match self.shared.get(key, Utc::now()).await {
-                Ok(Some(Shared::Ready { value, expires })) => {
-                    return serde_json::from_str(&value).ok().map(|v| (v, expires))
-                }
                 Ok(Some(Shared::Pending { .. })) => continue,
-                _ => return None,
+                Ok(entry) => return answer(entry),
+                Err(_) => return None,
             }
         }
         None
+    }
+}
+
+/// A shared entry's answer, parsed: `None` for a claim, no entry, or one that does not parse.
+fn answer<V: DeserializeOwned>(entry: Option<Shared>) -> Option<(V, DateTime<Utc>)> {
+    match entry {
+        Some(Shared::Ready { value, expires }) => serde_json::from_str(&value).ok().map(|v| (v, expires)),
+        _ => None,
     }
 }
 

@@ -26,7 +26,7 @@ impl CacheKey {
             hash.update(part.as_bytes());
         }
         let digest = hash.finalize();
-        CacheKey(format!("{kind}#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+        CacheKey(format!("{kind}#{}", crate::text::hex(&digest)))
     }
 }
 

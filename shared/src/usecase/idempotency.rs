@@ -48,13 +48,13 @@ impl IdempotencyKey {
 pub fn body_hash(body: &[u8]) -> String {
     let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string().into_bytes());
     let digest = Sha256::digest(canonical.as_deref().unwrap_or(body));
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&digest)
 }
 
 /// The key as a record keeps it (see [`RequestKey`]): the scoped key's digest and the body's.
 pub fn request_key(caller: &Caller, operation: &str, key: &IdempotencyKey, body: &[u8]) -> RequestKey {
     let digest = Sha256::digest(scoped(caller, operation, key).as_bytes());
-    RequestKey { key: digest.iter().map(|b| format!("{b:02x}")).collect(), body: body_hash(body) }
+    RequestKey { key: crate::text::hex(&digest), body: body_hash(body) }
 }
 
 fn scoped(caller: &Caller, operation: &str, key: &IdempotencyKey) -> String {

@@ -61,8 +61,7 @@ impl IdempotencyStore for DynamoStore {
                 Ok(KeyState::Completed { body_hash: hash, response })
             }
             _ => {
-                let until =
-                    number_attr(&old, "until").and_then(|ms| DateTime::from_timestamp_millis(ms as i64)).unwrap_or(now);
+                let until = millis_attr(&old, "until").unwrap_or(now);
                 Ok(KeyState::InProgress { body_hash: hash, until })
             }
         }

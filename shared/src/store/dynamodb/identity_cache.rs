@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::errors::{is_condition_failure, sdk_error};
-use super::items::{n, number_attr, s, string_attr, Item, EXPIRES_AT};
+use super::items::{millis_attr, n, s, string_attr, Item, EXPIRES_AT};
 use super::DynamoStore;
 use crate::identity::cache::{CacheKey, Shared, SharedCache};
 
@@ -17,10 +17,6 @@ const TTL_SLACK_SECONDS: i64 = 60;
 
 fn key(k: &CacheKey) -> Item {
     Item::from([("PK".to_owned(), s(format!("AUTHCACHE#{}", k.0))), ("SK".to_owned(), s(SK))])
-}
-
-fn millis(item: &Item, name: &str) -> Option<DateTime<Utc>> {
-    number_attr(item, name).and_then(|ms| DateTime::from_timestamp_millis(i64::try_from(ms).ok()?))
 }
 
 #[async_trait]
@@ -37,11 +33,11 @@ impl SharedCache for DynamoStore {
             .map_err(|e| sdk_error("read identity cache", e).to_string())?;
         let Some(item) = out.item() else { return Ok(None) };
         Ok(match string_attr(item, "state").as_deref() {
-            Some("ready") => match (string_attr(item, "value"), millis(item, "expires")) {
+            Some("ready") => match (string_attr(item, "value"), millis_attr(item, "expires")) {
                 (Some(value), Some(expires)) if expires > now => Some(Shared::Ready { value, expires }),
                 _ => None,
             },
-            Some("pending") => millis(item, "until").filter(|u| *u > now).map(|until| Shared::Pending { until }),
+            Some("pending") => millis_attr(item, "until").filter(|u| *u > now).map(|until| Shared::Pending { until }),
             _ => None,
         })
     }

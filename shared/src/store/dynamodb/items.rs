@@ -177,6 +177,11 @@ pub fn string_attr(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
+/// A time stored as epoch milliseconds.
+pub fn millis_attr(item: &Item, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    number_attr(item, name).and_then(|ms| chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?))
+}
+
 pub fn number_attr(item: &Item, name: &str) -> Option<u64> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }
