@@ -125,16 +125,14 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
 /// intent pattern; the mark is the intent, and sync re-issues a delete that failed). True when it
 /// was marked now; an error names what the next run retries.
 async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<bool, String> {
+    // Already being deleted: sync re-issues its delete.
+    if record.is_deleting() {
+        return Ok(false);
+    }
     let load = || async { Ok((record.clone(), ())) };
-    let plan = |r: &ServerRecord, _: &()| {
-        Ok(if r.is_deleting() {
-            Plan::Keep
-        } else {
-            Plan::Write(Box::new(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT)))
-        })
-    };
+    let plan =
+        |r: &ServerRecord, _: &()| Ok(Plan::Write(Box::new(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT))));
     let dying = match intent::record(deps, 0, load, plan).await {
-        Ok(Ok(recorded)) if recorded.intent.version == record.version => return Ok(false),
         Ok(Ok(recorded)) => recorded.intent,
         // Changed or gone meanwhile: the next run looks again.
         Ok(Err(StoreError::Changed(..) | StoreError::Missing(..))) => return Ok(false),
