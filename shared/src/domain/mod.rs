@@ -8,6 +8,7 @@ mod keypair;
 pub mod lifecycle;
 mod names;
 mod network;
+mod record;
 mod server;
 mod ssh_ca;
 mod values;

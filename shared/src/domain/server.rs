@@ -1,7 +1,8 @@
+use super::record::resource_record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiVersion, Cidr, Description, ResourceName, Tags, UserData};
+use super::{Cidr, UserData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,68 +99,59 @@ impl SshInjection {
     }
 }
 
-/// A server as stored. `version` increases with every write and is the ETag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerRecord {
-    pub id: String,
-    pub api_version: ApiVersion,
-    pub name: ResourceName,
-    pub description: Option<Description>,
-    pub tags: Tags,
-    pub organization_id: String,
-    pub project_id: String,
-    pub region_id: String,
-    pub network_id: String,
-    /// The provider identity (credential) the server lives in.
-    pub identity_id: String,
-    /// The identity resource its network lives under (v1 nests servers under identities).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_identity_id: Option<String>,
-    pub flavor_id: String,
-    pub image_id: String,
-    /// The image's minimum disk when it was validated, so a flavor change can be checked without
-    /// asking the provider about an unchanged image.
-    pub image_min_disk_gib: u64,
-    pub networking: Option<Networking>,
-    pub user_data: Option<UserData>,
-    pub ssh_certificate_authority_id: Option<String>,
-    /// Set when the create request chose it (`spec.sshInjection`).
-    #[serde(default)]
-    pub ssh_injection: Option<SshInjection>,
-    pub infrastructure_ref: Option<String>,
-    pub created_by: String,
-    pub creation_time: DateTime<Utc>,
-    pub modified_by: Option<String>,
-    pub modified_time: Option<DateTime<Utc>>,
-    pub deletion_time: Option<DateTime<Utc>>,
-    pub provisioning_status: ProvisioningStatus,
-    pub health_status: HealthStatus,
-    pub power_state: Option<PowerState>,
-    pub provider_id: Option<String>,
-    pub private_ip: Option<String>,
-    pub public_ip: Option<String>,
-    pub mac_address: Option<String>,
-    /// A resize or rebuild recorded before the provider was asked, until it is seen done.
-    #[serde(default)]
-    pub pending: Option<PendingChange>,
-    /// The provider's explanation of its error state, kept while the server is in error.
-    #[serde(default)]
-    pub provider_fault: Option<String>,
-    /// What the server is protected from (not shown in server bodies: its own route shows it).
-    #[serde(default)]
-    pub protection: Protection,
-    /// The action the record tracks: running until a write shows its target, then kept (finished)
-    /// until the next one replaces it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<super::ActionRef>,
-    /// The state the last published transition reached (see `lifecycle::transition`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub announced: Option<super::ServerState>,
-    /// The keyed create that made it (`Idempotency-Key`): a retry with the same key finds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_key: Option<RequestKey>,
-    pub version: u64,
+resource_record! {
+    /// A server as stored. `version` increases with every write and is the ETag.
+    pub struct ServerRecord {
+        pub region_id: String,
+        pub network_id: String,
+        /// The provider identity (credential) the server lives in.
+        pub identity_id: String,
+        /// The identity resource its network lives under (v1 nests servers under identities).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_identity_id: Option<String>,
+        pub flavor_id: String,
+        pub image_id: String,
+        /// The image's minimum disk when it was validated, so a flavor change can be checked without
+        /// asking the provider about an unchanged image.
+        pub image_min_disk_gib: u64,
+        pub networking: Option<Networking>,
+        pub user_data: Option<UserData>,
+        pub ssh_certificate_authority_id: Option<String>,
+        /// Set when the create request chose it (`spec.sshInjection`).
+        #[serde(default)]
+        pub ssh_injection: Option<SshInjection>,
+        pub infrastructure_ref: Option<String>,
+        pub modified_by: Option<String>,
+        pub modified_time: Option<DateTime<Utc>>,
+        pub deletion_time: Option<DateTime<Utc>>,
+        pub provisioning_status: ProvisioningStatus,
+        pub health_status: HealthStatus,
+        pub power_state: Option<PowerState>,
+        pub provider_id: Option<String>,
+        pub private_ip: Option<String>,
+        pub public_ip: Option<String>,
+        pub mac_address: Option<String>,
+        /// A resize or rebuild recorded before the provider was asked, until it is seen done.
+        #[serde(default)]
+        pub pending: Option<PendingChange>,
+        /// The provider's explanation of its error state, kept while the server is in error.
+        #[serde(default)]
+        pub provider_fault: Option<String>,
+        /// What the server is protected from (not shown in server bodies: its own route shows it).
+        #[serde(default)]
+        pub protection: Protection,
+        /// The action the record tracks: running until a write shows its target, then kept (finished)
+        /// until the next one replaces it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub action: Option<super::ActionRef>,
+        /// The state the last published transition reached (see `lifecycle::transition`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub announced: Option<super::ServerState>,
+        /// The keyed create that made it (`Idempotency-Key`): a retry with the same key finds it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub request_key: Option<RequestKey>,
+        pub version: u64,
+    }
 }
 
 /// An `Idempotency-Key` as a record keeps it: digests of the caller's scoped key and of the body.
@@ -210,6 +202,7 @@ impl ServerRecord {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::{ApiVersion, ResourceName, Tags};
 
     pub fn record() -> ServerRecord {
         ServerRecord {

@@ -3,12 +3,11 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ssh_key::authorized_keys::Entry;
 use ssh_key::{Algorithm, EcdsaCurve, PublicKey};
 
-use super::{ApiVersion, Description, ResourceName, Tags};
+use super::record::resource_record;
 use crate::error::{Error, Result};
 
 /// A CA public key, normalised to `<algorithm> <base64>` (no options, no comment). Only the key
@@ -65,19 +64,10 @@ impl SshPublicKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SshCaRecord {
-    pub id: String,
-    pub api_version: ApiVersion,
-    pub name: ResourceName,
-    pub description: Option<Description>,
-    pub tags: Tags,
-    pub organization_id: String,
-    pub project_id: String,
-    pub public_key: SshPublicKey,
-    pub created_by: String,
-    pub creation_time: DateTime<Utc>,
+resource_record! {
+    pub struct SshCaRecord {
+        pub public_key: SshPublicKey,
+    }
 }
 
 #[cfg(test)]
