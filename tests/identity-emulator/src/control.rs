@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use emulator_support::Recorder;
 use serde_json::{json, Value};
 
 use crate::state::{certificate_key, Fault, State as Known, TokenGrant};
@@ -50,17 +51,20 @@ pub async fn add_system(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Stat
     StatusCode::CREATED
 }
 
-pub async fn add_fault(State(ctx): State<Ctx>, Json(fault): Json<Fault>) -> StatusCode {
-    ctx.shared.lock().faults.push(fault);
-    StatusCode::CREATED
-}
+impl Recorder for Ctx {
+    type Fault = Fault;
 
-pub async fn counters(State(ctx): State<Ctx>) -> Json<Value> {
-    Json(json!(ctx.shared.lock().counters))
-}
+    fn add_fault(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
 
-pub async fn requests(State(ctx): State<Ctx>) -> Json<Value> {
-    Json(json!(ctx.shared.lock().received))
+    fn counters(&self) -> Value {
+        json!(self.shared.lock().counters)
+    }
+
+    fn requests(&self) -> Value {
+        json!(self.shared.lock().received)
+    }
 }
 
 pub async fn reset(State(ctx): State<Ctx>) -> StatusCode {

@@ -16,18 +16,16 @@ mod tls;
 
 pub use tls::TlsFiles;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
+use emulator_support::{control_routes, handler, serve, serve_connection, Dropped};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 use state::{certificate_key, Shared};
 pub use state::{Fault, Received, TokenGrant};
@@ -58,7 +56,7 @@ impl IdentityEmulator {
         let url = format!("http://{}", listener.local_addr()?);
         let shared = Shared::default();
         let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
-        tokio::spawn(serve(listener, router(ctx.clone()), ctx));
+        tokio::spawn(serve(listener, handler(router(ctx.clone()), ctx, handle)));
         Ok(IdentityEmulator { url, shared })
     }
 
@@ -74,7 +72,7 @@ impl IdentityEmulator {
         let url = format!("https://{}", listener.local_addr()?);
         let shared = Shared::default();
         let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
-        tokio::spawn(serve_tls(listener, acceptor, router(ctx.clone()), ctx));
+        tokio::spawn(serve_tls(listener, acceptor, ctx));
         Ok(IdentityEmulator { url, shared })
     }
 
@@ -141,10 +139,8 @@ fn router(ctx: Ctx) -> Router {
         .route("/_emulator/tokens/{token}", delete(control::revoke_token))
         .route("/_emulator/acls/{sub}", put(control::set_acl))
         .route("/_emulator/systems", post(control::add_system))
-        .route("/_emulator/faults", post(control::add_fault))
-        .route("/_emulator/counters", get(control::counters))
-        .route("/_emulator/requests", get(control::requests))
         .route("/_emulator/reset", post(control::reset))
+        .merge(control_routes())
         .with_state(ctx)
 }
 
@@ -172,46 +168,15 @@ fn fault_name(route: &str) -> &'static str {
     }
 }
 
-#[derive(Debug)]
-struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by injected fault")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
+async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, ctx: Ctx) {
+    let handle_request = handler(router(ctx.clone()), ctx, handle);
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
-        let router = router.clone();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let router = router.clone();
-                let ctx = ctx.clone();
-                async move { handle(router, ctx, req).await }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
-}
-
-async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, router: Router, ctx: Ctx) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let (router, ctx, acceptor) = (router.clone(), ctx.clone(), acceptor.clone());
+        let (handle_request, acceptor) = (handle_request.clone(), acceptor.clone());
         tokio::spawn(async move {
             // A client without a certificate the CA signed fails here, before any route.
             let Ok(stream) = acceptor.accept(stream).await else { return };
-            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let router = router.clone();
-                let ctx = ctx.clone();
-                async move { handle(router, ctx, req).await }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            serve_connection(stream, handle_request).await;
         });
     }
 }
@@ -224,14 +189,14 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
         *state.counters.entry(route.to_owned()).or_insert(0) += 1;
         state.take_fault(fault_name(route))
     });
-    if let Some(fault) = fault {
-        if let Some(ms) = fault.delay_ms {
+    if let Some(Fault { effect, .. }) = fault {
+        if let Some(ms) = effect.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        if fault.drop_connection {
+        if effect.drop_connection {
             return Err(Dropped);
         }
-        if let Some(status) = fault.status {
+        if let Some(status) = effect.status {
             let code = match status {
                 400 => "invalid_request",
                 401 => "access_denied",
@@ -244,7 +209,5 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
         }
     }
     let (parts, body) = req.into_parts();
-    let req = hyper::Request::from_parts(parts, Body::new(body));
-    let response: Result<_, Infallible> = router.oneshot(req).await;
-    Ok(response.unwrap_or_else(|never| match never {}))
+    Ok(emulator_support::route(router, hyper::Request::from_parts(parts, Body::new(body))).await)
 }

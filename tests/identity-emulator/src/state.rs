@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use emulator_support::{take_fault, Effect, HasEffect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -36,33 +37,29 @@ fn user() -> String {
 #[serde(rename_all = "camelCase")]
 pub struct Fault {
     pub route: String,
-    #[serde(default)]
-    pub status: Option<u16>,
-    #[serde(default)]
-    pub delay_ms: Option<u64>,
-    #[serde(default)]
-    pub drop_connection: bool,
-    #[serde(default = "one")]
-    pub count: u32,
-}
-
-fn one() -> u32 {
-    1
+    #[serde(flatten)]
+    pub effect: Effect,
 }
 
 impl Fault {
     pub fn status(route: &str, status: u16) -> Fault {
-        Fault { route: route.into(), status: Some(status), delay_ms: None, drop_connection: false, count: 1 }
+        Fault { route: route.into(), effect: Effect::status(status) }
     }
     pub fn delay(route: &str, delay_ms: u64) -> Fault {
-        Fault { route: route.into(), status: None, delay_ms: Some(delay_ms), drop_connection: false, count: 1 }
+        Fault { route: route.into(), effect: Effect::delay(delay_ms) }
     }
     pub fn dropped(route: &str) -> Fault {
-        Fault { route: route.into(), status: None, delay_ms: None, drop_connection: true, count: 1 }
+        Fault { route: route.into(), effect: Effect::dropped() }
     }
     pub fn times(mut self, count: u32) -> Fault {
-        self.count = count;
+        self.effect.count = count;
         self
+    }
+}
+
+impl HasEffect for Fault {
+    fn effect_mut(&mut self) -> &mut Effect {
+        &mut self.effect
     }
 }
 
@@ -92,14 +89,7 @@ pub struct State {
 impl State {
     /// The fault a request to `route` meets, if any (spent as it is met).
     pub fn take_fault(&mut self, route: &str) -> Option<Fault> {
-        let index = self.faults.iter().position(|f| f.route == route || f.route == "*")?;
-        let fault = self.faults[index].clone();
-        if self.faults[index].count <= 1 {
-            self.faults.remove(index);
-        } else {
-            self.faults[index].count -= 1;
-        }
-        Some(fault)
+        take_fault(&mut self.faults, |f| f.route == route || f.route == "*")
     }
 }
 

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use emulator_support::Recorder;
 use serde_json::{json, Value};
 
 use crate::common::Ctx;
@@ -62,17 +63,20 @@ pub async fn set_server_state(State(ctx): State<Ctx>, Path(id): Path<String>, Js
     }
 }
 
-pub async fn add_fault(State(ctx): State<Ctx>, Json(fault): Json<Fault>) -> StatusCode {
-    ctx.shared.lock().faults.push(fault);
-    StatusCode::CREATED
-}
+impl Recorder for Ctx {
+    type Fault = Fault;
 
-pub async fn counters(State(ctx): State<Ctx>) -> Json<Value> {
-    Json(json!(ctx.shared.lock().counters))
-}
+    fn add_fault(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
 
-pub async fn requests(State(ctx): State<Ctx>) -> Json<Value> {
-    Json(json!(ctx.shared.lock().requests))
+    fn counters(&self) -> Value {
+        json!(self.shared.lock().counters)
+    }
+
+    fn requests(&self) -> Value {
+        json!(self.shared.lock().requests)
+    }
 }
 
 pub async fn set_delays(State(ctx): State<Ctx>, Json(delays): Json<Delays>) -> StatusCode {

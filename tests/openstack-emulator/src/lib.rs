@@ -17,18 +17,16 @@ mod nova;
 pub mod seed;
 pub mod state;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::routing::{get, post};
 use axum::Router;
+use emulator_support::{control_routes, handler, serve, Dropped};
 use http_body_util_compat::collect_json;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 pub use model::{AppCredential, Flavor, Image};
 pub use state::{Delays, Fault, RecordedRequest};
@@ -61,8 +59,7 @@ impl Emulator {
         let url = format!("http://{}", listener.local_addr()?);
         let shared = Shared::default();
         let ctx = Ctx { shared: shared.clone(), base_url: url.clone() };
-        let router = router(ctx.clone());
-        tokio::spawn(serve(listener, router, ctx));
+        tokio::spawn(serve(listener, handler(router(ctx.clone()), ctx, handle)));
         Ok(Emulator { url, shared })
     }
 
@@ -197,43 +194,11 @@ fn router(ctx: Ctx) -> Router {
         .route("/_emulator/servers", get(control::all_servers))
         .route("/_emulator/servers/{id}", axum::routing::delete(control::vanish_server))
         .route("/_emulator/servers/{id}/state", axum::routing::put(control::set_server_state))
-        .route("/_emulator/faults", post(control::add_fault))
-        .route("/_emulator/counters", get(control::counters))
-        .route("/_emulator/requests", get(control::requests))
         .route("/_emulator/delays", axum::routing::put(control::set_delays))
         .route("/_emulator/tokens/expire", post(control::expire_tokens))
         .route("/_emulator/reset", post(control::reset))
+        .merge(control_routes())
         .with_state(ctx)
-}
-
-#[derive(Debug)]
-struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by injected fault")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-async fn serve(listener: TcpListener, router: Router, ctx: Ctx) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let router = router.clone();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let router = router.clone();
-                let ctx = ctx.clone();
-                async move { handle(router, ctx, req).await }
-            });
-            // A dropped-connection fault surfaces here as a service error; nothing to report.
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
 }
 
 /// Counts, records, applies any injected fault, then routes.
@@ -254,13 +219,14 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
     };
     // Like Nova, the emulator finishes what it accepted even when the client has given up: the
     // work runs in its own task, so a client timeout (or an injected drop) cannot cancel it.
-    let dropped = fault.as_ref().is_some_and(|f| f.drop_connection);
+    let effect = fault.map(|f| f.effect);
+    let dropped = effect.is_some_and(|e| e.drop_connection);
     let work = async move {
-        if let Some(fault) = fault {
-            if let Some(ms) = fault.delay_ms {
+        if let Some(effect) = effect {
+            if let Some(ms) = effect.delay_ms {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
-            if let Some(status) = fault.status {
+            if let Some(status) = effect.status {
                 let message = format!("injected fault {status}");
                 return if path.starts_with("/image") {
                     common::glance_error(status, message)
@@ -269,12 +235,7 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
                 };
             }
         }
-        let request = axum::http::Request::from_parts(parts, Body::from(bytes));
-        let response: Result<_, Infallible> = router.oneshot(request).await;
-        match response {
-            Ok(r) => r,
-            Err(never) => match never {},
-        }
+        emulator_support::route(router, axum::http::Request::from_parts(parts, Body::from(bytes))).await
     };
     let mut response = tokio::spawn(work).await.map_err(|_| Dropped)?;
     // A dropped connection loses the answer, not the work: the request was processed.

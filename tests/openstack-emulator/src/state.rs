@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use emulator_support::{take_fault, Effect, HasEffect};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AppCredential, Flavor, Image, Server, TokenInfo};
@@ -32,45 +33,30 @@ impl Default for Delays {
 pub struct Fault {
     pub method: String,
     pub path: String,
-    #[serde(default)]
-    pub status: Option<u16>,
-    #[serde(default)]
-    pub delay_ms: Option<u64>,
-    #[serde(default)]
-    pub drop_connection: bool,
-    #[serde(default = "one")]
-    pub count: u32,
-}
-
-fn one() -> u32 {
-    1
+    #[serde(flatten)]
+    pub effect: Effect,
 }
 
 impl Fault {
-    fn once(method: &str, path: &str) -> Fault {
-        Fault {
-            method: method.into(),
-            path: path.into(),
-            status: None,
-            delay_ms: None,
-            drop_connection: false,
-            count: 1,
-        }
-    }
-
     /// The next matching request is answered `status`, in the service's error format.
     pub fn status(method: &str, path: &str, status: u16) -> Fault {
-        Fault { status: Some(status), ..Fault::once(method, path) }
+        Fault { method: method.into(), path: path.into(), effect: Effect::status(status) }
     }
 
     /// The next matching request is processed `ms` late (its client may have given up by then).
     pub fn delay(method: &str, path: &str, ms: u64) -> Fault {
-        Fault { delay_ms: Some(ms), ..Fault::once(method, path) }
+        Fault { method: method.into(), path: path.into(), effect: Effect::delay(ms) }
     }
 
     /// The next matching request is processed and its answer lost with the connection.
     pub fn dropped(method: &str, path: &str) -> Fault {
-        Fault { drop_connection: true, ..Fault::once(method, path) }
+        Fault { method: method.into(), path: path.into(), effect: Effect::dropped() }
+    }
+}
+
+impl HasEffect for Fault {
+    fn effect_mut(&mut self) -> &mut Effect {
+        &mut self.effect
     }
 }
 
@@ -154,15 +140,9 @@ impl Inner {
 
     /// Takes one use of the first fault matching this request.
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
-        let index = self.faults.iter().position(|f| {
-            f.count > 0 && (f.method == "*" || f.method.eq_ignore_ascii_case(method)) && glob(&f.path, path)
-        })?;
-        let fault = self.faults[index].clone();
-        self.faults[index].count -= 1;
-        if self.faults[index].count == 0 {
-            self.faults.remove(index);
-        }
-        Some(fault)
+        take_fault(&mut self.faults, |f| {
+            (f.method == "*" || f.method.eq_ignore_ascii_case(method)) && glob(&f.path, path)
+        })
     }
 }
 
