@@ -6,6 +6,6 @@ mod control;
 mod faults;
 mod serve;
 
-pub use control::{control_routes, Recorder};
+pub use control::{control_routes, Log, Recorder};
 pub use faults::{take_fault, Effect, HasEffect};
 pub use serve::{handler, route, serve, serve_connection, Dropped};

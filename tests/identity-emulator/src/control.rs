@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use emulator_support::Recorder;
+use emulator_support::{Log, Recorder};
 use serde_json::{json, Value};
 
-use crate::state::{certificate_key, Fault, State as Known, TokenGrant};
+use crate::state::{certificate_key, Fault, Received, State as Known, TokenGrant};
 use crate::Ctx;
 
 /// Registers a token and its subject's ACL; returns the token.
@@ -53,24 +53,14 @@ pub async fn add_system(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Stat
 
 impl Recorder for Ctx {
     type Fault = Fault;
+    type Request = Received;
 
-    fn add_fault(&self, fault: Fault) {
-        self.shared.lock().faults.push(fault);
-    }
-
-    fn counters(&self) -> Value {
-        json!(self.shared.lock().counters)
-    }
-
-    fn requests(&self) -> Value {
-        json!(self.shared.lock().received)
+    fn with_log<T>(&self, f: impl FnOnce(&mut Log<Fault, Received>) -> T) -> T {
+        f(&mut self.shared.lock().log)
     }
 }
 
 pub async fn reset(State(ctx): State<Ctx>) -> StatusCode {
-    let mut state = ctx.shared.lock();
-    state.counters.clear();
-    state.received.clear();
-    state.faults.clear();
+    ctx.shared.lock().log.clear();
     StatusCode::NO_CONTENT
 }

@@ -107,25 +107,25 @@ impl IdentityEmulator {
     }
 
     pub fn inject(&self, fault: Fault) {
-        self.shared.lock().faults.push(fault);
+        self.shared.lock().log.faults.push(fault);
     }
 
     pub fn counter(&self, route: &str) -> u64 {
-        self.shared.lock().counters.get(route).copied().unwrap_or(0)
+        self.shared.lock().log.counter(route)
     }
 
     pub fn counters(&self) -> std::collections::BTreeMap<String, u64> {
-        self.shared.lock().counters.clone()
+        self.shared.lock().log.counters.clone()
     }
 
     pub fn received(&self) -> Vec<Received> {
-        self.shared.lock().received.clone()
+        self.shared.lock().log.requests.clone()
     }
 
     pub fn reset_counters(&self) {
         let mut state = self.shared.lock();
-        state.counters.clear();
-        state.received.clear();
+        state.log.counters.clear();
+        state.log.requests.clear();
     }
 }
 
@@ -186,7 +186,7 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
     let route = route_key(req.method().as_str(), req.uri().path());
     let fault = route.and_then(|route| {
         let mut state = ctx.shared.lock();
-        *state.counters.entry(route.to_owned()).or_insert(0) += 1;
+        state.log.count(route);
         state.take_fault(fault_name(route))
     });
     if let Some(Fault { effect, .. }) = fault {

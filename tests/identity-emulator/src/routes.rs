@@ -119,7 +119,7 @@ fn subject_acl(state: &mut Known, headers: &HeaderMap, route: &str, path: &str) 
         }
         (None, None) => None,
     };
-    state.received.push(Received {
+    state.log.requests.push(Received {
         route: route.into(),
         path: path.into(),
         subject: direct.as_ref().map(|(s, _)| s.clone()),

@@ -1,10 +1,10 @@
 //! What the emulated identity knows: tokens and their userinfo, each subject's ACL, the system
 //! accounts (by client certificate), injected faults, counters and the requests it received.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use emulator_support::{take_fault, Effect, HasEffect};
+use emulator_support::{Effect, HasEffect, Log};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -81,15 +81,14 @@ pub struct State {
     pub acls: HashMap<String, Value>,
     /// System accounts by their client certificate (PEM, whitespace removed): common name and ACL.
     pub systems: HashMap<String, (String, Value)>,
-    pub faults: Vec<Fault>,
-    pub counters: BTreeMap<String, u64>,
-    pub received: Vec<Received>,
+    /// Faults waiting, requests counted per route, and what each request carried.
+    pub log: Log<Fault, Received>,
 }
 
 impl State {
     /// The fault a request to `route` meets, if any (spent as it is met).
     pub fn take_fault(&mut self, route: &str) -> Option<Fault> {
-        take_fault(&mut self.faults, |f| f.route == route || f.route == "*")
+        self.log.take_fault(|f| f.route == route || f.route == "*")
     }
 }
 

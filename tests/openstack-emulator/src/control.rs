@@ -4,12 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use emulator_support::Recorder;
+use emulator_support::{Log, Recorder};
 use serde_json::{json, Value};
 
 use crate::common::Ctx;
 use crate::model::{AppCredential, Flavor, Image};
-use crate::state::{Delays, Fault};
+use crate::state::{Delays, Fault, RecordedRequest};
 
 pub async fn add_credential(State(ctx): State<Ctx>, Json(c): Json<AppCredential>) -> StatusCode {
     ctx.shared.lock().credentials.insert(c.id.clone(), c);
@@ -65,17 +65,10 @@ pub async fn set_server_state(State(ctx): State<Ctx>, Path(id): Path<String>, Js
 
 impl Recorder for Ctx {
     type Fault = Fault;
+    type Request = RecordedRequest;
 
-    fn add_fault(&self, fault: Fault) {
-        self.shared.lock().faults.push(fault);
-    }
-
-    fn counters(&self) -> Value {
-        json!(self.shared.lock().counters)
-    }
-
-    fn requests(&self) -> Value {
-        json!(self.shared.lock().requests)
+    fn with_log<T>(&self, f: impl FnOnce(&mut Log<Fault, RecordedRequest>) -> T) -> T {
+        f(&mut self.shared.lock().log)
     }
 }
 
@@ -92,9 +85,7 @@ pub async fn expire_tokens(State(ctx): State<Ctx>) -> StatusCode {
 /// Clears counters, the request log and faults; `{"all": true}` also forgets every resource.
 pub async fn reset(State(ctx): State<Ctx>, body: Option<Json<Value>>) -> StatusCode {
     let mut state = ctx.shared.lock();
-    state.counters.clear();
-    state.requests.clear();
-    state.faults.clear();
+    state.log.clear();
     if body.is_some_and(|Json(b)| b["all"] == json!(true)) {
         state.servers.clear();
         state.images.clear();

@@ -100,7 +100,7 @@ impl Emulator {
     }
 
     pub fn inject(&self, fault: Fault) {
-        self.shared.lock().faults.push(fault);
+        self.shared.lock().log.faults.push(fault);
     }
 
     pub fn set_delays(&self, delays: Delays) {
@@ -110,15 +110,15 @@ impl Emulator {
     /// Requests served per route key (`"POST /compute/v2.1/servers"`) and per server action
     /// (`"action os-start"`).
     pub fn counter(&self, key: &str) -> u64 {
-        self.shared.lock().counters.get(key).copied().unwrap_or(0)
+        self.shared.lock().log.counter(key)
     }
 
     pub fn counters(&self) -> std::collections::BTreeMap<String, u64> {
-        self.shared.lock().counters.clone()
+        self.shared.lock().log.counters.clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.shared.lock().log.requests.clone()
     }
 
     pub fn expire_tokens(&self) {
@@ -213,8 +213,8 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
         None
     } else {
         let mut state = ctx.shared.lock();
-        state.count(route_key(&method, &path));
-        state.requests.push(RecordedRequest { method: method.clone(), path: path.clone(), body: json });
+        state.log.count(route_key(&method, &path));
+        state.log.requests.push(RecordedRequest { method: method.clone(), path: path.clone(), body: json });
         state.take_fault(&method, &path)
     };
     // Like Nova, the emulator finishes what it accepted even when the client has given up: the

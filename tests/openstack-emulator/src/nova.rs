@@ -346,7 +346,7 @@ pub async fn server_action(
     };
     let base_url = ctx.base_url.clone();
     nova(&ctx.clone(), &headers, move |state, token, minor| {
-        state.count(format!("action {action}"));
+        state.log.count(format!("action {action}"));
         let visible = state.servers.get(&id).is_some_and(|s| s.project_id == token.project_id);
         if !visible {
             return not_found(&id);

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use emulator_support::{take_fault, Effect, HasEffect};
+use emulator_support::{Effect, HasEffect, Log};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AppCredential, Flavor, Image, Server, TokenInfo};
@@ -77,9 +77,8 @@ pub struct Inner {
     pub servers: BTreeMap<String, Server>,
     pub keypairs: BTreeMap<(String, String), (String, String)>,
     pub delays: Delays,
-    pub faults: Vec<Fault>,
-    pub counters: BTreeMap<String, u64>,
-    pub requests: Vec<RecordedRequest>,
+    /// Faults waiting, requests counted per route key, and the request log.
+    pub log: Log<Fault, RecordedRequest>,
     pub seq: u64,
 }
 
@@ -134,15 +133,9 @@ impl Inner {
         }
     }
 
-    pub fn count(&mut self, key: impl Into<String>) {
-        *self.counters.entry(key.into()).or_default() += 1;
-    }
-
     /// Takes one use of the first fault matching this request.
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
-        take_fault(&mut self.faults, |f| {
-            (f.method == "*" || f.method.eq_ignore_ascii_case(method)) && glob(&f.path, path)
-        })
+        self.log.take_fault(|f| (f.method == "*" || f.method.eq_ignore_ascii_case(method)) && glob(&f.path, path))
     }
 }
 
