@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 
 use super::items::*;
 use crate::store::{IdempotencyStore, KeyState, Result, StoreError, StoredResponse};
 
+use super::claims::{AlsoFree, Claim, Claimed};
 use super::errors::{is_condition_failure, sdk_error};
 use super::DynamoStore;
 
@@ -23,34 +23,23 @@ impl IdempotencyStore for DynamoStore {
         expires_at: DateTime<Utc>,
     ) -> Result<KeyState> {
         let mut item = idempotency_key(key);
-        item.insert("state".into(), s("in_progress"));
         item.insert("bodyHash".into(), s(body_hash));
-        item.insert("until".into(), n(until.timestamp_millis()));
         item.insert(EXPIRES_AT.into(), n(expires_at.timestamp()));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(PK) OR (#state = :running AND #until < :now) OR expiresAt < :nowSeconds",
-            )
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_values(":running", s("in_progress"))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .expression_attribute_values(":nowSeconds", n(now.timestamp()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let old = match result {
-            Ok(_) => return Ok(KeyState::Claimed),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
-                    c.item().cloned().unwrap_or_default()
-                }
-                _ => return Err(sdk_error("claim idempotency key", e)),
+        let claim = Claim {
+            what: "claim idempotency key",
+            item,
+            claimed: "in_progress",
+            until,
+            now,
+            also_free: AlsoFree {
+                clause: "expiresAt < :nowSeconds",
+                names: &[],
+                values: vec![(":nowSeconds", n(now.timestamp()))],
             },
+        };
+        let old = match self.claim(claim).await? {
+            Claimed::Won => return Ok(KeyState::Claimed),
+            Claimed::Held(old) => old,
         };
         let hash = string_attr(&old, "bodyHash").unwrap_or_default();
         match string_attr(&old, "state").as_deref() {

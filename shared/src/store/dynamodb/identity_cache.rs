@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::claims::{AlsoFree, Claim, Claimed};
 use super::errors::{is_condition_failure, sdk_error};
 use super::items::{millis_attr, n, s, string_attr, Item, EXPIRES_AT};
 use super::DynamoStore;
@@ -44,29 +45,23 @@ impl SharedCache for DynamoStore {
 
     async fn claim(&self, k: &CacheKey, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, String> {
         let mut item = key(k);
-        item.insert("state".into(), s("pending"));
-        item.insert("until".into(), n(until.timestamp_millis()));
         item.insert(EXPIRES_AT.into(), n(until.timestamp() + TTL_SLACK_SECONDS));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(PK) OR (#state = :pending AND #until < :now) OR (#state = :ready AND #expires < :now)",
-            )
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_names("#expires", "expires")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":ready", s("ready"))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(sdk_error("claim identity cache", e).to_string()),
+        let claim = Claim {
+            what: "claim identity cache",
+            item,
+            claimed: "pending",
+            until,
+            now,
+            also_free: AlsoFree {
+                clause: "(#state = :ready AND #expires < :now)",
+                names: &[("#expires", "expires")],
+                values: vec![(":ready", s("ready"))],
+            },
+        };
+        match DynamoStore::claim(self, claim).await {
+            Ok(Claimed::Won) => Ok(true),
+            Ok(Claimed::Held(_)) => Ok(false),
+            Err(e) => Err(e.to_string()),
         }
     }
 

@@ -5,6 +5,7 @@
 //! cleanup), `identity_cache`, under them `transactions`, `queries`, `errors`; `items` is the
 //! item layout and `schema` the table.
 
+mod claims;
 mod errors;
 mod idempotency;
 mod identity_cache;
