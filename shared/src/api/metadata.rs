@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Resource;
 use crate::domain::{Description, Metadata, NetworkRecord, ResourceName, ServerRecord, Tags};
 use crate::error::Result;
 
@@ -72,65 +73,40 @@ impl ProjectScopedReadMetadata {
         ProjectScopedReadMetadata {
             deletion_time: n.deleting_since,
             provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
-            ..ProjectScopedReadMetadata::settled(
-                &n.id,
-                n.name.as_str(),
-                n.description.as_ref(),
-                &n.tags,
-                &n.created_by,
-                n.creation_time,
-                &n.organization_id,
-                &n.project_id,
-            )
+            ..ProjectScopedReadMetadata::settled(n)
         }
     }
 
     /// A server's metadata, the same in every API version.
     pub fn of_server(r: &ServerRecord) -> Self {
         ProjectScopedReadMetadata {
-            id: r.id.clone(),
-            name: r.name.to_string(),
-            description: r.description.as_ref().map(|d| d.0.clone()),
-            tags: tags_to_wire(&r.tags),
-            creation_time: r.creation_time,
-            created_by: Some(r.created_by.clone()),
             modified_time: r.modified_time,
             modified_by: r.modified_by.clone(),
             deletion_time: r.deletion_time,
             provisioning_status: enum_text(&r.provisioning_status),
             health_status: enum_text(&r.health_status),
-            organization_id: r.organization_id.clone(),
-            project_id: r.project_id.clone(),
+            ..ProjectScopedReadMetadata::settled(r)
         }
     }
 
     /// The metadata of a resource that has no life cycle of its own (provisioned and healthy from
-    /// the start): networks and SSH certificate authorities.
-    #[allow(clippy::too_many_arguments)]
-    pub fn settled(
-        id: &str,
-        name: &str,
-        description: Option<&Description>,
-        tags: &Tags,
-        created_by: &str,
-        creation_time: DateTime<Utc>,
-        organization_id: &str,
-        project_id: &str,
-    ) -> Self {
+    /// the start), and the common part of every other.
+    pub fn settled(resource: &impl Resource) -> Self {
+        let r = resource.common();
         ProjectScopedReadMetadata {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            description: description.map(|d| d.0.clone()),
-            tags: tags_to_wire(tags),
-            creation_time,
-            created_by: Some(created_by.to_owned()),
+            id: r.id.to_owned(),
+            name: r.name.to_string(),
+            description: r.description.map(|d| d.0.clone()),
+            tags: tags_to_wire(r.tags),
+            creation_time: r.creation_time,
+            created_by: Some(r.created_by.to_owned()),
             modified_time: None,
             modified_by: None,
             deletion_time: None,
             provisioning_status: "provisioned".into(),
             health_status: "healthy".into(),
-            organization_id: organization_id.to_owned(),
-            project_id: project_id.to_owned(),
+            organization_id: r.organization_id.to_owned(),
+            project_id: r.project_id.to_owned(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub use keypair::IdentityKeypair;
 pub use lifecycle::{Effects, ServerState, StateEvent};
 pub use names::ResourceName;
 pub use network::NetworkRecord;
+pub use record::{Common, Resource};
 pub use server::{
     HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey, ServerRecord,
     SshInjection,

@@ -52,16 +52,7 @@ pub struct IdentitySpec {
 impl From<&IdentityRecord> for IdentityRead {
     fn from(i: &IdentityRecord) -> Self {
         IdentityRead {
-            metadata: ProjectScopedReadMetadata::settled(
-                &i.id,
-                i.name.as_str(),
-                i.description.as_ref(),
-                &i.tags,
-                &i.created_by,
-                i.creation_time,
-                &i.organization_id,
-                &i.project_id,
-            ),
+            metadata: ProjectScopedReadMetadata::settled(i),
             spec: IdentitySpec { kind: "openstack".into(), region_id: i.region_id.clone() },
         }
     }

@@ -55,16 +55,7 @@ pub struct SshCertificateAuthorityV2Spec {
 impl From<&SshCaRecord> for SshCertificateAuthorityV2Read {
     fn from(r: &SshCaRecord) -> Self {
         SshCertificateAuthorityV2Read {
-            metadata: ProjectScopedReadMetadata::settled(
-                &r.id,
-                r.name.as_str(),
-                r.description.as_ref(),
-                &r.tags,
-                &r.created_by,
-                r.creation_time,
-                &r.organization_id,
-                &r.project_id,
-            ),
+            metadata: ProjectScopedReadMetadata::settled(r),
             spec: SshCertificateAuthorityV2Spec { public_key: r.public_key.as_str().to_owned() },
         }
     }
