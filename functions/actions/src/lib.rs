@@ -22,19 +22,19 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Actions)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     let id = http::path_id(req, "serverID")?;
     match api.route.key {
         LIST_ACTIONS => {
             let params = http::action_list_params(req)?;
-            let page = actions::list_actions(deps, &caller, &api.view, &id, params).await?;
+            let page = actions::list_actions(deps, &cx, &id, params).await?;
             let body: Vec<ServerAction> = page.items.iter().map(ServerAction::from).collect();
             Ok(http::json(200, &body, &http::list_link(req, page.next.as_deref())))
         }
         GET_ACTION => {
             http::no_query(req)?;
             let action_id = http::path_id(req, "actionID")?;
-            let action = actions::get_action(deps, &caller, &api.view, &id, &action_id).await?;
+            let action = actions::get_action(deps, &cx, &id, &action_id).await?;
             Ok(http::json(200, &ServerAction::from(&action), &[]))
         }
         _ => Err(http::unknown_route(req)),

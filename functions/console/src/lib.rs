@@ -15,25 +15,24 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Console)?;
-    let view = &api.view;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     match api.route.action() {
         "consoleoutput" => {
             let id = http::path_id(req, "serverID")?;
             let length = http::console_length(req)?;
-            let contents = usecase::console_output(deps, &caller, view, &id, length).await?;
+            let contents = usecase::console_output(deps, &cx, &id, length).await?;
             Ok(http::json(200, &serde_json::json!({ "contents": contents }), &[]))
         }
         "consolesessions" => {
             http::no_query(req)?;
             let id = http::path_id(req, "serverID")?;
-            let url = usecase::console_session(deps, &caller, view, &id).await?;
+            let url = usecase::console_session(deps, &cx, &id).await?;
             Ok(http::json(200, &serde_json::json!({ "url": url }), &[]))
         }
         "sshkey" => {
             http::no_query(req)?;
             let id = http::path_id(req, "serverID")?;
-            let key = usecase::ssh_private_key(deps, &caller, view, &id).await?;
+            let key = usecase::ssh_private_key(deps, &cx, &id).await?;
             // The one response that carries a secret: never cached on the way.
             Ok(http::json(200, &serde_json::json!({ "privateKey": key }), &[("cache-control", "no-store".to_owned())]))
         }

@@ -14,14 +14,14 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn create(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Create)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let key = http::idempotency_key(req)?;
     let input = api.server_create(req)?;
     let operation = format!("create-server-{}", api.version());
-    let request_key = key.as_ref().map(|k| http::request_key(&caller, &operation, k, req));
-    http::idempotent(deps, &caller, &operation, key.as_ref(), req, || async {
-        let record = usecase::create_server(deps, &caller, &api.view, input, request_key).await?;
+    let request_key = key.as_ref().map(|k| http::request_key(&cx.caller, &operation, k, req));
+    http::idempotent(deps, &cx.caller, &operation, key.as_ref(), req, || async {
+        let record = usecase::create_server(deps, &cx, input, request_key).await?;
         Ok((201, api.server_body(&record), Some(record.etag())))
     })
     .await

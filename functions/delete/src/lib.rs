@@ -14,10 +14,10 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn delete(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Delete)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    usecase::delete_server(deps, &caller, &api.view, &id).await?;
+    usecase::delete_server(deps, &cx, &id).await?;
     Ok(http::empty(202))
 }
 

@@ -14,10 +14,10 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn get(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Get)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    Ok(api.server(200, &usecase::get_server(deps, &caller, &api.view, &id).await?))
+    Ok(api.server(200, &usecase::get_server(deps, &cx, &id).await?))
 }
 
 /// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.

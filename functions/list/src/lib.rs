@@ -15,9 +15,9 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn list(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::List)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     let params = api.list_params(req)?;
-    let page = usecase::list_servers(deps, &caller, &api.view, &params).await?;
+    let page = usecase::list_servers(deps, &cx, &params).await?;
     Ok(http::json(200, &api.servers(&page.items), &http::list_link(req, page.next.as_deref())))
 }
 

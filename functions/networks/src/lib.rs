@@ -14,7 +14,7 @@ use shared::error::Result;
 use shared::http;
 use shared::http::routes::*;
 use shared::http::Function;
-use shared::rbac::Caller;
+use shared::usecase::Context;
 use shared::usecase::{identities, networks};
 
 pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
@@ -23,68 +23,66 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Networks)?;
-    let view = &api.view;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     match api.route.key {
         CREATE_NETWORK => {
             let input = http::json_body::<NetworkV2Create>(req)?.parse()?;
-            let record = networks::create_network(deps, &caller, view, input).await?;
+            let record = networks::create_network(deps, &cx, input).await?;
             Ok(http::json(201, &NetworkV2Read::from(&record), &[]))
         }
         LIST_NETWORKS => {
-            let list = networks::list_networks(deps, &caller, view).await?;
+            let list = networks::list_networks(deps, &cx).await?;
             Ok(http::json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
         }
         GET_NETWORK => {
             let id = http::path_id(req, "networkID")?;
-            Ok(http::json(200, &NetworkV2Read::from(&networks::get_network(deps, &caller, view, &id).await?), &[]))
+            Ok(http::json(200, &NetworkV2Read::from(&networks::get_network(deps, &cx, &id).await?), &[]))
         }
         DELETE_NETWORK | DELETE_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;
-            networks::delete_network(deps, &caller, view, &id).await?;
+            networks::delete_network(deps, &cx, &id).await?;
             Ok(http::empty(202))
         }
         CREATE_NETWORK_V1 => {
             let (org, project, identity) =
                 (api.path(req, "organizationID")?, api.path(req, "projectID")?, api.path(req, "identityID")?);
             let input = http::json_body::<NetworkWrite>(req)?.parse(&org, &project, &identity)?;
-            let record = networks::create_network(deps, &caller, view, input).await?;
+            let record = networks::create_network(deps, &cx, input).await?;
             Ok(http::json(201, &NetworkRead::from(&record), &[]))
         }
         LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
-            let list = networks::list_networks(deps, &caller, view).await?;
+            let list = networks::list_networks(deps, &cx).await?;
             Ok(http::json(200, &list.iter().map(NetworkRead::from).collect::<Vec<_>>(), &[]))
         }
         GET_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;
-            Ok(http::json(200, &NetworkRead::from(&networks::get_network(deps, &caller, view, &id).await?), &[]))
+            Ok(http::json(200, &NetworkRead::from(&networks::get_network(deps, &cx, &id).await?), &[]))
         }
-        _ => identity_route(deps, req, &api, &caller).await,
+        _ => identity_route(deps, req, &api, &cx).await,
     }
 }
 
 /// The v1 identity routes (identities live beside the networks under them).
-async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, caller: &Caller) -> Result<Response<Body>> {
-    let view = &api.view;
+async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, cx: &Context) -> Result<Response<Body>> {
     match api.route.key {
         CREATE_IDENTITY_V1 => {
             let (org, project) = (api.path(req, "organizationID")?, api.path(req, "projectID")?);
             let input = http::json_body::<IdentityWrite>(req)?.parse(&org, &project)?;
-            let record = identities::create_identity(deps, caller, view, input).await?;
+            let record = identities::create_identity(deps, cx, input).await?;
             Ok(http::json(201, &IdentityRead::from(&record), &[]))
         }
         LIST_IDENTITIES_V1 | LIST_ORGANIZATION_IDENTITIES_V1 => {
-            let list = identities::list_identities(deps, caller, view).await?;
+            let list = identities::list_identities(deps, cx).await?;
             Ok(http::json(200, &list.iter().map(IdentityRead::from).collect::<Vec<_>>(), &[]))
         }
         GET_IDENTITY_V1 => {
             let id = http::path_id(req, "identityID")?;
-            Ok(http::json(200, &IdentityRead::from(&identities::get_identity(deps, caller, view, &id).await?), &[]))
+            Ok(http::json(200, &IdentityRead::from(&identities::get_identity(deps, cx, &id).await?), &[]))
         }
         DELETE_IDENTITY_V1 => {
             let id = http::path_id(req, "identityID")?;
-            identities::delete_identity(deps, caller, view, &id).await?;
+            identities::delete_identity(deps, cx, &id).await?;
             Ok(http::empty(202))
         }
         _ => Err(http::unknown_route(req)),

@@ -16,10 +16,10 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Power)?;
     let action = api.route.power_action().ok_or_else(|| http::unknown_route(req))?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
-    usecase::power(deps, &caller, &api.view, &id, action).await?;
+    usecase::power(deps, &cx, &id, action).await?;
     Ok(http::empty(202))
 }
 

@@ -18,14 +18,14 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Protection)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let protection = match api.route.key {
-        GET_PROTECTION => usecase::get_protection(deps, &caller, &api.view, &id).await?,
+        GET_PROTECTION => usecase::get_protection(deps, &cx, &id).await?,
         SET_PROTECTION => {
             let wanted = http::json_body::<ServerProtection>(req)?;
-            usecase::set_protection(deps, &caller, &api.view, &id, wanted.into()).await?.protection
+            usecase::set_protection(deps, &cx, &id, wanted.into()).await?.protection
         }
         _ => return Err(http::unknown_route(req)),
     };

@@ -15,15 +15,15 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn snapshot(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Snapshot)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let key = http::idempotency_key(req)?;
     let input = http::json_body::<SnapshotCreate>(req)?.parse()?;
     let operation = format!("snapshot#{id}");
-    let request_key = key.as_ref().map(|k| http::request_key(&caller, &operation, k, req));
-    http::idempotent(deps, &caller, &operation, key.as_ref(), req, || async {
-        let image = usecase::snapshot(deps, &caller, &api.view, &id, input, request_key).await?;
+    let request_key = key.as_ref().map(|k| http::request_key(&cx.caller, &operation, k, req));
+    http::idempotent(deps, &cx.caller, &operation, key.as_ref(), req, || async {
+        let image = usecase::snapshot(deps, &cx, &id, input, request_key).await?;
         Ok((201, ImageRead::from(&image), None))
     })
     .await

@@ -18,32 +18,27 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Sshcas)?;
-    let view = &api.view;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     match api.route.key {
         CREATE_SSH_CA => {
             http::no_query(req)?;
             let input = http::json_body::<SshCertificateAuthorityV2Create>(req)?.parse()?;
-            let ca = sshcas::create(deps, &caller, view, input).await?;
+            let ca = sshcas::create(deps, &cx, input).await?;
             Ok(http::json(201, &SshCertificateAuthorityV2Read::from(&ca), &[]))
         }
         LIST_SSH_CAS => {
-            let list = sshcas::list(deps, &caller, view, &http::ca_list_params(req)?).await?;
+            let list = sshcas::list(deps, &cx, &http::ca_list_params(req)?).await?;
             Ok(http::json(200, &list.iter().map(SshCertificateAuthorityV2Read::from).collect::<Vec<_>>(), &[]))
         }
         GET_SSH_CA => {
             http::no_query(req)?;
             let id = http::path_id(req, "sshCertificateAuthorityID")?;
-            Ok(http::json(
-                200,
-                &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &caller, view, &id).await?),
-                &[],
-            ))
+            Ok(http::json(200, &SshCertificateAuthorityV2Read::from(&sshcas::get(deps, &cx, &id).await?), &[]))
         }
         DELETE_SSH_CA => {
             http::no_query(req)?;
             let id = http::path_id(req, "sshCertificateAuthorityID")?;
-            sshcas::delete(deps, &caller, view, &id).await?;
+            sshcas::delete(deps, &cx, &id).await?;
             Ok(http::empty(202))
         }
         _ => Err(http::unknown_route(req)),

@@ -14,12 +14,12 @@ pub async fn handle(deps: &CloudDeps, req: Request) -> Response<Body> {
 
 async fn update(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, http::Function::Update)?;
-    let caller = http::caller(req)?;
+    let cx = api.context(req)?;
     http::no_query(req)?;
     let id = http::path_id(req, "serverID")?;
     let condition = http::if_match(req)?;
     let input = api.server_update(req)?;
-    Ok(api.server(202, &usecase::update_server(deps, &caller, &api.view, &id, condition, input).await?))
+    Ok(api.server(202, &usecase::update_server(deps, &cx, &id, condition, input).await?))
 }
 
 /// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.

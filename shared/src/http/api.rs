@@ -16,12 +16,20 @@ use crate::domain::{ApiVersion, ReferenceId, ServerCreateInput, ServerRecord, Se
 use crate::error::{Error, Result};
 use crate::rbac::{Operation, NETWORKS, NETWORKS_V1};
 use crate::usecase::list::ListParams;
-use crate::usecase::{PathScope, Rules, View};
+use crate::usecase::{Context, PathScope, Rules, View};
 
 /// A request as its route addresses it.
 pub struct Api {
     pub route: &'static Route,
     pub view: View,
+}
+
+impl Api {
+    /// The request context the use-cases take: the caller the authorizer vouched for, and this
+    /// route's view.
+    pub fn context(&self, req: &Request) -> Result<Context> {
+        Ok(Context { caller: super::caller(req)?, view: self.view.clone() })
+    }
 }
 
 /// The route API Gateway matched, which must be one of `function`'s (404 otherwise), and its view.

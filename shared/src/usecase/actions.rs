@@ -1,10 +1,11 @@
 //! A server's action history (`/api/v2/servers/{id}/actions`). Readable by whoever may read the
 //! server, and after the server is gone by whoever could read its project (the actions carry it).
 
-use super::{server_not_found, Deps, Placed, Placement, View};
+use super::Context;
+use super::{server_not_found, Deps, Placed, Placement};
 use crate::domain::{ActionError, ActionRecord, ActionStatus, ApiVersion};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, SERVERS};
+use crate::rbac::{Operation, SERVERS};
 use crate::store::{ActionQuery, ActionStore, Page, ServerStore};
 
 impl Placed for ActionRecord {
@@ -27,12 +28,11 @@ pub struct ActionListParams {
 
 pub async fn list_actions<S: ServerStore + ActionStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     server_id: &str,
     params: ActionListParams,
 ) -> Result<Page<ActionRecord>> {
-    authorize(deps, caller, view, server_id).await?;
+    authorize(deps, cx, server_id).await?;
     let status = params.status;
     let query = ActionQuery { status, after: params.after, limit: params.limit };
     let mut page = deps.store.list_actions(server_id, &query).await?;
@@ -55,12 +55,11 @@ fn expire<S, P>(action: &mut ActionRecord, deps: &Deps<S, P>) {
 
 pub async fn get_action<S: ServerStore + ActionStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     server_id: &str,
     action_id: &str,
 ) -> Result<ActionRecord> {
-    authorize(deps, caller, view, server_id).await?;
+    authorize(deps, cx, server_id).await?;
     let mut action = deps
         .store
         .get_action(server_id, action_id)
@@ -71,23 +70,18 @@ pub async fn get_action<S: ServerStore + ActionStore, P>(
 }
 
 /// Read permission on the server; once it is gone, on the project its newest action names.
-async fn authorize<S: ServerStore + ActionStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    server_id: &str,
-) -> Result<()> {
+async fn authorize<S: ServerStore + ActionStore, P>(deps: &Deps<S, P>, cx: &Context, server_id: &str) -> Result<()> {
     let missing = || server_not_found(server_id);
     let read = (SERVERS, Operation::Read);
     // The server as read here is the one checked: no second read through `load_server`.
     match deps.store.get_server(server_id).await? {
         Some(server) => {
-            view.load(caller, read, async { Ok(Some(server)) }, missing).await?;
+            cx.view.load(&cx.caller, read, async { Ok(Some(server)) }, missing).await?;
         }
         None => {
             let newest = ActionQuery { status: None, after: None, limit: 1 };
             let action = async { Ok(deps.store.list_actions(server_id, &newest).await?.items.into_iter().next()) };
-            view.load(caller, read, action, missing).await?;
+            cx.view.load(&cx.caller, read, action, missing).await?;
         }
     }
     tracing::Span::current().record("server_id", server_id);

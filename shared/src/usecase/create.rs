@@ -3,7 +3,8 @@ use std::collections::BTreeMap;
 use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
 use super::steps::{network_not_found, validate_image_and_flavor};
-use super::{remove_record, write_over, Deps, Placed, View, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::Context;
+use super::{remove_record, write_over, Deps, Placed, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::lifecycle::on_create;
@@ -24,13 +25,12 @@ use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
 /// merge the CA into (422).
 async fn bound_ca<S: SshCaStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     network: &NetworkRecord,
     id: &str,
     user_data: Option<&UserData>,
 ) -> Result<SshCaRecord> {
-    let ca = super::sshcas::load(deps, caller, view, id, Operation::Read).await?;
+    let ca = super::sshcas::load(deps, cx, id, Operation::Read).await?;
     if ca.organization_id != network.organization_id || ca.project_id != network.project_id {
         return Err(Error::unprocessable(
             "sshCertificateAuthorityId must reference an SSH certificate authority in the same organization and project as the server",
@@ -46,20 +46,25 @@ async fn bound_ca<S: SshCaStore, P>(
 /// servers in its project, it is not being deleted, and its project is still served.
 async fn target_network<S: NetworkStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     network_id: &str,
 ) -> Result<NetworkRecord> {
-    view.check_path(caller, SERVERS, Operation::Create)?;
+    cx.view.check_path(&cx.caller, SERVERS, Operation::Create)?;
     let network = deps
         .store
         .get_network(network_id)
         .await?
-        .filter(|n| view.shows(n.placement()))
+        .filter(|n| cx.view.shows(n.placement()))
         .ok_or_else(|| network_not_found(network_id))?;
     let (org, project) = (&network.organization_id, &network.project_id);
-    view.authorize(caller, (org, project), view.rules.networks, Operation::Read, network_not_found(network_id))?;
-    caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
+    cx.view.authorize(
+        &cx.caller,
+        (org, project),
+        cx.view.rules.networks,
+        Operation::Read,
+        network_not_found(network_id),
+    )?;
+    cx.caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
     if network.deleting_since.is_some() {
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
     }
@@ -104,8 +109,7 @@ fn provider_request(
 /// are the network's.
 pub async fn create_server<S, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     input: ServerCreateInput,
     request_key: Option<RequestKey>,
 ) -> Result<ServerRecord>
@@ -113,9 +117,9 @@ where
     S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
     P: Compute + Images + Flavors + Keypairs,
 {
-    let network = target_network(deps, caller, view, input.network_id.as_str()).await?;
+    let network = target_network(deps, cx, input.network_id.as_str()).await?;
     let ca = match &input.ssh_certificate_authority_id {
-        Some(id) => Some(bound_ca(deps, caller, view, &network, id.as_str(), input.user_data.as_ref()).await?),
+        Some(id) => Some(bound_ca(deps, cx, &network, id.as_str(), input.user_data.as_ref()).await?),
         None => None,
     };
     if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
@@ -123,7 +127,7 @@ where
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-    let mut record = new_record(deps, caller, &network, &input, image.min_disk_gib);
+    let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
     let key_name = if record.has_identity_keypair() {

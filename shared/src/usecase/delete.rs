@@ -1,11 +1,12 @@
 use super::intent::{self, Answer, Plan, Steps};
 use super::refresh::{provider_id, refresh};
 use super::steps::{deprovisioning, protected};
-use super::{load_server, Deps, View};
+use super::Context;
+use super::{load_server, Deps};
 use crate::crash;
 use crate::error::{Error, Result};
 use crate::provider::{Compute, ProviderError};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::Operation;
 use crate::store::{ServerStore, StoreError};
 
 /// A concurrent write or a protection change means reading again, this many times.
@@ -16,13 +17,8 @@ const RETRIES: usize = 3;
 /// cleanup run). Repeating a delete re-issues the provider call, so a failed attempt can be retried.
 /// A server whose create is still reaching the provider keeps its record: the create carries the
 /// delete out when it learns the provider id (or the cleanup function does).
-pub async fn delete_server<S: ServerStore, P: Compute>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-) -> Result<()> {
-    let load = || async { Ok((load_server(deps, caller, view, id, Operation::Delete).await?, ())) };
+pub async fn delete_server<S: ServerStore, P: Compute>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<()> {
+    let load = || async { Ok((load_server(deps, cx, id, Operation::Delete).await?, ())) };
     let plan = |record: &crate::domain::ServerRecord, _: &()| {
         if record.is_deleting() {
             return Ok(Plan::Keep);
@@ -30,7 +26,7 @@ pub async fn delete_server<S: ServerStore, P: Compute>(
         if record.protection.delete {
             return Err(protected(id));
         }
-        Ok(Plan::Write(Box::new(deprovisioning(record, deps.clock.now(), &caller.subject))))
+        Ok(Plan::Write(Box::new(deprovisioning(record, deps.clock.now(), &cx.caller.subject))))
     };
     let dying = match intent::record(deps, RETRIES, load, plan).await? {
         Ok(recorded) => recorded.intent,

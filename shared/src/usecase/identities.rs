@@ -1,10 +1,11 @@
 //! Identity resources (v1): a project's binding, in one region, to the provider identity the
 //! operator configured for it. v1 networks live under one, and their servers with them.
 
+use super::Context;
 use super::{Deps, Placed, View};
 use crate::domain::{IdentityCreateInput, IdentityRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation, IDENTITIES};
+use crate::rbac::{Operation, IDENTITIES};
 use crate::store::{IdentityStore, RecordQuery, StoreError};
 
 fn not_found(id: &str) -> Error {
@@ -15,12 +16,11 @@ fn not_found(id: &str) -> Error {
 /// one without a provider identity for the project, is a bad request.
 pub async fn create_identity<S: IdentityStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     input: IdentityCreateInput,
 ) -> Result<IdentityRecord> {
     let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
-    caller.acl.require(org, Some(project), IDENTITIES, Operation::Create)?;
+    cx.caller.acl.require(org, Some(project), IDENTITIES, Operation::Create)?;
     if !deps.identities.has_region(region) {
         return Err(Error::invalid(format!("spec.regionId: no region found with id {region}")));
     }
@@ -29,7 +29,7 @@ pub async fn create_identity<S: IdentityStore, P>(
     })?;
     let record = IdentityRecord {
         id: deps.ids.new_id(),
-        api_version: view.version,
+        api_version: cx.view.version,
         name: input.metadata.name,
         description: input.metadata.description,
         tags: input.metadata.tags,
@@ -37,7 +37,7 @@ pub async fn create_identity<S: IdentityStore, P>(
         project_id: project.to_owned(),
         region_id: region.to_owned(),
         provider_identity_id: provider.id.clone(),
-        created_by: caller.subject.clone(),
+        created_by: cx.caller.subject.clone(),
         creation_time: deps.clock.now(),
     };
     deps.store.create_identity(&record).await?;
@@ -53,36 +53,22 @@ pub(crate) async fn load_identity<S: IdentityStore, P>(
     deps.store.get_identity(id).await?.filter(|i| view.shows(i.placement())).ok_or_else(|| not_found(id))
 }
 
-pub async fn get_identity<S: IdentityStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-) -> Result<IdentityRecord> {
+pub async fn get_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<IdentityRecord> {
     let read = deps.store.get_identity(id);
-    view.load(caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await
+    cx.view.load(&cx.caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await
 }
 
 /// The identities of the path's project or organization the caller may read (see [`View::list_scopes`]).
-pub async fn list_identities<S: IdentityStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-) -> Result<Vec<IdentityRecord>> {
-    let scopes = view.list_scopes(caller, IDENTITIES, (&[], &[]))?;
-    let query = RecordQuery { scopes, api_version: Some(view.version), ..RecordQuery::default() };
+pub async fn list_identities<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context) -> Result<Vec<IdentityRecord>> {
+    let scopes = cx.view.list_scopes(&cx.caller, IDENTITIES, (&[], &[]))?;
+    let query = RecordQuery { scopes, api_version: Some(cx.view.version), ..RecordQuery::default() };
     Ok(deps.store.list_identities(&query).await?)
 }
 
 /// Refused while networks (and so servers) remain under it: Unikorn's route documents 400, not 409.
-pub async fn delete_identity<S: IdentityStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-) -> Result<()> {
+pub async fn delete_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<()> {
     let read = deps.store.get_identity(id);
-    view.load(caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
+    cx.view.load(&cx.caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
     deps.store.delete_identity(id).await.map_err(|e| match e {
         StoreError::InUse(..) => {
             Error::invalid(format!("identity {id} still has networks or servers: delete them first"))

@@ -4,11 +4,12 @@
 use ssh_key::rand_core::OsRng;
 use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
-use super::{load_server, Deps, View};
+use super::Context;
+use super::{load_server, Deps};
 use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
 use crate::provider::{Keypairs, ProviderError};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::Operation;
 use crate::store::{KeypairStore, ServerStore, StoreError};
 
 fn generate<S, P>(deps: &Deps<S, P>, identity_id: &str) -> Result<IdentityKeypair> {
@@ -73,11 +74,10 @@ pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
 /// The private key of the server's identity (`region:servers` read).
 pub async fn ssh_private_key<S: ServerStore + KeypairStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
 ) -> Result<String> {
-    let record = load_server(deps, caller, view, id, Operation::Read).await?;
+    let record = load_server(deps, cx, id, Operation::Read).await?;
     if !record.has_identity_keypair() {
         return Err(Error::not_found(format!("server {id} was created without the identity key pair")));
     }

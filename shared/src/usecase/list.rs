@@ -1,7 +1,8 @@
-use super::{Deps, View};
+use super::Context;
+use super::Deps;
 use crate::domain::ServerRecord;
 use crate::error::Result;
-use crate::rbac::{Caller, SERVERS};
+use crate::rbac::SERVERS;
 use crate::store::{Page, RecordQuery, ServerStore};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,18 +26,17 @@ pub const MAX_READS_PER_PAGE: usize = 8;
 /// there is 403), project (403 without read there) and identity.
 pub async fn list_servers<S: ServerStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     params: &ListParams,
 ) -> Result<Page<ServerRecord>> {
-    let scopes = view.list_scopes(caller, SERVERS, (&params.organization_ids, &params.project_ids))?;
+    let scopes = cx.view.list_scopes(&cx.caller, SERVERS, (&params.organization_ids, &params.project_ids))?;
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });
     }
     let query = RecordQuery {
         scopes,
-        api_version: Some(view.version),
-        parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
+        api_version: Some(cx.view.version),
+        parent_identity_id: cx.view.path.as_ref().and_then(|p| p.identity_id.clone()),
         identity_ids: Vec::new(),
         region_ids: params.region_ids.clone(),
         network_ids: params.network_ids.clone(),

@@ -38,7 +38,7 @@ pub use power::power;
 pub use protection::{get_protection, set_protection};
 pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
-pub use view::{PathScope, Placed, Placement, Rules, View};
+pub use view::{Context, PathScope, Placed, Placement, Rules, View};
 
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
@@ -47,7 +47,7 @@ use crate::domain::{ActionError, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
 use crate::identities::Identities;
 use crate::provider::{NoProvider, ProviderError, Receipt};
-use crate::rbac::{Caller, Operation, SERVERS};
+use crate::rbac::{Operation, SERVERS};
 use crate::sealing::Sealer;
 use crate::store::{ServerStore, StoreError};
 
@@ -205,13 +205,12 @@ pub(crate) async fn note_receipt<S: ServerStore, P>(
 /// not granted (on path-scoped routes, before anything is read).
 pub(crate) async fn load_server<S: ServerStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
     op: Operation,
 ) -> Result<ServerRecord> {
     let read = deps.store.get_server(id);
-    let record = view.load(caller, (SERVERS, op), read, || server_not_found(id)).await?;
+    let record = cx.view.load(&cx.caller, (SERVERS, op), read, || server_not_found(id)).await?;
     tracing::Span::current().record("server_id", id);
     Ok(record)
 }

@@ -2,11 +2,12 @@
 //! or under an identity resource (v1).
 
 use super::identities::load_identity;
-use super::{Deps, View};
+use super::Context;
+use super::Deps;
 use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord};
 use crate::error::{Error, Result};
+use crate::rbac::Operation;
 use crate::rbac::Scope;
-use crate::rbac::{Caller, Operation};
 use crate::store::{IdentityStore, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, StoreError};
 
 fn not_found(id: &str) -> Error {
@@ -22,14 +23,9 @@ struct Home {
     parent_identity_id: Option<String>,
 }
 
-async fn home<S: IdentityStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    placement: &NetworkPlacement,
-) -> Result<Home> {
+async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &NetworkPlacement) -> Result<Home> {
     let (org, project) = placement.project();
-    caller.acl.require(org, Some(project), view.rules.networks, Operation::Create)?;
+    cx.caller.acl.require(org, Some(project), cx.view.rules.networks, Operation::Create)?;
     match placement {
         NetworkPlacement::Project { region_id, .. } => {
             let region = region_id.as_str();
@@ -48,7 +44,7 @@ async fn home<S: IdentityStore, P>(
             })
         }
         NetworkPlacement::Identity { identity_id, .. } => {
-            let identity = load_identity(deps, view, identity_id.as_str()).await?;
+            let identity = load_identity(deps, &cx.view, identity_id.as_str()).await?;
             Ok(Home {
                 organization_id: identity.organization_id,
                 project_id: identity.project_id,
@@ -62,14 +58,13 @@ async fn home<S: IdentityStore, P>(
 
 pub async fn create_network<S: NetworkStore + IdentityStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     input: NetworkCreateInput,
 ) -> Result<NetworkRecord> {
-    let home = home(deps, caller, view, &input.placement).await?;
+    let home = home(deps, cx, &input.placement).await?;
     let record = NetworkRecord {
         id: deps.ids.new_id(),
-        api_version: view.version,
+        api_version: cx.view.version,
         name: input.metadata.name,
         description: input.metadata.description,
         tags: input.metadata.tags,
@@ -80,7 +75,7 @@ pub async fn create_network<S: NetworkStore + IdentityStore, P>(
         parent_identity_id: home.parent_identity_id,
         provider_network_id: input.provider_network_id.as_str().to_owned(),
         addressing: input.addressing,
-        created_by: caller.subject.clone(),
+        created_by: cx.caller.subject.clone(),
         creation_time: deps.clock.now(),
         deleting_since: None,
     };
@@ -88,36 +83,21 @@ pub async fn create_network<S: NetworkStore + IdentityStore, P>(
     Ok(record)
 }
 
-async fn load<S: NetworkStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-    op: Operation,
-) -> Result<NetworkRecord> {
+async fn load<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str, op: Operation) -> Result<NetworkRecord> {
     let read = deps.store.get_network(id);
-    view.load(caller, (view.rules.networks, op), read, || not_found(id)).await
+    cx.view.load(&cx.caller, (cx.view.rules.networks, op), read, || not_found(id)).await
 }
 
-pub async fn get_network<S: NetworkStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-) -> Result<NetworkRecord> {
-    load(deps, caller, view, id, Operation::Read).await
+pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<NetworkRecord> {
+    load(deps, cx, id, Operation::Read).await
 }
 
 /// Every network the caller may read in the view's scope (see [`View::list_scopes`]).
-pub async fn list_networks<S: NetworkStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-) -> Result<Vec<NetworkRecord>> {
+pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context) -> Result<Vec<NetworkRecord>> {
     let query = RecordQuery {
-        scopes: view.list_scopes(caller, view.rules.networks, (&[], &[]))?,
-        api_version: Some(view.version),
-        parent_identity_id: view.path.as_ref().and_then(|p| p.identity_id.clone()),
+        scopes: cx.view.list_scopes(&cx.caller, cx.view.rules.networks, (&[], &[]))?,
+        api_version: Some(cx.view.version),
+        parent_identity_id: cx.view.path.as_ref().and_then(|p| p.identity_id.clone()),
         ..RecordQuery::default()
     };
     Ok(deps.store.list_networks(&query).await?)
@@ -155,11 +135,10 @@ async fn protected_servers<S: ServerStore, P>(deps: &Deps<S, P>, network: &Netwo
 /// conditional on no protected server being counted on it.
 pub async fn delete_network<S: NetworkStore + ServerStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
 ) -> Result<NetworkDeletion> {
-    let network = load(deps, caller, view, id, Operation::Delete).await?;
+    let network = load(deps, cx, id, Operation::Delete).await?;
     let outcome = match deps.store.delete_network(&network, deps.clock.now()).await {
         Err(StoreError::Protected(..)) => return Err(protected_servers(deps, &network).await),
         other => other?,

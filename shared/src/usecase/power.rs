@@ -1,11 +1,12 @@
 use super::intent::{self, Answer, Plan, Steps};
 use super::steps::actionable;
-use super::{load_server, translate, Deps, View};
+use super::Context;
+use super::{load_server, translate, Deps};
 use crate::crash;
 use crate::domain::{ActionRef, Command, PowerState};
 use crate::error::{Error, Result};
 use crate::provider::{Compute, PowerAction};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::Operation;
 use crate::store::{ServerStore, StoreError};
 
 /// A concurrent write (a description update, a read recording what Nova reports) only means the
@@ -27,8 +28,7 @@ fn command(action: PowerAction) -> Command {
 /// leaves the transitional state for the next read or cleanup run.
 pub async fn power<S: ServerStore, P: Compute>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
     action: PowerAction,
 ) -> Result<()> {
@@ -37,13 +37,13 @@ pub async fn power<S: ServerStore, P: Compute>(
         _ => PowerState::Pending,
     };
     let load = || async {
-        let record = load_server(deps, caller, view, id, Operation::Update).await?;
+        let record = load_server(deps, cx, id, Operation::Update).await?;
         actionable(deps, record, action.verb()).await
     };
     let plan = |record: &crate::domain::ServerRecord, _: &String| {
         let mut intent = record.clone();
         intent.power_state = Some(transitional);
-        intent.action = Some(ActionRef::start(command(action), &caller.subject, deps.clock.now()));
+        intent.action = Some(ActionRef::start(command(action), &cx.caller.subject, deps.clock.now()));
         Ok(Plan::Write(Box::new(intent)))
     };
     let recorded = match intent::record(deps, RETRIES, load, plan).await? {

@@ -3,32 +3,27 @@
 //! delete protection is also counted on the server's network, which a network delete checks in
 //! its own conditional write.
 
-use super::{load_server, Deps, View};
+use super::Context;
+use super::{load_server, Deps};
 use crate::domain::{Protection, ServerRecord};
 use crate::error::{Error, Result};
-use crate::rbac::{Caller, Operation};
+use crate::rbac::Operation;
 use crate::store::{Kind, ServerStore, StoreError};
 
-pub async fn get_protection<S: ServerStore, P>(
-    deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
-    id: &str,
-) -> Result<Protection> {
-    Ok(load_server(deps, caller, view, id, Operation::Read).await?.protection)
+pub async fn get_protection<S: ServerStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<Protection> {
+    Ok(load_server(deps, cx, id, Operation::Read).await?.protection)
 }
 
 /// Sets the protection; answers the record as written (unchanged when it already had it).
 pub async fn set_protection<S: ServerStore, P>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
     protection: Protection,
 ) -> Result<ServerRecord> {
     let mut attempts = 0;
     loop {
-        let record = load_server(deps, caller, view, id, Operation::Update).await?;
+        let record = load_server(deps, cx, id, Operation::Update).await?;
         if record.protection == protection {
             return Ok(record);
         }
@@ -38,7 +33,7 @@ pub async fn set_protection<S: ServerStore, P>(
         let mut next = record.clone();
         next.protection = protection;
         next.version = record.version + 1;
-        next.modified_by = Some(caller.subject.clone());
+        next.modified_by = Some(cx.caller.subject.clone());
         next.modified_time = Some(deps.clock.now());
         match deps.store.set_protection(&record, &next).await {
             Ok(()) => {

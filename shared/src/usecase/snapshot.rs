@@ -2,14 +2,15 @@ use std::collections::BTreeMap;
 
 use super::errors::action_error;
 use super::steps::actionable;
-use super::{load_server, translate, Deps, View};
+use super::Context;
+use super::{load_server, translate, Deps};
 use crate::domain::RequestKey;
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::error::{Error, Result};
 use crate::provider::Image;
 use crate::provider::{Compute, Images, ProviderError};
-use crate::rbac::{Caller, Operation, IMAGES};
+use crate::rbac::{Operation, IMAGES};
 use crate::store::ServerStore;
 
 pub const META_IMAGE_ORGANIZATION: &str = "unikorn:organization:id";
@@ -56,14 +57,13 @@ pub struct SnapshotInput {
 /// `region:images` create at organization scope, both checked before any provider call.
 pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
     input: SnapshotInput,
     request_key: Option<RequestKey>,
 ) -> Result<Image> {
-    let record = load_server(deps, caller, view, id, Operation::Read).await?;
-    caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
+    let record = load_server(deps, cx, id, Operation::Read).await?;
+    cx.caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
     let cred = deps.identities.credential(&record.identity_id)?;
     if let Some(key) = &request_key {
@@ -85,7 +85,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     metadata.insert(META_IMAGE_ORGANIZATION.into(), record.organization_id.clone());
     metadata.insert(META_SOURCE_SERVER.into(), record.id.clone());
     metadata.insert(META_SOURCE_IMAGE.into(), record.image_id.clone());
-    metadata.insert(META_CREATED_BY.into(), caller.subject.clone());
+    metadata.insert(META_CREATED_BY.into(), cx.caller.subject.clone());
     if let Some(description) = &input.description {
         metadata.insert(META_DESCRIPTION.into(), description.0.clone());
     }
@@ -99,7 +99,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
     // Recorded before the provider is asked; it ends when Nova accepts (the image's own status
     // tells when it is ready) or refuses. Left running by a crash, it reads as timed out.
     let mut action =
-        ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &caller.subject, deps.clock.now()));
+        ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &cx.caller.subject, deps.clock.now()));
     deps.store.record_action(&action).await?;
     let asked = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await;
     action.action.finish(deps.clock.now(), asked.as_ref().map(|_| ()).map_err(action_error));

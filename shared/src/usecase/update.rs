@@ -1,6 +1,7 @@
 use super::intent::{self, Answer, Plan, Steps};
 use super::steps::{actionable, check_disk, get_flavor, validate_image_and_flavor};
-use super::{load_server, translate, Deps, View};
+use super::Context;
+use super::{load_server, translate, Deps};
 use crate::crash;
 use crate::domain::{ActionRef, Command, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
@@ -144,13 +145,12 @@ fn next_record(
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
 pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors>(
     deps: &Deps<S, P>,
-    caller: &Caller,
-    view: &View,
+    cx: &Context,
     id: &str,
     if_match: Option<&str>,
     input: ServerUpdateInput,
 ) -> Result<ServerRecord> {
-    let record = load_server(deps, caller, view, id, view.rules.server_update).await?;
+    let record = load_server(deps, cx, id, cx.view.rules.server_update).await?;
     let change = check(deps, &record, if_match, &input).await?;
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
@@ -162,7 +162,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         (base, Some((cred, pid, planned)))
     };
     let planned = provider.as_ref().map(|(_, _, planned)| planned.clone());
-    let next = next_record(&base, input.clone(), planned, change, caller, deps.clock.now());
+    let next = next_record(&base, input.clone(), planned, change, &cx.caller, deps.clock.now());
     // No retry: the caller's If-Match (or the version it read) is the condition.
     let load = || async { Ok((base.clone(), ())) };
     let recorded = match intent::record(deps, 0, load, |_, _| Ok(Plan::Write(Box::new(next.clone())))).await? {

@@ -8,6 +8,14 @@ use crate::error::{Error, Result};
 use crate::rbac::{narrow, Caller, Operation, Scope};
 use crate::store::StoreError;
 
+/// The request context every use-case starts from: who asks (the caller identity vouched for) and
+/// what the route lets them see.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub caller: Caller,
+    pub view: View,
+}
+
 /// Records of one API version, and, on path-scoped routes (v1), only those under the organization,
 /// project and identity the path names: anything else is missing (404).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use shared::rbac::Caller;
 use shared::store::dynamodb::{items, DynamoStore};
 use shared::store::ServerStore;
 use shared::usecase::list::MAX_READS_PER_PAGE;
-use shared::usecase::{list_servers, ListParams};
+use shared::usecase::{list_servers, Context, ListParams};
 
 const SERVERS: usize = 5000;
 
@@ -53,10 +53,10 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
             "endpoints": [{"name": "region:servers", "operations": ["read"]}]}]}]}))
         .unwrap_or_else(|e| panic!("{e}")),
     };
+    let cx = Context { caller, view: shared::http::v2_view() };
 
     let unfiltered = ListParams { limit: 100, ..ListParams::default() };
-    let page =
-        list_servers(&deps, &caller, &shared::http::v2_view(), &unfiltered).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = list_servers(&deps, &cx, &unfiltered).await.unwrap_or_else(|e| panic!("{e}"));
     let plain_queries = calls.take().get("Query").copied().unwrap_or(0);
     assert_eq!((page.items.len(), plain_queries), (100, 1), "an unfiltered page is one Query");
 
@@ -69,8 +69,7 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     let mut per_page = Vec::new();
     let mut params = filtered.clone();
     loop {
-        let page =
-            list_servers(&deps, &caller, &shared::http::v2_view(), &params).await.unwrap_or_else(|e| panic!("{e}"));
+        let page = list_servers(&deps, &cx, &params).await.unwrap_or_else(|e| panic!("{e}"));
         let queries = calls.take().get("Query").copied().unwrap_or(0);
         per_page.push((page.items.len(), queries));
         found.extend(page.items.iter().map(|s| s.id.clone()));
@@ -109,6 +108,6 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     assert!(pages > 1);
     assert_eq!(chained, blue);
     let none = ListParams { tags: vec![("team".into(), "green".into())], ..filtered };
-    let page = list_servers(&deps, &caller, &shared::http::v2_view(), &none).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = list_servers(&deps, &cx, &none).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(page.items.is_empty());
 }

@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
     let w = world().await;
-    let record = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
+    let record = create_server(&w.deps, &cx(admin()), create_input(&w.network, "web"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(record.provider_id.as_deref(), Some("nova-web"));
@@ -21,11 +21,9 @@ async fn create_records_the_provider_id_and_tells_the_provider_our_id() {
 #[tokio::test]
 async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_nothing() {
     let w = world().await;
-    create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    create_server(&w.deps, &cx(admin()), create_input(&w.network, "web"), None).await.unwrap_or_else(|e| panic!("{e}"));
     let creates = |w: &World| w.provider.calls().iter().filter(|c| *c == "create_server").count();
-    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "web"), None).await.expect_err("taken");
+    let err = create_server(&w.deps, &cx(admin()), create_input(&w.network, "web"), None).await.expect_err("taken");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(creates(&w), 1);
 
@@ -35,7 +33,7 @@ async fn a_taken_name_never_reaches_the_provider_and_a_failed_create_leaves_noth
         what: "server".into(),
         detail: "Invalid key_name provided.".into(),
     });
-    let err = create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("refused");
+    let err = create_server(&w.deps, &cx(admin()), create_input(&w.network, "db"), None).await.expect_err("refused");
     assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
     assert_eq!(w.store.item_count(), before, "record and claim removed");
 }
@@ -46,7 +44,7 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
     let before = w.store.item_count();
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_server");
     let err =
-        create_server(&w.deps, &admin(), &v2(), create_input(&w.network, "db"), None).await.expect_err("provider down");
+        create_server(&w.deps, &cx(admin()), create_input(&w.network, "db"), None).await.expect_err("provider down");
     assert!(matches!(&err, Error::Unavailable { message, .. } if message.contains("provisioning")), "{err:?}");
     assert_eq!(w.store.item_count(), before + 2, "the provider may still create it: record and claim stay");
     w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).clear();

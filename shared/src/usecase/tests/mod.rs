@@ -34,6 +34,11 @@ pub(super) fn receipt(call: &str) -> Receipt {
     Receipt { request_id: Some(format!("req-{call}")) }
 }
 
+/// `caller` asking on a v2 route.
+pub(super) fn cx(caller: Caller) -> Context {
+    Context { caller, view: v2() }
+}
+
 /// The view of the v2 routes.
 pub(super) fn v2() -> View {
     View {
@@ -247,7 +252,7 @@ pub(super) async fn world() -> World {
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
-    let network = networks::create_network(&deps, &admin(), &v2(), input).await.unwrap_or_else(|e| panic!("{e}")).id;
+    let network = networks::create_network(&deps, &cx(admin()), input).await.unwrap_or_else(|e| panic!("{e}")).id;
     World { deps, store, provider, network }
 }
 
