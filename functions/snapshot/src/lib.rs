@@ -3,7 +3,7 @@
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::v2::images::{ImageRead, SnapshotCreate};
+use shared::api::v2::images::{Image, SnapshotCreate};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
@@ -24,7 +24,7 @@ async fn snapshot(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
     let request_key = key.as_ref().map(|k| http::request_key(&cx.caller, &operation, k, req));
     http::idempotent(deps, &cx.caller, &operation, key.as_ref(), req, || async {
         let image = usecase::snapshot(deps, &cx, &id, input, request_key).await?;
-        Ok((201, ImageRead::from(&image), None))
+        Ok((201, Image::from(&image), None))
     })
     .await
 }

@@ -7,22 +7,22 @@ use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct TagWire {
+pub struct Tag {
     pub name: String,
     pub value: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WriteMetadata {
+pub struct ResourceWriteMetadata {
     pub name: String,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::api::present")]
-    pub tags: Option<Vec<TagWire>>,
+    pub tags: Option<Vec<Tag>>,
 }
 
-impl WriteMetadata {
+impl ResourceWriteMetadata {
     pub fn parse(&self) -> Result<Metadata> {
         let tags: Vec<(String, String)> =
             self.tags.iter().flatten().map(|t| (t.name.clone(), t.value.clone())).collect();
@@ -40,13 +40,13 @@ impl WriteMetadata {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectScopedReadMetadata {
+pub struct ProjectScopedResourceReadMetadata {
     pub id: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<TagWire>>,
+    pub tags: Option<Vec<Tag>>,
     pub creation_time: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -67,25 +67,25 @@ pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-impl ProjectScopedReadMetadata {
+impl ProjectScopedResourceReadMetadata {
     /// A network's metadata, the same in every API version: deprovisioning while it is being deleted.
     pub fn of_network(n: &NetworkRecord) -> Self {
-        ProjectScopedReadMetadata {
+        ProjectScopedResourceReadMetadata {
             deletion_time: n.deleting_since,
             provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
-            ..ProjectScopedReadMetadata::settled(n)
+            ..ProjectScopedResourceReadMetadata::settled(n)
         }
     }
 
     /// A server's metadata, the same in every API version.
     pub fn of_server(r: &ServerRecord) -> Self {
-        ProjectScopedReadMetadata {
+        ProjectScopedResourceReadMetadata {
             modified_time: r.modified_time,
             modified_by: r.modified_by.clone(),
             deletion_time: r.deletion_time,
             provisioning_status: enum_text(&r.provisioning_status),
             health_status: enum_text(&r.health_status),
-            ..ProjectScopedReadMetadata::settled(r)
+            ..ProjectScopedResourceReadMetadata::settled(r)
         }
     }
 
@@ -93,7 +93,7 @@ impl ProjectScopedReadMetadata {
     /// the start), and the common part of every other.
     pub fn settled(resource: &impl Resource) -> Self {
         let r = resource.common();
-        ProjectScopedReadMetadata {
+        ProjectScopedResourceReadMetadata {
             id: r.id.to_owned(),
             name: r.name.to_string(),
             description: r.description.map(|d| d.0.clone()),
@@ -111,7 +111,6 @@ impl ProjectScopedReadMetadata {
     }
 }
 
-pub fn tags_to_wire(tags: &Tags) -> Option<Vec<TagWire>> {
-    (!tags.0.is_empty())
-        .then(|| tags.0.iter().map(|t| TagWire { name: t.name.clone(), value: t.value.clone() }).collect())
+pub fn tags_to_wire(tags: &Tags) -> Option<Vec<Tag>> {
+    (!tags.0.is_empty()).then(|| tags.0.iter().map(|t| Tag { name: t.name.clone(), value: t.value.clone() }).collect())
 }

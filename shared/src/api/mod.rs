@@ -7,7 +7,7 @@ mod parse;
 pub mod v1;
 pub mod v2;
 
-pub use metadata::{ProjectScopedReadMetadata, TagWire, WriteMetadata};
+pub use metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata, Tag};
 pub use parse::{parse_json, present};
 
 use serde::Serialize;

@@ -4,14 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::domain::{IdentityCreateInput, IdentityRecord, ReferenceId};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityWrite {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: IdentityWriteSpec,
 }
 
@@ -36,7 +36,7 @@ impl IdentityWrite {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityRead {
-    pub metadata: ProjectScopedReadMetadata,
+    pub metadata: ProjectScopedResourceReadMetadata,
     pub spec: IdentitySpec,
 }
 
@@ -52,7 +52,7 @@ pub struct IdentitySpec {
 impl From<&IdentityRecord> for IdentityRead {
     fn from(i: &IdentityRecord) -> Self {
         IdentityRead {
-            metadata: ProjectScopedReadMetadata::settled(i),
+            metadata: ProjectScopedResourceReadMetadata::settled(i),
             spec: IdentitySpec { kind: "openstack".into(), region_id: i.region_id.clone() },
         }
     }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::domain::{Cidr, NetworkAddressing, NetworkCreateInput, NetworkPlacement, NetworkRecord, ReferenceId};
 use crate::error::{Error, Result};
 
@@ -14,7 +14,7 @@ pub const MAX_DNS_NAMESERVERS: usize = 8;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkWrite {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: NetworkWriteSpec,
 }
 
@@ -64,7 +64,7 @@ impl NetworkWrite {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkRead {
-    pub metadata: ProjectScopedReadMetadata,
+    pub metadata: ProjectScopedResourceReadMetadata,
     pub spec: NetworkReadSpec,
 }
 
@@ -88,7 +88,7 @@ impl From<&NetworkRecord> for NetworkRead {
     fn from(n: &NetworkRecord) -> Self {
         let addressing = n.addressing.as_ref();
         NetworkRead {
-            metadata: ProjectScopedReadMetadata::of_network(n),
+            metadata: ProjectScopedResourceReadMetadata::of_network(n),
             spec: NetworkReadSpec {
                 prefix: addressing.map(|a| a.prefix.as_str().to_owned()).unwrap_or_default(),
                 dns_nameservers: addressing

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{enum_text, ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{enum_text, ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::api::v2::servers::{networking_from, parse_user_data};
 use crate::domain::{Networking, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerWrite {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: ServerSpec,
 }
 
@@ -21,14 +21,14 @@ pub struct ServerSpec {
     pub flavor_id: String,
     pub image_id: String,
     #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
-    pub security_groups: Option<Vec<SecurityGroup>>,
+    pub security_groups: Option<Vec<ServerSecurityGroup>>,
     #[serde(
         default,
         deserialize_with = "crate::api::present",
         rename = "publicIPAllocation",
         skip_serializing_if = "Option::is_none"
     )]
-    pub public_ip_allocation: Option<PublicIpAllocation>,
+    pub public_ip_allocation: Option<ServerPublicIpAllocation>,
     pub networks: Vec<ServerNetwork>,
     #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
@@ -36,13 +36,13 @@ pub struct ServerSpec {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct SecurityGroup {
+pub struct ServerSecurityGroup {
     pub id: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct PublicIpAllocation {
+pub struct ServerPublicIpAllocation {
     pub enabled: bool,
 }
 
@@ -51,12 +51,12 @@ pub struct PublicIpAllocation {
 pub struct ServerNetwork {
     pub id: String,
     #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
-    pub allowed_address_pairs: Option<Vec<AllowedAddressPair>>,
+    pub allowed_address_pairs: Option<Vec<ServerNetworkAllowedAddressPair>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AllowedAddressPair {
+pub struct ServerNetworkAllowedAddressPair {
     pub cidr: String,
     #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
@@ -141,7 +141,7 @@ impl ServerWrite {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerRead {
-    pub metadata: ProjectScopedReadMetadata,
+    pub metadata: ProjectScopedResourceReadMetadata,
     pub spec: ServerSpec,
     pub status: ServerStatus,
 }
@@ -162,21 +162,21 @@ impl From<&ServerRecord> for ServerRead {
     fn from(r: &ServerRecord) -> Self {
         let networking = r.networking.as_ref();
         ServerRead {
-            metadata: ProjectScopedReadMetadata::of_server(r),
+            metadata: ProjectScopedResourceReadMetadata::of_server(r),
             spec: ServerSpec {
                 flavor_id: r.flavor_id.clone(),
                 image_id: r.image_id.clone(),
                 security_groups: networking
                     .and_then(|n| n.security_groups.as_ref())
-                    .map(|g| g.iter().map(|id| SecurityGroup { id: id.clone() }).collect()),
+                    .map(|g| g.iter().map(|id| ServerSecurityGroup { id: id.clone() }).collect()),
                 public_ip_allocation: networking
                     .and_then(|n| n.public_ip)
-                    .map(|enabled| PublicIpAllocation { enabled }),
+                    .map(|enabled| ServerPublicIpAllocation { enabled }),
                 networks: vec![ServerNetwork {
                     id: r.network_id.clone(),
                     allowed_address_pairs: networking.and_then(|n| n.allowed_source_addresses.as_ref()).map(|l| {
                         l.iter()
-                            .map(|c| AllowedAddressPair { cidr: c.as_str().to_owned(), mac_address: None })
+                            .map(|c| ServerNetworkAllowedAddressPair { cidr: c.as_str().to_owned(), mac_address: None })
                             .collect()
                     }),
                 }],

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::WriteMetadata;
-use crate::api::TagWire;
+use crate::api::metadata::ResourceWriteMetadata;
+use crate::api::Tag;
 use crate::error::Result;
-use crate::provider::{Image, ImageState};
+use crate::provider::{self, ImageState};
 use crate::usecase::SnapshotInput;
 
 /// Unikorn's `snapshotCreate`: metadata, and a spec that has no fields yet (the snapshot takes its
@@ -16,7 +16,7 @@ use crate::usecase::SnapshotInput;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotCreate {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub spec: Option<SnapshotCreateSpec>,
 }
@@ -34,21 +34,21 @@ impl SnapshotCreate {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ImageRead {
-    pub metadata: ImageMetadata,
+pub struct Image {
+    pub metadata: StaticResourceMetadata,
     pub spec: ImageSpec,
     pub status: ImageStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ImageMetadata {
+pub struct StaticResourceMetadata {
     pub id: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<TagWire>>,
+    pub tags: Option<Vec<Tag>>,
     pub creation_time: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -115,24 +115,22 @@ fn parse_time(text: &Option<String>) -> Option<DateTime<Utc>> {
     text.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
 }
 
-impl From<&Image> for ImageRead {
-    fn from(image: &Image) -> Self {
+impl From<&provider::Image> for Image {
+    fn from(image: &provider::Image) -> Self {
         let p = |key: &str| image.properties.get(key).cloned();
         let text = |key: &str| p(key).unwrap_or_default();
-        let tags: Vec<TagWire> = image
+        let tags: Vec<Tag> = image
             .properties
             .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("unikorn:tag:").map(|name| TagWire { name: name.into(), value: v.clone() })
-            })
+            .filter_map(|(k, v)| k.strip_prefix("unikorn:tag:").map(|name| Tag { name: name.into(), value: v.clone() }))
             .collect();
         let packages: BTreeMap<String, String> = image
             .properties
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("unikorn:package:").map(|name| (name.to_owned(), v.clone())))
             .collect();
-        ImageRead {
-            metadata: ImageMetadata {
+        Image {
+            metadata: StaticResourceMetadata {
                 id: image.id.clone(),
                 name: image.name.clone(),
                 description: p("unikorn:description"),

@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::domain::{NetworkCreateInput, NetworkPlacement, NetworkRecord, ReferenceId};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkV2Create {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: NetworkV2CreateSpec,
 }
 
@@ -40,14 +40,14 @@ impl NetworkV2Create {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkV2Read {
-    pub metadata: ProjectScopedReadMetadata,
-    pub spec: NetworkV2ReadSpec,
+    pub metadata: ProjectScopedResourceReadMetadata,
+    pub spec: NetworkV2Spec,
     pub status: NetworkV2Status,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct NetworkV2ReadSpec {
+pub struct NetworkV2Spec {
     pub provider_network_id: String,
 }
 
@@ -60,8 +60,8 @@ pub struct NetworkV2Status {
 impl From<&NetworkRecord> for NetworkV2Read {
     fn from(n: &NetworkRecord) -> Self {
         NetworkV2Read {
-            metadata: ProjectScopedReadMetadata::of_network(n),
-            spec: NetworkV2ReadSpec { provider_network_id: n.provider_network_id.clone() },
+            metadata: ProjectScopedResourceReadMetadata::of_network(n),
+            spec: NetworkV2Spec { provider_network_id: n.provider_network_id.clone() },
             status: NetworkV2Status { region_id: n.region_id.clone() },
         }
     }

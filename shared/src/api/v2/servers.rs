@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::domain::{
     Cidr, Networking, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput, SshInjection, UserData,
 };
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NetworkingWire {
+pub struct ServerV2Networking {
     #[serde(default, deserialize_with = "crate::api::present", skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
     #[serde(
@@ -27,7 +27,7 @@ pub struct NetworkingWire {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerV2Create {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: ServerV2CreateSpec,
 }
 
@@ -38,7 +38,7 @@ pub struct ServerV2CreateSpec {
     pub flavor_id: String,
     pub image_id: String,
     #[serde(default, deserialize_with = "crate::api::present")]
-    pub networking: Option<NetworkingWire>,
+    pub networking: Option<ServerV2Networking>,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub user_data: Option<String>,
     #[serde(default, deserialize_with = "crate::api::present")]
@@ -53,7 +53,7 @@ pub struct ServerV2CreateSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerV2Update {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: ServerV2UpdateSpec,
 }
 
@@ -63,7 +63,7 @@ pub struct ServerV2UpdateSpec {
     pub flavor_id: String,
     pub image_id: String,
     #[serde(default, deserialize_with = "crate::api::present")]
-    pub networking: Option<NetworkingWire>,
+    pub networking: Option<ServerV2Networking>,
     #[serde(default, deserialize_with = "crate::api::present")]
     pub user_data: Option<String>,
 }
@@ -73,7 +73,7 @@ pub const MAX_SECURITY_GROUPS: usize = 64;
 /// At most this many allowed source prefixes (Neutron's default quota is 100 rules per group).
 pub const MAX_ALLOWED_SOURCES: usize = 100;
 
-fn parse_networking(wire: &Option<NetworkingWire>) -> Result<Option<Networking>> {
+fn parse_networking(wire: &Option<ServerV2Networking>) -> Result<Option<Networking>> {
     let Some(wire) = wire else { return Ok(None) };
     networking_from(
         (wire.security_groups.as_deref(), &|i| format!("spec.networking.securityGroups[{i}]")),
@@ -164,18 +164,18 @@ impl ServerV2Update {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerV2Read {
-    pub metadata: ProjectScopedReadMetadata,
-    pub spec: ServerV2ReadSpec,
+    pub metadata: ProjectScopedResourceReadMetadata,
+    pub spec: ServerV2Spec,
     pub status: ServerV2Status,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerV2ReadSpec {
+pub struct ServerV2Spec {
     pub flavor_id: String,
     pub image_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub networking: Option<NetworkingWire>,
+    pub networking: Option<ServerV2Networking>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
 }
@@ -205,11 +205,11 @@ pub struct ServerV2Status {
 impl From<&ServerRecord> for ServerV2Read {
     fn from(r: &ServerRecord) -> Self {
         ServerV2Read {
-            metadata: ProjectScopedReadMetadata::of_server(r),
-            spec: ServerV2ReadSpec {
+            metadata: ProjectScopedResourceReadMetadata::of_server(r),
+            spec: ServerV2Spec {
                 flavor_id: r.flavor_id.clone(),
                 image_id: r.image_id.clone(),
-                networking: r.networking.as_ref().map(|n| NetworkingWire {
+                networking: r.networking.as_ref().map(|n| ServerV2Networking {
                     security_groups: n.security_groups.clone(),
                     public_ip: n.public_ip,
                     allowed_source_addresses: n

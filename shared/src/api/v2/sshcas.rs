@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::metadata::{ProjectScopedReadMetadata, WriteMetadata};
+use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::domain::{ReferenceId, SshCaCreateInput, SshCaRecord, SshPublicKey};
 use crate::error::{Error, Result};
 
@@ -13,7 +13,7 @@ pub const MAX_PUBLIC_KEY: usize = 16 * 1024;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SshCertificateAuthorityV2Create {
-    pub metadata: WriteMetadata,
+    pub metadata: ResourceWriteMetadata,
     pub spec: SshCertificateAuthorityV2CreateSpec,
 }
 
@@ -42,7 +42,7 @@ impl SshCertificateAuthorityV2Create {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SshCertificateAuthorityV2Read {
-    pub metadata: ProjectScopedReadMetadata,
+    pub metadata: ProjectScopedResourceReadMetadata,
     pub spec: SshCertificateAuthorityV2Spec,
 }
 
@@ -55,7 +55,7 @@ pub struct SshCertificateAuthorityV2Spec {
 impl From<&SshCaRecord> for SshCertificateAuthorityV2Read {
     fn from(r: &SshCaRecord) -> Self {
         SshCertificateAuthorityV2Read {
-            metadata: ProjectScopedReadMetadata::settled(r),
+            metadata: ProjectScopedResourceReadMetadata::settled(r),
             spec: SshCertificateAuthorityV2Spec { public_key: r.public_key.as_str().to_owned() },
         }
     }
