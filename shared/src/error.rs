@@ -2,7 +2,7 @@
 //!
 //! Parsing, RBAC and the use-cases return this enum; the store and the provider report their own
 //! causes (`store::StoreError`, `provider::ProviderError`) and the use-cases decide what they mean
-//! to the caller (`usecase::errors`). `http::error_response` is the only place that turns it into a
+//! to the caller (`usecase::outcomes`). `http::error_response` is the only place that turns it into a
 //! response, so a meaning has exactly one status code everywhere.
 
 use std::time::Duration;

@@ -2,13 +2,12 @@
 //! identities (POST/GET .../projects/{projectID}/identities, GET/DELETE .../identities/{identityID})
 //! and networks (POST/GET .../identities/{identityID}/networks, GET/DELETE .../networks/{networkID}),
 //! and the organization-wide v1 identity and network lists.
+//! Versions differ only in body shapes, which `http::Api` chooses (as for servers).
 //! The handler reads what API Gateway resolved (`routeKey`, `pathParameters`), calls the
 //! use-case, and shapes the response; `main` builds [`deps`] once per container.
 
 use lambda_http::{Body, Request, Response};
 use shared::api::v1::identities::{IdentityRead, IdentityWrite};
-use shared::api::v1::networks::{NetworkRead, NetworkWrite};
-use shared::api::v2::networks::{NetworkV2Create, NetworkV2Read};
 use shared::context::StoreDeps;
 use shared::error::Result;
 use shared::http;
@@ -26,38 +25,21 @@ async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let cx = api.context(req)?;
     http::no_query(req)?;
     match api.route.key {
-        CREATE_NETWORK => {
-            let input = http::json_body::<NetworkV2Create>(req)?.parse()?;
-            let record = networks::create_network(deps, &cx, input).await?;
-            Ok(http::json(201, &NetworkV2Read::from(&record), &[]))
+        CREATE_NETWORK | CREATE_NETWORK_V1 => {
+            let record = networks::create_network(deps, &cx, api.network_create(req)?).await?;
+            Ok(api.network(201, &record))
         }
-        LIST_NETWORKS => {
-            let list = networks::list_networks(deps, &cx).await?;
-            Ok(http::json(200, &list.iter().map(NetworkV2Read::from).collect::<Vec<_>>(), &[]))
+        LIST_NETWORKS | LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
+            Ok(api.networks(&networks::list_networks(deps, &cx).await?))
         }
-        GET_NETWORK => {
+        GET_NETWORK | GET_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;
-            Ok(http::json(200, &NetworkV2Read::from(&networks::get_network(deps, &cx, &id).await?), &[]))
+            Ok(api.network(200, &networks::get_network(deps, &cx, &id).await?))
         }
         DELETE_NETWORK | DELETE_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;
             networks::delete_network(deps, &cx, &id).await?;
             Ok(http::empty(202))
-        }
-        CREATE_NETWORK_V1 => {
-            let (org, project, identity) =
-                (api.path(req, "organizationID")?, api.path(req, "projectID")?, api.path(req, "identityID")?);
-            let input = http::json_body::<NetworkWrite>(req)?.parse(&org, &project, &identity)?;
-            let record = networks::create_network(deps, &cx, input).await?;
-            Ok(http::json(201, &NetworkRead::from(&record), &[]))
-        }
-        LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
-            let list = networks::list_networks(deps, &cx).await?;
-            Ok(http::json(200, &list.iter().map(NetworkRead::from).collect::<Vec<_>>(), &[]))
-        }
-        GET_NETWORK_V1 => {
-            let id = http::path_id(req, "networkID")?;
-            Ok(http::json(200, &NetworkRead::from(&networks::get_network(deps, &cx, &id).await?), &[]))
         }
         _ => identity_route(deps, req, &api, &cx).await,
     }

@@ -10,9 +10,13 @@ use super::edge::{path_id, unknown_route};
 use super::request::{json_body, list_params};
 use super::response::json;
 use super::routes::{Function, Route};
+use crate::api::v1::networks::{NetworkRead, NetworkWrite};
 use crate::api::v1::servers::{ServerRead, ServerWrite};
+use crate::api::v2::networks::{NetworkV2Create, NetworkV2Read};
 use crate::api::v2::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
-use crate::domain::{ApiVersion, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput};
+use crate::domain::{
+    ApiVersion, NetworkCreateInput, NetworkRecord, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput,
+};
 use crate::error::{Error, Result};
 use crate::rbac::{Operation, NETWORKS, NETWORKS_V1};
 use crate::usecase::list::ListParams;
@@ -119,6 +123,36 @@ impl Api {
 
     pub fn servers(&self, records: &[ServerRecord]) -> Value {
         Value::Array(records.iter().map(|r| self.server_body(r)).collect())
+    }
+
+    /// A network create in this version's body shape (v1's names its identity in the path).
+    pub fn network_create(&self, req: &Request) -> Result<NetworkCreateInput> {
+        match self.version() {
+            ApiVersion::V1 => {
+                let (org, project, identity) =
+                    (self.path(req, "organizationID")?, self.path(req, "projectID")?, self.path(req, "identityID")?);
+                json_body::<NetworkWrite>(req)?.parse(&org, &project, &identity)
+            }
+            ApiVersion::V2 => json_body::<NetworkV2Create>(req)?.parse(),
+            other => Err(Error::internal(format!("API {other} has no network body"))),
+        }
+    }
+
+    /// A network in this version's read shape.
+    pub fn network_body(&self, record: &NetworkRecord) -> Value {
+        let body = match self.version() {
+            ApiVersion::V1 => serde_json::to_value(NetworkRead::from(record)),
+            _ => serde_json::to_value(NetworkV2Read::from(record)),
+        };
+        body.unwrap_or(Value::Null)
+    }
+
+    pub fn network(&self, status: u16, record: &NetworkRecord) -> Response<Body> {
+        json(status, &self.network_body(record), &[])
+    }
+
+    pub fn networks(&self, records: &[NetworkRecord]) -> Response<Body> {
+        json(200, &Value::Array(records.iter().map(|r| self.network_body(r)).collect()), &[])
     }
 
     /// The list's query: v2 takes every filter; a path-scoped list takes the tag filter and the

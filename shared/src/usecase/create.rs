@@ -172,7 +172,7 @@ async fn settle_create<S: ServerStore, P: Compute>(
         },
         Answer::Refused(e) => {
             // A definite refusal: nothing exists at the provider, so the record and its name go.
-            forget(deps, &record, super::errors::action_error(&e)).await;
+            forget(deps, &record, super::outcomes::action_error(&e)).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.
             Err(match e {
                 ProviderError::Rejected { what, detail } => {

@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use super::errors::action_error;
+use super::outcomes::action_error;
 use super::{note_receipt, write_over, Deps};
 use crate::domain::ServerRecord;
 use crate::error::Result;

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::errors::action_error;
+use super::outcomes::action_error;
 use super::steps::actionable;
 use super::Context;
 use super::{load_server, translate, Deps};
