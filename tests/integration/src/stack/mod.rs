@@ -2,12 +2,16 @@
 //! in front of the real handlers. Tests talk to it over HTTP only, like a client would, and read
 //! the table and the emulator counters to check what was stored and what the provider received.
 
+mod acl;
+mod events;
+mod table;
+
+pub use acl::{admin_acl, org_acl, project_acl, ALL};
+
 use std::sync::Arc;
 
 use shared::events::eventbridge::EventBridgeBus;
-use shared::events::EventBus;
 
-use aws_sdk_dynamodb::types::Select;
 use identity_emulator::IdentityEmulator;
 use openstack_emulator::{seed, Emulator};
 use reqwest::header::HeaderMap;
@@ -21,7 +25,6 @@ use shared::identity::client::{HttpIdentity, IdentityConfig};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::sealing::Sealer;
 use shared::store::dynamodb::DynamoStore;
-use shared::usecase::cleanup::Report;
 use shared::usecase::{Deps, Timing};
 
 pub const ORG: &str = "0a1b2c3d-org-a";
@@ -75,34 +78,6 @@ pub fn identities_json(emulator: &Emulator) -> String {
 
 fn identities(emulator: &Emulator) -> Identities {
     Identities::from_json(&identities_json(emulator)).unwrap_or_else(|e| panic!("identities: {e}"))
-}
-
-/// An ACL granting `ops` on each endpoint at organization scope.
-pub fn org_acl(org: &str, endpoints: &[(&str, &[&str])]) -> Value {
-    json!({"organizations": [{"id": org, "endpoints": endpoints_json(endpoints)}]})
-}
-
-/// An ACL granting `ops` on each endpoint in one project only.
-pub fn project_acl(org: &str, project: &str, endpoints: &[(&str, &[&str])]) -> Value {
-    json!({"organizations": [{"id": org, "projects": [{"id": project, "endpoints": endpoints_json(endpoints)}]}]})
-}
-
-fn endpoints_json(endpoints: &[(&str, &[&str])]) -> Value {
-    Value::Array(endpoints.iter().map(|(name, ops)| json!({"name": name, "operations": ops})).collect())
-}
-
-pub const ALL: &[&str] = &["create", "read", "update", "delete"];
-
-pub fn admin_acl() -> Value {
-    let endpoints = json!([
-        {"name": "region:servers", "operations": ALL},
-        {"name": "region:networks:v2", "operations": ALL},
-        {"name": "region:images", "operations": ALL},
-        {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
-        {"name": "region:identities", "operations": ALL},
-        {"name": "region:networks", "operations": ALL},
-    ]);
-    json!({"organizations": [{"id": ORG, "endpoints": endpoints}, {"id": ORG_2, "endpoints": endpoints}]})
 }
 
 /// A v1 identity and a network under it; `path` is the identity's URL path.
@@ -384,144 +359,8 @@ impl Stack {
         }
     }
 
-    /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
-    /// key pair an identity gets with its first server, nor actions and unpublished events (which
-    /// outlive what they are about), nor the identity cache.
-    pub async fn item_count(&self) -> i32 {
-        let out = self
-            .dynamo
-            .scan()
-            .table_name(&self.table)
-            .select(Select::Count)
-            .filter_expression(
-                "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
-                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache)",
-            )
-            .expression_attribute_values(":cleanup", aws_sdk_dynamodb::types::AttributeValue::S("CLEANUP#".into()))
-            .expression_attribute_values(":keypair", aws_sdk_dynamodb::types::AttributeValue::S("KEYPAIR#".into()))
-            .expression_attribute_values(":actions", aws_sdk_dynamodb::types::AttributeValue::S("ACTIONS#".into()))
-            .expression_attribute_values(":outbox", aws_sdk_dynamodb::types::AttributeValue::S("OUTBOX#".into()))
-            .expression_attribute_values(":authcache", aws_sdk_dynamodb::types::AttributeValue::S("AUTHCACHE#".into()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("scan: {e}"));
-        out.count()
-    }
-
-    /// The stored JSON document of an item, by partition key.
-    pub async fn stored(&self, pk: &str, sk: &str) -> Option<Value> {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        let out = self
-            .dynamo
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(pk.into()))
-            .key("SK", AttributeValue::S(sk.into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("get: {e}"));
-        let item = out.item()?;
-        let mut value = match item.get("doc").and_then(|d| d.as_s().ok()) {
-            Some(doc) => serde_json::from_str(doc).unwrap_or(Value::Null),
-            None => json!({}),
-        };
-        for (key, attr) in item {
-            if let Ok(s) = attr.as_s() {
-                if key != "doc" {
-                    value[format!("_{key}")] = json!(s);
-                }
-            }
-            if let Ok(n) = attr.as_n() {
-                value[format!("_{key}")] = json!(n.parse::<i64>().unwrap_or_default());
-            }
-        }
-        Some(value)
-    }
-
-    /// Rewrites a stored document field (to simulate records from elsewhere, e.g. another API version).
-    pub async fn patch_server(&self, id: &str, patch: impl Fn(&mut Value), api_version: Option<u32>) {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        let key = [("PK", format!("SERVER#{id}")), ("SK", "SERVER".to_owned())];
-        let out = self
-            .dynamo
-            .get_item()
-            .table_name(&self.table)
-            .key(key[0].0, AttributeValue::S(key[0].1.clone()))
-            .key(key[1].0, AttributeValue::S(key[1].1.clone()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("get: {e}"));
-        let mut item = out.item().cloned().unwrap_or_else(|| panic!("no server {id}"));
-        let mut doc: Value =
-            serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc"))).unwrap_or_default();
-        patch(&mut doc);
-        if let Some(v) = api_version {
-            doc["apiVersion"] = json!(v);
-            item.insert("apiVersion".into(), AttributeValue::N(v.to_string()));
-        }
-        item.insert("doc".into(), AttributeValue::S(doc.to_string()));
-        self.dynamo
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("put: {e}"));
-    }
-
     pub fn nova_creates(&self) -> u64 {
         self.emulator.counter(NOVA_CREATE)
-    }
-
-    /// One cleanup pass, as the scheduled function runs it, with the given grace period (0: every
-    /// record is old enough to be settled), publishing to the stack's bus.
-    pub async fn cleanup(&self, grace_seconds: i64) -> Report {
-        let bus = self.bus().await;
-        self.cleanup_on(bus.as_ref(), grace_seconds).await
-    }
-
-    /// [`Stack::cleanup`] publishing through `bus` (a wrapper that injects failures).
-    pub async fn cleanup_on<B: EventBus>(&self, bus: &B, grace_seconds: i64) -> Report {
-        let mut deps = self.deps.clone();
-        deps.timing.grace = chrono::Duration::seconds(grace_seconds);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        shared::usecase::cleanup::run(&deps, bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
-    }
-
-    /// The name of the stack's event bus (made by [`Stack::bus`]).
-    pub fn bus_name(&self) -> String {
-        format!("bus-{}", self.table)
-    }
-
-    async fn plumbing(&self) -> &(Arc<EventBridgeBus>, String) {
-        self.events
-            .get_or_init(|| async {
-                let name = self.bus_name();
-                let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
-                let endpoint = dynamodb_endpoint();
-                let url = local_api::events::ensure_bus_to_queue(&sdk, &endpoint, &name, &format!("q-{}", self.table))
-                    .await
-                    .unwrap_or_else(|e| panic!("event bus: {e}"));
-                (Arc::new(EventBridgeBus::new(sdk.eventbridge(Some(&endpoint)), name)), url)
-            })
-            .await
-    }
-
-    /// The stack's EventBridge bus (in moto), whose rule sends every event to the stack's queue.
-    pub async fn bus(&self) -> Arc<EventBridgeBus> {
-        self.plumbing().await.0.clone()
-    }
-
-    /// The events the bus delivered to the queue since the last call (their `detail`s), in the
-    /// order they arrived.
-    pub async fn delivered_events(&self) -> Vec<Value> {
-        let url = self.plumbing().await.1.clone();
-        let messages = local_api::events::Sqs::new(&dynamodb_endpoint())
-            .drain(&url)
-            .await
-            .unwrap_or_else(|e| panic!("queue: {e}"));
-        messages.into_iter().map(|m| m["detail"].clone()).collect()
     }
 
     /// Like [`Stack::call`], but a dropped connection (a crashed function) is `None`.

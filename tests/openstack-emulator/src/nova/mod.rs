@@ -1,5 +1,11 @@
 //! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, version discovery.
 
+mod flavors;
+mod keypairs;
+
+pub use flavors::{list_flavors, list_flavors_detail, show_flavor};
+pub use keypairs::{create_keypair, delete_keypair, list_keypairs, show_keypair};
+
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -9,7 +15,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::common::{authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR};
-use crate::model::{now, Flavor, Image, Server, Transition};
+use crate::model::{now, Image, Server, Transition};
 use crate::state::Inner;
 
 /// Checks the token and microversion, settles due tasks, then runs `f` on the locked state.
@@ -104,25 +110,6 @@ pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
     }
     if let Some(message) = &s.fault {
         body["fault"] = json!({"code": 500, "created": s.updated, "message": message});
-    }
-    body
-}
-
-fn flavor_json(f: &Flavor, base: &str, minor: u32) -> Value {
-    let link = format!("{base}/compute/v2.1/flavors/{}", f.id);
-    let mut body = json!({
-        "id": f.id, "name": f.name, "vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "swap": 0,
-        "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": false, "os-flavor-access:is_public": true,
-        "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}],
-    });
-    if minor < 75 {
-        body["rxtx_factor"] = json!(1.0);
-    }
-    if minor >= 55 {
-        body["description"] = Value::Null;
-    }
-    if minor >= 61 {
-        body["extra_specs"] = json!(f.extra_specs);
     }
     body
 }
@@ -381,106 +368,6 @@ pub async fn remote_console(
         }
         let url = format!("{}/vnc_auto.html?path=%3Ftoken%3D{}", ctx.base_url, uuid::Uuid::new_v4());
         Json(json!({"remote_console": {"protocol": protocol, "type": console_type, "url": url}})).into_response()
-    })
-}
-
-pub async fn list_flavors(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    nova(&ctx, &headers, |state, _, _| {
-        let flavors: Vec<Value> = state
-            .flavors
-            .values()
-            .map(|f| {
-                let link = format!("{}/compute/v2.1/flavors/{}", ctx.base_url, f.id);
-                json!({"id": f.id, "name": f.name, "description": null, "links": [{"rel": "self", "href": link}]})
-            })
-            .collect();
-        Json(json!({"flavors": flavors})).into_response()
-    })
-}
-
-pub async fn list_flavors_detail(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    nova(&ctx, &headers, |state, _, minor| {
-        let flavors: Vec<Value> = state.flavors.values().map(|f| flavor_json(f, &ctx.base_url, minor)).collect();
-        Json(json!({"flavors": flavors})).into_response()
-    })
-}
-
-pub async fn show_flavor(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    nova(&ctx, &headers, |state, _, minor| match state.flavors.get(&id) {
-        Some(f) => Json(json!({"flavor": flavor_json(f, &ctx.base_url, minor)})).into_response(),
-        None => nova_fault(404, format!("Flavor {id} could not be found.")),
-    })
-}
-
-fn fingerprint(public_key: &str) -> String {
-    // Not Nova's MD5: a stable per-key value in the same colon-separated shape.
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for b in public_key.bytes() {
-        hash = (hash ^ b as u64).wrapping_mul(0x100000001b3);
-    }
-    let bytes = [hash.to_be_bytes(), hash.rotate_left(29).to_be_bytes()].concat();
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-}
-
-pub async fn create_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    nova(&ctx, &headers, |state, token, minor| {
-        let k = &body["keypair"];
-        let Some(name) = k["name"].as_str().filter(|n| !n.is_empty() && n.len() <= 255) else {
-            return nova_fault(
-                400,
-                "Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long",
-            );
-        };
-        let Some(public_key) = k["public_key"].as_str() else {
-            // Generation was removed in 2.92; the emulator only imports.
-            return nova_fault(400, "Invalid input for field/attribute keypair. 'public_key' is a required property");
-        };
-        if !(public_key.starts_with("ssh-") || public_key.starts_with("ecdsa-")) {
-            return nova_fault(400, "Keypair data is invalid: failed to generate fingerprint");
-        }
-        let key = (token.user_id.clone(), name.to_owned());
-        if state.keypairs.contains_key(&key) {
-            return nova_fault(409, format!("Key pair '{name}' already exists."));
-        }
-        let fp = fingerprint(public_key);
-        state.keypairs.insert(key, (public_key.to_owned(), fp.clone()));
-        let mut body =
-            json!({"keypair": {"name": name, "public_key": public_key, "fingerprint": fp, "user_id": token.user_id}});
-        if minor >= 2 {
-            body["keypair"]["type"] = json!(k["type"].as_str().unwrap_or("ssh"));
-        }
-        let status = if minor >= 2 { StatusCode::CREATED } else { StatusCode::OK };
-        (status, Json(body)).into_response()
-    })
-}
-
-pub async fn list_keypairs(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    nova(&ctx, &headers, |state, token, _| {
-        let keypairs: Vec<Value> = state
-            .keypairs
-            .iter()
-            .filter(|((user, _), _)| *user == token.user_id)
-            .map(|((_, name), (key, fp))| json!({"keypair": {"name": name, "public_key": key, "fingerprint": fp, "type": "ssh"}}))
-            .collect();
-        Json(json!({"keypairs": keypairs})).into_response()
-    })
-}
-
-pub async fn show_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    nova(&ctx, &headers, |state, token, _| {
-        match state.keypairs.get(&(token.user_id.clone(), name.clone())) {
-        Some((key, fp)) => Json(json!({"keypair": {"name": name, "public_key": key, "fingerprint": fp, "type": "ssh",
-            "user_id": token.user_id, "deleted": false, "created_at": now(), "updated_at": null, "deleted_at": null, "id": 1}}))
-        .into_response(),
-        None => nova_fault(404, format!("Keypair {name} not found for user {}", token.user_id)),
-    }
-    })
-}
-
-pub async fn delete_keypair(State(ctx): State<Ctx>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    nova(&ctx, &headers, |state, token, _| match state.keypairs.remove(&(token.user_id.clone(), name.clone())) {
-        Some(_) => StatusCode::ACCEPTED.into_response(),
-        None => nova_fault(404, format!("Keypair {name} not found for user {}", token.user_id)),
     })
 }
 
