@@ -38,9 +38,10 @@ impl ResourceWriteMetadata {
     }
 }
 
+/// `staticResourceMetadata`: what every resource read carries.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectScopedResourceReadMetadata {
+pub struct StaticResourceMetadata {
     pub id: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +55,15 @@ pub struct ProjectScopedResourceReadMetadata {
     pub modified_time: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<String>,
+}
+
+/// `projectScopedResourceReadMetadata`: the static metadata (flattened, as the contract's `allOf`
+/// composes it) with the life cycle and the scope.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectScopedResourceReadMetadata {
+    #[serde(flatten)]
+    pub resource: StaticResourceMetadata,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_time: Option<DateTime<Utc>>,
     pub provisioning_status: String,
@@ -79,13 +89,17 @@ impl ProjectScopedResourceReadMetadata {
 
     /// A server's metadata, the same in every API version.
     pub fn of_server(r: &ServerRecord) -> Self {
+        let settled = ProjectScopedResourceReadMetadata::settled(r);
         ProjectScopedResourceReadMetadata {
-            modified_time: r.modified_time,
-            modified_by: r.modified_by.clone(),
+            resource: StaticResourceMetadata {
+                modified_time: r.modified_time,
+                modified_by: r.modified_by.clone(),
+                ..settled.resource
+            },
             deletion_time: r.deletion_time,
             provisioning_status: enum_text(&r.provisioning_status),
             health_status: enum_text(&r.health_status),
-            ..ProjectScopedResourceReadMetadata::settled(r)
+            ..settled
         }
     }
 
@@ -94,14 +108,16 @@ impl ProjectScopedResourceReadMetadata {
     pub fn settled(resource: &impl Resource) -> Self {
         let r = resource.common();
         ProjectScopedResourceReadMetadata {
-            id: r.id.to_owned(),
-            name: r.name.to_string(),
-            description: r.description.map(|d| d.0.clone()),
-            tags: tags_to_wire(r.tags),
-            creation_time: r.creation_time,
-            created_by: Some(r.created_by.to_owned()),
-            modified_time: None,
-            modified_by: None,
+            resource: StaticResourceMetadata {
+                id: r.id.to_owned(),
+                name: r.name.to_string(),
+                description: r.description.map(|d| d.0.clone()),
+                tags: tags_to_wire(r.tags),
+                creation_time: r.creation_time,
+                created_by: Some(r.created_by.to_owned()),
+                modified_time: None,
+                modified_by: None,
+            },
             deletion_time: None,
             provisioning_status: "provisioned".into(),
             health_status: "healthy".into(),

@@ -173,19 +173,23 @@ pub trait KeypairStore: Send + Sync {
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()>;
 }
 
+/// One attempt's claim of an idempotency key: the request's body hash, running until `until`,
+/// kept until `expires_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyClaim<'a> {
+    pub key: &'a str,
+    pub body_hash: &'a str,
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Idempotency keys of the create and snapshot verbs.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Claims an idempotency key for one attempt (running until `until`, kept until `expires_at`),
     /// or reports what it already holds. An in-progress attempt past `until` is taken over.
-    async fn claim_key(
-        &self,
-        key: &str,
-        body_hash: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<KeyState>;
+    async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyState>;
     /// Stores the response of the attempt that holds the key.
     async fn complete_key(&self, key: &str, body_hash: &str, response: &StoredResponse) -> Result<()>;
     /// Frees the key after a failed attempt, so a retry runs again.

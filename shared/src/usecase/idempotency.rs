@@ -19,7 +19,7 @@ use super::Deps;
 use crate::domain::RequestKey;
 use crate::error::{Error, Result};
 use crate::rbac::Caller;
-use crate::store::{IdempotencyStore, KeyState, StoredResponse};
+use crate::store::{IdempotencyStore, KeyClaim, KeyState, StoredResponse};
 
 /// How long a key (and its response) is kept.
 pub const KEY_LIFETIME_HOURS: i64 = 24;
@@ -81,9 +81,14 @@ where
     let started = std::time::Instant::now();
     loop {
         let now = deps.clock.now();
-        let until = now + chrono::Duration::seconds(ATTEMPT_TIMEOUT_SECONDS);
-        let expires = now + chrono::Duration::hours(KEY_LIFETIME_HOURS);
-        match deps.store.claim_key(&scoped, &hash, now, until, expires).await? {
+        let claim = KeyClaim {
+            key: &scoped,
+            body_hash: &hash,
+            now,
+            until: now + chrono::Duration::seconds(ATTEMPT_TIMEOUT_SECONDS),
+            expires_at: now + chrono::Duration::hours(KEY_LIFETIME_HOURS),
+        };
+        match deps.store.claim_key(&claim).await? {
             KeyState::Claimed => break,
             KeyState::Completed { body_hash, .. } | KeyState::InProgress { body_hash, .. } if body_hash != hash => {
                 return Err(Error::unprocessable(

@@ -56,27 +56,23 @@ pub trait Placed {
     fn placement(&self) -> Placement<'_>;
 }
 
-impl Placed for ServerRecord {
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            version: self.api_version,
-            organization_id: &self.organization_id,
-            project_id: &self.project_id,
-            identity_id: self.parent_identity_id.as_deref(),
+/// Servers and networks sit in their project and, in v1, under their identity.
+macro_rules! placed_under_identity {
+    ($($record:ty),*) => {$(
+        impl Placed for $record {
+            fn placement(&self) -> Placement<'_> {
+                Placement {
+                    version: self.api_version,
+                    organization_id: &self.organization_id,
+                    project_id: &self.project_id,
+                    identity_id: self.parent_identity_id.as_deref(),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl Placed for NetworkRecord {
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            version: self.api_version,
-            organization_id: &self.organization_id,
-            project_id: &self.project_id,
-            identity_id: self.parent_identity_id.as_deref(),
-        }
-    }
-}
+placed_under_identity!(ServerRecord, NetworkRecord);
 
 impl Placed for IdentityRecord {
     fn placement(&self) -> Placement<'_> {

@@ -11,8 +11,8 @@ use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    IdempotencyStore, KeyState, Kind, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, SshCaStore, StoreError,
-    StoredResponse,
+    IdempotencyStore, KeyClaim, KeyState, Kind, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, SshCaStore,
+    StoreError, StoredResponse,
 };
 
 fn network(id: &str) -> NetworkRecord {
@@ -143,26 +143,23 @@ where
     let now = Utc::now();
     let until = now + Duration::seconds(60);
     let expires = now + Duration::hours(24);
-    assert_eq!(store.claim_key("k", "h", now, until, expires).await.ok(), Some(KeyState::Claimed), "{label}");
-    let running = store.claim_key("k", "h", now, until, expires).await;
+    let claim = |key, now, until| KeyClaim { key, body_hash: "h", now, until, expires_at: expires };
+    assert_eq!(store.claim_key(&claim("k", now, until)).await.ok(), Some(KeyState::Claimed), "{label}");
+    let running = store.claim_key(&claim("k", now, until)).await;
     assert!(matches!(running, Ok(KeyState::InProgress { .. })), "{label}: {running:?}");
     let answer = StoredResponse { status: 201, body: json!({"ok": true}), etag: Some("\"1\"".into()) };
     store.complete_key("k", "h", &answer).await.unwrap_or_else(|e| panic!("{label}: {e}"));
-    match store.claim_key("k", "h", now, until, expires).await {
+    match store.claim_key(&claim("k", now, until)).await {
         Ok(KeyState::Completed { response, body_hash }) => {
             assert_eq!((response, body_hash), (answer, "h".into()), "{label}")
         }
         other => panic!("{label}: {other:?}"),
     }
-    assert_eq!(store.claim_key("k2", "h", now, until, expires).await.ok(), Some(KeyState::Claimed), "{label}");
+    assert_eq!(store.claim_key(&claim("k2", now, until)).await.ok(), Some(KeyState::Claimed), "{label}");
     store.release_key("k2", "h").await.unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert_eq!(
-        store.claim_key("k2", "h", now, until, expires).await.ok(),
-        Some(KeyState::Claimed),
-        "{label}: released"
-    );
+    assert_eq!(store.claim_key(&claim("k2", now, until)).await.ok(), Some(KeyState::Claimed), "{label}: released");
     let after = now + Duration::seconds(61);
-    let expired = store.claim_key("k2", "h", after, after + Duration::seconds(60), expires).await;
+    let expired = store.claim_key(&claim("k2", after, after + Duration::seconds(60))).await;
     assert_eq!(expired.ok(), Some(KeyState::Claimed), "{label}: an attempt past its time gives the key up");
 }
 

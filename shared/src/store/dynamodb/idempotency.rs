@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::items::*;
-use crate::store::{IdempotencyStore, KeyState, Result, StoreError, StoredResponse};
+use crate::store::{IdempotencyStore, KeyClaim, KeyState, Result, StoreError, StoredResponse};
 
 use super::claims::{AlsoFree, Claim, Claimed};
 use super::errors::{is_condition_failure, sdk_error};
@@ -14,14 +13,8 @@ use super::DynamoStore;
 
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
-    async fn claim_key(
-        &self,
-        key: &str,
-        body_hash: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<KeyState> {
+    async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyState> {
+        let KeyClaim { key, body_hash, now, until, expires_at } = *claim;
         let mut item = idempotency_key(key);
         item.insert("bodyHash".into(), s(body_hash));
         item.insert(EXPIRES_AT.into(), n(expires_at.timestamp()));

@@ -4,14 +4,8 @@ use super::*;
 
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
-    async fn claim_key(
-        &self,
-        key: &str,
-        body_hash: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        _expires_at: DateTime<Utc>,
-    ) -> Result<KeyState> {
+    async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<KeyState> {
+        let KeyClaim { key, body_hash, now, until, .. } = *claim;
         let mut t = self.tables();
         let state = match t.keys.get(key) {
             Some(Key::Running { hash, until: running_until }) if *running_until >= now => {

@@ -17,7 +17,7 @@ mod resources;
 mod servers;
 
 use crate::store::{
-    ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyState, KeypairStore, Kind,
+    ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyClaim, KeyState, KeypairStore, Kind,
     MaintenanceStore, NetworkDeletion, NetworkStore, Page, RecordQuery, Result, ServerStore, SshCaStore, StoreError,
     StoredResponse,
 };

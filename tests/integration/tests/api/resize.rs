@@ -8,14 +8,20 @@ fn update(flavor: &str, image: &str) -> serde_json::Value {
     json!({"metadata": {"name": "web"}, "spec": {"flavorId": flavor, "imageId": image}})
 }
 
-#[tokio::test]
-async fn a_flavor_change_resizes_and_confirms_once_nova_asks() {
+/// A stack with one running server whose Nova actions take 300 ms, so their steps can be watched.
+async fn resizing() -> (Stack, String) {
     let stack = Stack::start().await;
     let id = stack.server("web").await;
+    let _ = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&stack.admin()), None).await;
+    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
+    (stack, id)
+}
+
+#[tokio::test]
+async fn a_flavor_change_resizes_and_confirms_once_nova_asks() {
+    let (stack, id) = resizing().await;
     let admin = stack.admin();
     let path = format!("/api/v2/servers/{id}");
-    let _ = stack.call("GET", &path, Some(&admin), None).await;
-    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
     let reply = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(reply.body["spec"]["flavorId"], seed::FLAVOR_LARGE);
@@ -38,12 +44,9 @@ async fn a_flavor_change_resizes_and_confirms_once_nova_asks() {
 
 #[tokio::test]
 async fn an_image_change_rebuilds() {
-    let stack = Stack::start().await;
-    let id = stack.server("web").await;
+    let (stack, id) = resizing().await;
     let admin = stack.admin();
     let path = format!("/api/v2/servers/{id}");
-    let _ = stack.call("GET", &path, Some(&admin), None).await;
-    stack.emulator.set_delays(Delays { action_ms: 300, ..Delays::default() });
     let reply = stack.call("PUT", &path, Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
     assert_eq!(reply.status, 202);
     tokio::time::sleep(std::time::Duration::from_millis(350)).await;
