@@ -44,3 +44,5 @@ pub const UPDATE_AFTER_INTENT: &str = "update.after_intent";
 pub const UPDATE_AFTER_PROVIDER: &str = "update.after_provider";
 pub const POWER_AFTER_INTENT: &str = "power.after_intent";
 pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";
+pub const SNAPSHOT_AFTER_INTENT: &str = "snapshot.after_intent";
+pub const SNAPSHOT_AFTER_PROVIDER: &str = "snapshot.after_provider";

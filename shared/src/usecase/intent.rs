@@ -13,7 +13,7 @@ use std::future::Future;
 
 use super::outcomes::action_error;
 use super::{note_receipt, write_over, Deps};
-use crate::domain::ServerRecord;
+use crate::domain::{ActionRef, ServerRecord};
 use crate::error::Result;
 use crate::provider::{ProviderError, Receipt};
 use crate::store::{ServerStore, StoreError};
@@ -79,17 +79,37 @@ pub(crate) enum Answer<T> {
     Refused(ProviderError),
 }
 
+/// What an intent is about: the server and the action that records it (a server record written
+/// over, or an action recorded on its own, as a snapshot's is).
+#[derive(Clone, Copy)]
+pub(crate) struct Subject<'a> {
+    pub server_id: &'a str,
+    pub action: Option<&'a ActionRef>,
+}
+
+impl<'a> From<&'a ServerRecord> for Subject<'a> {
+    fn from(intent: &'a ServerRecord) -> Self {
+        Subject { server_id: &intent.id, action: intent.action.as_ref() }
+    }
+}
+
 /// Makes the one provider call an intent was recorded for.
-pub(crate) async fn enact<S, P, T, Fut>(deps: &Deps<S, P>, steps: Steps, intent: &ServerRecord, call: Fut) -> Answer<T>
+pub(crate) async fn enact<'a, S, P, T, Fut>(
+    deps: &Deps<S, P>,
+    steps: Steps,
+    intent: impl Into<Subject<'a>>,
+    call: Fut,
+) -> Answer<T>
 where
     S: ServerStore,
     Fut: Future<Output = Result<(T, Receipt), ProviderError>>,
 {
+    let intent = intent.into();
     deps.crash.hit(steps.after_intent);
     match call.await {
         Ok((value, receipt)) => {
             deps.crash.hit(steps.after_provider);
-            note_receipt(deps, &intent.id, intent.action.as_ref(), &receipt).await;
+            note_receipt(deps, intent.server_id, intent.action, &receipt).await;
             Answer::Accepted(value)
         }
         Err(e @ ProviderError::Unavailable(_)) => Answer::Unknown(e),

@@ -1,9 +1,11 @@
 use std::collections::BTreeMap;
 
+use super::intent::{self, Answer, Steps, Subject};
 use super::outcomes::action_error;
 use super::steps::actionable;
 use super::Context;
 use super::{load_server, translate, Deps};
+use crate::crash;
 use crate::domain::RequestKey;
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
@@ -96,18 +98,35 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
         metadata.insert(META_REQUEST_KEY.into(), key.key.clone());
         metadata.insert(META_REQUEST_BODY.into(), key.body.clone());
     }
-    // Recorded before the provider is asked; it ends when Nova accepts (the image's own status
-    // tells when it is ready) or refuses. Left running by a crash, it reads as timed out.
+    // The action is the intent: recorded before the provider is asked, it ends when Nova accepts
+    // (the image's own status tells when it is ready) or refuses. Left running by a crash or an
+    // answer that never came, it reads as timed out, and a keyed retry finds the image by its key.
     let mut action =
         ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &cx.caller.subject, deps.clock.now()));
     deps.store.record_action(&action).await?;
-    let asked = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await;
-    action.action.finish(deps.clock.now(), asked.as_ref().map(|_| ()).map_err(action_error));
-    action.provider_request_id = asked.as_ref().ok().and_then(|(_, receipt)| receipt.request_id.clone());
-    if let Err(e) = deps.store.record_action(&action).await {
-        tracing::warn!(error = %e, action_id = %action.action.id, "snapshot action not completed; it reads as timed out");
-    }
-    let (image_id, _) = asked.map_err(|e| translate(e, id, "snapshotted"))?;
+    let steps = Steps { after_intent: crash::SNAPSHOT_AFTER_INTENT, after_provider: crash::SNAPSHOT_AFTER_PROVIDER };
+    let subject = Subject { server_id: &record.id, action: Some(&action.action) };
+    let call = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata);
+    let image_id = match intent::enact(deps, steps, subject, call).await {
+        Answer::Accepted(image_id) => {
+            action.action.finish(deps.clock.now(), Ok(()));
+            image_id
+        }
+        Answer::Unknown(e) => return Err(translate(e, id, "snapshotted")),
+        Answer::Refused(e) => {
+            action.action.finish(deps.clock.now(), Err(action_error(&e)));
+            finish(deps, &action).await;
+            return Err(translate(e, id, "snapshotted"));
+        }
+    };
+    finish(deps, &action).await;
     tracing::info!(image_id = %image_id, "snapshot requested");
     Ok(deps.provider.get_image(&cred, &image_id).await?)
+}
+
+/// Writes the action's end; a write that fails leaves it running, and it reads as timed out.
+async fn finish<S: ServerStore, P>(deps: &Deps<S, P>, action: &ActionRecord) {
+    if let Err(e) = deps.store.record_action(action).await {
+        tracing::info!(error = %e, action_id = %action.action.id, "snapshot action not completed; it reads as timed out");
+    }
 }

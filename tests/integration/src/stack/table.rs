@@ -89,4 +89,31 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("put: {e}"));
     }
+
+    /// Ends every idempotency key's running attempt, as its time running out would (a crashed
+    /// attempt holds its key until then).
+    pub async fn expire_key_attempts(&self) {
+        let keys = self
+            .dynamo
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(PK, :key)")
+            .expression_attribute_values(":key", AttributeValue::S("IDEMPOTENCY#".into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e}"));
+        for item in keys.items() {
+            self.dynamo
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", item["PK"].clone())
+                .key("SK", item["SK"].clone())
+                .update_expression("SET #until = :zero")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("update: {e}"));
+        }
+    }
 }

@@ -142,3 +142,34 @@ async fn a_keyed_snapshot_retry_never_makes_a_second_image() {
     assert_eq!((refused.status, refused.error_code()), (422, "unprocessable_content"), "{}", refused.body);
     assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1);
 }
+
+/// A keyed snapshot that crashed at either side of createImage: the first attempt's action was
+/// recorded before the provider was asked; a retry while the crashed attempt still holds the key
+/// is told to come back (409 with Retry-After); once its time is up, the retry answers with exactly
+/// one image (made by the first attempt or by the retry).
+#[tokio::test]
+async fn a_keyed_snapshot_crashed_at_either_step_makes_one_image() {
+    for point in [shared::crash::SNAPSHOT_AFTER_INTENT, shared::crash::SNAPSHOT_AFTER_PROVIDER] {
+        let stack = Stack::start().await;
+        let admin = stack.admin();
+        let id = stack.settled_server("crashed-snap").await;
+        let path = format!("/api/v2/servers/{id}/snapshot");
+        let body = json!({"metadata": {"name": "nightly"}, "spec": {}});
+        let keyed = || stack.request("POST", &path, Some(&admin), Some(&body)).header("idempotency-key", "snap-crash");
+        stack.deps.crash.arm(point);
+        assert!(keyed().send().await.is_err(), "{point}: the function died mid-request");
+        let made = if point == shared::crash::SNAPSHOT_AFTER_INTENT { 0 } else { 1 };
+        assert_eq!(stack.emulator.counter(CREATE_IMAGE), made, "{point}");
+        let actions = stack.actions(&id).await;
+        assert!(actions.iter().any(|a| a["command"] == "create_image"), "{point}: {actions:?}");
+        let early = stack.send(keyed()).await;
+        assert_eq!((early.status, early.error_code()), (409, "conflict"), "{point}: {}", early.body);
+        assert!(early.header("retry-after").is_some(), "{point}: no Retry-After");
+        stack.expire_key_attempts().await;
+        let retried = stack.send(keyed()).await;
+        assert_eq!(retried.status, 201, "{point}: {}", retried.body);
+        let again = stack.send(keyed()).await;
+        assert_eq!(again.body["metadata"]["id"], retried.body["metadata"]["id"], "{point}: {}", again.body);
+        assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "{point}: one image in all");
+    }
+}
