@@ -61,6 +61,43 @@ fn scoped(caller: &Caller, operation: &str, key: &IdempotencyKey) -> String {
     format!("{}#{operation}#{}", caller.subject, key.0)
 }
 
+/// Claims the key for this attempt (`None`), or answers what it already holds: the first
+/// attempt's response, a 422 for another body, or a 409 with Retry-After while the first attempt
+/// runs (after waiting a while for it).
+async fn claim<S: IdempotencyStore, P>(deps: &Deps<S, P>, scoped: &str, hash: &str) -> Result<Option<StoredResponse>> {
+    let started = std::time::Instant::now();
+    loop {
+        let now = deps.clock.now();
+        let claim = KeyClaim {
+            key: scoped,
+            body_hash: hash,
+            now,
+            until: now + chrono::Duration::seconds(ATTEMPT_TIMEOUT_SECONDS),
+            expires_at: now + chrono::Duration::hours(KEY_LIFETIME_HOURS),
+        };
+        match deps.store.claim_key(&claim).await? {
+            KeyState::Claimed => return Ok(None),
+            KeyState::Completed { body_hash, .. } | KeyState::InProgress { body_hash, .. } if body_hash != hash => {
+                return Err(Error::unprocessable(
+                    "Idempotency-Key: this key was used with a different request body; use a new key",
+                ));
+            }
+            KeyState::Completed { response, .. } => return Ok(Some(response)),
+            // A duplicate of a request still running waits for its answer, for a while.
+            KeyState::InProgress { .. } if started.elapsed() < WAIT_FOR_FIRST => {
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+            KeyState::InProgress { until, .. } => {
+                let wait = (until - now).num_seconds().clamp(1, ATTEMPT_TIMEOUT_SECONDS) as u64;
+                return Err(Error::InProgress {
+                    message: format!("a request with this Idempotency-Key is still being processed: retry in {wait} s"),
+                    retry_after: Duration::from_secs(wait),
+                });
+            }
+        }
+    }
+}
+
 /// Runs `attempt` once per key: keys are scoped to the caller and the operation, so two callers
 /// (or two routes) never share one.
 pub async fn once<S: IdempotencyStore, P, F, Fut>(
@@ -78,36 +115,8 @@ where
     let Some(key) = key else { return attempt().await };
     let scoped = scoped(caller, operation, key);
     let hash = body_hash(body);
-    let started = std::time::Instant::now();
-    loop {
-        let now = deps.clock.now();
-        let claim = KeyClaim {
-            key: &scoped,
-            body_hash: &hash,
-            now,
-            until: now + chrono::Duration::seconds(ATTEMPT_TIMEOUT_SECONDS),
-            expires_at: now + chrono::Duration::hours(KEY_LIFETIME_HOURS),
-        };
-        match deps.store.claim_key(&claim).await? {
-            KeyState::Claimed => break,
-            KeyState::Completed { body_hash, .. } | KeyState::InProgress { body_hash, .. } if body_hash != hash => {
-                return Err(Error::unprocessable(
-                    "Idempotency-Key: this key was used with a different request body; use a new key",
-                ));
-            }
-            KeyState::Completed { response, .. } => return Ok(response),
-            // A duplicate of a request still running waits for its answer, for a while.
-            KeyState::InProgress { .. } if started.elapsed() < WAIT_FOR_FIRST => {
-                tokio::time::sleep(POLL_INTERVAL).await;
-            }
-            KeyState::InProgress { until, .. } => {
-                let wait = (until - now).num_seconds().clamp(1, ATTEMPT_TIMEOUT_SECONDS) as u64;
-                return Err(Error::InProgress {
-                    message: format!("a request with this Idempotency-Key is still being processed: retry in {wait} s"),
-                    retry_after: Duration::from_secs(wait),
-                });
-            }
-        }
+    if let Some(replay) = claim(deps, &scoped, &hash).await? {
+        return Ok(replay);
     }
     match attempt().await {
         Ok(response) => {

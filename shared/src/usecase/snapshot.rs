@@ -6,9 +6,9 @@ use super::steps::actionable;
 use super::Context;
 use super::{load_server, translate, Deps};
 use crate::crash;
-use crate::domain::RequestKey;
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
+use crate::domain::{RequestKey, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::Image;
 use crate::provider::{Compute, Images, ProviderError};
@@ -49,6 +49,38 @@ async fn earlier_image<S, P: Images>(
     Ok(Some(image))
 }
 
+/// The snapshot's image properties: what it inherits from the source image, its provenance, its
+/// description and tags, and a keyed request's key and body digests.
+fn properties(
+    record: &ServerRecord,
+    source: Option<&Image>,
+    input: &SnapshotInput,
+    subject: &str,
+    request_key: Option<&RequestKey>,
+) -> BTreeMap<String, String> {
+    let mut metadata: BTreeMap<String, String> = source
+        .into_iter()
+        .flat_map(|image| image.properties.iter())
+        .filter(|(key, _)| inherited(key))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    metadata.insert(META_IMAGE_ORGANIZATION.into(), record.organization_id.clone());
+    metadata.insert(META_SOURCE_SERVER.into(), record.id.clone());
+    metadata.insert(META_SOURCE_IMAGE.into(), record.image_id.clone());
+    metadata.insert(META_CREATED_BY.into(), subject.to_owned());
+    if let Some(description) = &input.description {
+        metadata.insert(META_DESCRIPTION.into(), description.0.clone());
+    }
+    for tag in &input.tags.0 {
+        metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
+    }
+    if let Some(key) = request_key {
+        metadata.insert(META_REQUEST_KEY.into(), key.key.clone());
+        metadata.insert(META_REQUEST_BODY.into(), key.body.clone());
+    }
+    metadata
+}
+
 pub struct SnapshotInput {
     pub name: ResourceName,
     pub description: Option<Description>,
@@ -78,26 +110,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
         Err(ProviderError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut metadata: BTreeMap<String, String> = source
-        .iter()
-        .flat_map(|image| image.properties.iter())
-        .filter(|(key, _)| inherited(key))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    metadata.insert(META_IMAGE_ORGANIZATION.into(), record.organization_id.clone());
-    metadata.insert(META_SOURCE_SERVER.into(), record.id.clone());
-    metadata.insert(META_SOURCE_IMAGE.into(), record.image_id.clone());
-    metadata.insert(META_CREATED_BY.into(), cx.caller.subject.clone());
-    if let Some(description) = &input.description {
-        metadata.insert(META_DESCRIPTION.into(), description.0.clone());
-    }
-    for tag in &input.tags.0 {
-        metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
-    }
-    if let Some(key) = &request_key {
-        metadata.insert(META_REQUEST_KEY.into(), key.key.clone());
-        metadata.insert(META_REQUEST_BODY.into(), key.body.clone());
-    }
+    let metadata = properties(&record, source.as_ref(), &input, &cx.caller.subject, request_key.as_ref());
     // The action is the intent: recorded before the provider is asked, it ends when Nova accepts
     // (the image's own status tells when it is ready) or refuses. Left running by a crash or an
     // answer that never came, it reads as timed out, and a keyed retry finds the image by its key.

@@ -7,7 +7,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::common::{unauthorized, Ctx};
-use crate::model::TokenInfo;
+use chrono::{DateTime, Utc};
+
+use crate::model::{AppCredential, TokenInfo};
 
 pub async fn issue_token(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Response {
     let identity = &body["auth"]["identity"];
@@ -52,7 +54,16 @@ pub async fn issue_token(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Res
             expires_at,
         },
     );
-    let base = &ctx.base_url;
+    let body = token_body(&ctx.base_url, &cred, issued, expires_at);
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = token.parse() {
+        response.headers_mut().insert("x-subject-token", v);
+    }
+    response
+}
+
+/// The token Keystone returns for an application credential, with the emulator's catalog.
+fn token_body(base: &str, cred: &AppCredential, issued: DateTime<Utc>, expires_at: DateTime<Utc>) -> Value {
     let endpoint = |service: &str, url: String| {
         json!({
             "type": service,
@@ -61,7 +72,7 @@ pub async fn issue_token(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Res
             "endpoints": [{"id": format!("{service}-public"), "interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": url}]
         })
     };
-    let body = json!({
+    json!({
         "token": {
             "methods": ["application_credential"],
             "audit_ids": [uuid::Uuid::new_v4().simple().to_string()],
@@ -78,12 +89,7 @@ pub async fn issue_token(State(ctx): State<Ctx>, Json(body): Json<Value>) -> Res
                 endpoint("image", format!("{base}/image")),
             ]
         }
-    });
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(v) = token.parse() {
-        response.headers_mut().insert("x-subject-token", v);
-    }
-    response
+    })
 }
 
 pub async fn version(State(ctx): State<Ctx>) -> Json<Value> {

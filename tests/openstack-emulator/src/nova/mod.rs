@@ -15,7 +15,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::common::{authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR};
-use crate::model::{now, Image, Server, Transition};
+use crate::model::{now, Flavor, Image, Server, TokenInfo, Transition};
 use crate::state::Inner;
 
 /// Checks the token and microversion, settles due tasks, then runs `f` on the locked state.
@@ -118,42 +118,59 @@ pub(crate) fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Op
     state.images.get(id).filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
 }
 
+/// What a boot request names, checked as Nova checks it (400 with Nova's message otherwise).
+struct Boot {
+    name: String,
+    image_id: String,
+    flavor: Flavor,
+    key_name: Option<String>,
+    networks: Vec<String>,
+}
+
+fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32) -> Result<Boot, Response> {
+    let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
+        return Err(nova_fault(400, "Invalid input for field/attribute name."));
+    };
+    let image_id = s["imageRef"].as_str().unwrap_or_default();
+    let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
+    if minor >= 37 && s.get("networks").is_none() {
+        return Err(nova_fault(
+            400,
+            "Invalid input for field/attribute server. Value: ... 'networks' is a required property",
+        ));
+    }
+    let networks: Vec<String> = match &s["networks"] {
+        Value::Array(list) => list.iter().filter_map(|n| n["uuid"].as_str().map(str::to_owned)).collect(),
+        _ => vec!["private".into()],
+    };
+    let Some(image) = visible_image(state, &token.project_id, image_id) else {
+        return Err(nova_fault(400, format!("Image {image_id} could not be found.")));
+    };
+    if image.status != "active" {
+        return Err(nova_fault(400, format!("Image {image_id} is not active.")));
+    }
+    let Some(flavor) = state.flavors.get(flavor_id).cloned() else {
+        return Err(nova_fault(400, format!("Flavor {flavor_id} could not be found.")));
+    };
+    if image.min_disk > flavor.disk {
+        return Err(nova_fault(400, "Flavor's disk is too small for requested image."));
+    }
+    let key_name = s["key_name"].as_str().map(str::to_owned);
+    if let Some(key) = &key_name {
+        if !state.keypairs.contains_key(&(token.user_id.clone(), key.clone())) {
+            return Err(nova_fault(400, "Invalid key_name provided."));
+        }
+    }
+    Ok(Boot { name: name.to_owned(), image_id: image_id.to_owned(), flavor, key_name, networks })
+}
+
 pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     nova(&ctx.clone(), &headers, |state, token, minor| {
         let s = &body["server"];
-        let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
-            return nova_fault(400, "Invalid input for field/attribute name.");
+        let Boot { name, image_id, flavor, key_name, networks } = match check_boot(state, token, s, minor) {
+            Ok(boot) => boot,
+            Err(refusal) => return refusal,
         };
-        let image_id = s["imageRef"].as_str().unwrap_or_default();
-        let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
-        if minor >= 37 && s.get("networks").is_none() {
-            return nova_fault(
-                400,
-                "Invalid input for field/attribute server. Value: ... 'networks' is a required property",
-            );
-        }
-        let networks: Vec<String> = match &s["networks"] {
-            Value::Array(list) => list.iter().filter_map(|n| n["uuid"].as_str().map(str::to_owned)).collect(),
-            _ => vec!["private".into()],
-        };
-        let Some(image) = visible_image(state, &token.project_id, image_id) else {
-            return nova_fault(400, format!("Image {image_id} could not be found."));
-        };
-        if image.status != "active" {
-            return nova_fault(400, format!("Image {image_id} is not active."));
-        }
-        let Some(flavor) = state.flavors.get(flavor_id).cloned() else {
-            return nova_fault(400, format!("Flavor {flavor_id} could not be found."));
-        };
-        if image.min_disk > flavor.disk {
-            return nova_fault(400, "Flavor's disk is too small for requested image.");
-        }
-        let key_name = s["key_name"].as_str().map(str::to_owned);
-        if let Some(key) = &key_name {
-            if !state.keypairs.contains_key(&(token.user_id.clone(), key.clone())) {
-                return nova_fault(400, "Invalid key_name provided.");
-            }
-        }
         let metadata: BTreeMap<String, String> = match s["metadata"].as_object() {
             Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect(),
             None => BTreeMap::new(),
@@ -165,8 +182,8 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             id: id.clone(),
             project_id: token.project_id.clone(),
             user_id: token.user_id.clone(),
-            name: name.to_owned(),
-            image_id: image_id.to_owned(),
+            name: name.clone(),
+            image_id,
             flavor,
             old_flavor: None,
             metadata,
