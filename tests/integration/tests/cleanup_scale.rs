@@ -83,7 +83,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
                 name: format!("s{n}"),
                 image_id: seed::IMAGE_UBUNTU.into(),
                 flavor_id: seed::FLAVOR_SMALL.into(),
-                network_id: "pn".into(),
+                network_id: seed::TENANT_NETWORK.into(),
                 metadata: BTreeMap::from([("unikorn:server:id".to_owned(), id.clone())]),
                 ..ServerCreate::default()
             };

@@ -196,7 +196,7 @@ async fn client_requests() -> (Emulator, Vec<openstack_emulator::RecordedRequest
         name: "contract".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f".into(),
+        network_id: seed::TENANT_NETWORK.into(),
         metadata: BTreeMap::from([("unikorn:server:id".into(), "abc".into())]),
         user_data: Some(b"#cloud-config\n".to_vec()),
         key_name: Some("contract-key".into()),
@@ -339,7 +339,7 @@ async fn resize_and_rebuild_follow_novas_samples_and_states() {
         name: "states".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: "n".into(),
+        network_id: seed::TENANT_NETWORK.into(),
         ..ServerCreate::default()
     };
     let (id, _) = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));

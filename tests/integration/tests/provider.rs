@@ -27,7 +27,7 @@ fn server(name: &str) -> ServerCreate {
         name: name.into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f".into(),
+        network_id: seed::TENANT_NETWORK.into(),
         metadata: BTreeMap::from([("unikorn:server:id".into(), format!("id-{name}"))]),
         ..ServerCreate::default()
     }

@@ -236,5 +236,7 @@ fn rebuild(state: &mut Inner, call: &Call<'_>) -> Response {
     }
     server.task_state = Some("rebuilding");
     server.pending = Some((due, Transition::Rebuilt));
-    (StatusCode::ACCEPTED, Json(json!({"server": server_json(server, call.base_url, call.minor)}))).into_response()
+    let server = server.clone();
+    (StatusCode::ACCEPTED, Json(json!({"server": server_json(&server, &state.net, call.base_url, call.minor)})))
+        .into_response()
 }

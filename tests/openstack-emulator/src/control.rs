@@ -35,7 +35,7 @@ pub async fn all_servers(State(ctx): State<Ctx>) -> Json<Value> {
         .servers
         .values()
         .map(|s| {
-            let mut v = crate::nova::server_json(s, &ctx.base_url, 100);
+            let mut v = crate::nova::server_json(s, &state.net, &ctx.base_url, 100);
             v["project_id"] = json!(s.project_id);
             v
         })
@@ -93,6 +93,7 @@ pub async fn reset(State(ctx): State<Ctx>, body: Option<Json<Value>>) -> StatusC
         state.keypairs.clear();
         state.tokens.clear();
         state.credentials.clear();
+        state.net = Default::default();
     }
     StatusCode::NO_CONTENT
 }

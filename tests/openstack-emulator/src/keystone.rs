@@ -87,6 +87,7 @@ fn token_body(base: &str, cred: &AppCredential, issued: DateTime<Utc>, expires_a
                 endpoint("identity", format!("{base}/identity")),
                 endpoint("compute", format!("{base}/compute/v2.1")),
                 endpoint("image", format!("{base}/image")),
+                endpoint("network", format!("{base}/network")),
             ]
         }
     })

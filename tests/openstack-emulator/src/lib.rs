@@ -1,5 +1,5 @@
-//! An OpenStack emulator: the Keystone v3, Nova v2.1 and Glance v2 subset the product uses,
-//! with Nova's server state machine, per-project scoping, Nova/Glance error bodies, and a
+//! An OpenStack emulator: the Keystone v3, Nova v2.1, Glance v2 and Neutron v2.0 subset the product
+//! uses, with Nova's server state machine, per-project scoping, Nova/Glance/Neutron error bodies, and a
 //! control plane (`/_emulator/`) for seeding, fault and latency injection and request counters.
 //!
 //! Start it in-process with [`Emulator::start`] (tests) or as the `openstack-emulator` binary.
@@ -13,6 +13,7 @@ mod control;
 mod glance;
 mod keystone;
 pub mod model;
+pub mod neutron;
 mod nova;
 pub mod seed;
 pub mod state;
@@ -85,6 +86,7 @@ impl Emulator {
         for f in seed::flavors() {
             state.flavors.insert(f.id.clone(), f);
         }
+        seed::network(&mut state.net);
     }
 
     pub fn add_image(&self, image: Image) {
@@ -188,6 +190,24 @@ fn router(ctx: Ctx) -> Router {
         .route("/image/", get(glance::versions))
         .route("/image/v2/images", get(glance::list_images))
         .route("/image/v2/images/{id}", get(glance::show_image).delete(glance::delete_image))
+        .route("/network", get(neutron::versions))
+        .route("/network/", get(neutron::versions))
+        .route("/network/v2.0", get(neutron::version))
+        .route("/network/v2.0/", get(neutron::version))
+        .route("/network/v2.0/ports", get(neutron::list_ports).post(neutron::create_port))
+        .route(
+            "/network/v2.0/ports/{id}",
+            get(neutron::show_port).put(neutron::update_port).delete(neutron::delete_port),
+        )
+        .route("/network/v2.0/floatingips", get(neutron::list_floating_ips).post(neutron::create_floating_ip))
+        .route(
+            "/network/v2.0/floatingips/{id}",
+            get(neutron::show_floating_ip).put(neutron::update_floating_ip).delete(neutron::delete_floating_ip),
+        )
+        .route("/network/v2.0/networks", get(neutron::list_networks))
+        .route("/network/v2.0/networks/{id}", get(neutron::show_network))
+        .route("/network/v2.0/security-groups", get(neutron::list_security_groups))
+        .route("/network/v2.0/security-groups/{id}", get(neutron::show_security_group))
         .route("/_emulator/application-credentials", post(control::add_credential))
         .route("/_emulator/images", post(control::add_image))
         .route("/_emulator/flavors", post(control::add_flavor))
@@ -230,6 +250,8 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
                 let message = format!("injected fault {status}");
                 return if path.starts_with("/image") {
                     common::glance_error(status, message)
+                } else if path.starts_with("/network") {
+                    neutron::neutron_error(status, "HTTPServiceUnavailable", message)
                 } else {
                     common::nova_fault(status, message)
                 };

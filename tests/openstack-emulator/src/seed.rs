@@ -1,9 +1,11 @@
-//! The demo region: a project with an application credential, images and flavors.
+//! The demo region: a project with an application credential, images, flavors, a tenant network,
+//! an external network for floating IPs, and security groups.
 //! Ids are fixed so the local stack, the tests and the README can name them.
 
 use std::collections::BTreeMap;
 
 use crate::model::{now, AppCredential, Flavor, Image};
+use crate::neutron::model::{Net, Network, SecurityGroup};
 
 pub const DEMO_PROJECT_ID: &str = "5ef70662f8b34079a6eddb8da9d75fe8";
 pub const DEMO_USER_ID: &str = "423f19a4ac1e4f48bbb4180756e6eb6c";
@@ -18,6 +20,13 @@ pub const IMAGE_UBUNTU: &str = "1bea47ed-f6a9-463b-b423-14b9cca9ad27";
 pub const IMAGE_LARGE: &str = "6a8d3f0e-2c41-4b57-9e8a-0d4c7b9f1e22";
 pub const IMAGE_QUEUED: &str = "9c2e7b14-5d3a-4f68-8b1e-3a7c9d0f2e44";
 pub const IMAGE_PRIVATE_OTHER: &str = "c4d1e8a2-7b3f-4e59-a0c6-5f2d8e1b9a33";
+/// The tenant network servers boot on (shared, so every project's servers can use it).
+pub const TENANT_NETWORK: &str = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f";
+/// The external network (`router:external`) floating IPs are allocated from.
+pub const EXTERNAL_NETWORK: &str = "9a0e5b1c-3d2f-4e6a-8b7c-1d0e2f3a4b5c";
+/// Security groups of the demo project besides its `default` one.
+pub const SECURITY_GROUP_WEB: &str = "5b2d7e8f-1a3c-4d5e-9f0a-b1c2d3e4f5a6";
+pub const SECURITY_GROUP_SSH: &str = "6c3e8f9a-2b4d-4e6f-a01b-c2d3e4f5a6b7";
 pub const FLAVOR_SMALL: &str = "2";
 pub const FLAVOR_TINY: &str = "1";
 pub const FLAVOR_LARGE: &str = "4";
@@ -102,4 +111,31 @@ pub fn flavors() -> Vec<Flavor> {
             &[("resources:VGPU", "1"), ("trait:CUSTOM_NVIDIA_H100", "required")],
         ),
     ]
+}
+
+/// The networks and security groups of the demo region.
+pub fn network(net: &mut Net) {
+    let network = |id: &str, name: &str, external: bool, prefix: &str| Network {
+        id: id.into(),
+        name: name.into(),
+        project_id: "admin-project".into(),
+        shared: !external,
+        external,
+        subnet_id: format!("{}-subnet", &id[..8]),
+        prefix: prefix.into(),
+        next_host: 0,
+    };
+    for n in [network(TENANT_NETWORK, "tenant", false, "10.0"), network(EXTERNAL_NETWORK, "public", true, "172.24")] {
+        net.networks.insert(n.id.clone(), n);
+    }
+    for (id, name) in [(SECURITY_GROUP_WEB, "web"), (SECURITY_GROUP_SSH, "ssh")] {
+        let group = SecurityGroup {
+            id: id.into(),
+            name: name.into(),
+            project_id: DEMO_PROJECT_ID.into(),
+            description: format!("{name} access"),
+        };
+        net.security_groups.insert(id.into(), group);
+    }
+    net.default_group(DEMO_PROJECT_ID);
 }

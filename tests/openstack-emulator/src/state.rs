@@ -76,6 +76,8 @@ pub struct Inner {
     pub images: BTreeMap<String, Image>,
     pub servers: BTreeMap<String, Server>,
     pub keypairs: BTreeMap<(String, String), (String, String)>,
+    /// Neutron's networks, ports, floating IPs and security groups.
+    pub net: crate::neutron::model::Net,
     pub delays: Delays,
     /// Faults waiting, requests counted per route key, and the request log.
     pub log: Log<Fault, RecordedRequest>,
@@ -94,6 +96,7 @@ impl Inner {
         }
         for id in gone {
             self.servers.remove(&id);
+            self.net.release_device(&id);
         }
         for image in self.images.values_mut() {
             if image.active_at.is_some_and(|at| at <= now) {
@@ -167,8 +170,18 @@ pub fn route_key(method: &str, path: &str) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for segment in path.split('/') {
-        let is_id = matches!(previous, "servers" | "images" | "flavors" | "os-keypairs" | "application-credentials")
-            && !matches!(segment, "detail" | "");
+        let is_id = matches!(
+            previous,
+            "servers"
+                | "images"
+                | "flavors"
+                | "os-keypairs"
+                | "application-credentials"
+                | "ports"
+                | "floatingips"
+                | "networks"
+                | "security-groups"
+        ) && !matches!(segment, "detail" | "");
         out.push(if is_id { "{id}" } else { segment });
         previous = segment;
     }

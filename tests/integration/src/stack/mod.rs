@@ -33,7 +33,8 @@ pub const PROJECT_B: &str = "proj-b";
 pub const ORG_2: &str = "9f8e7d6c-org-b";
 pub const PROJECT_C: &str = "proj-c";
 pub const REGION: &str = "region-1";
-pub const PROVIDER_NETWORK: &str = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f";
+/// The emulator's tenant network, which every test network record points at.
+pub const PROVIDER_NETWORK: &str = seed::TENANT_NETWORK;
 pub const NOVA_CREATE: &str = "POST /compute/v2.1/servers";
 /// The path of Nova's server actions, as faults match it.
 pub const NOVA_ACTIONS: &str = "/compute/v2.1/servers/*/action";

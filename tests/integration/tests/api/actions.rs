@@ -146,7 +146,7 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
         name: "orphan".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f".into(),
+        network_id: openstack_emulator::seed::TENANT_NETWORK.into(),
         metadata: [
             ("unikorn:server:id".to_owned(), orphan_id.to_owned()),
             ("unikorn:organization:id".to_owned(), ORG.to_owned()),

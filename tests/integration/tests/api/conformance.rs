@@ -205,7 +205,7 @@ async fn every_v1_route_answers_as_unikorns_document_says() {
 
     let mut body = stack.v1_server_body("web", &network_id);
     body["metadata"]["tags"] = json!([{"name": "team", "value": "blue"}]);
-    body["spec"]["securityGroups"] = json!([{"id": "sg-1"}]);
+    body["spec"]["securityGroups"] = json!([{"id": seed::SECURITY_GROUP_WEB}]);
     body["spec"]["publicIPAllocation"] = json!({"enabled": false});
     let created = r.call("POST", &format!("{home}/servers"), Some(&admin), Some(&body)).await;
     assert_eq!(created.status, 201, "{}", created.body);

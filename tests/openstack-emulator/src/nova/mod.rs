@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::common::{authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR};
 use crate::model::{now, Flavor, Image, Server, TokenInfo, Transition};
+use crate::neutron::model::{Net, NewPort, Port, NOVA_MADE};
 use crate::state::Inner;
 
 /// Checks the token and microversion, settles due tasks, then runs `f` on the locked state.
@@ -48,7 +49,7 @@ pub(crate) fn invalid_state(action: &str, server: &Server) -> Response {
     nova_fault(409, message)
 }
 
-pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
+pub fn server_json(s: &Server, net: &Net, base: &str, minor: u32) -> Value {
     let self_link = format!("{base}/compute/v2.1/servers/{}", s.id);
     let flavor = if minor >= 47 {
         json!({"vcpus": s.flavor.vcpus, "ram": s.flavor.ram, "disk": s.flavor.disk, "ephemeral": 0, "swap": 0,
@@ -56,13 +57,26 @@ pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
     } else {
         json!({"id": s.flavor.id, "links": [{"rel": "bookmark", "href": format!("{base}/compute/flavors/{}", s.flavor.id)}]})
     };
-    let addresses: BTreeMap<&str, Value> = s
-        .networks
+    // Nova reports what Neutron holds: each port's fixed IP under its network's name, and the
+    // floating IP bound to it (type `floating`); its security groups are the ports' groups.
+    let ports: Vec<&Port> = net.ports.values().filter(|p| p.device_id == s.id).collect();
+    let mut addresses: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for port in &ports {
+        let name = net.networks.get(&port.network_id).map_or(port.network_id.clone(), |n| n.name.clone());
+        let entry = addresses.entry(name).or_default();
+        let address = |addr: &str, kind: &str| json!({"addr": addr, "version": 4, "OS-EXT-IPS:type": kind, "OS-EXT-IPS-MAC:mac_addr": port.mac_address});
+        entry.push(address(&port.ip_address, "fixed"));
+        if let Some(fip) = net.floating_ip_of(&port.id) {
+            entry.push(address(&fip.floating_ip_address, "floating"));
+        }
+    }
+    let mut groups: Vec<&str> = ports
         .iter()
-        .map(|n| {
-            (n.as_str(), json!([{"addr": s.fixed_ip, "version": 4, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": s.mac}]))
-        })
+        .flat_map(|p| p.security_groups.iter())
+        .map(|id| net.security_groups.get(id).map_or(id.as_str(), |g| g.name.as_str()))
         .collect();
+    groups.sort_unstable();
+    groups.dedup();
     let mut body = json!({
         "id": s.id,
         "name": s.name,
@@ -90,7 +104,7 @@ pub fn server_json(s: &Server, base: &str, minor: u32) -> Value {
         "OS-SRV-USG:launched_at": if s.vm_state == "building" { Value::Null } else { json!(s.created) },
         "OS-SRV-USG:terminated_at": null,
         "os-extended-volumes:volumes_attached": [],
-        "security_groups": s.security_groups.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(),
+        "security_groups": groups.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(),
     });
     let extra = [
         (9, "locked", json!(false)),
@@ -124,7 +138,15 @@ struct Boot {
     image_id: String,
     flavor: Flavor,
     key_name: Option<String>,
-    networks: Vec<String>,
+    networks: Vec<Attach>,
+    /// The groups of the ports Nova makes (ids; the project's `default` unless named).
+    security_groups: Vec<String>,
+}
+
+/// One entry of `networks`: a port to bind, or a network to make a port on.
+enum Attach {
+    Port(String),
+    Network(String),
 }
 
 fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32) -> Result<Boot, Response> {
@@ -139,9 +161,24 @@ fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32) -> Result
             "Invalid input for field/attribute server. Value: ... 'networks' is a required property",
         ));
     }
-    let networks: Vec<String> = match &s["networks"] {
-        Value::Array(list) => list.iter().filter_map(|n| n["uuid"].as_str().map(str::to_owned)).collect(),
-        _ => vec!["private".into()],
+    let networks = attachments(state, token, &s["networks"])?;
+    let security_groups = match s["security_groups"].as_array() {
+        None => vec![state.net.group(&token.project_id, "default").map(|g| g.id.clone()).unwrap_or_default()],
+        Some(list) => {
+            let mut ids = Vec::new();
+            for name in list.iter().map(|g| g["name"].as_str().unwrap_or_default()) {
+                match state.net.group(&token.project_id, name) {
+                    Some(group) => ids.push(group.id.clone()),
+                    None => {
+                        return Err(nova_fault(
+                            400,
+                            format!("Security group {name} not found for project {}.", token.project_id),
+                        ))
+                    }
+                }
+            }
+            ids
+        }
     };
     let Some(image) = visible_image(state, &token.project_id, image_id) else {
         return Err(nova_fault(400, format!("Image {image_id} could not be found.")));
@@ -161,22 +198,74 @@ fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32) -> Result
             return Err(nova_fault(400, "Invalid key_name provided."));
         }
     }
-    Ok(Boot { name: name.to_owned(), image_id: image_id.to_owned(), flavor, key_name, networks })
+    Ok(Boot { name: name.to_owned(), image_id: image_id.to_owned(), flavor, key_name, networks, security_groups })
+}
+
+/// Nova's checks of `networks`: each port the caller's and unbound, each network visible.
+fn attachments(state: &Inner, token: &TokenInfo, networks: &Value) -> Result<Vec<Attach>, Response> {
+    let Value::Array(list) = networks else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for entry in list {
+        if let Some(port_id) = entry["port"].as_str() {
+            match state.net.ports.get(port_id).filter(|p| p.project_id == token.project_id) {
+                None => return Err(nova_fault(400, format!("Port id {port_id} could not be found."))),
+                Some(p) if !p.device_id.is_empty() => {
+                    return Err(nova_fault(409, format!("Port {port_id} is still in use.")))
+                }
+                Some(_) => out.push(Attach::Port(port_id.to_owned())),
+            }
+        } else if let Some(network_id) = entry["uuid"].as_str() {
+            if state.net.visible_network(&token.project_id, network_id).is_none() {
+                return Err(nova_fault(400, format!("Network {network_id} could not be found.")));
+            }
+            out.push(Attach::Network(network_id.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// Binds the server's ports: the ones it was given, and one per network it named (made by Nova,
+/// so deleted with the server).
+fn attach(state: &mut Inner, server: &Server, networks: Vec<Attach>, security_groups: &[String]) {
+    for attach in networks {
+        match attach {
+            Attach::Port(id) => {
+                if let Some(port) = state.net.ports.get_mut(&id) {
+                    port.device_id = server.id.clone();
+                    port.device_owner = "compute:nova".into();
+                    port.revision_number += 1;
+                    port.updated_at = now();
+                }
+            }
+            Attach::Network(network_id) => {
+                let _ = state.net.create_port(NewPort {
+                    name: String::new(),
+                    network_id,
+                    project_id: server.project_id.clone(),
+                    device_id: server.id.clone(),
+                    device_owner: "compute:nova".into(),
+                    security_groups: security_groups.to_vec(),
+                    allowed_address_pairs: Vec::new(),
+                    description: NOVA_MADE.into(),
+                });
+            }
+        }
+    }
 }
 
 pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     nova(&ctx.clone(), &headers, |state, token, minor| {
         let s = &body["server"];
-        let Boot { name, image_id, flavor, key_name, networks } = match check_boot(state, token, s, minor) {
-            Ok(boot) => boot,
-            Err(refusal) => return refusal,
-        };
+        let Boot { name, image_id, flavor, key_name, networks, security_groups } =
+            match check_boot(state, token, s, minor) {
+                Ok(boot) => boot,
+                Err(refusal) => return refusal,
+            };
         let metadata: BTreeMap<String, String> = match s["metadata"].as_object() {
             Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect(),
             None => BTreeMap::new(),
         };
         let id = uuid::Uuid::new_v4().to_string();
-        let seq = state.servers.len() as u32 + 10;
         let due = state.due(state.delays.build_ms);
         let server = Server {
             id: id.clone(),
@@ -192,13 +281,6 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             power_state: 0,
             key_name,
             user_data: s["user_data"].as_str().map(str::to_owned),
-            networks,
-            security_groups: s["security_groups"]
-                .as_array()
-                .map(|l| l.iter().filter_map(|g| g["name"].as_str().map(str::to_owned)).collect())
-                .unwrap_or_else(|| vec!["default".into()]),
-            fixed_ip: format!("10.0.{}.{}", seq / 250, seq % 250 + 2),
-            mac: format!("fa:16:3e:{:02x}:{:02x}:{:02x}", (seq >> 16) & 0xff, (seq >> 8) & 0xff, seq & 0xff),
             created: now(),
             updated: now(),
             pending: Some((due, Transition::Built)),
@@ -207,6 +289,7 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             seq: state.next_seq(),
             fault: None,
         };
+        attach(state, &server, networks, &security_groups);
         state.servers.insert(id.clone(), server);
         state.settle();
         let link = format!("{}/compute/v2.1/servers/{id}", ctx.base_url);
@@ -277,7 +360,7 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
             .iter()
             .map(|s| {
                 if detail {
-                    server_json(s, &ctx.base_url, minor)
+                    server_json(s, &state.net, &ctx.base_url, minor)
                 } else {
                     let link = format!("{}/compute/v2.1/servers/{}", ctx.base_url, s.id);
                     json!({"id": s.id, "name": s.name, "links": [{"rel": "self", "href": link}]})
@@ -299,7 +382,7 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
 pub async fn show_server(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     nova(&ctx, &headers, |state, token, minor| match state.servers.get(&id) {
         Some(s) if s.project_id == token.project_id => {
-            Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
+            Json(json!({"server": server_json(s, &state.net, &ctx.base_url, minor)})).into_response()
         }
         _ => not_found(&id),
     })
@@ -317,7 +400,7 @@ pub async fn update_server(
                 s.name = name.to_owned();
             }
             s.updated = now();
-            Json(json!({"server": server_json(s, &ctx.base_url, minor)})).into_response()
+            Json(json!({"server": server_json(s, &state.net, &ctx.base_url, minor)})).into_response()
         }
         _ => not_found(&id),
     })
