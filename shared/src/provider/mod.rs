@@ -1,7 +1,8 @@
 //! The cloud-provider port: what use-cases need from a compute cloud, in domain terms.
-//! `openstack` is the adapter that speaks Keystone v3, Nova v2.1 and Glance v2.
+//! `openstack` is the adapter that speaks Keystone v3, Nova v2.1, Glance v2 and Neutron v2.0.
 
 mod error;
+pub mod networking;
 pub mod openstack;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 pub use error::{ProviderError, Result};
+pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
 
 /// Where and as whom to call the provider: an application credential in one Keystone.
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use integration_tests::samples::assert_matches_sample;
 use integration_tests::{demo_credential, provider_with_timeout, raw_token, sample};
 use openstack_emulator::{seed, Emulator};
 use serde::de::DeserializeOwned;
@@ -38,50 +39,6 @@ fn required_fields<T: DeserializeOwned + std::fmt::Debug>(
             assert!(err.to_string().contains(field), "{label}: error for missing {field} does not name it: {err}");
         }
     }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Every field the client sent exists in the official sample with the same JSON type, unless it
-/// is a listed deviation (documented in the API reference but absent from the samples).
-fn matches_sample(sent: &Value, official: &Value, path: &str, deviations: &[&str], problems: &mut Vec<String>) {
-    // Metadata maps are free-form: their keys are the caller's, only the value type is fixed.
-    if path.ends_with("/metadata") {
-        let all_strings = |v: &Value| v.as_object().is_some_and(|m| m.values().all(Value::is_string));
-        if !(all_strings(sent) && all_strings(official)) {
-            problems.push(format!("{path}: metadata must map strings to strings"));
-        }
-        return;
-    }
-    let (Value::Object(sent), Value::Object(official)) = (sent, official) else {
-        if kind(sent) != kind(official) && !deviations.contains(&path) {
-            problems.push(format!("{path}: client sends {} but the sample has {}", kind(sent), kind(official)));
-        }
-        return;
-    };
-    for (key, value) in sent {
-        let child = format!("{path}/{key}");
-        match official.get(key) {
-            Some(expected) => matches_sample(value, expected, &child, deviations, problems),
-            None if deviations.contains(&child.as_str()) => {}
-            None => problems.push(format!("{child}: sent by the client but absent from the official sample")),
-        }
-    }
-}
-
-fn assert_matches_sample(sent: &Value, official: &Value, deviations: &[&str], label: &str) {
-    let mut problems = Vec::new();
-    matches_sample(sent, official, "", deviations, &mut problems);
-    assert!(problems.is_empty(), "{label}: {problems:#?}\nsent: {sent}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! errors come in `NeutronError` bodies, filters and `limit`/`marker` paging work as Neutron's do,
 //! and Nova's view of a server follows its port.
 
+use integration_tests::samples::assert_like_sample;
 use integration_tests::{raw_token, sample};
 use openstack_emulator::{seed, Emulator};
 use serde_json::{json, Value};
@@ -35,37 +36,6 @@ impl Neutron {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Every key of `answer` is in `official` with the same type (a null on either side matches any
-/// type: Neutron answers null for unset fields), and every `read` key is present.
-fn assert_like_sample(answer: &Value, official: &Value, read: &[&str], label: &str) {
-    let (Some(answer), Some(official)) = (answer.as_object(), official.as_object()) else {
-        panic!("{label}: not objects: {answer} / {official}")
-    };
-    let mut problems = Vec::new();
-    for (key, value) in answer {
-        match official.get(key) {
-            None => problems.push(format!("{key}: answered but absent from the official sample")),
-            Some(expected) if !value.is_null() && !expected.is_null() && kind(value) != kind(expected) => {
-                problems.push(format!("{key}: {} where the sample has {}", kind(value), kind(expected)))
-            }
-            Some(_) => {}
-        }
-    }
-    problems.extend(read.iter().filter(|k| !answer.contains_key(**k)).map(|k| format!("{k}: missing")));
-    assert!(problems.is_empty(), "{label}: {problems:#?}");
 }
 
 const PORTS: &str = "/network/v2.0/ports";

@@ -38,6 +38,7 @@ pub struct OpenStackProvider {
 pub(super) enum Service {
     Compute,
     Image,
+    Network,
 }
 
 impl OpenStackProvider {
@@ -110,6 +111,10 @@ impl OpenStackProvider {
         let (base, service_name) = match service {
             Service::Compute => (session.compute_url.as_str(), "compute"),
             Service::Image => (glance_base(&session.image_url), "image"),
+            Service::Network => match &session.network_url {
+                Some(url) => (neutron_base(url), "network"),
+                None => return Err(ProviderError::failed("the provider catalog has no public network endpoint")),
+            },
         };
         let mut request = self.http.request(method, format!("{base}{path}")).header("X-Auth-Token", &session.token);
         if let Service::Compute = service {
@@ -182,6 +187,11 @@ fn glance_base(url: &str) -> &str {
     url.strip_suffix("/v2").unwrap_or(url)
 }
 
+/// Neutron catalogs list the unversioned root (paths here start `/v2.0`); some list `/v2.0` already.
+fn neutron_base(url: &str) -> &str {
+    url.strip_suffix("/v2.0").unwrap_or(url)
+}
+
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| ProviderError::failed(format!("cannot encode provider request: {e}")))
 }
@@ -193,5 +203,7 @@ mod tests {
     #[test]
     fn glance_roots_are_normalised() {
         assert_eq!(glance_base("http://h/image/v2"), "http://h/image");
+        assert_eq!(neutron_base("http://h:9696/v2.0"), "http://h:9696");
+        assert_eq!(neutron_base("http://h:9696"), "http://h:9696");
     }
 }

@@ -18,6 +18,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     pub compute_url: String,
     pub image_url: String,
+    /// Neutron's root; a catalog without one fails only the calls that need it.
+    pub network_url: Option<String>,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
@@ -98,5 +100,6 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
             .map(|ep| ep.url.trim_end_matches('/').to_owned())
             .ok_or_else(|| ProviderError::failed(format!("the provider catalog has no public {kind} endpoint")))
     };
-    Ok(Session { token, expires_at, compute_url: endpoint("compute")?, image_url: endpoint("image")? })
+    let network_url = endpoint("network").ok();
+    Ok(Session { token, expires_at, compute_url: endpoint("compute")?, image_url: endpoint("image")?, network_url })
 }

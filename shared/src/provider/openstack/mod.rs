@@ -1,10 +1,11 @@
-//! OpenStack adapter of the provider port: Keystone v3 application credentials, Nova v2.1, Glance v2.
+//! OpenStack adapter of the provider port: Keystone v3 application credentials, Nova v2.1, Glance v2,
+//! Neutron v2.0.
 
 //!
 //! One file per service and no import cycle: `errors` and `identity` (Keystone sessions) need only
 //! `wire`; `client` (the HTTP core: token, timeout, microversion, 401 retry) needs those;
-//! `compute` (Nova servers, actions, consoles, flavors), `image` (Glance) and `keypairs` need the
-//! client; `port` implements the provider port by delegating to them.
+//! `compute` (Nova servers, actions, consoles, flavors), `image` (Glance), `network` (Neutron, with
+//! its bodies in `network_wire`) and `keypairs` need the client; `port` implements the provider port by delegating to them.
 
 mod client;
 mod compute;
@@ -13,6 +14,8 @@ mod errors;
 mod identity;
 mod image;
 mod keypairs;
+mod network;
+pub mod network_wire;
 mod port;
 pub mod wire;
 

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::client::OpenStackProvider;
-use super::{compute, image, keypairs};
+use super::{compute, image, keypairs, network};
+use crate::provider::networking::Page;
 use crate::provider::Result;
 use crate::provider::{
-    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderServer,
-    Receipt, ServerCreate, ServerPage,
+    AllowedAddress, Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, Networking, PortSpec, PowerAction,
+    ProviderCredential, ProviderPort, ProviderServer, PublicIp, Receipt, ServerCreate, ServerPage,
 };
 
 #[async_trait]
@@ -99,5 +100,78 @@ impl Keypairs for OpenStackProvider {
 
     async fn delete_keypair(&self, cred: &ProviderCredential, name: &str) -> Result<()> {
         keypairs::delete_keypair(self, cred, name).await
+    }
+}
+
+#[async_trait]
+impl Networking for OpenStackProvider {
+    async fn create_port(&self, cred: &ProviderCredential, spec: &PortSpec) -> Result<(ProviderPort, Receipt)> {
+        network::create_port(self, cred, spec).await
+    }
+
+    async fn get_port(&self, cred: &ProviderCredential, id: &str) -> Result<ProviderPort> {
+        network::get_port(self, cred, id).await
+    }
+
+    async fn find_ports(&self, cred: &ProviderCredential, name: &str) -> Result<Vec<ProviderPort>> {
+        network::find_ports(self, cred, name).await
+    }
+
+    async fn list_ports(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ProviderPort>> {
+        network::list_ports(self, cred, marker, limit).await
+    }
+
+    async fn update_port(
+        &self,
+        cred: &ProviderCredential,
+        id: &str,
+        security_groups: &[String],
+        allowed_addresses: &[AllowedAddress],
+    ) -> Result<(ProviderPort, Receipt)> {
+        network::update_port(self, cred, id, security_groups, allowed_addresses).await
+    }
+
+    async fn delete_port(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
+        network::delete_port(self, cred, id).await
+    }
+
+    async fn create_public_ip(
+        &self,
+        cred: &ProviderCredential,
+        external_network: &str,
+        port_id: &str,
+        description: &str,
+    ) -> Result<(PublicIp, Receipt)> {
+        network::create_public_ip(self, cred, external_network, port_id, description).await
+    }
+
+    async fn public_ips_of(&self, cred: &ProviderCredential, port_id: &str) -> Result<Vec<PublicIp>> {
+        network::public_ips_of(self, cred, port_id).await
+    }
+
+    async fn list_public_ips(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PublicIp>> {
+        network::list_public_ips(self, cred, marker, limit).await
+    }
+
+    async fn delete_public_ip(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
+        network::delete_public_ip(self, cred, id).await
+    }
+
+    async fn external_network(&self, cred: &ProviderCredential) -> Result<Option<String>> {
+        network::external_network(self, cred).await
+    }
+
+    async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>> {
+        network::missing_security_groups(self, cred, ids).await
     }
 }
