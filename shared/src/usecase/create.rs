@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
-use super::steps::{network_not_found, validate_image_and_flavor};
+use super::steps::{check_security_groups, network_not_found, validate_image_and_flavor};
 use super::Context;
 use super::{remove_record, write_over, Deps, Placed, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
@@ -14,7 +14,7 @@ use crate::domain::{
     SshInjection, UserData,
 };
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, Images, Keypairs};
+use crate::provider::{Compute, Flavors, Images, Keypairs, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ServerCreate};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ClaimRef, StoreError};
@@ -115,7 +115,7 @@ pub async fn create_server<S, P>(
 ) -> Result<ServerRecord>
 where
     S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
-    P: Compute + Images + Flavors + Keypairs,
+    P: Compute + Images + Flavors + Keypairs + Networking,
 {
     let network = target_network(deps, cx, input.network_id.as_str()).await?;
     let ca = match &input.ssh_certificate_authority_id {
@@ -127,6 +127,7 @@ where
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
+    check_security_groups(deps, &cred, network.api_version, input.networking.as_ref()).await?;
     let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());

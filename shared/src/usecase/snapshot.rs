@@ -118,11 +118,16 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images>(
         ActionRecord::of(&record, &ActionRef::start(Command::CreateImage, &cx.caller.subject, deps.clock.now()));
     deps.store.record_action(&action).await?;
     let steps = Steps { after_intent: crash::SNAPSHOT_AFTER_INTENT, after_provider: crash::SNAPSHOT_AFTER_PROVIDER };
-    let subject = Subject { server_id: &record.id, action: Some(&action.action) };
-    let call = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata);
+    // The request id goes on the action with its end (one write), not in a write of its own.
+    let subject = Subject { server_id: &record.id, action: None };
+    let call = async {
+        let (image_id, receipt) = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await?;
+        Ok(((image_id, receipt.clone()), receipt))
+    };
     let image_id = match intent::enact(deps, steps, subject, call).await {
-        Answer::Accepted(image_id) => {
+        Answer::Accepted((image_id, receipt)) => {
             action.action.finish(deps.clock.now(), Ok(()));
+            action.provider_request_id = receipt.request_id;
             image_id
         }
         Answer::Unknown(e) => return Err(translate(e, id, "snapshotted")),

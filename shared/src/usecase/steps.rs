@@ -3,9 +3,11 @@
 
 use super::refresh::{provider_id, refresh};
 use super::{server_not_found, wrong_state, Deps};
-use crate::domain::{ActionRef, Command, ProvisioningStatus, ServerRecord};
+use crate::domain::{ActionRef, ApiVersion, Command, Networking, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavor, Flavors, Image, Images, ProviderCredential, ProviderError};
+use crate::provider::{
+    Compute, Flavor, Flavors, Image, Images, Networking as Network, ProviderCredential, ProviderError,
+};
 use crate::store::ServerStore;
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
@@ -33,6 +35,28 @@ pub(crate) async fn actionable<S: ServerStore, P: Compute>(
 
 pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
+}
+
+/// The security groups a server asks for, each checked at the provider before anything is written
+/// or created: a group the project does not have is a 422 naming the field of the route's version.
+pub(crate) async fn check_security_groups<S, P: Network>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    version: ApiVersion,
+    networking: Option<&Networking>,
+) -> Result<()> {
+    let Some(groups) = networking.and_then(|n| n.security_groups.as_ref()).filter(|g| !g.is_empty()) else {
+        return Ok(());
+    };
+    let missing = deps.provider.missing_security_groups(cred, groups).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let field = if version == ApiVersion::V1 { "spec.securityGroups" } else { "spec.networking.securityGroups" };
+    Err(Error::unprocessable(format!(
+        "{field}: no security group with id {} in the server's project at the provider",
+        missing.join(", ")
+    )))
 }
 
 /// The image, checked to be active and to fit the flavor's disk (the flavor must exist).

@@ -1,11 +1,11 @@
 use super::intent::{self, Answer, Plan, Steps};
-use super::steps::{actionable, check_disk, get_flavor, validate_image_and_flavor};
+use super::steps::{actionable, check_disk, check_security_groups, get_flavor, validate_image_and_flavor};
 use super::Context;
 use super::{load_server, translate, Deps};
 use crate::crash;
 use crate::domain::{ActionRef, Command, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, Images, ProviderCredential};
+use crate::provider::{Compute, Flavors, Images, Networking, ProviderCredential};
 use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
@@ -143,7 +143,7 @@ fn next_record(
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
-pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors>(
+pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -152,6 +152,11 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
 ) -> Result<ServerRecord> {
     let record = load_server(deps, cx, id, cx.view.rules.server_update).await?;
     let change = check(deps, &record, if_match, &input).await?;
+    let groups = |n: Option<&crate::domain::Networking>| n.and_then(|n| n.security_groups.clone());
+    if groups(input.networking.as_ref()) != groups(record.networking.as_ref()) {
+        let cred = deps.identities.credential(&record.identity_id)?;
+        check_security_groups(deps, &cred, record.api_version, input.networking.as_ref()).await?;
+    }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
         (record, None)

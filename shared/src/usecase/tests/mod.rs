@@ -3,6 +3,7 @@
 mod action_history;
 mod create;
 mod delete;
+mod fake_network;
 mod list;
 mod power;
 mod protection;
@@ -57,6 +58,8 @@ pub(super) struct FakeProvider {
     /// Methods that always fail as unavailable.
     failing: Mutex<Vec<&'static str>>,
     fail_on_create: Mutex<Option<ProviderError>>,
+    ports: Mutex<BTreeMap<String, crate::provider::ProviderPort>>,
+    public_ips: Mutex<BTreeMap<String, crate::provider::PublicIp>>,
 }
 
 impl FakeProvider {

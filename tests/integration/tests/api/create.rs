@@ -10,7 +10,7 @@ async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_i
         "spec": {
             "networkId": stack.network_id, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
             "userData": "I2Nsb3VkLWNvbmZpZwo=",
-            "networking": {"securityGroups": ["default"], "publicIP": true, "allowedSourceAddresses": ["192.0.2.0/24"]},
+            "networking": {"securityGroups": [seed::SECURITY_GROUP_WEB], "publicIP": true, "allowedSourceAddresses": ["192.0.2.0/24"]},
             "infrastructureRef": "cluster-7"
         }
     });
@@ -49,7 +49,7 @@ async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_i
     assert_eq!(sent["server"]["metadata"]["unikorn:project:id"], PROJECT);
     assert_eq!(sent["server"]["networks"], json!([{"uuid": PROVIDER_NETWORK}]));
     assert_eq!(sent["server"]["user_data"], "I2Nsb3VkLWNvbmZpZwo=");
-    assert_eq!(sent["server"]["security_groups"], json!([{"name": "default"}]));
+    assert_eq!(sent["server"]["security_groups"], json!([{"name": seed::SECURITY_GROUP_WEB}]));
     assert_eq!(stack.emulator.servers().len(), 1);
 }
 
@@ -294,4 +294,40 @@ async fn a_keyed_retry_after_an_unknown_outcome_gets_the_first_attempts_server()
         retried.body.as_array().into_iter().flatten().find(|s| s["metadata"]["name"] == "keyed-dropped").cloned();
     let dropped = dropped.unwrap_or_else(|| panic!("no keyed-dropped: {}", retried.body));
     assert!(stack.provider_id(dropped["metadata"]["id"].as_str().unwrap_or_default()).is_some(), "adopted: {dropped}");
+}
+
+/// A security group id the provider does not have is a 422 naming the field, on create (v2 and v1)
+/// and on update, before anything is written or created: Neutron was asked, Nova never was.
+#[tokio::test]
+async fn a_security_group_missing_at_the_provider_is_422_and_nothing_is_written() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let before = stack.item_count().await;
+    let mut body = stack.server_body("web", &stack.network_id);
+    body["spec"]["networking"] = json!({"securityGroups": [seed::SECURITY_GROUP_WEB, "sg-nowhere"]});
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+    assert_eq!((reply.status, reply.error_code()), (422, "unprocessable_content"), "{}", reply.body);
+    assert!(reply.description().starts_with("spec.networking.securityGroups:"), "{}", reply.body);
+    assert!(reply.description().contains("sg-nowhere"), "{}", reply.body);
+    assert_eq!(stack.item_count().await, before, "nothing written");
+    assert_eq!(stack.nova_creates(), 0, "nothing created");
+    assert_eq!(stack.emulator.counter("GET /network/v2.0/security-groups"), 1, "Neutron was asked");
+
+    let home = stack.v1_home(&admin, ORG, PROJECT).await;
+    let mut v1 = stack.v1_server_body("web", &home.network_id);
+    v1["spec"]["securityGroups"] = json!([{"id": "sg-nowhere"}]);
+    let reply = stack.call("POST", &home.servers(), Some(&admin), Some(&v1)).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(reply.description().starts_with("spec.securityGroups:"), "{}", reply.body);
+    assert_eq!(stack.nova_creates(), 0);
+
+    let id = stack.server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let mut update = stack.server_body("web", &stack.network_id);
+    update["spec"].as_object_mut().map(|s| s.remove("networkId"));
+    update["spec"]["networking"] = json!({"securityGroups": ["sg-nowhere"]});
+    let reply = stack.call("PUT", &path, Some(&admin), Some(&update)).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
+    assert_eq!(stored["networking"], serde_json::Value::Null, "the refused update changed nothing");
 }
