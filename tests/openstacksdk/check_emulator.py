@@ -16,6 +16,15 @@ def step(name):
     print(f"openstacksdk: {name}", flush=True)
 
 
+def gone(show, resource_id, complaint):
+    """`show` of a deleted resource must raise NotFound."""
+    try:
+        show(resource_id)
+    except openstack.exceptions.NotFoundException:
+        return
+    raise AssertionError(complaint)
+
+
 def main():
     auth_url, cred_id, secret, image_id, flavor_id = sys.argv[1:6]
     conn = openstack.connect(
@@ -123,21 +132,11 @@ def main():
     conn.compute.wait_for_delete(server, wait=30, interval=0.1)
 
     step("show deleted server is NotFound")
-    try:
-        conn.compute.get_server(server.id)
-    except openstack.exceptions.NotFoundException:
-        pass
-    else:
-        raise AssertionError("a deleted server is still shown")
+    gone(conn.compute.get_server, server.id, "a deleted server is still shown")
     step("the port outlives the server, unbound; then it is deleted")
     assert conn.network.get_port(port.id).device_id == ""
     conn.network.delete_port(port)
-    try:
-        conn.network.get_port(port.id)
-    except openstack.exceptions.NotFoundException:
-        pass
-    else:
-        raise AssertionError("a deleted port is still shown")
+    gone(conn.network.get_port, port.id, "a deleted port is still shown")
     print("openstacksdk: all steps passed", flush=True)
 
 

@@ -1,8 +1,10 @@
 //! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, version discovery.
 
+mod boot;
 mod flavors;
 mod keypairs;
 
+use boot::{attach, check_boot, Boot};
 pub use flavors::{list_flavors, list_flavors_detail, show_flavor};
 pub use keypairs::{create_keypair, delete_keypair, list_keypairs, show_keypair};
 
@@ -15,8 +17,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::common::{authenticate, microversion, nova_fault, with_version, Ctx, MAX_MINOR, MIN_MINOR};
-use crate::model::{now, Flavor, Image, Server, TokenInfo, Transition};
-use crate::neutron::model::{Net, NewPort, Port, NOVA_MADE};
+use crate::model::{now, Image, Server, Transition};
+use crate::neutron::model::{Net, Port};
 use crate::state::Inner;
 
 /// Checks the token and microversion, settles due tasks, then runs `f` on the locked state.
@@ -130,127 +132,6 @@ pub fn server_json(s: &Server, net: &Net, base: &str, minor: u32) -> Value {
 
 pub(crate) fn visible_image<'a>(state: &'a Inner, project: &str, id: &str) -> Option<&'a Image> {
     state.images.get(id).filter(|i| i.visibility == "public" || i.owner.as_deref() == Some(project))
-}
-
-/// What a boot request names, checked as Nova checks it (400 with Nova's message otherwise).
-struct Boot {
-    name: String,
-    image_id: String,
-    flavor: Flavor,
-    key_name: Option<String>,
-    networks: Vec<Attach>,
-    /// The groups of the ports Nova makes (ids; the project's `default` unless named).
-    security_groups: Vec<String>,
-}
-
-/// One entry of `networks`: a port to bind, or a network to make a port on.
-enum Attach {
-    Port(String),
-    Network(String),
-}
-
-fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32) -> Result<Boot, Response> {
-    let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
-        return Err(nova_fault(400, "Invalid input for field/attribute name."));
-    };
-    let image_id = s["imageRef"].as_str().unwrap_or_default();
-    let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
-    if minor >= 37 && s.get("networks").is_none() {
-        return Err(nova_fault(
-            400,
-            "Invalid input for field/attribute server. Value: ... 'networks' is a required property",
-        ));
-    }
-    let networks = attachments(state, token, &s["networks"])?;
-    let security_groups = match s["security_groups"].as_array() {
-        None => vec![state.net.group(&token.project_id, "default").map(|g| g.id.clone()).unwrap_or_default()],
-        Some(list) => {
-            let mut ids = Vec::new();
-            for name in list.iter().map(|g| g["name"].as_str().unwrap_or_default()) {
-                match state.net.group(&token.project_id, name) {
-                    Some(group) => ids.push(group.id.clone()),
-                    None => {
-                        return Err(nova_fault(
-                            400,
-                            format!("Security group {name} not found for project {}.", token.project_id),
-                        ))
-                    }
-                }
-            }
-            ids
-        }
-    };
-    let Some(image) = visible_image(state, &token.project_id, image_id) else {
-        return Err(nova_fault(400, format!("Image {image_id} could not be found.")));
-    };
-    if image.status != "active" {
-        return Err(nova_fault(400, format!("Image {image_id} is not active.")));
-    }
-    let Some(flavor) = state.flavors.get(flavor_id).cloned() else {
-        return Err(nova_fault(400, format!("Flavor {flavor_id} could not be found.")));
-    };
-    if image.min_disk > flavor.disk {
-        return Err(nova_fault(400, "Flavor's disk is too small for requested image."));
-    }
-    let key_name = s["key_name"].as_str().map(str::to_owned);
-    if let Some(key) = &key_name {
-        if !state.keypairs.contains_key(&(token.user_id.clone(), key.clone())) {
-            return Err(nova_fault(400, "Invalid key_name provided."));
-        }
-    }
-    Ok(Boot { name: name.to_owned(), image_id: image_id.to_owned(), flavor, key_name, networks, security_groups })
-}
-
-/// Nova's checks of `networks`: each port the caller's and unbound, each network visible.
-fn attachments(state: &Inner, token: &TokenInfo, networks: &Value) -> Result<Vec<Attach>, Response> {
-    let Value::Array(list) = networks else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    for entry in list {
-        if let Some(port_id) = entry["port"].as_str() {
-            match state.net.ports.get(port_id).filter(|p| p.project_id == token.project_id) {
-                None => return Err(nova_fault(400, format!("Port id {port_id} could not be found."))),
-                Some(p) if !p.device_id.is_empty() => {
-                    return Err(nova_fault(409, format!("Port {port_id} is still in use.")))
-                }
-                Some(_) => out.push(Attach::Port(port_id.to_owned())),
-            }
-        } else if let Some(network_id) = entry["uuid"].as_str() {
-            if state.net.visible_network(&token.project_id, network_id).is_none() {
-                return Err(nova_fault(400, format!("Network {network_id} could not be found.")));
-            }
-            out.push(Attach::Network(network_id.to_owned()));
-        }
-    }
-    Ok(out)
-}
-
-/// Binds the server's ports: the ones it was given, and one per network it named (made by Nova,
-/// so deleted with the server).
-fn attach(state: &mut Inner, server: &Server, networks: Vec<Attach>, security_groups: &[String]) {
-    for attach in networks {
-        match attach {
-            Attach::Port(id) => {
-                if let Some(port) = state.net.ports.get_mut(&id) {
-                    port.device_id = server.id.clone();
-                    port.device_owner = "compute:nova".into();
-                    port.revision_number += 1;
-                    port.updated_at = now();
-                }
-            }
-            Attach::Network(network_id) => {
-                let _ = state.net.create_port(NewPort {
-                    name: String::new(),
-                    network_id,
-                    project_id: server.project_id.clone(),
-                    device_id: server.id.clone(),
-                    device_owner: "compute:nova".into(),
-                    security_groups: security_groups.to_vec(),
-                    allowed_address_pairs: Vec::new(),
-                    description: NOVA_MADE.into(),
-                });
-            }
-        }
-    }
 }
 
 pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
