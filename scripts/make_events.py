@@ -19,6 +19,8 @@ SSH_CA = "5b8d2c1e-3f4a-4e6b-9c7d-00000000c001"
 CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo-user-ca"
 IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
 FLAVOR = "2"
+# The demo stack's "web" security group (seeded by the emulator).
+WEB_GROUP = "5b2d7e8f-1a3c-4d5e-9f0a-b1c2d3e4f5a6"
 # The token events/authorizer/request.json carries: register it with the identity emulator
 # (`make token` prints others) or replace it with one your identity issued.
 DEMO_TOKEN = "uat-demo-authorizer-event-token"
@@ -41,7 +43,7 @@ EVENTS = [
     ("servers-create", "create", "POST", "/api/v2/servers", {}, "", {
         "metadata": {"name": "web-1", "description": "created from events/"},
         "spec": {"networkId": NETWORK, "flavorId": FLAVOR, "imageId": IMAGE,
-                 "networking": {"securityGroups": ["default"], "allowedSourceAddresses": ["192.0.2.0/24"]}}}),
+                 "networking": {"securityGroups": [WEB_GROUP], "allowedSourceAddresses": ["192.0.2.0/24"]}}}),
     ("servers-get", "get", "GET", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", None),
     ("servers-list", "list", "GET", "/api/v2/servers", {}, f"networkID={NETWORK}&limit=10", None),
     ("servers-update", "update", "PUT", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", {
@@ -110,11 +112,15 @@ def event(method, route, params, query, body):
 def main():
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
     root.mkdir(exist_ok=True)
-    order = []
+    # order.json also lists hand-written events (v1, protection, actions): keep them where they are.
+    order_file = root / "order.json"
+    order = json.loads(order_file.read_text()) if order_file.exists() else []
+    listed = {entry["file"] for entry in order}
     for name, function, method, route, params, query, body in EVENTS:
         (root / f"{name}.json").write_text(json.dumps(event(method, route, params, query, body), indent=2) + "\n")
-        order.append({"file": f"{name}.json", "function": function})
-    (root / "order.json").write_text(json.dumps(order, indent=2) + "\n")
+        if f"{name}.json" not in listed:
+            order.append({"file": f"{name}.json", "function": function})
+    order_file.write_text(json.dumps(order, indent=2) + "\n")
     # What API Gateway sends the authorizer (REQUEST, payload 2.0) for one v2 request.
     request = event("GET", "/api/v2/servers", {}, "", None)
     del request["requestContext"]["authorizer"]
