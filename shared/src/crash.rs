@@ -37,11 +37,14 @@ impl CrashPoints {
 /// No crash point: where a step has none of its own (one that was passed just before).
 pub const NONE: &str = "";
 pub const CREATE_AFTER_RECORD: &str = "create.after_record";
+pub const CREATE_AFTER_PORT: &str = "create.after_port";
 pub const CREATE_AFTER_PROVIDER: &str = "create.after_provider";
 pub const DELETE_AFTER_MARK: &str = "delete.after_mark";
 pub const DELETE_AFTER_PROVIDER: &str = "delete.after_provider";
 pub const UPDATE_AFTER_INTENT: &str = "update.after_intent";
 pub const UPDATE_AFTER_PROVIDER: &str = "update.after_provider";
+pub const UPDATE_NETWORK_AFTER_INTENT: &str = "update.network_after_intent";
+pub const UPDATE_NETWORK_AFTER_PORT: &str = "update.network_after_port";
 pub const POWER_AFTER_INTENT: &str = "power.after_intent";
 pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";
 pub const SNAPSHOT_AFTER_INTENT: &str = "snapshot.after_intent";

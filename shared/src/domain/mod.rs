@@ -26,9 +26,9 @@ pub use names::ResourceName;
 pub use network::NetworkRecord;
 pub use record::{Common, Resource};
 pub use server::{
-    HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey, ServerRecord,
-    SshInjection,
+    AllowedSource, HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey,
+    ServerRecord, SshInjection,
 };
 pub use ssh_ca::{SshCaRecord, SshPublicKey};
-pub use values::{Cidr, Description, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};
+pub use values::{Cidr, Description, MacAddress, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};
 pub use version::ApiVersion;

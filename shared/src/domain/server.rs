@@ -2,7 +2,7 @@ use super::record::resource_record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Cidr, UserData};
+use super::{Cidr, MacAddress, UserData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,7 +35,67 @@ pub enum PowerState {
 pub struct Networking {
     pub security_groups: Option<Vec<String>>,
     pub public_ip: Option<bool>,
-    pub allowed_source_addresses: Option<Vec<Cidr>>,
+    pub allowed_source_addresses: Option<Vec<AllowedSource>>,
+}
+
+impl Networking {
+    /// The security group ids asked for (none: the provider project's default group).
+    pub fn groups(&self) -> &[String] {
+        self.security_groups.as_deref().unwrap_or_default()
+    }
+
+    pub fn sources(&self) -> &[AllowedSource] {
+        self.allowed_source_addresses.as_deref().unwrap_or_default()
+    }
+
+    pub fn wants_public_ip(&self) -> bool {
+        self.public_ip == Some(true)
+    }
+}
+
+/// A source address the server may send from besides its own, and the MAC it may come from (the
+/// server's own when absent: v2 has no way to name one, v1's allowed address pairs do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredSource", into = "StoredSource")]
+pub struct AllowedSource {
+    pub cidr: Cidr,
+    pub mac_address: Option<MacAddress>,
+}
+
+impl From<Cidr> for AllowedSource {
+    fn from(cidr: Cidr) -> Self {
+        AllowedSource { cidr, mac_address: None }
+    }
+}
+
+/// How a source is stored: the bare prefix records written before MACs were kept hold, or the pair.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredSource {
+    Prefix(Cidr),
+    #[serde(rename_all = "camelCase")]
+    Pair {
+        cidr: Cidr,
+        mac_address: MacAddress,
+    },
+}
+
+impl From<StoredSource> for AllowedSource {
+    fn from(s: StoredSource) -> Self {
+        match s {
+            StoredSource::Prefix(cidr) => AllowedSource { cidr, mac_address: None },
+            StoredSource::Pair { cidr, mac_address } => AllowedSource { cidr, mac_address: Some(mac_address) },
+        }
+    }
+}
+
+impl From<AllowedSource> for StoredSource {
+    fn from(s: AllowedSource) -> Self {
+        match s.mac_address {
+            None => StoredSource::Prefix(s.cidr),
+            Some(mac_address) => StoredSource::Pair { cidr: s.cidr, mac_address },
+        }
+    }
 }
 
 /// A change the provider was (or is about to be) asked for, recorded before the call so that the

@@ -114,6 +114,42 @@ impl From<Cidr> for String {
     }
 }
 
+/// A MAC address, six colon-separated hex octets, kept in lower case (Neutron's form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MacAddress(String);
+
+impl MacAddress {
+    pub fn parse(field: &str, value: &str) -> Result<Self> {
+        let octets: Vec<&str> = value.split(':').collect();
+        let valid =
+            octets.len() == 6 && octets.iter().all(|o| o.len() == 2 && o.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !valid {
+            return Err(Error::unprocessable(format!(
+                "{field}: '{value}' is not a MAC address (for example fa:16:3e:00:00:01)"
+            )));
+        }
+        Ok(MacAddress(value.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for MacAddress {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        MacAddress::parse("macAddress", &value)
+    }
+}
+
+impl From<MacAddress> for String {
+    fn from(m: MacAddress) -> String {
+        m.0
+    }
+}
+
 /// Decoded user data (the wire carries base64), at most [`USER_DATA_LIMIT`] bytes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -37,12 +37,25 @@ pub struct ServerCreate {
     pub name: String,
     pub image_id: String,
     pub flavor_id: String,
-    /// Provider (Neutron) network to attach the server to.
-    pub network_id: String,
+    pub attach: Attach,
     pub metadata: BTreeMap<String, String>,
     pub user_data: Option<Vec<u8>>,
     pub key_name: Option<String>,
-    pub security_groups: Vec<String>,
+}
+
+/// Where a new server's network interface comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attach {
+    /// A port the platform made first (with the server's security groups and allowed addresses).
+    Port(String),
+    /// A provider network the provider makes a plain port on (tooling that needs no networking).
+    Network(String),
+}
+
+impl Default for Attach {
+    fn default() -> Self {
+        Attach::Network(String::new())
+    }
 }
 
 /// What the provider is doing with a server, in the domain's words (the adapter maps its own

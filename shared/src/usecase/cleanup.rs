@@ -27,7 +27,7 @@ use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecor
 use crate::error::Result;
 use crate::events::{EventBus, BATCH};
 use crate::identities::ProviderIdentity;
-use crate::provider::Compute;
+use crate::provider::{Compute, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::RecordQuery;
@@ -68,7 +68,7 @@ pub struct Report {
 const EVENT_LIMIT: usize = 1000;
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: ServerStore + MaintenanceStore, P: Compute, B: EventBus>(
+pub async fn run<S: ServerStore + MaintenanceStore, P: Compute + Networking, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
@@ -90,7 +90,7 @@ pub async fn run<S: ServerStore + MaintenanceStore, P: Compute, B: EventBus>(
     Ok(report)
 }
 
-async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn cascade<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
@@ -124,7 +124,10 @@ async fn cascade<S: ServerStore + MaintenanceStore, P: Compute>(
 /// Marks one server of a deleted network deprovisioning and asks the provider to delete it (the
 /// intent pattern; the mark is the intent, and sync re-issues a delete that failed). True when it
 /// was marked now; an error names what the next run retries.
-async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<bool, String> {
+async fn cascade_one<S: ServerStore, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    record: &ServerRecord,
+) -> Result<bool, String> {
     // Already being deleted: sync re-issues its delete.
     if record.is_deleting() {
         return Ok(false);
@@ -151,7 +154,7 @@ async fn cascade_one<S: ServerStore, P: Compute>(deps: &Deps<S, P>, record: &Ser
 }
 
 /// Every record a query matches, page by page.
-async fn all_records<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn all_records<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     mut query: RecordQuery,
 ) -> Result<Vec<ServerRecord>> {
@@ -168,7 +171,7 @@ async fn all_records<S: ServerStore + MaintenanceStore, P: Compute>(
 
 /// Syncs identities in id order from the stored cursor, wrapping around, until every identity is
 /// done or the deadline passes; then stores where the next run starts.
-async fn sync<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn sync<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
@@ -202,7 +205,7 @@ async fn sync<S: ServerStore + MaintenanceStore, P: Compute>(
     Ok(())
 }
 
-async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     identity: &ProviderIdentity,
     report: &mut Report,
@@ -252,7 +255,7 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute>(
 }
 
 /// A record with a provider id the listing did not show: asked by id before anything is removed.
-async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
@@ -267,7 +270,7 @@ async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute>(
     }
 }
 
-async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
@@ -303,7 +306,7 @@ async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute>(
 
 /// A provider server carrying our metadata and no record: deleted once it is older than the grace
 /// period (a create may still be recording it) and a consistent read confirms the record is gone.
-async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record_id: &str,
@@ -382,7 +385,7 @@ async fn publish<S: MaintenanceStore, P, B: EventBus>(
     Ok(())
 }
 
-async fn release_stale_claims<S: ServerStore + MaintenanceStore, P: Compute>(
+async fn release_stale_claims<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     report: &mut Report,
 ) -> Result<()> {

@@ -2,12 +2,12 @@ use super::steps::actionable;
 use super::Context;
 use super::{load_server, translate, Deps, CONSOLE_OUTPUT};
 use crate::error::Result;
-use crate::provider::Compute;
+use crate::provider::{Compute, Networking};
 use crate::rbac::Operation;
 use crate::store::ServerStore;
 
 /// The last `length` lines of the console log (the provider's default when absent).
-pub async fn console_output<S: ServerStore, P: Compute>(
+pub async fn console_output<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -20,7 +20,11 @@ pub async fn console_output<S: ServerStore, P: Compute>(
 }
 
 /// A noVNC remote console URL.
-pub async fn console_session<S: ServerStore, P: Compute>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<String> {
+pub async fn console_session<S: ServerStore, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+    id: &str,
+) -> Result<String> {
     let record = load_server(deps, cx, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, "accessed").await?;
     let cred = deps.identities.credential(&record.identity_id)?;

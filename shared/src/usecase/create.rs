@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 
 use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
-use super::steps::{check_security_groups, network_not_found, validate_image_and_flavor};
+use super::server_port;
+use super::steps::{check_networking, network_not_found, validate_image_and_flavor};
 use super::Context;
 use super::{remove_record, write_over, Deps, Placed, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
@@ -14,8 +15,8 @@ use crate::domain::{
     SshInjection, UserData,
 };
 use crate::error::{Error, Result};
+use crate::provider::{Attach, ProviderCredential, ProviderError, ProviderPort, ServerCreate};
 use crate::provider::{Compute, Flavors, Images, Keypairs, Networking};
-use crate::provider::{ProviderCredential, ProviderError, ServerCreate};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{ClaimRef, StoreError};
 use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
@@ -78,12 +79,7 @@ async fn target_network<S: NetworkStore, P>(
 
 /// What Nova is asked for: our ids in its metadata, the key pair and the user data (merged with the
 /// SSH certificate authority's managed part when one is bound).
-fn provider_request(
-    record: &ServerRecord,
-    network: &NetworkRecord,
-    key_name: Option<String>,
-    ca: Option<&SshCaRecord>,
-) -> Result<ServerCreate> {
+fn provider_request(record: &ServerRecord, key_name: Option<String>, ca: Option<&SshCaRecord>) -> Result<ServerCreate> {
     let user_data = match ca {
         Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
         None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
@@ -92,7 +88,8 @@ fn provider_request(
         name: record.name.to_string(),
         image_id: record.image_id.clone(),
         flavor_id: record.flavor_id.clone(),
-        network_id: network.provider_network_id.clone(),
+        // The port is made first (see `create_server`).
+        attach: Attach::Port(String::new()),
         metadata: BTreeMap::from([
             (META_SERVER_ID.to_owned(), record.id.clone()),
             (META_ORGANIZATION_ID.to_owned(), record.organization_id.clone()),
@@ -100,7 +97,6 @@ fn provider_request(
         ]),
         user_data,
         key_name,
-        security_groups: record.networking.as_ref().and_then(|n| n.security_groups.clone()).unwrap_or_default(),
     })
 }
 
@@ -127,7 +123,7 @@ where
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-    check_security_groups(deps, &cred, network.api_version, input.networking.as_ref()).await?;
+    check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
     let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
@@ -136,7 +132,7 @@ where
     } else {
         None
     };
-    let request = provider_request(&record, &network, key_name, ca.as_ref())?;
+    let mut request = provider_request(&record, key_name, ca.as_ref())?;
     // The record is the intent: it exists (provisioning, no provider id) before the provider is
     // asked, so whatever happens next, the cleanup function finds it and settles it.
     tracing::Span::current().record("server_id", record.id.as_str());
@@ -144,24 +140,67 @@ where
         // A retry of a keyed create whose outcome was unknown: the first attempt's server, as it stands.
         return Ok(refresh(deps, *first.clone()).await?.unwrap_or(*first));
     }
+    // Port first (Unikorn's order): the server boots on it, so its security groups and allowed
+    // source addresses hold from the first packet. A port left by a crash here is found again by
+    // its name (a retry) or removed with the record (cleanup).
+    let boot = async {
+        let (port, _) = server_port::ensure_port(&*deps.provider, &cred, &record, &network.provider_network_id).await?;
+        deps.crash.hit(crash::CREATE_AFTER_PORT);
+        request.attach = Attach::Port(port.id.clone());
+        let (provider_id, receipt) = deps.provider.create_server(&cred, &request).await?;
+        Ok(((provider_id, port), receipt))
+    };
     let steps = Steps { after_intent: crash::CREATE_AFTER_RECORD, after_provider: crash::CREATE_AFTER_PROVIDER };
-    let answer = intent::enact(deps, steps, &record, deps.provider.create_server(&cred, &request)).await;
+    let answer = intent::enact(deps, steps, &record, boot).await;
     settle_create(deps, &cred, record, answer).await
 }
 
+/// What the record learns from the provider once its server exists.
+#[derive(Default)]
+struct Booted {
+    provider_id: String,
+    private_ip: Option<String>,
+    mac_address: Option<String>,
+    public_ip: Option<String>,
+}
+
+/// The server is booting on its port: its public address comes next. Failing that leaves the
+/// record asking for one, which the cleanup function's networking pass gives it.
+async fn booted<P: Networking>(
+    deps_provider: &P,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    provider_id: String,
+    port: ProviderPort,
+) -> Booted {
+    let public_ip = match server_port::converge_public_ip(deps_provider, cred, record, &port.id).await {
+        Ok(ip) => ip.map(|ip| ip.address),
+        Err(e) => {
+            tracing::warn!(error = %e, "public IP not allocated yet; the cleanup function allocates it");
+            None
+        }
+    };
+    Booted { provider_id, private_ip: port.private_ip, mac_address: port.mac_address, public_ip }
+}
+
 /// What the provider's answer to a create means for the record and the caller.
-async fn settle_create<S: ServerStore, P: Compute>(
+async fn settle_create<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
-    answer: Answer<String>,
+    answer: Answer<(String, ProviderPort)>,
 ) -> Result<ServerRecord> {
     match answer {
-        Answer::Accepted(provider_id) => record_provider_id(deps, cred, record, provider_id).await,
+        Answer::Accepted((provider_id, port)) => {
+            let booted = booted(&*deps.provider, cred, &record, provider_id, port).await;
+            record_provider_id(deps, cred, record, booted).await
+        }
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
         Answer::Unknown(message) => match provider_id(deps, &record).await {
-            Ok(Some(provider_id)) => record_provider_id(deps, cred, record, provider_id).await,
+            Ok(Some(provider_id)) => {
+                record_provider_id(deps, cred, record, Booted { provider_id, ..Booted::default() }).await
+            }
             _ => {
                 tracing::warn!(error = %message, "the provider did not confirm the create; the cleanup function settles it");
                 Err(Error::unavailable(format!(
@@ -172,7 +211,12 @@ async fn settle_create<S: ServerStore, P: Compute>(
             }
         },
         Answer::Refused(e) => {
-            // A definite refusal: nothing exists at the provider, so the record and its name go.
+            // A definite refusal: no server exists at the provider, so its port (if the refusal
+            // came after it), the record and its name go. A port that outlives a failure here has
+            // no record left: the cleanup function removes it.
+            if let Err(port) = server_port::release(&*deps.provider, cred, &record.id).await {
+                tracing::warn!(error = %port, "the port of a refused create was not removed; the cleanup function will");
+            }
             forget(deps, &record, super::outcomes::action_error(&e)).await;
             // The provider refusing well-formed input is the caller's problem, not a bad request.
             Err(match e {
@@ -188,18 +232,22 @@ async fn settle_create<S: ServerStore, P: Compute>(
 /// Stores the provider id in the record, whatever happened to the record meanwhile: a delete that
 /// arrived during the create is carried out now; a record already removed (its create outlived the
 /// grace period) takes its provider server with it, and the caller is told.
-async fn record_provider_id<S: ServerStore, P: Compute>(
+async fn record_provider_id<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
-    provider_id: String,
+    booted: Booted,
 ) -> Result<ServerRecord> {
     let id = record.id.clone();
+    let provider_id = booted.provider_id.clone();
     let mut current = Some(record);
     for _ in 0..4 {
         let Some(base) = current.take() else { break };
         let mut next = base.clone();
         next.provider_id = Some(provider_id.clone());
+        next.private_ip = booted.private_ip.clone().or(next.private_ip);
+        next.mac_address = booted.mac_address.clone().or(next.mac_address);
+        next.public_ip = booted.public_ip.clone().or(next.public_ip);
         match write_over(deps, &base, next).await {
             Ok(next) => {
                 if next.is_deleting() {
@@ -308,7 +356,7 @@ enum Claimed {
     Earlier(Box<ServerRecord>),
 }
 
-async fn claim<S: ServerStore, P: Compute>(
+async fn claim<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     network: &NetworkRecord,
     record: &ServerRecord,

@@ -5,7 +5,7 @@ use super::Context;
 use super::{load_server, Deps};
 use crate::crash;
 use crate::error::{Error, Result};
-use crate::provider::{Compute, ProviderError};
+use crate::provider::{Compute, Networking, ProviderError};
 use crate::rbac::Operation;
 use crate::store::{ServerStore, StoreError};
 
@@ -17,7 +17,11 @@ const RETRIES: usize = 3;
 /// cleanup run). Repeating a delete re-issues the provider call, so a failed attempt can be retried.
 /// A server whose create is still reaching the provider keeps its record: the create carries the
 /// delete out when it learns the provider id (or the cleanup function does).
-pub async fn delete_server<S: ServerStore, P: Compute>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<()> {
+pub async fn delete_server<S: ServerStore, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+    id: &str,
+) -> Result<()> {
     let load = || async { Ok((load_server(deps, cx, id, Operation::Delete).await?, ())) };
     let plan = |record: &crate::domain::ServerRecord, _: &()| {
         if record.is_deleting() {

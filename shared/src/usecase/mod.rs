@@ -18,6 +18,7 @@ mod power;
 mod protection;
 mod reconcile;
 mod refresh;
+mod server_port;
 mod snapshot;
 pub mod sshcas;
 mod steps;

@@ -5,7 +5,7 @@ use super::{load_server, translate, Deps};
 use crate::crash;
 use crate::domain::{ActionRef, Command, PowerState};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, PowerAction};
+use crate::provider::{Compute, Networking, PowerAction};
 use crate::rbac::Operation;
 use crate::store::{ServerStore, StoreError};
 
@@ -26,7 +26,7 @@ fn command(action: PowerAction) -> Command {
 /// after the provider acted still leaves a state that reads and the cleanup function reconcile),
 /// then exactly one provider call. A definite refusal puts the previous state back; no answer
 /// leaves the transitional state for the next read or cleanup run.
-pub async fn power<S: ServerStore, P: Compute>(
+pub async fn power<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,

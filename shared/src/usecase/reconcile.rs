@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::server_port;
 use super::{note_receipt, remove_record, write_observed, Deps, Timing};
 use crate::domain::action::settle;
 use crate::domain::lifecycle::transition;
@@ -13,7 +14,7 @@ use crate::domain::{
     ServerState, PLATFORM_SUBJECT,
 };
 use crate::error::Result;
-use crate::provider::Compute;
+use crate::provider::{Compute, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::store::{ServerStore, StoreError};
 
@@ -109,7 +110,7 @@ pub(crate) fn plan(
 /// Carries out a plan: the provider call first, then the record write (conditional on the version
 /// the plan was made from). Answers the record as it now stands, `None` when it is gone. A record
 /// that changed meanwhile is answered as read again: whoever changed it decides.
-pub(crate) async fn apply<S: ServerStore, P: Compute>(
+pub(crate) async fn apply<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
@@ -134,14 +135,26 @@ pub(crate) async fn apply<S: ServerStore, P: Compute>(
             Err(StoreError::Missing(..)) => Ok(None),
             Err(e) => Err(e.into()),
         },
-        Outcome::Remove => match remove_record(deps, record, None).await {
-            Ok(_) => {
-                tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");
-                Ok(None)
+        Outcome::Remove => {
+            // The server is gone: its public address and port go before the record, so a failure
+            // here leaves the record, and the next look releases them again.
+            if let Err(e) = server_port::release(&*deps.provider, cred, &record.id).await {
+                tracing::warn!(server_id = %record.id, error = %e, "the server's port is not released yet; the next look retries");
+                return Ok(Some(record.clone()));
             }
-            Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&record.id).await?),
-            Err(e) => Err(e.into()),
-        },
+            remove(deps, record).await
+        }
+    }
+}
+
+async fn remove<S: ServerStore, P>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<Option<ServerRecord>> {
+    match remove_record(deps, record, None).await {
+        Ok(_) => {
+            tracing::info!(server_id = %record.id, "the provider has no server for this record: record and name released");
+            Ok(None)
+        }
+        Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&record.id).await?),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -4,11 +4,14 @@ use super::reconcile::{apply, plan};
 use super::{Deps, META_SERVER_ID};
 use crate::domain::ServerRecord;
 use crate::error::Result;
-use crate::provider::{Compute, ProviderError};
+use crate::provider::{Compute, Networking, ProviderError};
 use crate::store::ServerStore;
 
 /// The provider's id for a record: the stored one, or found by our id in the provider metadata.
-pub(crate) async fn provider_id<S, P: Compute>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<Option<String>> {
+pub(crate) async fn provider_id<S, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    record: &ServerRecord,
+) -> Result<Option<String>> {
     if let Some(id) = &record.provider_id {
         return Ok(Some(id.clone()));
     }
@@ -20,7 +23,7 @@ pub(crate) async fn provider_id<S, P: Compute>(deps: &Deps<S, P>, record: &Serve
 /// Asks the provider about a record in a transitional state and stores what it reports.
 /// `None` means the server is gone: its record and name claim are removed.
 /// A provider that cannot be reached leaves the stored state as the answer.
-pub(crate) async fn refresh<S: ServerStore, P: Compute>(
+pub(crate) async fn refresh<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     record: ServerRecord,
 ) -> Result<Option<ServerRecord>> {

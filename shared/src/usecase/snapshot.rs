@@ -11,7 +11,7 @@ use crate::domain::{Description, ResourceName, Tags};
 use crate::domain::{RequestKey, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::Image;
-use crate::provider::{Compute, Images, ProviderError};
+use crate::provider::{Compute, Images, Networking, ProviderError};
 use crate::rbac::{Operation, IMAGES};
 use crate::store::ServerStore;
 
@@ -89,7 +89,7 @@ pub struct SnapshotInput {
 
 /// The permission bridge: the caller must see the server (404/403 as for get) and hold
 /// `region:images` create at organization scope, both checked before any provider call.
-pub async fn snapshot<S: ServerStore, P: Compute + Images>(
+pub async fn snapshot<S: ServerStore, P: Compute + Images + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,

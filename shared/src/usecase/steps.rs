@@ -12,7 +12,7 @@ use crate::store::ServerStore;
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
 /// made for a record that is being deleted; one still provisioning is re-read once.
-pub(crate) async fn actionable<S: ServerStore, P: Compute>(
+pub(crate) async fn actionable<S: ServerStore, P: Compute + Network>(
     deps: &Deps<S, P>,
     record: ServerRecord,
     verb: &str,
@@ -37,26 +37,34 @@ pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-/// The security groups a server asks for, each checked at the provider before anything is written
-/// or created: a group the project does not have is a 422 naming the field of the route's version.
-pub(crate) async fn check_security_groups<S, P: Network>(
+/// The networking a server asks for, checked at the provider before anything is written or
+/// created: a security group the project does not have, or a public IP where the cloud has no
+/// external network, is a 422 naming the field of the route's version.
+pub(crate) async fn check_networking<S, P: Network>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     version: ApiVersion,
     networking: Option<&Networking>,
 ) -> Result<()> {
-    let Some(groups) = networking.and_then(|n| n.security_groups.as_ref()).filter(|g| !g.is_empty()) else {
-        return Ok(());
-    };
-    let missing = deps.provider.missing_security_groups(cred, groups).await?;
-    if missing.is_empty() {
-        return Ok(());
+    let Some(networking) = networking else { return Ok(()) };
+    let v1 = version == ApiVersion::V1;
+    if !networking.groups().is_empty() {
+        let missing = deps.provider.missing_security_groups(cred, networking.groups()).await?;
+        if !missing.is_empty() {
+            let field = if v1 { "spec.securityGroups" } else { "spec.networking.securityGroups" };
+            return Err(Error::unprocessable(format!(
+                "{field}: no security group with id {} in the server's project at the provider",
+                missing.join(", ")
+            )));
+        }
     }
-    let field = if version == ApiVersion::V1 { "spec.securityGroups" } else { "spec.networking.securityGroups" };
-    Err(Error::unprocessable(format!(
-        "{field}: no security group with id {} in the server's project at the provider",
-        missing.join(", ")
-    )))
+    if networking.wants_public_ip() && deps.provider.external_network(cred).await?.is_none() {
+        let field = if v1 { "spec.publicIPAllocation.enabled" } else { "spec.networking.publicIP" };
+        return Err(Error::unprocessable(format!(
+            "{field}: the region's cloud has no external network to allocate public addresses from"
+        )));
+    }
+    Ok(())
 }
 
 /// The image, checked to be active and to fit the flavor's disk (the flavor must exist).

@@ -1,11 +1,12 @@
 use super::intent::{self, Answer, Plan, Steps};
-use super::steps::{actionable, check_disk, check_security_groups, get_flavor, validate_image_and_flavor};
+use super::server_port;
+use super::steps::{actionable, check_disk, check_networking, get_flavor, validate_image_and_flavor};
 use super::Context;
-use super::{load_server, translate, Deps};
+use super::{load_server, translate, write_over, Deps};
 use crate::crash;
-use crate::domain::{ActionRef, Command, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
+use crate::domain::{ActionRef, Command, NetworkRecord, PendingChange, PowerState, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, Images, Networking, ProviderCredential};
+use crate::provider::{Compute, Flavors, Images, Networking, ProviderCredential, ProviderError};
 use crate::rbac::Caller;
 use crate::store::{NetworkStore, ServerStore, StoreError};
 
@@ -52,14 +53,14 @@ async fn check<S: NetworkStore, P>(
     record: &ServerRecord,
     if_match: Option<&str>,
     input: &ServerUpdateInput,
-) -> Result<Change> {
+) -> Result<(Change, NetworkRecord)> {
     let id = &record.id;
     if record.is_deleting() {
         return Err(Error::invalid("server is being deleted"));
     }
-    if deps.store.get_network(&record.network_id).await?.is_none() {
+    let Some(network) = deps.store.get_network(&record.network_id).await? else {
         return Err(Error::not_found(format!("network {} of server {id} no longer exists", record.network_id)));
-    }
+    };
     if input.metadata.name != record.name {
         return Err(Error::unprocessable(format!("metadata.name: a server cannot be renamed (it is {})", record.name)));
     }
@@ -82,7 +83,7 @@ async fn check<S: NetworkStore, P>(
     if change != Change::None && record.pending.is_some() {
         return Err(Error::conflict(format!("server {id} is still applying its previous change: retry later")));
     }
-    Ok(change)
+    Ok((change, network))
 }
 
 /// The pending change and the image's minimum disk, checked at the provider (only what changed).
@@ -151,11 +152,11 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     input: ServerUpdateInput,
 ) -> Result<ServerRecord> {
     let record = load_server(deps, cx, id, cx.view.rules.server_update).await?;
-    let change = check(deps, &record, if_match, &input).await?;
-    let groups = |n: Option<&crate::domain::Networking>| n.and_then(|n| n.security_groups.clone());
-    if groups(input.networking.as_ref()) != groups(record.networking.as_ref()) {
+    let (change, network) = check(deps, &record, if_match, &input).await?;
+    let networking_changed = input.networking != record.networking;
+    if networking_changed {
         let cred = deps.identities.credential(&record.identity_id)?;
-        check_security_groups(deps, &cred, record.api_version, input.networking.as_ref()).await?;
+        check_networking(deps, &cred, record.api_version, input.networking.as_ref()).await?;
     }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
@@ -179,30 +180,104 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         Err(StoreError::Protected(..)) => return Err(rebuild_protected(id)),
         Err(e) => return Err(e.into()),
     };
-    let Some((cred, pid, _)) = provider else { return Ok(recorded.intent) };
+    let updated = match provider {
+        Some((cred, pid, _)) => change_at_provider(deps, &cred, &pid, &base, recorded.intent, &input, change).await?,
+        None => recorded.intent,
+    };
+    if !networking_changed || updated.provider_id.is_none() {
+        // Without a provider server yet, the create (or the cleanup function) makes the port from
+        // the record as it now stands.
+        return Ok(updated);
+    }
+    let cred = deps.identities.credential(&updated.identity_id)?;
+    converge_networking(deps, &cred, updated, &base, &network.provider_network_id).await
+}
+
+/// Asks the provider for the resize or rebuild recorded as `intent`.
+async fn change_at_provider<S: ServerStore, P: Compute>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    pid: &str,
+    base: &ServerRecord,
+    intent: ServerRecord,
+    input: &ServerUpdateInput,
+    change: Change,
+) -> Result<ServerRecord> {
+    let id = &intent.id;
     let steps = Steps { after_intent: crash::UPDATE_AFTER_INTENT, after_provider: crash::UPDATE_AFTER_PROVIDER };
     let call = async {
         match change {
-            Change::Rebuild => deps.provider.rebuild(&cred, &pid, input.image_id.as_str()).await,
-            _ => deps.provider.resize(&cred, &pid, input.flavor_id.as_str()).await,
+            Change::Rebuild => deps.provider.rebuild(cred, pid, input.image_id.as_str()).await,
+            _ => deps.provider.resize(cred, pid, input.flavor_id.as_str()).await,
         }
         .map(|r| ((), r))
     };
-    match intent::enact(deps, steps, &recorded.intent, call).await {
-        Answer::Accepted(()) => Ok(recorded.intent),
+    match intent::enact(deps, steps, &intent, call).await {
+        Answer::Accepted(()) => Ok(intent),
         // The change is recorded and the provider may or may not have it: accepted, and the cleanup
         // function completes it (asking again if the provider never got it).
         Answer::Unknown(e) => {
             tracing::warn!(error = %e, "the provider did not confirm the change; the cleanup function completes it");
-            Ok(recorded.intent)
+            Ok(intent)
         }
         Answer::Refused(e) => {
-            let mut back = recorded.intent.clone();
+            let mut back = intent.clone();
             back.undo_pending();
             back.image_min_disk_gib = base.image_min_disk_gib;
             back.power_state = base.power_state;
-            intent::undo(deps, &recorded.intent, back, &e).await;
+            intent::undo(deps, &intent, back, &e).await;
             Err(translate(e, id, change.verb()))
+        }
+    }
+}
+
+/// Makes the server's port and public address what the record (the intent, written) now asks
+/// for, and records the addresses that result. No answer leaves the intent for the cleanup
+/// function's networking pass; a refusal puts the previous networking back.
+async fn converge_networking<S: ServerStore, P: Networking>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    intent: ServerRecord,
+    base: &ServerRecord,
+    provider_network: &str,
+) -> Result<ServerRecord> {
+    let steps = Steps { after_intent: crash::UPDATE_NETWORK_AFTER_INTENT, after_provider: crash::NONE };
+    let call = async {
+        let (port, receipt) = server_port::ensure_port(&*deps.provider, cred, &intent, provider_network).await?;
+        deps.crash.hit(crash::UPDATE_NETWORK_AFTER_PORT);
+        let public_ip = server_port::converge_public_ip(&*deps.provider, cred, &intent, &port.id).await?;
+        Ok(((port, public_ip), receipt))
+    };
+    match intent::enact(deps, steps, &intent, call).await {
+        Answer::Accepted((port, public_ip)) => {
+            let mut next = intent.clone();
+            next.private_ip = port.private_ip.or(next.private_ip);
+            next.mac_address = port.mac_address.or(next.mac_address);
+            next.public_ip = public_ip.map(|ip| ip.address);
+            if next == intent {
+                return Ok(intent);
+            }
+            match write_over(deps, &intent, next).await {
+                Ok(next) => Ok(next),
+                // Someone wrote meanwhile: their copy stands, and the next look records the addresses.
+                Err(StoreError::Changed(..)) => Ok(deps.store.get_server(&intent.id).await?.unwrap_or(intent)),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Answer::Unknown(e) => {
+            tracing::warn!(error = %e, "the provider did not confirm the networking change; the cleanup function completes it");
+            Ok(intent)
+        }
+        Answer::Refused(e) => {
+            let mut back = intent.clone();
+            back.networking = base.networking.clone();
+            intent::undo(deps, &intent, back, &e).await;
+            Err(match e {
+                ProviderError::Conflict { detail, .. } | ProviderError::Rejected { detail, .. } => {
+                    Error::unprocessable(format!("the provider refused the server's networking: {detail}"))
+                }
+                other => other.into(),
+            })
         }
     }
 }

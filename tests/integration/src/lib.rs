@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod invariants;
+pub mod neutron;
 pub mod samples;
 pub mod stack;
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{Compute, ProviderCredential, ServerCreate};
+use shared::provider::{Attach, Compute, ProviderCredential, ServerCreate};
 use shared::store::dynamodb::{items, DynamoStore};
 use shared::store::NetworkStore;
 use shared::usecase::{Deps, Timing};
@@ -83,7 +83,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
                 name: format!("s{n}"),
                 image_id: seed::IMAGE_UBUNTU.into(),
                 flavor_id: seed::FLAVOR_SMALL.into(),
-                network_id: seed::TENANT_NETWORK.into(),
+                attach: Attach::Network(seed::TENANT_NETWORK.into()),
                 metadata: BTreeMap::from([("unikorn:server:id".to_owned(), id.clone())]),
                 ..ServerCreate::default()
             };

@@ -10,7 +10,7 @@ use openstack_emulator::{seed, Emulator};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use shared::provider::openstack::wire::*;
-use shared::provider::{Compute, Images, Keypairs, PowerAction, ServerCreate};
+use shared::provider::{Attach, Compute, Images, Keypairs, Networking, PortSpec, PowerAction, ServerCreate};
 
 fn parse<T: DeserializeOwned>(value: &Value, label: &str) -> T {
     serde_json::from_value(value.clone())
@@ -149,15 +149,17 @@ async fn client_requests() -> (Emulator, Vec<openstack_emulator::RecordedRequest
     let cred = demo_credential(&emulator);
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx0bK5cH5q0uJ0u0N7pW3sZQqk3mZk8s7bS0kq3j1aY contract";
     provider.import_keypair(&cred, "contract-key", key).await.unwrap_or_else(|e| panic!("keypair: {e}"));
+    // The product boots servers on a port it made first.
+    let spec = PortSpec { name: "contract".into(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
+    let (port, _) = provider.create_port(&cred, &spec).await.unwrap_or_else(|e| panic!("port: {e}"));
     let create = ServerCreate {
         name: "contract".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: seed::TENANT_NETWORK.into(),
+        attach: Attach::Port(port.id),
         metadata: BTreeMap::from([("unikorn:server:id".into(), "abc".into())]),
         user_data: Some(b"#cloud-config\n".to_vec()),
         key_name: Some("contract-key".into()),
-        security_groups: vec!["default".into()],
     };
     let (id, created) = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("create: {e}"));
     // Every accepted call answers Nova's request id, which the actions record.
@@ -201,6 +203,9 @@ async fn requests_the_client_sends_match_the_official_request_samples() {
         assert_matches_sample(create, &sample(file), &["/server/networks", "/server/key_name"], file);
     }
     assert!(create["server"]["networks"].is_array());
+    // On its own port (nova's parameters.yaml: networks[].port), with no security groups of Nova's own.
+    assert!(create["server"]["networks"][0]["port"].is_string(), "{create}");
+    assert!(create["server"].get("security_groups").is_none(), "{create}");
 
     let exact =
         [("os-start", "nova/servers/server-action-start.json"), ("os-stop", "nova/servers/server-action-stop.json")];
@@ -296,7 +301,7 @@ async fn resize_and_rebuild_follow_novas_samples_and_states() {
         name: "states".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: seed::TENANT_NETWORK.into(),
+        attach: Attach::Network(seed::TENANT_NETWORK.into()),
         ..ServerCreate::default()
     };
     let (id, _) = provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));

@@ -3,43 +3,30 @@
 //! errors come in `NeutronError` bodies, filters and `limit`/`marker` paging work as Neutron's do,
 //! and Nova's view of a server follows its port.
 
+use integration_tests::neutron::{NeutronApi, FIPS, PORTS};
+use integration_tests::sample;
 use integration_tests::samples::assert_like_sample;
-use integration_tests::{raw_token, sample};
 use openstack_emulator::{seed, Emulator};
 use serde_json::{json, Value};
 
 struct Neutron {
     emulator: Emulator,
-    token: String,
+    api: NeutronApi,
     http: reqwest::Client,
 }
 
 impl Neutron {
     async fn start() -> Neutron {
-        shared::aws::install_tls_provider();
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
-        let token = raw_token(&emulator).await;
-        Neutron { emulator, token, http: reqwest::Client::new() }
+        let api = NeutronApi::connect(&emulator).await;
+        Neutron { emulator, api, http: reqwest::Client::new() }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.emulator.url))
-            .header("X-Auth-Token", &self.token)
-            .header("OpenStack-API-Version", "compute 2.100");
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        self.api.call(method, path, body).await
     }
 }
 
-const PORTS: &str = "/network/v2.0/ports";
-const FIPS: &str = "/network/v2.0/floatingips";
 const PORT_READS: &[&str] =
     &["id", "name", "network_id", "device_id", "fixed_ips", "mac_address", "security_groups", "allowed_address_pairs"];
 

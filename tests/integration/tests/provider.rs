@@ -9,7 +9,7 @@ use openstack_emulator::{seed, Delays, Emulator, Fault};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::provider::ProviderError as Error;
 use shared::provider::{
-    Compute, Flavors, ImageState, Images, PowerAction, ProviderCredential, ServerCreate, ServerPhase,
+    Attach, Compute, Flavors, ImageState, Images, PowerAction, ProviderCredential, ServerCreate, ServerPhase,
 };
 
 const TOKENS: &str = "POST /identity/v3/auth/tokens";
@@ -27,7 +27,7 @@ fn server(name: &str) -> ServerCreate {
         name: name.into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: seed::TENANT_NETWORK.into(),
+        attach: Attach::Network(seed::TENANT_NETWORK.into()),
         metadata: BTreeMap::from([("unikorn:server:id".into(), format!("id-{name}"))]),
         ..ServerCreate::default()
     }

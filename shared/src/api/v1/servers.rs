@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::metadata::{enum_text, ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
 use crate::api::v2::servers::{networking_from, parse_user_data};
-use crate::domain::{Networking, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput};
+use crate::domain::{MacAddress, Networking, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -79,12 +79,6 @@ impl ServerSpec {
                 self.networks.len()
             )));
         };
-        let pairs = network.allowed_address_pairs.as_deref().unwrap_or_default();
-        if let Some(i) = pairs.iter().position(|p| p.mac_address.is_some()) {
-            return Err(Error::unprocessable(format!(
-                "spec.networks[0].allowedAddressPairs[{i}].macAddress: MAC addresses in allowed address pairs are not supported"
-            )));
-        }
         let groups: Option<Vec<String>> =
             self.security_groups.as_ref().map(|g| g.iter().map(|g| g.id.clone()).collect());
         let sources: Option<Vec<String>> =
@@ -93,11 +87,18 @@ impl ServerSpec {
         let networking = if groups.is_none() && sources.is_none() && public_ip.is_none() {
             None
         } else {
-            Some(networking_from(
+            let mut networking = networking_from(
                 (groups.as_deref(), &|i| format!("spec.securityGroups[{i}].id")),
                 public_ip,
                 (sources.as_deref(), &|i| format!("spec.networks[0].allowedAddressPairs[{i}].cidr")),
-            )?)
+            )?;
+            // v1 pairs may name the MAC the prefix comes from (the port's own when absent).
+            let pairs = network.allowed_address_pairs.as_deref().unwrap_or_default();
+            for (i, (source, pair)) in networking.allowed_source_addresses.iter_mut().flatten().zip(pairs).enumerate() {
+                let field = format!("spec.networks[0].allowedAddressPairs[{i}].macAddress");
+                source.mac_address = pair.mac_address.as_deref().map(|m| MacAddress::parse(&field, m)).transpose()?;
+            }
+            Some(networking)
         };
         Ok(Parsed {
             network_id: ReferenceId::parse("spec.networks[0].id", &network.id)?,
@@ -176,7 +177,10 @@ impl From<&ServerRecord> for ServerRead {
                     id: r.network_id.clone(),
                     allowed_address_pairs: networking.and_then(|n| n.allowed_source_addresses.as_ref()).map(|l| {
                         l.iter()
-                            .map(|c| ServerNetworkAllowedAddressPair { cidr: c.as_str().to_owned(), mac_address: None })
+                            .map(|s| ServerNetworkAllowedAddressPair {
+                                cidr: s.cidr.as_str().to_owned(),
+                                mac_address: s.mac_address.as_ref().map(|m| m.as_str().to_owned()),
+                            })
                             .collect()
                     }),
                 }],
@@ -233,9 +237,16 @@ mod tests {
         let (status, text) = err(bad_cidr).unwrap_err();
         assert_eq!(status, 422);
         assert!(text.starts_with("spec.networks[0].allowedAddressPairs[0].cidr"), "{text}");
-        let mac = serde_json::json!({"flavorId": "f", "imageId": "i",
-            "networks": [{"id": "a", "allowedAddressPairs": [{"cidr": "10.0.0.0/8", "macAddress": "fa:16:3e:00:00:01"}]}]});
-        assert_eq!(err(mac).map_err(|e| e.0), Err(422));
+        let pair = |mac: &str| {
+            serde_json::json!({"flavorId": "f", "imageId": "i",
+                "networks": [{"id": "a", "allowedAddressPairs": [{"cidr": "10.0.0.0/8", "macAddress": mac}]}]})
+        };
+        let parsed = write(pair("FA:16:3e:00:00:01")).and_then(ServerWrite::parse_create).map(|i| i.networking);
+        let mac = parsed.ok().flatten().and_then(|n| n.sources().first().and_then(|s| s.mac_address.clone()));
+        assert_eq!(mac.as_ref().map(MacAddress::as_str), Some("fa:16:3e:00:00:01"));
+        let (status, text) = err(pair("fa:16:3e:00:00")).unwrap_err();
+        assert_eq!(status, 422);
+        assert!(text.starts_with("spec.networks[0].allowedAddressPairs[0].macAddress"), "{text}");
         let (status, text) =
             err(serde_json::json!({"flavorId": "f", "imageId": "i", "networks": [{"id": "a"}], "networkId": "x"}))
                 .unwrap_err();

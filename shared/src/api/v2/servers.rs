@@ -109,7 +109,12 @@ pub(crate) fn networking_from(
         ReferenceId::parse(&group_field(i), g)?;
     }
     let allowed = sources
-        .map(|list| list.iter().enumerate().map(|(i, c)| Cidr::parse(&source_field(i), c)).collect::<Result<Vec<_>>>())
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| Ok(Cidr::parse(&source_field(i), c)?.into()))
+                .collect::<Result<Vec<_>>>()
+        })
         .transpose()?;
     Ok(Networking { security_groups: groups.map(<[String]>::to_vec), public_ip, allowed_source_addresses: allowed })
 }
@@ -215,7 +220,7 @@ impl From<&ServerRecord> for ServerV2Read {
                     allowed_source_addresses: n
                         .allowed_source_addresses
                         .as_ref()
-                        .map(|l| l.iter().map(|c| String::from(c.clone())).collect()),
+                        .map(|l| l.iter().map(|s| s.cidr.as_str().to_owned()).collect()),
                 }),
                 user_data: r.user_data.as_ref().map(UserData::encoded),
             },

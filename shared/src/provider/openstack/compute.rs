@@ -8,7 +8,9 @@ use reqwest::Method;
 use super::client::{to_value, OpenStackProvider, Service};
 use super::convert::{flavor_from_wire, server_from_wire};
 use super::wire::*;
-use crate::provider::{Flavor, PowerAction, ProviderCredential, ProviderServer, Receipt, ServerCreate, ServerPage};
+use crate::provider::{
+    Attach, Flavor, PowerAction, ProviderCredential, ProviderServer, Receipt, ServerCreate, ServerPage,
+};
 use crate::provider::{ProviderError, Result};
 use crate::text::percent_encode as encode;
 
@@ -26,11 +28,13 @@ pub(super) async fn create_server(
             name: server.name.clone(),
             image_ref: server.image_id.clone(),
             flavor_ref: server.flavor_id.clone(),
-            networks: vec![NetworkAttachment { uuid: server.network_id.clone() }],
+            networks: vec![match &server.attach {
+                Attach::Port(id) => NetworkAttachment::Port(id.clone()),
+                Attach::Network(id) => NetworkAttachment::Uuid(id.clone()),
+            }],
             metadata: server.metadata.clone(),
             user_data: server.user_data.as_ref().map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
             key_name: server.key_name.clone(),
-            security_groups: server.security_groups.iter().map(|name| NameRef { name: name.clone() }).collect(),
         },
     };
     let what = format!("server {}", server.name);

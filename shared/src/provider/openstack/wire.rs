@@ -108,18 +108,15 @@ pub struct ServerCreateBody {
     pub user_data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub security_groups: Vec<NameRef>,
 }
 
+/// `{"port": id}` boots on a port made beforehand (its security groups and address pairs are the
+/// port's; Nova takes none of its own then), `{"uuid": id}` lets Nova make one on the network.
 #[derive(Debug, Serialize)]
-pub struct NetworkAttachment {
-    pub uuid: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct NameRef {
-    pub name: String,
+#[serde(rename_all = "lowercase")]
+pub enum NetworkAttachment {
+    Port(String),
+    Uuid(String),
 }
 
 #[derive(Debug, Deserialize)]

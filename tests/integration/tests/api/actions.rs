@@ -146,7 +146,7 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
         name: "orphan".into(),
         image_id: seed::IMAGE_UBUNTU.into(),
         flavor_id: seed::FLAVOR_SMALL.into(),
-        network_id: openstack_emulator::seed::TENANT_NETWORK.into(),
+        attach: shared::provider::Attach::Network(openstack_emulator::seed::TENANT_NETWORK.into()),
         metadata: [
             ("unikorn:server:id".to_owned(), orphan_id.to_owned()),
             ("unikorn:organization:id".to_owned(), ORG.to_owned()),
@@ -155,7 +155,6 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
         .into(),
         user_data: None,
         key_name: None,
-        security_groups: vec![],
     };
     use shared::provider::Compute;
     stack.deps.provider.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));

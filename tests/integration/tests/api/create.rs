@@ -1,3 +1,4 @@
+use integration_tests::neutron::{groups_of, pairs_of, NeutronApi};
 use integration_tests::stack::*;
 use openstack_emulator::{seed, Fault};
 use serde_json::json;
@@ -47,10 +48,23 @@ async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_i
     assert_eq!(sent["server"]["metadata"]["unikorn:server:id"], json!(id));
     assert_eq!(sent["server"]["metadata"]["unikorn:organization:id"], ORG);
     assert_eq!(sent["server"]["metadata"]["unikorn:project:id"], PROJECT);
-    assert_eq!(sent["server"]["networks"], json!([{"uuid": PROVIDER_NETWORK}]));
     assert_eq!(sent["server"]["user_data"], "I2Nsb3VkLWNvbmZpZwo=");
-    assert_eq!(sent["server"]["security_groups"], json!([{"name": seed::SECURITY_GROUP_WEB}]));
     assert_eq!(stack.emulator.servers().len(), 1);
+
+    // Nova boots it on the port made for it, which carries the networking asked for.
+    let neutron = NeutronApi::connect(&stack.emulator).await;
+    let port = neutron.port_of(&id).await;
+    assert_eq!(sent["server"]["networks"], json!([{"port": port["id"]}]));
+    assert!(sent["server"].get("security_groups").is_none(), "the groups are the port's: {sent}");
+    assert_eq!(port["network_id"], PROVIDER_NETWORK);
+    assert_eq!(groups_of(&port), vec![seed::SECURITY_GROUP_WEB.to_owned()]);
+    assert_eq!(pairs_of(&port), vec!["192.0.2.0/24".to_owned()]);
+    let fips = neutron.floating_ips_of(port["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(fips.len(), 1, "one public IP: {fips:?}");
+    assert_eq!(fips[0]["floating_network_id"], seed::EXTERNAL_NETWORK);
+    assert_eq!(b["status"]["publicIP"], fips[0]["floating_ip_address"]);
+    assert_eq!(b["status"]["privateIP"], port["fixed_ips"][0]["ip_address"]);
+    assert_eq!(b["status"]["macAddress"], port["mac_address"]);
 }
 
 #[tokio::test]

@@ -1,0 +1,181 @@
+//! A server's networking at the provider: its port (security groups, allowed source addresses)
+//! and its public address, made to match the record. Every verb and the cleanup function use
+//! these, so what "the server's networking converged" means is written once.
+//!
+//! The port is named after the server's record id (as Unikorn names it after the server), which
+//! is how a port whose id was never stored (a crash, a lost answer) is found again; the public
+//! address carries the record id as its description for the same reason.
+
+use crate::domain::{Networking, ServerRecord};
+use crate::provider::{AllowedAddress, Networking as Neutron, PortSpec, ProviderCredential, ProviderPort, PublicIp};
+use crate::provider::{ProviderError, Receipt, Result};
+
+/// The port a record asks for, on the given provider network.
+pub(crate) fn wanted_port(record: &ServerRecord, provider_network: &str) -> PortSpec {
+    let networking = record.networking.clone().unwrap_or_default();
+    PortSpec {
+        name: record.id.clone(),
+        network_id: provider_network.to_owned(),
+        security_groups: networking.groups().to_vec(),
+        allowed_addresses: allowed(&networking),
+    }
+}
+
+fn allowed(networking: &Networking) -> Vec<AllowedAddress> {
+    networking
+        .sources()
+        .iter()
+        .map(|s| AllowedAddress {
+            prefix: s.cidr.as_str().to_owned(),
+            mac_address: s.mac_address.as_ref().map(|m| m.as_str().to_owned()),
+        })
+        .collect()
+}
+
+/// Whether a port already has what a record asks for. No groups asked for means the project's
+/// default group, which the port got when it was made: any groups it holds then pass.
+pub(crate) fn port_matches(port: &ProviderPort, networking: Option<&Networking>) -> bool {
+    let networking = networking.cloned().unwrap_or_default();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let groups_match =
+        networking.groups().is_empty() || sorted(networking.groups().to_vec()) == sorted(port.security_groups.clone());
+    let pair = |a: &AllowedAddress| (a.prefix.clone(), a.mac_address.clone().unwrap_or_default());
+    let mut want: Vec<_> = allowed(&networking).iter().map(pair).collect();
+    let mut have: Vec<_> = port.allowed_addresses.iter().map(pair).collect();
+    want.sort();
+    have.sort();
+    // A pair without a MAC is reported with the port's own.
+    let own = port.mac_address.clone().unwrap_or_default();
+    let have_plain: Vec<_> =
+        have.iter().map(|(p, m)| (p.clone(), if *m == own { String::new() } else { m.clone() })).collect();
+    groups_match && (want == have || want == have_plain)
+}
+
+/// The server's port, if it has one: the first port named after the record.
+pub(crate) async fn find_port<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    server_id: &str,
+) -> Result<Option<ProviderPort>> {
+    Ok(provider.find_ports(cred, server_id).await?.into_iter().next())
+}
+
+/// Finds the server's port or makes it, then makes it match what the record asks for.
+pub(crate) async fn ensure_port<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    provider_network: &str,
+) -> Result<(ProviderPort, Receipt)> {
+    let spec = wanted_port(record, provider_network);
+    match find_port(provider, cred, &record.id).await? {
+        None => provider.create_port(cred, &spec).await,
+        Some(port) if port_matches(&port, record.networking.as_ref()) => Ok((port, Receipt::default())),
+        Some(port) => provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await,
+    }
+}
+
+/// Gives the port a public address when the record asks for one and releases it when not.
+/// Answers the public address the port now has.
+pub(crate) async fn converge_public_ip<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    port_id: &str,
+) -> Result<Option<PublicIp>> {
+    let have = provider.public_ips_of(cred, port_id).await?;
+    let wanted = record.networking.as_ref().is_some_and(Networking::wants_public_ip);
+    if !wanted {
+        for ip in &have {
+            ignore_missing(provider.delete_public_ip(cred, &ip.id).await)?;
+        }
+        return Ok(None);
+    }
+    if let Some(ip) = have.into_iter().next() {
+        return Ok(Some(ip));
+    }
+    let external = provider.external_network(cred).await?.ok_or_else(|| ProviderError::Conflict {
+        what: "public IP".into(),
+        detail: "the cloud has no external network".into(),
+    })?;
+    let (ip, _) = provider.create_public_ip(cred, &external, port_id, &record.id).await?;
+    Ok(Some(ip))
+}
+
+/// Removes a server's networking, public addresses first (a port's removal would only unbind
+/// them), then its port. Done once the provider server is gone; what is already gone is done.
+pub(crate) async fn release<P: Neutron>(provider: &P, cred: &ProviderCredential, server_id: &str) -> Result<()> {
+    for port in provider.find_ports(cred, server_id).await? {
+        release_port(provider, cred, &port.id).await?;
+    }
+    Ok(())
+}
+
+/// Removes one port and the public addresses bound to it.
+pub(crate) async fn release_port<P: Neutron>(provider: &P, cred: &ProviderCredential, port_id: &str) -> Result<()> {
+    for ip in provider.public_ips_of(cred, port_id).await? {
+        ignore_missing(provider.delete_public_ip(cred, &ip.id).await)?;
+    }
+    ignore_missing(provider.delete_port(cred, port_id).await)
+}
+
+fn ignore_missing(result: Result<Receipt>) -> Result<()> {
+    match result {
+        Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AllowedSource, Cidr, MacAddress};
+
+    fn networking(groups: &[&str], sources: &[(&str, Option<&str>)]) -> Networking {
+        Networking {
+            security_groups: Some(groups.iter().map(|g| g.to_string()).collect()),
+            public_ip: None,
+            allowed_source_addresses: Some(
+                sources
+                    .iter()
+                    .map(|(c, m)| AllowedSource {
+                        cidr: Cidr::parse("c", c).unwrap_or_else(|e| panic!("{e}")),
+                        mac_address: m.map(|m| MacAddress::parse("m", m).unwrap_or_else(|e| panic!("{e}"))),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn port(groups: &[&str], pairs: &[(&str, &str)]) -> ProviderPort {
+        ProviderPort {
+            mac_address: Some("fa:16:3e:00:00:01".into()),
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            allowed_addresses: pairs
+                .iter()
+                .map(|(p, m)| AllowedAddress { prefix: p.to_string(), mac_address: Some(m.to_string()) })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_port_matches_when_groups_and_pairs_are_the_same_sets() {
+        let want = networking(&["b", "a"], &[("10.0.0.0/8", None)]);
+        assert!(port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&want)));
+        assert!(!port_matches(&port(&["a"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&want)));
+        assert!(!port_matches(&port(&["a", "b"], &[]), Some(&want)));
+        let other_mac = networking(&["a", "b"], &[("10.0.0.0/8", Some("fa:16:3e:00:00:09"))]);
+        assert!(!port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&other_mac)));
+        assert!(port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:09")]), Some(&other_mac)));
+    }
+
+    #[test]
+    fn no_groups_asked_for_accepts_the_default_group_but_not_stray_pairs() {
+        assert!(port_matches(&port(&["default-id"], &[]), None));
+        assert!(!port_matches(&port(&["default-id"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), None));
+    }
+}
