@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
+use crate::neutron::{groups_of, pairs_of, NeutronApi};
 use crate::stack::Stack;
+use openstack_emulator::seed;
 
 type Item = std::collections::HashMap<String, AttributeValue>;
 
@@ -143,6 +145,74 @@ impl Stack {
                     problems
                         .push(format!("record {id} power {} but the provider's is {expected}", record["powerState"]));
                 }
+            }
+        }
+        problems.extend(self.networking_violations(&records).await);
+        problems
+    }
+
+    /// Every live record has exactly one port named after it, with the record's security groups
+    /// (when it names any) and allowed source addresses, and a public IP bound to it exactly when
+    /// it asks for one; no port or public IP is left that no record owns. Read through Neutron's
+    /// API of each project the stack's identities use.
+    async fn networking_violations(&self, records: &BTreeMap<String, Value>) -> Vec<String> {
+        let mut ports = Vec::new();
+        let mut ips = Vec::new();
+        for (id, secret) in [
+            (seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
+            (seed::OTHER_APP_CRED_ID, seed::OTHER_APP_CRED_SECRET),
+        ] {
+            let api = NeutronApi::connect_as(&self.emulator, id, secret).await;
+            ports.extend(api.ports().await);
+            ips.extend(api.floating_ips().await);
+        }
+        let is_id = |v: &Value| v.as_str().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok());
+        let ours: Vec<&Value> = ports.iter().filter(|p| is_id(&p["name"])).collect();
+        let mut problems = Vec::new();
+        for port in &ours {
+            let name = port["name"].as_str().unwrap_or_default();
+            if !records.contains_key(name) {
+                problems.push(format!("port {} of no record ({name})", port["id"]));
+            }
+        }
+        for ip in &ips {
+            let bound = ours
+                .iter()
+                .any(|p| p["id"] == ip["port_id"] && records.contains_key(p["name"].as_str().unwrap_or_default()));
+            if is_id(&ip["description"]) && !bound {
+                problems.push(format!("public IP {} of no live record", ip["floating_ip_address"]));
+            }
+        }
+        for (id, record) in records {
+            let mine: Vec<&&Value> = ours.iter().filter(|p| p["name"] == id.as_str()).collect();
+            let [port] = mine.as_slice() else {
+                problems.push(format!("record {id} has {} ports", mine.len()));
+                continue;
+            };
+            let networking = &record["networking"];
+            let wanted = |key: &str| -> Vec<String> {
+                let mut v: Vec<String> = networking[key]
+                    .as_array()
+                    .map(|l| l.iter().filter_map(|e| e.as_str().or(e["cidr"].as_str()).map(str::to_owned)).collect())
+                    .unwrap_or_default();
+                v.sort();
+                v
+            };
+            let groups = wanted("securityGroups");
+            if !groups.is_empty() && groups != groups_of(port) {
+                problems.push(format!("record {id} asks for groups {groups:?}, its port has {:?}", groups_of(port)));
+            }
+            if wanted("allowedSourceAddresses") != pairs_of(port) {
+                problems.push(format!(
+                    "record {id} allows {:?}, its port {:?}",
+                    wanted("allowedSourceAddresses"),
+                    pairs_of(port)
+                ));
+            }
+            let bound = ips.iter().filter(|ip| ip["port_id"] == port["id"]).count();
+            let asked = usize::from(networking["publicIp"] == true);
+            if bound != asked {
+                problems.push(format!("record {id} asks for {asked} public IPs, its port has {bound}"));
             }
         }
         problems

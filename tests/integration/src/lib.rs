@@ -58,8 +58,13 @@ pub fn provider_with_timeout(timeout: Duration) -> OpenStackProvider {
 
 /// A raw Keystone token for the demo credential, for calling the emulator directly.
 pub async fn raw_token(emulator: &Emulator) -> String {
+    raw_token_of(emulator, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET).await
+}
+
+/// A Keystone token of one application credential's project.
+pub async fn raw_token_of(emulator: &Emulator, id: &str, secret: &str) -> String {
     let body = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
-        "application_credential": {"id": seed::DEMO_APP_CRED_ID, "secret": seed::DEMO_APP_CRED_SECRET}}}});
+        "application_credential": {"id": id, "secret": secret}}}});
     let response = reqwest::Client::new()
         .post(format!("{}/auth/tokens", emulator.auth_url()))
         .json(&body)

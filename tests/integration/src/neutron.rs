@@ -4,7 +4,7 @@
 use openstack_emulator::Emulator;
 use serde_json::Value;
 
-use crate::raw_token;
+use crate::{raw_token, raw_token_of};
 
 pub const PORTS: &str = "/network/v2.0/ports";
 pub const FIPS: &str = "/network/v2.0/floatingips";
@@ -19,6 +19,16 @@ impl NeutronApi {
     pub async fn connect(emulator: &Emulator) -> NeutronApi {
         shared::aws::install_tls_provider();
         NeutronApi { base: emulator.url.clone(), token: raw_token(emulator).await, http: reqwest::Client::new() }
+    }
+
+    /// As one application credential's project.
+    pub async fn connect_as(emulator: &Emulator, id: &str, secret: &str) -> NeutronApi {
+        shared::aws::install_tls_provider();
+        NeutronApi {
+            base: emulator.url.clone(),
+            token: raw_token_of(emulator, id, secret).await,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -1,5 +1,6 @@
 //! Every crash point and every provider fault (503, timeout, dropped connection) on create, delete,
-//! update (resize and rebuild) and the power actions: the cleanup function, run at most three
+//! update (resize, rebuild, networking) and the power actions, at Nova and at Neutron (the port,
+//! the public IP): the cleanup function, run at most three
 //! times, must bring the table and the provider back to the invariants (`Stack::violations`).
 
 use std::time::Duration;
@@ -22,7 +23,17 @@ enum Trouble {
 #[derive(Debug, Clone, Copy)]
 enum Op {
     Create,
+    /// A create asking for every networking field; the fault hits the port.
+    CreatePort,
+    /// The same; the fault hits the public IP (after Nova accepted the server).
+    CreatePublicIp,
+    /// Networking changed (groups, sources, public IP turned on); the fault hits the port update.
+    UpdateNetworking,
+    /// The same; the fault hits the public IP.
+    UpdatePublicIp,
     Delete,
+    /// Deleting a server with a public IP; the fault hits the public IP's release.
+    DeletePublicIp,
     Resize,
     Rebuild,
     Stop,
@@ -34,6 +45,21 @@ impl Op {
     fn target(self) -> (&'static str, &'static str, [&'static str; 2]) {
         match self {
             Op::Create => ("POST", "/compute/v2.1/servers", [crash::CREATE_AFTER_RECORD, crash::CREATE_AFTER_PROVIDER]),
+            Op::CreatePort => ("POST", "/network/v2.0/ports", [crash::CREATE_AFTER_RECORD, crash::CREATE_AFTER_PORT]),
+            Op::CreatePublicIp => {
+                ("POST", "/network/v2.0/floatingips", [crash::CREATE_AFTER_PORT, crash::CREATE_AFTER_PROVIDER])
+            }
+            Op::UpdateNetworking => {
+                ("PUT", "/network/v2.0/ports/*", [crash::UPDATE_NETWORK_AFTER_INTENT, crash::UPDATE_NETWORK_AFTER_PORT])
+            }
+            Op::UpdatePublicIp => (
+                "POST",
+                "/network/v2.0/floatingips",
+                [crash::UPDATE_NETWORK_AFTER_INTENT, crash::UPDATE_NETWORK_AFTER_PORT],
+            ),
+            Op::DeletePublicIp => {
+                ("DELETE", "/network/v2.0/floatingips/*", [crash::DELETE_AFTER_MARK, crash::DELETE_AFTER_PROVIDER])
+            }
             Op::Delete => {
                 ("DELETE", "/compute/v2.1/servers/*", [crash::DELETE_AFTER_MARK, crash::DELETE_AFTER_PROVIDER])
             }
@@ -50,8 +76,15 @@ impl Op {
 async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
     let stack = Stack::start().await;
     let admin = stack.admin();
+    let networked = json!({"metadata": {"name": "web"}, "spec": {"networkId": stack.network_id,
+        "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU, "networking": networking()}});
     let id = match op {
-        Op::Create => None,
+        Op::Create | Op::CreatePort | Op::CreatePublicIp => None,
+        Op::DeletePublicIp => {
+            let created = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&networked)).await;
+            assert_eq!(created.status, 201, "{}", created.body);
+            Some(created.id())
+        }
         _ => Some(stack.settled_server("web").await),
     };
     if let (Op::Start, Some(id)) = (op, &id) {
@@ -73,7 +106,15 @@ async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
                 .try_call("POST", "/api/v2/servers", Some(&admin), Some(&stack.server_body("web", &stack.network_id)))
                 .await
         }
-        Op::Delete => stack.try_call("DELETE", &server(""), Some(&admin), None).await,
+        Op::CreatePort | Op::CreatePublicIp => {
+            stack.try_call("POST", "/api/v2/servers", Some(&admin), Some(&networked)).await
+        }
+        Op::UpdateNetworking | Op::UpdatePublicIp => {
+            let body = json!({"metadata": {"name": "web"}, "spec": {"flavorId": seed::FLAVOR_SMALL,
+                "imageId": seed::IMAGE_UBUNTU, "networking": networking()}});
+            stack.try_call("PUT", &server(""), Some(&admin), Some(&body)).await
+        }
+        Op::Delete | Op::DeletePublicIp => stack.try_call("DELETE", &server(""), Some(&admin), None).await,
         Op::Resize => {
             stack
                 .try_call("PUT", &server(""), Some(&admin), Some(&update(seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU)))
@@ -95,6 +136,11 @@ async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
     stack.converge(0, 3).await
 }
 
+fn networking() -> serde_json::Value {
+    json!({"securityGroups": [seed::SECURITY_GROUP_WEB, seed::SECURITY_GROUP_SSH], "publicIP": true,
+           "allowedSourceAddresses": ["10.9.0.0/16"]})
+}
+
 async fn matrix(op: Op) {
     let [first, second] = op.target().2;
     let troubles =
@@ -113,6 +159,31 @@ async fn matrix(op: Op) {
 #[tokio::test]
 async fn create_converges_after_every_crash_and_fault() {
     matrix(Op::Create).await;
+}
+
+#[tokio::test]
+async fn create_converges_after_every_crash_and_fault_at_the_port() {
+    matrix(Op::CreatePort).await;
+}
+
+#[tokio::test]
+async fn create_converges_after_every_crash_and_fault_at_the_public_ip() {
+    matrix(Op::CreatePublicIp).await;
+}
+
+#[tokio::test]
+async fn a_networking_update_converges_after_every_crash_and_fault_at_the_port() {
+    matrix(Op::UpdateNetworking).await;
+}
+
+#[tokio::test]
+async fn a_networking_update_converges_after_every_crash_and_fault_at_the_public_ip() {
+    matrix(Op::UpdatePublicIp).await;
+}
+
+#[tokio::test]
+async fn delete_converges_after_every_crash_and_fault_at_the_public_ip() {
+    matrix(Op::DeletePublicIp).await;
 }
 
 #[tokio::test]

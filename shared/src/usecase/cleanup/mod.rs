@@ -16,7 +16,12 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use serde::Serialize;
+mod networking;
+mod report;
+
+pub use report::Report;
+
+use std::collections::HashSet;
 
 use super::intent::{self, Answer, Plan, Steps};
 use super::reconcile::{apply, plan, Outcome};
@@ -38,31 +43,6 @@ const PROVIDER_PAGE: u32 = 1000;
 const RECORD_PAGE: usize = 1000;
 const NETWORK_BATCH: usize = 100;
 const CLAIM_BATCH: usize = 500;
-
-/// What one run did; logged by the function and returned as its result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Report {
-    pub identities_synced: usize,
-    pub provider_list_calls: usize,
-    pub provider_servers_seen: usize,
-    pub records_seen: usize,
-    pub records_written: usize,
-    pub records_adopted: usize,
-    pub records_removed: usize,
-    pub orphans_deleted: usize,
-    pub networks_cascading: usize,
-    pub servers_marked_deleting: usize,
-    pub networks_deleted: usize,
-    pub claims_checked: usize,
-    pub claims_released: usize,
-    pub events_published: usize,
-    /// Events the bus refused or did not answer for: published by a later run.
-    pub events_left: usize,
-    /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
-    pub complete: bool,
-    pub failures: Vec<String>,
-}
 
 /// The most outbox items one run publishes.
 const EVENT_LIMIT: usize = 1000;
@@ -228,14 +208,24 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networkin
             None => break,
         }
     }
+    let networking = match networking::list(&*deps.provider, &cred, report).await {
+        Ok(seen) => Some(seen),
+        Err(e) => {
+            report.failures.push(format!("identity {} networking: {e}", identity.id));
+            None
+        }
+    };
     let query = RecordQuery {
         scopes: vec![Scope::Project(identity.organization_id.clone(), identity.project_id.clone())],
         identity_ids: vec![identity.id.clone()],
         limit: RECORD_PAGE,
         ..RecordQuery::default()
     };
+    let mut known = HashSet::new();
+    let mut live = Vec::new();
     for record in all_records(deps, query).await? {
         report.records_seen += 1;
+        known.insert(record.id.clone());
         let observed = match ours.remove(&record.id) {
             Some(server) => Some(server),
             None => match confirm_absent(deps, &cred, &record).await {
@@ -246,10 +236,16 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networkin
                 }
             },
         };
+        if observed.as_ref().is_some_and(|s| s.phase != ServerPhase::Deleting) && !record.is_deleting() {
+            live.push(record.clone());
+        }
         reconcile(deps, &cred, record, observed.as_ref(), report).await;
     }
     for (record_id, server) in ours {
         delete_orphan(deps, &cred, &record_id, &server, report).await;
+    }
+    if let Some(seen) = networking {
+        networking::converge(deps, &cred, seen, &live, &known, report).await;
     }
     Ok(())
 }

@@ -1,0 +1,201 @@
+//! The networking part of an identity's sync: every port and public address of the identity's
+//! project, listed page by page (two listings, not a call per server), matched against its
+//! records by name (a port is named after its record id) and description (a public address
+//! carries its record id).
+//!
+//! - A live server's port is made to match its record (security groups, allowed source
+//!   addresses), and its public address allocated or released as the record asks: an update or a
+//!   create that lost its answer, or a crash between steps, converges here.
+//! - A port or public address named after a record that no longer exists, older than the grace
+//!   period, is removed (after a consistent read confirms the record is gone): what a crash
+//!   between a create's steps, or a failed release, left behind.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Report;
+use crate::domain::{Networking as Wanted, ServerRecord};
+use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
+use crate::store::ServerStore;
+use crate::usecase::server_port::{port_matches, release_port};
+use crate::usecase::Deps;
+
+/// Neutron listing page size.
+const PAGE: u32 = 500;
+
+/// What the provider holds for an identity's project, as listed before its records were read
+/// (anything made after the listing is younger than the grace period, so never taken for an orphan).
+pub(super) struct Seen {
+    /// Ports named like a record id, by name.
+    ports: HashMap<String, ProviderPort>,
+    /// Public addresses by the port they are bound to; unbound ones apart.
+    ips_by_port: HashMap<String, Vec<PublicIp>>,
+    unbound_ips: Vec<PublicIp>,
+}
+
+fn is_record_id(name: &str) -> bool {
+    uuid::Uuid::parse_str(name).is_ok()
+}
+
+/// Lists every port and public address of the credential's project.
+pub(super) async fn list<P: Networking>(
+    provider: &P,
+    cred: &ProviderCredential,
+    report: &mut Report,
+) -> Result<Seen, ProviderError> {
+    let mut seen = Seen { ports: HashMap::new(), ips_by_port: HashMap::new(), unbound_ips: Vec::new() };
+    let mut marker: Option<String> = None;
+    loop {
+        let page = provider.list_ports(cred, marker.as_deref(), PAGE).await?;
+        report.network_list_calls += 1;
+        for port in page.items.into_iter().filter(|p| is_record_id(&p.name)) {
+            seen.ports.insert(port.name.clone(), port);
+        }
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
+        }
+    }
+    marker = None;
+    loop {
+        let page = provider.list_public_ips(cred, marker.as_deref(), PAGE).await?;
+        report.network_list_calls += 1;
+        for ip in page.items {
+            match ip.port_id.clone() {
+                Some(port) => seen.ips_by_port.entry(port).or_default().push(ip),
+                None => seen.unbound_ips.push(ip),
+            }
+        }
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
+        }
+    }
+    Ok(seen)
+}
+
+/// Converges the networking of `live` (records whose provider server exists and is not being
+/// deleted) and removes what records no longer in `known` (every record id the sync read) left.
+pub(super) async fn converge<S: ServerStore, P: Networking>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    mut seen: Seen,
+    live: &[ServerRecord],
+    known: &HashSet<String>,
+    report: &mut Report,
+) {
+    let mut external: Option<String> = None;
+    let now = deps.clock.now();
+    for record in live {
+        if record.create_may_be_in_flight(now, deps.timing.grace) {
+            // Its create is still making the port and the public address.
+            continue;
+        }
+        let Some(port) = seen.ports.get(&record.id) else {
+            // Booted on a network rather than a port (adopted from outside, or made before servers
+            // had ports of their own): nothing of ours to converge.
+            report.servers_without_port += 1;
+            continue;
+        };
+        let bound = seen.ips_by_port.remove(&port.id).unwrap_or_default();
+        if let Err(e) = converge_one(deps, cred, record, port, bound, &mut external, report).await {
+            report.failures.push(format!("server {} networking: {e}", record.id));
+        }
+    }
+    let left_ports: Vec<ProviderPort> = seen.ports.into_values().filter(|p| !known.contains(&p.name)).collect();
+    for port in left_ports {
+        if is_orphan(deps, &port.name, port.created_at, report).await {
+            match release_port(&*deps.provider, cred, &port.id).await {
+                Ok(()) => {
+                    tracing::info!(server_id = %port.name, port_id = %port.id, "orphan port removed");
+                    report.orphan_ports_deleted += 1;
+                }
+                Err(e) => report.failures.push(format!("orphan port {}: {e}", port.id)),
+            }
+        }
+    }
+    for ip in seen.unbound_ips {
+        if !is_record_id(&ip.description) || known.contains(&ip.description) {
+            continue;
+        }
+        if is_orphan(deps, &ip.description, ip.created_at, report).await {
+            match deps.provider.delete_public_ip(cred, &ip.id).await {
+                Ok(_) | Err(ProviderError::NotFound { .. }) => report.orphan_public_ips_deleted += 1,
+                Err(e) => report.failures.push(format!("orphan public IP {}: {e}", ip.id)),
+            }
+        }
+    }
+}
+
+/// One live server: its port updated if it drifted from the record, its public address made to
+/// match `publicIP`.
+async fn converge_one<S: ServerStore, P: Networking>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    port: &ProviderPort,
+    bound: Vec<PublicIp>,
+    external: &mut Option<String>,
+    report: &mut Report,
+) -> Result<(), ProviderError> {
+    let wanted = record.networking.clone().unwrap_or_default();
+    if !port_matches(port, Some(&wanted)) {
+        let spec = crate::usecase::server_port::wanted_port(record, &port.network_id);
+        deps.provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await?;
+        tracing::info!(server_id = %record.id, "port brought back to the record's networking");
+        report.ports_repaired += 1;
+    }
+    if !Wanted::wants_public_ip(&wanted) {
+        return release_ips(deps, cred, &bound, report).await;
+    }
+    if bound.len() > 1 {
+        // Two allocations raced (a request and a run): one address is enough.
+        return release_ips(deps, cred, &bound[1..], report).await;
+    }
+    // Asked again right before allocating: a request may have allocated it since the listing.
+    if bound.is_empty() && deps.provider.public_ips_of(cred, &port.id).await?.is_empty() {
+        if external.is_none() {
+            *external = deps.provider.external_network(cred).await?;
+        }
+        let Some(network) = external.as_deref() else {
+            return Err(ProviderError::failed("the cloud has no external network"));
+        };
+        deps.provider.create_public_ip(cred, network, &port.id, &record.id).await?;
+        tracing::info!(server_id = %record.id, "public IP allocated");
+        report.public_ips_allocated += 1;
+    }
+    Ok(())
+}
+
+async fn release_ips<S, P: Networking>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    ips: &[PublicIp],
+    report: &mut Report,
+) -> Result<(), ProviderError> {
+    for ip in ips {
+        match deps.provider.delete_public_ip(cred, &ip.id).await {
+            Ok(_) | Err(ProviderError::NotFound { .. }) => report.public_ips_released += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Left by a record that is gone: older than the grace period, and a consistent read finds no record.
+async fn is_orphan<S: ServerStore, P>(
+    deps: &Deps<S, P>,
+    record_id: &str,
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+    report: &mut Report,
+) -> bool {
+    if created_at.is_some_and(|at| deps.clock.now() - at < deps.timing.grace) {
+        return false;
+    }
+    match deps.store.get_server(record_id).await {
+        Ok(found) => found.is_none(),
+        Err(e) => {
+            report.failures.push(format!("orphan check {record_id}: {e}"));
+            false
+        }
+    }
+}

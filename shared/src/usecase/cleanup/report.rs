@@ -1,0 +1,37 @@
+//! What one cleanup run did.
+
+use serde::Serialize;
+
+/// What one run did; logged by the function and returned as its result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub identities_synced: usize,
+    pub provider_list_calls: usize,
+    pub provider_servers_seen: usize,
+    pub records_seen: usize,
+    pub records_written: usize,
+    pub records_adopted: usize,
+    pub records_removed: usize,
+    pub orphans_deleted: usize,
+    /// Neutron listings (ports and public addresses, per identity per page).
+    pub network_list_calls: usize,
+    pub ports_repaired: usize,
+    pub public_ips_allocated: usize,
+    pub public_ips_released: usize,
+    pub orphan_ports_deleted: usize,
+    pub orphan_public_ips_deleted: usize,
+    /// Live servers with no port named after them (booted on a network by something else).
+    pub servers_without_port: usize,
+    pub networks_cascading: usize,
+    pub servers_marked_deleting: usize,
+    pub networks_deleted: usize,
+    pub claims_checked: usize,
+    pub claims_released: usize,
+    pub events_published: usize,
+    /// Events the bus refused or did not answer for: published by a later run.
+    pub events_left: usize,
+    /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
+    pub complete: bool,
+    pub failures: Vec<String>,
+}
