@@ -12,6 +12,7 @@ mod delete;
 mod faults;
 mod inputs;
 mod list;
+mod networking;
 mod networks;
 mod power;
 mod protection;
