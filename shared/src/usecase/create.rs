@@ -123,7 +123,7 @@ where
     }
     let cred = deps.identities.credential(&network.identity_id)?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-    check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
+    let external = check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
     let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
@@ -141,10 +141,11 @@ where
         return Ok(refresh(deps, *first.clone()).await?.unwrap_or(*first));
     }
     // Port first (Unikorn's order): the server boots on it, so its security groups and allowed
-    // source addresses hold from the first packet. A port left by a crash here is found again by
-    // its name (a retry) or removed with the record (cleanup).
+    // source addresses hold from the first packet. The record id is new, so no port has its name
+    // yet; one left by a crash after this is removed with the record (cleanup).
+    let spec = server_port::wanted_port(&record, &network.provider_network_id);
     let boot = async {
-        let (port, _) = server_port::ensure_port(&*deps.provider, &cred, &record, &network.provider_network_id).await?;
+        let (port, _) = deps.provider.create_port(&cred, &spec).await?;
         deps.crash.hit(crash::CREATE_AFTER_PORT);
         request.attach = Attach::Port(port.id.clone());
         let (provider_id, receipt) = deps.provider.create_server(&cred, &request).await?;
@@ -152,7 +153,7 @@ where
     };
     let steps = Steps { after_intent: crash::CREATE_AFTER_RECORD, after_provider: crash::CREATE_AFTER_PROVIDER };
     let answer = intent::enact(deps, steps, &record, boot).await;
-    settle_create(deps, &cred, record, answer).await
+    settle_create(deps, &cred, record, answer, external).await
 }
 
 /// What the record learns from the provider once its server exists.
@@ -164,21 +165,25 @@ struct Booted {
     public_ip: Option<String>,
 }
 
-/// The server is booting on its port: its public address comes next. Failing that leaves the
-/// record asking for one, which the cleanup function's networking pass gives it.
+/// The server is booting on its new port: its public address comes next, if asked for. Failing
+/// that leaves the record asking for one, which the cleanup function's networking pass gives it.
 async fn booted<P: Networking>(
-    deps_provider: &P,
+    provider: &P,
     cred: &ProviderCredential,
     record: &ServerRecord,
-    provider_id: String,
-    port: ProviderPort,
+    (provider_id, port): (String, ProviderPort),
+    external: Option<String>,
 ) -> Booted {
-    let public_ip = match server_port::converge_public_ip(deps_provider, cred, record, &port.id).await {
-        Ok(ip) => ip.map(|ip| ip.address),
-        Err(e) => {
-            tracing::warn!(error = %e, "public IP not allocated yet; the cleanup function allocates it");
-            None
-        }
+    let wanted = record.networking.as_ref().is_some_and(crate::domain::Networking::wants_public_ip);
+    let public_ip = match wanted {
+        false => None,
+        true => match server_port::allocate(provider, cred, record, &port.id, external).await {
+            Ok(ip) => Some(ip.address),
+            Err(e) => {
+                tracing::warn!(error = %e, "public IP not allocated yet; the cleanup function allocates it");
+                None
+            }
+        },
     };
     Booted { provider_id, private_ip: port.private_ip, mac_address: port.mac_address, public_ip }
 }
@@ -189,10 +194,11 @@ async fn settle_create<S: ServerStore, P: Compute + Networking>(
     cred: &ProviderCredential,
     record: ServerRecord,
     answer: Answer<(String, ProviderPort)>,
+    external: Option<String>,
 ) -> Result<ServerRecord> {
     match answer {
-        Answer::Accepted((provider_id, port)) => {
-            let booted = booted(&*deps.provider, cred, &record, provider_id, port).await;
+        Answer::Accepted(server) => {
+            let booted = booted(&*deps.provider, cred, &record, server, external).await;
             record_provider_id(deps, cred, record, booted).await
         }
         // The provider may have created it anyway (a timeout or a dropped connection says nothing

@@ -79,12 +79,14 @@ pub(crate) async fn ensure_port<P: Neutron>(
 }
 
 /// Gives the port a public address when the record asks for one and releases it when not.
-/// Answers the public address the port now has.
+/// Answers the public address the port now has. `external` is the network to allocate from, if
+/// already looked up.
 pub(crate) async fn converge_public_ip<P: Neutron>(
     provider: &P,
     cred: &ProviderCredential,
     record: &ServerRecord,
     port_id: &str,
+    external: Option<String>,
 ) -> Result<Option<PublicIp>> {
     let have = provider.public_ips_of(cred, port_id).await?;
     let wanted = record.networking.as_ref().is_some_and(Networking::wants_public_ip);
@@ -97,12 +99,25 @@ pub(crate) async fn converge_public_ip<P: Neutron>(
     if let Some(ip) = have.into_iter().next() {
         return Ok(Some(ip));
     }
-    let external = provider.external_network(cred).await?.ok_or_else(|| ProviderError::Conflict {
-        what: "public IP".into(),
-        detail: "the cloud has no external network".into(),
-    })?;
-    let (ip, _) = provider.create_public_ip(cred, &external, port_id, &record.id).await?;
-    Ok(Some(ip))
+    allocate(provider, cred, record, port_id, external).await.map(Some)
+}
+
+/// A new public address for the record's port, from `external` (looked up when not given).
+pub(crate) async fn allocate<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    port_id: &str,
+    external: Option<String>,
+) -> Result<PublicIp> {
+    let external = match external {
+        Some(external) => external,
+        None => provider.external_network(cred).await?.ok_or_else(|| ProviderError::Conflict {
+            what: "public IP".into(),
+            detail: "the cloud has no external network".into(),
+        })?,
+    };
+    Ok(provider.create_public_ip(cred, &external, port_id, &record.id).await?.0)
 }
 
 /// Removes a server's networking, public addresses first (a port's removal would only unbind

@@ -39,14 +39,15 @@ pub(crate) fn network_not_found(id: &str) -> Error {
 
 /// The networking a server asks for, checked at the provider before anything is written or
 /// created: a security group the project does not have, or a public IP where the cloud has no
-/// external network, is a 422 naming the field of the route's version.
+/// external network, is a 422 naming the field of the route's version. Answers the external
+/// network a public IP comes from, when one is asked for.
 pub(crate) async fn check_networking<S, P: Network>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     version: ApiVersion,
     networking: Option<&Networking>,
-) -> Result<()> {
-    let Some(networking) = networking else { return Ok(()) };
+) -> Result<Option<String>> {
+    let Some(networking) = networking else { return Ok(None) };
     let v1 = version == ApiVersion::V1;
     if !networking.groups().is_empty() {
         let missing = deps.provider.missing_security_groups(cred, networking.groups()).await?;
@@ -58,13 +59,18 @@ pub(crate) async fn check_networking<S, P: Network>(
             )));
         }
     }
-    if networking.wants_public_ip() && deps.provider.external_network(cred).await?.is_none() {
-        let field = if v1 { "spec.publicIPAllocation.enabled" } else { "spec.networking.publicIP" };
-        return Err(Error::unprocessable(format!(
-            "{field}: the region's cloud has no external network to allocate public addresses from"
-        )));
+    if !networking.wants_public_ip() {
+        return Ok(None);
     }
-    Ok(())
+    match deps.provider.external_network(cred).await? {
+        Some(external) => Ok(Some(external)),
+        None => {
+            let field = if v1 { "spec.publicIPAllocation.enabled" } else { "spec.networking.publicIP" };
+            Err(Error::unprocessable(format!(
+                "{field}: the region's cloud has no external network to allocate public addresses from"
+            )))
+        }
+    }
 }
 
 /// The image, checked to be active and to fit the flavor's disk (the flavor must exist).

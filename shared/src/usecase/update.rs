@@ -154,9 +154,10 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     let record = load_server(deps, cx, id, cx.view.rules.server_update).await?;
     let (change, network) = check(deps, &record, if_match, &input).await?;
     let networking_changed = input.networking != record.networking;
+    let mut external = None;
     if networking_changed {
         let cred = deps.identities.credential(&record.identity_id)?;
-        check_networking(deps, &cred, record.api_version, input.networking.as_ref()).await?;
+        external = check_networking(deps, &cred, record.api_version, input.networking.as_ref()).await?;
     }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
@@ -190,7 +191,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         return Ok(updated);
     }
     let cred = deps.identities.credential(&updated.identity_id)?;
-    converge_networking(deps, &cred, updated, &base, &network.provider_network_id).await
+    converge_networking(deps, &cred, updated, &base, (&network.provider_network_id, external)).await
 }
 
 /// Asks the provider for the resize or rebuild recorded as `intent`.
@@ -239,13 +240,13 @@ async fn converge_networking<S: ServerStore, P: Networking>(
     cred: &ProviderCredential,
     intent: ServerRecord,
     base: &ServerRecord,
-    provider_network: &str,
+    (provider_network, external): (&str, Option<String>),
 ) -> Result<ServerRecord> {
     let steps = Steps { after_intent: crash::UPDATE_NETWORK_AFTER_INTENT, after_provider: crash::NONE };
     let call = async {
         let (port, receipt) = server_port::ensure_port(&*deps.provider, cred, &intent, provider_network).await?;
         deps.crash.hit(crash::UPDATE_NETWORK_AFTER_PORT);
-        let public_ip = server_port::converge_public_ip(&*deps.provider, cred, &intent, &port.id).await?;
+        let public_ip = server_port::converge_public_ip(&*deps.provider, cred, &intent, &port.id, external).await?;
         Ok(((port, public_ip), receipt))
     };
     match intent::enact(deps, steps, &intent, call).await {

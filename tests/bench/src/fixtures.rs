@@ -28,10 +28,13 @@ const fn op(name: &'static str, function: &'static str, store_only: bool) -> Op 
 
 pub const OPERATIONS: &[Op] = &[
     op("create", "create", false),
+    op("create (security group, source prefix, public IP)", "create", false),
     op("get", "get", false),
     op("list page", "list", true),
     op("update (tags)", "update", false),
+    op("update (networking changed, public IP on)", "update", false),
     op("delete", "delete", false),
+    op("delete (with a public IP)", "delete", false),
     op("start", "power", false),
     op("stop", "power", false),
     op("softreboot", "power", false),
@@ -129,6 +132,15 @@ impl Fixtures {
 
     async fn running_server(&self) -> String {
         self.stack.settled_server(&self.unique("bench")).await
+    }
+
+    /// A running server with every networking field set: a port with a group and a pair, a public IP.
+    async fn networked_server(&self) -> String {
+        let mut body = self.stack.server_body(&self.unique("bench-net"), &self.stack.network_id);
+        body["spec"]["networking"] = networking(true);
+        let reply = self.stack.call("POST", "/api/v2/servers", Some(&self.admin), Some(&body)).await;
+        assert_eq!(reply.status, 201, "create: {}", reply.body);
+        reply.id()
     }
 
     async fn stopped_server(&self) -> String {
@@ -233,7 +245,23 @@ impl Fixtures {
                 "create" => self.one_event("create", 0, i),
                 "get" => self.one_event("get", 0, i),
                 "list page" => self.one_event("list", 0, i),
+                "create (security group, source prefix, public IP)" => {
+                    let mut body = self.stack.server_body(&self.unique("bench-create"), &self.stack.network_id);
+                    body["spec"]["networking"] = networking(true);
+                    self.event("POST", "/api/v2/servers", Some(&body))
+                }
                 "update (tags)" => self.one_event("update", 0, 1000 + i),
+                "update (networking changed, public IP on)" => {
+                    let name = self.unique("bench");
+                    let id = self.stack.settled_server(&name).await;
+                    let mut body = self.update_body(i);
+                    body["metadata"]["name"] = json!(name);
+                    body["spec"]["networking"] = networking(true);
+                    self.event("PUT", &format!("/api/v2/servers/{id}"), Some(&body))
+                }
+                "delete (with a public IP)" => {
+                    self.event("DELETE", &format!("/api/v2/servers/{}", self.networked_server().await), None)
+                }
                 "delete" => self.event("DELETE", &format!("/api/v2/servers/{}", self.running_server().await), None),
                 "start" => self.event("POST", &format!("/api/v2/servers/{}/start", self.stopped_server().await), None),
                 "stop" | "softreboot" | "hardreboot" => {
@@ -268,7 +296,14 @@ impl Fixtures {
         let diff = |k: &String, v: &u64| v - before.get(k).copied().unwrap_or(0);
         let requests = now.iter().filter(|(k, _)| !k.starts_with("action "));
         let tokens: u64 = requests.clone().filter(|(k, _)| k.as_str() == TOKENS).map(|(k, v)| diff(k, v)).sum();
+        let neutron: u64 = requests.clone().filter(|(k, _)| k.contains(" /network/")).map(|(k, v)| diff(k, v)).sum();
         let calls: u64 = requests.filter(|(k, _)| k.as_str() != TOKENS).map(|(k, v)| diff(k, v)).sum();
-        format!("{calls} ({tokens})")
+        format!("{calls} ({tokens}), Neutron {neutron}")
     }
+}
+
+/// The networking the bench's networked servers ask for.
+fn networking(public_ip: bool) -> Value {
+    json!({"securityGroups": [openstack_emulator::seed::SECURITY_GROUP_WEB], "publicIP": public_ip,
+           "allowedSourceAddresses": ["10.9.0.0/16"]})
 }

@@ -271,7 +271,7 @@ async fn calls(fx: &Fixtures) -> String {
     let mut out = String::from(
         "## Calls per operation (DynamoDB from an SDK interceptor; provider from the emulator's counters)\n\n\
          cold: init (warm-ups) + the first request of a new container; warm: a later request.\n\n\
-         | operation | cold DynamoDB | cold provider (tokens) | warm DynamoDB | warm provider (tokens) |\n\
+         | operation | cold DynamoDB | cold provider (tokens), of which Neutron | warm DynamoDB | warm provider (tokens), of which Neutron |\n\
          | --- | --- | --- | --- | --- |\n",
     );
     for op in fixtures::OPERATIONS {

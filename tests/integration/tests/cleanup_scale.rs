@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
 use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{Attach, Compute, ProviderCredential, ServerCreate};
+use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
 use shared::store::dynamodb::{items, DynamoStore};
 use shared::store::NetworkStore;
 use shared::usecase::{Deps, Timing};
@@ -79,11 +79,14 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         deps.store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
         for n in 0..SERVERS_PER_IDENTITY {
             let id = uuid::Uuid::new_v4().to_string();
+            // As the create makes them: a port named after the record, the server booted on it.
+            let spec = PortSpec { name: id.clone(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
+            let (port, _) = seeder.create_port(&cred, &spec).await.unwrap_or_else(|e| panic!("{e}"));
             let create = ServerCreate {
                 name: format!("s{n}"),
                 image_id: seed::IMAGE_UBUNTU.into(),
                 flavor_id: seed::FLAVOR_SMALL.into(),
-                attach: Attach::Network(seed::TENANT_NETWORK.into()),
+                attach: Attach::Port(port.id),
                 metadata: BTreeMap::from([("unikorn:server:id".to_owned(), id.clone())]),
                 ..ServerCreate::default()
             };
@@ -150,6 +153,13 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         assert!(report.complete && report.failures.is_empty(), "{label}: {report:?}");
         assert_eq!(nova.get(list), Some(&(IDENTITIES as u64)), "{label}: one listing per identity (one page each)");
         assert_eq!(nova.get("GET /compute/v2.1/servers/{id}"), None, "{label}: no call per server");
+        // Neutron: one ports and one floating IP listing per identity (one page each), nothing per server.
+        assert_eq!(nova.get("GET /network/v2.0/ports"), Some(&(IDENTITIES as u64)), "{label}");
+        assert_eq!(nova.get("GET /network/v2.0/floatingips"), Some(&(IDENTITIES as u64)), "{label}");
+        let per_server = nova.keys().filter(|k| k.contains("/network/") && k.contains("{id}")).count();
+        assert_eq!(per_server, 0, "{label}: no Neutron call per server: {nova:?}");
+        assert_eq!(report.network_list_calls, 2 * IDENTITIES, "{label}");
+        assert_eq!(report.servers_without_port, 0, "{label}");
         assert_eq!(report.records_seen, IDENTITIES * SERVERS_PER_IDENTITY);
         let reads: u64 = ["Query", "GetItem"].iter().map(|op| dynamodb.get(*op).copied().unwrap_or(0)).sum();
         assert!(

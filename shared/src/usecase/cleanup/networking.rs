@@ -16,7 +16,7 @@ use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
 use crate::store::ServerStore;
-use crate::usecase::server_port::{port_matches, release_port};
+use crate::usecase::server_port::{allocate, port_matches, release_port, wanted_port};
 use crate::usecase::Deps;
 
 /// Neutron listing page size.
@@ -139,7 +139,7 @@ async fn converge_one<S: ServerStore, P: Networking>(
 ) -> Result<(), ProviderError> {
     let wanted = record.networking.clone().unwrap_or_default();
     if !port_matches(port, Some(&wanted)) {
-        let spec = crate::usecase::server_port::wanted_port(record, &port.network_id);
+        let spec = wanted_port(record, &port.network_id);
         deps.provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await?;
         tracing::info!(server_id = %record.id, "port brought back to the record's networking");
         report.ports_repaired += 1;
@@ -154,12 +154,10 @@ async fn converge_one<S: ServerStore, P: Networking>(
     // Asked again right before allocating: a request may have allocated it since the listing.
     if bound.is_empty() && deps.provider.public_ips_of(cred, &port.id).await?.is_empty() {
         if external.is_none() {
+            // Looked up once per identity and run, not per server.
             *external = deps.provider.external_network(cred).await?;
         }
-        let Some(network) = external.as_deref() else {
-            return Err(ProviderError::failed("the cloud has no external network"));
-        };
-        deps.provider.create_public_ip(cred, network, &port.id, &record.id).await?;
+        allocate(&*deps.provider, cred, record, &port.id, external.clone()).await?;
         tracing::info!(server_id = %record.id, "public IP allocated");
         report.public_ips_allocated += 1;
     }

@@ -78,3 +78,35 @@ async fn a_security_group_the_provider_lacks_is_422_naming_the_field_before_anyt
         Some(crate::domain::Networking { security_groups: Some(vec!["sg-web".into()]), ..Default::default() });
     create_server(&w.deps, &cx(admin()), known, None).await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test]
+async fn a_public_ip_where_the_cloud_has_no_external_network_is_422_before_anything_is_written() {
+    let w = world().await;
+    w.provider.no_external_network.store(true, std::sync::atomic::Ordering::SeqCst);
+    let before = w.store.item_count();
+    let mut input = create_input(&w.network, "web");
+    input.networking = Some(crate::domain::Networking { public_ip: Some(true), ..Default::default() });
+    let err = create_server(&w.deps, &cx(admin()), input, None).await.expect_err("no external network");
+    assert!(matches!(&err, Error::Unprocessable(m) if m.starts_with("spec.networking.publicIP:")), "{err:?}");
+    assert_eq!(w.store.item_count(), before, "nothing written");
+    let calls = w.provider.calls();
+    assert!(!calls.iter().any(|c| c == "create_port" || c == "create_server"), "nothing created: {calls:?}");
+}
+
+#[tokio::test]
+async fn nova_refusing_after_the_port_was_made_takes_the_port_with_the_record() {
+    let w = world().await;
+    let before = w.store.item_count();
+    w.provider.fail_next_on_create(ProviderError::Rejected { what: "server".into(), detail: "no".into() });
+    let err = create_server(&w.deps, &cx(admin()), create_input(&w.network, "web"), None).await.expect_err("refused");
+    assert!(matches!(err, Error::Unprocessable(_)), "{err:?}");
+    let calls = w.provider.calls();
+    let order: Vec<&str> = calls
+        .iter()
+        .map(String::as_str)
+        .filter(|c| matches!(*c, "create_port" | "create_server" | "delete_port"))
+        .collect();
+    assert_eq!(order, ["create_port", "create_server", "delete_port"], "{calls:?}");
+    assert!(w.provider.ports.lock().unwrap_or_else(|e| e.into_inner()).is_empty(), "no port left");
+    assert_eq!(w.store.item_count(), before, "record and claim removed");
+}

@@ -117,7 +117,8 @@ impl Networking for FakeProvider {
     }
     async fn external_network(&self, _: &ProviderCredential) -> ProviderResult<Option<String>> {
         self.call("external_network")?;
-        Ok(Some("public".into()))
+        let none = self.no_external_network.load(std::sync::atomic::Ordering::SeqCst);
+        Ok((!none).then(|| "public".into()))
     }
     async fn missing_security_groups(&self, _: &ProviderCredential, ids: &[String]) -> ProviderResult<Vec<String>> {
         self.call("missing_security_groups")?;

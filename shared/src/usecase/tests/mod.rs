@@ -60,6 +60,8 @@ pub(super) struct FakeProvider {
     fail_on_create: Mutex<Option<ProviderError>>,
     ports: Mutex<BTreeMap<String, crate::provider::ProviderPort>>,
     public_ips: Mutex<BTreeMap<String, crate::provider::PublicIp>>,
+    /// The cloud has no external network (public IPs cannot be allocated).
+    no_external_network: std::sync::atomic::AtomicBool,
 }
 
 impl FakeProvider {
