@@ -30,5 +30,7 @@ pub use server::{
     ServerRecord, SshInjection,
 };
 pub use ssh_ca::{SshCaRecord, SshPublicKey};
-pub use values::{Cidr, Description, MacAddress, ReferenceId, Tag, Tags, UserData, USER_DATA_LIMIT};
+pub use values::{
+    Cidr, Description, MacAddress, ReferenceId, Tag, Tags, UserData, NOVA_USER_DATA_CHARS, USER_DATA_LIMIT,
+};
 pub use version::ApiVersion;

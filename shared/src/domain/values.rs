@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Largest user data accepted, decoded (Nova's own limit is 64 KiB of base64 text; we count bytes).
-pub const USER_DATA_LIMIT: usize = 64 * 1024;
+/// Largest user data accepted, decoded: what fits Nova's limit of 65,535 characters of base64
+/// (`user_data`'s `maxLength` in Nova's schema), so Nova never refuses what this API accepted.
+pub const USER_DATA_LIMIT: usize = NOVA_USER_DATA_CHARS / 4 * 3;
+/// Nova's own bound on `user_data`, in base64 characters.
+pub const NOVA_USER_DATA_CHARS: usize = 65_535;
 
 /// Free text, at most 1024 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +230,7 @@ mod tests {
         assert_eq!(UserData::parse("spec.userData", &big).map(|_| ()).expect_err("big").status_and_code().0, 422);
         let exact = base64::engine::general_purpose::STANDARD.encode(vec![0u8; USER_DATA_LIMIT]);
         assert!(UserData::parse("spec.userData", &exact).is_ok());
+        assert!(exact.len() <= NOVA_USER_DATA_CHARS, "what is accepted fits what Nova takes");
         assert_eq!(format!("{:?}", UserData::parse("u", "c2VjcmV0").ok()), "Some(UserData(6 bytes))");
     }
 

@@ -14,6 +14,10 @@ pub enum ProviderError {
     /// The provider refused the request itself as malformed (400).
     #[error("the provider rejected the request for {what}: {detail}")]
     Rejected { what: String, detail: String },
+    /// The provider refused the request as not allowed (403 from a service: a quota, a policy, a
+    /// flavor's constraint); the credential itself was accepted.
+    #[error("the provider refused the request for {what}: {detail}")]
+    Refused { what: String, detail: String },
     /// The provider refused the platform's own credential.
     #[error("{0}")]
     Unauthorized(String),

@@ -16,7 +16,7 @@ pub async fn console_output<S: ServerStore, P: Compute + Networking>(
     let record = load_server(deps, cx, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, CONSOLE_OUTPUT).await?;
     let cred = deps.identities.credential(&record.identity_id)?;
-    deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, CONSOLE_OUTPUT))
+    deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, &pid, CONSOLE_OUTPUT))
 }
 
 /// A noVNC remote console URL.
@@ -28,5 +28,5 @@ pub async fn console_session<S: ServerStore, P: Compute + Networking>(
     let record = load_server(deps, cx, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, "accessed").await?;
     let cred = deps.identities.credential(&record.identity_id)?;
-    deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, "accessed"))
+    deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, &pid, "accessed"))
 }

@@ -9,7 +9,7 @@ use super::{remove_record, write_over, Deps, Placed, META_ORGANIZATION_ID, META_
 use crate::crash;
 use crate::domain::cloud_init::{check_format, with_trusted_ca};
 use crate::domain::lifecycle::on_create;
-use crate::domain::{ActionError, ActionRef, Command, RequestKey, ServerState};
+use crate::domain::{ActionError, ActionRef, Command, RequestKey, ServerState, NOVA_USER_DATA_CHARS, USER_DATA_LIMIT};
 use crate::domain::{
     HealthStatus, NetworkRecord, Protection, ProvisioningStatus, ServerCreateInput, ServerRecord, SshCaRecord,
     SshInjection, UserData,
@@ -84,6 +84,14 @@ fn provider_request(record: &ServerRecord, key_name: Option<String>, ca: Option<
         Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
         None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
     };
+    // What Nova receives is bounded, not only what the caller sent: the CA's merge adds to it.
+    if let Some(merged) = user_data.as_ref().filter(|u| u.len().div_ceil(3) * 4 > NOVA_USER_DATA_CHARS) {
+        return Err(Error::unprocessable(format!(
+            "spec.userData: with the SSH certificate authority's part merged in it is {} bytes; \
+             the provider takes at most {USER_DATA_LIMIT}",
+            merged.len()
+        )));
+    }
     Ok(ServerCreate {
         name: record.name.to_string(),
         image_id: record.image_id.clone(),

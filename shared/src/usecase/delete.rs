@@ -2,8 +2,9 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::refresh::{provider_id, refresh};
 use super::steps::{deprovisioning, protected};
 use super::Context;
-use super::{load_server, Deps};
+use super::{load_server, translate, Deps};
 use crate::crash;
+use crate::domain::ProvisioningStatus;
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Networking, ProviderError};
 use crate::rbac::Operation;
@@ -32,8 +33,8 @@ pub async fn delete_server<S: ServerStore, P: Compute + Networking>(
         }
         Ok(Plan::Write(Box::new(deprovisioning(record, deps.clock.now(), &cx.caller.subject))))
     };
-    let dying = match intent::record(deps, RETRIES, load, plan).await? {
-        Ok(recorded) => recorded.intent,
+    let (base, dying) = match intent::record(deps, RETRIES, load, plan).await? {
+        Ok(recorded) => (recorded.base, recorded.intent),
         Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry the delete"))),
         Err(e) => return Err(e.into()),
     };
@@ -46,7 +47,30 @@ pub async fn delete_server<S: ServerStore, P: Compute + Networking>(
         match intent::enact(deps, steps, &dying, call).await {
             Answer::Accepted(()) | Answer::Refused(ProviderError::NotFound { .. }) => {}
             // The record stays deprovisioning: a retried delete, a read or the cleanup run re-issue it.
-            Answer::Unknown(e) | Answer::Refused(e) => return Err(e.into()),
+            Answer::Unknown(e) => return Err(e.into()),
+            // A definite refusal (a locked server, a policy): the server stays, so the intent is
+            // undone, or the cleanup run would delete it after the caller was told it would not.
+            Answer::Refused(e) => {
+                let mut back = dying.clone();
+                if base.is_deleting() {
+                    // A repeated delete: the server exists, so it is provisioned, not going.
+                    back.provisioning_status = ProvisioningStatus::Provisioned;
+                    back.deletion_time = None;
+                } else {
+                    back.provisioning_status = base.provisioning_status;
+                    back.deletion_time = base.deletion_time;
+                    back.modified_by = base.modified_by.clone();
+                    back.modified_time = base.modified_time;
+                }
+                intent::undo(deps, &dying, back, &e).await;
+                return Err(match e {
+                    ProviderError::Conflict { detail, .. } => Error::conflict(format!(
+                        "server {id} cannot be deleted: the provider refused it: {}",
+                        detail.replace(pid.as_str(), id)
+                    )),
+                    other => translate(other, id, &pid, "deleted"),
+                });
+            }
         }
     }
     refresh(deps, dying).await?;

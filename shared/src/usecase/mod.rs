@@ -141,13 +141,18 @@ pub(crate) fn wrong_state(verb: &str) -> Error {
 /// The verb of console output reads, whose wrong-state message Unikorn words differently.
 pub(crate) const CONSOLE_OUTPUT: &str = "read";
 
-/// Provider answers about one server, in the caller's terms: the server's id, not the provider's.
-pub(crate) fn translate(err: ProviderError, id: &str, verb: &str) -> Error {
+/// Provider answers about one server, in the caller's terms: the server's id, not the provider's
+/// (`pid`, which the provider's own messages name).
+pub(crate) fn translate(err: ProviderError, id: &str, pid: &str, verb: &str) -> Error {
+    let ours = |detail: String| if pid.is_empty() { detail } else { detail.replace(pid, id) };
     match err {
         ProviderError::NotFound { .. } => Error::not_found(format!("no server found with id {id} at the provider")),
         ProviderError::Conflict { detail, .. } => {
-            tracing::info!(server_id = %id, provider = %detail, "the provider refused the action in this state");
+            tracing::info!(server_id = %id, provider = %ours(detail), "the provider refused the action in this state");
             wrong_state(verb)
+        }
+        ProviderError::Rejected { detail, .. } | ProviderError::Refused { detail, .. } => {
+            Error::unprocessable(format!("server {id} cannot be {verb}: the provider refused it: {}", ours(detail)))
         }
         other => other.into(),
     }

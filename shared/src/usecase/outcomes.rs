@@ -15,7 +15,10 @@ impl From<ProviderError> for Error {
                 Error::conflict(format!("{what} is in a state the provider does not allow this in: {detail}"))
             }
             ProviderError::Rejected { what, detail } => {
-                Error::invalid(format!("the provider rejected the request for {what}: {detail}"))
+                Error::unprocessable(format!("the provider rejected the request for {what}: {detail}"))
+            }
+            ProviderError::Refused { what, detail } => {
+                Error::unprocessable(format!("the provider refused the request for {what}: {detail}"))
             }
             ProviderError::Unauthorized(cause) => Error::ProviderUnauthorized(cause),
             ProviderError::Unavailable(cause) => Error::unavailable(cause),
@@ -32,6 +35,7 @@ pub(crate) fn action_error(err: &ProviderError) -> ActionError {
     match err {
         ProviderError::Conflict { detail, .. } => ActionError::new("provider_conflict", detail.clone()),
         ProviderError::Rejected { detail, .. } => ActionError::new("provider_rejected", detail.clone()),
+        ProviderError::Refused { detail, .. } => ActionError::new("provider_refused", detail.clone()),
         ProviderError::NotFound { detail, .. } => ActionError::new("provider_not_found", detail.clone()),
         other => ActionError::new("provider_error", other.to_string()),
     }
@@ -75,7 +79,10 @@ mod tests {
         let cases = [
             (ProviderError::NotFound { what: what(), detail: "gone".into() }, 404),
             (ProviderError::Conflict { what: what(), detail: "vm_state active".into() }, 409),
-            (ProviderError::Rejected { what: what(), detail: "bad flavorRef".into() }, 400),
+            // The provider refusing well-formed input (documented 422; it was 400).
+            (ProviderError::Rejected { what: what(), detail: "bad flavorRef".into() }, 422),
+            // A 403 from a service with our token accepted: quota, policy; not our credential (it was 500).
+            (ProviderError::Refused { what: what(), detail: "Quota exceeded for instances".into() }, 422),
             (ProviderError::Unauthorized("token refused".into()), 500),
             (ProviderError::unavailable("timed out"), 503),
             (ProviderError::Unexpected { status: 418, what: what(), detail: "teapot".into() }, 502),

@@ -61,7 +61,7 @@ pub async fn power<S: ServerStore, P: Compute + Networking>(
             let mut back = recorded.intent.clone();
             back.power_state = recorded.base.power_state;
             intent::undo(deps, &recorded.intent, back, &e).await;
-            Err(translate(e, id, action.verb()))
+            Err(translate(e, id, &recorded.found, action.verb()))
         }
     }
 }

@@ -130,11 +130,11 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images + Networking>(
             action.provider_request_id = receipt.request_id;
             image_id
         }
-        Answer::Unknown(e) => return Err(translate(e, id, "snapshotted")),
+        Answer::Unknown(e) => return Err(translate(e, id, &pid, "snapshotted")),
         Answer::Refused(e) => {
             action.action.finish(deps.clock.now(), Err(action_error(&e)));
             finish(deps, &action).await;
-            return Err(translate(e, id, "snapshotted"));
+            return Err(translate(e, id, &pid, "snapshotted"));
         }
     };
     finish(deps, &action).await;

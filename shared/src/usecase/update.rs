@@ -227,7 +227,7 @@ async fn change_at_provider<S: ServerStore, P: Compute>(
             back.image_min_disk_gib = base.image_min_disk_gib;
             back.power_state = base.power_state;
             intent::undo(deps, &intent, back, &e).await;
-            Err(translate(e, id, change.verb()))
+            Err(translate(e, id, pid, change.verb()))
         }
     }
 }

@@ -88,7 +88,7 @@ impl OpenStackProvider {
                 session = self.sessions.get(&self.http, cred, margin, Some(&session.token)).await?;
                 continue;
             }
-            if status == 401 || status == 403 {
+            if status == 401 {
                 return Err(ProviderError::Unauthorized(format!("provider refused our token for {what} ({status})")));
             }
             if !(200..300).contains(&status) {

@@ -38,8 +38,17 @@ pub(super) async fn create_server(
         },
     };
     let what = format!("server {}", server.name);
-    let (created, receipt): (ServerCreatedEnvelope, _) =
-        p.json_receipt(cred, Service::Compute, Method::POST, "/servers", Some(&to_value(&body)?), &what).await?;
+    let (created, receipt): (ServerCreatedEnvelope, _) = p
+        .json_receipt(cred, Service::Compute, Method::POST, "/servers", Some(&to_value(&body)?), &what)
+        .await
+        .map_err(|e| match e {
+            // Nova's refusal of user data quotes the value: never carry it on (it can hold secrets).
+            ProviderError::Rejected { what, detail } if detail.contains("user_data") => ProviderError::Rejected {
+                what,
+                detail: "Nova refused the user data (too long or malformed); its message is withheld".into(),
+            },
+            other => other,
+        })?;
     Ok((created.server.id, receipt))
 }
 

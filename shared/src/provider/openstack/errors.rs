@@ -21,6 +21,8 @@ pub fn status_error(status: u16, what: &str, body: &[u8]) -> ProviderError {
     let what = what.to_owned();
     match status {
         400 => ProviderError::Rejected { what, detail },
+        // The token was accepted (Keystone's own refusals are the credential's): the request is not allowed.
+        403 => ProviderError::Refused { what, detail },
         404 => ProviderError::NotFound { what, detail },
         409 => ProviderError::Conflict { what, detail },
         413 | 429 => ProviderError::Unavailable(format!("the provider is rate limiting requests for {what}")),
@@ -48,6 +50,10 @@ mod tests {
         assert!(matches!(status_error(503, "server x", b""), ProviderError::Unavailable(_)));
         assert!(
             matches!(status_error(400, "server x", b"bad"), ProviderError::Rejected { detail, .. } if detail == "bad")
+        );
+        let quota = br#"{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 16 of 16 instances"}}"#;
+        assert!(
+            matches!(status_error(403, "server x", quota), ProviderError::Refused { detail, .. } if detail.starts_with("Quota exceeded for instances")),
         );
         let teapot = status_error(418, "server x", br#"{"computeFault": {"code": 418, "message": "I'm a teapot"}}"#);
         assert!(

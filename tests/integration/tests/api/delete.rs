@@ -135,3 +135,27 @@ async fn concurrent_readers_uncount_a_finished_deletion_once() {
     assert_eq!(stack.call("GET", &format!("/api/v2/servers/{keep}"), Some(&admin), None).await.status, 200);
     assert!(stack.deps.store.get_network(&stack.network_id).await.ok().flatten().is_some());
 }
+
+/// Regression (found against real Nova): deleting a locked server answered 409, yet the record
+/// stayed deprovisioning with a running action, every cleanup run re-issued the delete, and the
+/// server was deleted once an operator unlocked it. A definite refusal undoes the intent.
+#[tokio::test]
+async fn a_delete_the_provider_refuses_is_undone_and_never_carried_out_later() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    let provider_id = stack.provider_id(&id).unwrap_or_default();
+    stack.emulator.inject(Fault::status("DELETE", "/compute/v2.1/servers/*", 409));
+    let reply = stack.call("DELETE", &format!("/api/v2/servers/{id}"), Some(&admin), None).await;
+    assert_eq!((reply.status, reply.error_code()), (409, "conflict"), "{}", reply.body);
+    assert!(reply.description().contains(&id), "{}", reply.description());
+    assert!(!reply.description().contains(&provider_id), "our id, not Nova's: {}", reply.description());
+    let shown = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&admin), None).await;
+    assert_eq!(shown.body["metadata"]["provisioningStatus"], "provisioned", "{}", shown.body);
+    let actions = stack.actions(&id).await;
+    let delete = actions.iter().find(|a| a["command"] == "delete_server").cloned().unwrap_or_default();
+    assert_eq!(delete["status"], "error", "{actions:?}");
+    // The cleanup run leaves it: no delete is re-issued behind the caller's back.
+    assert_eq!(stack.converge(0, 2).await, Ok(1));
+    assert_eq!(stack.emulator.servers().len(), 1, "the server is still there");
+}

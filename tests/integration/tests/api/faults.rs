@@ -225,3 +225,25 @@ async fn an_unexpected_provider_status_is_502_with_the_providers_message() {
         reply.description()
     );
 }
+
+/// Regression (found against real Nova): every 403 of Nova's (an exceeded quota, a flavor's
+/// constraint) was a 500 "the cloud provider rejected the platform's credential".
+#[tokio::test]
+async fn a_nova_403_is_422_with_novas_reason_and_leaves_nothing() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    stack.emulator.inject(Fault::status("POST", "/compute/v2.1/servers", 403));
+    let body = stack.server_body("web", &stack.network_id);
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+    assert_eq!((reply.status, reply.error_code()), (422, "unprocessable_content"), "{}", reply.body);
+    assert!(reply.description().contains("injected fault 403"), "{}", reply.description());
+    assert_eq!(stack.converge(0, 1).await, Ok(1), "no record, no port left");
+
+    let id = stack.settled_server("web").await;
+    stack.emulator.inject(Fault::status("POST", NOVA_ACTIONS, 403));
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/stop"), Some(&admin), None).await;
+    assert_eq!((reply.status, reply.error_code()), (422, "unprocessable_content"), "{}", reply.body);
+    let provider_id = stack.provider_id(&id).unwrap_or_default();
+    assert!(!reply.description().contains(&provider_id), "our id, not Nova's: {}", reply.description());
+    assert_eq!(stack.converge(0, 1).await, Ok(1), "the stop is undone");
+}

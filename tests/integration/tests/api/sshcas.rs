@@ -286,3 +286,41 @@ async fn a_ca_in_use_cannot_be_deleted_even_by_a_racing_delete() {
     assert!(outcomes.contains_key(&(201, 403)) && outcomes.contains_key(&(404, 202)), "both orders seen: {outcomes:?}");
     assert_eq!(stack.converge(300, 1).await.map(|_| ()), Ok(()));
 }
+
+/// Regression (found against real Nova): the bound admitted user data Nova refuses (65,535 base64
+/// characters), the CA's merge re-encodes the user's part (40,000 bytes already failed), and Nova's
+/// refusal, echoing the whole value, was passed on to the caller.
+#[tokio::test]
+async fn user_data_is_bounded_by_what_nova_receives_after_the_merge_and_never_echoed() {
+    let stack = Stack::start().await;
+    let token = stack.admin();
+    let ca_id = ca(&stack, "ca-a", PROJECT).await;
+    let before = stack.item_count().await;
+    let marker = "SECRET-MARKER-";
+    let script = |size: usize| format!("#!/bin/sh\n# {}\n", marker.repeat(size / marker.len()));
+    let create = |name: &str, ca: Option<&str>, data: String| {
+        let mut body = stack.server_body(name, &stack.network_id);
+        if let Some(ca) = ca {
+            body["spec"]["sshCertificateAuthorityId"] = json!(ca);
+        }
+        body["spec"]["userData"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
+        let (stack, token) = (&stack, token.clone());
+        async move { stack.call("POST", "/api/v2/servers", Some(&token), Some(&body)).await }
+    };
+    // Under the old 64 KiB bound, over what Nova takes.
+    let big = create("big", None, script(60_000)).await;
+    assert_eq!((big.status, big.error_code()), (422, "unprocessable_content"), "{}", big.body);
+    assert!(big.description().starts_with("spec.userData"), "{}", big.description());
+    // Within the bound alone, over it once the CA's part is merged (the user's part is re-encoded).
+    let merged = create("merged", Some(&ca_id), script(40_000)).await;
+    assert_eq!((merged.status, merged.error_code()), (422, "unprocessable_content"), "{}", merged.body);
+    assert!(merged.description().contains("merged"), "{}", merged.description());
+    for reply in [&big, &merged] {
+        assert!(!reply.body.to_string().contains(marker), "the value is never echoed");
+    }
+    assert_eq!(stack.item_count().await, before, "nothing written");
+    assert_eq!(stack.nova_creates(), 0, "nothing reaches Nova");
+    // What fits is created, with and without the CA.
+    assert_eq!(create("fits", None, script(40_000)).await.status, 201);
+    assert_eq!(create("fits-ca", Some(&ca_id), script(30_000)).await.status, 201);
+}

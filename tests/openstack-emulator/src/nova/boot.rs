@@ -31,6 +31,13 @@ pub(super) fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32
     let Some(name) = s["name"].as_str().filter(|n| !n.is_empty()) else {
         return Err(nova_fault(400, "Invalid input for field/attribute name."));
     };
+    // Nova's schema bounds user_data at 65,535 characters, and its 400 echoes the value.
+    if let Some(user_data) = s["user_data"].as_str().filter(|u| u.len() > 65_535) {
+        return Err(nova_fault(
+            400,
+            format!("Invalid input for field/attribute user_data. Value: {user_data}. '{user_data}' is too long"),
+        ));
+    }
     let image_id = s["imageRef"].as_str().unwrap_or_default();
     let flavor_id = s["flavorRef"].as_str().unwrap_or_default();
     if minor >= 37 && s.get("networks").is_none() {
