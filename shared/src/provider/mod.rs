@@ -73,7 +73,12 @@ pub enum ServerPhase {
     Rebuilding,
     Deleting,
     Error,
-    /// Paused, suspended, shelved, migrating...: states this product never asks for.
+    /// Paused, suspended or shelved by someone at the provider: not running, and not as this API
+    /// stops a server (starting it needs the provider's own verb).
+    Held,
+    /// Running a rescue image instead of its own disk.
+    Rescued,
+    /// Migrating, a password reset...: passing states this product never asks for.
     Other,
 }
 

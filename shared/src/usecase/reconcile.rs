@@ -226,10 +226,21 @@ pub(crate) fn observe(record: &mut ServerRecord, server: &ProviderServer) {
             record.power_state =
                 Some(if server.phase == ServerPhase::Active { PowerState::Running } else { PowerState::Stopped });
         }
+        ServerPhase::Held | ServerPhase::Rescued if !server.busy => {
+            record.provisioning_status = ProvisioningStatus::Provisioned;
+            record.health_status = HealthStatus::Degraded;
+            record.provider_fault = server.fault.clone();
+            let running = server.phase == ServerPhase::Rescued;
+            record.power_state = Some(if running { PowerState::Running } else { PowerState::Stopped });
+        }
         ServerPhase::Error => {
             record.provisioning_status = ProvisioningStatus::Error;
             record.health_status = HealthStatus::Degraded;
             record.provider_fault = server.fault.clone().or(record.provider_fault.take());
+            // Never scheduled or never booted (no valid host): it is not starting any more.
+            if record.power_state == Some(PowerState::Pending) {
+                record.power_state = Some(PowerState::Stopped);
+            }
         }
         ServerPhase::Building => record.power_state = Some(PowerState::Pending),
         _ => {}
@@ -377,5 +388,43 @@ mod tests {
         observe(&mut r, &seen);
         assert_eq!(r.provisioning_status, ProvisioningStatus::Deprovisioning, "deletion is never undone by a read");
         assert_eq!(r.etag(), format!("\"{}\"", r.version), "observing changes no version");
+    }
+
+    /// Regression (found against real Nova): states set at the provider outside the mapped set
+    /// (paused, suspended, shelved, rescue) left the record running and healthy for ever, and a
+    /// server that never booted stayed `Pending`.
+    #[test]
+    fn held_rescued_and_never_booted_servers_are_reflected() {
+        let mut r = record();
+        r.power_state = Some(PowerState::Running);
+        let held = ProviderServer {
+            phase: ServerPhase::Held,
+            fault: Some("the server is paused at the provider".into()),
+            ..Default::default()
+        };
+        observe(&mut r, &held);
+        assert_eq!((r.power_state, r.health_status), (Some(PowerState::Stopped), HealthStatus::Degraded));
+        assert_eq!(r.provider_fault.as_deref(), Some("the server is paused at the provider"));
+        let rescued = ProviderServer { phase: ServerPhase::Rescued, ..held.clone() };
+        observe(&mut r, &rescued);
+        assert_eq!((r.power_state, r.health_status), (Some(PowerState::Running), HealthStatus::Degraded));
+        observe(&mut r, &ProviderServer { phase: ServerPhase::Active, ..Default::default() });
+        assert_eq!(
+            (r.power_state, r.health_status, r.provider_fault.as_deref()),
+            (Some(PowerState::Running), HealthStatus::Healthy, None)
+        );
+
+        let mut never = record();
+        never.power_state = Some(PowerState::Pending);
+        let failed = ProviderServer {
+            phase: ServerPhase::Error,
+            fault: Some("No valid host was found.".into()),
+            ..Default::default()
+        };
+        observe(&mut never, &failed);
+        assert_eq!(
+            (never.provisioning_status, never.power_state),
+            (ProvisioningStatus::Error, Some(PowerState::Stopped))
+        );
     }
 }

@@ -103,6 +103,19 @@ async fn plan_change<S, P: Images + Flavors>(
     }
     let flavor = get_flavor(deps, cred, input.flavor_id.as_str()).await?;
     check_disk(base.image_min_disk_gib, &flavor, &base.image_id)?;
+    // Nova never shrinks a root disk: refused here, before anything is written or asked.
+    match deps.provider.get_flavor(cred, &base.flavor_id).await {
+        Ok(current) if flavor.disk_gib < current.disk_gib => {
+            return Err(Error::unprocessable(format!(
+                "spec.flavorId: flavor {} has a {} GiB disk, smaller than the {} GiB of the server's flavor {}: \
+                 the provider cannot shrink a disk",
+                flavor.id, flavor.disk_gib, current.disk_gib, current.id
+            )));
+        }
+        // The current flavor gone from the provider: the provider decides.
+        Ok(_) | Err(ProviderError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     let pending = PendingChange::Resize {
         flavor_id: flavor.id.clone(),
         flavor_name: flavor.name.clone(),

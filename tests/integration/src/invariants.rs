@@ -136,8 +136,8 @@ impl Stack {
                 problems.push(format!("record {id} still has a pending change {}", record["pending"]));
             }
             let expected = match nova.get(id).map(String::as_str) {
-                Some("ACTIVE") => Some("Running"),
-                Some("SHUTOFF") => Some("Stopped"),
+                Some("ACTIVE" | "RESCUE") => Some("Running"),
+                Some("SHUTOFF" | "PAUSED" | "SUSPENDED" | "SHELVED" | "SHELVED_OFFLOADED") => Some("Stopped"),
                 _ => None,
             };
             if let Some(expected) = expected {

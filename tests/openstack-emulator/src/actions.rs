@@ -193,6 +193,10 @@ fn resize(state: &mut Inner, call: &Call<'_>) -> Response {
     let Some(flavor) = flavor else {
         return nova_fault(400, format!("Flavor {flavor_id} could not be found."));
     };
+    // Real Nova (libvirt and the fake driver alike) refuses any root disk shrink.
+    if flavor.disk < server.flavor.disk {
+        return nova_fault(400, "Resize error: Unable to resize disk down.");
+    }
     server.old_flavor = Some(std::mem::replace(&mut server.flavor, flavor));
     server.task_state = Some("resize_prep");
     server.pending = Some((due, Transition::Resized));

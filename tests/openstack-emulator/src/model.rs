@@ -121,6 +121,11 @@ impl Server {
             ("building", _) => "BUILD",
             ("stopped", _) => "SHUTOFF",
             ("resized", _) => "VERIFY_RESIZE",
+            ("paused", _) => "PAUSED",
+            ("suspended", _) => "SUSPENDED",
+            ("shelved", _) => "SHELVED",
+            ("shelved_offloaded", _) => "SHELVED_OFFLOADED",
+            ("rescued", _) => "RESCUE",
             ("error", _) => "ERROR",
             ("deleted", _) => "DELETED",
             _ => "UNKNOWN",
@@ -132,9 +137,15 @@ impl Server {
         self.pending = None;
         self.task_state = None;
         self.updated = now_string();
+        // Nova's power_state codes: 1 running, 3 paused, 4 shutdown, 7 suspended.
         let (state, power) = match vm_state {
             "active" => ("active", 1),
             "stopped" => ("stopped", 4),
+            "paused" => ("paused", 3),
+            "suspended" => ("suspended", 7),
+            "shelved" => ("shelved", 4),
+            "shelved_offloaded" => ("shelved_offloaded", 0),
+            "rescued" => ("rescued", 1),
             _ => ("error", 0),
         };
         self.vm_state = state;

@@ -28,6 +28,8 @@ fn phase(status: &str, task_state: Option<&str>) -> ServerPhase {
         "REBUILD" => ServerPhase::Rebuilding,
         "DELETED" | "SOFT_DELETED" => ServerPhase::Deleting,
         "ERROR" => ServerPhase::Error,
+        "PAUSED" | "SUSPENDED" | "SHELVED" | "SHELVED_OFFLOADED" => ServerPhase::Held,
+        "RESCUE" => ServerPhase::Rescued,
         _ => ServerPhase::Other,
     }
 }
@@ -36,6 +38,14 @@ pub fn server_from_wire(server: NovaServer) -> ProviderServer {
     let all = server.addresses.values().flatten();
     let fixed = all.clone().find(|a| a.version == 4 && a.ip_type.as_deref() != Some("floating"));
     let floating = all.clone().find(|a| a.ip_type.as_deref() == Some("floating"));
+    let phase = phase(&server.status, server.task_state.as_deref());
+    // Held or rescued by someone at the provider: the record says so (its fault), in Nova's word.
+    let fault = match phase {
+        ServerPhase::Held | ServerPhase::Rescued => {
+            Some(format!("the server is {} at the provider", server.status.to_lowercase().replace('_', " ")))
+        }
+        _ => server.fault.and_then(|f| f.message),
+    };
     ProviderServer {
         private_ip: fixed.map(|a| a.addr.clone()),
         public_ip: floating.map(|a| a.addr.clone()),
@@ -44,9 +54,9 @@ pub fn server_from_wire(server: NovaServer) -> ProviderServer {
             NovaImageRef::Image { id } => Some(id),
             NovaImageRef::BootFromVolume(_) => None,
         },
-        phase: phase(&server.status, server.task_state.as_deref()),
+        phase,
         busy: server.task_state.is_some(),
-        fault: server.fault.and_then(|f| f.message),
+        fault,
         flavor_name: server.flavor.and_then(|f| f.original_name.or(f.id)),
         created_at: server
             .created

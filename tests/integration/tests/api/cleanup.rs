@@ -48,6 +48,37 @@ async fn list_reflects_changes_made_at_the_provider_after_one_run() {
     assert_eq!(stack.converge(300, 1).await, Ok(1));
 }
 
+/// Regression (found against real Nova): PAUSED, SUSPENDED, SHELVED_OFFLOADED and RESCUE (set by
+/// an operator) stayed provisioned, healthy and running through any number of cleanup runs.
+#[tokio::test]
+async fn servers_paused_suspended_shelved_or_rescued_at_the_provider_are_reflected_and_announced() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let cases =
+        [("paused", "Stopped"), ("suspended", "Stopped"), ("shelved_offloaded", "Stopped"), ("rescued", "Running")];
+    let mut ids = Vec::new();
+    for (state, _) in cases {
+        ids.push(stack.settled_server(state).await);
+    }
+    assert_eq!(stack.converge(300, 1).await, Ok(1));
+    for ((state, _), id) in cases.iter().zip(&ids) {
+        assert!(stack.emulator.set_server_state(&stack.provider_id(id).unwrap_or_default(), state, None));
+    }
+    let report = stack.cleanup(300).await;
+    assert_eq!(report.records_written, cases.len(), "{report:?}");
+    let listed = by_id(&stack.call("GET", "/api/v2/servers", Some(&admin), None).await.body);
+    for ((state, power), id) in cases.iter().zip(&ids) {
+        let server = &listed[id];
+        assert_eq!(server["status"]["powerState"], *power, "{state}: {server}");
+        assert_eq!(server["metadata"]["healthStatus"], "degraded", "{state}: {server}");
+        assert_eq!(server["metadata"]["provisioningStatus"], "provisioned", "{state}");
+    }
+    let stored = stack.stored(&format!("SERVER#{}", ids[0]), "SERVER").await.unwrap_or_default();
+    assert_eq!(stored["providerFault"], "the server is paused at the provider");
+    assert_eq!(report.events_published, 3, "running -> stopped announced for the three held ones: {report:?}");
+    assert_eq!(stack.converge(300, 1).await, Ok(1), "the invariants hold: power is Nova's");
+}
+
 /// 50 concurrent creates of one name while the cleanup function runs over and over: one server,
 /// in both places.
 #[tokio::test]

@@ -4,6 +4,7 @@ use serde_json::json;
 
 const GLANCE_SHOW: &str = "GET /image/v2/images/{id}";
 const FLAVOR_SHOW: &str = "GET /compute/v2.1/flavors/{id}";
+const NOVA_ACTION: &str = "POST /compute/v2.1/servers/{id}/action";
 
 fn update_body(name: &str, flavor: &str, image: &str) -> serde_json::Value {
     json!({"metadata": {"name": name, "description": "updated", "tags": [{"name": "env", "value": "prod"}]},
@@ -185,4 +186,26 @@ async fn an_if_match_that_is_not_an_entity_tag_is_400_and_changes_nothing() {
     }
     let after = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();
     assert_eq!(before["version"], after["version"], "nothing was written");
+}
+
+/// Regression (found against real Nova): a root-disk shrink was sent to Nova (which refuses any),
+/// and a provider refusal of an update answered 400 where 422 is documented.
+#[tokio::test]
+async fn a_flavor_with_a_smaller_disk_is_422_before_anything_is_asked() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    let path = format!("/api/v2/servers/{id}");
+    let grow =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_LARGE, seed::IMAGE_UBUNTU))).await;
+    assert_eq!(grow.status, 202, "{}", grow.body);
+    assert_eq!(stack.converge(0, 2).await.map(|_| ()), Ok(()), "the resize is confirmed");
+    let actions = stack.emulator.counter(NOVA_ACTION);
+    let shrink =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_UBUNTU))).await;
+    assert_eq!((shrink.status, shrink.error_code()), (422, "unprocessable_content"), "{}", shrink.body);
+    assert!(shrink.description().starts_with("spec.flavorId"), "{}", shrink.description());
+    assert_eq!(stack.emulator.counter(NOVA_ACTION), actions, "Nova is not asked");
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["spec"]["flavorId"], seed::FLAVOR_LARGE, "nothing changed");
 }
