@@ -14,10 +14,11 @@
 //!   tokens, a burst of cold containers), its added latency, and a request end to end through the
 //!   authorizer.
 //!
-//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,scaling` picks sections.
+//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,moto,scaling` picks sections.
 
 mod auth;
 mod fixtures;
+mod moto;
 mod runtime;
 mod stats;
 
@@ -88,6 +89,12 @@ async fn main() {
     }
     if run("auth") {
         println!("{}", auth::section(&fx).await);
+    }
+    if run("moto") {
+        println!(
+            "{}",
+            moto::section(env_or("BENCH_MOTO_TRANSACTIONS", 10_000), env_or("BENCH_MOTO_FULL_COPY", 100)).await
+        );
     }
     if run("scaling") {
         println!("{}", scaling(&fx).await);
