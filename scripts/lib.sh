@@ -46,3 +46,15 @@ start_service() {
 start_moto() {
   start_service "$1" moto "$ROOT/.venv/bin/python" "$ROOT/scripts/moto_server.py" 0
 }
+
+# start_real_openstack FILE: real Keystone, Placement, Glance, Neutron and Nova in the background
+# (tests/real-openstack/launch.py, ~1-2 min to be ready); FILE receives their environment (JSON)
+# once they answer, or {"error": ...} if they fail. The tests wait for it, so the tier starts
+# while the rest of the build runs. cleanup stops it.
+start_real_openstack() {
+  local env="$1"
+  rm -f "$env"
+  "$ROOT/.venv-real/bin/python" "$ROOT/tests/real-openstack/launch.py" --env "$env" \
+    > "$STATE_DIR/real-openstack.log" 2>&1 &
+  PIDS+=("$!")
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, failing loudly at the first broken step.
-#  1. the pinned tools (.venv, .venv-sam, .venv-api)
+#  1. the pinned tools (.venv, .venv-sam, .venv-api, .venv-real), and real OpenStack started
+#     in the background (tests/real-openstack/launch.py)
 #  2. lints: OpenAPI document, `sam validate --lint`, cfn-lint
 #  3. every test of the workspace, with its own moto on a free port (emulators start in-process),
 #     and what each function's binary links (scripts/linking.sh)
@@ -18,6 +19,12 @@ echo "== tools" >&2
 bash scripts/venv.sh
 bash scripts/venv.sh sam
 bash scripts/venv.sh api
+bash scripts/venv.sh real
+
+# Real OpenStack starts now and comes up while the lints and the build run; the tests wait for it.
+echo "== real OpenStack (Keystone, Placement, Glance, Neutron, Nova): starting in the background" >&2
+export REAL_OPENSTACK_ENV="$STATE_DIR/real-openstack.json" REAL_OPENSTACK_REQUIRED=1
+start_real_openstack "$REAL_OPENSTACK_ENV"
 
 echo "== lint: OpenAPI document" >&2
 .venv-api/bin/openapi-spec-validator openapi.yaml

@@ -5,6 +5,7 @@
 #   venv.sh sam          -> .venv-sam   (scripts/requirements-sam.txt: aws-sam-cli, cfn-lint; SAM
 #                                        brings its own older boto3, so it lives apart from moto)
 #   venv.sh api          -> .venv-api   (scripts/requirements-api.txt: schemathesis, openapi-spec-validator)
+#   venv.sh real         -> .venv-real  (scripts/requirements-real.txt: real OpenStack services, tests/real-openstack/)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 name="${1:-}"
