@@ -152,7 +152,8 @@ async fn a_server_life_cycle_on_its_own_port_against_real_nova_and_neutron() {
     // Port updates: groups and pairs replaced.
     let ssh = real.id("security_group_ssh");
     let pairs = [AllowedAddress { prefix: "10.8.0.0/16".into(), mac_address: Some("fa:16:3e:aa:bb:cc".into()) }];
-    let (updated, _) = p.update_port(cred, &port.id, &[ssh.clone()], &pairs).await.unwrap_or_else(|e| panic!("{e}"));
+    let (updated, _) =
+        p.update_port(cred, &port.id, std::slice::from_ref(&ssh), &pairs).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((updated.security_groups.clone(), updated.allowed_addresses.clone()), (vec![ssh], pairs.to_vec()));
 
     // Power: stop, a second stop refused as a conflict, start, reboots.
