@@ -272,3 +272,151 @@ async fn real_refusals_are_classified_as_what_they_are() {
     let denied = p.create_port(&real.demo, &foreign).await;
     assert!(matches!(&denied, Err(ProviderError::NotFound { .. } | ProviderError::Refused { .. })), "{denied:?}");
 }
+
+/// The local API (the real handlers, moto, the identity emulator) on the real services.
+struct RealApi {
+    url: String,
+    http: reqwest::Client,
+    admin: String,
+    _identity: identity_emulator::IdentityEmulator,
+}
+
+impl RealApi {
+    async fn start(real: &Real) -> RealApi {
+        use integration_tests::stack::{admin_acl, authenticator, local_deps, ORG, PROJECT, PROJECT_B, REGION};
+        let identity = |id: &str, project: &str, key: &str| {
+            let p = &real.env[key];
+            serde_json::json!({"id": id, "regionId": REGION, "organizationId": ORG, "projectId": project,
+                "authUrl": real.env["auth_url"], "applicationCredentialId": p["app_cred_id"],
+                "applicationCredentialSecret": p["app_cred_secret"]})
+        };
+        let list = serde_json::json!([identity("ident-real", PROJECT, "demo"), identity("ident-quota", PROJECT_B, "quota_project")]);
+        let identities = shared::identities::Identities::from_json(&list.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let (mut deps, dynamo, table) = local_deps(identities, std::sync::Arc::new(shared::clock::RandomIds)).await;
+        // Real services under a parallel test run answer slower than the emulator's 2 s budget.
+        let config = OpenStackConfig { timeout: Duration::from_secs(30), ..OpenStackConfig::default() };
+        deps.provider = std::sync::Arc::new(OpenStackProvider::new(config).unwrap_or_else(|e| panic!("{e}")));
+        let idp = identity_emulator::IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("{e}"));
+        let gateway = local_api::Gateway {
+            authenticator: std::sync::Arc::new(authenticator(&idp.url, &dynamo, &table, Default::default())),
+            ingress_certificates: false,
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let api = local_api::start(deps, gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let admin = idp.token("admin", &admin_acl());
+        RealApi { url: api.url, http: reqwest::Client::new(), admin, _identity: idp }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut request = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(&self.admin);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn network(&self, project: &str, provider_network: &str) -> String {
+        let body = serde_json::json!({"metadata": {"name": format!("net-{project}")}, "spec": {
+            "organizationId": integration_tests::stack::ORG, "projectId": project,
+            "regionId": integration_tests::stack::REGION, "providerNetworkId": provider_network}});
+        let (status, network) = self.call("POST", "/api/v2/networks", Some(&body)).await;
+        assert_eq!(status, 201, "{network}");
+        network["metadata"]["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Reads the server until `check` holds (each read refreshes it from Nova while it moves).
+    async fn until(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, server) = self.call("GET", &format!("/api/v2/servers/{id}"), None).await;
+            if check(&server) || status == 404 {
+                return server;
+            }
+            assert!(started.elapsed() < Duration::from_secs(90), "server {id} never got there: {server}");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    }
+}
+
+/// A user's life cycle through the API on real services: create with every networking field,
+/// running, the power verbs and a wrong-state answer, an update, console, snapshot, delete leaving
+/// no port or public IP; five parallel creates; a quota refusal answered as one, leaving nothing.
+#[tokio::test]
+async fn the_api_life_cycle_on_real_openstack() {
+    let Some(real) = Real::connect().await else { return };
+    let api = RealApi::start(&real).await;
+    let network = api.network(integration_tests::stack::PROJECT, &real.id("network_id")).await;
+    let body = |name: &str, networking: Value| {
+        serde_json::json!({"metadata": {"name": name}, "spec": {"networkId": network, "flavorId": real.id("flavor_small"),
+            "imageId": real.id("image_id"), "networking": networking}})
+    };
+    let networking = serde_json::json!({"securityGroups": [real.id("security_group_web")], "publicIP": true,
+        "allowedSourceAddresses": ["10.9.0.0/16"]});
+    let (status, created) = api.call("POST", "/api/v2/servers", Some(&body("web", networking))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(created["status"]["publicIP"].as_str().is_some_and(|ip| ip.starts_with("172.24.4.")), "{created}");
+    let port = real.provider.find_ports(&real.demo, &id).await.unwrap_or_default();
+    assert_eq!(port.len(), 1, "one port named after the server");
+    assert_eq!(created["status"]["privateIP"].as_str(), port[0].private_ip.as_deref());
+    let running = api.until(&id, |s| s["status"]["powerState"] == "Running").await;
+    assert_eq!(running["metadata"]["provisioningStatus"], "provisioned", "{running}");
+
+    let path = format!("/api/v2/servers/{id}");
+    assert_eq!(api.call("POST", &format!("{path}/stop"), None).await.0, 202);
+    api.until(&id, |s| s["status"]["powerState"] == "Stopped").await;
+    let (status, again) = api.call("POST", &format!("{path}/stop"), None).await;
+    assert_eq!(status, 400, "a stopped server cannot be stopped: {again}");
+    assert_eq!(api.call("POST", &format!("{path}/start"), None).await.0, 202);
+    api.until(&id, |s| s["status"]["powerState"] == "Running").await;
+    let mut update = body("web", serde_json::json!({"securityGroups": [real.id("security_group_ssh")], "publicIP": false}));
+    update["metadata"]["tags"] = serde_json::json!([{"name": "tier", "value": "web"}]);
+    let (status, updated) = api.call("PUT", &path, Some(&update)).await;
+    assert_eq!(status, 202, "{updated}");
+    assert!(updated["status"]["publicIP"].is_null(), "released: {updated}");
+    assert!(real.provider.public_ips_of(&real.demo, &port[0].id).await.unwrap_or_default().is_empty());
+    let groups = real.provider.get_port(&real.demo, &port[0].id).await.map(|p| p.security_groups).ok();
+    assert_eq!(groups, Some(vec![real.id("security_group_ssh")]));
+    assert_eq!(api.call("GET", &format!("{path}/consoleoutput"), None).await.0, 200);
+    let snapshot = serde_json::json!({"metadata": {"name": "web-snap"}});
+    let (status, image) = api.call("POST", &format!("{path}/snapshot"), Some(&snapshot)).await;
+    assert_eq!(status, 201, "{image}");
+    api.until(&id, |s| s["status"]["powerState"] == "Running").await;
+
+    // Five parallel creates: five servers, each on its own port.
+    let creates = (0..5).map(|i| {
+        let (api, body) = (&api, body(&format!("par-{i}"), serde_json::json!({})));
+        async move { api.call("POST", "/api/v2/servers", Some(&body)).await }
+    });
+    let replies = futures::future::join_all(creates).await;
+    assert!(replies.iter().all(|(status, _)| *status == 201), "{replies:?}");
+
+    // Delete them all: no server, port or public IP is left.
+    let mut ids: Vec<String> = replies.iter().map(|(_, r)| r["metadata"]["id"].as_str().unwrap_or_default().to_owned()).collect();
+    ids.push(id);
+    for id in &ids {
+        assert_eq!(api.call("DELETE", &format!("/api/v2/servers/{id}"), None).await.0, 202);
+    }
+    for id in &ids {
+        let gone = api.until(id, |_| false).await;
+        assert!(gone["error"].is_string(), "{gone}");
+        assert!(real.provider.find_ports(&real.demo, id).await.unwrap_or_default().is_empty(), "port of {id} left");
+    }
+
+    // Over Nova's default RAM quota: 422 with Nova's reason, and nothing left behind.
+    let quota_network = api.network(integration_tests::stack::PROJECT_B, &real.id("quota_network_id")).await;
+    let mut huge = body("huge", serde_json::json!({}));
+    huge["spec"]["networkId"] = serde_json::json!(quota_network);
+    huge["spec"]["flavorId"] = serde_json::json!(real.id("flavor_huge"));
+    let (status, refused) = api.call("POST", "/api/v2/servers", Some(&huge)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error_description"].as_str().is_some_and(|d| d.contains("Quota exceeded")), "{refused}");
+    let (_, listed) = api.call("GET", &format!("/api/v2/servers?networkID={quota_network}"), None).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    let quota = credential(&real.env, "quota");
+    let ports = real.provider.list_ports(&quota, None, 100).await.map(|p| p.items).unwrap_or_default();
+    assert!(!ports.iter().any(|p| uuid::Uuid::parse_str(&p.name).is_ok()), "the refused create's port is gone: {ports:?}");
+}
