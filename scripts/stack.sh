@@ -9,8 +9,8 @@ DEMO_PROJECT_ID=7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02
 DEMO_REGION_ID=demo-region
 DEMO_IMAGE_ID=1bea47ed-f6a9-463b-b423-14b9cca9ad27
 DEMO_FLAVOR_ID=2
-OPENSTACK_APP_CRED_ID=a1b2c3d4e5f64789a0b1c2d3e4f5a6b7
-OPENSTACK_APP_CRED_SECRET=demo-application-credential-secret
+# The emulator's seeded tenant network; another cloud's comes from OPENSTACK_NETWORK_ID.
+PROVIDER_NETWORK_ID=4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f
 
 write_identities() {
   cat > "$STATE_DIR/identities.json" <<JSON
@@ -30,8 +30,8 @@ TABLE_NAME=$TABLE_NAME
 OPENSTACK_AUTH_URL=$OPENSTACK_AUTH_URL
 OPENSTACK_APP_CRED_ID=$OPENSTACK_APP_CRED_ID
 OPENSTACK_APP_CRED_SECRET=$OPENSTACK_APP_CRED_SECRET
-EMULATOR_URL=$EMULATOR_URL
-DEMO_NETWORK_ID=$DEMO_NETWORK_ID
+${EMULATOR_URL:+EMULATOR_URL=$EMULATOR_URL
+}DEMO_NETWORK_ID=$DEMO_NETWORK_ID
 EVENT_BUS_NAME=$EVENT_BUS_NAME
 EVENTS_ENDPOINT=$EVENTS_ENDPOINT
 EVENTS_QUEUE_URL=$EVENTS_QUEUE_URL
@@ -43,13 +43,54 @@ PROVIDER_IDENTITIES_FILE=$STATE_DIR/identities.json
 ENV
 }
 
+# start_cloud: the OpenStack the API talks to, by what the environment asks for:
+#   OPENSTACK_AUTH_URL (+ OPENSTACK_APP_CRED_ID, OPENSTACK_APP_CRED_SECRET, OPENSTACK_NETWORK_ID,
+#                      OPENSTACK_IMAGE_ID, OPENSTACK_FLAVOR_ID): a cloud someone already runs;
+#   OPENSTACK=real:    real Keystone, Placement, Glance, Neutron and Nova started here
+#                      (tests/real-openstack/, about a minute and a half);
+#   neither:           the OpenStack emulator, seeded with a demo region.
+# Sets OPENSTACK_AUTH_URL, the application credential, PROVIDER_NETWORK_ID and the DEMO_* ids;
+# EMULATOR_URL only for the emulator.
+start_cloud() {
+  EMULATOR_URL=""
+  if [ -n "${OPENSTACK_AUTH_URL:-}" ]; then
+    local name
+    for name in OPENSTACK_APP_CRED_ID OPENSTACK_APP_CRED_SECRET OPENSTACK_NETWORK_ID OPENSTACK_IMAGE_ID OPENSTACK_FLAVOR_ID; do
+      [ -n "${!name:-}" ] || { echo "OPENSTACK_AUTH_URL needs $name too" >&2; return 1; }
+    done
+    PROVIDER_NETWORK_ID="$OPENSTACK_NETWORK_ID" DEMO_IMAGE_ID="$OPENSTACK_IMAGE_ID" DEMO_FLAVOR_ID="$OPENSTACK_FLAVOR_ID"
+  elif [ "${OPENSTACK:-}" = real ]; then
+    bash "$ROOT/scripts/venv.sh" real
+    local env="$STATE_DIR/real-openstack.json"
+    echo "starting real OpenStack (Keystone, Placement, Glance, Neutron, Nova): about a minute and a half..." >&2
+    start_real_openstack "$env"
+    for _ in $(seq 1 600); do [ -s "$env" ] && break; sleep 0.5; done
+    local values
+    values="$("$ROOT/.venv/bin/python" - "$env" <<'PY'
+import json, sys
+env = json.load(open(sys.argv[1]))
+if "error" in env:
+    sys.exit("real OpenStack did not start: " + env["error"])
+print(env["auth_url"], env["demo"]["app_cred_id"], env["demo"]["app_cred_secret"], env["network_id"],
+      env["image_id"], env["flavor_small"])
+PY
+)" || { cat "$STATE_DIR/real-openstack.log" >&2; return 1; }
+    read -r OPENSTACK_AUTH_URL OPENSTACK_APP_CRED_ID OPENSTACK_APP_CRED_SECRET PROVIDER_NETWORK_ID DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$values"
+  else
+    start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
+    OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
+    OPENSTACK_APP_CRED_ID=a1b2c3d4e5f64789a0b1c2d3e4f5a6b7
+    OPENSTACK_APP_CRED_SECRET=demo-application-credential-secret
+  fi
+}
+
 # start_stack: starts everything (stopped by `cleanup`), sets API_URL, TOKEN, DEMO_NETWORK_ID, ...
 # and writes $STATE_DIR/stack.env.
 start_stack() {
   # Cargo's own progress goes to stderr: a cold first build takes minutes and should show it.
   echo "building the emulators and the local API (the first build takes a few minutes)..." >&2
   (cd "$ROOT" && cargo build -p openstack-emulator -p identity-emulator -p local-api)
-  start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
+  start_cloud
   # Any identity service can stand in for the emulator: IDENTITY_URL, and a token it issued.
   local own_identity=""
   if [ -n "${IDENTITY_URL:-}" ]; then
@@ -59,7 +100,6 @@ start_stack() {
     start_service IDENTITY_URL identity "$TARGET_DIR/debug/identity-emulator"
   fi
   export IDENTITY_URL
-  OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
   start_moto DYNAMODB_ENDPOINT
   write_identities
 
@@ -84,7 +124,7 @@ start_stack() {
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"metadata\": {\"name\": \"demo-network\"}, \"spec\": {\"organizationId\": \"$DEMO_ORGANIZATION_ID\",
          \"projectId\": \"$DEMO_PROJECT_ID\", \"regionId\": \"$DEMO_REGION_ID\",
-         \"providerNetworkId\": \"4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f\"}}")
+         \"providerNetworkId\": \"$PROVIDER_NETWORK_ID\"}}")
   DEMO_NETWORK_ID=$(printf '%s' "$network" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])')
   write_stack_env
 }
