@@ -398,8 +398,8 @@ def networks(ks, neutron, demo_token, quota_token):
     return env
 
 
-def image(ks, glance):
-    body = {"name": "cirros-raw", "disk_format": "raw", "container_format": "bare", "visibility": "public",
+def image(ks, glance, name):
+    body = {"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public",
             "min_disk": 1}
     image_id = admin_call(ks, "POST", f"{glance}/v2/images", body)["id"]
     r = requests.put(f"{glance}/v2/images/{image_id}/file", data=b"\0" * 4096, timeout=60,
@@ -474,7 +474,8 @@ def main():
         demo, demo_token = member(ks, "region-demo")
         quota, quota_token = member(ks, "region-quota")
         env = {"auth_url": f"{keystone}/v3", **urls, "work": work, "demo": demo, "quota_project": quota,
-               "image_id": image(ks, urls["glance"])}
+               "image_id": image(ks, urls["glance"], "cirros-raw"),
+               "second_image_id": image(ks, urls["glance"], "cirros-raw-2")}
         env.update(networks(ks, urls["neutron"], demo_token, quota_token))
         env.update(flavors(ks, urls["nova"]))
         # The demo project takes parallel suites; region-quota keeps Nova's defaults (10 instances,

@@ -283,6 +283,7 @@ struct RealApi {
     url: String,
     http: reqwest::Client,
     admin: String,
+    deps: shared::context::CloudDeps,
     _identity: identity_emulator::IdentityEmulator,
 }
 
@@ -310,14 +311,30 @@ impl RealApi {
             ingress_certificates: false,
         };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let api = local_api::start(deps, gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let api = local_api::start(deps.clone(), gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
         let admin = idp.token("admin", &admin_acl());
-        RealApi { url: api.url, http: reqwest::Client::new(), admin, _identity: idp }
+        RealApi { url: api.url, http: reqwest::Client::new(), admin, deps, _identity: idp }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.keyed(method, path, body, None).await
+    }
+
+    /// One cleanup pass, as the scheduled function runs it (grace period `grace` seconds).
+    async fn cleanup(&self, grace: i64) -> shared::usecase::cleanup::Report {
+        let mut deps = self.deps.clone();
+        deps.timing.grace = chrono::Duration::seconds(grace);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let bus = shared::events::MemoryBus::default();
+        shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+    }
+
+    async fn keyed(&self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut request = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(&self.admin);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -395,13 +412,48 @@ async fn the_api_life_cycle_on_real_openstack() {
     assert_eq!(status, 201, "{image}");
     api.until(&id, |s| s["status"]["powerState"] == "Running").await;
 
-    // Five parallel creates: five servers, each on its own port.
-    let creates = (0..5).map(|i| {
+    let found = real.provider.find_servers(&real.demo, "unikorn:server:id", &id).await.unwrap_or_default();
+    let pid = found.first().map(|s| s.id.clone()).unwrap_or_default();
+    // Nova refuses a rebuild while the snapshot's task runs (the API answers that as a wrong state).
+    real.until(&pid, ServerPhase::Active).await;
+    // A rebuild from another image, through the API.
+    let mut rebuild = update.clone();
+    rebuild["spec"]["imageId"] = serde_json::json!(real.id("second_image_id"));
+    let (status, rebuilt) = api.call("PUT", &path, Some(&rebuild)).await;
+    assert_eq!(status, 202, "{rebuilt}");
+    api.until(&id, |s| {
+        s["spec"]["imageId"] == real.id("second_image_id").as_str() && s["status"]["powerState"] == "Running"
+    })
+    .await;
+
+    // Stopped and then deleted behind the API's back: one cleanup run each reflects it.
+    real.provider.power(&real.demo, &pid, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
+    real.until(&pid, ServerPhase::Stopped).await;
+    api.cleanup(300).await;
+    let (_, shown) = api.call("GET", &path, None).await;
+    assert_eq!(shown["status"]["powerState"], "Stopped", "{shown}");
+
+    // Ten parallel creates: ten servers, each on its own port; five racing for one name: one.
+    let creates = (0..10).map(|i| {
         let (api, body) = (&api, body(&format!("par-{i}"), serde_json::json!({})));
         async move { api.call("POST", "/api/v2/servers", Some(&body)).await }
     });
     let replies = futures::future::join_all(creates).await;
     assert!(replies.iter().all(|(status, _)| *status == 201), "{replies:?}");
+    let race = (0..5).map(|_| {
+        let (api, body) = (&api, body("contested", serde_json::json!({})));
+        async move { api.call("POST", "/api/v2/servers", Some(&body)).await }
+    });
+    let raced = futures::future::join_all(race).await;
+    let won: Vec<&Value> = raced.iter().filter(|(status, _)| *status == 201).map(|(_, b)| b).collect();
+    assert_eq!(won.len(), 1, "one name, one server: {raced:?}");
+    assert!(raced.iter().all(|(status, _)| matches!(status, 201 | 409)), "{raced:?}");
+    // The same Idempotency-Key and body twice: one server, the same answer.
+    let keyed = body("keyed", serde_json::json!({}));
+    let (first, a) = api.keyed("POST", "/api/v2/servers", Some(&keyed), Some("real-key-1")).await;
+    let (second, b) = api.keyed("POST", "/api/v2/servers", Some(&keyed), Some("real-key-1")).await;
+    assert_eq!((first, second), (201, 201), "{a} {b}");
+    assert_eq!(a["metadata"]["id"], b["metadata"]["id"]);
 
     // Delete them all: no server, port or public IP is left.
     let mut ids: Vec<String> =
