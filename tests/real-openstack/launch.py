@@ -79,6 +79,14 @@ def write(path, text):
         f.write(text)
 
 
+def write_config(work, service, filename, text):
+    """The service's config directory, with `filename` holding `text` after the log file setting."""
+    conf = os.path.join(work, service)
+    os.makedirs(conf, exist_ok=True)
+    write(os.path.join(conf, filename), f"[DEFAULT]\nlog_file = {work}/{service}-service.log\n{text}")
+    return conf
+
+
 def sqlite(work, name):
     return f"sqlite:///{os.path.join(work, name + '.db')}"
 
@@ -164,20 +172,16 @@ class Keystone:
 
 
 def keystone_up(work, port):
-    conf = os.path.join(work, "keystone")
-    os.makedirs(conf)
-    write(os.path.join(conf, "keystone.conf"), f"""
-[DEFAULT]
-log_file = {work}/keystone-service.log
+    conf = write_config(work, "keystone", "keystone.conf", f"""
 [database]
 connection = {sqlite(work, 'keystone')}
 [token]
 provider = fernet
 expiration = 7200
 [fernet_tokens]
-key_repository = {conf}/fernet-keys
+key_repository = {work}/keystone/fernet-keys
 [credential]
-key_repository = {conf}/credential-keys
+key_repository = {work}/keystone/credential-keys
 """)
     manage = [os.path.join(BIN, "keystone-manage"), "--config-file", os.path.join(conf, "keystone.conf")]
     who = ["--keystone-user", "root", "--keystone-group", "root"] if os.geteuid() == 0 else []
@@ -194,11 +198,7 @@ key_repository = {conf}/credential-keys
 
 
 def placement_up(work, port, keystone):
-    conf = os.path.join(work, "placement")
-    os.makedirs(conf)
-    write(os.path.join(conf, "placement.conf"), f"""
-[DEFAULT]
-log_file = {work}/placement-service.log
+    conf = write_config(work, "placement", "placement.conf", f"""
 [placement_database]
 connection = {sqlite(work, 'placement')}
 [api]
@@ -211,14 +211,10 @@ auth_strategy = keystone
 
 
 def glance_up(work, port, keystone):
-    conf = os.path.join(work, "glance")
-    os.makedirs(conf)
     for sub in ("images", "staging", "tasks"):
         os.makedirs(os.path.join(work, "glance-" + sub))
-    write(os.path.join(conf, "glance-api.conf"), f"""
-[DEFAULT]
+    conf = write_config(work, "glance", "glance-api.conf", f"""
 enabled_backends = fs:file
-log_file = {work}/glance-service.log
 [database]
 connection = {sqlite(work, 'glance')}
 [glance_store]
@@ -242,18 +238,14 @@ flavor = keystone
 
 
 def neutron_up(work, port, keystone):
-    conf = os.path.join(work, "neutron")
-    os.makedirs(conf)
-    write(os.path.join(conf, "neutron.conf"), f"""
-[DEFAULT]
+    conf = write_config(work, "neutron", "neutron.conf", f"""
 core_plugin = ml2
 service_plugins = router
 auth_strategy = keystone
 transport_url = fake://
 notify_nova_on_port_status_changes = false
 notify_nova_on_port_data_changes = false
-api_paste_config = {conf}/api-paste.ini
-log_file = {work}/neutron-service.log
+api_paste_config = {work}/neutron/api-paste.ini
 [database]
 connection = {sqlite(work, 'neutron')}
 {authtoken(keystone, 'neutron')}
@@ -287,15 +279,11 @@ network_vlan_ranges = physnet1:100:299
 
 
 def nova_up(work, port, keystone, neutron, glance):
-    conf = os.path.join(work, "nova")
-    os.makedirs(conf)
     url = f"http://127.0.0.1:{port}"
-    write(os.path.join(conf, "nova.conf"), f"""
-[DEFAULT]
+    conf = write_config(work, "nova", "nova.conf", f"""
 compute_driver = fake.FakeDriver
 transport_url = fake://
 host = compute-1
-log_file = {work}/nova-service.log
 state_path = {work}/nova-state
 allow_resize_to_same_host = true
 # No agent sends network-vif-plugged.
