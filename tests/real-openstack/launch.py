@@ -461,7 +461,8 @@ def main():
         wait_http(urls["nova"], "nova", work, timeout=180)
         demo, demo_token = member(ks, "region-demo")
         quota, quota_token = member(ks, "region-quota")
-        env = {"auth_url": f"{keystone}/v3", **urls, "work": work, "demo": demo, "quota_project": quota,
+        admin = {"user": "admin", "password": ADMIN_PASSWORD, "project": "admin"}
+        env = {"auth_url": f"{keystone}/v3", **urls, "work": work, "demo": demo, "quota_project": quota, "admin": admin,
                "image_id": image(ks, urls["glance"], "cirros-raw"),
                "second_image_id": image(ks, urls["glance"], "cirros-raw-2")}
         env.update(networks(ks, urls["neutron"], demo_token, quota_token))

@@ -7,9 +7,29 @@ import threading
 import time
 
 
+def _snapshots_upload():
+    """The fake driver's snapshot uploads no data, so its image stays `queued` in Glance: upload a
+    few bytes, as a real driver uploads the disk, and the image goes active."""
+    import io
+
+    from nova.image import glance
+    from nova.virt import fake
+
+    plain = fake.FakeDriver.snapshot
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        plain(self, context, instance, image_id, update_task_state)
+        meta = {"disk_format": "raw", "container_format": "bare"}
+        glance.API().update(context, image_id, meta, data=io.BytesIO(b"\0" * 4096))
+
+    fake.FakeDriver.snapshot = snapshot
+
+
 def application(conf_dir):
     os.environ["OS_NOVA_CONFIG_DIR"] = conf_dir
     from nova.api.openstack import wsgi_app
+
+    _snapshots_upload()
 
     app = wsgi_app.init_application("osapi_compute", "nova-api")
 

@@ -246,9 +246,14 @@ impl ServerRecord {
         }
     }
 
-    /// Whether the server was given the identity key pair (everything but `ca` and `none`).
+    /// Whether the server was given the identity key pair: asked for (`identityKeypair`), or by
+    /// default unless an SSH certificate authority is bound (as Unikorn v1.16.6 boots it).
     pub fn has_identity_keypair(&self) -> bool {
-        !matches!(self.ssh_injection, Some(SshInjection::Ca | SshInjection::None))
+        match self.ssh_injection {
+            Some(SshInjection::Ca | SshInjection::None) => false,
+            Some(SshInjection::IdentityKeypair) => true,
+            None => self.ssh_certificate_authority_id.is_none(),
+        }
     }
 
     /// Whether a create may still be reaching the provider: the record has no provider id yet and

@@ -688,3 +688,109 @@ async fn the_emulator_answers_as_the_real_services_do() {
     assert_eq!(ours.len(), theirs.len());
     assert!(differences.is_empty(), "the emulator differs from the real services:\n{}", differences.join("\n"));
 }
+
+/// What Nova holds for a server, read as Keystone's admin (user data shows to admins only).
+async fn as_admin(real: &Real, path: &str) -> Value {
+    let admin = &real.env["admin"];
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": admin["user"], "domain": {"id": "default"}, "password": admin["password"]}}},
+        "scope": {"project": {"name": admin["project"], "domain": {"id": "default"}}}}});
+    let http = reqwest::Client::new();
+    let auth = format!("{}/auth/tokens", real.id("auth_url"));
+    let response = http.post(auth).json(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let token = response.headers()["x-subject-token"].to_str().unwrap_or_default().to_owned();
+    let url = format!("{}/v2.1{path}", real.id("nova"));
+    let response = http.get(url).header("X-Auth-Token", token).header("OpenStack-API-Version", "compute 2.100");
+    response.send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default()
+}
+
+/// The rest of a user's verbs on real services: the SSH CA's user data exactly as Nova received it,
+/// the SSH key, reboots, the list, and a snapshot that goes active in Glance.
+#[tokio::test]
+async fn ssh_ca_user_data_reboots_sshkey_list_and_an_active_snapshot_on_real_openstack() {
+    use base64::Engine as _;
+    let Some(real) = Real::connect().await else { return };
+    let api = RealApi::start(&real).await;
+    let network = api.network(integration_tests::stack::PROJECT, &real.id("network_id")).await;
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl real-ca";
+    let ca = serde_json::json!({"metadata": {"name": "real-ca"}, "spec": {"organizationId": integration_tests::stack::ORG,
+        "projectId": integration_tests::stack::PROJECT, "publicKey": key}});
+    let (status, ca) = api.call("POST", "/api/v2/sshcertificateauthorities", Some(&ca)).await;
+    assert_eq!(status, 201, "{ca}");
+    let user = base64::engine::general_purpose::STANDARD.encode("#cloud-config\npackages: [htop]\n");
+    let body = |name: &str, ca: Option<&Value>| {
+        let mut body = serde_json::json!({"metadata": {"name": name}, "spec": {"networkId": network,
+            "flavorId": real.id("flavor_small"), "imageId": real.id("image_id"), "userData": user}});
+        if let Some(ca) = ca {
+            body["spec"]["sshCertificateAuthorityId"] = ca["metadata"]["id"].clone();
+        }
+        body
+    };
+    let (status, with_ca) = api.call("POST", "/api/v2/servers", Some(&body("with-ca", Some(&ca)))).await;
+    assert_eq!(status, 201, "{with_ca}");
+    let (status, plain) = api.call("POST", "/api/v2/servers", Some(&body("plain", None))).await;
+    assert_eq!(status, 201, "{plain}");
+    let id_of = |v: &Value| v["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let (ca_server, plain_server) = (id_of(&with_ca), id_of(&plain));
+    for id in [&ca_server, &plain_server] {
+        api.until(id, |s| s["status"]["powerState"] == "Running").await;
+    }
+    let pid = |id: String| {
+        let real = &real;
+        async move {
+            let found = real.provider.find_servers(&real.demo, "unikorn:server:id", &id).await.unwrap_or_default();
+            found.first().map(|s| s.id.clone()).unwrap_or_default()
+        }
+    };
+    let ca_pid = pid(ca_server.clone()).await;
+    let nova = as_admin(&real, &format!("/servers/{ca_pid}")).await;
+    let received = nova["server"]["OS-EXT-SRV-ATTR:user_data"].as_str().unwrap_or_default();
+    let decoded = base64::engine::general_purpose::STANDARD.decode(received).unwrap_or_default();
+    let text = String::from_utf8_lossy(&decoded);
+    assert!(text.contains("multipart/mixed") || text.starts_with("#cloud-config"), "{text}");
+    assert!(
+        text.contains("real-ca")
+            || text.contains("AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"),
+        "the CA's key reached Nova: {text}"
+    );
+    assert!(nova["server"]["key_name"].is_null(), "no key pair with a CA: {}", nova["server"]["key_name"]);
+
+    let plain_path = format!("/api/v2/servers/{plain_server}");
+    let (status, sshkey) = api.call("GET", &format!("{plain_path}/sshkey"), None).await;
+    assert_eq!(status, 200, "{sshkey}");
+    let plain_pid = pid(plain_server.clone()).await;
+    for verb in ["softreboot", "hardreboot"] {
+        real.until(&plain_pid, ServerPhase::Active).await;
+        assert_eq!(api.call("POST", &format!("{plain_path}/{verb}"), None).await.0, 202, "{verb}");
+    }
+    real.until(&plain_pid, ServerPhase::Active).await;
+    let (status, listed) = api.call("GET", &format!("/api/v2/servers?networkID={network}"), None).await;
+    assert_eq!(status, 200);
+    let mut ids: Vec<String> = listed.as_array().map(|l| l.iter().map(id_of).collect()).unwrap_or_default();
+    ids.sort();
+    let mut expected = vec![ca_server.clone(), plain_server.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    let (status, image) = api
+        .call("POST", &format!("{plain_path}/snapshot"), Some(&serde_json::json!({"metadata": {"name": "real-snap"}})))
+        .await;
+    assert_eq!(status, 201, "{image}");
+    let image_id = image["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let started = Instant::now();
+    loop {
+        let state = real.provider.get_image(&real.demo, &image_id).await.map(|i| i.state);
+        if matches!(state, Ok(shared::provider::ImageState::Ready)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the snapshot never went active: {state:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for id in [&ca_server, &plain_server] {
+        real.until(&pid(id.clone()).await, ServerPhase::Active).await;
+        assert_eq!(api.call("DELETE", &format!("/api/v2/servers/{id}"), None).await.0, 202);
+    }
+    for id in [&ca_server, &plain_server] {
+        api.until(id, |_| false).await;
+    }
+}

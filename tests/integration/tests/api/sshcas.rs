@@ -222,6 +222,15 @@ async fn ssh_injection_decides_the_identity_key_pair() {
         stack.call("GET", &format!("/api/v2/servers/{}/sshkey", keypair.id()), Some(&token), None).await.status,
         200
     );
+    // Regression (found against real Nova): a CA bound without sshInjection also attached the
+    // identity key pair; Unikorn boots such a server without one.
+    let mut default_ca = stack.server_body("default-ca", &stack.network_id);
+    default_ca["spec"]["sshCertificateAuthorityId"] = json!(ca_id);
+    let default_ca = stack.call("POST", "/api/v2/servers", Some(&token), Some(&default_ca)).await;
+    assert_eq!(default_ca.status, 201, "{}", default_ca.body);
+    assert!(last_key_name(&stack).is_null(), "a bound CA replaces the identity key pair");
+    let sshkey = format!("/api/v2/servers/{}/sshkey", default_ca.id());
+    assert_eq!(stack.call("GET", &sshkey, Some(&token), None).await.status, 404);
     let plain = stack.create_server(&token, "plain").await;
     assert!(plain.body["status"].get("sshInjection").is_none(), "absent unless asked (v1.16.6 bodies)");
     assert_eq!(create("bad", "ca", None).await.status, 422, "ca needs a CA");
