@@ -171,8 +171,8 @@ async fn a_server_life_cycle_on_its_own_port_against_real_nova_and_neutron() {
     assert!(p.console_url(cred, &id).await.is_ok_and(|url| url.starts_with("http")));
 
     // A disk shrink is refused at once (any shrink, not only below the image's min_disk). A resize
-    // itself stays in resize_prep on this one-process stack with real Neutron (the migration's port
-    // binding never completes without an agent), so the resize cycle is proven on the emulator only.
+    // itself stays in resize_prep on this one-process stack with real Neutron (its next step never
+    // runs: docs/real-openstack.md), so the resize cycle is proven on the emulator only.
     let shrink = p.resize(cred, &id, &real.id("flavor_tiny")).await;
     assert!(matches!(&shrink, Err(ProviderError::Rejected { detail, .. }) if detail.contains("disk")), "{shrink:?}");
     p.rebuild(cred, &id, &real.id("image_id")).await.unwrap_or_else(|e| panic!("rebuild: {e}"));
