@@ -92,17 +92,8 @@ def sqlite(work, name):
 
 
 def authtoken(keystone, user):
-    return f"""
-[keystone_authtoken]
-www_authenticate_uri = {keystone}/v3
-auth_url = {keystone}/v3
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = {user}
-password = {SERVICE_PASSWORD}
-"""
+    """keystonemiddleware's section: the service user checking callers' tokens."""
+    return service_auth("keystone_authtoken", keystone, user, extra=f"www_authenticate_uri = {keystone}/v3\n")
 
 
 def service_auth(section, keystone, user="nova", extra=""):

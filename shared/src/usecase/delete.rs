@@ -2,7 +2,7 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::refresh::{provider_id, refresh};
 use super::steps::{deprovisioning, protected};
 use super::Context;
-use super::{load_server, translate, Deps};
+use super::{in_our_terms, load_server, translate, Deps};
 use crate::crash;
 use crate::domain::ProvisioningStatus;
 use crate::error::{Error, Result};
@@ -66,7 +66,7 @@ pub async fn delete_server<S: ServerStore, P: Compute + Networking>(
                 return Err(match e {
                     ProviderError::Conflict { detail, .. } => Error::conflict(format!(
                         "server {id} cannot be deleted: the provider refused it: {}",
-                        detail.replace(pid.as_str(), id)
+                        in_our_terms(detail, id, &pid)
                     )),
                     other => translate(other, id, &pid, "deleted"),
                 });

@@ -144,7 +144,7 @@ pub(crate) const CONSOLE_OUTPUT: &str = "read";
 /// Provider answers about one server, in the caller's terms: the server's id, not the provider's
 /// (`pid`, which the provider's own messages name).
 pub(crate) fn translate(err: ProviderError, id: &str, pid: &str, verb: &str) -> Error {
-    let ours = |detail: String| if pid.is_empty() { detail } else { detail.replace(pid, id) };
+    let ours = |detail: String| in_our_terms(detail, id, pid);
     match err {
         ProviderError::NotFound { .. } => Error::not_found(format!("no server found with id {id} at the provider")),
         ProviderError::Conflict { detail, .. } => {
@@ -155,6 +155,15 @@ pub(crate) fn translate(err: ProviderError, id: &str, pid: &str, verb: &str) -> 
             Error::unprocessable(format!("server {id} cannot be {verb}: the provider refused it: {}", ours(detail)))
         }
         other => other.into(),
+    }
+}
+
+/// A provider's message with its server id (`pid`) replaced by ours (`id`): callers know only ours.
+pub(crate) fn in_our_terms(detail: String, id: &str, pid: &str) -> String {
+    if pid.is_empty() {
+        detail
+    } else {
+        detail.replace(pid, id)
     }
 }
 

@@ -70,12 +70,28 @@ pub(crate) async fn ensure_port<P: Neutron>(
     record: &ServerRecord,
     provider_network: &str,
 ) -> Result<(ProviderPort, Receipt)> {
-    let spec = wanted_port(record, provider_network);
     match find_port(provider, cred, &record.id).await? {
-        None => provider.create_port(cred, &spec).await,
-        Some(port) if port_matches(&port, record.networking.as_ref()) => Ok((port, Receipt::default())),
-        Some(port) => provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await,
+        None => provider.create_port(cred, &wanted_port(record, provider_network)).await,
+        Some(port) => match align_port(provider, cred, record, &port).await? {
+            Some(updated) => Ok(updated),
+            None => Ok((port, Receipt::default())),
+        },
     }
+}
+
+/// Updates an existing port that drifted from what the record asks for; `None` when it already
+/// matches (nothing asked).
+pub(crate) async fn align_port<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    record: &ServerRecord,
+    port: &ProviderPort,
+) -> Result<Option<(ProviderPort, Receipt)>> {
+    if port_matches(port, record.networking.as_ref()) {
+        return Ok(None);
+    }
+    let spec = wanted_port(record, &port.network_id);
+    provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await.map(Some)
 }
 
 /// Gives the port a public address when the record asks for one and releases it when not.
@@ -91,9 +107,7 @@ pub(crate) async fn converge_public_ip<P: Neutron>(
     let have = provider.public_ips_of(cred, port_id).await?;
     let wanted = record.networking.as_ref().is_some_and(Networking::wants_public_ip);
     if !wanted {
-        for ip in &have {
-            ignore_missing(provider.delete_public_ip(cred, &ip.id).await)?;
-        }
+        release_ips(provider, cred, &have).await?;
         return Ok(None);
     }
     if let Some(ip) = have.into_iter().next() {
@@ -131,10 +145,16 @@ pub(crate) async fn release<P: Neutron>(provider: &P, cred: &ProviderCredential,
 
 /// Removes one port and the public addresses bound to it.
 pub(crate) async fn release_port<P: Neutron>(provider: &P, cred: &ProviderCredential, port_id: &str) -> Result<()> {
-    for ip in provider.public_ips_of(cred, port_id).await? {
+    release_ips(provider, cred, &provider.public_ips_of(cred, port_id).await?).await?;
+    ignore_missing(provider.delete_port(cred, port_id).await)
+}
+
+/// Releases these public addresses (one already gone counts as released).
+pub(crate) async fn release_ips<P: Neutron>(provider: &P, cred: &ProviderCredential, ips: &[PublicIp]) -> Result<()> {
+    for ip in ips {
         ignore_missing(provider.delete_public_ip(cred, &ip.id).await)?;
     }
-    ignore_missing(provider.delete_port(cred, port_id).await)
+    Ok(())
 }
 
 fn ignore_missing(result: Result<Receipt>) -> Result<()> {

@@ -16,7 +16,7 @@ use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
 use crate::store::ServerStore;
-use crate::usecase::server_port::{allocate, port_matches, release_port, wanted_port};
+use crate::usecase::server_port::{align_port, allocate, release_ips, release_port};
 use crate::usecase::Deps;
 
 /// Neutron listing page size.
@@ -137,19 +137,20 @@ async fn converge_one<S: ServerStore, P: Networking>(
     external: &mut Option<String>,
     report: &mut Report,
 ) -> Result<(), ProviderError> {
-    let wanted = record.networking.clone().unwrap_or_default();
-    if !port_matches(port, Some(&wanted)) {
-        let spec = wanted_port(record, &port.network_id);
-        deps.provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await?;
+    if align_port(&*deps.provider, cred, record, port).await?.is_some() {
         tracing::info!(server_id = %record.id, "port brought back to the record's networking");
         report.ports_repaired += 1;
     }
-    if !Wanted::wants_public_ip(&wanted) {
-        return release_ips(deps, cred, &bound, report).await;
+    let wanted = record.networking.as_ref().is_some_and(Wanted::wants_public_ip);
+    // Not wanted: every bound address goes; wanted twice (a request and a run raced): one stays.
+    let surplus = if wanted { bound.get(1..).unwrap_or_default() } else { &bound[..] };
+    if !surplus.is_empty() {
+        release_ips(&*deps.provider, cred, surplus).await?;
+        report.public_ips_released += surplus.len();
+        return Ok(());
     }
-    if bound.len() > 1 {
-        // Two allocations raced (a request and a run): one address is enough.
-        return release_ips(deps, cred, &bound[1..], report).await;
+    if !wanted {
+        return Ok(());
     }
     // Asked again right before allocating: a request may have allocated it since the listing.
     if bound.is_empty() && deps.provider.public_ips_of(cred, &port.id).await?.is_empty() {
@@ -160,21 +161,6 @@ async fn converge_one<S: ServerStore, P: Networking>(
         allocate(&*deps.provider, cred, record, &port.id, external.clone()).await?;
         tracing::info!(server_id = %record.id, "public IP allocated");
         report.public_ips_allocated += 1;
-    }
-    Ok(())
-}
-
-async fn release_ips<S, P: Networking>(
-    deps: &Deps<S, P>,
-    cred: &ProviderCredential,
-    ips: &[PublicIp],
-    report: &mut Report,
-) -> Result<(), ProviderError> {
-    for ip in ips {
-        match deps.provider.delete_public_ip(cred, &ip.id).await {
-            Ok(_) | Err(ProviderError::NotFound { .. }) => report.public_ips_released += 1,
-            Err(e) => return Err(e),
-        }
     }
     Ok(())
 }
