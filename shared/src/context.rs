@@ -13,6 +13,7 @@ use crate::aws::Sdk;
 use crate::clock::{RandomIds, SystemClock};
 use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
+use crate::fairuse::{Limiter, Limits};
 use crate::identities::Identities;
 use crate::identity::authenticate::Authenticator;
 use crate::identity::cache::{NoSharedCache, SharedCache};
@@ -101,11 +102,22 @@ pub async fn store_deps() -> Result<StoreDeps> {
     store_deps_on(store_from_env(&Sdk::from_env()?)?).await
 }
 
+/// The fair-use buckets in the table (`RATE_LIMIT_*`, see [`Limits::from_env`]); `FAIR_USE=off`
+/// turns them off (a deployment behind a gateway that meters on its own).
+pub fn limiter_from_env(store: &Arc<DynamoStore>) -> Result<Limiter> {
+    if std::env::var("FAIR_USE").is_ok_and(|v| v == "off") {
+        return Ok(Limiter::off());
+    }
+    Ok(Limiter::new(store.clone(), Limits::from_env()?, Arc::new(SystemClock)))
+}
+
 pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
     let timing = timing_from_env()?;
     store.warm().await;
+    let store = Arc::new(store);
     Ok(Deps {
-        store: Arc::new(store),
+        limiter: Arc::new(limiter_from_env(&store)?),
+        store,
         provider: Arc::new(NoProvider),
         identities: Arc::new(Identities::default()),
         clock: Arc::new(SystemClock),
@@ -151,8 +163,10 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         _ if sealing => Some(Sealer::from_env()?),
         _ => None,
     };
+    let store = Arc::new(store);
     let deps = Deps {
-        store: Arc::new(store),
+        limiter: Arc::new(limiter_from_env(&store)?),
+        store,
         provider: Arc::new(provider),
         identities: Arc::new(identities),
         clock: Arc::new(SystemClock),

@@ -28,6 +28,9 @@ pub enum Error {
     /// The same request is still being processed (an idempotency key in use): retry later.
     #[error("{message}")]
     InProgress { message: String, retry_after: Duration },
+    /// The organization's fair-use bucket for this kind of request is empty: retry later.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: Duration },
     /// `If-Match` named a version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -121,6 +124,9 @@ impl Error {
             Error::MethodNotAllowed(_) => (405, "method_not_allowed"),
             Error::Conflict(_) | Error::InProgress { .. } => (409, "conflict"),
             Error::PreconditionFailed(_) => (412, "conflict"),
+            // Unikorn's enum has no code of its own for 429; `invalid_request` is what any other
+            // 4xx without one is (see `passed_on`), and the status and `Retry-After` say the rest.
+            Error::TooManyRequests { .. } => (429, "invalid_request"),
             Error::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
             Error::Unprocessable(_) => (422, "unprocessable_content"),
             Error::ProviderUnauthorized(_) | Error::Internal(_) => (500, "server_error"),
@@ -128,6 +134,21 @@ impl Error {
             Error::Unavailable { .. } => (503, "server_error"),
             Error::Passed { status, code, .. } => (*status, code),
         }
+    }
+
+    /// A refusal decided from the request and the records alone, before anything was written or
+    /// changed at the provider: it costs the caller no fair-use token.
+    pub fn costs_nothing(&self) -> bool {
+        matches!(
+            self,
+            Error::Invalid(_)
+                | Error::Unauthenticated(_)
+                | Error::Forbidden(_)
+                | Error::NotFound(_)
+                | Error::MethodNotAllowed(_)
+                | Error::PreconditionFailed(_)
+                | Error::UnsupportedMediaType(_)
+        )
     }
 
     /// The text shown to the caller. Internal details stay in the logs.
@@ -142,7 +163,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Unavailable { retry_after, .. } => *retry_after,
-            Error::InProgress { retry_after, .. } => Some(*retry_after),
+            Error::InProgress { retry_after, .. } | Error::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -163,6 +184,11 @@ mod tests {
             (Error::not_found("x"), 404, "not_found"),
             (Error::conflict("x"), 409, "conflict"),
             (Error::PreconditionFailed("x".into()), 412, "conflict"),
+            (
+                Error::TooManyRequests { message: "x".into(), retry_after: Duration::from_secs(2) },
+                429,
+                "invalid_request",
+            ),
             (Error::unprocessable("x"), 422, "unprocessable_content"),
             (Error::ProviderUnauthorized("x".into()), 500, "server_error"),
             (Error::unavailable("x"), 503, "server_error"),

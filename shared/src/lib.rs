@@ -9,6 +9,7 @@ pub mod crash;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod fairuse;
 pub mod http;
 pub mod identities;
 pub mod identity;

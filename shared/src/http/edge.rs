@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::request::{raw_body, request_id};
 use super::response::{error_response, json};
 use crate::error::{Error, Result};
+use crate::fairuse::{Class, Meter, METER};
 use crate::rbac::Caller;
 use crate::store::{IdempotencyStore, StoredResponse};
 use crate::usecase::idempotency::{self, IdempotencyKey};
@@ -33,8 +34,10 @@ where
 }
 
 /// Answers one request: runs `work` inside the request's span (request id, route, server id) and
-/// turns its error, if any, into the API's error response.
+/// its fair-use meter, turns its error, if any, into the API's error response, and adds the
+/// `RateLimit-*` headers of the bucket it was charged to.
 pub async fn answer(req: &Request, work: impl Future<Output = Result<Response<Body>>>) -> Response<Body> {
+    let meter = Meter::new(Class::of_method(req.method().as_str()));
     let span = tracing::info_span!(
         "request",
         request_id = %request_id(req),
@@ -42,7 +45,16 @@ pub async fn answer(req: &Request, work: impl Future<Output = Result<Response<Bo
         server_id = tracing::field::Empty,
     );
     async move {
-        let response = work.await.unwrap_or_else(|e| error_response(&e));
+        let result = METER.scope(meter.clone(), work).await;
+        let give_back = result.as_ref().err().is_some_and(Error::costs_nothing);
+        let mut response = result.unwrap_or_else(|e| error_response(&e));
+        if let Some(quota) = meter.finish(give_back).await {
+            for (name, value) in quota.headers() {
+                if let Ok(value) = http::HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+        }
         tracing::info!(status = response.status().as_u16(), "handled");
         response
     }

@@ -76,12 +76,14 @@ async fn authorize<S: ServerStore + ActionStore, P>(deps: &Deps<S, P>, cx: &Cont
     // The server as read here is the one checked: no second read through `load_server`.
     match deps.store.get_server(server_id).await? {
         Some(server) => {
-            cx.view.load(&cx.caller, read, async { Ok(Some(server)) }, missing).await?;
+            let server = cx.view.load(&cx.caller, read, async { Ok(Some(server)) }, missing).await?;
+            super::admit(deps, &server.organization_id).await?;
         }
         None => {
             let newest = ActionQuery { status: None, after: None, limit: 1 };
             let action = async { Ok(deps.store.list_actions(server_id, &newest).await?.items.into_iter().next()) };
-            cx.view.load(&cx.caller, read, action, missing).await?;
+            let action = cx.view.load(&cx.caller, read, action, missing).await?;
+            super::admit(deps, &action.organization_id).await?;
         }
     }
     tracing::Span::current().record("server_id", server_id);

@@ -130,6 +130,7 @@ where
         return Err(Error::unprocessable("spec.sshInjection: ca needs spec.sshCertificateAuthorityId"));
     }
     let cred = deps.identities.credential(&network.identity_id)?;
+    super::admit(deps, &network.organization_id).await?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
     let external = check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
     let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);

@@ -21,6 +21,7 @@ pub async fn create_identity<S: IdentityStore, P>(
 ) -> Result<IdentityRecord> {
     let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
     cx.caller.acl.require(org, Some(project), IDENTITIES, Operation::Create)?;
+    super::admit(deps, org).await?;
     if !deps.identities.has_region(region) {
         return Err(Error::invalid(format!("spec.regionId: no region found with id {region}")));
     }
@@ -55,12 +56,15 @@ pub(crate) async fn load_identity<S: IdentityStore, P>(
 
 pub async fn get_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<IdentityRecord> {
     let read = deps.store.get_identity(id);
-    cx.view.load(&cx.caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await
+    let identity = cx.view.load(&cx.caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await?;
+    super::admit(deps, &identity.organization_id).await?;
+    Ok(identity)
 }
 
 /// The identities of the path's project or organization the caller may read (see [`View::list_scopes`]).
 pub async fn list_identities<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context) -> Result<Vec<IdentityRecord>> {
     let scopes = cx.view.list_scopes(&cx.caller, IDENTITIES, (&[], &[]))?;
+    super::admit_scopes(deps, &scopes).await?;
     let query = RecordQuery { scopes, api_version: Some(cx.view.version), ..RecordQuery::default() };
     Ok(deps.store.list_identities(&query).await?)
 }
@@ -68,7 +72,8 @@ pub async fn list_identities<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Contex
 /// Refused while networks (and so servers) remain under it: Unikorn's route documents 400, not 409.
 pub async fn delete_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<()> {
     let read = deps.store.get_identity(id);
-    cx.view.load(&cx.caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
+    let identity = cx.view.load(&cx.caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
+    super::admit(deps, &identity.organization_id).await?;
     deps.store.delete_identity(id).await.map_err(|e| match e {
         StoreError::InUse(..) => {
             Error::invalid(format!("identity {id} still has networks or servers: delete them first"))

@@ -30,6 +30,7 @@ pub async fn list_servers<S: ServerStore, P>(
     params: &ListParams,
 ) -> Result<Page<ServerRecord>> {
     let scopes = cx.view.list_scopes(&cx.caller, SERVERS, (&params.organization_ids, &params.project_ids))?;
+    super::admit_scopes(deps, &scopes).await?;
     if scopes.is_empty() {
         return Ok(Page { items: Vec::new(), next: None });
     }

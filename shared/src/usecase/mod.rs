@@ -46,6 +46,7 @@ use crate::crash::CrashPoints;
 use crate::domain::lifecycle::{on_remove, on_write};
 use crate::domain::{ActionError, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
+use crate::fairuse::{Admission, Limiter, Meter};
 use crate::identities::Identities;
 use crate::provider::{NoProvider, ProviderError, Receipt};
 use crate::rbac::{Operation, SERVERS};
@@ -71,6 +72,8 @@ pub struct Deps<S, P = NoProvider> {
     pub sealer: Option<Arc<Sealer>>,
     pub timing: Timing,
     pub crash: CrashPoints,
+    /// The fair-use buckets (off where nothing is served over HTTP).
+    pub limiter: Arc<Limiter>,
 }
 
 impl<S, P> Clone for Deps<S, P> {
@@ -84,6 +87,7 @@ impl<S, P> Clone for Deps<S, P> {
             sealer: self.sealer.clone(),
             timing: self.timing,
             crash: self.crash.clone(),
+            limiter: self.limiter.clone(),
         }
     }
 }
@@ -100,6 +104,7 @@ impl<S, P> Deps<S, P> {
             sealer: None,
             timing: self.timing,
             crash: self.crash.clone(),
+            limiter: self.limiter.clone(),
         }
     }
 
@@ -227,5 +232,57 @@ pub(crate) async fn load_server<S: ServerStore, P>(
     let read = deps.store.get_server(id);
     let record = cx.view.load(&cx.caller, (SERVERS, op), read, || server_not_found(id)).await?;
     tracing::Span::current().record("server_id", id);
+    admit(deps, &record.organization_id).await?;
     Ok(record)
+}
+
+/// Charges the request being served to the fair-use bucket of its class in `organization`, the
+/// organization it acts in, once the caller is known to be allowed there: 429 over the limit,
+/// before anything is written or asked of the provider. Outside a request (cleanup) it is free.
+pub(crate) async fn admit<S, P>(deps: &Deps<S, P>, organization: &str) -> Result<()> {
+    let Some(meter) = Meter::current().filter(|m| m.first_charge(organization)) else { return Ok(()) };
+    let class = meter.class();
+    match deps.limiter.admit(organization, class).await {
+        Ok(None) => Ok(()),
+        Ok(Some(Admission::Admitted(quota, ticket))) => {
+            meter.record(quota, Some(ticket));
+            Ok(())
+        }
+        Ok(Some(Admission::Refused(quota))) => {
+            meter.record(quota, None);
+            let after = quota.retry_after.unwrap_or(1);
+            tracing::info!(organization, class = class.as_str(), "over the fair-use limit");
+            Err(Error::TooManyRequests {
+                message: format!(
+                    "organization {organization} has used its allowance of {} {} requests: retry in {after} s",
+                    quota.limit,
+                    class.as_str()
+                ),
+                retry_after: std::time::Duration::from_secs(after),
+            })
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the fair-use bucket could not be read");
+            Err(Error::Unavailable {
+                message: "the request could not be metered: retry".into(),
+                retry_after: Some(std::time::Duration::from_secs(1)),
+            })
+        }
+    }
+}
+
+/// [`admit`] in every organization a list reads.
+pub(crate) async fn admit_scopes<S, P>(deps: &Deps<S, P>, scopes: &[crate::rbac::Scope]) -> Result<()> {
+    let mut organizations: Vec<&str> = scopes
+        .iter()
+        .map(|s| match s {
+            crate::rbac::Scope::Organization(o) | crate::rbac::Scope::Project(o, _) => o.as_str(),
+        })
+        .collect();
+    organizations.sort_unstable();
+    organizations.dedup();
+    for organization in organizations {
+        admit(deps, organization).await?;
+    }
+    Ok(())
 }

@@ -26,6 +26,7 @@ struct Home {
 async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &NetworkPlacement) -> Result<Home> {
     let (org, project) = placement.project();
     cx.caller.acl.require(org, Some(project), cx.view.rules.networks, Operation::Create)?;
+    super::admit(deps, org).await?;
     match placement {
         NetworkPlacement::Project { region_id, .. } => {
             let region = region_id.as_str();
@@ -85,7 +86,9 @@ pub async fn create_network<S: NetworkStore + IdentityStore, P>(
 
 async fn load<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str, op: Operation) -> Result<NetworkRecord> {
     let read = deps.store.get_network(id);
-    cx.view.load(&cx.caller, (cx.view.rules.networks, op), read, || not_found(id)).await
+    let network = cx.view.load(&cx.caller, (cx.view.rules.networks, op), read, || not_found(id)).await?;
+    super::admit(deps, &network.organization_id).await?;
+    Ok(network)
 }
 
 pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<NetworkRecord> {
@@ -94,8 +97,10 @@ pub async fn get_network<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context, id
 
 /// Every network the caller may read in the view's scope (see [`View::list_scopes`]).
 pub async fn list_networks<S: NetworkStore, P>(deps: &Deps<S, P>, cx: &Context) -> Result<Vec<NetworkRecord>> {
+    let scopes = cx.view.list_scopes(&cx.caller, cx.view.rules.networks, (&[], &[]))?;
+    super::admit_scopes(deps, &scopes).await?;
     let query = RecordQuery {
-        scopes: cx.view.list_scopes(&cx.caller, cx.view.rules.networks, (&[], &[]))?,
+        scopes,
         api_version: Some(cx.view.version),
         parent_identity_id: cx.view.path.as_ref().and_then(|p| p.identity_id.clone()),
         ..RecordQuery::default()

@@ -14,6 +14,7 @@ pub(crate) fn ca_not_found(id: &str) -> Error {
 pub async fn create<S: SshCaStore, P>(deps: &Deps<S, P>, cx: &Context, input: SshCaCreateInput) -> Result<SshCaRecord> {
     let (org, project) = (input.organization_id.as_str(), input.project_id.as_str());
     cx.caller.acl.require(org, Some(project), SSH_CAS, Operation::Create)?;
+    super::admit(deps, org).await?;
     let record = SshCaRecord {
         id: deps.ids.new_id(),
         api_version: cx.view.version,
@@ -38,7 +39,9 @@ pub(crate) async fn load<S: SshCaStore, P>(
     op: Operation,
 ) -> Result<SshCaRecord> {
     let read = deps.store.get_ssh_ca(id);
-    cx.view.load(&cx.caller, (SSH_CAS, op), read, || ca_not_found(id)).await
+    let ca = cx.view.load(&cx.caller, (SSH_CAS, op), read, || ca_not_found(id)).await?;
+    super::admit(deps, &ca.organization_id).await?;
+    Ok(ca)
 }
 
 pub async fn get<S: SshCaStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<SshCaRecord> {
@@ -58,6 +61,7 @@ pub async fn list<S: SshCaStore, P>(
     params: &CaListParams,
 ) -> Result<Vec<SshCaRecord>> {
     let scopes = cx.view.list_scopes(&cx.caller, SSH_CAS, (&params.organization_ids, &params.project_ids))?;
+    super::admit_scopes(deps, &scopes).await?;
     if scopes.is_empty() {
         return Ok(Vec::new());
     }

@@ -60,6 +60,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         sealer: None,
         timing: Timing::default(),
         crash: Default::default(),
+        limiter: Arc::new(shared::fairuse::Limiter::off()),
     };
 
     // Seed: per identity a network and 200 servers, at the provider and in the table.

@@ -2,9 +2,10 @@
 //! `byAttention`), records as JSON documents beside the key and filter attributes. One file per
 //! port and concern: `store` (the client, single-item reads and writes), `servers`, `resources`
 //! (networks, identities, SSH CAs, key pairs), `idempotency`, `maintenance` (actions, the outbox,
-//! cleanup), `identity_cache`, under them `transactions`, `queries`, `errors`; `items` is the
+//! cleanup), `identity_cache`, `buckets` (fair use), under them `transactions`, `queries`, `errors`; `items` is the
 //! item layout and `schema` the table.
 
+mod buckets;
 mod claims;
 mod errors;
 mod idempotency;

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::rbac::Scope;
 mod bookkeeping;
+mod buckets;
 mod resources;
 mod servers;
 
@@ -50,6 +51,10 @@ struct Tables {
     actions: BTreeMap<(String, String), ActionRecord>,
     /// Unpublished transitions by (time, server, sequence).
     outbox: BTreeMap<(DateTime<Utc>, String, u64), StateEvent>,
+    /// Fair-use buckets' arrival times, organizations' own limits, and (writes, reads) received.
+    buckets: std::collections::HashMap<crate::fairuse::BucketKey, crate::fairuse::Micros>,
+    overrides: BTreeMap<String, crate::fairuse::Overrides>,
+    bucket_calls: (u64, u64),
 }
 
 impl Tables {

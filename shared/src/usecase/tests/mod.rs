@@ -254,6 +254,7 @@ pub(super) async fn world() -> World {
         sealer: Some(Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}")))),
         timing: Timing::default(),
         crash: Default::default(),
+        limiter: Arc::new(crate::fairuse::Limiter::off()),
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));

@@ -145,6 +145,13 @@ pub fn moto_client() -> aws_sdk_dynamodb::Client {
     sdk.dynamodb(Some(&dynamodb_endpoint()))
 }
 
+/// The fair-use limits of test stacks: the deployment's defaults for reads, and room for the
+/// suites' own bursts of mutations (the fair-use suite sets its own).
+pub fn test_limits() -> shared::fairuse::Limits {
+    let defaults = shared::fairuse::Limits::default();
+    shared::fairuse::Limits { mutation: shared::fairuse::Rate { burst: 500, per_second: 50.0 }, ..defaults }
+}
+
 /// Dependencies on a fresh table in moto, with the given identities and id source.
 pub async fn local_deps(
     identities: Identities,
@@ -158,8 +165,10 @@ pub async fn local_deps(
         ..OpenStackConfig::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(DynamoStore::new(dynamo.clone(), table.clone()));
+    let limiter = shared::fairuse::Limiter::new(store.clone(), test_limits(), Arc::new(SystemClock));
     let deps = Deps {
-        store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
+        store,
         provider: Arc::new(provider),
         identities: Arc::new(identities),
         clock: Arc::new(SystemClock),
@@ -167,6 +176,7 @@ pub async fn local_deps(
         sealer: Some(Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}")))),
         timing: Timing::default(),
         crash: CrashPoints::default(),
+        limiter: Arc::new(limiter),
     };
     (deps, dynamo, table)
 }

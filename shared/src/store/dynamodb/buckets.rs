@@ -1,0 +1,120 @@
+//! Fair-use buckets: one item per organization and class (`BUCKET#<organization>#<class>`) holding
+//! the bucket's arrival time (`tat`, epoch microseconds), removed by DynamoDB's TTL an hour after
+//! the bucket is full again; and an organization's own limits (`LIMITS#<organization>`), written
+//! by an operator (docs/fair-use.md).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::errors::{is_condition_failure, sdk_error};
+use super::items::{n, number_attr, s, Item, EXPIRES_AT, PK, SK};
+use super::DynamoStore;
+use crate::fairuse::{BucketKey, BucketStore, Class, Micros, Overrides, Rate};
+
+const BUCKET: &str = "BUCKET";
+const LIMITS: &str = "LIMITS";
+/// An idle bucket's item outlives the moment it is full again by this much.
+const IDLE_SECONDS: i64 = 3600;
+
+fn bucket_key(key: &BucketKey) -> Item {
+    HashMap::from([
+        (PK.into(), s(format!("{BUCKET}#{}#{}", key.organization, key.class.as_str()))),
+        (SK.into(), s(BUCKET)),
+    ])
+}
+
+fn limits_key(organization: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("{LIMITS}#{organization}"))), (SK.into(), s(LIMITS))])
+}
+
+fn expiry(tat: Micros) -> AttributeValue {
+    n(tat / 1_000_000 + IDLE_SECONDS)
+}
+
+fn tat_of(item: Option<&Item>) -> Option<Micros> {
+    item.and_then(|i| number_attr(i, "tat")).and_then(|t| Micros::try_from(t).ok())
+}
+
+/// An override as an operator wrote it (`readBurst`, `readPerSecond`, ...); one outside the bounds
+/// is ignored with a warning, never a failed request.
+fn rate_of(item: &Item, organization: &str, class: Class) -> Option<Rate> {
+    let burst = item.get(&format!("{}Burst", class.as_str())).and_then(|v| v.as_n().ok())?;
+    let per_second = item.get(&format!("{}PerSecond", class.as_str())).and_then(|v| v.as_n().ok())?;
+    let parsed = match (burst.parse::<u32>(), per_second.parse::<f64>()) {
+        (Ok(b), Ok(r)) => Rate::checked(b, r),
+        _ => Err(format!("{burst} / {per_second} are not numbers")),
+    };
+    parsed
+        .map_err(|e| tracing::warn!(organization, class = class.as_str(), error = %e, "fair-use override ignored"))
+        .ok()
+}
+
+#[async_trait]
+impl BucketStore for DynamoStore {
+    async fn start(&self, key: &BucketKey, tat: Micros, now: Micros) -> Result<bool, String> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(bucket_key(key)))
+            .update_expression("SET tat = :tat, #expires = :expires")
+            .condition_expression("attribute_not_exists(tat) OR tat < :now")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":tat", n(tat))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":expires", expiry(tat))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("start fair-use bucket", e).to_string()),
+        }
+    }
+
+    async fn advance(&self, key: &BucketKey, by: Micros, now: Micros, cap: Micros) -> Result<Option<Micros>, String> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(bucket_key(key)))
+            .update_expression("ADD tat :by SET #expires = :expires")
+            .condition_expression("tat BETWEEN :now AND :cap")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":by", n(by))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":cap", n(cap))
+            .expression_attribute_values(":expires", expiry(cap + by))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(tat_of(out.attributes()).or(Some(cap + by))),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(sdk_error("advance fair-use bucket", e).to_string()),
+        }
+    }
+
+    async fn peek(&self, key: &BucketKey) -> Result<Option<Micros>, String> {
+        let item = self.get(bucket_key(key), "read fair-use bucket").await.map_err(|e| e.to_string())?;
+        Ok(tat_of(item.as_ref()))
+    }
+
+    async fn overrides(&self, organization: &str) -> Result<Overrides, String> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(limits_key(organization)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("read fair-use overrides", e).to_string())?;
+        let Some(item) = out.item() else { return Ok(Overrides::default()) };
+        Ok(Overrides {
+            read: rate_of(item, organization, Class::Read),
+            mutation: rate_of(item, organization, Class::Mutation),
+        })
+    }
+}
