@@ -18,10 +18,18 @@ pub enum ProviderError {
     /// flavor's constraint); the credential itself was accepted.
     #[error("the provider refused the request for {what}: {detail}")]
     Refused { what: String, detail: String },
+    /// The project's quota for `resource` (instances, cores, ram, port, ...) is used up: Nova's 403
+    /// or 413 "Quota exceeded for ...", Neutron's 409 `OverQuota`.
+    #[error("the provider's quota for {resource} is exhausted ({what}): {detail}")]
+    Quota { what: String, resource: String, detail: String },
+    /// The provider is limiting our requests (429, a 413 that is not a quota, a 503 asking us to
+    /// wait) and still was after the adapter's backoff: nothing was done.
+    #[error("the provider is limiting requests for {what}")]
+    Throttled { what: String, retry_after: Option<std::time::Duration> },
     /// The provider refused the platform's own credential.
     #[error("{0}")]
     Unauthorized(String),
-    /// No answer, a 5xx, rate limiting, an unreadable answer: the outcome is unknown.
+    /// No answer, a 5xx, an unreadable answer: the outcome is unknown.
     #[error("{0}")]
     Unavailable(String),
     /// A status outside the mapped set.

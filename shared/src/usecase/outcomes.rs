@@ -20,6 +20,15 @@ impl From<ProviderError> for Error {
             ProviderError::Refused { what, detail } => {
                 Error::unprocessable(format!("the provider refused the request for {what}: {detail}"))
             }
+            // 409: the request is sound, the project's usage is what stands in the way; it succeeds
+            // once usage drops or the quota is raised (docs/fair-use.md).
+            ProviderError::Quota { resource, detail, .. } => {
+                Error::conflict(format!("the project's {resource} quota at the provider is exhausted: {detail}"))
+            }
+            ProviderError::Throttled { what, retry_after } => Error::Unavailable {
+                message: format!("the provider is limiting requests for {what}: retry later"),
+                retry_after: Some(retry_after.unwrap_or(std::time::Duration::from_secs(5)).max(std::time::Duration::from_secs(1))),
+            },
             ProviderError::Unauthorized(cause) => Error::ProviderUnauthorized(cause),
             ProviderError::Unavailable(cause) => Error::unavailable(cause),
             ProviderError::Unexpected { status, what, detail } => {
@@ -30,6 +39,11 @@ impl From<ProviderError> for Error {
     }
 }
 
+/// The action error codes of a server the provider could not place: its project's quota, or no
+/// capacity (no valid host) after every attempt.
+pub(crate) const QUOTA: &str = "quota";
+pub(crate) const CAPACITY: &str = "capacity";
+
 /// How an action ends when the provider refuses its call: the provider's own message kept.
 pub(crate) fn action_error(err: &ProviderError) -> ActionError {
     match err {
@@ -37,6 +51,7 @@ pub(crate) fn action_error(err: &ProviderError) -> ActionError {
         ProviderError::Rejected { detail, .. } => ActionError::new("provider_rejected", detail.clone()),
         ProviderError::Refused { detail, .. } => ActionError::new("provider_refused", detail.clone()),
         ProviderError::NotFound { detail, .. } => ActionError::new("provider_not_found", detail.clone()),
+        ProviderError::Quota { detail, .. } => ActionError::new(QUOTA, detail.clone()),
         other => ActionError::new("provider_error", other.to_string()),
     }
 }
@@ -82,7 +97,13 @@ mod tests {
             // The provider refusing well-formed input (documented 422; it was 400).
             (ProviderError::Rejected { what: what(), detail: "bad flavorRef".into() }, 422),
             // A 403 from a service with our token accepted: quota, policy; not our credential (it was 500).
-            (ProviderError::Refused { what: what(), detail: "Quota exceeded for instances".into() }, 422),
+            (ProviderError::Refused { what: what(), detail: "Policy doesn't allow this".into() }, 422),
+            // Issue 23: the exhausted quota is a conflict with the project's usage (it was 500, then 422).
+            (
+                ProviderError::Quota { what: what(), resource: "instances".into(), detail: "Quota exceeded".into() },
+                409,
+            ),
+            (ProviderError::Throttled { what: what(), retry_after: None }, 503),
             (ProviderError::Unauthorized("token refused".into()), 500),
             (ProviderError::unavailable("timed out"), 503),
             (ProviderError::Unexpected { status: 418, what: what(), detail: "teapot".into() }, 502),

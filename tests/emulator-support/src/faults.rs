@@ -15,6 +15,9 @@ pub struct Effect {
     pub drop_connection: bool,
     #[serde(default = "one")]
     pub count: u32,
+    /// A `Retry-After` (seconds) on the answer, as a rate-limiting service sends.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
 }
 
 fn one() -> u32 {
@@ -35,7 +38,7 @@ impl Effect {
     }
 
     fn none() -> Effect {
-        Effect { status: None, delay_ms: None, drop_connection: false, count: 1 }
+        Effect { status: None, delay_ms: None, drop_connection: false, count: 1, retry_after: None }
     }
 }
 

@@ -72,6 +72,25 @@ impl Recorder for Ctx {
     }
 }
 
+/// `{"instances"?, "cores"?, "ram"?}`: the project's compute quota, as an operator sets it.
+pub async fn set_quota(
+    State(ctx): State<Ctx>,
+    Path(project): Path<String>,
+    Json(quota): Json<crate::nova::ComputeQuota>,
+) -> StatusCode {
+    ctx.shared.lock().quotas.insert(project, quota);
+    StatusCode::NO_CONTENT
+}
+
+/// `{"noValidHost": n}`: the next `n` creates land in ERROR with "No valid host was found".
+pub async fn set_capacity(State(ctx): State<Ctx>, Json(body): Json<Value>) -> StatusCode {
+    let Some(n) = body["noValidHost"].as_u64().and_then(|n| u32::try_from(n).ok()) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    ctx.shared.lock().no_valid_host = n;
+    StatusCode::NO_CONTENT
+}
+
 pub async fn set_delays(State(ctx): State<Ctx>, Json(delays): Json<Delays>) -> StatusCode {
     ctx.shared.lock().delays = delays;
     StatusCode::NO_CONTENT
@@ -86,6 +105,8 @@ pub async fn expire_tokens(State(ctx): State<Ctx>) -> StatusCode {
 pub async fn reset(State(ctx): State<Ctx>, body: Option<Json<Value>>) -> StatusCode {
     let mut state = ctx.shared.lock();
     state.log.clear();
+    state.no_valid_host = 0;
+    state.quotas.clear();
     if body.is_some_and(|Json(b)| b["all"] == json!(true)) {
         state.servers.clear();
         state.images.clear();

@@ -105,6 +105,16 @@ impl Emulator {
         self.shared.lock().log.faults.push(fault);
     }
 
+    /// A project's compute quota (instances, cores, ram), as an operator sets it.
+    pub fn set_quota(&self, project: &str, quota: nova::ComputeQuota) {
+        self.shared.lock().quotas.insert(project.to_owned(), quota);
+    }
+
+    /// The next `n` creates find no valid host and land in ERROR.
+    pub fn fail_next_creates(&self, n: u32) {
+        self.shared.lock().no_valid_host = n;
+    }
+
     pub fn set_delays(&self, delays: Delays) {
         self.shared.lock().delays = delays;
     }
@@ -215,6 +225,8 @@ fn router(ctx: Ctx) -> Router {
         .route("/_emulator/servers/{id}", axum::routing::delete(control::vanish_server))
         .route("/_emulator/servers/{id}/state", axum::routing::put(control::set_server_state))
         .route("/_emulator/delays", axum::routing::put(control::set_delays))
+        .route("/_emulator/quotas/{project}", axum::routing::put(control::set_quota))
+        .route("/_emulator/capacity", axum::routing::put(control::set_capacity))
         .route("/_emulator/tokens/expire", post(control::expire_tokens))
         .route("/_emulator/reset", post(control::reset))
         .merge(control_routes())
@@ -248,13 +260,17 @@ async fn handle(router: Router, ctx: Ctx, req: hyper::Request<Incoming>) -> Resu
             }
             if let Some(status) = effect.status {
                 let message = format!("injected fault {status}");
-                return if path.starts_with("/image") {
+                let mut response = if path.starts_with("/image") {
                     common::glance_error(status, message)
                 } else if path.starts_with("/network") {
                     neutron::neutron_error(status, "HTTPServiceUnavailable", message)
                 } else {
                     common::nova_fault(status, message)
                 };
+                if let Some(seconds) = effect.retry_after {
+                    response.headers_mut().insert("retry-after", axum::http::HeaderValue::from(seconds));
+                }
+                return response;
             }
         }
         emulator_support::route(router, axum::http::Request::from_parts(parts, Body::from(bytes))).await

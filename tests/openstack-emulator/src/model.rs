@@ -74,6 +74,8 @@ pub fn now() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
     Built,
+    /// The scheduler found no host: the server lands in ERROR without ever booting.
+    NoValidHost,
     PoweredOn,
     PoweredOff,
     Rebooted,
@@ -176,6 +178,11 @@ impl Server {
                 self.console.push(format!("[{}] reboot: Power down", self.updated));
             }
             Transition::Resized => self.vm_state = "resized",
+            Transition::NoValidHost => {
+                self.vm_state = "error";
+                self.power_state = 0;
+                self.fault = Some(crate::nova::NO_VALID_HOST.to_owned());
+            }
             Transition::Snapshotted => {}
             Transition::Deleted => {
                 self.vm_state = "deleted";

@@ -43,6 +43,13 @@ impl Fault {
         Fault { method: method.into(), path: path.into(), effect: Effect::status(status) }
     }
 
+    /// The next matching request is answered 429 with `Retry-After: seconds`, as a rate-limiting
+    /// service (or a proxy in front of it) answers.
+    pub fn throttled(method: &str, path: &str, seconds: u64) -> Fault {
+        let effect = emulator_support::Effect { retry_after: Some(seconds), ..Effect::status(429) };
+        Fault { method: method.into(), path: path.into(), effect }
+    }
+
     /// The next matching request is processed `ms` late (its client may have given up by then).
     pub fn delay(method: &str, path: &str, ms: u64) -> Fault {
         Fault { method: method.into(), path: path.into(), effect: Effect::delay(ms) }
@@ -82,6 +89,10 @@ pub struct Inner {
     /// Faults waiting, requests counted per route key, and the request log.
     pub log: Log<Fault, RecordedRequest>,
     pub seq: u64,
+    /// Compute quotas per project (none: unlimited).
+    pub quotas: BTreeMap<String, crate::nova::ComputeQuota>,
+    /// The next this many creates find no valid host.
+    pub no_valid_host: u32,
 }
 
 impl Inner {

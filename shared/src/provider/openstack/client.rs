@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::errors::{status_error, transport_error};
+use super::errors::{is_throttling, status_error_after, transport_error};
 use super::identity::{Session, SessionCache};
 use super::wire::ServerAction;
 use super::COMPUTE_MICROVERSION;
@@ -70,7 +70,10 @@ impl OpenStackProvider {
         }
     }
 
-    /// Sends one request; on 401 the token is replaced and the request sent once more.
+    /// Sends one request; on 401 the token is replaced and the request sent once more. When the
+    /// provider asks us to slow down (429, a 413 that is not a quota; a 503 with `Retry-After` for a
+    /// request that may be repeated) it is sent again after a backoff ([`throttle_wait`]) at most
+    /// [`THROTTLE_RETRIES`] times, never in a tight loop; then it is [`ProviderError::Throttled`].
     pub(super) async fn send(
         &self,
         cred: &ProviderCredential,
@@ -82,21 +85,33 @@ impl OpenStackProvider {
     ) -> Result<(Vec<u8>, Receipt)> {
         let margin = self.config.token_refresh_margin;
         let mut session = self.sessions.get(&self.http, cred, margin, None).await?;
-        for attempt in 0..2 {
-            let (status, bytes, receipt) = self.send_once(&session, service, method.clone(), path, body, what).await?;
-            if status == 401 && attempt == 0 {
+        let (mut refreshed, mut throttled) = (false, 0);
+        loop {
+            let sent = self.send_once(&session, service, method.clone(), path, body, what).await?;
+            let (status, bytes, receipt, retry_after) = sent;
+            if status == 401 && !refreshed {
+                refreshed = true;
                 session = self.sessions.get(&self.http, cred, margin, Some(&session.token)).await?;
                 continue;
             }
             if status == 401 {
                 return Err(ProviderError::Unauthorized(format!("provider refused our token for {what} ({status})")));
             }
+            let repeatable = method != Method::POST;
+            let slow_down = is_throttling(status, &bytes) || (status == 503 && retry_after.is_some() && repeatable);
+            if slow_down && throttled < THROTTLE_RETRIES {
+                if let Some(wait) = throttle_wait(throttled, retry_after) {
+                    tracing::info!(what, status, wait_ms = wait.as_millis() as u64, "the provider asks us to slow down");
+                    tokio::time::sleep(wait).await;
+                    throttled += 1;
+                    continue;
+                }
+            }
             if !(200..300).contains(&status) {
-                return Err(status_error(status, what, &bytes));
+                return Err(status_error_after(status, what, &bytes, retry_after));
             }
             return Ok((bytes, receipt));
         }
-        Err(ProviderError::Unauthorized(format!("provider refused a fresh token for {what}")))
     }
 
     async fn send_once(
@@ -107,7 +122,7 @@ impl OpenStackProvider {
         path: &str,
         body: Option<&serde_json::Value>,
         what: &str,
-    ) -> Result<(u16, Vec<u8>, Receipt)> {
+    ) -> Result<(u16, Vec<u8>, Receipt, Option<Duration>)> {
         let (base, service_name) = match service {
             Service::Compute => (session.compute_url.as_str(), "compute"),
             Service::Image => (glance_base(&session.image_url), "image"),
@@ -131,6 +146,7 @@ impl OpenStackProvider {
             .or_else(|| response.headers().get("x-compute-request-id"))
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(128).collect::<String>());
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(retry_after);
         let bytes = response.bytes().await.map_err(|e| transport_error(service_name, &e))?;
         tracing::debug!(
             service = service_name,
@@ -139,7 +155,7 @@ impl OpenStackProvider {
             request_id = request_id.as_deref().unwrap_or_default(),
             "provider call"
         );
-        Ok((status, bytes.to_vec(), Receipt { request_id }))
+        Ok((status, bytes.to_vec(), Receipt { request_id }, retry_after))
     }
 
     pub(super) async fn json<T: DeserializeOwned>(
@@ -194,6 +210,30 @@ fn neutron_base(url: &str) -> &str {
 
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| ProviderError::failed(format!("cannot encode provider request: {e}")))
+}
+
+/// Times a request the provider throttles is sent again (so at most three sends in all).
+pub const THROTTLE_RETRIES: u32 = 2;
+/// The longest the adapter waits before sending again; a provider asking for longer is answered
+/// at once (the caller gets 503 with the provider's `Retry-After`).
+pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(2);
+
+/// How long to wait before the `attempt`-th resend: the provider's `Retry-After`, else 250 ms
+/// doubled each time, with up to a quarter more of jitter so containers do not resend in step;
+/// `None` when the provider asks for more than [`MAX_THROTTLE_WAIT`].
+pub fn throttle_wait(attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+    let backoff = Duration::from_millis(250) * 2u32.saturating_pow(attempt);
+    let base = retry_after.unwrap_or(backoff).max(backoff);
+    if base > MAX_THROTTLE_WAIT {
+        return None;
+    }
+    let jitter_ms = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * (base.as_millis() as u64 / 4) / 255;
+    Some((base + Duration::from_millis(jitter_ms)).min(MAX_THROTTLE_WAIT))
+}
+
+/// `Retry-After` as seconds (the form OpenStack services send); an HTTP date is not honoured.
+fn retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(|s| Duration::from_secs(s.min(3600)))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod acl;
 mod events;
+mod fair_use;
 mod table;
 
 pub use acl::{admin_acl, org_acl, project_acl, ALL};
@@ -54,6 +55,8 @@ pub struct Stack {
     pub deps: CloudDeps,
     /// The stack's event bus in moto and the queue its rule fills, made on first use.
     events: tokio::sync::OnceCell<(Arc<EventBridgeBus>, String)>,
+    /// The gateway in front of the functions (a second local API shares it).
+    gateway: local_api::Gateway,
     admin_token: std::sync::OnceLock<String>,
 }
 
@@ -187,11 +190,13 @@ pub async fn local_deps(
 pub struct GatewayOptions {
     pub caches: CacheSettings,
     pub ingress_certificates: bool,
+    /// The fair-use limits the stack's functions run with.
+    pub limits: shared::fairuse::Limits,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { caches: CacheSettings::default(), ingress_certificates: true }
+        GatewayOptions { caches: CacheSettings::default(), ingress_certificates: true, limits: test_limits() }
     }
 }
 
@@ -215,13 +220,14 @@ impl Stack {
     pub async fn start_with(options: GatewayOptions) -> Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
-        let (deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
+        let (mut deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
+        deps.limiter = Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
         let gateway = local_api::Gateway {
             authenticator: Arc::new(authenticator(&identity.url, &dynamo, &table, options.caches)),
             ingress_certificates: options.ingress_certificates,
         };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let api = local_api::start(deps.clone(), gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let api = local_api::start(deps.clone(), gateway.clone(), addr).await.unwrap_or_else(|e| panic!("{e}"));
         let mut stack = Stack {
             url: api.url,
             emulator,
@@ -232,6 +238,7 @@ impl Stack {
             network_id: String::new(),
             deps,
             events: tokio::sync::OnceCell::new(),
+            gateway,
             admin_token: std::sync::OnceLock::new(),
         };
         stack.network_id = stack.create_network(&stack.admin(), "net-a", ORG, PROJECT).await;

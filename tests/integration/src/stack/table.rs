@@ -8,7 +8,7 @@ use super::Stack;
 impl Stack {
     /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
     /// key pair an identity gets with its first server, nor actions and unpublished events (which
-    /// outlive what they are about), nor the identity cache.
+    /// outlive what they are about), nor the identity cache, nor fair-use buckets.
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
@@ -17,13 +17,14 @@ impl Stack {
             .select(Select::Count)
             .filter_expression(
                 "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
-                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache)",
+                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache) AND NOT begins_with(PK, :bucket)",
             )
             .expression_attribute_values(":cleanup", AttributeValue::S("CLEANUP#".into()))
             .expression_attribute_values(":keypair", AttributeValue::S("KEYPAIR#".into()))
             .expression_attribute_values(":actions", AttributeValue::S("ACTIONS#".into()))
             .expression_attribute_values(":outbox", AttributeValue::S("OUTBOX#".into()))
             .expression_attribute_values(":authcache", AttributeValue::S("AUTHCACHE#".into()))
+            .expression_attribute_values(":bucket", AttributeValue::S("BUCKET#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));

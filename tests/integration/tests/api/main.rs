@@ -9,6 +9,7 @@ mod conformance;
 mod console;
 mod create;
 mod delete;
+mod fair_use;
 mod faults;
 mod inputs;
 mod list;

@@ -1,10 +1,12 @@
 //! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, version discovery.
 
 mod boot;
+mod capacity;
 mod flavors;
 mod keypairs;
 
 use boot::{attach, check_boot, Boot};
+pub use capacity::{ComputeQuota, NO_VALID_HOST};
 pub use flavors::{list_flavors, list_flavors_detail, show_flavor};
 pub use keypairs::{create_keypair, delete_keypair, list_keypairs, show_keypair};
 
@@ -142,6 +144,10 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
                 Ok(boot) => boot,
                 Err(refusal) => return refusal,
             };
+        if let Err(refusal) = capacity::check_quota(state, &token.project_id, &flavor) {
+            return refusal;
+        }
+        let scheduled = capacity::host_found(state);
         let metadata: BTreeMap<String, String> = match s["metadata"].as_object() {
             Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect(),
             None => BTreeMap::new(),
@@ -164,7 +170,7 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             user_data: s["user_data"].as_str().map(str::to_owned),
             created: now(),
             updated: now(),
-            pending: Some((due, Transition::Built)),
+            pending: Some((due, if scheduled { Transition::Built } else { Transition::NoValidHost })),
             pending_image: None,
             console: vec![format!("[{}] Booting {name}", now())],
             seq: state.next_seq(),
