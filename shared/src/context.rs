@@ -69,17 +69,27 @@ async fn warm_provider(deps: &CloudDeps) {
 }
 
 /// `GRACE_SECONDS`: how long a record may still be acted on by the function that wrote it (default
-/// 300; it must exceed every function's timeout).
+/// 300; it must exceed every function's timeout); `RESCHEDULE_BACKOFF_SECONDS`: how long the cleanup
+/// function waits before placing again a server the provider had no capacity for (default 30,
+/// doubled for each attempt made).
 pub fn timing_from_env() -> Result<Timing> {
-    match std::env::var("GRACE_SECONDS") {
-        Ok(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 0)
-            .map(|s| Timing { grace: chrono::Duration::seconds(s), ..Timing::default() })
-            .ok_or_else(|| Error::internal("GRACE_SECONDS is not a whole number of seconds")),
-        Err(_) => Ok(Timing::default()),
-    }
+    let seconds = |name: &str| -> Result<Option<chrono::Duration>> {
+        match std::env::var(name) {
+            Ok(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (0..=86_400).contains(s))
+                .map(|s| Some(chrono::Duration::seconds(s)))
+                .ok_or_else(|| Error::internal(format!("{name} is not a whole number of seconds (0 to 86400)"))),
+            Err(_) => Ok(None),
+        }
+    };
+    let defaults = Timing::default();
+    Ok(Timing {
+        grace: seconds("GRACE_SECONDS")?.unwrap_or(defaults.grace),
+        reschedule_backoff: seconds("RESCHEDULE_BACKOFF_SECONDS")?.unwrap_or(defaults.reschedule_backoff),
+        ..defaults
+    })
 }
 
 /// The event bus of `EVENT_BUS_NAME` (required where events are published), through

@@ -32,10 +32,13 @@ pub enum Command {
     RemoveOrphan,
     /// The provider moved the server without an action of ours asking it to.
     ProviderChange,
+    /// The provider had no capacity for a server that never booted: the platform deleted it and
+    /// created it again.
+    Reschedule,
 }
 
 impl Command {
-    pub const ALL: [Command; 12] = [
+    pub const ALL: [Command; 13] = [
         Command::CreateServer,
         Command::DeleteServer,
         Command::StartServer,
@@ -48,6 +51,7 @@ impl Command {
         Command::Adopt,
         Command::RemoveOrphan,
         Command::ProviderChange,
+        Command::Reschedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Command {
             Command::Adopt => "adopt",
             Command::RemoveOrphan => "remove_orphan",
             Command::ProviderChange => "provider_change",
+            Command::Reschedule => "reschedule",
         }
     }
 
@@ -111,11 +116,35 @@ impl ActionError {
         ActionError::new("timeout", format!("the action did not complete within {} minutes", timeout.num_minutes()))
     }
 
-    /// The server went into error; Nova's fault message, when it gave one.
+    /// The server went into error; Nova's fault message, when it gave one. A fault for want of
+    /// capacity is `capacity`, so clients can tell it from a broken image or host.
     pub fn fault(fault: Option<&str>) -> Self {
-        ActionError::new("provider_fault", fault.unwrap_or("the provider put the server into error"))
+        let message = fault.unwrap_or("the provider put the server into error");
+        let code = if is_capacity_fault(message) { CAPACITY } else { "provider_fault" };
+        ActionError::new(code, message)
     }
 }
+
+/// The code of an action that failed because the provider had no capacity (no valid host).
+pub const CAPACITY: &str = "capacity";
+/// The code of an action that failed because the project's quota at the provider is exhausted.
+pub const QUOTA: &str = "quota";
+
+/// Whether a provider fault says there was no room for the server: Nova's scheduler ("No valid
+/// host was found", "There are not enough hosts available") or its retries running out.
+pub fn is_capacity_fault(fault: &str) -> bool {
+    let fault = fault.to_ascii_lowercase();
+    [
+        "no valid host",
+        "not enough hosts available",
+        "insufficient compute resources",
+        "exceeded maximum number of retries",
+    ]
+    .iter()
+    .any(|marker| fault.contains(marker))
+}
+
+impl ActionError {}
 
 /// An action as a server record tracks it: everything but where it happened and the provider's
 /// request id (stored on the action item itself).
@@ -225,7 +254,7 @@ pub fn settle(base: &ServerRecord, next: &mut ServerRecord, now: DateTime<Utc>, 
     let provisioned = state.0 == ProvisioningStatus::Provisioned;
     let outcome = match action.command {
         _ if state.0 == ProvisioningStatus::Error && action.command != Command::DeleteServer => Some(fault()),
-        Command::CreateServer => provisioned.then_some(Ok(())),
+        Command::CreateServer | Command::Reschedule => provisioned.then_some(Ok(())),
         Command::StartServer | Command::SoftReboot | Command::HardReboot => {
             (provisioned && state.1 == Some(PowerState::Running)).then_some(Ok(()))
         }
@@ -289,7 +318,11 @@ mod tests {
         failed.provider_fault = Some("No valid host was found.".into());
         let done = settled(&creating, &failed, 2);
         assert_eq!(done.status, ActionStatus::Error);
-        assert_eq!(done.error, Some(ActionError::new("provider_fault", "No valid host was found.")));
+        // Issue 23: a fault for want of capacity says so.
+        assert_eq!(done.error, Some(ActionError::new(CAPACITY, "No valid host was found.")));
+        failed.provider_fault = Some("Build of instance aborted: image is corrupt".into());
+        let done = settled(&creating, &failed, 2);
+        assert_eq!(done.error.map(|e| e.code), Some("provider_fault".to_owned()));
     }
 
     #[test]

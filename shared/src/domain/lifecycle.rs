@@ -67,6 +67,10 @@ pub struct StateEvent {
     pub current: ServerState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
+    /// Why the server went into error, when the action it is attributed to failed: that action's
+    /// error code (`capacity`, `quota`, `provider_fault`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub time: DateTime<Utc>,
     /// Increases with every transition of the server: consumers can order by it.
     pub sequence: u64,
@@ -78,8 +82,9 @@ impl StateEvent {
         (previous, current): (Option<ServerState>, ServerState),
         sequence: u64,
         time: DateTime<Utc>,
-        action_id: Option<String>,
+        related: Option<&ActionRef>,
     ) -> Self {
+        let failed = related.and_then(|a| a.error.as_ref()).filter(|_| current == ServerState::Error);
         StateEvent {
             event_id: format!("{}-{sequence}", record.id),
             server_id: record.id.clone(),
@@ -88,7 +93,8 @@ impl StateEvent {
             network_id: record.network_id.clone(),
             previous,
             current,
-            action_id,
+            action_id: related.map(|a| a.id.clone()),
+            reason: failed.map(|e| e.code.clone()),
             time,
             sequence,
         }
@@ -119,7 +125,7 @@ pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
             (None, ServerState::announced(record).unwrap_or(ServerState::Provisioning)),
             record.version,
             now,
-            action.map(|a| a.id.clone()),
+            action,
         )),
         actions: action.map(|a| ActionRecord::of(record, a)).into_iter().collect(),
     }
@@ -138,14 +144,14 @@ pub fn on_write(
     next.announced = next_state.map(|(_, current)| current).or(ServerState::announced(base));
     let next = &*next;
     let mut actions = Vec::new();
-    let mut related = None;
+    let mut related: Option<&ActionRef> = None;
     match (&base.action, &next.action) {
         (Some(old), Some(new)) if old.id == new.id => {
             if old != new {
                 actions.push(ActionRecord::of(next, new));
-                related = Some(new.id.clone());
+                related = Some(new);
             } else if new.is_running() {
-                related = Some(new.id.clone());
+                related = Some(new);
             }
         }
         (old, new) => {
@@ -157,13 +163,13 @@ pub fn on_write(
             }
             if let Some(new) = new {
                 actions.push(ActionRecord::of(next, new));
-                related = Some(new.id.clone());
+                related = Some(new);
             }
         }
     }
     if let Some(observed) = &observed {
         actions.push(ActionRecord::of(next, observed));
-        related = Some(observed.id.clone());
+        related = Some(observed);
     }
     let event = next_state.map(|states| StateEvent::new(next, states, next.version, now, related));
     Effects { event, actions }
@@ -193,7 +199,7 @@ pub fn on_remove(record: &ServerRecord, now: DateTime<Utc>, outcome: Option<Resu
             (ServerState::announced(record), ServerState::Deleted),
             sequence,
             now,
-            Some(action.id.clone()),
+            Some(&action),
         )),
         actions: vec![ActionRecord::of(record, &action)],
     }

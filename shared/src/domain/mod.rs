@@ -14,7 +14,9 @@ mod ssh_ca;
 mod values;
 mod version;
 
-pub use action::{ActionError, ActionRecord, ActionRef, ActionStatus, Command, PLATFORM_SUBJECT};
+pub use action::{
+    is_capacity_fault, ActionError, ActionRecord, ActionRef, ActionStatus, Command, CAPACITY, PLATFORM_SUBJECT, QUOTA,
+};
 pub use identity::IdentityRecord;
 pub use input::{
     IdentityCreateInput, Metadata, NetworkAddressing, NetworkCreateInput, NetworkPlacement, ServerCreateInput,

@@ -197,6 +197,14 @@ resource_record! {
         /// The provider's explanation of its error state, kept while the server is in error.
         #[serde(default)]
         pub provider_fault: Option<String>,
+        /// Whether the provider server ever booted (active, stopped, paused, ...). A server that
+        /// never did may be placed again when the provider has no capacity; one that did, never.
+        /// Records written before this field count as booted.
+        #[serde(default = "booted_before")]
+        pub booted: bool,
+        /// How many times the platform has placed the server again for lack of capacity.
+        #[serde(default)]
+        pub reschedules: u8,
         /// What the server is protected from (not shown in server bodies: its own route shows it).
         #[serde(default)]
         pub protection: Protection,
@@ -212,6 +220,10 @@ resource_record! {
         pub request_key: Option<RequestKey>,
         pub version: u64,
     }
+}
+
+fn booted_before() -> bool {
+    true
 }
 
 /// An `Idempotency-Key` as a record keeps it: digests of the caller's scoped key and of the body.
@@ -260,7 +272,19 @@ impl ServerRecord {
     /// is younger than `grace` (longer than any function runs). Until then, not finding the
     /// provider server proves nothing.
     pub fn create_may_be_in_flight(&self, now: DateTime<Utc>, grace: chrono::Duration) -> bool {
-        self.provider_id.is_none() && now - self.creation_time < grace
+        self.provider_id.is_none() && (now - self.creation_time < grace || self.rescheduling())
+    }
+
+    /// The platform gave up placing the server again (the provider refused it): in error, with no
+    /// provider server.
+    pub fn unplaced(&self) -> bool {
+        self.provider_id.is_none() && self.reschedules > 0 && self.provisioning_status == ProvisioningStatus::Error
+    }
+
+    /// The platform is placing the server again (the provider had no capacity): until the
+    /// attempt's create is seen, or its action ends, a missing provider server is expected.
+    pub fn rescheduling(&self) -> bool {
+        self.action.as_ref().is_some_and(|a| a.is_running() && a.command == super::Command::Reschedule)
     }
 }
 
@@ -304,6 +328,8 @@ pub(crate) mod tests {
             mac_address: None,
             pending: None,
             provider_fault: None,
+            booted: true,
+            reschedules: 0,
             protection: Protection::default(),
             action: None,
             announced: None,

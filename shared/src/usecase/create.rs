@@ -79,7 +79,11 @@ async fn target_network<S: NetworkStore, P>(
 
 /// What Nova is asked for: our ids in its metadata, the key pair and the user data (merged with the
 /// SSH certificate authority's managed part when one is bound).
-fn provider_request(record: &ServerRecord, key_name: Option<String>, ca: Option<&SshCaRecord>) -> Result<ServerCreate> {
+pub(crate) fn provider_request(
+    record: &ServerRecord,
+    key_name: Option<String>,
+    ca: Option<&SshCaRecord>,
+) -> Result<ServerCreate> {
     let user_data = match ca {
         Some(ca) => Some(with_trusted_ca(record.user_data.as_ref().map(|u| u.bytes()), ca.public_key.as_str())?),
         None => record.user_data.as_ref().map(|u| u.bytes().to_vec()),
@@ -352,6 +356,8 @@ fn new_record<S, P>(
         mac_address: None,
         pending: None,
         provider_fault: None,
+        booted: false,
+        reschedules: 0,
         protection: Protection::default(),
         action: Some(ActionRef::start(Command::CreateServer, &caller.subject, deps.clock.now())),
         announced: Some(ServerState::Provisioning),

@@ -4,7 +4,7 @@
 pub mod actions;
 pub mod cleanup;
 mod console;
-mod create;
+pub(crate) mod create;
 mod delete;
 mod get;
 pub mod idempotency;
@@ -122,11 +122,22 @@ pub struct Timing {
     pub grace: chrono::Duration,
     /// A running action whose target the server has not reached by then fails (`timeout`).
     pub action_timeout: chrono::Duration,
+    /// How long the cleanup function waits before placing again a server the provider had no
+    /// capacity for; doubled for each attempt already made (see [`MAX_RESCHEDULES`]).
+    pub reschedule_backoff: chrono::Duration,
 }
+
+/// The most times a server that never booted is placed again for lack of capacity; after the
+/// last, it is in error (`capacity`).
+pub const MAX_RESCHEDULES: u8 = 3;
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { grace: chrono::Duration::minutes(5), action_timeout: chrono::Duration::minutes(30) }
+        Timing {
+            grace: chrono::Duration::minutes(5),
+            action_timeout: chrono::Duration::minutes(30),
+            reschedule_backoff: chrono::Duration::seconds(30),
+        }
     }
 }
 

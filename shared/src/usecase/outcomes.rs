@@ -2,7 +2,7 @@
 //! specific to say (the use-cases match the outcomes they give their own words to, such as a taken
 //! name or a server in the wrong state).
 
-use crate::domain::ActionError;
+use crate::domain::{ActionError, QUOTA};
 use crate::error::Error;
 use crate::provider::ProviderError;
 use crate::store::StoreError;
@@ -27,7 +27,9 @@ impl From<ProviderError> for Error {
             }
             ProviderError::Throttled { what, retry_after } => Error::Unavailable {
                 message: format!("the provider is limiting requests for {what}: retry later"),
-                retry_after: Some(retry_after.unwrap_or(std::time::Duration::from_secs(5)).max(std::time::Duration::from_secs(1))),
+                retry_after: Some(
+                    retry_after.unwrap_or(std::time::Duration::from_secs(5)).max(std::time::Duration::from_secs(1)),
+                ),
             },
             ProviderError::Unauthorized(cause) => Error::ProviderUnauthorized(cause),
             ProviderError::Unavailable(cause) => Error::unavailable(cause),
@@ -38,11 +40,6 @@ impl From<ProviderError> for Error {
         }
     }
 }
-
-/// The action error codes of a server the provider could not place: its project's quota, or no
-/// capacity (no valid host) after every attempt.
-pub(crate) const QUOTA: &str = "quota";
-pub(crate) const CAPACITY: &str = "capacity";
 
 /// How an action ends when the provider refuses its call: the provider's own message kept.
 pub(crate) fn action_error(err: &ProviderError) -> ActionError {
@@ -99,10 +96,7 @@ mod tests {
             // A 403 from a service with our token accepted: quota, policy; not our credential (it was 500).
             (ProviderError::Refused { what: what(), detail: "Policy doesn't allow this".into() }, 422),
             // Issue 23: the exhausted quota is a conflict with the project's usage (it was 500, then 422).
-            (
-                ProviderError::Quota { what: what(), resource: "instances".into(), detail: "Quota exceeded".into() },
-                409,
-            ),
+            (ProviderError::Quota { what: what(), resource: "instances".into(), detail: "Quota exceeded".into() }, 409),
             (ProviderError::Throttled { what: what(), retry_after: None }, 503),
             (ProviderError::Unauthorized("token refused".into()), 500),
             (ProviderError::unavailable("timed out"), 503),

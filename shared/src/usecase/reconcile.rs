@@ -6,12 +6,12 @@
 use chrono::{DateTime, Utc};
 
 use super::server_port;
-use super::{note_receipt, remove_record, write_observed, Deps, Timing};
+use super::{note_receipt, remove_record, write_observed, Deps, Timing, MAX_RESCHEDULES};
 use crate::domain::action::settle;
 use crate::domain::lifecycle::transition;
 use crate::domain::{
-    ActionError, ActionRef, Command, HealthStatus, PendingChange, PowerState, ProvisioningStatus, ServerRecord,
-    ServerState, PLATFORM_SUBJECT,
+    is_capacity_fault, ActionError, ActionRef, Command, HealthStatus, PendingChange, PowerState, ProvisioningStatus,
+    ServerRecord, ServerState, CAPACITY, PLATFORM_SUBJECT,
 };
 use crate::error::Result;
 use crate::provider::{Compute, Networking};
@@ -59,7 +59,9 @@ pub(crate) fn plan(
     let keep = |step| Plan { step, outcome: Outcome::Unchanged, observed: None };
     let Some(server) = observed else {
         // Not finding the server proves nothing while its create may still be reaching the provider.
-        if record.create_may_be_in_flight(now, grace) {
+        // A placement the provider refused (its quota) is kept in error with the reason, until
+        // its owner deletes it.
+        if record.create_may_be_in_flight(now, grace) || record.unplaced() {
             return keep(None);
         }
         return Plan { step: None, outcome: Outcome::Remove, observed: None };
@@ -90,6 +92,7 @@ pub(crate) fn plan(
             },
         }
     }
+    hold_for_reschedule(record, &mut next, server, now);
     let explained = record.action.as_ref().is_some_and(ActionRef::is_running);
     settle(record, &mut next, now, timing.action_timeout);
     let observed = if record.provider_id.is_none() && next.provider_id.is_some() {
@@ -105,6 +108,39 @@ pub(crate) fn plan(
     };
     let outcome = if next == *record { Outcome::Unchanged } else { Outcome::Write(Box::new(next)) };
     Plan { step, outcome, observed }
+}
+
+/// A server that never booted and landed in error for want of capacity, with attempts left, is
+/// not in error: it waits (provisioning, its fault shown) for the cleanup function to place it
+/// again ([`reschedule_due`]); the attempt that failed ends `capacity`. After the last attempt the
+/// observation stands, and the action fails `capacity` with the provider's reason.
+fn hold_for_reschedule(record: &ServerRecord, next: &mut ServerRecord, server: &ProviderServer, now: DateTime<Utc>) {
+    let fault = server.fault.as_deref().unwrap_or_default();
+    let placeable = !record.booted && !record.is_deleting() && server.phase == ServerPhase::Error;
+    if !placeable || !is_capacity_fault(fault) || record.reschedules >= MAX_RESCHEDULES {
+        return;
+    }
+    next.provisioning_status = ProvisioningStatus::Provisioning;
+    next.health_status = record.health_status;
+    next.power_state = Some(PowerState::Pending);
+    if let Some(action) = next.action.as_mut().filter(|a| a.is_running()) {
+        action.finish(now, Err(ActionError::new(CAPACITY, fault)));
+    }
+}
+
+/// Whether the cleanup function should place this server again now: it never booted, its last
+/// attempt failed for want of capacity, attempts are left, and the backoff (doubling with each
+/// attempt made) has passed since that failure.
+pub(crate) fn reschedule_due(record: &ServerRecord, now: DateTime<Utc>, timing: Timing) -> bool {
+    let Some(failed) = record.action.as_ref().filter(|a| a.error.as_ref().is_some_and(|e| e.code == CAPACITY)) else {
+        return false;
+    };
+    let waited = timing.reschedule_backoff * 2i32.pow(u32::from(record.reschedules));
+    !record.booted
+        && record.provider_id.is_some()
+        && record.provisioning_status == ProvisioningStatus::Provisioning
+        && record.reschedules < MAX_RESCHEDULES
+        && failed.finished.is_some_and(|at| now - at >= waited)
 }
 
 /// Carries out a plan: the provider call first, then the record write (conditional on the version
@@ -218,6 +254,9 @@ pub(crate) fn observe(record: &mut ServerRecord, server: &ProviderServer) {
     if record.is_deleting() {
         return;
     }
+    let booted =
+        matches!(server.phase, ServerPhase::Active | ServerPhase::Stopped | ServerPhase::Held | ServerPhase::Rescued);
+    record.booted |= booted && !server.busy;
     match server.phase {
         ServerPhase::Active | ServerPhase::Stopped if !server.busy => {
             record.provisioning_status = ProvisioningStatus::Provisioned;
@@ -284,8 +323,16 @@ mod tests {
 
     const GRACE: i64 = 5;
 
+    fn timing() -> Timing {
+        Timing {
+            grace: Duration::minutes(GRACE),
+            action_timeout: Duration::minutes(30),
+            reschedule_backoff: Duration::minutes(1),
+        }
+    }
+
     fn decide(r: &ServerRecord, s: Option<&ProviderServer>, minute: i64) -> Plan {
-        plan(r, s, at(minute), Timing { grace: Duration::minutes(GRACE), action_timeout: Duration::minutes(30) })
+        plan(r, s, at(minute), timing())
     }
 
     #[test]
@@ -426,5 +473,63 @@ mod tests {
             (never.provisioning_status, never.power_state),
             (ProvisioningStatus::Error, Some(PowerState::Stopped))
         );
+    }
+
+    /// Issue 23: a server that lands in ERROR for want of capacity before it ever booted is held
+    /// for another placement (at most three, with a doubling backoff), then in error `capacity`;
+    /// one that booted once is never placed again.
+    #[test]
+    fn no_valid_host_before_the_first_boot_is_placed_again_a_bounded_number_of_times() {
+        let mut r = record();
+        r.booted = false;
+        r.provisioning_status = ProvisioningStatus::Provisioning;
+        r.power_state = Some(PowerState::Pending);
+        r.action = Some(ActionRef::start(Command::CreateServer, "u", at(0)));
+        let failed = ProviderServer {
+            phase: ServerPhase::Error,
+            fault: Some("No valid host was found. There are not enough hosts available.".into()),
+            ..server(ServerPhase::Error)
+        };
+        let Outcome::Write(held) = decide(&r, Some(&failed), 1).outcome else { panic!("the failure is recorded") };
+        assert_eq!(
+            (held.provisioning_status, held.power_state),
+            (ProvisioningStatus::Provisioning, Some(PowerState::Pending))
+        );
+        let action = held.action.clone().unwrap_or_else(|| panic!("action"));
+        assert_eq!(action.error.map(|e| e.code), Some(CAPACITY.to_owned()), "the attempt ended for want of capacity");
+        assert!(held.provider_fault.as_deref().is_some_and(|f| f.starts_with("No valid host")), "the reason is shown");
+        assert_eq!(decide(&held, Some(&failed), 2).outcome, Outcome::Unchanged, "one record per failure");
+        assert!(!reschedule_due(&held, at(1), timing()), "not before the backoff");
+        assert!(reschedule_due(&held, at(2), timing()));
+        let mut second = (*held).clone();
+        second.reschedules = 2;
+        assert!(!reschedule_due(&second, at(4), timing()), "the backoff doubles: four minutes after two attempts");
+        assert!(reschedule_due(&second, at(5), timing()));
+
+        let mut last = r.clone();
+        last.reschedules = MAX_RESCHEDULES;
+        last.action = Some(ActionRef::start(Command::Reschedule, PLATFORM_SUBJECT, at(0)));
+        let Outcome::Write(given_up) = decide(&last, Some(&failed), 1).outcome else { panic!("written") };
+        assert_eq!(given_up.provisioning_status, ProvisioningStatus::Error, "no attempts left");
+        assert_eq!(given_up.action.clone().and_then(|a| a.error).map(|e| e.code), Some(CAPACITY.to_owned()));
+        assert!(!reschedule_due(&given_up, at(60), timing()));
+
+        let mut booted = r.clone();
+        booted.booted = true;
+        let Outcome::Write(broken) = decide(&booted, Some(&failed), 1).outcome else { panic!("written") };
+        assert_eq!(broken.provisioning_status, ProvisioningStatus::Error, "a server that booted is never placed again");
+        assert!(!reschedule_due(&broken, at(60), timing()));
+    }
+
+    #[test]
+    fn booting_once_is_remembered() {
+        let mut r = record();
+        r.booted = false;
+        observe(&mut r, &ProviderServer { phase: ServerPhase::Building, busy: true, ..Default::default() });
+        assert!(!r.booted);
+        observe(&mut r, &server(ServerPhase::Active));
+        assert!(r.booted);
+        observe(&mut r, &ProviderServer { phase: ServerPhase::Error, ..Default::default() });
+        assert!(r.booted, "an error later does not undo it");
     }
 }

@@ -15,6 +15,7 @@ mod keystone;
 pub mod model;
 pub mod neutron;
 mod nova;
+pub use nova::{ComputeQuota, NO_VALID_HOST};
 pub mod seed;
 pub mod state;
 

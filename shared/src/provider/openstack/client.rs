@@ -101,7 +101,12 @@ impl OpenStackProvider {
             let slow_down = is_throttling(status, &bytes) || (status == 503 && retry_after.is_some() && repeatable);
             if slow_down && throttled < THROTTLE_RETRIES {
                 if let Some(wait) = throttle_wait(throttled, retry_after) {
-                    tracing::info!(what, status, wait_ms = wait.as_millis() as u64, "the provider asks us to slow down");
+                    tracing::info!(
+                        what,
+                        status,
+                        wait_ms = wait.as_millis() as u64,
+                        "the provider asks us to slow down"
+                    );
                     tokio::time::sleep(wait).await;
                     throttled += 1;
                     continue;

@@ -39,8 +39,13 @@ pub fn exhausted_quota(detail: &str) -> Option<String> {
     } else {
         resource
     };
-    let cleaned: String =
-        resource.chars().filter(|c| !matches!(c, '[' | ']' | '\'' | '"')).collect::<String>().trim().trim_end_matches('.').to_owned();
+    let cleaned: String = resource
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | '\'' | '"'))
+        .collect::<String>()
+        .trim()
+        .trim_end_matches('.')
+        .to_owned();
     (!cleaned.is_empty()).then_some(cleaned.chars().take(64).collect())
 }
 

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 mod networking;
 mod report;
+mod reschedule;
 
 pub use report::Report;
 
@@ -36,7 +37,12 @@ use crate::provider::{Compute, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::RecordQuery;
-use crate::store::{MaintenanceStore, ServerStore, StoreError};
+use crate::store::{KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore, StoreError};
+
+/// What the cleanup function reads and writes: every record kind a repair touches (a server placed
+/// again needs its network, key pair and SSH CA).
+pub trait Maintained: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore {}
+impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore> Maintained for S {}
 
 /// Provider listing page size (Nova's default maximum).
 const PROVIDER_PAGE: u32 = 1000;
@@ -48,7 +54,7 @@ const CLAIM_BATCH: usize = 500;
 const EVENT_LIMIT: usize = 1000;
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: ServerStore + MaintenanceStore, P: Compute + Networking, B: EventBus>(
+pub async fn run<S: Maintained, P: Compute + Networking, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
@@ -70,7 +76,7 @@ pub async fn run<S: ServerStore + MaintenanceStore, P: Compute + Networking, B: 
     Ok(report)
 }
 
-async fn cascade<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn cascade<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
@@ -134,7 +140,7 @@ async fn cascade_one<S: ServerStore, P: Compute + Networking>(
 }
 
 /// Every record a query matches, page by page.
-async fn all_records<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn all_records<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     mut query: RecordQuery,
 ) -> Result<Vec<ServerRecord>> {
@@ -151,7 +157,7 @@ async fn all_records<S: ServerStore + MaintenanceStore, P: Compute + Networking>
 
 /// Syncs identities in id order from the stored cursor, wrapping around, until every identity is
 /// done or the deadline passes; then stores where the next run starts.
-async fn sync<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn sync<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
@@ -185,7 +191,7 @@ async fn sync<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
     Ok(())
 }
 
-async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn sync_identity<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     identity: &ProviderIdentity,
     report: &mut Report,
@@ -200,7 +206,11 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networkin
         report.provider_servers_seen += page.servers.len();
         for server in page.servers {
             if let Some(record_id) = server.metadata.get(META_SERVER_ID) {
-                ours.insert(record_id.clone(), server);
+                // A server placed again may be listed beside the failed one it replaces.
+                let keep = ours.get(record_id).is_some_and(|seen| standing(seen) >= standing(&server));
+                if !keep {
+                    ours.insert(record_id.clone(), server);
+                }
             }
         }
         match page.next {
@@ -239,7 +249,9 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networkin
         if observed.as_ref().is_some_and(|s| s.phase != ServerPhase::Deleting) && !record.is_deleting() {
             live.push(record.clone());
         }
-        reconcile(deps, &cred, record, observed.as_ref(), report).await;
+        if let Some(current) = reconcile(deps, &cred, record, observed.as_ref(), report).await {
+            reschedule::reschedule(deps, &cred, &current, report).await;
+        }
     }
     for (record_id, server) in ours {
         delete_orphan(deps, &cred, &record_id, &server, report).await;
@@ -250,8 +262,18 @@ async fn sync_identity<S: ServerStore + MaintenanceStore, P: Compute + Networkin
     Ok(())
 }
 
+/// Which of two provider servers naming one record is the record's: one being deleted least,
+/// then one in error (a failed placement), then any other.
+fn standing(server: &ProviderServer) -> u8 {
+    match server.phase {
+        ServerPhase::Deleting => 0,
+        ServerPhase::Error => 1,
+        _ => 2,
+    }
+}
+
 /// A record with a provider id the listing did not show: asked by id before anything is removed.
-async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn confirm_absent<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
@@ -266,20 +288,23 @@ async fn confirm_absent<S: ServerStore + MaintenanceStore, P: Compute + Networki
     }
 }
 
-async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn reconcile<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
     observed: Option<&ProviderServer>,
     report: &mut Report,
-) {
+) -> Option<ServerRecord> {
     let decided = plan(&record, observed, deps.clock.now(), deps.timing);
     if decided.step.is_none() && decided.outcome == Outcome::Unchanged {
-        return;
+        return Some(record);
     }
     let removing = decided.outcome == Outcome::Remove;
     match apply(deps, cred, &record, decided).await {
-        Ok(None) if removing => report.records_removed += 1,
+        Ok(None) if removing => {
+            report.records_removed += 1;
+            None
+        }
         Ok(Some(next)) if next.version != record.version => {
             report.records_written += 1;
             if record.provider_id.is_none() && next.provider_id.is_some() {
@@ -294,15 +319,19 @@ async fn reconcile<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
                     "provider change recorded"
                 );
             }
+            Some(next)
         }
-        Ok(_) => {}
-        Err(e) => report.failures.push(format!("server {}: {e}", record.id)),
+        Ok(current) => current,
+        Err(e) => {
+            report.failures.push(format!("server {}: {e}", record.id));
+            None
+        }
     }
 }
 
 /// A provider server carrying our metadata and no record: deleted once it is older than the grace
 /// period (a create may still be recording it) and a consistent read confirms the record is gone.
-async fn delete_orphan<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn delete_orphan<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record_id: &str,
@@ -381,7 +410,7 @@ async fn publish<S: MaintenanceStore, P, B: EventBus>(
     Ok(())
 }
 
-async fn release_stale_claims<S: ServerStore + MaintenanceStore, P: Compute + Networking>(
+async fn release_stale_claims<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     report: &mut Report,
 ) -> Result<()> {

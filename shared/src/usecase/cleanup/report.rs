@@ -14,6 +14,8 @@ pub struct Report {
     pub records_adopted: usize,
     pub records_removed: usize,
     pub orphans_deleted: usize,
+    /// Servers placed again because the provider had no capacity for them.
+    pub servers_rescheduled: usize,
     /// Neutron listings (ports and public addresses, per identity per page).
     pub network_list_calls: usize,
     pub ports_repaired: usize,

@@ -21,6 +21,8 @@ impl Stack {
     pub async fn cleanup_on<B: EventBus>(&self, bus: &B, grace_seconds: i64) -> Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace_seconds);
+        // Servers without capacity are placed again at once (the backoff is unit-tested).
+        deps.timing.reschedule_backoff = chrono::Duration::zero();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         shared::usecase::cleanup::run(&deps, bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
     }

@@ -221,7 +221,8 @@ impl Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (mut deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
-        deps.limiter = Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
+        deps.limiter =
+            Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
         let gateway = local_api::Gateway {
             authenticator: Arc::new(authenticator(&identity.url, &dynamo, &table, options.caches)),
             ingress_certificates: options.ingress_certificates,

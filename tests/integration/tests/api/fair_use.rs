@@ -64,8 +64,10 @@ async fn a_burst_of_reads_then_mutations_passes_each_bucket_and_no_more() {
     assert!(rises <= refilled + 1.0, "the count rose by {rises} with {refilled:.1} refilled");
 
     // 300 creates, ten at a time: the mutation bucket (less the network made at start).
-    let body = |i: usize| json!({"metadata": {"name": format!("s-{i}")}, "spec": {"networkId": stack.network_id,
-        "flavorId": openstack_emulator::seed::FLAVOR_SMALL, "imageId": openstack_emulator::seed::IMAGE_UBUNTU}});
+    let body = |i: usize| {
+        json!({"metadata": {"name": format!("s-{i}")}, "spec": {"networkId": stack.network_id,
+        "flavorId": openstack_emulator::seed::FLAVOR_SMALL, "imageId": openstack_emulator::seed::IMAGE_UBUNTU}})
+    };
     let started = Instant::now();
     let mut created: u64 = 0;
     for chunk in (0..300).collect::<Vec<_>>().chunks(10) {

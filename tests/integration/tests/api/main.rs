@@ -3,6 +3,7 @@
 
 mod actions;
 mod auth;
+mod capacity;
 mod cleanup;
 mod concurrency;
 mod conformance;
