@@ -14,9 +14,10 @@
 //!   tokens, a burst of cold containers), its added latency, and a request end to end through the
 //!   authorizer.
 //!
-//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,moto,scaling` picks sections.
+//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,fairuse,moto,scaling` picks sections.
 
 mod auth;
+mod fairuse;
 mod fixtures;
 mod moto;
 mod runtime;
@@ -89,6 +90,9 @@ async fn main() {
     }
     if run("auth") {
         println!("{}", auth::section(&fx).await);
+    }
+    if run("fairuse") {
+        println!("{}", fairuse::section().await);
     }
     if run("moto") {
         println!(

@@ -246,7 +246,8 @@ async fn listings_page_flavors_and_keypairs_against_real_nova() {
 }
 
 /// Regression (found against real Nova): Nova's 403s (here the RAM quota of a project at Nova's
-/// defaults) were taken for a refused credential; Neutron's policy 403s the same.
+/// defaults) were taken for a refused credential; Neutron's policy 403s the same. Real Nova's quota
+/// wording is what names the exhausted quota.
 #[tokio::test]
 async fn real_refusals_are_classified_as_what_they_are() {
     let Some(real) = Real::connect().await else { return };
@@ -263,7 +264,8 @@ async fn real_refusals_are_classified_as_what_they_are() {
     };
     let refused = p.create_server(&quota, &create).await;
     assert!(
-        matches!(&refused, Err(ProviderError::Refused { detail, .. }) if detail.contains("Quota exceeded")),
+        matches!(&refused, Err(ProviderError::Quota { resource, detail, .. })
+            if detail.contains("Quota exceeded") && resource.contains("ram")),
         "{refused:?}"
     );
     let _ = p.delete_port(&quota, &port.id).await;
@@ -468,14 +470,15 @@ async fn the_api_life_cycle_on_real_openstack() {
         assert!(real.provider.find_ports(&real.demo, id).await.unwrap_or_default().is_empty(), "port of {id} left");
     }
 
-    // Over Nova's default RAM quota: 422 with Nova's reason, and nothing left behind.
+    // Over Nova's default RAM quota: 409 naming the quota, with Nova's reason, and nothing left behind.
     let quota_network = api.network(integration_tests::stack::PROJECT_B, &real.id("quota_network_id")).await;
     let mut huge = body("huge", serde_json::json!({}));
     huge["spec"]["networkId"] = serde_json::json!(quota_network);
     huge["spec"]["flavorId"] = serde_json::json!(real.id("flavor_huge"));
     let (status, refused) = api.call("POST", "/api/v2/servers", Some(&huge)).await;
-    assert_eq!(status, 422, "{refused}");
-    assert!(refused["error_description"].as_str().is_some_and(|d| d.contains("Quota exceeded")), "{refused}");
+    assert_eq!((status, refused["error"].clone()), (409, serde_json::json!("conflict")), "{refused}");
+    let description = refused["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains("ram quota") && description.contains("Quota exceeded"), "{refused}");
     let (_, listed) = api.call("GET", &format!("/api/v2/servers?networkID={quota_network}"), None).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
     let quota = credential(&real.env, "quota");

@@ -111,19 +111,24 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
     assert_eq!(refused[0]["error"]["code"], "provider_conflict");
     assert_eq!(refused[0]["error"]["message"], "injected fault 409", "Nova's message: {}", refused[0]);
 
-    // A create Nova puts into error fails with the fault Nova reports.
+    // A create Nova puts into error fails with the fault Nova reports (a fault that is not about
+    // capacity: those are placed again, see capacity.rs).
     let failing = stack.server("doomed").await;
     let pid = stack.provider_id(&failing).unwrap_or_default();
     assert!(stack.emulator.set_server_state(
         &pid,
         "error",
-        Some("No valid host was found. There are not enough hosts available.")
+        Some("Build of instance aborted: Failure prepping block device.")
     ));
     stack.cleanup(0).await;
     let failed = stack.actions(&failing).await;
     assert_eq!(summary(&failed), owned(&[("create_server", "error")]), "{failed:?}");
     assert_eq!(failed[0]["error"]["code"], "provider_fault");
-    assert!(failed[0]["error"]["message"].as_str().is_some_and(|m| m.contains("No valid host")), "{}", failed[0]);
+    assert!(
+        failed[0]["error"]["message"].as_str().is_some_and(|m| m.contains("Failure prepping block device")),
+        "{}",
+        failed[0]
+    );
 
     // The provider stopping a server by itself, and a server vanishing, are provider changes.
     let pid = stack.provider_id(&id).unwrap_or_default();
