@@ -12,12 +12,14 @@ functions=(authorizer cleanup create get list update delete networks power conso
 cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 
 # No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
-# only cleanup publishes events (the others write the outbox with their record writes).
+# only cleanup publishes events (the others write the outbox with their record writes). Cleanup
+# links the user-data merge (mail_builder): a server placed again for capacity gets what its
+# create sent Nova.
 always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
 declare -A forbidden=(
   [authorizer]="$always|provider::openstack|usecase::|Sealer::(seal|open)|mail_builder"
-  [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
+  [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::"
   [create]="$always|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::"
   [get]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [list]="$store_only|usecase::get::|usecase::networks::"
