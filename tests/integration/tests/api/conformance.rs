@@ -144,6 +144,19 @@ async fn every_server_route_answers_as_unikorns_document_says() {
     r.call("DELETE", &format!("{ca_path}/{ca_id}"), Some(&admin), None).await;
     r.call("DELETE", &format!("{ca_path}/{missing}"), Some(&admin), None).await;
 
+    // Over the fair-use limit: 429 with the error body (reads until the organization's bucket is empty).
+    let mut over = None;
+    for _ in 0..2000 {
+        let reply = stack.call("GET", &path, Some(&admin), None).await;
+        if reply.status == 429 {
+            over = Some(reply);
+            break;
+        }
+    }
+    let over = over.unwrap_or_else(|| panic!("the read bucket never ran out"));
+    assert_eq!(over.body["error"], "invalid_request", "{}", over.body);
+    r.record("GET", &path, &over);
+
     r.call("DELETE", &path, Some(&reader), None).await;
     r.call("DELETE", &path, Some(&admin), None).await;
     r.call("DELETE", &format!("/api/v2/servers/{missing}"), Some(&admin), None).await;
