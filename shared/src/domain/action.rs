@@ -144,8 +144,6 @@ pub fn is_capacity_fault(fault: &str) -> bool {
     .any(|marker| fault.contains(marker))
 }
 
-impl ActionError {}
-
 /// An action as a server record tracks it: everything but where it happened and the provider's
 /// request id (stored on the action item itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
