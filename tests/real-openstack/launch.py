@@ -391,12 +391,14 @@ def image(ks, glance, name):
 def flavors(ks, nova):
     made = {}
     # m1.huge asks for more RAM than the default quota (51,200 MB) allows: the quota refusal, on purpose.
+    # m1.nohost fits every quota (Nova does not count disk) but asks for more disk than the fake
+    # driver's compute node has (600,000 GB): Placement has no candidate, the scheduler no valid host.
     for name, vcpus, ram, disk in (("m1.small", 1, 512, 10), ("m1.large", 2, 1024, 20), ("m1.tiny", 1, 256, 1),
-                                   ("m1.huge", 1, 60000, 10)):
+                                   ("m1.huge", 1, 60000, 10), ("m1.nohost", 1, 256, 1000000)):
         made[name] = admin_call(ks, "POST", f"{nova}/v2.1/flavors", {"flavor": {
             "name": name, "vcpus": vcpus, "ram": ram, "disk": disk}})["flavor"]["id"]
     return {"flavor_small": made["m1.small"], "flavor_large": made["m1.large"], "flavor_tiny": made["m1.tiny"],
-            "flavor_huge": made["m1.huge"]}
+            "flavor_huge": made["m1.huge"], "flavor_nohost": made["m1.nohost"]}
 
 
 def wait_compute(ks, nova, deadline=120):

@@ -286,6 +286,8 @@ struct RealApi {
     http: reqwest::Client,
     admin: String,
     deps: shared::context::CloudDeps,
+    /// What the cleanup passes published.
+    bus: shared::events::MemoryBus,
     _identity: identity_emulator::IdentityEmulator,
 }
 
@@ -315,20 +317,28 @@ impl RealApi {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let api = local_api::start(deps.clone(), gateway, addr).await.unwrap_or_else(|e| panic!("{e}"));
         let admin = idp.token("admin", &admin_acl());
-        RealApi { url: api.url, http: reqwest::Client::new(), admin, deps, _identity: idp }
+        let bus = shared::events::MemoryBus::default();
+        RealApi { url: api.url, http: reqwest::Client::new(), admin, deps, bus, _identity: idp }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         self.keyed(method, path, body, None).await
     }
 
-    /// One cleanup pass, as the scheduled function runs it (grace period `grace` seconds).
+    /// One cleanup pass, as the scheduled function runs it (grace period `grace` seconds; a server
+    /// without capacity is placed again at once).
     async fn cleanup(&self, grace: i64) -> shared::usecase::cleanup::Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace);
+        deps.timing.reschedule_backoff = chrono::Duration::zero();
         let deadline = Instant::now() + Duration::from_secs(60);
-        let bus = shared::events::MemoryBus::default();
-        shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+        shared::usecase::cleanup::run(&deps, &self.bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+    }
+
+    /// The events the cleanup passes published about server `id`, oldest first, as JSON.
+    fn events_of(&self, id: &str) -> Vec<Value> {
+        let published = self.bus.published.lock().unwrap_or_else(|e| e.into_inner());
+        published.iter().filter(|e| e.server_id == id).filter_map(|e| serde_json::to_value(e).ok()).collect()
     }
 
     async fn keyed(&self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> (u16, Value) {
@@ -489,6 +499,68 @@ async fn the_api_life_cycle_on_real_openstack() {
     );
 }
 
+/// Real Nova's scheduler finding no host (Placement has no candidate for m1.nohost's disk) is a
+/// capacity fault as the emulator models it: the server is placed again by cleanup three times,
+/// each attempt an action, the failed servers deleted at Nova; then it is `error` with Nova's
+/// reason, the last action `failed` with code `capacity` and an event saying so. Deleting it
+/// leaves nothing at Nova or Neutron.
+#[tokio::test]
+async fn a_server_real_nova_finds_no_host_for_is_placed_again_then_in_error_for_capacity() {
+    let Some(real) = Real::connect().await else { return };
+    let api = RealApi::start(&real).await;
+    let network = api.network(integration_tests::stack::PROJECT, &real.id("network_id")).await;
+    let body = serde_json::json!({"metadata": {"name": "nohost"}, "spec": {"networkId": network,
+        "flavorId": real.id("flavor_nohost"), "imageId": real.id("image_id")}});
+    let (status, created) = api.call("POST", "/api/v2/servers", Some(&body)).await;
+    assert_eq!(status, 201, "Nova accepts the boot and schedules it later: {created}");
+    let id = created["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/api/v2/servers/{id}");
+    let started = Instant::now();
+    let shown = loop {
+        // A grace period longer than the test: other tests' servers and ports in the project are
+        // never taken for orphans; placing again waits only for the backoff (none here).
+        api.cleanup(300).await;
+        let (_, shown) = api.call("GET", &path, None).await;
+        if shown["metadata"]["provisioningStatus"] == "error" {
+            break shown;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "never placed for good: {shown}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let (status, actions) = api.call("GET", &format!("{path}/actions"), None).await;
+    assert_eq!(status, 200, "{actions}");
+    let mut seen: Vec<(String, String, String)> = actions
+        .as_array()
+        .map(|a| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            a.iter().map(|a| (text(&a["command"]), text(&a["status"]), text(&a["error"]["code"]))).collect()
+        })
+        .unwrap_or_default();
+    seen.reverse();
+    let failed = |command: &str| (command.to_owned(), "error".to_owned(), "capacity".to_owned());
+    assert_eq!(
+        seen,
+        vec![failed("create_server"), failed("reschedule"), failed("reschedule"), failed("reschedule")],
+        "the first create and three attempts: {actions}"
+    );
+    let reason = actions[0]["error"]["message"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("No valid host was found"), "real Nova's own words: {actions}");
+    let last = api.events_of(&id).last().cloned().unwrap_or_default();
+    assert_eq!((last["current"].as_str(), last["reason"].as_str()), (Some("error"), Some("capacity")), "{last}");
+    // Only the last attempt's server is left at Nova (in ERROR, for the user to see); the
+    // earlier ones were deleted before each new attempt.
+    let at_nova = real.provider.find_servers(&real.demo, "unikorn:server:id", &id).await.unwrap_or_default();
+    assert_eq!(at_nova.len(), 1, "{at_nova:?}");
+    assert_eq!(at_nova[0].phase, ServerPhase::Error, "{at_nova:?}");
+
+    assert_eq!(api.call("DELETE", &path, None).await.0, 202, "{shown}");
+    let gone = api.until(&id, |_| false).await;
+    assert!(gone["error"].is_string(), "{gone}");
+    let left = real.provider.find_servers(&real.demo, "unikorn:server:id", &id).await.unwrap_or_default();
+    assert!(left.is_empty(), "nothing left at Nova: {left:?}");
+    assert!(real.provider.find_ports(&real.demo, &id).await.unwrap_or_default().is_empty(), "its port is gone");
+}
+
 /// One cloud as the scenario drives it: raw HTTP, endpoints from the token's catalog.
 struct Cloud {
     http: reqwest::Client,
@@ -576,6 +648,30 @@ impl Cloud {
             p["allowed_address_pairs"][0]["mac_address"] == p["mac_address"]
         ));
         let port_id = p["id"].as_str().unwrap_or_default().to_owned();
+        // A boot no host can take (real Nova: m1.nohost's disk; the emulator: its switch): ERROR
+        // with the scheduler's fault, the port never bound, and free for the next boot once the
+        // failed server is deleted (what placing a server again relies on).
+        let boot = serde_json::json!({"server": {"name": "scenario-nohost", "imageRef": id("image"),
+            "flavorRef": id("nohost"), "networks": [{"port": port_id}]}});
+        let (status, created) = self.call("POST", format!("{}/servers", self.compute), Some(boot)).await;
+        out.push(format!("boot without a host: {status}"));
+        let nohost = created["server"]["id"].as_str().unwrap_or_default().to_owned();
+        self.states_until(&nohost, "ERROR", &mut Vec::new()).await;
+        let (_, shown) = self.call("GET", format!("{}/servers/{nohost}", self.compute), None).await;
+        let (s, fault) = (&shown["server"], &shown["server"]["fault"]);
+        out.push(format!(
+            "no host: fault {} {}, power state {}, addresses {}",
+            fault["code"], fault["message"], s["OS-EXT-STS:power_state"], s["addresses"]
+        ));
+        let (_, unbound) = self.call("GET", format!("{}/v2.0/ports/{port_id}", self.network), None).await;
+        out.push(format!("port of a server without a host: device_id {}", unbound["port"]["device_id"]));
+        let url = format!("{}/servers/{nohost}", self.compute);
+        out.push(format!("delete without a host: {}", self.call("DELETE", url.clone(), None).await.0));
+        let started = Instant::now();
+        while self.call("GET", url.clone(), None).await.0 != 404 {
+            assert!(started.elapsed() < Duration::from_secs(60), "never deleted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let boot = serde_json::json!({"server": {"name": "scenario", "imageRef": id("image"), "flavorRef": id("flavor"),
             "networks": [{"port": port_id}], "metadata": {"unikorn:server:id": "scenario"}}});
         let (status, created) = self.call("POST", format!("{}/servers", self.compute), Some(boot)).await;
@@ -650,11 +746,12 @@ async fn the_emulator_answers_as_the_real_services_do() {
     // Real Nova's pace with the fake driver (the emulator's default is instant, for fast suites).
     let pace = openstack_emulator::Delays { build_ms: 500, action_ms: 300, delete_ms: 200, ..Default::default() };
     emulator.set_delays(pace);
-    let ids = |network: String, image: String, flavor: String, group: String, external: String| {
+    let ids = |network: String, image: String, flavor: String, nohost: String, group: String, external: String| {
         BTreeMap::from([
             ("network", network),
             ("image", image),
             ("flavor", flavor),
+            ("nohost", nohost),
             ("group", group),
             ("external", external),
         ])
@@ -665,6 +762,8 @@ async fn the_emulator_answers_as_the_real_services_do() {
         ids(
             seed::TENANT_NETWORK.into(),
             seed::IMAGE_UBUNTU.into(),
+            seed::FLAVOR_SMALL.into(),
+            // The emulator's scheduler switch (set below) stands for a flavor no host fits.
             seed::FLAVOR_SMALL.into(),
             seed::SECURITY_GROUP_WEB.into(),
             seed::EXTERNAL_NETWORK.into(),
@@ -679,11 +778,13 @@ async fn the_emulator_answers_as_the_real_services_do() {
             real.id("network_id"),
             real.id("image_id"),
             real.id("flavor_small"),
+            real.id("flavor_nohost"),
             real.id("security_group_web"),
             real.id("external_network_id"),
         ),
     )
     .await;
+    emulator.fail_next_creates(1);
     let (ours, theirs) = (emulated.scenario().await, genuine.scenario().await);
     let differences: Vec<String> =
         ours.iter().zip(&theirs).filter(|(a, b)| a != b).map(|(a, b)| format!("emulator `{a}`, real `{b}`")).collect();

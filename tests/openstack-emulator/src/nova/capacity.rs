@@ -9,8 +9,10 @@ use crate::common::nova_fault;
 use crate::model::Flavor;
 use crate::state::Inner;
 
-/// Nova's fault message when the scheduler finds no host.
-pub const NO_VALID_HOST: &str = "No valid host was found. There are not enough hosts available.";
+/// Nova's fault message when the scheduler finds no host, as real Nova words it when Placement has
+/// no candidate (an empty reason after the sentence; the filter scheduler's path adds "There are
+/// not enough hosts available.").
+pub const NO_VALID_HOST: &str = "No valid host was found. ";
 
 /// A project's compute quota; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

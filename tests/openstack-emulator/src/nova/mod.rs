@@ -176,7 +176,11 @@ pub async fn create_server(State(ctx): State<Ctx>, headers: HeaderMap, Json(body
             seq: state.next_seq(),
             fault: None,
         };
-        attach(state, &server, networks, &security_groups);
+        // A server the scheduler found no host for never reaches a compute node, which is what
+        // binds its ports: real Nova leaves them as they were (and makes none).
+        if scheduled {
+            attach(state, &server, networks, &security_groups);
+        }
         state.servers.insert(id.clone(), server);
         state.settle();
         let link = format!("{}/compute/v2.1/servers/{id}", ctx.base_url);
