@@ -625,6 +625,15 @@ impl Cloud {
         }
     }
 
+    /// Polls until the server is deleted (404).
+    async fn gone(&self, server: &str) {
+        let started = Instant::now();
+        while self.call("GET", format!("{}/servers/{server}", self.compute), None).await.0 != 404 {
+            assert!(started.elapsed() < Duration::from_secs(60), "server {server} never deleted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The scenario: what the client reads at each step, as (step, status, shape) lines.
     async fn scenario(&self) -> Vec<String> {
         let id = |k: &str| self.ids[k].clone();
@@ -666,12 +675,8 @@ impl Cloud {
         let (_, unbound) = self.call("GET", format!("{}/v2.0/ports/{port_id}", self.network), None).await;
         out.push(format!("port of a server without a host: device_id {}", unbound["port"]["device_id"]));
         let url = format!("{}/servers/{nohost}", self.compute);
-        out.push(format!("delete without a host: {}", self.call("DELETE", url.clone(), None).await.0));
-        let started = Instant::now();
-        while self.call("GET", url.clone(), None).await.0 != 404 {
-            assert!(started.elapsed() < Duration::from_secs(60), "never deleted");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        out.push(format!("delete without a host: {}", self.call("DELETE", url, None).await.0));
+        self.gone(&nohost).await;
         let boot = serde_json::json!({"server": {"name": "scenario", "imageRef": id("image"), "flavorRef": id("flavor"),
             "networks": [{"port": port_id}], "metadata": {"unikorn:server:id": "scenario"}}});
         let (status, created) = self.call("POST", format!("{}/servers", self.compute), Some(boot)).await;
@@ -717,11 +722,7 @@ impl Cloud {
             "delete: {}",
             self.call("DELETE", format!("{}/servers/{server}", self.compute), None).await.0
         ));
-        let started = Instant::now();
-        while self.call("GET", format!("{}/servers/{server}", self.compute), None).await.0 != 404 {
-            assert!(started.elapsed() < Duration::from_secs(60), "never deleted");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.gone(&server).await;
         let (_, left) = self.call("GET", format!("{}/v2.0/ports/{port_id}", self.network), None).await;
         out.push(format!("pre-made port left after the server, unbound: {}", left["port"]["device_id"] == ""));
         out.push(format!(
