@@ -30,6 +30,20 @@ pub fn sample(relative: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("sample {} is not JSON: {e}", path.display()))
 }
 
+/// An action's outcome as `(command, status, error code)`: what the capacity tests compare.
+pub type Outcome = (String, String, String);
+
+/// The outcomes of a server's actions as its `actions` route lists them (newest first), oldest first.
+pub fn action_outcomes(actions: &[serde_json::Value]) -> Vec<Outcome> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    actions.iter().rev().map(|a| (text(&a["command"]), text(&a["status"]), text(&a["error"]["code"]))).collect()
+}
+
+/// The outcome an action is expected to have (`code` empty: no error).
+pub fn outcome(command: &str, status: &str, code: &str) -> Outcome {
+    (command.to_owned(), status.to_owned(), code.to_owned())
+}
+
 /// The project virtualenv's Python (made by `scripts/venv.sh`), or `$VENV_PYTHON`.
 pub fn venv_python() -> PathBuf {
     std::env::var_os("VENV_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"))

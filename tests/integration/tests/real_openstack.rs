@@ -529,15 +529,8 @@ async fn a_server_real_nova_finds_no_host_for_is_placed_again_then_in_error_for_
     };
     let (status, actions) = api.call("GET", &format!("{path}/actions"), None).await;
     assert_eq!(status, 200, "{actions}");
-    let mut seen: Vec<(String, String, String)> = actions
-        .as_array()
-        .map(|a| {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            a.iter().map(|a| (text(&a["command"]), text(&a["status"]), text(&a["error"]["code"]))).collect()
-        })
-        .unwrap_or_default();
-    seen.reverse();
-    let failed = |command: &str| (command.to_owned(), "error".to_owned(), "capacity".to_owned());
+    let seen = integration_tests::action_outcomes(actions.as_array().map(Vec::as_slice).unwrap_or_default());
+    let failed = |command: &str| integration_tests::outcome(command, "error", "capacity");
     assert_eq!(
         seen,
         vec![failed("create_server"), failed("reschedule"), failed("reschedule"), failed("reschedule")],

@@ -6,13 +6,14 @@
 
 use integration_tests::neutron::NeutronApi;
 use integration_tests::stack::{Stack, NOVA_CREATE};
+use integration_tests::{action_outcomes, outcome, Outcome};
 use openstack_emulator::state::Fault;
 use openstack_emulator::ComputeQuota;
 use serde_json::{json, Value};
 
 /// A server created while the provider finds no host for the next `failures` creates, and the
 /// cleanup passes after it: the server as then read, its actions (oldest first) and its events.
-async fn placed_after(failures: u32) -> (Stack, Value, Vec<(String, String, String)>, Vec<Value>) {
+async fn placed_after(failures: u32) -> (Stack, Value, Vec<Outcome>, Vec<Value>) {
     let stack = Stack::start().await;
     stack.emulator.fail_next_creates(failures);
     let id = stack.server("tight").await;
@@ -21,22 +22,9 @@ async fn placed_after(failures: u32) -> (Stack, Value, Vec<(String, String, Stri
     }
     let shown = stack.call("GET", &format!("/api/v2/servers/{id}"), Some(&stack.admin()), None).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
-    let mut actions: Vec<(String, String, String)> = stack
-        .actions(&id)
-        .await
-        .iter()
-        .map(|a| {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            (text(&a["command"]), text(&a["status"]), text(&a["error"]["code"]))
-        })
-        .collect();
-    actions.reverse();
+    let actions = action_outcomes(&stack.actions(&id).await);
     let events = stack.delivered_events().await.into_iter().filter(|e| e["serverId"] == json!(id)).collect();
     (stack, shown.body, actions, events)
-}
-
-fn action(command: &str, status: &str, code: &str) -> (String, String, String) {
-    (command.to_owned(), status.to_owned(), code.to_owned())
 }
 
 #[tokio::test]
@@ -48,13 +36,13 @@ async fn one_two_or_three_hosts_missing_in_a_row_end_running_on_one_server() {
             (json!("provisioned"), json!("Running")),
             "after {failures}: {server}"
         );
-        let mut expected = vec![action("create_server", "error", "capacity")];
+        let mut expected = vec![outcome("create_server", "error", "capacity")];
         for attempt in 1..=failures {
             let last = attempt == failures;
             expected.push(if last {
-                action("reschedule", "success", "")
+                outcome("reschedule", "success", "")
             } else {
-                action("reschedule", "error", "capacity")
+                outcome("reschedule", "error", "capacity")
             });
         }
         assert_eq!(actions, expected, "after {failures}");
@@ -77,8 +65,8 @@ async fn one_two_or_three_hosts_missing_in_a_row_end_running_on_one_server() {
 async fn four_hosts_missing_in_a_row_leave_the_server_in_error_with_the_reason() {
     let (stack, server, actions, events) = placed_after(4).await;
     assert_eq!(server["metadata"]["provisioningStatus"], "error", "{server}");
-    let mut expected = vec![action("create_server", "error", "capacity")];
-    expected.extend((0..3).map(|_| action("reschedule", "error", "capacity")));
+    let mut expected = vec![outcome("create_server", "error", "capacity")];
+    expected.extend((0..3).map(|_| outcome("reschedule", "error", "capacity")));
     assert_eq!(actions, expected);
     assert_eq!(stack.emulator.counter(NOVA_CREATE), 4, "the first create and three attempts, no more");
     let last = events.last().cloned().unwrap_or_default();
