@@ -3,6 +3,7 @@
 //! version-specific about bodies lives here; the use-cases below are the same for every version.
 
 mod metadata;
+mod objects;
 mod parse;
 pub mod v1;
 pub mod v2;

@@ -1,18 +1,19 @@
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
+use super::objects::ObjectsOnly;
 use crate::error::{Error, Result};
 
 /// Decodes a JSON body; the error names the field that is wrong (`spec.flavorId: invalid type ...`).
+/// Every struct in it, at any depth, must be a JSON object ([`ObjectsOnly`]).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid("the request body is empty: a JSON object is required"));
     }
-    // Derived structs also take a JSON array, field by field in order: only an object is a body.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::invalid("request body: must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
@@ -72,6 +73,8 @@ mod tests {
         assert!(msg("").contains("empty"));
         assert!(msg("{").starts_with("request body:"), "{}", msg("{"));
         assert!(msg("[]").starts_with("request body:"));
+        assert_eq!(msg(r#"{"spec": ["a"]}"#), "spec: must be a JSON object, not an array");
+        assert_eq!(msg(r#"{"spec": ["a", null]}"#), "spec: must be a JSON object, not an array");
         assert!(msg(r#"{"spec": {"flavorId": "a"}} x"#).contains("trailing"));
         assert!(
             msg(r#"{"spec": {"flavorId": "a", "userData": null}}"#).starts_with("spec.userData: invalid type: null")

@@ -180,50 +180,6 @@ async fn bad_update_requests_are_4xx_and_change_nothing() {
     assert_eq!(stack.stored(&format!("SERVER#{id}"), "SERVER").await, before, "the record is untouched");
 }
 
-/// A body is a JSON object, sent as `application/json`, on every route that takes one: serde's
-/// derived structs would otherwise take `[metadata, spec]` field by field.
-#[tokio::test]
-async fn bodies_are_json_objects_sent_as_json_on_every_route() {
-    let stack = Stack::start().await;
-    let admin = stack.admin();
-    let id = stack.server("array-target").await;
-    let items = stack.item_count().await;
-    let metadata = json!({"name": "from-array"});
-    let spec = json!({"networkId": stack.network_id, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU});
-    let v1 = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
-    let routes = [
-        ("POST", "/api/v2/servers".to_owned(), json!([metadata, spec])),
-        ("PUT", format!("/api/v2/servers/{id}"), json!([metadata, spec])),
-        ("PUT", format!("/api/v2/servers/{id}/protection"), json!([true, true])),
-        ("POST", format!("/api/v2/servers/{id}/snapshot"), json!([{"name": "snap"}, {}])),
-        ("POST", "/api/v2/networks".to_owned(), json!([{"name": "n"}, {}])),
-        ("POST", "/api/v2/sshcertificateauthorities".to_owned(), json!([{"name": "ca"}, {}])),
-        ("POST", v1, json!([{"name": "identity"}, {"regionId": REGION}])),
-    ];
-    for (method, path, array) in &routes {
-        let reply = stack.call(method, path, Some(&admin), Some(array)).await;
-        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{method} {path}: {}", reply.body);
-        assert_eq!(reply.description(), "request body: must be a JSON object", "{method} {path}");
-        // The same body without a Content-Type is a 415, as any other media type is.
-        let untyped = stack
-            .http
-            .request(method.parse().unwrap_or(reqwest::Method::POST), format!("{}{path}", stack.url))
-            .bearer_auth(&admin)
-            .body(json!({"delete": true, "rebuild": true}).to_string());
-        let reply = stack.send(untyped).await;
-        assert_eq!(
-            (reply.status, reply.error_code()),
-            (415, "unsupported_media_type"),
-            "{method} {path}: {}",
-            reply.body
-        );
-    }
-    assert_eq!(stack.item_count().await, items, "nothing written");
-    assert_eq!(stack.nova_creates(), 1, "only the target server reached Nova");
-    let protection = stack.call("GET", &format!("/api/v2/servers/{id}/protection"), Some(&admin), None).await;
-    assert_eq!(protection.body, json!({"delete": false, "rebuild": false}), "protection unchanged");
-}
-
 /// Single-valued query parameters given twice are refused, never silently chosen between; the
 /// repeatable filters keep every value.
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod actions;
 mod auth;
+mod bodies;
 mod capacity;
 mod cleanup;
 mod concurrency;
