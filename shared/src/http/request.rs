@@ -174,18 +174,23 @@ pub fn ca_list_params(req: &Request) -> Result<CaListParams> {
     Ok(params)
 }
 
-/// One value (or comma-joined values) of a repeatable filter, bounded.
+/// One value of a repeatable filter (`organizationID=a&organizationID=b`), bounded. A comma is
+/// refused, as the contract's pattern (`^[^,]+$`, `explode: true`) says: `a,b` is neither one id
+/// nor two. lambda_http reads the raw query string, so repeated values arrive apart, never joined.
 fn push_filter(list: &mut Vec<String>, key: &str, value: &str) -> Result<()> {
-    // API Gateway may join repeated values with commas; accept both forms.
-    for v in value.split(',') {
-        if v.is_empty() || v.len() > 255 {
-            return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
-        }
-        if list.len() == MAX_FILTER_VALUES {
-            return Err(Error::invalid(format!("{key}: at most {MAX_FILTER_VALUES} values")));
-        }
-        list.push(v.to_owned());
+    if value.is_empty() || value.len() > 255 {
+        return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
     }
+    if value.contains(',') {
+        return Err(Error::invalid(format!(
+            "{key}: '{}' holds a comma; give each value as its own {key} parameter",
+            value.chars().take(64).collect::<String>()
+        )));
+    }
+    if list.len() == MAX_FILTER_VALUES {
+        return Err(Error::invalid(format!("{key}: at most {MAX_FILTER_VALUES} values")));
+    }
+    list.push(value.to_owned());
     Ok(())
 }
 

@@ -118,6 +118,32 @@ async fn bad_list_queries_are_400() {
     }
 }
 
+/// Regression: a filter value holding a comma was split, so `organizationID=<org>,x` answered the
+/// organization's servers and `projectID=a,b` on the CA list was 200 `[]`. The contract's pattern
+/// is `^[^,]+$` with `explode: true`: a comma is 400, the value named; repeated parameters are how
+/// several values are given.
+#[tokio::test]
+async fn a_comma_in_a_filter_value_is_400_on_every_list() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    stack.server("listed").await;
+    for path in [
+        format!("/api/v2/servers?organizationID={ORG},x"),
+        format!("/api/v2/servers?projectID={PROJECT}%2C{PROJECT_B}"),
+        format!("/api/v2/servers?regionID={REGION},"),
+        format!("/api/v2/servers?networkID={},{}", stack.network_id, stack.network_id),
+        "/api/v2/sshcertificateauthorities?projectID=a,b".to_owned(),
+        format!("/api/v2/sshcertificateauthorities?organizationID={ORG},x"),
+    ] {
+        let reply = stack.call("GET", &path, Some(&admin), None).await;
+        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{path}: {}", reply.body);
+        assert!(reply.description().contains("comma"), "{path}: {}", reply.description());
+    }
+    let both =
+        stack.call("GET", &format!("/api/v2/servers?organizationID={ORG}&organizationID=x"), Some(&admin), None).await;
+    assert_eq!((both.status, both.body.as_array().map(Vec::len)), (200, Some(1)), "repeated: {}", both.body);
+}
+
 /// `tag=name=value`, repeatable: a server must carry every pair; combined with the other filters.
 #[tokio::test]
 async fn the_tag_filter_needs_every_pair_and_combines_with_the_others() {
