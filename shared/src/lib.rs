@@ -13,6 +13,7 @@ pub mod fairuse;
 pub mod http;
 pub mod identities;
 pub mod identity;
+pub mod lazy_http;
 pub mod provider;
 pub mod rbac;
 pub mod sealing;

@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use super::certificate::common_name_of_pem;
 use super::{AclRequest, Credential, IdentityError, IdentityService, Userinfo, UserinfoWire};
 use crate::error::{Error, Result};
+use crate::lazy_http::LazyClient;
 use crate::rbac::{Acl, IdentityAcl};
 use crate::text::percent_encode;
 
@@ -44,7 +45,7 @@ impl std::fmt::Debug for IdentityConfig {
 }
 
 pub struct HttpIdentity {
-    http: reqwest::Client,
+    http: LazyClient,
     base: String,
     userinfo_endpoint: OnceCell<String>,
 }
@@ -72,30 +73,45 @@ fn transport(e: reqwest::Error) -> IdentityError {
 }
 
 impl HttpIdentity {
+    /// Checks the configuration (the URL, the certificates) now; the HTTP client itself is built
+    /// at the first identity call ([`LazyClient`]).
     pub fn new(config: &IdentityConfig) -> Result<Self> {
-        crate::aws::install_tls_provider();
         let base = config.url.trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(Error::internal("IDENTITY_URL must be an http(s) URL"));
         }
         let timeout = config.timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT);
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(50))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &config.client_identity_pem {
-            let identity = reqwest::Identity::from_pem(pem.as_bytes())
-                .map_err(|e| Error::internal(format!("the identity client certificate is unreadable: {e}")))?;
-            builder = builder.identity(identity);
-        }
-        if let Some(pem) = &config.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| Error::internal(format!("the identity CA certificate is unreadable: {e}")))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder.build().map_err(|e| Error::internal(format!("cannot build the identity client: {e}")))?;
+        let identity = match &config.client_identity_pem {
+            Some(pem) => Some(
+                reqwest::Identity::from_pem(pem.as_bytes())
+                    .map_err(|e| Error::internal(format!("the identity client certificate is unreadable: {e}")))?,
+            ),
+            None => None,
+        };
+        let certs = match &config.ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| Error::internal(format!("the identity CA certificate is unreadable: {e}")))?,
+            None => Vec::new(),
+        };
+        let http = LazyClient::new(move || {
+            let mut builder = reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .pool_idle_timeout(Duration::from_secs(50))
+                .redirect(reqwest::redirect::Policy::none());
+            if let Some(identity) = identity.clone() {
+                builder = builder.identity(identity);
+            }
+            if !certs.is_empty() {
+                builder = builder.tls_certs_merge(certs.clone());
+            }
+            builder
+        });
         Ok(HttpIdentity { http, base, userinfo_endpoint: OnceCell::new() })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, IdentityError> {
+        self.http.get().map_err(|e| IdentityError::Unavailable(e.to_owned()))
     }
 
     /// The discovered userinfo endpoint; discovery runs once per container (a failure is retried by
@@ -105,7 +121,7 @@ impl HttpIdentity {
             .userinfo_endpoint
             .get_or_try_init(|| async {
                 let url = format!("{}/.well-known/openid-configuration", self.base);
-                let response = self.http.get(url).send().await.map_err(transport)?;
+                let response = self.http()?.get(url).send().await.map_err(transport)?;
                 let status = response.status();
                 let body = read(response).await?;
                 if !status.is_success() {
@@ -152,7 +168,7 @@ fn refusal(status: StatusCode, body: &[u8]) -> IdentityError {
 impl IdentityService for HttpIdentity {
     async fn userinfo(&self, token: &str) -> Result<Userinfo, IdentityError> {
         let endpoint = self.userinfo_endpoint().await?;
-        let response = self.http.get(endpoint).bearer_auth(token).send().await.map_err(transport)?;
+        let response = self.http()?.get(endpoint).bearer_auth(token).send().await.map_err(transport)?;
         let status = response.status();
         let body = read(response).await?;
         if status != StatusCode::OK {
@@ -168,7 +184,7 @@ impl IdentityService for HttpIdentity {
             Some(org) => format!("{}/api/v1/organizations/{}/acl", self.base, percent_encode(org)),
             None => format!("{}/api/v1/acl", self.base),
         };
-        let mut call = self.http.get(url);
+        let mut call = self.http()?.get(url);
         call = match request.credential {
             Credential::Bearer(token) => call.header("authorization", format!("bearer {token}")),
             // Identity knows the service by the certificate relayed; ours opened the connection.

@@ -11,6 +11,7 @@ use super::errors::{is_throttling, status_error_after, transport_error};
 use super::identity::{Session, SessionCache};
 use super::wire::ServerAction;
 use super::COMPUTE_MICROVERSION;
+use crate::lazy_http::LazyClient;
 use crate::provider::{ProviderCredential, Receipt};
 use crate::provider::{ProviderError, Result};
 
@@ -29,7 +30,7 @@ impl Default for OpenStackConfig {
 }
 
 pub struct OpenStackProvider {
-    http: reqwest::Client,
+    http: LazyClient,
     sessions: SessionCache,
     config: OpenStackConfig,
 }
@@ -43,14 +44,19 @@ pub(super) enum Service {
 
 impl OpenStackProvider {
     pub fn new(config: OpenStackConfig) -> Result<Self> {
-        crate::aws::install_tls_provider();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .pool_idle_timeout(Duration::from_secs(50))
-            .build()
-            .map_err(|e| ProviderError::failed(format!("cannot build HTTP client: {e}")))?;
+        let timeout = config.timeout;
+        let http = LazyClient::new(move || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .pool_idle_timeout(Duration::from_secs(50))
+        });
         Ok(OpenStackProvider { http, sessions: SessionCache::default(), config })
+    }
+
+    /// The HTTP client, built at the first provider call (see [`LazyClient`]).
+    fn http(&self) -> Result<&reqwest::Client> {
+        self.http.get().map_err(ProviderError::failed)
     }
 
     /// Takes a token for each credential (and opens its Keystone connection) before the first
@@ -60,7 +66,11 @@ impl OpenStackProvider {
         let margin = self.config.token_refresh_margin;
         let all = async {
             for cred in creds {
-                if let Err(e) = self.sessions.get(&self.http, cred, margin, None).await {
+                let session = match self.http() {
+                    Ok(http) => self.sessions.get(http, cred, margin, None).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = session {
                     tracing::warn!(error = %e, "provider warm-up failed; the first request authenticates");
                 }
             }
@@ -68,6 +78,12 @@ impl OpenStackProvider {
         if tokio::time::timeout(budget, all).await.is_err() {
             tracing::warn!("provider warm-up ran out of time; the first request authenticates");
         }
+    }
+
+    /// The project the credential's token is scoped to (authenticating if there is no token yet).
+    pub(super) async fn project_id(&self, cred: &ProviderCredential) -> Result<Option<String>> {
+        let session = self.sessions.get(self.http()?, cred, self.config.token_refresh_margin, None).await?;
+        Ok(session.project_id)
     }
 
     /// Sends one request; on 401 the token is replaced and the request sent once more. When the
@@ -84,14 +100,14 @@ impl OpenStackProvider {
         what: &str,
     ) -> Result<(Vec<u8>, Receipt)> {
         let margin = self.config.token_refresh_margin;
-        let mut session = self.sessions.get(&self.http, cred, margin, None).await?;
+        let mut session = self.sessions.get(self.http()?, cred, margin, None).await?;
         let (mut refreshed, mut throttled) = (false, 0);
         loop {
             let sent = self.send_once(&session, service, method.clone(), path, body, what).await?;
             let (status, bytes, receipt, retry_after) = sent;
             if status == 401 && !refreshed {
                 refreshed = true;
-                session = self.sessions.get(&self.http, cred, margin, Some(&session.token)).await?;
+                session = self.sessions.get(self.http()?, cred, margin, Some(&session.token)).await?;
                 continue;
             }
             if status == 401 {
@@ -136,7 +152,7 @@ impl OpenStackProvider {
                 None => return Err(ProviderError::failed("the provider catalog has no public network endpoint")),
             },
         };
-        let mut request = self.http.request(method, format!("{base}{path}")).header("X-Auth-Token", &session.token);
+        let mut request = self.http()?.request(method, format!("{base}{path}")).header("X-Auth-Token", &session.token);
         if let Service::Compute = service {
             request = request.header("OpenStack-API-Version", format!("compute {COMPUTE_MICROVERSION}"));
         }

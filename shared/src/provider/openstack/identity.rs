@@ -20,6 +20,8 @@ pub struct Session {
     pub image_url: String,
     /// Neutron's root; a catalog without one fails only the calls that need it.
     pub network_url: Option<String>,
+    /// The project the token is scoped to, where Keystone says.
+    pub project_id: Option<String>,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
@@ -101,5 +103,12 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
             .ok_or_else(|| ProviderError::failed(format!("the provider catalog has no public {kind} endpoint")))
     };
     let network_url = endpoint("network").ok();
-    Ok(Session { token, expires_at, compute_url: endpoint("compute")?, image_url: endpoint("image")?, network_url })
+    Ok(Session {
+        token,
+        expires_at,
+        compute_url: endpoint("compute")?,
+        image_url: endpoint("image")?,
+        network_url,
+        project_id: parsed.token.project.map(|p| p.id),
+    })
 }
