@@ -73,7 +73,8 @@ pub trait Networking: Send + Sync {
         marker: Option<&str>,
         limit: u32,
     ) -> Result<Page<ProviderPort>>;
-    /// Sets the port's security groups and allowed addresses to exactly these.
+    /// Sets the port's security groups (ids, never empty: see [`Networking::default_security_group`])
+    /// and allowed addresses to exactly these.
     async fn update_port(
         &self,
         cred: &ProviderCredential,
@@ -105,4 +106,7 @@ pub trait Networking: Send + Sync {
     async fn external_network(&self, cred: &ProviderCredential) -> Result<Option<String>>;
     /// Which of these security group ids the credential's project does not have.
     async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>>;
+    /// The id of the project's default security group (the one a port asked for no group is in),
+    /// if the project has one.
+    async fn default_security_group(&self, cred: &ProviderCredential) -> Result<Option<String>>;
 }

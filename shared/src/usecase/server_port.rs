@@ -32,16 +32,51 @@ fn allowed(networking: &Networking) -> Vec<AllowedAddress> {
         .collect()
 }
 
-/// Whether a port already has what a record asks for. No groups asked for means the project's
-/// default group, which the port got when it was made: any groups it holds then pass.
-pub(crate) fn port_matches(port: &ProviderPort, networking: Option<&Networking>) -> bool {
+/// The project's default security group, looked up at most once where it is needed (one request,
+/// or one identity's networking pass of a cleanup run).
+#[derive(Debug, Default)]
+pub(crate) struct DefaultGroup(Option<String>);
+
+impl DefaultGroup {
+    async fn id<P: Neutron>(&mut self, provider: &P, cred: &ProviderCredential) -> Result<String> {
+        if let Some(id) = &self.0 {
+            return Ok(id.clone());
+        }
+        let id = provider.default_security_group(cred).await?.ok_or_else(|| ProviderError::Conflict {
+            what: "security groups".into(),
+            detail: "the project has no default security group".into(),
+        })?;
+        self.0 = Some(id.clone());
+        Ok(id)
+    }
+}
+
+/// The provider groups a record's port must be in: the ones it names or, naming none, the
+/// project's default group (where a port made without groups is). Never empty: a port in no group
+/// at all would drop every packet, which no record asks for.
+pub(crate) async fn wanted_groups<P: Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    networking: Option<&Networking>,
+    default: &mut DefaultGroup,
+) -> Result<Vec<String>> {
+    let named = networking.map(Networking::groups).unwrap_or_default();
+    if named.is_empty() {
+        return Ok(vec![default.id(provider, cred).await?]);
+    }
+    Ok(named.to_vec())
+}
+
+/// Whether a port already has what a record asks for: exactly the `groups` (as
+/// [`wanted_groups`] resolves them) and exactly the record's allowed source addresses.
+pub(crate) fn port_matches(port: &ProviderPort, groups: &[String], networking: Option<&Networking>) -> bool {
     let networking = networking.cloned().unwrap_or_default();
     let sorted = |mut v: Vec<String>| {
         v.sort();
+        v.dedup();
         v
     };
-    let groups_match =
-        networking.groups().is_empty() || sorted(networking.groups().to_vec()) == sorted(port.security_groups.clone());
+    let groups_match = sorted(groups.to_vec()) == sorted(port.security_groups.clone());
     let pair = |a: &AllowedAddress| (a.prefix.clone(), a.mac_address.clone().unwrap_or_default());
     let mut want: Vec<_> = allowed(&networking).iter().map(pair).collect();
     let mut have: Vec<_> = port.allowed_addresses.iter().map(pair).collect();
@@ -72,26 +107,28 @@ pub(crate) async fn ensure_port<P: Neutron>(
 ) -> Result<(ProviderPort, Receipt)> {
     match find_port(provider, cred, &record.id).await? {
         None => provider.create_port(cred, &wanted_port(record, provider_network)).await,
-        Some(port) => match align_port(provider, cred, record, &port).await? {
+        Some(port) => match align_port(provider, cred, record, &port, &mut DefaultGroup::default()).await? {
             Some(updated) => Ok(updated),
             None => Ok((port, Receipt::default())),
         },
     }
 }
 
-/// Updates an existing port that drifted from what the record asks for; `None` when it already
-/// matches (nothing asked).
+/// Updates an existing port that drifted from what the record asks for (its groups, its allowed
+/// source addresses); `None` when it already matches (nothing asked).
 pub(crate) async fn align_port<P: Neutron>(
     provider: &P,
     cred: &ProviderCredential,
     record: &ServerRecord,
     port: &ProviderPort,
+    default: &mut DefaultGroup,
 ) -> Result<Option<(ProviderPort, Receipt)>> {
-    if port_matches(port, record.networking.as_ref()) {
+    let groups = wanted_groups(provider, cred, record.networking.as_ref(), default).await?;
+    if port_matches(port, &groups, record.networking.as_ref()) {
         return Ok(None);
     }
     let spec = wanted_port(record, &port.network_id);
-    provider.update_port(cred, &port.id, &spec.security_groups, &spec.allowed_addresses).await.map(Some)
+    provider.update_port(cred, &port.id, &groups, &spec.allowed_addresses).await.map(Some)
 }
 
 /// Gives the port a public address when the record asks for one and releases it when not.
@@ -200,17 +237,27 @@ mod tests {
     #[test]
     fn a_port_matches_when_groups_and_pairs_are_the_same_sets() {
         let want = networking(&["b", "a"], &[("10.0.0.0/8", None)]);
-        assert!(port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&want)));
-        assert!(!port_matches(&port(&["a"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&want)));
-        assert!(!port_matches(&port(&["a", "b"], &[]), Some(&want)));
+        let groups = want.groups().to_vec();
+        let matches = |p: &ProviderPort, w: &Networking| port_matches(p, w.groups(), Some(w));
+        assert!(matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), &want));
+        assert!(!matches(&port(&["a"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), &want));
+        assert!(!port_matches(&port(&["a", "b", "c"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), &groups, Some(&want)));
+        assert!(!matches(&port(&["a", "b"], &[]), &want));
         let other_mac = networking(&["a", "b"], &[("10.0.0.0/8", Some("fa:16:3e:00:00:09"))]);
-        assert!(!port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), Some(&other_mac)));
-        assert!(port_matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:09")]), Some(&other_mac)));
+        assert!(!matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), &other_mac));
+        assert!(matches(&port(&["a", "b"], &[("10.0.0.0/8", "fa:16:3e:00:00:09")]), &other_mac));
     }
 
+    /// Regression: a port keeping a group the record no longer names passed as matching, so an
+    /// update to no groups (or cleanup) never took it out of the group.
     #[test]
-    fn no_groups_asked_for_accepts_the_default_group_but_not_stray_pairs() {
-        assert!(port_matches(&port(&["default-id"], &[]), None));
-        assert!(!port_matches(&port(&["default-id"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), None));
+    fn no_groups_asked_for_means_exactly_the_default_group() {
+        let default = vec!["default-id".to_owned()];
+        assert!(port_matches(&port(&["default-id"], &[]), &default, None));
+        assert!(!port_matches(&port(&["web"], &[]), &default, None), "a group left from before");
+        assert!(!port_matches(&port(&["default-id", "web"], &[]), &default, None));
+        let none = networking(&[], &[]);
+        assert!(!port_matches(&port(&["web"], &[]), &default, Some(&none)));
+        assert!(!port_matches(&port(&["default-id"], &[("10.0.0.0/8", "fa:16:3e:00:00:01")]), &default, None));
     }
 }

@@ -109,15 +109,16 @@ pub(super) async fn list_ports(
     Ok(Page { items: list.ports.into_iter().map(port_from_wire).collect(), next })
 }
 
-/// An empty group list means the project's default group (as at create), never a port without any.
-async fn groups_or_default(p: &OpenStackProvider, cred: &ProviderCredential, groups: &[String]) -> Result<Vec<String>> {
-    if !groups.is_empty() {
-        return Ok(groups.to_vec());
+/// The project's `default` group: the one a port made without groups is in. Filtered by the
+/// token's project, since an admin's listing holds every project's `default`.
+pub(super) async fn default_security_group(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<Option<String>> {
+    let mut path = "/v2.0/security-groups?name=default&fields=id&fields=name".to_owned();
+    if let Some(project) = p.project_id(cred).await? {
+        path.push_str(&format!("&project_id={}", encode(&project)));
     }
-    let path = "/v2.0/security-groups?name=default&fields=id&fields=name";
     let list: SecurityGroupsEnvelope =
-        p.json(cred, Service::Network, Method::GET, path, None, "default security group").await?;
-    Ok(list.security_groups.into_iter().filter(|g| g.name == "default").map(|g| g.id).take(1).collect())
+        p.json(cred, Service::Network, Method::GET, &path, None, "default security group").await?;
+    Ok(list.security_groups.into_iter().find(|g| g.name == "default").map(|g| g.id))
 }
 
 pub(super) async fn update_port(
@@ -128,10 +129,7 @@ pub(super) async fn update_port(
     allowed_addresses: &[AllowedAddress],
 ) -> Result<(ProviderPort, Receipt)> {
     let request = PortUpdateRequest {
-        port: PortUpdate {
-            security_groups: groups_or_default(p, cred, security_groups).await?,
-            allowed_address_pairs: pairs(allowed_addresses),
-        },
+        port: PortUpdate { security_groups: security_groups.to_vec(), allowed_address_pairs: pairs(allowed_addresses) },
     };
     let body = to_value(&request)?;
     let what = format!("port {id}");

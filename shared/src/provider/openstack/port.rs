@@ -174,4 +174,8 @@ impl Networking for OpenStackProvider {
     async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>> {
         network::missing_security_groups(self, cred, ids).await
     }
+
+    async fn default_security_group(&self, cred: &ProviderCredential) -> Result<Option<String>> {
+        network::default_security_group(self, cred).await
+    }
 }

@@ -16,7 +16,7 @@ use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
 use crate::store::ServerStore;
-use crate::usecase::server_port::{align_port, allocate, release_ips, release_port};
+use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, DefaultGroup};
 use crate::usecase::Deps;
 
 /// Neutron listing page size.
@@ -84,6 +84,7 @@ pub(super) async fn converge<S: ServerStore, P: Networking>(
     report: &mut Report,
 ) {
     let mut external: Option<String> = None;
+    let mut default_group = DefaultGroup::default();
     let now = deps.clock.now();
     for record in live {
         if record.create_may_be_in_flight(now, deps.timing.grace) {
@@ -97,7 +98,8 @@ pub(super) async fn converge<S: ServerStore, P: Networking>(
             continue;
         };
         let bound = seen.ips_by_port.remove(&port.id).unwrap_or_default();
-        if let Err(e) = converge_one(deps, cred, record, port, bound, &mut external, report).await {
+        let lookups = (&mut external, &mut default_group);
+        if let Err(e) = converge_one(deps, cred, record, port, bound, lookups, report).await {
             report.failures.push(format!("server {} networking: {e}", record.id));
         }
     }
@@ -127,17 +129,17 @@ pub(super) async fn converge<S: ServerStore, P: Networking>(
 }
 
 /// One live server: its port updated if it drifted from the record, its public address made to
-/// match `publicIP`.
+/// match `publicIP`. The external network and the default group are looked up once per identity.
 async fn converge_one<S: ServerStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
     port: &ProviderPort,
     bound: Vec<PublicIp>,
-    external: &mut Option<String>,
+    (external, default_group): (&mut Option<String>, &mut DefaultGroup),
     report: &mut Report,
 ) -> Result<(), ProviderError> {
-    if align_port(&*deps.provider, cred, record, port).await?.is_some() {
+    if align_port(&*deps.provider, cred, record, port, default_group).await?.is_some() {
         tracing::info!(server_id = %record.id, "port brought back to the record's networking");
         report.ports_repaired += 1;
     }

@@ -26,7 +26,12 @@ impl Networking for FakeProvider {
             network_id: spec.network_id.clone(),
             private_ip: Some(format!("10.0.0.{}", ports.len() + 2)),
             mac_address: Some(format!("fa:16:3e:00:00:{:02x}", ports.len() + 1)),
-            security_groups: spec.security_groups.clone(),
+            // Neutron puts a port made without groups in the project's default group.
+            security_groups: if spec.security_groups.is_empty() {
+                vec!["default".to_owned()]
+            } else {
+                spec.security_groups.clone()
+            },
             allowed_addresses: spec.allowed_addresses.clone(),
             ..Default::default()
         };
@@ -123,5 +128,9 @@ impl Networking for FakeProvider {
     async fn missing_security_groups(&self, _: &ProviderCredential, ids: &[String]) -> ProviderResult<Vec<String>> {
         self.call("missing_security_groups")?;
         Ok(ids.iter().filter(|id| !KNOWN_GROUPS.contains(&id.as_str())).cloned().collect())
+    }
+    async fn default_security_group(&self, _: &ProviderCredential) -> ProviderResult<Option<String>> {
+        self.call("default_security_group")?;
+        Ok(Some("default".into()))
     }
 }

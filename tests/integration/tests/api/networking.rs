@@ -112,6 +112,51 @@ async fn updates_turn_the_public_ip_on_off_and_on_and_change_groups_and_sources(
     assert_eq!(stack.converge(0, 1).await, Ok(1));
 }
 
+/// The project's default security group, as Neutron lists it.
+async fn default_group(neutron: &NeutronApi) -> String {
+    let (status, body) = neutron.call("GET", "/network/v2.0/security-groups?name=default", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["security_groups"][0]["id"].as_str().unwrap_or_else(|| panic!("no default group: {body}")).to_owned()
+}
+
+/// Regression: an update that removed every security group answered 202 and echoed the empty list,
+/// but the port stayed in its groups, and cleanup reported nothing to repair. No group means the
+/// project's default group, on every update and after every cleanup run.
+#[tokio::test]
+async fn groups_removed_on_update_leave_the_port_in_the_default_group_and_cleanup_repairs_it() {
+    let stack = Stack::start().await;
+    let neutron = NeutronApi::connect(&stack.emulator).await;
+    let admin = stack.admin();
+    let default = vec![default_group(&neutron).await];
+    let web = vec![seed::SECURITY_GROUP_WEB.to_owned()];
+    let made = json!({"securityGroups": [seed::SECURITY_GROUP_WEB]});
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body(&stack, "web", made.clone()))).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let id = reply.id();
+    let path = format!("/api/v2/servers/{id}");
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["status"]["powerState"], "Running", "{}", shown.body);
+    for none in [json!({}), json!({"securityGroups": []})] {
+        assert_eq!(groups_of(&neutron.port_of(&id).await), web, "in web before {none}");
+        let reply = stack.call("PUT", &path, Some(&admin), Some(&update(none.clone()))).await;
+        assert_eq!(reply.status, 202, "{none}: {}", reply.body);
+        assert_eq!(groups_of(&neutron.port_of(&id).await), default, "{none}: out of web, in default");
+        let back = stack.call("PUT", &path, Some(&admin), Some(&update(made.clone()))).await;
+        assert_eq!(back.status, 202, "{}", back.body);
+    }
+
+    // Drift behind the API's back on a server that asks for no group: cleanup puts it back.
+    let reply = stack.call("PUT", &path, Some(&admin), Some(&update(json!({})))).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let port_path = format!("{PORTS}/{}", neutron.port_of(&id).await["id"].as_str().unwrap_or_default());
+    let drift = json!({"port": {"security_groups": [seed::SECURITY_GROUP_WEB]}});
+    assert_eq!(neutron.call("PUT", &port_path, Some(drift)).await.0, 200);
+    let report = stack.cleanup(3600).await;
+    assert_eq!(report.ports_repaired, 1, "{report:?}");
+    assert_eq!(groups_of(&neutron.port_of(&id).await), default);
+    assert_eq!(stack.cleanup(3600).await.ports_repaired, 0, "nothing left to repair");
+}
+
 #[tokio::test]
 async fn delete_leaves_no_port_and_no_public_ip() {
     let stack = Stack::start().await;
