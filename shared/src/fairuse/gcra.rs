@@ -4,11 +4,23 @@
 //! would not have to hold more than `burst` tokens' worth of debt. One number means one
 //! conditional update per take, with no read before it (see `Limiter`).
 //!
+//! The time a bucket owes is in its rate's intervals, so a bucket written at one rate is read at
+//! another by converting the tokens it owes ([`Gcra::rescaled`]), never the seconds: an
+//! organization whose limits are raised owes the same number of requests, now refilled faster.
+//!
 //! Times are microseconds since the epoch.
 
 use super::Rate;
 
 pub type Micros = i64;
+
+/// A bucket as the table holds it: its arrival time and the interval of the rate that wrote it
+/// (`None` for a bucket written before intervals were recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub tat: Micros,
+    pub interval: Option<Micros>,
+}
 
 /// One bucket's arithmetic at a rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,8 +36,26 @@ impl Gcra {
         Gcra { burst: rate.burst.max(1), interval }
     }
 
-    fn span(&self, tokens: u32) -> Micros {
+    /// Tokens refilled a second.
+    pub fn per_second(&self) -> f64 {
+        1_000_000.0 / self.interval as f64
+    }
+
+    /// The time `tokens` take to refill.
+    pub fn span(&self, tokens: u32) -> Micros {
         self.interval.saturating_mul(Micros::from(tokens))
+    }
+
+    /// The arrival time of a bucket another rate wrote, in this rate's terms: the same number of
+    /// tokens owed (rounded up, at most a burst). `None` when it needs no conversion: written at
+    /// this rate, or full (owing nothing).
+    pub fn rescaled(&self, now: Micros, level: Level) -> Option<Micros> {
+        let from = level.interval.filter(|i| *i != self.interval && *i > 0)?;
+        if level.tat <= now {
+            return None;
+        }
+        let owed = ((level.tat - now + from - 1) / from).min(Micros::from(self.burst));
+        Some(now + self.interval.saturating_mul(owed))
     }
 
     /// The latest `tat` from which `n` more tokens may still be taken at `now`.
@@ -93,6 +123,26 @@ mod tests {
         assert!(tat <= g.cap(now, 40), "40 more fit after 10");
         assert!(tat > g.cap(now, 41), "41 more do not");
         assert_eq!(g.available(now, tat), 40);
+    }
+
+    /// Regression: a bucket emptied at 0.01/s kept its 200 s of debt when the limits were raised,
+    /// so the organization stayed throttled for minutes.
+    #[test]
+    fn a_bucket_written_at_another_rate_owes_the_same_tokens() {
+        let slow = Gcra::new(Rate { burst: 2, per_second: 0.01 });
+        let now = 1_000 * S;
+        let tat = slow.from_full(now, 2);
+        assert_eq!(tat - now, 200 * S, "two tokens at one per 100 s");
+        let level = Level { tat, interval: Some(slow.interval) };
+        let fast = Gcra::new(Rate { burst: 100_000, per_second: 1_000.0 });
+        let converted = fast.rescaled(now + 60 * S, level).unwrap_or_default();
+        assert_eq!(converted - (now + 60 * S), 2 * fast.interval, "two tokens owed, at the new rate");
+        assert_eq!(fast.available(now + 60 * S, converted), 99_998);
+        let small = Gcra::new(Rate { burst: 1, per_second: 0.5 });
+        assert_eq!(small.rescaled(now, level), Some(now + 2 * S), "at most a burst owed");
+        assert_eq!(slow.rescaled(now, level), None, "the same rate needs nothing");
+        assert_eq!(fast.rescaled(tat + 1, level), None, "a full bucket owes nothing");
+        assert_eq!(fast.rescaled(now, Level { tat, interval: None }), None, "written before intervals");
     }
 
     #[test]

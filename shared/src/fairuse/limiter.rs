@@ -6,6 +6,12 @@
 //! add to a window is the unspent tokens containers hold at its start (at most one batch each, for
 //! at most [`LEASE_TTL`]): see docs/fair-use.md. A container that finds a bucket empty refuses
 //! locally until the next token is due, without asking the table again.
+//!
+//! Limits change (an operator writes or deletes `LIMITS#<organization>`) within a bound: a
+//! container reads an organization's limits again after [`LIMITS_TTL`], drops what it leased or
+//! refused under the old ones, and converts a bucket written at the old rate into the tokens it
+//! owes at the new one. So a request made [`LIMITS_TTL`] + [`LEASE_TTL`] after the change is
+//! metered by the new limits, on every container.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,13 +24,18 @@ use crate::clock::Clock;
 pub const LEASE_TTL: Micros = 1_000_000;
 /// A lease takes at most a tenth of the bucket.
 pub const MAX_BATCH_SHARE: u32 = 10;
-/// How long a container trusts an organization's overrides before reading them again.
-const OVERRIDES_TTL: Micros = 60_000_000;
+/// How long a container trusts an organization's limits before reading them again: the bound on
+/// how late a change of limits takes effect (plus [`LEASE_TTL`]).
+pub const LIMITS_TTL: Micros = 10_000_000;
+/// Reads and writes a take tries when other containers move the bucket between them.
+const CONTENDED: usize = 3;
 /// Buckets a container tracks before it forgets idle ones.
 const MAX_TRACKED: usize = 4096;
 
 #[derive(Debug, Default)]
 struct Lease {
+    /// The rate this lease and its refusals were computed at: another rate starts afresh.
+    gcra: Option<Gcra>,
     /// Leased and not yet spent.
     tokens: u32,
     taken_at: Micros,
@@ -102,47 +113,118 @@ impl Limiter {
     /// Charges one request to the organization's bucket of `class`: `None` when fair use is off.
     pub async fn admit(&self, organization: &str, class: Class) -> Result<Option<Admission>, String> {
         let Some(store) = &self.store else { return Ok(None) };
-        let gcra = Gcra::new(self.rate(store.as_ref(), organization, class).await?);
+        let store = store.as_ref();
         let key = BucketKey { organization: organization.to_owned(), class };
         let cell = self.cell(&key);
         let mut lease = cell.lock().await;
         let now = self.now();
-        if lease.tokens > 0 && now < lease.taken_at + LEASE_TTL {
-            return Ok(Some(spend(&cell, &mut lease, gcra, now)));
+        let (mut rate, mut fresh) = self.known_rate(organization, class, now);
+        // Answered from the lease: a leased token, or a refusal until the next token is due.
+        if lease.gcra == Some(Gcra::new(rate)) {
+            let gcra = Gcra::new(rate);
+            if lease.tokens > 0 && now < lease.taken_at + LEASE_TTL {
+                return Ok(Some(spend(&cell, &mut lease, gcra, now)));
+            }
+            if now < lease.blocked_until {
+                if fresh {
+                    return Ok(Some(Admission::Refused(refusal(gcra, now, lease.tat, lease.blocked_until))));
+                }
+                // A refusal outlives the limits it was decided under only until they are read again.
+                rate = self.read_rate(store, organization, class, now).await?;
+                fresh = true;
+                if Gcra::new(rate) == gcra {
+                    return Ok(Some(Admission::Refused(refusal(gcra, now, lease.tat, lease.blocked_until))));
+                }
+            }
         }
-        if now < lease.blocked_until {
-            return Ok(Some(Admission::Refused(refusal(gcra, now, lease.tat, lease.blocked_until))));
+        if fresh {
+            return self.take_lease(store, &key, &cell, &mut lease, Gcra::new(rate), now).await.map(Some);
         }
-        let wanted = next_batch(&lease, gcra, now);
-        match take(store.as_ref(), &key, gcra, wanted, now, lease.tat).await? {
+        // The limits are due for a read. It runs beside a quick take at the rate last known (the
+        // deployment's, for an organization this container has not seen yet), which is almost
+        // always the rate in force: then the read costs no round trip of its own. A quick take only
+        // starts a full bucket or advances one written at that rate (never a conversion), so when
+        // the rate read differs it is given back exactly, and the request is metered at the rate
+        // read.
+        let guess = Gcra::new(rate);
+        if lease.gcra != Some(guess) {
+            *lease = Lease { gcra: Some(guess), tat: lease.tat, ..Lease::default() };
+        }
+        let wanted = next_batch(&lease, guess, now);
+        let (read, quick) = tokio::join!(
+            self.read_rate(store, organization, class, now),
+            quick_take(store, &key, guess, wanted, now, lease.tat)
+        );
+        let in_force = read?;
+        match quick? {
+            Some((n, tat)) if in_force == rate => {
+                *lease =
+                    Lease { gcra: Some(guess), tokens: n, taken_at: now, batch: n, used: 0, tat, blocked_until: 0 };
+                return Ok(Some(spend(&cell, &mut lease, guess, now)));
+            }
+            Some((n, _)) => {
+                store.give_back(&key, guess.span(n), guess.interval).await?;
+            }
+            None => {}
+        }
+        self.take_lease(store, &key, &cell, &mut lease, Gcra::new(in_force), self.now()).await.map(Some)
+    }
+
+    /// A new lease from the bucket at `gcra`, and this request's token from it (or the refusal).
+    async fn take_lease(
+        &self,
+        store: &dyn BucketStore,
+        key: &BucketKey,
+        cell: &Cell,
+        lease: &mut Lease,
+        gcra: Gcra,
+        now: Micros,
+    ) -> Result<Admission, String> {
+        if lease.gcra != Some(gcra) {
+            // New limits (or a first request): tokens leased and refusals decided under the old
+            // ones no longer hold. The leased tokens were charged to the bucket; they lapse as
+            // an expired lease's do.
+            *lease = Lease { gcra: Some(gcra), tat: lease.tat, ..Lease::default() };
+        }
+        let wanted = next_batch(lease, gcra, now);
+        match take(store, key, gcra, wanted, now, lease.tat).await? {
             Taken::Some { n, tat } => {
-                *lease = Lease { tokens: n, taken_at: now, batch: n, used: 0, tat, blocked_until: 0 };
-                Ok(Some(spend(&cell, &mut lease, gcra, now)))
+                *lease = Lease { gcra: Some(gcra), tokens: n, taken_at: now, batch: n, used: 0, tat, blocked_until: 0 };
+                Ok(spend(cell, lease, gcra, now))
             }
             Taken::Empty { tat } => {
                 lease.tokens = 0;
                 lease.tat = tat;
                 lease.blocked_until = tat - gcra.interval * Micros::from(gcra.burst - 1);
-                Ok(Some(Admission::Refused(refusal(gcra, now, tat, lease.blocked_until))))
+                Ok(Admission::Refused(refusal(gcra, now, tat, lease.blocked_until)))
             }
         }
     }
 
-    async fn rate(&self, store: &dyn BucketStore, organization: &str, class: Class) -> Result<Rate, String> {
-        let now = self.now();
-        let cached = self.overrides.lock().map_err(|_| "overrides cache poisoned")?.get(organization).copied();
-        let overrides = match cached {
-            Some((at, overrides)) if now - at < OVERRIDES_TTL => overrides,
-            _ => {
-                let overrides = store.overrides(organization).await?;
-                let mut cache = self.overrides.lock().map_err(|_| "overrides cache poisoned")?;
-                if cache.len() >= MAX_TRACKED {
-                    cache.retain(|_, (at, _)| now - *at < OVERRIDES_TTL);
-                }
-                cache.insert(organization.to_owned(), (now, overrides));
-                overrides
-            }
-        };
+    /// The organization's rate of `class` as this container last read it (the deployment's when
+    /// it has not), and whether that read is younger than [`LIMITS_TTL`].
+    fn known_rate(&self, organization: &str, class: Class, now: Micros) -> (Rate, bool) {
+        let cached = self.overrides.lock().ok().and_then(|cache| cache.get(organization).copied());
+        match cached {
+            Some((at, overrides)) => (overrides.of(class).unwrap_or(self.limits.of(class)), now - at < LIMITS_TTL),
+            None => (self.limits.of(class), false),
+        }
+    }
+
+    /// Reads the organization's limits from the table (and remembers them): its rate of `class`.
+    async fn read_rate(
+        &self,
+        store: &dyn BucketStore,
+        organization: &str,
+        class: Class,
+        now: Micros,
+    ) -> Result<Rate, String> {
+        let overrides = store.overrides(organization).await?;
+        let mut cache = self.overrides.lock().map_err(|_| "overrides cache poisoned")?;
+        if cache.len() >= MAX_TRACKED {
+            cache.retain(|_, (at, _)| now - *at < LIMITS_TTL);
+        }
+        cache.insert(organization.to_owned(), (now, overrides));
         Ok(overrides.of(class).unwrap_or(self.limits.of(class)))
     }
 
@@ -166,6 +248,7 @@ fn spend(cell: &Cell, lease: &mut Lease, gcra: Gcra, now: Micros) -> Admission {
     lease.used += 1;
     let quota = Quota {
         limit: gcra.burst,
+        per_second: gcra.per_second(),
         remaining: gcra.available(now, lease.tat).saturating_add(lease.tokens).min(gcra.burst),
         reset: gcra.reset_seconds(now, lease.tat),
         retry_after: None,
@@ -177,6 +260,7 @@ fn refusal(gcra: Gcra, now: Micros, tat: Micros, until: Micros) -> Quota {
     let after = (until - now).max(1) as u64;
     Quota {
         limit: gcra.burst,
+        per_second: gcra.per_second(),
         remaining: 0,
         reset: gcra.reset_seconds(now, tat),
         retry_after: Some(after.div_ceil(1_000_000).max(1)),
@@ -195,10 +279,28 @@ fn next_batch(lease: &Lease, gcra: Gcra, now: Micros) -> u32 {
     }
 }
 
-/// Takes `n` tokens (fewer when fewer are left) with one conditional update in the usual case. A
-/// bucket's arrival time never moves back, so one last seen at or after `now` cannot be full: it is
-/// advanced; one last seen before it may be, and is started afresh first. When neither fits, a
-/// read learns what is left.
+/// Takes `n` tokens with one conditional write where the bucket allows it: a bucket last seen
+/// before `now` may be full and is started afresh, one seen at or after it is advanced. `None` when
+/// neither fits (the bucket is low, or was written at another rate).
+async fn quick_take(
+    store: &dyn BucketStore,
+    key: &BucketKey,
+    gcra: Gcra,
+    n: u32,
+    now: Micros,
+    last_seen: Micros,
+) -> Result<Option<(u32, Micros)>, String> {
+    if last_seen <= now {
+        if let Some(Taken::Some { n, tat }) = start(store, key, gcra, n, now).await? {
+            return Ok(Some((n, tat)));
+        }
+    }
+    Ok(store.advance(key, gcra.span(n), gcra.interval, now, gcra.cap(now, n)).await?.map(|tat| (n, tat)))
+}
+
+/// Takes `n` tokens (fewer when fewer are left) with one conditional write in the usual case
+/// ([`quick_take`]). When that does not fit, a read learns the bucket's level (converting a bucket
+/// another rate wrote) and what is left is taken.
 async fn take(
     store: &dyn BucketStore,
     key: &BucketKey,
@@ -207,129 +309,50 @@ async fn take(
     now: Micros,
     last_seen: Micros,
 ) -> Result<Taken, String> {
-    if last_seen < now {
-        let tat = gcra.from_full(now, n);
-        if store.start(key, tat, now).await? {
-            return Ok(Taken::Some { n, tat });
-        }
-    }
-    if let Some(tat) = store.advance(key, gcra.interval * Micros::from(n), now, gcra.cap(now, n)).await? {
+    if let Some((n, tat)) = quick_take(store, key, gcra, n, now, last_seen).await? {
         return Ok(Taken::Some { n, tat });
     }
-    let tat = store.peek(key).await?.unwrap_or(now).max(now);
-    let left = gcra.available(now, tat).min(n);
-    if left > 0 {
-        let by = gcra.interval * Micros::from(left);
-        if let Some(tat) = store.advance(key, by, now, gcra.cap(now, left)).await? {
+    for _ in 0..CONTENDED {
+        let tat = match store.peek(key).await? {
+            // Gone (its TTL) or full: start it, unless another container just did.
+            None => match start(store, key, gcra, n, now).await? {
+                Some(taken) => return Ok(taken),
+                None => continue,
+            },
+            Some(level) if level.tat <= now => match start(store, key, gcra, n, now).await? {
+                Some(taken) => return Ok(taken),
+                None => continue,
+            },
+            Some(level) => match gcra.rescaled(now, level) {
+                Some(tat) if store.rescale(key, level, tat, gcra.interval).await? => tat,
+                Some(_) => continue,
+                None => level.tat,
+            },
+        };
+        let left = gcra.available(now, tat).min(n);
+        if left == 0 {
+            return Ok(Taken::Empty { tat });
+        }
+        if let Some(tat) = store.advance(key, gcra.span(left), gcra.interval, now, gcra.cap(now, left)).await? {
             return Ok(Taken::Some { n: left, tat });
         }
     }
-    Ok(Taken::Empty { tat })
+    // Other containers moved the bucket at every step: refuse for one interval, then look again.
+    Ok(Taken::Empty { tat: now + gcra.span(gcra.burst) })
+}
+
+/// Starts a full bucket (or one the table no longer holds) with `n` tokens taken.
+async fn start(
+    store: &dyn BucketStore,
+    key: &BucketKey,
+    gcra: Gcra,
+    n: u32,
+    now: Micros,
+) -> Result<Option<Taken>, String> {
+    let tat = gcra.from_full(now, n);
+    Ok(store.start(key, tat, gcra.interval, now).await?.then_some(Taken::Some { n, tat }))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::memory::MemoryStore;
-    use chrono::{DateTime, Utc};
-    use std::sync::atomic::{AtomicI64, Ordering};
-
-    struct Manual(AtomicI64);
-
-    impl Clock for Manual {
-        fn now(&self) -> DateTime<Utc> {
-            DateTime::from_timestamp_micros(self.0.load(Ordering::SeqCst)).unwrap_or_default()
-        }
-    }
-
-    fn limiter(store: Arc<MemoryStore>, clock: Arc<Manual>) -> Limiter {
-        let limits =
-            Limits { read: Rate { burst: 200, per_second: 20.0 }, mutation: Rate { burst: 50, per_second: 2.0 } };
-        Limiter::new(store, limits, clock)
-    }
-
-    async fn run(limiter: &Limiter, org: &str, class: Class, n: usize) -> (usize, Vec<Quota>) {
-        let mut admitted = 0;
-        let mut quotas = Vec::new();
-        for _ in 0..n {
-            match limiter.admit(org, class).await {
-                Ok(Some(Admission::Admitted(q, _))) => {
-                    admitted += 1;
-                    quotas.push(q);
-                }
-                Ok(Some(Admission::Refused(q))) => quotas.push(q),
-                other => panic!("{}", other.err().unwrap_or_default()),
-            }
-        }
-        (admitted, quotas)
-    }
-
-    #[tokio::test]
-    async fn a_burst_passes_exactly_the_bucket_and_headers_count_down() {
-        let store = Arc::new(MemoryStore::default());
-        let clock = Arc::new(Manual(AtomicI64::new(1_000_000_000_000)));
-        let limiter = limiter(store.clone(), clock.clone());
-        let (admitted, quotas) = run(&limiter, "o1", Class::Mutation, 80).await;
-        assert_eq!(admitted, 50, "a frozen clock refills nothing");
-        let remaining: Vec<u32> = quotas.iter().map(|q| q.remaining).collect();
-        assert_eq!(remaining[..50], (0..50).rev().collect::<Vec<_>>()[..], "one less per request");
-        assert!(quotas[50..].iter().all(|q| q.remaining == 0 && q.retry_after == Some(1)));
-        // Leases of 1, 2, 4 and then 5 (a tenth of the bucket), a short last one, and the update
-        // that finds the bucket empty.
-        let writes = store.bucket_writes();
-        assert!(writes <= 14, "leases, not a write per request: {writes}");
-        let (other, _) = run(&limiter, "o2", Class::Mutation, 10).await;
-        assert_eq!(other, 10, "another organization has its own bucket");
-        let (reads, _) = run(&limiter, "o1", Class::Read, 10).await;
-        assert_eq!(reads, 10, "reads keep answering when mutations are spent");
-        clock.0.fetch_add(5_000_000, Ordering::SeqCst);
-        let (refilled, _) = run(&limiter, "o1", Class::Mutation, 20).await;
-        assert_eq!(refilled, 10, "five seconds at two a second");
-    }
-
-    #[tokio::test]
-    async fn containers_sharing_the_store_hold_the_limit_and_refusals_cost_nothing() {
-        let store = Arc::new(MemoryStore::default());
-        let clock = Arc::new(Manual(AtomicI64::new(1_000_000_000_000)));
-        let containers: Vec<Limiter> = (0..4).map(|_| limiter(store.clone(), clock.clone())).collect();
-        let mut admitted = 0;
-        for round in 0..40 {
-            admitted += run(&containers[round % 4], "o1", Class::Mutation, 3).await.0;
-        }
-        assert_eq!(admitted, 50, "four containers, one bucket");
-        let before = store.bucket_writes() + store.bucket_reads();
-        for limiter in &containers {
-            run(limiter, "o1", Class::Mutation, 5).await;
-        }
-        assert_eq!(store.bucket_writes() + store.bucket_reads(), before, "an empty bucket is refused locally");
-    }
-
-    #[tokio::test]
-    async fn a_given_back_token_is_spent_again_and_overrides_apply() {
-        let store = Arc::new(MemoryStore::default());
-        let clock = Arc::new(Manual(AtomicI64::new(1_000_000_000_000)));
-        store.set_overrides("small", Overrides { mutation: Some(Rate { burst: 3, per_second: 0.1 }), read: None });
-        let limiter = limiter(store.clone(), clock.clone());
-        let Ok(Some(Admission::Admitted(q, ticket))) = limiter.admit("small", Class::Mutation).await else {
-            panic!("admitted")
-        };
-        assert_eq!((q.limit, q.remaining), (3, 2));
-        ticket.give_back().await;
-        let (admitted, quotas) = run(&limiter, "small", Class::Mutation, 5).await;
-        assert_eq!(admitted, 3, "the given back token counts once");
-        assert_eq!(quotas[4].retry_after, Some(10), "one token every ten seconds");
-    }
-
-    #[test]
-    fn batches_grow_while_used_up_and_shrink_to_use() {
-        let gcra = Gcra::new(Rate { burst: 200, per_second: 20.0 });
-        let mut lease = Lease { tokens: 0, taken_at: 0, batch: 4, used: 4, tat: 0, blocked_until: 0 };
-        assert_eq!(next_batch(&lease, gcra, 500_000), 8);
-        lease.batch = 16;
-        lease.used = 16;
-        assert_eq!(next_batch(&lease, gcra, 500_000), 20, "a tenth of the bucket at most");
-        lease.tokens = 10;
-        lease.used = 6;
-        assert_eq!(next_batch(&lease, gcra, 2_000_000), 6, "what an expired lease used");
-    }
-}
+#[path = "limiter_tests.rs"]
+mod tests;

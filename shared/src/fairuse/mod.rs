@@ -10,8 +10,8 @@ mod gcra;
 mod limiter;
 mod meter;
 
-pub use gcra::{Gcra, Micros};
-pub use limiter::{Admission, Limiter, Ticket, LEASE_TTL, MAX_BATCH_SHARE};
+pub use gcra::{Gcra, Level, Micros};
+pub use limiter::{Admission, Limiter, Ticket, LEASE_TTL, LIMITS_TTL, MAX_BATCH_SHARE};
 pub use meter::{Meter, METER};
 
 use async_trait::async_trait;
@@ -129,11 +129,13 @@ impl Overrides {
     }
 }
 
-/// What a request is told about its bucket: the `RateLimit-*` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a request is told about its bucket: the `RateLimit-*` headers, and the rate in force.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quota {
     /// The bucket's size.
     pub limit: u32,
+    /// Its refill rate.
+    pub per_second: f64,
     pub remaining: u32,
     /// Seconds until the bucket is full again.
     pub reset: u64,
@@ -154,6 +156,17 @@ impl Quota {
         }
         headers
     }
+
+    /// The limit in force, in words: `50 mutation requests, refilled at 2 a second`.
+    pub fn describe(&self, class: Class) -> String {
+        let refill = if self.per_second >= 1.0 {
+            format!("refilled at {} a second", self.per_second)
+        } else {
+            format!("refilled at one every {} s", (1.0 / self.per_second * 10.0).round() / 10.0)
+        };
+        let requests = if self.limit == 1 { "request" } else { "requests" };
+        format!("{} {} {requests}, {refill}", self.limit, class.as_str())
+    }
 }
 
 /// A bucket in the table: an organization's bucket of one class.
@@ -164,23 +177,43 @@ pub struct BucketKey {
 }
 
 /// Where the buckets live. Each call is one conditional write or one read; the adapter knows
-/// nothing of rates (the arithmetic is [`Gcra`]'s).
+/// nothing of rates (the arithmetic is [`Gcra`]'s). Every write records the `interval` of the
+/// rate it was computed at, so a limiter at another rate can convert the bucket ([`Gcra::rescaled`]).
 #[async_trait]
 pub trait BucketStore: Send + Sync {
-    /// Sets the bucket's arrival time to `tat` if it has none or it is before `now` (a full
-    /// bucket); false when it is not.
-    async fn start(&self, key: &BucketKey, tat: Micros, now: Micros) -> std::result::Result<bool, String>;
-    /// Moves the bucket's arrival time `by` later if it lies in `[now, cap]`; answers the new time,
-    /// or `None` when it does not lie there.
+    /// Sets the bucket to `tat` at `interval` if it has none or its arrival time is not after `now`
+    /// (a full bucket); false when it is not.
+    async fn start(
+        &self,
+        key: &BucketKey,
+        tat: Micros,
+        interval: Micros,
+        now: Micros,
+    ) -> std::result::Result<bool, String>;
+    /// Moves the bucket's arrival time `by` later if it lies in `[now, cap]` and was written at
+    /// `interval` (or before intervals were recorded); answers the new time, or `None` when not.
     async fn advance(
         &self,
         key: &BucketKey,
         by: Micros,
+        interval: Micros,
         now: Micros,
         cap: Micros,
     ) -> std::result::Result<Option<Micros>, String>;
-    /// The bucket's arrival time, if it has one.
-    async fn peek(&self, key: &BucketKey) -> std::result::Result<Option<Micros>, String>;
+    /// Moves the bucket's arrival time `by` earlier if it was written at `interval`: a take made
+    /// at a rate that turned out not to be in force, undone exactly. False when it was not.
+    async fn give_back(&self, key: &BucketKey, by: Micros, interval: Micros) -> std::result::Result<bool, String>;
+    /// The bucket, if it has one.
+    async fn peek(&self, key: &BucketKey) -> std::result::Result<Option<Level>, String>;
+    /// Replaces the bucket read as `from` with `tat` at `interval` (the same debt at another rate);
+    /// false when the bucket moved since it was read.
+    async fn rescale(
+        &self,
+        key: &BucketKey,
+        from: Level,
+        tat: Micros,
+        interval: Micros,
+    ) -> std::result::Result<bool, String>;
     /// The organization's own limits (none set: the deployment's).
     async fn overrides(&self, organization: &str) -> std::result::Result<Overrides, String>;
 }

@@ -2,6 +2,7 @@
 //! checks permissions, then talks to the store and the provider through their ports.
 
 pub mod actions;
+mod admission;
 pub mod cleanup;
 mod console;
 pub(crate) mod create;
@@ -41,12 +42,14 @@ pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
 pub use view::{Context, PathScope, Placed, Placement, Rules, View};
 
+pub(crate) use admission::{admit, admit_scopes};
+
 use crate::clock::{Clock, IdSource};
 use crate::crash::CrashPoints;
 use crate::domain::lifecycle::{on_remove, on_write};
 use crate::domain::{ActionError, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
-use crate::fairuse::{Admission, Limiter, Meter};
+use crate::fairuse::Limiter;
 use crate::identities::Identities;
 use crate::provider::{NoProvider, ProviderError, Receipt};
 use crate::rbac::{Operation, SERVERS};
@@ -233,7 +236,8 @@ pub(crate) async fn note_receipt<S: ServerStore, P>(
 
 /// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API
 /// version, outside the path's scope, or (flat routes) not readable by the caller; 403 when `op` is
-/// not granted (on path-scoped routes, before anything is read).
+/// not granted (on path-scoped routes, before anything is read). The request is charged in the
+/// server's organization, beside the read where that organization is known in advance.
 pub(crate) async fn load_server<S: ServerStore, P>(
     deps: &Deps<S, P>,
     cx: &Context,
@@ -241,59 +245,8 @@ pub(crate) async fn load_server<S: ServerStore, P>(
     op: Operation,
 ) -> Result<ServerRecord> {
     let read = deps.store.get_server(id);
-    let record = cx.view.load(&cx.caller, (SERVERS, op), read, || server_not_found(id)).await?;
+    let load = cx.view.load(&cx.caller, (SERVERS, op), read, || server_not_found(id));
+    let record = admission::charged_beside(deps, cx, SERVERS, load, |r: &ServerRecord| &r.organization_id).await?;
     tracing::Span::current().record("server_id", id);
-    admit(deps, &record.organization_id).await?;
     Ok(record)
-}
-
-/// Charges the request being served to the fair-use bucket of its class in `organization`, the
-/// organization it acts in, once the caller is known to be allowed there: 429 over the limit,
-/// before anything is written or asked of the provider. Outside a request (cleanup) it is free.
-pub(crate) async fn admit<S, P>(deps: &Deps<S, P>, organization: &str) -> Result<()> {
-    let Some(meter) = Meter::current().filter(|m| m.first_charge(organization)) else { return Ok(()) };
-    let class = meter.class();
-    match deps.limiter.admit(organization, class).await {
-        Ok(None) => Ok(()),
-        Ok(Some(Admission::Admitted(quota, ticket))) => {
-            meter.record(quota, Some(ticket));
-            Ok(())
-        }
-        Ok(Some(Admission::Refused(quota))) => {
-            meter.record(quota, None);
-            let after = quota.retry_after.unwrap_or(1);
-            tracing::info!(organization, class = class.as_str(), "over the fair-use limit");
-            Err(Error::TooManyRequests {
-                message: format!(
-                    "organization {organization} has used its allowance of {} {} requests: retry in {after} s",
-                    quota.limit,
-                    class.as_str()
-                ),
-                retry_after: std::time::Duration::from_secs(after),
-            })
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the fair-use bucket could not be read");
-            Err(Error::Unavailable {
-                message: "the request could not be metered: retry".into(),
-                retry_after: Some(std::time::Duration::from_secs(1)),
-            })
-        }
-    }
-}
-
-/// [`admit`] in every organization a list reads.
-pub(crate) async fn admit_scopes<S, P>(deps: &Deps<S, P>, scopes: &[crate::rbac::Scope]) -> Result<()> {
-    let mut organizations: Vec<&str> = scopes
-        .iter()
-        .map(|s| match s {
-            crate::rbac::Scope::Organization(o) | crate::rbac::Scope::Project(o, _) => o.as_str(),
-        })
-        .collect();
-    organizations.sort_unstable();
-    organizations.dedup();
-    for organization in organizations {
-        admit(deps, organization).await?;
-    }
-    Ok(())
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use shared::clock::SystemClock;
-use shared::fairuse::{Admission, BucketKey, BucketStore, Class, Limiter, Limits, Micros, Overrides, MAX_BATCH_SHARE};
+use shared::fairuse::{
+    Admission, BucketKey, BucketStore, Class, Level, Limiter, Limits, Micros, Overrides, MAX_BATCH_SHARE,
+};
 use shared::store::dynamodb::DynamoStore;
 
 use crate::stats::{median, ms, p99};
@@ -22,17 +24,32 @@ struct Counted {
 
 #[async_trait]
 impl BucketStore for Counted {
-    async fn start(&self, key: &BucketKey, tat: Micros, now: Micros) -> Result<bool, String> {
+    async fn start(&self, key: &BucketKey, tat: Micros, interval: Micros, now: Micros) -> Result<bool, String> {
         self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.start(key, tat, now).await
+        self.inner.start(key, tat, interval, now).await
     }
-    async fn advance(&self, key: &BucketKey, by: Micros, now: Micros, cap: Micros) -> Result<Option<Micros>, String> {
+    async fn advance(
+        &self,
+        key: &BucketKey,
+        by: Micros,
+        interval: Micros,
+        now: Micros,
+        cap: Micros,
+    ) -> Result<Option<Micros>, String> {
         self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.advance(key, by, now, cap).await
+        self.inner.advance(key, by, interval, now, cap).await
     }
-    async fn peek(&self, key: &BucketKey) -> Result<Option<Micros>, String> {
+    async fn give_back(&self, key: &BucketKey, by: Micros, interval: Micros) -> Result<bool, String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.give_back(key, by, interval).await
+    }
+    async fn peek(&self, key: &BucketKey) -> Result<Option<Level>, String> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.inner.peek(key).await
+    }
+    async fn rescale(&self, key: &BucketKey, from: Level, tat: Micros, interval: Micros) -> Result<bool, String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.rescale(key, from, tat, interval).await
     }
     async fn overrides(&self, organization: &str) -> Result<Overrides, String> {
         self.reads.fetch_add(1, Ordering::Relaxed);
@@ -99,7 +116,7 @@ async fn overrun(containers: usize, secs: f64) -> (usize, f64) {
     (admitted, allowed)
 }
 
-pub async fn section() -> String {
+pub async fn section(sizes: &crate::sizes::Sizes) -> String {
     let mut out = String::from(
         "## Fair use (limiter on moto)\n\n\
          DynamoDB calls the limiter makes per 100 requests of one organization (conditional updates; \
@@ -117,7 +134,7 @@ pub async fn section() -> String {
         (Class::Mutation, "2/s", Duration::from_millis(500), 1),
     ];
     for (class, pace, gap, containers) in cases {
-        let n = if gap >= Duration::from_millis(500) { 20 } else { 100 };
+        let n = if gap >= Duration::from_millis(500) { sizes.fairuse_paced } else { sizes.fairuse };
         let (writes, reads, admitted, took) = run(class, n, gap, containers).await;
         out += &format!(
             "| {} | {pace} | {containers} | {writes:.0} | {reads:.0} | {admitted}/{n} | {:.2} | {:.2} |\n",
@@ -128,12 +145,13 @@ pub async fn section() -> String {
     }
     let batch = (Limits::default().mutation.burst / MAX_BATCH_SHARE).max(1);
     out += &format!(
-        "\nOver-run: containers sending mutations of one organization as fast as they can for 3 s \
+        "\nOver-run: containers sending mutations of one organization as fast as they can for {} s \
          (bucket 50, 2/s; a lease holds at most {batch}; bound: containers x {batch}).\n\n\
-         | containers | admitted | bucket allows | over-run | bound |\n| ---: | ---: | ---: | ---: | ---: |\n"
+         | containers | admitted | bucket allows | over-run | bound |\n| ---: | ---: | ---: | ---: | ---: |\n",
+        sizes.overrun_seconds
     );
-    for containers in [1, 4, 16] {
-        let (admitted, allowed) = overrun(containers, 3.0).await;
+    for containers in sizes.overrun_containers.iter().copied() {
+        let (admitted, allowed) = overrun(containers, sizes.overrun_seconds as f64).await;
         out += &format!(
             "| {containers} | {admitted} | {allowed:.1} | {:.1} | {} |\n",
             admitted as f64 - allowed,

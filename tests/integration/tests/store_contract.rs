@@ -7,6 +7,7 @@ use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
 use serde_json::json;
 use shared::domain::{Effects, NetworkRecord, ServerRecord, SshCaRecord};
+use shared::fairuse::{BucketKey, BucketStore, Class, Level};
 use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
@@ -170,4 +171,41 @@ async fn the_memory_and_dynamodb_stores_keep_one_contract() {
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
     contract(&DynamoStore::new(client, table), "dynamodb").await;
+}
+
+/// The fair-use buckets' conditional writes, the same on both stores: a start only on a full or
+/// absent bucket, an advance only within its cap and at the rate that wrote it, a conversion only
+/// from the level read, a give-back only at the rate it was taken at.
+async fn bucket_contract<S: BucketStore>(store: &S, label: &str) {
+    let key = BucketKey { organization: format!("org-{label}"), class: Class::Mutation };
+    let (now, second) = (1_000_000_000_000, 1_000_000);
+    assert_eq!(store.peek(&key).await, Ok(None), "{label}: no bucket yet");
+    assert_eq!(store.start(&key, now + second, second, now).await, Ok(true), "{label}: absent starts");
+    assert_eq!(store.start(&key, now + 2 * second, second, now).await, Ok(false), "{label}: owing, not full");
+    let level = Level { tat: now + second, interval: Some(second) };
+    assert_eq!(store.peek(&key).await, Ok(Some(level)), "{label}");
+    let cap = now + 10 * second;
+    assert_eq!(store.advance(&key, second, second, now, cap).await, Ok(Some(now + 2 * second)), "{label}");
+    assert_eq!(store.advance(&key, 500_000, 500_000, now, cap).await, Ok(None), "{label}: another rate's interval");
+    assert_eq!(store.advance(&key, second, second, now, now + second).await, Ok(None), "{label}: past its cap");
+    assert_eq!(store.advance(&key, second, second, now + 3 * second, cap).await, Ok(None), "{label}: full by then");
+    assert_eq!(store.give_back(&key, second, 500_000).await, Ok(false), "{label}: taken at another rate");
+    assert_eq!(store.give_back(&key, second, second).await, Ok(true), "{label}");
+    let level = Level { tat: now + second, interval: Some(second) };
+    assert_eq!(store.peek(&key).await, Ok(Some(level)), "{label}: given back exactly");
+    let stale = Level { tat: now, interval: Some(second) };
+    assert_eq!(store.rescale(&key, stale, now + 4 * second, 2 * second).await, Ok(false), "{label}: moved since");
+    assert_eq!(store.rescale(&key, level, now + 4 * second, 2 * second).await, Ok(true), "{label}");
+    let converted = Level { tat: now + 4 * second, interval: Some(2 * second) };
+    assert_eq!(store.peek(&key).await, Ok(Some(converted)), "{label}");
+    assert_eq!(store.start(&key, now + 7 * second, second, now + 4 * second).await, Ok(true), "{label}: full again");
+}
+
+#[tokio::test]
+async fn the_memory_and_dynamodb_buckets_keep_one_contract() {
+    bucket_contract(&MemoryStore::default(), "memory").await;
+    let client = moto_client();
+    let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+    local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
+    bucket_contract(&DynamoStore::new(client, table), "dynamodb").await;
 }

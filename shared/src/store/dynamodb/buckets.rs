@@ -1,7 +1,8 @@
 //! Fair-use buckets: one item per organization and class (`BUCKET#<organization>#<class>`) holding
-//! the bucket's arrival time (`tat`, epoch microseconds), removed by DynamoDB's TTL an hour after
-//! the bucket is full again; and an organization's own limits (`LIMITS#<organization>`), written
-//! by an operator (docs/fair-use.md).
+//! the bucket's arrival time (`tat`, epoch microseconds) and the interval of the rate that wrote it
+//! (`interval`, microseconds a token), removed by DynamoDB's TTL an hour after the bucket is full
+//! again; and an organization's own limits (`LIMITS#<organization>`), written by an operator
+//! (docs/fair-use.md).
 
 use std::collections::HashMap;
 
@@ -11,9 +12,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use super::errors::{is_condition_failure, sdk_error};
 use super::items::{n, number_attr, s, Item, EXPIRES_AT, PK, SK};
 use super::DynamoStore;
-use crate::fairuse::{BucketKey, BucketStore, Class, Micros, Overrides, Rate};
+use crate::fairuse::{BucketKey, BucketStore, Class, Level, Micros, Overrides, Rate};
 
 const BUCKET: &str = "BUCKET";
+const INTERVAL: &str = "interval";
 const LIMITS: &str = "LIMITS";
 /// An idle bucket's item outlives the moment it is full again by this much.
 const IDLE_SECONDS: i64 = 3600;
@@ -33,8 +35,8 @@ fn expiry(tat: Micros) -> AttributeValue {
     n(tat / 1_000_000 + IDLE_SECONDS)
 }
 
-fn tat_of(item: Option<&Item>) -> Option<Micros> {
-    item.and_then(|i| number_attr(i, "tat")).and_then(|t| Micros::try_from(t).ok())
+fn micros(item: Option<&Item>, name: &str) -> Option<Micros> {
+    item.and_then(|i| number_attr(i, name)).and_then(|t| Micros::try_from(t).ok())
 }
 
 /// An override as an operator wrote it (`readBurst`, `readPerSecond`, ...); one outside the bounds
@@ -53,16 +55,18 @@ fn rate_of(item: &Item, organization: &str, class: Class) -> Option<Rate> {
 
 #[async_trait]
 impl BucketStore for DynamoStore {
-    async fn start(&self, key: &BucketKey, tat: Micros, now: Micros) -> Result<bool, String> {
+    async fn start(&self, key: &BucketKey, tat: Micros, interval: Micros, now: Micros) -> Result<bool, String> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(bucket_key(key)))
-            .update_expression("SET tat = :tat, #expires = :expires")
-            .condition_expression("attribute_not_exists(tat) OR tat < :now")
+            .update_expression("SET tat = :tat, #interval = :interval, #expires = :expires")
+            .condition_expression("attribute_not_exists(tat) OR tat <= :now")
             .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#interval", INTERVAL)
             .expression_attribute_values(":tat", n(tat))
+            .expression_attribute_values(":interval", n(interval))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":expires", expiry(tat))
             .send()
@@ -74,16 +78,27 @@ impl BucketStore for DynamoStore {
         }
     }
 
-    async fn advance(&self, key: &BucketKey, by: Micros, now: Micros, cap: Micros) -> Result<Option<Micros>, String> {
+    async fn advance(
+        &self,
+        key: &BucketKey,
+        by: Micros,
+        interval: Micros,
+        now: Micros,
+        cap: Micros,
+    ) -> Result<Option<Micros>, String> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(bucket_key(key)))
-            .update_expression("ADD tat :by SET #expires = :expires")
-            .condition_expression("tat BETWEEN :now AND :cap")
+            .update_expression("ADD tat :by SET #interval = :interval, #expires = :expires")
+            .condition_expression(
+                "tat BETWEEN :now AND :cap AND (attribute_not_exists(#interval) OR #interval = :interval)",
+            )
             .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#interval", INTERVAL)
             .expression_attribute_values(":by", n(by))
+            .expression_attribute_values(":interval", n(interval))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":cap", n(cap))
             .expression_attribute_values(":expires", expiry(cap + by))
@@ -91,15 +106,59 @@ impl BucketStore for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(tat_of(out.attributes()).or(Some(cap + by))),
+            Ok(out) => Ok(micros(out.attributes(), "tat").or(Some(cap + by))),
             Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(sdk_error("advance fair-use bucket", e).to_string()),
         }
     }
 
-    async fn peek(&self, key: &BucketKey) -> Result<Option<Micros>, String> {
+    async fn give_back(&self, key: &BucketKey, by: Micros, interval: Micros) -> Result<bool, String> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(bucket_key(key)))
+            .update_expression("ADD tat :back")
+            .condition_expression("#interval = :interval")
+            .expression_attribute_names("#interval", INTERVAL)
+            .expression_attribute_values(":back", n(-by))
+            .expression_attribute_values(":interval", n(interval))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("give back fair-use tokens", e).to_string()),
+        }
+    }
+
+    async fn peek(&self, key: &BucketKey) -> Result<Option<Level>, String> {
         let item = self.get(bucket_key(key), "read fair-use bucket").await.map_err(|e| e.to_string())?;
-        Ok(tat_of(item.as_ref()))
+        let tat = micros(item.as_ref(), "tat");
+        Ok(tat.map(|tat| Level { tat, interval: micros(item.as_ref(), INTERVAL) }))
+    }
+
+    async fn rescale(&self, key: &BucketKey, from: Level, tat: Micros, interval: Micros) -> Result<bool, String> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(bucket_key(key)))
+            .update_expression("SET tat = :tat, #interval = :interval, #expires = :expires")
+            .condition_expression("tat = :from")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#interval", INTERVAL)
+            .expression_attribute_values(":tat", n(tat))
+            .expression_attribute_values(":from", n(from.tat))
+            .expression_attribute_values(":interval", n(interval))
+            .expression_attribute_values(":expires", expiry(tat))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("rescale fair-use bucket", e).to_string()),
+        }
     }
 
     async fn overrides(&self, organization: &str) -> Result<Overrides, String> {

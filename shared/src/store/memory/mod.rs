@@ -52,7 +52,7 @@ struct Tables {
     /// Unpublished transitions by (time, server, sequence).
     outbox: BTreeMap<(DateTime<Utc>, String, u64), StateEvent>,
     /// Fair-use buckets' arrival times, organizations' own limits, and (writes, reads) received.
-    buckets: std::collections::HashMap<crate::fairuse::BucketKey, crate::fairuse::Micros>,
+    buckets: std::collections::HashMap<crate::fairuse::BucketKey, crate::fairuse::Level>,
     overrides: BTreeMap<String, crate::fairuse::Overrides>,
     bucket_calls: (u64, u64),
 }

@@ -36,4 +36,16 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("set limits: {e}"));
     }
+
+    /// Deletes an organization's own limits, as an operator returns it to the deployment's.
+    pub async fn clear_limits(&self, org: &str) {
+        self.dynamo
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(format!("LIMITS#{org}")))
+            .key("SK", AttributeValue::S("LIMITS".into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("clear limits: {e}"));
+    }
 }

@@ -4,9 +4,11 @@
 
 use std::time::Instant;
 
+use std::time::Duration;
+
 use integration_tests::stack::{org_acl, GatewayOptions, Reply, Stack, ALL, ORG, ORG_2, PROJECT_C};
 use serde_json::json;
-use shared::fairuse::{Limits, Rate, MAX_BATCH_SHARE};
+use shared::fairuse::{Limits, Rate, LEASE_TTL, LIMITS_TTL, MAX_BATCH_SHARE};
 
 fn header(reply: &Reply, name: &str) -> u32 {
     reply.header(name).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} on {}", reply.status))
@@ -182,4 +184,66 @@ async fn refusals_decided_from_the_request_and_replays_cost_nothing_and_override
     // Organizations without an override keep the deployment's limits.
     let mine = stack.create_server(&script_token(&stack, ORG), "mine").await;
     assert_eq!((mine.status, header(&mine, "ratelimit-limit")), (201, 500), "{}", mine.body);
+}
+
+/// Regression: with burst 2 at 0.01/s spent and the organization's limits then deleted, mutations
+/// stayed 429 for minutes, the message naming the new limit and `Retry-After` unrelated to the
+/// real wait. A change of limits now applies within `LIMITS_TTL` + `LEASE_TTL` (docs/fair-use.md).
+#[tokio::test]
+async fn changed_limits_apply_within_the_bound_and_retry_after_is_the_real_wait() {
+    let stack = Stack::start().await;
+    let network = stack.create_network(&stack.admin(), "net-c", ORG_2, PROJECT_C).await;
+    let token = script_token(&stack, ORG_2);
+    let create = |name: &str| {
+        let body = stack.server_body(name, &network);
+        let token = token.clone();
+        let stack = &stack;
+        async move { stack.call("POST", "/api/v2/servers", Some(&token), Some(&body)).await }
+    };
+    let bound = Duration::from_micros((LIMITS_TTL + LEASE_TTL) as u64);
+
+    // Two mutations, one back every 100 s: the third is refused, naming that limit.
+    stack.set_limits(ORG_2, "mutation", 2, 0.01).await;
+    tokio::time::sleep(bound).await;
+    for name in ["a", "b"] {
+        let made = create(name).await;
+        assert_eq!((made.status, header(&made, "ratelimit-limit")), (201, 2), "{}", made.body);
+    }
+    let refused = create("c").await;
+    assert_refused(&refused, 2);
+    assert!(
+        refused.description().contains("allowance of 2 mutation requests, refilled at one every 100 s"),
+        "{}",
+        refused.description()
+    );
+    let wait = header(&refused, "retry-after");
+    assert!((90..=100).contains(&wait), "the next token is 100 s after the last: {wait}");
+
+    // The operator deletes the item: within the bound the deployment's limits (500) apply, and the
+    // two requests owed are owed at the new rate, not for 200 s.
+    stack.clear_limits(ORG_2).await;
+    tokio::time::sleep(bound).await;
+    let made = create("d").await;
+    assert_eq!((made.status, header(&made, "ratelimit-limit")), (201, 500), "{}", made.body);
+    assert!(header(&made, "ratelimit-remaining") >= 490, "{}", header(&made, "ratelimit-remaining"));
+
+    // Lowered to one at 0.5/s: a refusal's Retry-After is the real wait.
+    stack.set_limits(ORG_2, "mutation", 1, 0.5).await;
+    tokio::time::sleep(bound).await;
+    let mut refused = None;
+    for name in ["e", "f", "g"] {
+        let reply = create(name).await;
+        if reply.status == 429 {
+            refused = Some(reply);
+            break;
+        }
+    }
+    let refused = refused.unwrap_or_else(|| panic!("a burst of one refuses within three"));
+    assert_refused(&refused, 1);
+    assert!(refused.description().contains("allowance of 1 mutation request, refilled at one every 2 s"));
+    let wait = header(&refused, "retry-after");
+    assert!((1..=2).contains(&wait), "{wait}");
+    tokio::time::sleep(Duration::from_secs(wait.into())).await;
+    let made = create("h").await;
+    assert_eq!(made.status, 201, "admitted once Retry-After has passed: {}", made.body);
 }
