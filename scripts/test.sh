@@ -4,7 +4,8 @@
 #     in the background (tests/real-openstack/launch.py)
 #  2. lints: OpenAPI document, `sam validate --lint`, cfn-lint
 #  3. every test of the workspace, with its own moto on a free port (emulators start in-process),
-#     and what each function's binary links (scripts/linking.sh)
+#     `make bench` at its tiny size on the debug builds (every section runs to its end and every
+#     answer it times is a success), and what each function's binary links (scripts/linking.sh)
 #  4. schemathesis against the local stack (moto + emulator + local API)
 #  5. `cargo lambda build --release --arm64 --output-format zip` of every function, with zip sizes
 #  6. cargo fmt --check and cargo clippy -D warnings
@@ -38,6 +39,18 @@ start_moto DYNAMODB_ENDPOINT
 export DYNAMODB_ENDPOINT AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$STATE_DIR/test.log"
+
+echo "== make bench, tiny (debug builds: proves every section runs; the figures are make bench's)" >&2
+if BENCH_SIZE=tiny BENCH_BINS="$TARGET_DIR/debug" "$TARGET_DIR/debug/bench" > "$STATE_DIR/bench-tiny.md" 2> "$STATE_DIR/bench-tiny.log"; then
+  grep -c '^| ' "$STATE_DIR/bench-tiny.md" | xargs -I{} echo "bench (tiny): every section ran, {} table rows" >&2
+  echo "test bench_tiny_runs_every_section ... ok" >> "$STATE_DIR/test.log"
+  echo "test result: ok. 1 passed; 0 failed" >> "$STATE_DIR/test.log"
+else
+  grep -E 'FAILED|panicked|failed' "$STATE_DIR/bench-tiny.log" | tail -20 >&2
+  echo "test result: FAILED. 0 passed; 1 failed" >> "$STATE_DIR/test.log"
+  echo "make bench (tiny) failed: $STATE_DIR/bench-tiny.log" >&2
+  exit 1
+fi
 cleanup
 
 echo "== what each function links" >&2

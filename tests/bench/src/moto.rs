@@ -15,8 +15,6 @@ use shared::store::dynamodb::items::{s, Item};
 
 use crate::stats::{median, ms, p99};
 
-const ITEMS: usize = 10_000;
-
 struct Moto {
     child: Child,
     client: aws_sdk_dynamodb::Client,
@@ -121,11 +119,11 @@ fn row(pk: &str, i: usize) -> Item {
     ])
 }
 
-/// `transactions` transactions on a fresh moto holding `ITEMS` items: the latency of the first and
+/// `transactions` transactions on a fresh moto holding `items` items: the latency of the first and
 /// last thousand, and the resident memory before and after.
-async fn measure(full_copy: bool, transactions: usize) -> String {
+async fn measure(full_copy: bool, items: usize, transactions: usize) -> String {
     let moto = Moto::start(full_copy).await;
-    moto.table_of(ITEMS).await;
+    moto.table_of(items).await;
     let before = moto.resident_mib();
     let mut times = Vec::with_capacity(transactions);
     for n in 0..transactions {
@@ -144,13 +142,15 @@ async fn measure(full_copy: bool, transactions: usize) -> String {
     )
 }
 
-pub async fn section(transactions: usize, full_copy_transactions: usize) -> String {
+pub async fn section(sizes: &crate::sizes::Sizes) -> String {
+    let (items, transactions, full_copy_transactions) =
+        (sizes.moto_items, sizes.moto_transactions, sizes.moto_full_copy);
     let mut out = format!(
-        "## Local DynamoDB (moto) under load: {ITEMS} items, then conditional two-item transactions\n\n\
+        "## Local DynamoDB (moto) under load: {items} items, then conditional two-item transactions\n\n\
          | moto | transactions | first 1,000 (or all) median ms | p99 ms | last 1,000 (or all) median ms | p99 ms | RSS before MiB | RSS after MiB |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     );
-    out += &measure(false, transactions).await;
-    out += &measure(true, full_copy_transactions).await;
+    out += &measure(false, items, transactions).await;
+    out += &measure(true, items, full_copy_transactions).await;
     out + "\n"
 }

@@ -1,21 +1,62 @@
-//! Counting DynamoDB calls by operation, with an SDK interceptor on a client of the shared moto.
+//! Counting DynamoDB calls by operation, with an SDK interceptor on a client of the shared moto,
+//! and the round trips a caller waited for (calls in flight together count once).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use shared::store::dynamodb::items::Item;
+
+#[derive(Debug, Default)]
+struct Counted {
+    by_operation: BTreeMap<String, u64>,
+    /// When each call was sent and answered.
+    spans: Vec<(Instant, Instant)>,
+}
 
 /// DynamoDB requests by operation (`x-amz-target`), since the last `take`.
 #[derive(Debug, Clone, Default)]
-pub struct Calls(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct Calls(Arc<Mutex<Counted>>);
+
+/// When the request in flight was sent (kept in its operation's config bag).
+#[derive(Debug, Clone)]
+struct SentAt(Instant);
+
+impl Storable for SentAt {
+    type Storer = StoreReplace<Self>;
+}
 
 impl Calls {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counted> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn take(&self) -> BTreeMap<String, u64> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut self.lock().by_operation)
+    }
+
+    /// The round trips waited for since the last call: calls in flight at the same time (sent
+    /// together, however the server queues them) are one wait.
+    pub fn take_waits(&self) -> usize {
+        let mut spans = std::mem::take(&mut self.lock().spans);
+        spans.sort();
+        let mut waits = 0;
+        let mut until: Option<Instant> = None;
+        for (sent, answered) in spans {
+            match until {
+                Some(end) if sent <= end => until = Some(end.max(answered)),
+                _ => {
+                    waits += 1;
+                    until = Some(answered);
+                }
+            }
+        }
+        waits
     }
 
     /// A client of the shared moto that counts its calls here.
@@ -38,7 +79,29 @@ impl Intercept for Calls {
     ) -> Result<(), BoxError> {
         let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
         let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(operation).or_default() += 1;
+        *self.lock().by_operation.entry(operation).or_default() += 1;
+        Ok(())
+    }
+
+    fn modify_before_transmit(
+        &self,
+        _: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(SentAt(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(SentAt(sent)) = cfg.load::<SentAt>().cloned() {
+            self.lock().spans.push((sent, Instant::now()));
+        }
         Ok(())
     }
 }
