@@ -101,10 +101,14 @@ async fn every_networking_method_against_neutron() {
     assert_eq!(found.iter().map(|p| &p.id).collect::<Vec<_>>(), [&port.id]);
     assert!(provider.find_ports(&cred, "server").await.unwrap_or_default().is_empty(), "names match exactly");
 
-    // An empty group list is the project's default group, never a port without any.
-    let (updated, _) = provider.update_port(&cred, &port.id, &[], &[]).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((updated.security_groups.len(), updated.allowed_addresses.len()), (1, 0), "{updated:?}");
-    assert_ne!(updated.security_groups, [seed::SECURITY_GROUP_WEB]);
+    // The project's default group (where a port asked for no group belongs), by the token's
+    // project; a port is set to exactly the groups given.
+    let default = provider.default_security_group(&cred).await.unwrap_or_else(|e| panic!("{e}"));
+    let default = default.unwrap_or_else(|| panic!("the project has a default group"));
+    assert_ne!(default, seed::SECURITY_GROUP_WEB);
+    let groups = [default.clone()];
+    let (updated, _) = provider.update_port(&cred, &port.id, &groups, &[]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((updated.security_groups, updated.allowed_addresses.len()), (vec![default], 0));
 
     assert_eq!(provider.external_network(&cred).await.ok(), Some(Some(seed::EXTERNAL_NETWORK.to_owned())));
     let (ip, _) = provider

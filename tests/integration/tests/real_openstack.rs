@@ -155,6 +155,13 @@ async fn a_server_life_cycle_on_its_own_port_against_real_nova_and_neutron() {
     let (updated, _) =
         p.update_port(cred, &port.id, std::slice::from_ref(&ssh), &pairs).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((updated.security_groups.clone(), updated.allowed_addresses.clone()), (vec![ssh], pairs.to_vec()));
+    // Back to no group asked: exactly the project's default group, found by the token's project.
+    let default = p.default_security_group(cred).await.unwrap_or_else(|e| panic!("{e}"));
+    let default = default.unwrap_or_else(|| panic!("real Neutron has the project's default group"));
+    assert!(default != web && default != real.id("security_group_ssh"), "{default}");
+    let groups = [default.clone()];
+    let (updated, _) = p.update_port(cred, &port.id, &groups, &[]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((updated.security_groups, updated.allowed_addresses.len()), (vec![default], 0));
 
     // Power: stop, a second stop refused as a conflict, start, reboots.
     p.power(cred, &id, PowerAction::Stop).await.unwrap_or_else(|e| panic!("stop: {e}"));
