@@ -120,7 +120,7 @@ pub async fn section(sizes: &crate::sizes::Sizes) -> String {
     let mut out = String::from(
         "## Fair use (limiter on moto)\n\n\
          DynamoDB calls the limiter makes per 100 requests of one organization (conditional updates; \
-         reads: overrides once a minute per container, a read when a bucket runs dry), and the time \
+         reads: an organization's limits every 10 s per container, beside a take; a read when a bucket runs dry), and the time \
          an admission takes (the added latency of a warm request).\n\n\
          | class | pace | containers | updates /100 | reads /100 | admitted | admit median ms | admit p99 ms |\n\
          | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
