@@ -313,13 +313,10 @@ async fn take(
         return Ok(Taken::Some { n, tat });
     }
     for _ in 0..CONTENDED {
-        let tat = match store.peek(key).await? {
+        let level = store.peek(key).await?.filter(|level| level.tat > now);
+        let tat = match level {
             // Gone (its TTL) or full: start it, unless another container just did.
             None => match start(store, key, gcra, n, now).await? {
-                Some(taken) => return Ok(taken),
-                None => continue,
-            },
-            Some(level) if level.tat <= now => match start(store, key, gcra, n, now).await? {
                 Some(taken) => return Ok(taken),
                 None => continue,
             },

@@ -53,6 +53,18 @@ fn rate_of(item: &Item, organization: &str, class: Class) -> Option<Rate> {
         .ok()
 }
 
+/// Whether a conditional write was applied: false when its condition did not hold.
+fn applied<T, E>(result: Result<T, aws_sdk_dynamodb::error::SdkError<E>>, what: &str) -> Result<bool, String>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(sdk_error(what, e).to_string()),
+    }
+}
+
 #[async_trait]
 impl BucketStore for DynamoStore {
     async fn start(&self, key: &BucketKey, tat: Micros, interval: Micros, now: Micros) -> Result<bool, String> {
@@ -71,11 +83,7 @@ impl BucketStore for DynamoStore {
             .expression_attribute_values(":expires", expiry(tat))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(sdk_error("start fair-use bucket", e).to_string()),
-        }
+        applied(result, "start fair-use bucket")
     }
 
     async fn advance(
@@ -125,11 +133,7 @@ impl BucketStore for DynamoStore {
             .expression_attribute_values(":interval", n(interval))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(sdk_error("give back fair-use tokens", e).to_string()),
-        }
+        applied(result, "give back fair-use tokens")
     }
 
     async fn peek(&self, key: &BucketKey) -> Result<Option<Level>, String> {
@@ -154,11 +158,7 @@ impl BucketStore for DynamoStore {
             .expression_attribute_values(":expires", expiry(tat))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(sdk_error("rescale fair-use bucket", e).to_string()),
-        }
+        applied(result, "rescale fair-use bucket")
     }
 
     async fn overrides(&self, organization: &str) -> Result<Overrides, String> {
