@@ -12,12 +12,17 @@ DEMO_FLAVOR_ID=2
 # The emulator's seeded tenant network; another cloud's comes from OPENSTACK_NETWORK_ID.
 PROVIDER_NETWORK_ID=4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f
 
-write_identities() {
-  cat > "$STATE_DIR/identities.json" <<JSON
-[{"id": "demo-identity", "regionId": "$DEMO_REGION_ID", "organizationId": "$DEMO_ORGANIZATION_ID",
-  "projectId": "$DEMO_PROJECT_ID", "authUrl": "$OPENSTACK_AUTH_URL",
-  "applicationCredentialId": "$OPENSTACK_APP_CRED_ID", "applicationCredentialSecret": "$OPENSTACK_APP_CRED_SECRET"}]
+# write_region: the region document (one OpenStack region, as a deployer writes it) and the
+# region's credential in moto's Secrets Manager (read by the functions as in AWS).
+write_region() {
+  cat > "$STATE_DIR/regions.json" <<JSON
+{"regions": [{"id": "$DEMO_REGION_ID", "name": "$DEMO_REGION_ID", "description": "the local stack's region",
+  "type": "openstack", "openstack": {"endpoint": "$OPENSTACK_AUTH_URL", "serviceAccountSecret": "region-$DEMO_REGION_ID"}}]}
 JSON
+  "$ROOT/.venv/bin/python" -c 'import json, sys; print(json.dumps({"domain-id": sys.argv[1], "user-id": sys.argv[2],
+    "password": sys.stdin.read().strip(), "project-id": sys.argv[3]}))' \
+    "$OPENSTACK_DOMAIN_ID" "$OPENSTACK_USER_ID" "$OPENSTACK_PROJECT_ID" <<< "$OPENSTACK_PASSWORD" \
+    | "$TARGET_DIR/debug/local-api" secret --endpoint "$DYNAMODB_ENDPOINT" --name "region-$DEMO_REGION_ID"
 }
 
 write_stack_env() {
@@ -27,9 +32,12 @@ TOKEN=$TOKEN
 IDENTITY_URL=$IDENTITY_URL
 DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT
 TABLE_NAME=$TABLE_NAME
+REGION_ID=$DEMO_REGION_ID
 OPENSTACK_AUTH_URL=$OPENSTACK_AUTH_URL
-OPENSTACK_APP_CRED_ID=$OPENSTACK_APP_CRED_ID
-OPENSTACK_APP_CRED_SECRET=$OPENSTACK_APP_CRED_SECRET
+OPENSTACK_DOMAIN_ID=$OPENSTACK_DOMAIN_ID
+OPENSTACK_USER_ID=$OPENSTACK_USER_ID
+OPENSTACK_PASSWORD=$OPENSTACK_PASSWORD
+OPENSTACK_PROJECT_ID=$OPENSTACK_PROJECT_ID
 ${EMULATOR_URL:+EMULATOR_URL=$EMULATOR_URL
 }DEMO_NETWORK_ID=$DEMO_NETWORK_ID
 EVENT_BUS_NAME=$EVENT_BUS_NAME
@@ -39,23 +47,27 @@ DEMO_IMAGE_ID=$DEMO_IMAGE_ID
 DEMO_FLAVOR_ID=$DEMO_FLAVOR_ID
 DEMO_ORGANIZATION_ID=$DEMO_ORGANIZATION_ID
 DEMO_PROJECT_ID=$DEMO_PROJECT_ID
-PROVIDER_IDENTITIES_FILE=$STATE_DIR/identities.json
+REGIONS_FILE=$STATE_DIR/regions.json
+SECRETS_ENDPOINT=$DYNAMODB_ENDPOINT
 ENV
 }
 
 # start_cloud: the OpenStack the API talks to, by what the environment asks for:
-#   OPENSTACK_AUTH_URL (+ OPENSTACK_APP_CRED_ID, OPENSTACK_APP_CRED_SECRET, OPENSTACK_NETWORK_ID,
-#                      OPENSTACK_IMAGE_ID, OPENSTACK_FLAVOR_ID): a cloud someone already runs;
+#   OPENSTACK_AUTH_URL (+ OPENSTACK_DOMAIN_ID, OPENSTACK_USER_ID, OPENSTACK_PASSWORD,
+#                      OPENSTACK_PROJECT_ID: the region's credential, as Unikorn's region secret
+#                      holds it; OPENSTACK_NETWORK_ID, OPENSTACK_IMAGE_ID, OPENSTACK_FLAVOR_ID):
+#                      a cloud someone already runs;
 #   OPENSTACK=real:    real Keystone, Placement, Glance, Neutron and Nova started here
 #                      (tests/real-openstack/, about a minute and a half);
 #   neither:           the OpenStack emulator, seeded with a demo region.
-# Sets OPENSTACK_AUTH_URL, the application credential, PROVIDER_NETWORK_ID and the DEMO_* ids;
+# Sets OPENSTACK_AUTH_URL, the region credential, PROVIDER_NETWORK_ID and the DEMO_* ids;
 # EMULATOR_URL only for the emulator.
 start_cloud() {
   EMULATOR_URL=""
   if [ -n "${OPENSTACK_AUTH_URL:-}" ]; then
     local name
-    for name in OPENSTACK_APP_CRED_ID OPENSTACK_APP_CRED_SECRET OPENSTACK_NETWORK_ID OPENSTACK_IMAGE_ID OPENSTACK_FLAVOR_ID; do
+    for name in OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID OPENSTACK_NETWORK_ID \
+        OPENSTACK_IMAGE_ID OPENSTACK_FLAVOR_ID; do
       [ -n "${!name:-}" ] || { echo "OPENSTACK_AUTH_URL needs $name too" >&2; return 1; }
     done
     PROVIDER_NETWORK_ID="$OPENSTACK_NETWORK_ID" DEMO_IMAGE_ID="$OPENSTACK_IMAGE_ID" DEMO_FLAVOR_ID="$OPENSTACK_FLAVOR_ID"
@@ -71,16 +83,21 @@ import json, sys
 env = json.load(open(sys.argv[1]))
 if "error" in env:
     sys.exit("real OpenStack did not start: " + env["error"])
-print(env["auth_url"], env["demo"]["app_cred_id"], env["demo"]["app_cred_secret"], env["network_id"],
+demo = env["demo"]
+print(env["auth_url"], demo["domain_id"], demo["user_id"], demo["password"], demo["project_id"], env["network_id"],
       env["image_id"], env["flavor_small"])
 PY
 )" || { cat "$STATE_DIR/real-openstack.log" >&2; return 1; }
-    read -r OPENSTACK_AUTH_URL OPENSTACK_APP_CRED_ID OPENSTACK_APP_CRED_SECRET PROVIDER_NETWORK_ID DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$values"
+    read -r OPENSTACK_AUTH_URL OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID \
+      PROVIDER_NETWORK_ID DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$values"
   else
     start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
     OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
-    OPENSTACK_APP_CRED_ID=a1b2c3d4e5f64789a0b1c2d3e4f5a6b7
-    OPENSTACK_APP_CRED_SECRET=demo-application-credential-secret
+    # The emulator's region user (tests/openstack-emulator/src/seed.rs).
+    OPENSTACK_DOMAIN_ID=default
+    OPENSTACK_USER_ID=9d3a7c51e2b84f06a1c4e8b2d7f0a3c5
+    OPENSTACK_PASSWORD=region-user-password
+    OPENSTACK_PROJECT_ID=5ef70662f8b34079a6eddb8da9d75fe8
   fi
 }
 
@@ -101,12 +118,13 @@ start_stack() {
   fi
   export IDENTITY_URL
   start_moto DYNAMODB_ENDPOINT
-  write_identities
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+  write_region
 
   # A fresh key per run seals the SSH private keys (the table lives only as long as the run).
   KEY_ENCRYPTION_KEY="$("$ROOT/.venv/bin/python" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-  export TABLE_NAME=region-servers DYNAMODB_ENDPOINT PROVIDER_IDENTITIES_FILE="$STATE_DIR/identities.json" KEY_ENCRYPTION_KEY
-  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 RUST_LOG="${RUST_LOG:-info}"
+  export TABLE_NAME=region-servers DYNAMODB_ENDPOINT REGIONS_FILE="$STATE_DIR/regions.json" KEY_ENCRYPTION_KEY
+  export SECRETS_ENDPOINT="$DYNAMODB_ENDPOINT" RUST_LOG="${RUST_LOG:-info}"
   # Server state-change events: the bus in moto (which serves EventBridge and SQS on the same
   # endpoint), a queue, and a rule sending every event to it; `make cleanup` publishes to the bus.
   EVENT_BUS_NAME=region-servers EVENTS_ENDPOINT="$DYNAMODB_ENDPOINT"

@@ -1,10 +1,11 @@
 //! Building the dependencies once per warm container, from the environment.
 //!
-//! In AWS the provider identities and the key that seals SSH private keys come from Secrets
-//! Manager (`PROVIDER_IDENTITIES_SECRET`, `KEY_ENCRYPTION_KEY_SECRET`: secret names), read once
-//! at cold start. Locally they come from `PROVIDER_IDENTITIES[_FILE]` and `KEY_ENCRYPTION_KEY`.
-//! Functions that never call the provider ([`store_deps`]) read neither, and do not link the
-//! provider adapter or the Secrets Manager client.
+//! The region document comes from `REGIONS` (or `REGIONS_FILE`); each OpenStack region's
+//! credential from the Secrets Manager secret the document names, and the key that seals SSH
+//! private keys from `KEY_ENCRYPTION_KEY_SECRET` (locally `KEY_ENCRYPTION_KEY`), read once at cold
+//! start (`SECRETS_ENDPOINT` points the client at moto locally). Functions that never call the
+//! provider ([`store_deps`]) read the document but no secret, and link neither the provider
+//! adapter nor the Secrets Manager client.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +15,12 @@ use crate::clock::{RandomIds, SystemClock};
 use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
 use crate::fairuse::{Limiter, Limits};
-use crate::identities::Identities;
 use crate::identity::authenticate::Authenticator;
 use crate::identity::cache::{NoSharedCache, SharedCache};
 use crate::identity::client::{HttpIdentity, IdentityConfig};
 use crate::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use crate::provider::NoProvider;
+use crate::regions::{RegionCredential, Regions};
 use crate::sealing::Sealer;
 use crate::store::dynamodb::DynamoStore;
 use crate::usecase::{Deps, Timing};
@@ -64,8 +65,18 @@ pub const WARM_BUDGET: Duration = Duration::from_secs(2);
 
 async fn warm_provider(deps: &CloudDeps) {
     let creds: Vec<_> =
-        deps.identities.all().take(WARM_IDENTITIES).filter_map(|i| deps.identities.credential(&i.id).ok()).collect();
+        deps.regions.all().take(WARM_IDENTITIES).filter_map(|r| deps.regions.project_credential(&r.id).ok()).collect();
     deps.provider.warm(&creds, WARM_BUDGET).await;
+}
+
+/// Every OpenStack region's credential, from the secret the region document names.
+pub async fn with_credentials(regions: Regions, client: &aws_sdk_secretsmanager::Client) -> Result<Regions> {
+    let mut regions = regions;
+    for (region, secret) in regions.credential_secrets() {
+        let credential = RegionCredential::parse(&secret, &read_secret(client, &secret).await?)?;
+        regions = regions.with_credential(&region, credential);
+    }
+    Ok(regions)
 }
 
 /// `GRACE_SECONDS`: how long a record may still be acted on by the function that wrote it (default
@@ -129,7 +140,7 @@ pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
         limiter: Arc::new(limiter_from_env(&store)?),
         store,
         provider: Arc::new(NoProvider),
-        identities: Arc::new(Identities::default()),
+        regions: Arc::new(Regions::from_env()?),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sealer: None,
@@ -138,8 +149,8 @@ pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
     })
 }
 
-/// What [`store_deps`] reads, plus `PROVIDER_TIMEOUT_MS` (default 10000), the provider
-/// identities and, with [`Keys::Sealing`], the key that seals SSH private keys.
+/// What [`store_deps`] reads, plus `PROVIDER_TIMEOUT_MS` (default 10000), the regions'
+/// credentials and, with [`Keys::Sealing`], the key that seals SSH private keys.
 pub async fn cloud_deps(needs: Needs) -> Result<CloudDeps> {
     let sdk = Sdk::from_env()?;
     cloud_deps_on(&sdk, store_from_env(&sdk)?, needs).await
@@ -157,28 +168,19 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         timeout: Duration::from_millis(timeout_ms),
         ..OpenStackConfig::default()
     })?;
-    let identities_secret = std::env::var("PROVIDER_IDENTITIES_SECRET").ok();
-    let sealing = keys == Keys::Sealing;
-    let key_secret = std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| sealing);
-    let secrets = match (&identities_secret, &key_secret) {
-        (None, None) => None,
-        _ => Some(sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref())),
-    };
-    let identities = match (&secrets, &identities_secret) {
-        (Some(client), Some(name)) => Identities::from_json(&read_secret(client, name).await?)?,
-        _ => Identities::from_env()?,
-    };
-    let sealer = match (&secrets, &key_secret) {
-        (Some(client), Some(name)) => Some(Sealer::from_base64(&read_secret(client, name).await?)?),
-        _ if sealing => Some(Sealer::from_env()?),
-        _ => None,
+    let secrets = sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref());
+    let regions = with_credentials(Regions::from_env()?, &secrets).await?;
+    let sealer = match std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| keys == Keys::Sealing) {
+        Some(name) => Some(Sealer::from_base64(&read_secret(&secrets, &name).await?)?),
+        None if keys == Keys::Sealing => Some(Sealer::from_env()?),
+        None => None,
     };
     let store = Arc::new(store);
     let deps = Deps {
         limiter: Arc::new(limiter_from_env(&store)?),
         store,
         provider: Arc::new(provider),
-        identities: Arc::new(identities),
+        regions: Arc::new(regions),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sealer: sealer.map(Arc::new),

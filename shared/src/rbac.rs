@@ -11,6 +11,11 @@ pub const NETWORKS_V1: &str = "region:networks";
 pub const IDENTITIES: &str = "region:identities";
 pub const IMAGES: &str = "region:images";
 pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";
+/// Unikorn's region catalogue endpoints.
+pub const REGIONS: &str = "region:regions";
+pub const REGION_DETAIL: &str = "region:regions/detail";
+pub const FLAVORS: &str = "region:flavors";
+pub const EXTERNAL_NETWORKS: &str = "region:externalnetworks";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,6 +171,11 @@ impl Acl {
     }
 
     /// Where the caller holds the grant: everywhere, or the smallest set of non-overlapping scopes.
+    /// Whether a global grant holds `op` on `endpoint`.
+    pub fn global_grants(&self, endpoint: &str, op: Operation) -> bool {
+        grants(&self.global, endpoint, op)
+    }
+
     pub fn reach(&self, endpoint: &str, op: Operation) -> Reach {
         if grants(&self.global, endpoint, op) {
             return Reach::Everywhere;

@@ -157,8 +157,11 @@ class Keystone:
     def app_credential(self, user, password, project_name):
         token = self._token({"password": {"user": {"id": user, "password": password}}},
                             {"project": {"name": project_name, "domain": {"id": "default"}}})
+        # A member's view for the tests' own reads, whatever else the user holds.
         cred = self.call("POST", f"/v3/users/{user}/application_credentials",
-                         {"application_credential": {"name": f"region-{project_name}"}}, token=token)
+                         {"application_credential": {"name": f"region-{project_name}",
+                                                     "roles": [{"name": "member"}, {"name": "reader"}]}},
+                         token=token)
         return cred["application_credential"]["id"], cred["application_credential"]["secret"], token
 
 
@@ -328,13 +331,16 @@ def catalog(ks, urls):
 
 
 def member(ks, project_name):
-    """A project, a member user in it and that user's application credential."""
+    """A project, a user in it with a password (a region's credential, as Unikorn's region secret
+    holds it: the user is privileged, as a region's is, so `admin` too) and an application credential
+    the tests read the project's objects with."""
     project = ks.project(project_name)
     user = ks.user(f"{project_name}-user", DEMO_PASSWORD, project)
-    ks.grant(project, user, "member")
-    ks.grant(project, user, "reader")
+    for role in ("member", "reader", "admin"):
+        ks.grant(project, user, role)
     cred_id, secret, token = ks.app_credential(user, DEMO_PASSWORD, project_name)
-    return {"project_id": project, "app_cred_id": cred_id, "app_cred_secret": secret}, token
+    return {"project_id": project, "user_id": user, "password": DEMO_PASSWORD, "domain_id": "default",
+            "app_cred_id": cred_id, "app_cred_secret": secret}, token
 
 
 def admin_call(ks, method, url, body=None, ok=(200, 201, 202, 204), headers=None):

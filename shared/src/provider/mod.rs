@@ -13,21 +13,31 @@ use async_trait::async_trait;
 pub use error::{ProviderError, Result};
 pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
 
-/// Where and as whom to call the provider: an application credential in one Keystone.
+/// Where and as whom to call the provider: a user and its password in one Keystone, scoped to a
+/// project (servers, ports, images) or a domain (projects and users).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ProviderCredential {
+    /// Keystone v3.
     pub auth_url: String,
-    pub application_credential_id: String,
-    pub application_credential_secret: String,
+    pub user_id: String,
+    pub password: String,
+    pub scope: CredentialScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CredentialScope {
+    Project(String),
+    Domain(String),
 }
 
 impl fmt::Debug for ProviderCredential {
-    // The secret must never reach a log line.
+    // The password must never reach a log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderCredential")
             .field("auth_url", &self.auth_url)
-            .field("application_credential_id", &self.application_credential_id)
-            .field("application_credential_secret", &"<redacted>")
+            .field("user_id", &self.user_id)
+            .field("password", &"<redacted>")
+            .field("scope", &self.scope)
             .finish()
     }
 }

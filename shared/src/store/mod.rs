@@ -116,6 +116,14 @@ pub trait ServerStore: Send + Sync {
     /// Both are conditional on the claim still naming the same holder.
     async fn settle_claim(&self, claim: &ClaimRef, holder_exists: bool) -> Result<()>;
     async fn list_servers(&self, query: &RecordQuery) -> Result<Page<ServerRecord>>;
+    /// One page (at most `limit`, by id, after `after`) of every server of a region, whatever its
+    /// organization or API version: what the cleanup function sweeps.
+    async fn list_region_servers(
+        &self,
+        region_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ServerRecord>>;
     /// Writes an action as it now stands (with its request id, when it has one), without a record
     /// write (snapshots, orphans).
     async fn record_action(&self, action: &ActionRecord) -> Result<()>;

@@ -69,10 +69,9 @@ async fn target_network<S: NetworkStore, P>(
     if network.deleting_since.is_some() {
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
     }
-    // The identity registry stands in for the identity service: a project it no longer serves is gone.
-    let identity = deps.identities.find(&network.region_id, org, project).filter(|i| i.id == network.identity_id);
-    if identity.is_none() {
-        return Err(Error::not_found(format!("project {project} no longer exists in region {}", network.region_id)));
+    // A region the operator no longer serves takes no new servers.
+    if deps.regions.get(&network.region_id).and_then(|r| r.openstack.as_ref()).is_none() {
+        return Err(Error::not_found(format!("no region found with id {}", network.region_id)));
     }
     Ok(network)
 }
@@ -133,7 +132,7 @@ where
     if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
         return Err(Error::unprocessable("spec.sshInjection: ca needs spec.sshCertificateAuthorityId"));
     }
-    let cred = deps.identities.credential(&network.identity_id)?;
+    let cred = super::credential(deps, &network.region_id)?;
     super::admit(deps, &network.organization_id).await?;
     let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
     let external = check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
@@ -141,7 +140,7 @@ where
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
     let key_name = if record.has_identity_keypair() {
-        Some(super::keys::ensure_keypair(deps, &network.identity_id).await?.keypair_name)
+        Some(super::keys::ensure_keypair(deps, &cred, &network.identity_id).await?.keypair_name)
     } else {
         None
     };

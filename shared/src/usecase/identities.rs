@@ -12,8 +12,8 @@ fn not_found(id: &str) -> Error {
     Error::not_found(format!("no identity found with id {id}"))
 }
 
-/// Unikorn's identity create documents no 404 or 422: a region this platform does not serve, or
-/// one without a provider identity for the project, is a bad request.
+/// An identity in a region the caller sees (404 otherwise, as Unikorn's region check answers), which
+/// must be an OpenStack region (400).
 pub async fn create_identity<S: IdentityStore, P>(
     deps: &Deps<S, P>,
     cx: &Context,
@@ -22,12 +22,8 @@ pub async fn create_identity<S: IdentityStore, P>(
     let (org, project, region) = (input.organization_id.as_str(), input.project_id.as_str(), input.region_id.as_str());
     cx.caller.acl.require(org, Some(project), IDENTITIES, Operation::Create)?;
     super::admit(deps, org).await?;
-    if !deps.identities.has_region(region) {
-        return Err(Error::invalid(format!("spec.regionId: no region found with id {region}")));
-    }
-    let provider = deps.identities.find(region, org, project).ok_or_else(|| {
-        Error::invalid(format!("spec.regionId: region {region} has no provider identity for project {project}"))
-    })?;
+    // Unikorn's checks: an unknown or hidden region is 404, another kind of region 400.
+    let (region, _) = deps.regions.openstack(&cx.caller, region)?;
     let record = IdentityRecord {
         id: deps.ids.new_id(),
         api_version: cx.view.version,
@@ -36,8 +32,9 @@ pub async fn create_identity<S: IdentityStore, P>(
         tags: input.metadata.tags,
         organization_id: org.to_owned(),
         project_id: project.to_owned(),
-        region_id: region.to_owned(),
-        provider_identity_id: provider.id.clone(),
+        region_id: region.id.clone(),
+        // The region's own project, for now.
+        provider_identity_id: region.id.clone(),
         created_by: cx.caller.subject.clone(),
         creation_time: deps.clock.now(),
     };

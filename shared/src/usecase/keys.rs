@@ -8,7 +8,7 @@ use super::Context;
 use super::{load_server, Deps};
 use crate::domain::IdentityKeypair;
 use crate::error::{Error, Result};
-use crate::provider::{Keypairs, ProviderError};
+use crate::provider::{Keypairs, ProviderCredential, ProviderError};
 use crate::rbac::Operation;
 use crate::store::{KeypairStore, ServerStore, StoreError};
 
@@ -30,10 +30,12 @@ fn generate<S, P>(deps: &Deps<S, P>, identity_id: &str) -> Result<IdentityKeypai
     })
 }
 
-/// The identity's key pair, generated and registered with Nova on first use. Concurrent first
-/// uses agree on one pair: only the writer that wins the conditional put keeps its key.
+/// The identity's key pair, generated and registered with Nova (as `cred`, the identity's
+/// credential) on first use. Concurrent first uses agree on one pair: only the writer that wins the
+/// conditional put keeps its key.
 pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
     deps: &Deps<S, P>,
+    cred: &ProviderCredential,
     identity_id: &str,
 ) -> Result<IdentityKeypair> {
     let keypair = match deps.store.get_keypair(identity_id).await? {
@@ -54,15 +56,14 @@ pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
     if keypair.registered {
         return Ok(keypair);
     }
-    let cred = deps.identities.credential(identity_id)?;
-    match deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await {
+    match deps.provider.import_keypair(cred, &keypair.keypair_name, &keypair.public_key).await {
         Ok(_) => {}
         // A pair of that name exists: keep it if it is ours, replace it otherwise.
         Err(ProviderError::Conflict { .. }) => {
-            let existing = deps.provider.get_keypair(&cred, &keypair.keypair_name).await?;
+            let existing = deps.provider.get_keypair(cred, &keypair.keypair_name).await?;
             if existing.public_key.trim() != keypair.public_key.trim() {
-                deps.provider.delete_keypair(&cred, &keypair.keypair_name).await?;
-                deps.provider.import_keypair(&cred, &keypair.keypair_name, &keypair.public_key).await?;
+                deps.provider.delete_keypair(cred, &keypair.keypair_name).await?;
+                deps.provider.import_keypair(cred, &keypair.keypair_name, &keypair.public_key).await?;
             }
         }
         Err(e) => return Err(e.into()),

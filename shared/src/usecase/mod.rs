@@ -50,9 +50,9 @@ use crate::domain::lifecycle::{on_remove, on_write};
 use crate::domain::{ActionError, ActionRef, ServerRecord};
 use crate::error::{Error, Result};
 use crate::fairuse::Limiter;
-use crate::identities::Identities;
-use crate::provider::{NoProvider, ProviderError, Receipt};
+use crate::provider::{NoProvider, ProviderCredential, ProviderError, Receipt};
 use crate::rbac::{Operation, SERVERS};
+use crate::regions::Regions;
 use crate::sealing::Sealer;
 use crate::store::{ServerStore, StoreError};
 
@@ -68,7 +68,7 @@ pub const META_PROJECT_ID: &str = "unikorn:project:id";
 pub struct Deps<S, P = NoProvider> {
     pub store: Arc<S>,
     pub provider: Arc<P>,
-    pub identities: Arc<Identities>,
+    pub regions: Arc<Regions>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     /// Only functions that seal or open SSH private keys (create, console) hold the key.
@@ -84,7 +84,7 @@ impl<S, P> Clone for Deps<S, P> {
         Deps {
             store: self.store.clone(),
             provider: self.provider.clone(),
-            identities: self.identities.clone(),
+            regions: self.regions.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             sealer: self.sealer.clone(),
@@ -101,7 +101,7 @@ impl<S, P> Deps<S, P> {
         Deps {
             store: self.store.clone(),
             provider: Arc::new(NoProvider),
-            identities: self.identities.clone(),
+            regions: self.regions.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             sealer: None,
@@ -232,6 +232,12 @@ pub(crate) async fn note_receipt<S: ServerStore, P>(
     if let Err(e) = deps.store.note_request_id(server_id, &action.id, request_id).await {
         tracing::warn!(error = %e, action_id = %action.id, "provider request id not recorded on the action");
     }
+}
+
+/// The credential a region's provider objects are made, read and removed with. Every network, and
+/// every server on one, lives in its region's own project: the region's credential.
+pub(crate) fn credential<S, P>(deps: &Deps<S, P>, region_id: &str) -> Result<ProviderCredential> {
+    deps.regions.project_credential(region_id)
 }
 
 /// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API

@@ -29,18 +29,13 @@ async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &
     super::admit(deps, org).await?;
     match placement {
         NetworkPlacement::Project { region_id, .. } => {
-            let region = region_id.as_str();
-            if !deps.identities.has_region(region) {
-                return Err(Error::not_found(format!("no region found with id {region}")));
-            }
-            let identity = deps.identities.find(region, org, project).ok_or_else(|| {
-                Error::unprocessable(format!("region {region} has no provider identity for project {project}"))
-            })?;
+            let (region, _) = deps.regions.openstack(&cx.caller, region_id.as_str())?;
             Ok(Home {
                 organization_id: org.to_owned(),
                 project_id: project.to_owned(),
-                region_id: region.to_owned(),
-                provider_identity_id: identity.id.clone(),
+                region_id: region.id.clone(),
+                // Every network lives in its region's own project for now.
+                provider_identity_id: region.id.clone(),
                 parent_identity_id: None,
             })
         }

@@ -99,7 +99,7 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images + Networking>(
     let record = load_server(deps, cx, id, Operation::Read).await?;
     cx.caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
-    let cred = deps.identities.credential(&record.identity_id)?;
+    let cred = super::credential(deps, &record.region_id)?;
     if let Some(key) = &request_key {
         if let Some(earlier) = earlier_image(deps, &cred, key).await? {
             return Ok(earlier);

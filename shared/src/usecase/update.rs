@@ -169,14 +169,14 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     let networking_changed = input.networking != record.networking;
     let mut external = None;
     if networking_changed {
-        let cred = deps.identities.credential(&record.identity_id)?;
+        let cred = super::credential(deps, &record.region_id)?;
         external = check_networking(deps, &cred, record.api_version, input.networking.as_ref()).await?;
     }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
         (record, None)
     } else {
-        let cred = deps.identities.credential(&record.identity_id)?;
+        let cred = super::credential(deps, &record.region_id)?;
         let planned = plan_change(deps, &cred, &record, &input, change).await?;
         let (base, pid) = actionable(deps, record, change.verb()).await?;
         (base, Some((cred, pid, planned)))
@@ -203,7 +203,7 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
         // the record as it now stands.
         return Ok(updated);
     }
-    let cred = deps.identities.credential(&updated.identity_id)?;
+    let cred = super::credential(deps, &updated.region_id)?;
     converge_networking(deps, &cred, updated, &base, (&network.provider_network_id, external)).await
 }
 

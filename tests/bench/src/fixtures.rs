@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use integration_tests::stack::{
-    admin_acl, authenticator, dynamodb_endpoint, identities_json, org_acl, GatewayOptions, Stack, ALL, ORG,
-    TEST_KEY_ENCRYPTION_KEY,
+    admin_acl, authenticator, dynamodb_endpoint, org_acl, regions_json, store_region_secret, GatewayOptions, Stack,
+    ALL, ORG, TEST_KEY_ENCRYPTION_KEY,
 };
 use serde_json::{json, Value};
 use shared::context::Needs;
@@ -99,7 +99,9 @@ impl Fixtures {
         }
         env.insert("TABLE_NAME".into(), stack.table.clone());
         env.insert("DYNAMODB_ENDPOINT".into(), dynamodb_endpoint());
-        env.insert("PROVIDER_IDENTITIES".into(), identities_json(&stack.emulator));
+        env.insert("REGIONS".into(), regions_json(&stack.emulator));
+        env.insert("SECRETS_ENDPOINT".into(), dynamodb_endpoint());
+        store_region_secret().await;
         env.insert("KEY_ENCRYPTION_KEY".into(), TEST_KEY_ENCRYPTION_KEY.into());
         env.insert("IDENTITY_URL".into(), stack.identity.url.clone());
         // The cleanup function publishes to the stack's bus in moto.

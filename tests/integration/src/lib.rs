@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use openstack_emulator::{seed, Emulator};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::ProviderCredential;
+use shared::provider::{CredentialScope, ProviderCredential};
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -49,19 +49,23 @@ pub fn venv_python() -> PathBuf {
     std::env::var_os("VENV_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"))
 }
 
+/// The region's credential: its user, scoped to its own project (the emulator's demo project).
 pub fn demo_credential(emulator: &Emulator) -> ProviderCredential {
     ProviderCredential {
         auth_url: emulator.auth_url(),
-        application_credential_id: seed::DEMO_APP_CRED_ID.into(),
-        application_credential_secret: seed::DEMO_APP_CRED_SECRET.into(),
+        user_id: seed::REGION_USER_ID.into(),
+        password: seed::REGION_PASSWORD.into(),
+        scope: CredentialScope::Project(seed::DEMO_PROJECT_ID.into()),
     }
 }
 
+/// A user of another project, which sees none of the region's objects.
 pub fn other_credential(emulator: &Emulator) -> ProviderCredential {
     ProviderCredential {
         auth_url: emulator.auth_url(),
-        application_credential_id: seed::OTHER_APP_CRED_ID.into(),
-        application_credential_secret: seed::OTHER_APP_CRED_SECRET.into(),
+        user_id: seed::OTHER_USER_ID.into(),
+        password: seed::OTHER_PASSWORD.into(),
+        scope: CredentialScope::Project(seed::OTHER_PROJECT_ID.into()),
     }
 }
 
@@ -70,15 +74,24 @@ pub fn provider_with_timeout(timeout: Duration) -> OpenStackProvider {
         .unwrap_or_else(|e| panic!("provider: {e}"))
 }
 
-/// A raw Keystone token for the demo credential, for calling the emulator directly.
+/// A raw Keystone token of the region's user in its project (what the product acts as), for
+/// calling the emulator directly: key pairs, which Nova keeps per user, read back as the product
+/// made them.
 pub async fn raw_token(emulator: &Emulator) -> String {
-    raw_token_of(emulator, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET).await
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user":
+        {"id": seed::REGION_USER_ID, "password": seed::REGION_PASSWORD}}},
+        "scope": {"project": {"id": seed::DEMO_PROJECT_ID}}}});
+    token_for(emulator, body).await
 }
 
 /// A Keystone token of one application credential's project.
 pub async fn raw_token_of(emulator: &Emulator, id: &str, secret: &str) -> String {
     let body = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
         "application_credential": {"id": id, "secret": secret}}}});
+    token_for(emulator, body).await
+}
+
+async fn token_for(emulator: &Emulator, body: serde_json::Value) -> String {
     let response = reqwest::Client::new()
         .post(format!("{}/auth/tokens", emulator.auth_url()))
         .json(&body)

@@ -1,4 +1,5 @@
-//! What one cleanup run costs at scale: 1,000 servers in 5 provider identities. DynamoDB calls are
+//! What one cleanup run costs at scale: 1,000 servers in 5 regions (each region's own project is
+//! the provider identity its servers live in). DynamoDB calls are
 //! counted by an SDK interceptor (by operation), provider calls by the emulator's counters. Not a
 //! timing test: it asserts call counts, which do not depend on the machine.
 
@@ -6,12 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
-use openstack_emulator::{seed, AppCredential, Emulator};
+use openstack_emulator::{seed, Emulator, User};
 use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
-use shared::identities::Identities;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
+use shared::provider::{Attach, Compute, Networking, PortSpec, ServerCreate};
+use shared::regions::{RegionCredential, Regions};
 use shared::store::dynamodb::{items, DynamoStore};
 use shared::store::NetworkStore;
 use shared::usecase::{Deps, Timing};
@@ -30,21 +31,28 @@ fn provider_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>)
 #[tokio::test]
 async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
-    let mut identities = Vec::new();
+    let mut documents = Vec::new();
+    let mut credentials = Vec::new();
     for i in 0..IDENTITIES {
-        let credential = AppCredential {
-            id: format!("cred-{i}"),
-            name: format!("cred-{i}"),
-            secret: format!("secret-{i}"),
-            user_id: format!("user-{i}"),
-            project_id: format!("nova-project-{i}"),
+        let user = User {
+            id: format!("user-{i}"),
+            name: format!("user-{i}"),
+            domain_id: seed::DOMAIN_ID.into(),
+            password: format!("secret-{i}"),
+            projects: [format!("nova-project-{i}")].into(),
+            domains: Default::default(),
         };
-        emulator.add_credential(credential);
-        identities.push(json!({"id": format!("ident-{i}"), "regionId": "r", "organizationId": "o",
-            "projectId": format!("p{i}"), "authUrl": emulator.auth_url(),
-            "applicationCredentialId": format!("cred-{i}"), "applicationCredentialSecret": format!("secret-{i}")}));
+        emulator.add_user(user);
+        documents.push(json!({"id": format!("r{i}"), "name": format!("r{i}"), "type": "openstack",
+            "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": format!("region-r{i}")}}));
+        let credential = json!({"domain-id": seed::DOMAIN_ID, "user-id": format!("user-{i}"),
+            "password": format!("secret-{i}"), "project-id": format!("nova-project-{i}")});
+        credentials.push(RegionCredential::parse("s", &credential.to_string()).unwrap_or_else(|e| panic!("{e}")));
     }
-    let identities = Identities::from_json(&json!(identities).to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let mut regions = Regions::parse(&json!({"regions": documents}).to_string()).unwrap_or_else(|e| panic!("{e}"));
+    for (i, credential) in credentials.into_iter().enumerate() {
+        regions = regions.with_credential(&format!("r{i}"), credential);
+    }
 
     let calls = Calls::default();
     let dynamo = calls.client().await;
@@ -54,7 +62,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let deps = Deps {
         store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
         provider: Arc::new(provider),
-        identities: Arc::new(identities),
+        regions: Arc::new(regions.clone()),
         clock: Arc::new(shared::clock::SystemClock),
         ids: Arc::new(shared::clock::RandomIds),
         sealer: None,
@@ -67,14 +75,10 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let mut pending = Vec::new();
     let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     for i in 0..IDENTITIES {
-        let cred = ProviderCredential {
-            auth_url: emulator.auth_url(),
-            application_credential_id: format!("cred-{i}"),
-            application_credential_secret: format!("secret-{i}"),
-        };
+        let cred = regions.project_credential(&format!("r{i}")).unwrap_or_else(|e| panic!("{e}"));
         let network: NetworkRecord = serde_json::from_value(json!({"id": format!("net-{i}"), "apiVersion": 2,
             "name": "net", "description": null, "tags": [], "organizationId": "o", "projectId": format!("p{i}"),
-            "regionId": "r", "identityId": format!("ident-{i}"), "providerNetworkId": "pn", "createdBy": "seed",
+            "regionId": format!("r{i}"), "identityId": format!("r{i}"), "providerNetworkId": "pn", "createdBy": "seed",
             "creationTime": "2026-01-01T00:00:00Z"}))
         .unwrap_or_else(|e| panic!("{e}"));
         deps.store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
@@ -92,10 +96,11 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
                 ..ServerCreate::default()
             };
             let (pid, _) = seeder.create_server(&cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
-            let record: ServerRecord =
-                seeded_server(json!({"id": id, "name": format!("s{n}"), "projectId": format!("p{i}"),
-                    "networkId": format!("net-{i}"), "identityId": format!("ident-{i}"), "flavorId": seed::FLAVOR_SMALL,
-                    "imageId": seed::IMAGE_UBUNTU, "providerId": pid}));
+            let record: ServerRecord = seeded_server(
+                json!({"id": id, "name": format!("s{n}"), "projectId": format!("p{i}"),
+                    "networkId": format!("net-{i}"), "regionId": format!("r{i}"), "identityId": format!("r{i}"), "flavorId": seed::FLAVOR_SMALL,
+                    "imageId": seed::IMAGE_UBUNTU, "providerId": pid}),
+            );
             // Bulk load with the real item layout: moto copies a whole table per transaction.
             let claim_check = chrono::Utc::now() + chrono::Duration::hours(1);
             pending.push(items::server_item(&record).unwrap_or_else(|e| panic!("{e}")));
@@ -152,9 +157,9 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let list = "GET /compute/v2.1/servers/detail";
     for (label, report, nova, dynamodb) in &rows {
         assert!(report.complete && report.failures.is_empty(), "{label}: {report:?}");
-        assert_eq!(nova.get(list), Some(&(IDENTITIES as u64)), "{label}: one listing per identity (one page each)");
+        assert_eq!(nova.get(list), Some(&(IDENTITIES as u64)), "{label}: one listing per region (one page each)");
         assert_eq!(nova.get("GET /compute/v2.1/servers/{id}"), None, "{label}: no call per server");
-        // Neutron: one ports and one floating IP listing per identity (one page each), nothing per server.
+        // Neutron: one ports and one floating IP listing per region (one page each), nothing per server.
         assert_eq!(nova.get("GET /network/v2.0/ports"), Some(&(IDENTITIES as u64)), "{label}");
         assert_eq!(nova.get("GET /network/v2.0/floatingips"), Some(&(IDENTITIES as u64)), "{label}");
         let per_server = nova.keys().filter(|k| k.contains("/network/") && k.contains("{id}")).count();

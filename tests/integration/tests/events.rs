@@ -5,12 +5,11 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use integration_tests::repo_root;
-use integration_tests::stack::local_deps;
-use openstack_emulator::{seed, Emulator};
-use serde_json::{json, Value};
+use integration_tests::stack::{local_deps, regions_in};
+use openstack_emulator::Emulator;
+use serde_json::Value;
 use shared::clock::IdSource;
 use shared::http::{Function, ROUTES};
-use shared::identities::Identities;
 
 /// Hands out the ids the events name, then random ones.
 struct Sequence(Mutex<VecDeque<String>>);
@@ -65,17 +64,13 @@ async fn every_event_runs_through_its_function() {
     let v1 = read("v1-servers-get.json")["pathParameters"].clone();
     let v1_network = read("v1-networks-get.json")["pathParameters"]["networkID"].clone();
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
-    let identities = json!([{"id": "demo-identity", "regionId": spec["spec"]["regionId"],
-        "organizationId": spec["spec"]["organizationId"], "projectId": spec["spec"]["projectId"],
-        "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
-        "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
-    let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let regions = regions_in(&emulator, spec["spec"]["regionId"].as_str().unwrap_or_default());
     // The ids the creates get, in the order order.json creates them.
     let ids = [network_id, server_id, ca_id, v1["identityID"].clone(), v1_network, v1["serverID"].clone()]
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(ids)))).await;
+    let (deps, ..) = local_deps(regions, Arc::new(Sequence(Mutex::new(ids)))).await;
     let store = deps.without_provider();
 
     for entry in order {
@@ -116,11 +111,7 @@ async fn the_schedule_event_decodes_and_a_cleanup_pass_runs() {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("schedule event: {e}"));
     assert_eq!(event.detail_type, "Scheduled Event");
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
-    let identities = json!([{"id": "i", "regionId": "r", "organizationId": "o", "projectId": "p",
-        "authUrl": emulator.auth_url(), "applicationCredentialId": seed::DEMO_APP_CRED_ID,
-        "applicationCredentialSecret": seed::DEMO_APP_CRED_SECRET}]);
-    let identities = Identities::from_json(&identities.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let (deps, ..) = local_deps(identities, Arc::new(Sequence(Mutex::new(VecDeque::new())))).await;
+    let (deps, ..) = local_deps(regions_in(&emulator, "r"), Arc::new(Sequence(Mutex::new(VecDeque::new())))).await;
     let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
     let endpoint = integration_tests::stack::dynamodb_endpoint();
     let name = format!("schedule-{}", uuid::Uuid::new_v4());

@@ -40,12 +40,10 @@ async fn a_filtered_page_costs_a_bounded_number_of_queries_at_five_thousand_serv
     bulk_load(&dynamo, &table, &load).await;
     calls.take();
 
-    let mut deps = integration_tests::stack::local_deps(
-        shared::identities::Identities::default(),
-        Arc::new(shared::clock::RandomIds),
-    )
-    .await
-    .0;
+    let mut deps =
+        integration_tests::stack::local_deps(shared::regions::Regions::default(), Arc::new(shared::clock::RandomIds))
+            .await
+            .0;
     deps.store = Arc::new(DynamoStore::new(dynamo, table));
     let caller: Caller = Caller {
         subject: "reader".into(),

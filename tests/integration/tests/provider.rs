@@ -188,13 +188,13 @@ async fn servers_are_scoped_to_the_token_project() {
 }
 
 #[tokio::test]
-async fn a_wrong_secret_is_a_provider_credential_error() {
+async fn a_wrong_password_is_a_provider_credential_error() {
     let emulator = emulator().await;
     let mut cred = demo_credential(&emulator);
-    cred.application_credential_secret = "wrong".into();
+    cred.password = "wrong".into();
     let err = provider().get_flavor(&cred, seed::FLAVOR_SMALL).await.expect_err("bad secret");
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
-    assert!(!format!("{cred:?}").contains("wrong"), "Debug never shows the secret");
+    assert!(!format!("{cred:?}").contains("wrong"), "Debug never shows the password");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 //! for nothing.
 
 pub mod events;
+pub mod secrets;
 pub mod token;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! `local-api serve [--listen 127.0.0.1:PORT] [--ingress-certificates]`: the whole API on loopback.
-//! Reads the same environment as the functions (TABLE_NAME, DYNAMODB_ENDPOINT,
-//! PROVIDER_IDENTITIES[_FILE]) and the authorizer (IDENTITY_URL, IDENTITY_*). With
+//! Reads the same environment as the functions (TABLE_NAME, DYNAMODB_ENDPOINT, REGIONS[_FILE],
+//! SECRETS_ENDPOINT) and the authorizer (IDENTITY_URL, IDENTITY_*). With
 //! `--ingress-certificates` it takes verified client certificates from `Ssl-Client-Cert` /
 //! `Ssl-Client-Verify`, as Unikorn's ingress passes them. Prints its URL on stdout.
 //!
@@ -9,6 +9,10 @@
 //!
 //! `local-api events --endpoint URL --bus NAME --queue NAME`: creates the event bus in moto, an SQS
 //! queue and a rule sending every server event to it; prints the queue's URL.
+//!
+//! `local-api secret --endpoint URL --name NAME`: stores stdin as the Secrets Manager secret NAME
+//! (moto's, at URL): a region's credential, as a deployer stores it, without putting it on a
+//! command line.
 //!
 //! `local-api cleanup`: runs one pass of the cleanup function against the same environment (what
 //! the schedule does every minute in AWS) and prints its report as JSON.
@@ -45,6 +49,15 @@ async fn main() -> Fallible<()> {
             println!("{url}");
             Ok(())
         }
+        Some("secret") => {
+            let endpoint = flag(&args, "--endpoint").ok_or("--endpoint URL is required")?;
+            let name = flag(&args, "--name").ok_or("--name NAME is required")?;
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)?;
+            let client = shared::aws::Sdk::from_env()?.secrets_manager(Some(&endpoint));
+            local_api::secrets::put(&client, &name, value.trim()).await?;
+            Ok(())
+        }
         Some("token") => {
             let path = flag(&args, "--acl").ok_or("--acl FILE is required")?;
             let acl: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
@@ -54,7 +67,7 @@ async fn main() -> Fallible<()> {
             Ok(())
         }
         _ => {
-            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api events --endpoint URL --bus NAME --queue NAME | local-api token --acl FILE [--sub NAME]"
+            Err("usage: local-api serve [--listen ADDR] | local-api cleanup | local-api secret --endpoint URL --name NAME | local-api events --endpoint URL --bus NAME --queue NAME | local-api token --acl FILE [--sub NAME]"
                 .into())
         }
     }

@@ -114,6 +114,7 @@ pub async fn reset(State(ctx): State<Ctx>, body: Option<Json<Value>>) -> StatusC
         state.keypairs.clear();
         state.tokens.clear();
         state.credentials.clear();
+        state.users.clear();
         state.net = Default::default();
     }
     StatusCode::NO_CONTENT

@@ -30,7 +30,7 @@ use http_body_util_compat::collect_json;
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 
-pub use model::{AppCredential, Flavor, Image};
+pub use model::{AppCredential, Flavor, Image, User};
 pub use state::{Delays, Fault, RecordedRequest};
 
 use common::Ctx;
@@ -81,6 +81,9 @@ impl Emulator {
         for c in seed::credentials() {
             state.credentials.insert(c.id.clone(), c);
         }
+        for u in seed::users() {
+            state.users.insert(u.id.clone(), u);
+        }
         for i in seed::images() {
             state.images.insert(i.id.clone(), i);
         }
@@ -96,6 +99,11 @@ impl Emulator {
 
     pub fn add_flavor(&self, flavor: Flavor) {
         self.shared.lock().flavors.insert(flavor.id.clone(), flavor);
+    }
+
+    /// A Keystone user with a password and a role in each of `projects`.
+    pub fn add_user(&self, user: User) {
+        self.shared.lock().users.insert(user.id.clone(), user);
     }
 
     pub fn add_credential(&self, credential: AppCredential) {

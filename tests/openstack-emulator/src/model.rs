@@ -14,11 +14,26 @@ pub struct AppCredential {
     pub project_id: String,
 }
 
+/// A Keystone user with a password and the projects and domains it holds a role in.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+    pub password: String,
+    pub projects: std::collections::BTreeSet<String>,
+    pub domains: std::collections::BTreeSet<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
+    /// Empty for a domain-scoped token.
     pub project_id: String,
     pub user_id: String,
+    /// The application credential it was issued for (empty for a password).
     pub credential_id: String,
+    /// The domain a domain-scoped token is scoped to.
+    pub domain_id: Option<String>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 

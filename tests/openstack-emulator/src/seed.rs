@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{now, AppCredential, Flavor, Image};
+use crate::model::{now, AppCredential, Flavor, Image, User};
 use crate::neutron::model::{Net, Network, SecurityGroup};
 
 pub const DEMO_PROJECT_ID: &str = "5ef70662f8b34079a6eddb8da9d75fe8";
@@ -15,6 +15,15 @@ pub const DEMO_APP_CRED_SECRET: &str = "demo-application-credential-secret";
 pub const OTHER_PROJECT_ID: &str = "0f4c1a9e2b7d4e6f8a3c5b7d9e1f2a4c";
 pub const OTHER_APP_CRED_ID: &str = "b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2";
 pub const OTHER_APP_CRED_SECRET: &str = "other-application-credential-secret";
+
+/// The region's own user (Unikorn's region secret: domain, user, password, project): the demo
+/// project is the region's project; it also holds a role on its domain.
+pub const DOMAIN_ID: &str = "default";
+pub const REGION_USER_ID: &str = "9d3a7c51e2b84f06a1c4e8b2d7f0a3c5";
+pub const REGION_PASSWORD: &str = "region-user-password";
+/// A user of the other project, for tests that look from outside the region's project.
+pub const OTHER_USER_ID: &str = "2e8f4b6a0c1d4e3f9a7b5c3d1e0f2a4b";
+pub const OTHER_PASSWORD: &str = "other-user-password";
 
 pub const IMAGE_UBUNTU: &str = "1bea47ed-f6a9-463b-b423-14b9cca9ad27";
 pub const IMAGE_LARGE: &str = "6a8d3f0e-2c41-4b57-9e8a-0d4c7b9f1e22";
@@ -63,6 +72,27 @@ pub fn credentials() -> Vec<AppCredential> {
             secret: OTHER_APP_CRED_SECRET.into(),
             user_id: "7d1c0e3b9a8f4c2d6e5b4a3f2e1d0c9b".into(),
             project_id: OTHER_PROJECT_ID.into(),
+        },
+    ]
+}
+
+pub fn users() -> Vec<User> {
+    vec![
+        User {
+            id: REGION_USER_ID.into(),
+            name: "unikorn-region".into(),
+            domain_id: DOMAIN_ID.into(),
+            password: REGION_PASSWORD.into(),
+            projects: [DEMO_PROJECT_ID.to_owned()].into(),
+            domains: [DOMAIN_ID.to_owned()].into(),
+        },
+        User {
+            id: OTHER_USER_ID.into(),
+            name: "other".into(),
+            domain_id: DOMAIN_ID.into(),
+            password: OTHER_PASSWORD.into(),
+            projects: [OTHER_PROJECT_ID.to_owned()].into(),
+            domains: Default::default(),
         },
     ]
 }

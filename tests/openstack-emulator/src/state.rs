@@ -78,6 +78,8 @@ pub struct RecordedRequest {
 #[derive(Default)]
 pub struct Inner {
     pub credentials: BTreeMap<String, AppCredential>,
+    /// Keystone users with passwords (the region's user), by id.
+    pub users: BTreeMap<String, crate::model::User>,
     pub tokens: HashMap<String, TokenInfo>,
     pub flavors: BTreeMap<String, Flavor>,
     pub images: BTreeMap<String, Image>,

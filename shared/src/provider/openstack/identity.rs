@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::errors::{status_error, transport_error};
 use super::wire::{AuthRequest, TokenResponse};
-use crate::provider::ProviderCredential;
+use crate::provider::{CredentialScope, ProviderCredential};
 use crate::provider::{ProviderError, Result};
 
 #[derive(Debug, Clone)]
@@ -30,12 +30,12 @@ type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
 /// request instead of each fetching a token.
 #[derive(Default)]
 pub struct SessionCache {
-    slots: Mutex<HashMap<(String, String), Slot>>,
+    slots: Mutex<HashMap<(String, String, CredentialScope), Slot>>,
 }
 
 impl SessionCache {
     fn slot(&self, cred: &ProviderCredential) -> Slot {
-        let key = (cred.auth_url.clone(), cred.application_credential_id.clone());
+        let key = (cred.auth_url.clone(), cred.user_id.clone(), cred.scope.clone());
         // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.entry(key).or_default().clone()
@@ -66,14 +66,13 @@ impl SessionCache {
 
 async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Result<Session> {
     let url = format!("{}/auth/tokens", cred.auth_url.trim_end_matches('/'));
-    let body =
-        AuthRequest::application_credential(&cred.application_credential_id, &cred.application_credential_secret);
+    let body = AuthRequest::password(cred);
     let response = http.post(&url).json(&body).send().await.map_err(|e| transport_error("identity", &e))?;
     let status = response.status().as_u16();
     if status == 401 || status == 403 || status == 404 {
         return Err(ProviderError::Unauthorized(format!(
-            "keystone rejected application credential {} ({status})",
-            cred.application_credential_id
+            "keystone rejected the credential of user {} ({status})",
+            cred.user_id
         )));
     }
     if status != 201 && status != 200 {

@@ -57,6 +57,13 @@ fn paged(collection: &str, limit: u32, marker: Option<&str>) -> String {
     path
 }
 
+/// `&project_id=<the token's project>`: a region's credential is privileged, and Neutron shows a
+/// privileged user every project's ports, addresses and groups unless asked for one project. Every
+/// listing of ours is of the credential's own project.
+async fn own_project(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<String> {
+    Ok(p.project_id(cred).await?.map(|project| format!("&project_id={}", encode(&project))).unwrap_or_default())
+}
+
 pub(super) async fn create_port(
     p: &OpenStackProvider,
     cred: &ProviderCredential,
@@ -89,7 +96,7 @@ pub(super) async fn find_ports(
     cred: &ProviderCredential,
     name: &str,
 ) -> Result<Vec<ProviderPort>> {
-    let path = format!("/v2.0/ports?name={}", encode(name));
+    let path = format!("/v2.0/ports?name={}{}", encode(name), own_project(p, cred).await?);
     let what = format!("ports named {name}");
     let list: PortsEnvelope = p.json(cred, Service::Network, Method::GET, &path, None, &what).await?;
     // Some Neutron back ends match the name filter loosely: keep the exact name only.
@@ -102,7 +109,7 @@ pub(super) async fn list_ports(
     marker: Option<&str>,
     limit: u32,
 ) -> Result<Page<ProviderPort>> {
-    let path = paged("ports", limit, marker);
+    let path = paged("ports", limit, marker) + &own_project(p, cred).await?;
     let list: PortsEnvelope = p.json(cred, Service::Network, Method::GET, &path, None, "port list").await?;
     let has_next = list.ports_links.iter().any(|l| l.rel == "next");
     let next = if has_next { list.ports.last().map(|port| port.id.clone()) } else { None };
@@ -112,10 +119,7 @@ pub(super) async fn list_ports(
 /// The project's `default` group: the one a port made without groups is in. Filtered by the
 /// token's project, since an admin's listing holds every project's `default`.
 pub(super) async fn default_security_group(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<Option<String>> {
-    let mut path = "/v2.0/security-groups?name=default&fields=id&fields=name".to_owned();
-    if let Some(project) = p.project_id(cred).await? {
-        path.push_str(&format!("&project_id={}", encode(&project)));
-    }
+    let path = format!("/v2.0/security-groups?name=default&fields=id&fields=name{}", own_project(p, cred).await?);
     let list: SecurityGroupsEnvelope =
         p.json(cred, Service::Network, Method::GET, &path, None, "default security group").await?;
     Ok(list.security_groups.into_iter().find(|g| g.name == "default").map(|g| g.id))
@@ -171,7 +175,7 @@ pub(super) async fn public_ips_of(
     cred: &ProviderCredential,
     port_id: &str,
 ) -> Result<Vec<PublicIp>> {
-    let path = format!("/v2.0/floatingips?port_id={}", encode(port_id));
+    let path = format!("/v2.0/floatingips?port_id={}{}", encode(port_id), own_project(p, cred).await?);
     let what = format!("floating IPs of port {port_id}");
     let list: FloatingIpsEnvelope = p.json(cred, Service::Network, Method::GET, &path, None, &what).await?;
     Ok(list.floatingips.into_iter().map(ip_from_wire).collect())
@@ -183,7 +187,7 @@ pub(super) async fn list_public_ips(
     marker: Option<&str>,
     limit: u32,
 ) -> Result<Page<PublicIp>> {
-    let path = paged("floatingips", limit, marker);
+    let path = paged("floatingips", limit, marker) + &own_project(p, cred).await?;
     let list: FloatingIpsEnvelope =
         p.json(cred, Service::Network, Method::GET, &path, None, "floating IP list").await?;
     let has_next = list.floatingips_links.iter().any(|l| l.rel == "next");
@@ -212,7 +216,8 @@ pub(super) async fn missing_security_groups(
         return Ok(Vec::new());
     }
     let filters: Vec<String> = ids.iter().map(|id| format!("id={}", encode(id))).collect();
-    let path = format!("/v2.0/security-groups?fields=id&fields=name&{}", filters.join("&"));
+    let path =
+        format!("/v2.0/security-groups?fields=id&fields=name&{}{}", filters.join("&"), own_project(p, cred).await?);
     let list: SecurityGroupsEnvelope =
         p.json(cred, Service::Network, Method::GET, &path, None, "security groups").await?;
     Ok(ids.iter().filter(|id| !list.security_groups.iter().any(|g| &&g.id == id)).cloned().collect())

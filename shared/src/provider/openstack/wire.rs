@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::provider::{CredentialScope, ProviderCredential};
+
 // ---------- Keystone ----------
 
 #[derive(Debug, Serialize)]
@@ -16,39 +18,50 @@ pub struct AuthRequest {
 #[derive(Debug, Serialize)]
 pub struct AuthBody {
     pub identity: AuthIdentity,
+    pub scope: AuthScope,
 }
 
 #[derive(Debug, Serialize)]
 pub struct AuthIdentity {
     pub methods: Vec<String>,
-    pub application_credential: ApplicationCredentialAuth,
+    pub password: PasswordAuth,
 }
 
-/// By `id` + `secret`; Keystone also accepts `name` + `user` + `secret`.
+/// A user by id and its password.
 #[derive(Debug, Serialize)]
-pub struct ApplicationCredentialAuth {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub secret: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<IdRef>,
+pub struct PasswordAuth {
+    pub user: PasswordUser,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PasswordUser {
+    pub id: String,
+    pub password: String,
+}
+
+/// A project-scoped or a domain-scoped token.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthScope {
+    Project(IdRef),
+    Domain(IdRef),
 }
 
 impl AuthRequest {
-    pub fn application_credential(id: &str, secret: &str) -> Self {
+    pub fn password(cred: &ProviderCredential) -> Self {
+        let scope = match &cred.scope {
+            CredentialScope::Project(id) => AuthScope::Project(IdRef { id: id.clone() }),
+            CredentialScope::Domain(id) => AuthScope::Domain(IdRef { id: id.clone() }),
+        };
         AuthRequest {
             auth: AuthBody {
                 identity: AuthIdentity {
-                    methods: vec!["application_credential".into()],
-                    application_credential: ApplicationCredentialAuth {
-                        id: Some(id.into()),
-                        name: None,
-                        secret: secret.into(),
-                        user: None,
+                    methods: vec!["password".into()],
+                    password: PasswordAuth {
+                        user: PasswordUser { id: cred.user_id.clone(), password: cred.password.clone() },
                     },
                 },
+                scope,
             },
         }
     }

@@ -22,6 +22,9 @@ pub const GSI2SK: &str = "GSI2SK";
 /// The sparse `byAttention` index: only items the cleanup function must look at carry these.
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
+/// The region index's keys (servers only): `REGION#<region>#SERVER`, sorted by id.
+pub const GSI4PK: &str = "GSI4PK";
+pub const GSI4SK: &str = "GSI4SK";
 /// Epoch seconds after which DynamoDB's TTL removes an item (idempotency keys, the identity cache).
 pub const EXPIRES_AT: &str = "expiresAt";
 pub const ATTENTION: &str = "ATTENTION";
@@ -216,7 +219,14 @@ pub fn server_item(r: &ServerRecord) -> Result<Item> {
     item.insert(PROTECT_REBUILD.into(), AttributeValue::Bool(r.protection.rebuild));
     insert_tag_pairs(&mut item, &r.tags);
     insert_scope_keys(&mut item, "SERVER", &r.id, &r.organization_id, &r.project_id);
+    item.insert(GSI4PK.into(), s(region_partition(&r.region_id)));
+    item.insert(GSI4SK.into(), s(&r.id));
     Ok(item)
+}
+
+/// The region index's partition of a region's servers.
+pub fn region_partition(region_id: &str) -> String {
+    format!("REGION#{region_id}#SERVER")
 }
 
 pub fn network_item(r: &NetworkRecord) -> Result<Item> {

@@ -22,6 +22,7 @@ mod transactions;
 
 pub use errors::sdk_error;
 pub use schema::{
-    create_table, IndexSchema, TableSchema, INDEX_BY_ATTENTION, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT, TABLE,
+    create_table, IndexSchema, TableSchema, INDEX_BY_ATTENTION, INDEX_BY_ORGANIZATION, INDEX_BY_PROJECT,
+    INDEX_BY_REGION, TABLE,
 };
 pub use store::DynamoStore;

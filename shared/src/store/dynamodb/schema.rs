@@ -8,13 +8,15 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::errors::sdk_error;
-use super::items::{EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK};
+use super::items::{EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK};
 use crate::store::{Result, StoreError};
 
 pub const INDEX_BY_PROJECT: &str = "byProject";
 pub const INDEX_BY_ORGANIZATION: &str = "byOrganization";
 /// Sparse: name claims due for a check and networks being deleted (the cleanup function's work).
 pub const INDEX_BY_ATTENTION: &str = "byAttention";
+/// Every server of a region, across organizations (the cleanup function's sweep).
+pub const INDEX_BY_REGION: &str = "byRegion";
 
 /// One global secondary index: its name and keys (every index projects all attributes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +31,8 @@ pub struct IndexSchema {
 pub struct TableSchema {
     pub hash: &'static str,
     pub range: &'static str,
-    pub attributes: [&'static str; 8],
-    pub indexes: [IndexSchema; 3],
+    pub attributes: [&'static str; 10],
+    pub indexes: [IndexSchema; 4],
     /// Items with this attribute (epoch seconds) are removed by DynamoDB after that time.
     pub ttl_attribute: &'static str,
 }
@@ -38,11 +40,12 @@ pub struct TableSchema {
 pub const TABLE: TableSchema = TableSchema {
     hash: PK,
     range: SK,
-    attributes: [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK],
+    attributes: [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK],
     indexes: [
         IndexSchema { name: INDEX_BY_PROJECT, hash: GSI1PK, range: GSI1SK },
         IndexSchema { name: INDEX_BY_ORGANIZATION, hash: GSI2PK, range: GSI2SK },
         IndexSchema { name: INDEX_BY_ATTENTION, hash: GSI3PK, range: GSI3SK },
+        IndexSchema { name: INDEX_BY_REGION, hash: GSI4PK, range: GSI4SK },
     ],
     ttl_attribute: EXPIRES_AT,
 };

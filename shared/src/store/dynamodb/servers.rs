@@ -11,8 +11,9 @@ use crate::domain::{ActionRecord, Effects, ServerRecord};
 use crate::store::{ClaimRef, Kind, Page, RecordQuery, Result, ServerStore, StoreError};
 
 use super::errors::{build, is_condition_failure, sdk_error};
+use super::queries::{Expression, Partition};
 use super::transactions::*;
-use super::DynamoStore;
+use super::{DynamoStore, INDEX_BY_REGION};
 
 #[async_trait]
 impl ServerStore for DynamoStore {
@@ -247,6 +248,27 @@ impl ServerStore for DynamoStore {
             return Ok(Page { next: all.last().map(|r| r.id.clone()), items: all });
         }
         Ok(Page { items: all, next: bound })
+    }
+
+    async fn list_region_servers(
+        &self,
+        region_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ServerRecord>> {
+        let mut expression =
+            Expression::default().name("pk", GSI4PK).value("pk", s(region_partition(region_id))).key("#pk = :pk");
+        if let Some(after) = after {
+            expression = expression.name("sk", GSI4SK).value("after", s(after)).key("#sk > :after");
+        }
+        let want = limit.saturating_add(1);
+        let partition =
+            Partition { index: INDEX_BY_REGION, sort_key: GSI4SK, expression, selective: false, want, max_reads: None };
+        let (items, _) = self.query(partition).await?;
+        let mut servers = items.iter().map(from_item).collect::<Result<Vec<ServerRecord>>>()?;
+        let more = servers.len() > limit;
+        servers.truncate(limit);
+        Ok(Page { next: if more { servers.last().map(|r| r.id.clone()) } else { None }, items: servers })
     }
 
     async fn record_action(&self, action: &ActionRecord) -> Result<()> {

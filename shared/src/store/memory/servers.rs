@@ -138,6 +138,26 @@ impl ServerStore for MemoryStore {
         Ok(Page { items, next })
     }
 
+    async fn list_region_servers(
+        &self,
+        region_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ServerRecord>> {
+        let t = self.tables();
+        let mut items: Vec<ServerRecord> = t
+            .servers
+            .values()
+            .filter(|s| s.region_id == region_id && after.is_none_or(|a| s.id.as_str() > a))
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more { items.last().map(|s| s.id.clone()) } else { None };
+        Ok(Page { items, next })
+    }
+
     async fn record_action(&self, action: &ActionRecord) -> Result<()> {
         self.tables().upsert_action(action);
         Ok(())

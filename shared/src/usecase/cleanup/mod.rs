@@ -3,8 +3,9 @@
 //! left when the time budget ends resumes next run from a stored cursor.
 //!
 //! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
-//! 2. Sync, per provider identity: one server listing per page (every server carrying our
-//!    `unikorn:server:id`), matched against the identity's records. Each record is reconciled
+//! 2. Sync, per region (its own project is the provider identity its networks live in): one server
+//!    listing per page (every server carrying our `unikorn:server:id`), matched against the
+//!    region's records (the `byRegion` index). Each record is reconciled
 //!    (power, status, addresses, fault; deletions finished or re-issued; stuck creates adopted or
 //!    removed; pending resizes and rebuilds completed); provider servers without a record, older
 //!    than the grace period, are deleted.
@@ -27,12 +28,11 @@ use std::collections::HashSet;
 use super::intent::{self, Answer, Plan, Steps};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
-use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::{EventBus, BATCH};
-use crate::identities::ProviderIdentity;
 use crate::provider::{Compute, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
@@ -129,8 +129,7 @@ async fn cascade_one<S: ServerStore, P: Compute + Networking>(
         Err(e) => return Err(format!("server {}: {e}", record.id)),
     };
     let Some(pid) = &dying.provider_id else { return Ok(true) };
-    let cred =
-        deps.identities.credential(&dying.identity_id).map_err(|e| format!("delete server {}: {e}", record.id))?;
+    let cred = credential(deps, &dying.region_id).map_err(|e| format!("delete server {}: {e}", record.id))?;
     let steps = Steps { after_intent: crash::NONE, after_provider: crash::NONE };
     let call = async { deps.provider.delete_server(&cred, pid).await.map(|r| ((), r)) };
     match intent::enact(deps, steps, &dying, call).await {
@@ -155,31 +154,32 @@ async fn all_records<S: Maintained, P: Compute + Networking>(
     }
 }
 
-/// Syncs identities in id order from the stored cursor, wrapping around, until every identity is
-/// done or the deadline passes; then stores where the next run starts.
+/// Syncs regions in id order from the stored cursor, wrapping around, until every region is done
+/// or the deadline passes; then stores where the next run starts. A region's own project is the
+/// provider identity every network of the region lives in.
 async fn sync<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
 ) -> Result<()> {
-    let identities: Vec<&ProviderIdentity> = deps.identities.all().collect();
-    if identities.is_empty() {
+    let regions: Vec<&str> = deps.regions.all().filter(|r| r.openstack.is_some()).map(|r| r.id.as_str()).collect();
+    if regions.is_empty() {
         report.complete = true;
         return Ok(());
     }
     let (cursor, cursor_version) = deps.store.cleanup_cursor().await?;
-    let start = cursor.and_then(|c| identities.iter().position(|i| i.id >= c)).unwrap_or(0);
+    let start = cursor.and_then(|c| regions.iter().position(|r| *r >= c.as_str())).unwrap_or(0);
     let mut next = None;
-    for k in 0..identities.len() {
-        let identity = identities[(start + k) % identities.len()];
+    for k in 0..regions.len() {
+        let region = regions[(start + k) % regions.len()];
         if Instant::now() >= deadline {
-            next = Some(identity.id.clone());
+            next = Some(region.to_owned());
             break;
         }
-        if let Err(e) = sync_identity(deps, identity, report).await {
-            // One identity's provider being down must not stop the others.
-            tracing::warn!(identity_id = %identity.id, error = %e, "identity not synced");
-            report.failures.push(format!("identity {}: {e}", identity.id));
+        if let Err(e) = sync_region(deps, region, report).await {
+            // One region's provider being down must not stop the others.
+            tracing::warn!(region_id = %region, error = %e, "region not synced");
+            report.failures.push(format!("region {region}: {e}"));
             continue;
         }
         report.identities_synced += 1;
@@ -191,12 +191,12 @@ async fn sync<S: Maintained, P: Compute + Networking>(
     Ok(())
 }
 
-async fn sync_identity<S: Maintained, P: Compute + Networking>(
+async fn sync_region<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
-    identity: &ProviderIdentity,
+    region: &str,
     report: &mut Report,
 ) -> Result<()> {
-    let cred = deps.identities.credential(&identity.id)?;
+    let cred = credential(deps, region)?;
     // The provider's view first: anything created after it is younger than the grace period.
     let mut ours: HashMap<String, ProviderServer> = HashMap::new();
     let mut marker: Option<String> = None;
@@ -221,19 +221,13 @@ async fn sync_identity<S: Maintained, P: Compute + Networking>(
     let networking = match networking::list(&*deps.provider, &cred, report).await {
         Ok(seen) => Some(seen),
         Err(e) => {
-            report.failures.push(format!("identity {} networking: {e}", identity.id));
+            report.failures.push(format!("region {region} networking: {e}"));
             None
         }
     };
-    let query = RecordQuery {
-        scopes: vec![Scope::Project(identity.organization_id.clone(), identity.project_id.clone())],
-        identity_ids: vec![identity.id.clone()],
-        limit: RECORD_PAGE,
-        ..RecordQuery::default()
-    };
     let mut known = HashSet::new();
     let mut live = Vec::new();
-    for record in all_records(deps, query).await? {
+    for record in region_records(deps, region).await? {
         report.records_seen += 1;
         known.insert(record.id.clone());
         let observed = match ours.remove(&record.id) {
@@ -260,6 +254,20 @@ async fn sync_identity<S: Maintained, P: Compute + Networking>(
         networking::converge(deps, &cred, seen, &live, &known, report).await;
     }
     Ok(())
+}
+
+/// Every server record of a region, page by page.
+async fn region_records<S: Maintained, P>(deps: &Deps<S, P>, region: &str) -> Result<Vec<ServerRecord>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = deps.store.list_region_servers(region, after.as_deref(), RECORD_PAGE).await?;
+        all.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
 }
 
 /// Which of two provider servers naming one record is the record's: one being deleted least,

@@ -239,16 +239,17 @@ pub(super) fn admin() -> Caller {
 pub(super) async fn world() -> World {
     let store = Arc::new(MemoryStore::default());
     let provider = Arc::new(FakeProvider::default());
-    let identities = crate::identities::Identities::from_json(
-        r#"[{"id": "i", "regionId": "r", "organizationId": "o", "projectId": "p", "authUrl": "http://k/v3",
-             "applicationCredentialId": "c", "applicationCredentialSecret": "s"}]"#,
-    )
-    .unwrap_or_default();
+    let document = r#"{"regions": [{"id": "r", "name": "r", "type": "openstack",
+        "openstack": {"endpoint": "http://k/v3", "serviceAccountSecret": "region-r"}}]}"#;
+    let credential = r#"{"domain-id": "d", "user-id": "u", "password": "s", "project-id": "p"}"#;
+    let regions = crate::regions::Regions::parse(document)
+        .and_then(|r| Ok(r.with_credential("r", crate::regions::RegionCredential::parse("region-r", credential)?)))
+        .unwrap_or_else(|e| panic!("{e}"));
     let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
     let deps = Deps {
         store: store.clone(),
         provider: provider.clone(),
-        identities: Arc::new(identities),
+        regions: Arc::new(regions),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sealer: Some(Arc::new(crate::sealing::Sealer::from_base64(&key).unwrap_or_else(|e| panic!("{e}")))),

@@ -20,10 +20,10 @@ use serde_json::{json, Value};
 use shared::clock::{IdSource, RandomIds, SystemClock};
 use shared::context::CloudDeps;
 use shared::crash::CrashPoints;
-use shared::identities::Identities;
 use shared::identity::authenticate::{Authenticator, CacheSettings};
 use shared::identity::client::{HttpIdentity, IdentityConfig};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::regions::{RegionCredential, Regions};
 use shared::sealing::Sealer;
 use shared::store::dynamodb::DynamoStore;
 use shared::usecase::{Deps, Timing};
@@ -66,22 +66,50 @@ pub fn dynamodb_endpoint() -> String {
         .unwrap_or_else(|_| panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts moto"))
 }
 
-/// The stack's provider identities, as `PROVIDER_IDENTITIES` holds them.
-pub fn identities_json(emulator: &Emulator) -> String {
-    let identity = |id: &str, org: &str, project: &str, cred: &str, secret: &str| {
-        json!({"id": id, "regionId": REGION, "organizationId": org, "projectId": project,
-               "authUrl": emulator.auth_url(), "applicationCredentialId": cred, "applicationCredentialSecret": secret})
-    };
-    let list = json!([
-        identity("ident-a", ORG, PROJECT, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
-        identity("ident-b", ORG, PROJECT_B, seed::OTHER_APP_CRED_ID, seed::OTHER_APP_CRED_SECRET),
-        identity("ident-c", ORG_2, PROJECT_C, seed::DEMO_APP_CRED_ID, seed::DEMO_APP_CRED_SECRET),
-    ]);
-    list.to_string()
+/// The name of the secret holding the stack's region credential.
+pub const REGION_SECRET: &str = "region-region-1";
+
+/// The stack's region document, as `REGIONS` holds it: one OpenStack region on the emulator, its
+/// images signed with the test key (`tests/fixtures/signing`).
+pub fn regions_json(emulator: &Emulator) -> String {
+    region_document(emulator, REGION)
 }
 
-fn identities(emulator: &Emulator) -> Identities {
-    Identities::from_json(&identities_json(emulator)).unwrap_or_else(|e| panic!("identities: {e}"))
+/// A document of one OpenStack region `id` on the emulator, its credential in [`REGION_SECRET`].
+pub fn region_document(emulator: &Emulator, id: &str) -> String {
+    let key = std::fs::read_to_string(crate::repo_root().join("tests/fixtures/signing/public.pem"))
+        .unwrap_or_else(|e| panic!("signing key: {e}"));
+    json!({"regions": [{"id": id, "name": id, "description": "the emulator's demo region", "type": "openstack",
+        "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": REGION_SECRET,
+            "image": {"selector": {"signingKey": key}}}}]})
+    .to_string()
+}
+
+/// The stack's region credential, as its secret holds it: the emulator's region user.
+pub fn region_credential_json() -> String {
+    json!({"domain-id": seed::DOMAIN_ID, "user-id": seed::REGION_USER_ID, "password": seed::REGION_PASSWORD,
+        "project-id": seed::DEMO_PROJECT_ID})
+    .to_string()
+}
+
+/// Stores the stack's region credential in moto's Secrets Manager under [`REGION_SECRET`], where a
+/// function process started on the stack (`REGIONS`, `SECRETS_ENDPOINT`) reads it.
+pub async fn store_region_secret() {
+    let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let client = sdk.secrets_manager(Some(&dynamodb_endpoint()));
+    local_api::secrets::put(&client, REGION_SECRET, &region_credential_json()).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The stack's regions, with the credential read.
+pub fn regions(emulator: &Emulator) -> Regions {
+    regions_in(emulator, REGION)
+}
+
+/// [`region_document`] with the credential read.
+pub fn regions_in(emulator: &Emulator, id: &str) -> Regions {
+    Regions::parse(&region_document(emulator, id))
+        .and_then(|r| Ok(r.with_credential(id, RegionCredential::parse(REGION_SECRET, &region_credential_json())?)))
+        .unwrap_or_else(|e| panic!("regions: {e}"))
 }
 
 /// A v1 identity and a network under it; `path` is the identity's URL path.
@@ -155,11 +183,8 @@ pub fn test_limits() -> shared::fairuse::Limits {
     shared::fairuse::Limits { mutation: shared::fairuse::Rate { burst: 500, per_second: 50.0 }, ..defaults }
 }
 
-/// Dependencies on a fresh table in moto, with the given identities and id source.
-pub async fn local_deps(
-    identities: Identities,
-    ids: Arc<dyn IdSource>,
-) -> (CloudDeps, aws_sdk_dynamodb::Client, String) {
+/// Dependencies on a fresh table in moto, with the given regions and id source.
+pub async fn local_deps(regions: Regions, ids: Arc<dyn IdSource>) -> (CloudDeps, aws_sdk_dynamodb::Client, String) {
     let dynamo = moto_client();
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("table: {e}"));
@@ -173,7 +198,7 @@ pub async fn local_deps(
     let deps = Deps {
         store,
         provider: Arc::new(provider),
-        identities: Arc::new(identities),
+        regions: Arc::new(regions),
         clock: Arc::new(SystemClock),
         ids,
         sealer: Some(Arc::new(Sealer::from_base64(TEST_KEY_ENCRYPTION_KEY).unwrap_or_else(|e| panic!("{e}")))),
@@ -220,7 +245,7 @@ impl Stack {
     pub async fn start_with(options: GatewayOptions) -> Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
-        let (mut deps, dynamo, table) = local_deps(identities(&emulator), Arc::new(RandomIds)).await;
+        let (mut deps, dynamo, table) = local_deps(regions(&emulator), Arc::new(RandomIds)).await;
         deps.limiter =
             Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
         let gateway = local_api::Gateway {

@@ -146,7 +146,7 @@ async fn failures_carry_novas_message_and_what_the_provider_does_alone_is_record
 
     // A provider server of ours without a record is deleted, and that is recorded under its id.
     let orphan_id = "7d2c4e1a-9b3f-4a6d-8e5c-00000000a0a0";
-    let cred = stack.deps.identities.credential("ident-a").unwrap_or_else(|e| panic!("{e}"));
+    let cred = stack.deps.regions.project_credential(REGION).unwrap_or_else(|e| panic!("{e}"));
     let create = shared::provider::ServerCreate {
         name: "orphan".into(),
         image_id: seed::IMAGE_UBUNTU.into(),

@@ -56,12 +56,12 @@ async fn the_identity_key_pair_is_registered_attached_and_only_ever_shown_by_ssh
     let registered = registered.and_then(|r| r.body).unwrap_or_else(|| panic!("no keypair import at Nova"));
     let public = registered["keypair"]["public_key"].as_str().unwrap_or_default().to_owned();
     assert!(public.starts_with("ssh-ed25519 "), "{public}");
-    assert_eq!(registered["keypair"]["name"], "unikorn-ident-a");
+    assert_eq!(registered["keypair"]["name"], format!("unikorn-{REGION}"));
     let nova_create =
         stack.emulator.requests().into_iter().rev().find(|r| r.method == "POST" && r.path.ends_with("/servers"));
     assert_eq!(
         nova_create.and_then(|r| r.body).map(|b| b["server"]["key_name"].clone()),
-        Some("unikorn-ident-a".into())
+        Some(format!("unikorn-{REGION}").into())
     );
     assert_eq!(stack.emulator.counter("POST /compute/v2.1/os-keypairs"), 1, "registered once per identity");
 
@@ -90,7 +90,7 @@ async fn the_identity_key_pair_is_registered_attached_and_only_ever_shown_by_ssh
         let text = body.to_string();
         assert!(!text.contains("PRIVATE KEY") && !text.contains(&secret_line), "a private key leaked: {text}");
     }
-    let stored = stack.stored("KEYPAIR#ident-a", "KEYPAIR").await.unwrap_or_default().to_string();
+    let stored = stack.stored(&format!("KEYPAIR#{REGION}"), "KEYPAIR").await.unwrap_or_default().to_string();
     assert!(stored.contains("sealedPrivateKey") && !stored.contains("PRIVATE KEY") && !stored.contains(&secret_line));
     let logs = crate::logs::text();
     assert!(logs.contains(&id), "the capture works: the server id is logged");

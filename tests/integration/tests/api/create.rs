@@ -227,11 +227,11 @@ async fn ssh_certificate_authorities_that_do_not_exist_are_404() {
 }
 
 #[tokio::test]
-async fn a_network_whose_project_is_gone_is_404() {
+async fn a_network_whose_region_the_operator_removed_is_404() {
     let stack = Stack::start().await;
     let stale = stack.create_network(&stack.admin(), "stale", ORG, PROJECT).await;
     use aws_sdk_dynamodb::types::AttributeValue as A;
-    // Re-point the network at an identity the registry does not know, as after a project's removal.
+    // Re-point the network at a region the document no longer has, as after an operator removed it.
     let key = |k: &str, v: String| (k.to_owned(), A::S(v));
     let out = stack
         .dynamo
@@ -244,7 +244,7 @@ async fn a_network_whose_project_is_gone_is_404() {
     let mut item = out.item().cloned().unwrap_or_default();
     let mut doc: serde_json::Value =
         serde_json::from_str(item["doc"].as_s().unwrap_or_else(|_| panic!("doc"))).unwrap_or_default();
-    doc["identityId"] = json!("ident-removed");
+    doc["regionId"] = json!("region-removed");
     item.insert("doc".into(), A::S(doc.to_string()));
     stack
         .dynamo
@@ -257,7 +257,7 @@ async fn a_network_whose_project_is_gone_is_404() {
     let reply =
         stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&stack.server_body("x", &stale))).await;
     assert_eq!((reply.status, reply.error_code()), (404, "not_found"), "{}", reply.body);
-    assert!(reply.description().contains("no longer exists"));
+    assert!(reply.description().contains("no region found with id region-removed"), "{}", reply.description());
     assert_eq!(stack.nova_creates(), 0);
 }
 

@@ -42,7 +42,6 @@ async fn network_creation_is_checked() {
     let admin = stack.admin();
     let cases = [
         ("unknown region", admin.clone(), body(ORG, PROJECT, "mars"), 404),
-        ("no provider identity for the project", admin.clone(), body(ORG, "proj-z", REGION), 422),
         (
             "no permission",
             stack.token("x", &project_acl(ORG, PROJECT, &[("region:networks:v2", &["read"])])),

@@ -294,8 +294,11 @@ async fn identities_and_v1_networks_keep_their_children() {
 
     // Bad identity and network bodies: 400, nothing written.
     let items = stack.item_count().await;
+    // A region the caller cannot see is 404, as Unikorn's region check answers.
+    let nowhere = json!({"metadata": {"name": "x"}, "spec": {"regionId": "nowhere"}});
+    let reply = stack.call("POST", &identities, Some(&admin), Some(&nowhere)).await;
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"), "{}", reply.body);
     for (path, bad) in [
-        (identities.clone(), json!({"metadata": {"name": "x"}, "spec": {"regionId": "nowhere"}})),
         (identities.clone(), json!({"metadata": {"name": "x"}, "spec": {}})),
         (
             format!("{}/networks", home.path),
