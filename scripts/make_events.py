@@ -24,13 +24,22 @@ WEB_GROUP = "5b2d7e8f-1a3c-4d5e-9f0a-b1c2d3e4f5a6"
 # The token events/authorizer/request.json carries: register it with the identity emulator
 # (`make token` prints others) or replace it with one your identity issued.
 DEMO_TOKEN = "uat-demo-authorizer-event-token"
+# The delete event's image: the snapshot events/servers-snapshot.json makes (its id is Glance's,
+# so the events test puts it in place of this one; against a stack, put a snapshot's id here).
+SNAPSHOT_IMAGE = "5b8d2c1e-3f4a-4e6b-9c7d-00000000d001"
 ALL = ["create", "read", "update", "delete"]
 ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:servers", "operations": ALL},
     {"name": "region:networks:v2", "operations": ALL},
-    {"name": "region:images", "operations": ["create", "read"]},
+    {"name": "region:images", "operations": ["create", "read", "delete"]},
     {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
+    {"name": "region:regions", "operations": ["read"]},
+    {"name": "region:regions/detail", "operations": ["read"]},
+    {"name": "region:flavors", "operations": ["read"]},
+    {"name": "region:externalnetworks", "operations": ["read"]},
 ]}]}
+V1_REGION = "/api/v1/organizations/{organizationID}/regions/{regionID}"
+IN_REGION = {"organizationID": ORG, "regionID": REGION}
 
 EVENTS = [
     # file, function, method, route path, path parameters, query, body
@@ -68,6 +77,16 @@ EVENTS = [
     ("sshcas-delete", "sshcas", "DELETE", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
      {"sshCertificateAuthorityID": SSH_CA}, "", None),
     ("networks-delete", "networks", "DELETE", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
+    ("regions-list", "regions", "GET", "/api/v1/organizations/{organizationID}/regions", {"organizationID": ORG}, "", None),
+    ("regions-detail", "regions", "GET", f"{V1_REGION}/detail", IN_REGION, "", None),
+    ("regions-flavors", "regions", "GET", f"{V1_REGION}/flavors", IN_REGION, "", None),
+    ("regions-images", "regions", "GET", f"{V1_REGION}/images", IN_REGION, "", None),
+    ("regions-externalnetworks", "regions", "GET", f"{V1_REGION}/externalnetworks", IN_REGION, "", None),
+    ("regions-images-v2", "regions", "GET", "/api/v2/regions/{regionID}/images", {"regionID": REGION},
+     f"organizationID={ORG}&scope=owned", None),
+    ("regions-images-delete", "regions", "DELETE", f"{V1_REGION}/images/{{imageID}}",
+     {**IN_REGION, "imageID": SNAPSHOT_IMAGE}, "", None),
+    ("version", "regions", "GET", "/api/version", {}, "", None),
 ]
 
 

@@ -45,6 +45,8 @@ pub struct Needs {
     /// boosted CPU before any request waits (a function that usually answers from the table, like
     /// get, leaves them to the first request that needs one).
     pub warm_provider: bool,
+    /// Read each Kubernetes region's kubeconfig (only the function that shows a region's detail).
+    pub kubeconfigs: bool,
 }
 
 /// The value of a Secrets Manager secret (a string secret).
@@ -67,6 +69,16 @@ async fn warm_provider(deps: &CloudDeps) {
     let creds: Vec<_> =
         deps.regions.all().take(WARM_IDENTITIES).filter_map(|r| deps.regions.project_credential(&r.id).ok()).collect();
     deps.provider.warm(&creds, WARM_BUDGET).await;
+}
+
+/// Every Kubernetes region's kubeconfig, from the secret the region document names (only the
+/// function that shows a region's detail reads them).
+pub async fn with_kubeconfigs(regions: Regions, client: &aws_sdk_secretsmanager::Client) -> Result<Regions> {
+    let mut regions = regions;
+    for (region, secret) in regions.kubeconfig_secrets() {
+        regions = regions.with_kubeconfig(&region, &read_secret(client, &secret).await?);
+    }
+    Ok(regions)
 }
 
 /// Every OpenStack region's credential, from the secret the region document names.
@@ -146,6 +158,7 @@ pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
         sealer: None,
         timing,
         crash: CrashPoints::default(),
+        catalog: Default::default(),
     })
 }
 
@@ -169,7 +182,10 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         ..OpenStackConfig::default()
     })?;
     let secrets = sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref());
-    let regions = with_credentials(Regions::from_env()?, &secrets).await?;
+    let mut regions = with_credentials(Regions::from_env()?, &secrets).await?;
+    if needs.kubeconfigs {
+        regions = with_kubeconfigs(regions, &secrets).await?;
+    }
     let sealer = match std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| keys == Keys::Sealing) {
         Some(name) => Some(Sealer::from_base64(&read_secret(&secrets, &name).await?)?),
         None if keys == Keys::Sealing => Some(Sealer::from_env()?),
@@ -186,6 +202,7 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         sealer: sealer.map(Arc::new),
         timing,
         crash: CrashPoints::default(),
+        catalog: Default::default(),
     };
     if needs.warm_provider {
         warm_provider(&deps).await;

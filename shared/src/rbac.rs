@@ -170,12 +170,12 @@ impl Acl {
         Err(Error::not_found(missing.to_owned()))
     }
 
-    /// Where the caller holds the grant: everywhere, or the smallest set of non-overlapping scopes.
     /// Whether a global grant holds `op` on `endpoint`.
     pub fn global_grants(&self, endpoint: &str, op: Operation) -> bool {
         grants(&self.global, endpoint, op)
     }
 
+    /// Where the caller holds the grant: everywhere, or the smallest set of non-overlapping scopes.
     pub fn reach(&self, endpoint: &str, op: Operation) -> Reach {
         if grants(&self.global, endpoint, op) {
             return Reach::Everywhere;

@@ -14,7 +14,7 @@ use shared::usecase::cleanup::Report;
 pub const MARGIN: Duration = Duration::from_secs(10);
 
 /// Every run calls the provider: init takes the identities' tokens.
-pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true };
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true, kubeconfigs: false };
 
 /// What a run needs: the table and the provider, and the bus events are published to.
 pub struct CleanupDeps {

@@ -41,7 +41,7 @@ async fn route(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
 }
 
 /// What this function needs at init: every request calls the provider, so init takes the identities' tokens.
-pub const NEEDS: Needs = Needs { keys: Keys::Sealing, warm_provider: true };
+pub const NEEDS: Needs = Needs { keys: Keys::Sealing, warm_provider: true, kubeconfigs: false };
 
 /// What this function runs on, built once per container before the first event.
 pub async fn deps() -> Result<CloudDeps> {

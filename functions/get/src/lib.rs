@@ -21,7 +21,7 @@ async fn get(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
 }
 
 /// What this function needs at init: most requests answer from the table, so tokens wait for the first request that needs one.
-pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: false };
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: false, kubeconfigs: false };
 
 /// What this function runs on, built once per container before the first event.
 pub async fn deps() -> Result<CloudDeps> {

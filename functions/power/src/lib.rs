@@ -24,7 +24,7 @@ async fn power(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
 }
 
 /// What this function needs at init: every request calls the provider, so init takes the identities' tokens.
-pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true };
+pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true, kubeconfigs: false };
 
 /// What this function runs on, built once per container before the first event.
 pub async fn deps() -> Result<CloudDeps> {

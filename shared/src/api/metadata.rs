@@ -130,3 +130,10 @@ impl ProjectScopedResourceReadMetadata {
 pub fn tags_to_wire(tags: &Tags) -> Option<Vec<Tag>> {
     (!tags.0.is_empty()).then(|| tags.0.iter().map(|t| Tag { name: t.name.clone(), value: t.value.clone() }).collect())
 }
+
+/// Go's zero time (`0001-01-01T00:00:00Z`): what Unikorn shows as the creation time of what it
+/// does not store (flavors, regions configured statically, an image without one).
+pub fn zero_time() -> DateTime<Utc> {
+    use chrono::Datelike as _;
+    DateTime::<Utc>::MIN_UTC.with_year(1).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}

@@ -1,6 +1,7 @@
 //! The model: records as stored, and the "parse, don't validate" newtypes they are built from.
 
 pub mod action;
+pub mod catalog;
 pub mod cloud_init;
 mod identity;
 mod input;

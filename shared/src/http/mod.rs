@@ -5,6 +5,7 @@
 mod api;
 mod authorizer;
 mod edge;
+pub mod regions;
 mod request;
 mod response;
 pub mod routes;

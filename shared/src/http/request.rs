@@ -79,7 +79,7 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>> {
 
 /// Single-valued parameters given twice (`limit=1&limit=2`) are refused, never silently chosen
 /// between; the repeatable ones (filters, `tag`) are documented as such.
-fn once_each(req: &Request, single: &[&str]) -> Result<()> {
+pub(super) fn once_each(req: &Request, single: &[&str]) -> Result<()> {
     let query = req.query_string_parameters();
     for key in single {
         if query.all(key).is_some_and(|values| values.len() > 1) {
@@ -177,7 +177,7 @@ pub fn ca_list_params(req: &Request) -> Result<CaListParams> {
 /// One value of a repeatable filter (`organizationID=a&organizationID=b`), bounded. A comma is
 /// refused, as the contract's pattern (`^[^,]+$`, `explode: true`) says: `a,b` is neither one id
 /// nor two. lambda_http reads the raw query string, so repeated values arrive apart, never joined.
-fn push_filter(list: &mut Vec<String>, key: &str, value: &str) -> Result<()> {
+pub(super) fn push_filter(list: &mut Vec<String>, key: &str, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 255 {
         return Err(Error::invalid(format!("{key}: values must be 1-255 characters")));
     }

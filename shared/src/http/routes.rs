@@ -18,10 +18,11 @@ pub enum Function {
     Sshcas,
     Protection,
     Actions,
+    Regions,
 }
 
 impl Function {
-    pub const ALL: [Function; 12] = [
+    pub const ALL: [Function; 13] = [
         Function::Create,
         Function::Get,
         Function::List,
@@ -34,6 +35,7 @@ impl Function {
         Function::Sshcas,
         Function::Protection,
         Function::Actions,
+        Function::Regions,
     ];
 
     /// The crate under `functions/` (and the SAM logical name's stem).
@@ -51,6 +53,7 @@ impl Function {
             Function::Sshcas => "sshcas",
             Function::Protection => "protection",
             Function::Actions => "actions",
+            Function::Regions => "regions",
         }
     }
 }
@@ -131,6 +134,8 @@ pub const GET_PROTECTION: &str = "GET /api/v2/servers/{serverID}/protection";
 pub const SET_PROTECTION: &str = "PUT /api/v2/servers/{serverID}/protection";
 pub const LIST_ACTIONS: &str = "GET /api/v2/servers/{serverID}/actions";
 pub const GET_ACTION: &str = "GET /api/v2/servers/{serverID}/actions/{actionID}";
+pub const LIST_IMAGES_V2: &str = "GET /api/v2/regions/{regionID}/images";
+pub const GET_VERSION: &str = "GET /api/version";
 
 // v1: Unikorn's path-scoped compatibility routes.
 pub const CREATE_IDENTITY_V1: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities";
@@ -148,6 +153,13 @@ pub const GET_NETWORK_V1: &str =
 pub const DELETE_NETWORK_V1: &str =
     "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}";
 pub const LIST_ORGANIZATION_SERVERS_V1: &str = "GET /api/v1/organizations/{organizationID}/servers";
+pub const LIST_REGIONS: &str = "GET /api/v1/organizations/{organizationID}/regions";
+pub const GET_REGION_DETAIL: &str = "GET /api/v1/organizations/{organizationID}/regions/{regionID}/detail";
+pub const LIST_FLAVORS: &str = "GET /api/v1/organizations/{organizationID}/regions/{regionID}/flavors";
+pub const LIST_IMAGES: &str = "GET /api/v1/organizations/{organizationID}/regions/{regionID}/images";
+pub const DELETE_IMAGE: &str = "DELETE /api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}";
+pub const LIST_EXTERNAL_NETWORKS: &str =
+    "GET /api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks";
 pub const LIST_ORGANIZATION_IDENTITIES_V1: &str = "GET /api/v1/organizations/{organizationID}/identities";
 pub const LIST_ORGANIZATION_NETWORKS_V1: &str = "GET /api/v1/organizations/{organizationID}/networks";
 pub const CREATE_SERVER_V1: &str =
@@ -195,6 +207,14 @@ pub const ROUTES: &[Route] = &[
     v2(SET_PROTECTION, Function::Protection),
     v2(LIST_ACTIONS, Function::Actions),
     v2(GET_ACTION, Function::Actions),
+    v2(LIST_IMAGES_V2, Function::Regions),
+    v2(GET_VERSION, Function::Regions),
+    v1(LIST_REGIONS, Function::Regions),
+    v1(GET_REGION_DETAIL, Function::Regions),
+    v1(LIST_FLAVORS, Function::Regions),
+    v1(LIST_IMAGES, Function::Regions),
+    v1(DELETE_IMAGE, Function::Regions),
+    v1(LIST_EXTERNAL_NETWORKS, Function::Regions),
     v1(CREATE_IDENTITY_V1, Function::Networks),
     v1(LIST_IDENTITIES_V1, Function::Networks),
     v1(GET_IDENTITY_V1, Function::Networks),

@@ -137,8 +137,10 @@ impl PowerAction {
     }
 }
 
-/// An image's life cycle, in the domain's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// An image's life cycle, in the domain's words (and Unikorn's: `pending`, `creating`, `ready`,
+/// `failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ImageState {
     /// Accepted, no data yet.
     #[default]
@@ -150,6 +152,18 @@ pub enum ImageState {
     Failed,
 }
 
+/// Which images a listing asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageListing<'a> {
+    /// Public images (every project sees them), or the credential's project's private ones.
+    pub public: bool,
+    pub property: Option<(&'a str, &'a str)>,
+}
+
+impl ImageListing<'_> {
+    pub const PUBLIC: ImageListing<'static> = ImageListing { public: true, property: None };
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Image {
     pub id: String,
@@ -159,6 +173,8 @@ pub struct Image {
     pub architecture: Option<String>,
     pub min_disk_gib: u64,
     pub size_bytes: Option<u64>,
+    /// The disk the image unpacks to, where Glance knows it.
+    pub virtual_size_bytes: Option<u64>,
     pub owner: Option<String>,
     pub visibility: Option<String>,
     pub tags: Vec<String>,
@@ -174,6 +190,23 @@ impl Image {
     }
 }
 
+impl ImageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageState::Pending => "pending",
+            ImageState::Creating => "creating",
+            ImageState::Ready => "ready",
+            ImageState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ImageState> {
+        [ImageState::Pending, ImageState::Creating, ImageState::Ready, ImageState::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Flavor {
     pub id: String,
@@ -181,6 +214,8 @@ pub struct Flavor {
     pub vcpus: u32,
     pub ram_mib: u64,
     pub disk_gib: u64,
+    /// Private flavors are offered to no one (Unikorn's rule).
+    pub is_public: bool,
     pub extra_specs: BTreeMap<String, String>,
 }
 
@@ -235,11 +270,20 @@ pub trait Images: Send + Sync {
     async fn get_image(&self, cred: &ProviderCredential, id: &str) -> Result<Image>;
     /// The image carrying `property` = `value`, if one does (the first the provider lists).
     async fn find_image(&self, cred: &ProviderCredential, property: &str, value: &str) -> Result<Option<Image>>;
+    /// Every image of a visibility, all pages, narrowed to those carrying `property` = value where
+    /// given (a region offers among the public ones; a snapshot not yet published is private).
+    async fn list_images(&self, cred: &ProviderCredential, listing: &ImageListing<'_>) -> Result<Vec<Image>>;
+    /// Removes an image: `Conflict` while it is in use, `NotFound` when it is gone.
+    async fn delete_image(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt>;
+    /// Makes an image public (a snapshot, so the public listing the catalogue reads finds it).
+    async fn publish_image(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt>;
 }
 
 #[async_trait]
 pub trait Flavors: Send + Sync {
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor>;
+    /// Every flavor the credential sees, all pages, in name order.
+    async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>>;
 }
 
 /// The provider's copy of each identity's SSH public key.

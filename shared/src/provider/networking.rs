@@ -52,6 +52,14 @@ pub struct PublicIp {
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A network public addresses come from (`router:external`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ExternalNetwork {
+    pub id: String,
+    pub name: String,
+    pub tags: Vec<String>,
+}
+
 /// One page of a listing; `next` is the marker of the following page, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page<T> {
@@ -102,8 +110,9 @@ pub trait Networking: Send + Sync {
         limit: u32,
     ) -> Result<Page<PublicIp>>;
     async fn delete_public_ip(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt>;
-    /// The first external network public addresses are allocated from, if the cloud has one.
-    async fn external_network(&self, cred: &ProviderCredential) -> Result<Option<String>>;
+    /// Every external network the credential sees, in the provider's order (a region's selector
+    /// chooses among them; the first one left is where public addresses come from).
+    async fn external_networks(&self, cred: &ProviderCredential) -> Result<Vec<ExternalNetwork>>;
     /// Which of these security group ids the credential's project does not have.
     async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>>;
     /// The id of the project's default security group (the one a port asked for no group is in),

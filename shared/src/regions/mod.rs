@@ -16,7 +16,7 @@ use std::fmt;
 use serde::Deserialize;
 
 pub use document::RegionKind;
-pub use model::{FlavorGpu, FlavorMetadata, KubernetesRegion, OpenStackRegion, ProviderNetworks, Region};
+pub use model::{is_region_id, FlavorGpu, FlavorMetadata, KubernetesRegion, OpenStackRegion, ProviderNetworks, Region};
 pub use quantity::bytes_of;
 
 use crate::error::{Error, Result};
@@ -62,6 +62,8 @@ impl RegionCredential {
 pub struct Regions {
     by_id: BTreeMap<String, Region>,
     credentials: BTreeMap<String, RegionCredential>,
+    /// Kubernetes regions' kubeconfigs (read by the function that shows a region's detail).
+    kubeconfigs: BTreeMap<String, String>,
 }
 
 impl Regions {
@@ -80,7 +82,7 @@ impl Regions {
             }
             by_id.insert(region.id.clone(), region);
         }
-        Ok(Regions { by_id, credentials: BTreeMap::new() })
+        Ok(Regions { by_id, ..Regions::default() })
     }
 
     /// From `REGIONS` (the document) or the file named by `REGIONS_FILE`.
@@ -106,6 +108,33 @@ impl Regions {
             .values()
             .filter_map(|r| r.openstack.as_ref().map(|o| (r.id.clone(), o.service_account_secret.clone())))
             .collect()
+    }
+
+    /// The secrets holding Kubernetes regions' kubeconfigs: (region id, secret name).
+    pub fn kubeconfig_secrets(&self) -> Vec<(String, String)> {
+        self.by_id
+            .values()
+            .filter_map(|r| r.kubernetes.as_ref().map(|k| (r.id.clone(), k.kubeconfig_secret.clone())))
+            .collect()
+    }
+
+    /// Adds a Kubernetes region's kubeconfig: the secret's text, JSON `{"kubeconfig": "..."}` as
+    /// Unikorn's region secret holds it, or the kubeconfig itself.
+    pub fn with_kubeconfig(mut self, region_id: &str, secret_text: &str) -> Regions {
+        let kubeconfig = serde_json::from_str::<serde_json::Value>(secret_text)
+            .ok()
+            .and_then(|v| v["kubeconfig"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| secret_text.to_owned());
+        self.kubeconfigs.insert(region_id.to_owned(), kubeconfig);
+        self
+    }
+
+    /// A Kubernetes region's kubeconfig, as its secret holds it.
+    pub fn kubeconfig(&self, region_id: &str) -> Result<&str> {
+        self.kubeconfigs
+            .get(region_id)
+            .map(String::as_str)
+            .ok_or_else(|| Error::internal(format!("region {region_id}: its kubeconfig was not read")))
     }
 
     /// Every region, in id order.

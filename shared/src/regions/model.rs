@@ -82,12 +82,15 @@ fn invalid(field: &str, why: impl std::fmt::Display) -> Error {
 
 /// Region ids are Kubernetes names, as Unikorn's are: 1-63 lower case letters, digits and `-`,
 /// starting and ending with a letter or digit.
-fn check_id(field: &str, id: &str) -> Result<()> {
-    let ok = (1..=63).contains(&id.len())
+pub fn is_region_id(id: &str) -> bool {
+    (1..=63).contains(&id.len())
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
-        && !id.ends_with('-');
-    if ok {
+        && !id.ends_with('-')
+}
+
+fn check_id(field: &str, id: &str) -> Result<()> {
+    if is_region_id(id) {
         Ok(())
     } else {
         Err(invalid(field, format!("'{id}' is not 1-63 lower case letters, digits and '-'")))

@@ -219,6 +219,41 @@ pub trait ActionStore: Send + Sync {
     async fn list_actions(&self, server_id: &str, query: &ActionQuery) -> Result<Page<ActionRecord>>;
 }
 
+/// What a region offers (flavors, images, external networks), as one function fetched it from the
+/// provider: every container's shared copy, which saves each cold container the provider calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CatalogKind {
+    Flavors,
+    Images,
+    ExternalNetworks,
+}
+
+impl CatalogKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatalogKind::Flavors => "flavors",
+            CatalogKind::Images => "images",
+            CatalogKind::ExternalNetworks => "externalnetworks",
+        }
+    }
+}
+
+/// A region's copy of one kind: its JSON and when it was fetched from the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogCopy {
+    pub fetched_at: DateTime<Utc>,
+    pub json: String,
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    async fn get_catalog(&self, region: &str, kind: CatalogKind) -> Result<Option<CatalogCopy>>;
+    /// Replaces the region's copy (a reader sees the old copy or the new one, never a mix).
+    async fn put_catalog(&self, region: &str, kind: CatalogKind, copy: &CatalogCopy) -> Result<()>;
+    /// Forgets the region's copy: the next reader fetches (an image was made or removed).
+    async fn drop_catalog(&self, region: &str, kind: CatalogKind) -> Result<()>;
+}
+
 /// What only the cleanup function reads and writes.
 #[async_trait]
 pub trait MaintenanceStore: Send + Sync {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
 use super::server_port;
-use super::steps::{check_networking, network_not_found, validate_image_and_flavor};
+use super::steps::{check_networking, network_not_found, offered_image_and_flavor};
 use super::Context;
 use super::{remove_record, write_over, Deps, Placed, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::provider::{Attach, ProviderCredential, ProviderError, ProviderPort, ServerCreate};
 use crate::provider::{Compute, Flavors, Images, Keypairs, Networking};
 use crate::rbac::{Caller, Operation, SERVERS};
+use crate::store::{CatalogStore, KeypairStore, NetworkStore, ServerStore, SshCaStore};
 use crate::store::{ClaimRef, StoreError};
-use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore};
 
 /// The SSH certificate authority a new server binds to: readable by the caller (404 otherwise, as
 /// a missing one), in the server's organization and project (422), with user data cloud-init can
@@ -121,7 +121,7 @@ pub async fn create_server<S, P>(
     request_key: Option<RequestKey>,
 ) -> Result<ServerRecord>
 where
-    S: ServerStore + NetworkStore + SshCaStore + KeypairStore,
+    S: ServerStore + NetworkStore + SshCaStore + KeypairStore + CatalogStore,
     P: Compute + Images + Flavors + Keypairs + Networking,
 {
     let network = target_network(deps, cx, input.network_id.as_str()).await?;
@@ -134,9 +134,14 @@ where
     }
     let cred = super::credential(deps, &network.region_id)?;
     super::admit(deps, &network.organization_id).await?;
-    let image = validate_image_and_flavor(deps, &cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
-    let external = check_networking(deps, &cred, network.api_version, input.networking.as_ref()).await?;
-    let mut record = new_record(deps, &cx.caller, &network, &input, image.min_disk_gib);
+    // The catalogue's checks and the networking's, side by side: neither waits for the other.
+    let place = (network.region_id.as_str(), network.organization_id.as_str());
+    let (offered, external) = tokio::join!(
+        offered_image_and_flavor(deps, place, input.image_id.as_str(), input.flavor_id.as_str()),
+        check_networking(deps, (place.0, &cred), network.api_version, input.networking.as_ref())
+    );
+    let ((image, _), external) = (offered?, external?);
+    let mut record = new_record(deps, &cx.caller, &network, &input, image.size_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
     let key_name = if record.has_identity_keypair() {

@@ -3,6 +3,7 @@
 
 pub mod actions;
 mod admission;
+pub mod catalog;
 pub mod cleanup;
 mod console;
 pub(crate) mod create;
@@ -19,6 +20,7 @@ mod power;
 mod protection;
 mod reconcile;
 mod refresh;
+pub mod regions;
 mod server_port;
 mod snapshot;
 pub mod sshcas;
@@ -77,6 +79,8 @@ pub struct Deps<S, P = NoProvider> {
     pub crash: CrashPoints,
     /// The fair-use buckets (off where nothing is served over HTTP).
     pub limiter: Arc<Limiter>,
+    /// This container's copies of what regions offer.
+    pub catalog: Arc<catalog::CatalogCache>,
 }
 
 impl<S, P> Clone for Deps<S, P> {
@@ -91,6 +95,7 @@ impl<S, P> Clone for Deps<S, P> {
             timing: self.timing,
             crash: self.crash.clone(),
             limiter: self.limiter.clone(),
+            catalog: self.catalog.clone(),
         }
     }
 }
@@ -108,6 +113,7 @@ impl<S, P> Deps<S, P> {
             timing: self.timing,
             crash: self.crash.clone(),
             limiter: self.limiter.clone(),
+            catalog: self.catalog.clone(),
         }
     }
 

@@ -153,7 +153,8 @@ pub(crate) async fn converge_public_ip<P: Neutron>(
     allocate(provider, cred, record, port_id, external).await.map(Some)
 }
 
-/// A new public address for the record's port, from `external` (looked up when not given).
+/// A new public address for the record's port, from `external`: the region's first offered
+/// external network (none: the region offers none, a conflict the caller words).
 pub(crate) async fn allocate<P: Neutron>(
     provider: &P,
     cred: &ProviderCredential,
@@ -161,13 +162,10 @@ pub(crate) async fn allocate<P: Neutron>(
     port_id: &str,
     external: Option<String>,
 ) -> Result<PublicIp> {
-    let external = match external {
-        Some(external) => external,
-        None => provider.external_network(cred).await?.ok_or_else(|| ProviderError::Conflict {
-            what: "public IP".into(),
-            detail: "the cloud has no external network".into(),
-        })?,
-    };
+    let external = external.ok_or_else(|| ProviderError::Conflict {
+        what: "public IP".into(),
+        detail: "the region offers no external network".into(),
+    })?;
     Ok(provider.create_public_ip(cred, &external, port_id, &record.id).await?.0)
 }
 

@@ -6,38 +6,39 @@ use super::steps::actionable;
 use super::Context;
 use super::{load_server, translate, Deps};
 use crate::crash;
+use crate::domain::catalog::{describe, OfferedImage, IMAGE_ORGANIZATION_TAG, IMAGE_SOURCE_TAG, SOURCE_SNAPSHOT};
+use crate::domain::catalog::{CREATED_BY, DESCRIPTION, ORGANIZATION, PACKAGE, TAG};
 use crate::domain::{ActionRecord, ActionRef, Command};
 use crate::domain::{Description, ResourceName, Tags};
 use crate::domain::{RequestKey, ServerRecord};
 use crate::error::{Error, Result};
 use crate::provider::Image;
-use crate::provider::{Compute, Images, Networking, ProviderError};
+use crate::provider::{Compute, ImageListing, Images, Networking, ProviderCredential, ProviderError};
 use crate::rbac::{Operation, IMAGES};
-use crate::store::ServerStore;
+use crate::store::{CatalogStore, ServerStore};
 
-pub const META_IMAGE_ORGANIZATION: &str = "unikorn:organization:id";
 pub const META_SOURCE_SERVER: &str = "unikorn:source:server:id";
 pub const META_SOURCE_IMAGE: &str = "unikorn:source:image:id";
-pub const META_CREATED_BY: &str = "unikorn:created_by";
-pub const META_DESCRIPTION: &str = "unikorn:description";
 /// A keyed snapshot's `Idempotency-Key` and body digests: a retry finds the image by them.
 pub const META_REQUEST_KEY: &str = "unikorn:request:key";
 pub const META_REQUEST_BODY: &str = "unikorn:request:body";
-const TAG_PREFIX: &str = "unikorn:tag:";
 
-/// Source-image properties a snapshot inherits: what the image is, not who owns it.
+/// Source-image properties a snapshot inherits, as Unikorn's do: what the image is (OS, packages,
+/// GPU, architecture, virtualization, how the hypervisor boots it), not who owns it or its signature.
 fn inherited(key: &str) -> bool {
     key.starts_with("unikorn:os:")
-        || key.starts_with("unikorn:package:")
+        || key.starts_with(PACKAGE)
         || key.starts_with("unikorn:gpu_")
+        || key.starts_with("hw_")
         || key == "unikorn:virtualization"
+        || key == "architecture"
 }
 
 /// The image an earlier attempt with the same `Idempotency-Key` made (its answer was lost), so a
 /// retry never makes a second one; the same key with another body is 422.
 async fn earlier_image<S, P: Images>(
     deps: &Deps<S, P>,
-    cred: &crate::provider::ProviderCredential,
+    cred: &ProviderCredential,
     key: &RequestKey,
 ) -> Result<Option<Image>> {
     let Some(image) = deps.provider.find_image(cred, META_REQUEST_KEY, &key.key).await? else { return Ok(None) };
@@ -64,16 +65,19 @@ fn properties(
         .filter(|(key, _)| inherited(key))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    metadata.insert(META_IMAGE_ORGANIZATION.into(), record.organization_id.clone());
+    metadata.insert(ORGANIZATION.into(), record.organization_id.clone());
     metadata.insert(META_SOURCE_SERVER.into(), record.id.clone());
     metadata.insert(META_SOURCE_IMAGE.into(), record.image_id.clone());
-    metadata.insert(META_CREATED_BY.into(), subject.to_owned());
+    metadata.insert(CREATED_BY.into(), subject.to_owned());
     if let Some(description) = &input.description {
-        metadata.insert(META_DESCRIPTION.into(), description.0.clone());
+        metadata.insert(DESCRIPTION.into(), description.0.clone());
     }
     for tag in &input.tags.0 {
-        metadata.insert(format!("{TAG_PREFIX}{}", tag.name), tag.value.clone());
+        metadata.insert(format!("{TAG}{}", tag.name), tag.value.clone());
     }
+    // Provenance, as Unikorn tags it: these two win over a caller's tags of the same names.
+    metadata.insert(format!("{TAG}{IMAGE_SOURCE_TAG}"), SOURCE_SNAPSHOT.into());
+    metadata.insert(format!("{TAG}{IMAGE_ORGANIZATION_TAG}"), record.organization_id.clone());
     if let Some(key) = request_key {
         metadata.insert(META_REQUEST_KEY.into(), key.key.clone());
         metadata.insert(META_REQUEST_BODY.into(), key.body.clone());
@@ -89,20 +93,23 @@ pub struct SnapshotInput {
 
 /// The permission bridge: the caller must see the server (404/403 as for get) and hold
 /// `region:images` create at organization scope, both checked before any provider call.
-pub async fn snapshot<S: ServerStore, P: Compute + Images + Networking>(
+pub async fn snapshot<S: ServerStore + CatalogStore, P: Compute + Images + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
     input: SnapshotInput,
     request_key: Option<RequestKey>,
-) -> Result<Image> {
+) -> Result<OfferedImage> {
     let record = load_server(deps, cx, id, Operation::Read).await?;
     cx.caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
     let cred = super::credential(deps, &record.region_id)?;
     if let Some(key) = &request_key {
         if let Some(earlier) = earlier_image(deps, &cred, key).await? {
-            return Ok(earlier);
+            if earlier.visibility.as_deref() != Some("public") {
+                publish(deps, &cred, &record.region_id, &earlier.id).await;
+            }
+            return Ok(describe(earlier));
         }
     }
     let source = match deps.provider.get_image(&cred, &record.image_id).await {
@@ -139,7 +146,19 @@ pub async fn snapshot<S: ServerStore, P: Compute + Images + Networking>(
     };
     finish(deps, &action).await;
     tracing::info!(image_id = %image_id, "snapshot requested");
-    Ok(deps.provider.get_image(&cred, &image_id).await?)
+    publish(deps, &cred, &record.region_id, &image_id).await;
+    Ok(describe(deps.provider.get_image(&cred, &image_id).await?))
+}
+
+/// Makes the snapshot public, as Unikorn does, so the region's public listing offers it to its
+/// organization (the catalogue keeps it from every other one), and has the next read fetch the
+/// images afresh. A publish that fails leaves a private snapshot, which the cleanup function's
+/// image refresh finds by its provenance tag and publishes.
+async fn publish<S: CatalogStore, P: Images>(deps: &Deps<S, P>, cred: &ProviderCredential, region: &str, id: &str) {
+    if let Err(e) = deps.provider.publish_image(cred, id).await {
+        tracing::warn!(image_id = id, error = %e, "the snapshot is not public yet: the cleanup function publishes it");
+    }
+    super::catalog::images_changed(deps, region).await;
 }
 
 /// Writes the action's end; a write that fails leaves it running, and it reads as timed out.
@@ -147,4 +166,19 @@ async fn finish<S: ServerStore, P>(deps: &Deps<S, P>, action: &ActionRecord) {
     if let Err(e) = deps.store.record_action(action).await {
         tracing::info!(error = %e, action_id = %action.action.id, "snapshot action not completed; it reads as timed out");
     }
+}
+
+/// Publishes the region's snapshots a failed or interrupted publish left private (found by the
+/// provenance tag every snapshot carries); the cleanup function runs it before it refreshes the
+/// region's images. Returns how many it published.
+pub(crate) async fn publish_stranded<S: CatalogStore, P: Images>(deps: &Deps<S, P>, region: &str) -> Result<usize> {
+    let cred = super::credential(deps, region)?;
+    let tag = format!("{TAG}{IMAGE_SOURCE_TAG}");
+    let listing = ImageListing { public: false, property: Some((&tag, SOURCE_SNAPSHOT)) };
+    let stranded = deps.provider.list_images(&cred, &listing).await?;
+    for image in &stranded {
+        deps.provider.publish_image(&cred, &image.id).await?;
+        tracing::info!(image_id = %image.id, "published a snapshot left private");
+    }
+    Ok(stranded.len())
 }

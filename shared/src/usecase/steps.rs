@@ -1,14 +1,14 @@
 //! Steps several verbs take, in one place so no verb imports another: whether the provider can act
 //! on a server, the image and flavor checks, the deletion mark, the refusals they share.
 
+use super::catalog;
 use super::refresh::{provider_id, refresh};
 use super::{server_not_found, wrong_state, Deps};
+use crate::domain::catalog::{OfferedFlavor, OfferedImage};
 use crate::domain::{ActionRef, ApiVersion, Command, Networking, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
-use crate::provider::{
-    Compute, Flavor, Flavors, Image, Images, Networking as Network, ProviderCredential, ProviderError,
-};
-use crate::store::ServerStore;
+use crate::provider::{Compute, Flavors, ImageState, Images, Networking as Network, ProviderCredential};
+use crate::store::{CatalogStore, ServerStore};
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
 /// made for a record that is being deleted; one still provisioning is re-read once.
@@ -37,13 +37,13 @@ pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-/// The networking a server asks for, checked at the provider before anything is written or
-/// created: a security group the project does not have, or a public IP where the cloud has no
-/// external network, is a 422 naming the field of the route's version. Answers the external
-/// network a public IP comes from, when one is asked for.
-pub(crate) async fn check_networking<S, P: Network>(
+/// The networking a server asks for, checked before anything is written or created: a security
+/// group the project does not have (asked of the provider), or a public IP where the region offers
+/// no external network (its catalogue), is a 422 naming the field of the route's version. Answers
+/// the external network a public IP comes from, when one is asked for.
+pub(crate) async fn check_networking<S: CatalogStore, P: Network>(
     deps: &Deps<S, P>,
-    cred: &ProviderCredential,
+    (region, cred): (&str, &ProviderCredential),
     version: ApiVersion,
     networking: Option<&Networking>,
 ) -> Result<Option<String>> {
@@ -62,52 +62,71 @@ pub(crate) async fn check_networking<S, P: Network>(
     if !networking.wants_public_ip() {
         return Ok(None);
     }
-    match deps.provider.external_network(cred).await? {
-        Some(external) => Ok(Some(external)),
+    match catalog::external_networks(deps, region).await?.first() {
+        Some(external) => Ok(Some(external.id.clone())),
         None => {
             let field = if v1 { "spec.publicIPAllocation.enabled" } else { "spec.networking.publicIP" };
             Err(Error::unprocessable(format!(
-                "{field}: the region's cloud has no external network to allocate public addresses from"
+                "{field}: region {region} offers no external network to allocate public addresses from"
             )))
         }
     }
 }
 
-/// The image, checked to be active and to fit the flavor's disk (the flavor must exist).
-pub(crate) async fn validate_image_and_flavor<S, P: Images + Flavors>(
+/// The image and the flavor a server asks for, from the region's catalogue (no provider call while
+/// it is fresh): both offered to the server's organization (422 naming the field otherwise), the
+/// image ready, and the flavor's disk large enough for it.
+pub(crate) async fn offered_image_and_flavor<S: CatalogStore, P: Images + Flavors>(
     deps: &Deps<S, P>,
-    cred: &ProviderCredential,
+    (region, organization): (&str, &str),
     image_id: &str,
     flavor_id: &str,
-) -> Result<Image> {
-    let image = deps.provider.get_image(cred, image_id).await.map_err(|e| match e {
-        ProviderError::NotFound { .. } => Error::not_found(format!("no image found with id {image_id}")),
-        other => other.into(),
-    })?;
-    if !image.is_ready() {
-        return Err(Error::not_found(format!("image {image_id} is not ready ({:?})", image.state)));
-    }
-    let flavor = get_flavor(deps, cred, flavor_id).await?;
-    check_disk(image.min_disk_gib, &flavor, image_id)?;
-    Ok(image)
+) -> Result<(OfferedImage, OfferedFlavor)> {
+    let (image, flavor) =
+        tokio::join!(offered_image(deps, (region, organization), image_id), offered_flavor(deps, region, flavor_id));
+    let (image, flavor) = (image?, flavor?);
+    check_disk(image.size_gib, &flavor, image_id)?;
+    Ok((image, flavor))
 }
 
-pub(crate) async fn get_flavor<S, P: Flavors>(
+/// An image the region offers the organization, ready to boot.
+pub(crate) async fn offered_image<S: CatalogStore, P: Images>(
     deps: &Deps<S, P>,
-    cred: &ProviderCredential,
-    flavor_id: &str,
-) -> Result<Flavor> {
-    deps.provider.get_flavor(cred, flavor_id).await.map_err(|e| match e {
-        ProviderError::NotFound { .. } => Error::not_found(format!("no flavor found with id {flavor_id}")),
-        other => other.into(),
-    })
+    (region, organization): (&str, &str),
+    image_id: &str,
+) -> Result<OfferedImage> {
+    let images = catalog::images(deps, region).await?;
+    let image = images.iter().find(|i| i.id == image_id && i.offered_to(organization)).ok_or_else(|| {
+        Error::unprocessable(format!("spec.imageId: region {region} offers no image {image_id} to this organization"))
+    })?;
+    if image.state != ImageState::Ready {
+        let state = image.state.as_str();
+        return Err(Error::unprocessable(format!(
+            "spec.imageId: image {image_id} is {state}: only a ready image boots"
+        )));
+    }
+    Ok(image.clone())
 }
 
-pub(crate) fn check_disk(min_disk_gib: u64, flavor: &Flavor, image_id: &str) -> Result<()> {
-    if min_disk_gib > flavor.disk_gib {
+/// A flavor the region offers.
+pub(crate) async fn offered_flavor<S: CatalogStore, P: Flavors>(
+    deps: &Deps<S, P>,
+    region: &str,
+    flavor_id: &str,
+) -> Result<OfferedFlavor> {
+    let flavors = catalog::flavors(deps, region).await?;
+    flavors
+        .iter()
+        .find(|f| f.id == flavor_id)
+        .cloned()
+        .ok_or_else(|| Error::unprocessable(format!("spec.flavorId: region {region} offers no flavor {flavor_id}")))
+}
+
+pub(crate) fn check_disk(min_disk_gib: u64, flavor: &OfferedFlavor, image_id: &str) -> Result<()> {
+    if min_disk_gib > flavor.disk_gb {
         return Err(Error::unprocessable(format!(
-            "image {image_id} needs a {min_disk_gib} GiB disk but flavor {} has {} GiB",
-            flavor.id, flavor.disk_gib
+            "spec.flavorId: image {image_id} needs a {min_disk_gib} GiB disk but flavor {} has {} GB",
+            flavor.id, flavor.disk_gb
         )));
     }
     Ok(())

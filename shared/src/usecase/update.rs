@@ -1,6 +1,7 @@
+use super::catalog;
 use super::intent::{self, Answer, Plan, Steps};
 use super::server_port;
-use super::steps::{actionable, check_disk, check_networking, get_flavor, validate_image_and_flavor};
+use super::steps::{actionable, check_disk, check_networking, offered_flavor, offered_image_and_flavor};
 use super::Context;
 use super::{load_server, translate, write_over, Deps};
 use crate::crash;
@@ -8,7 +9,7 @@ use crate::domain::{ActionRef, Command, NetworkRecord, PendingChange, PowerState
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Networking, ProviderCredential, ProviderError};
 use crate::rbac::Caller;
-use crate::store::{NetworkStore, ServerStore, StoreError};
+use crate::store::{CatalogStore, NetworkStore, ServerStore, StoreError};
 
 fn rebuild_protected(id: &str) -> Error {
     Error::conflict(format!(
@@ -86,8 +87,9 @@ async fn check<S: NetworkStore, P>(
     Ok((change, network))
 }
 
-/// The pending change and the image's minimum disk, checked at the provider (only what changed).
-async fn plan_change<S, P: Images + Flavors>(
+/// The pending change and the image's minimum disk, checked against the region's catalogue (only
+/// what changed).
+async fn plan_change<S: CatalogStore, P: Images + Flavors>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     base: &ServerRecord,
@@ -95,26 +97,34 @@ async fn plan_change<S, P: Images + Flavors>(
     change: Change,
 ) -> Result<(PendingChange, u64)> {
     let now = deps.clock.now();
+    let place = (base.region_id.as_str(), base.organization_id.as_str());
     if change == Change::Rebuild {
-        let image = validate_image_and_flavor(deps, cred, input.image_id.as_str(), input.flavor_id.as_str()).await?;
+        let (image, _) =
+            offered_image_and_flavor(deps, place, input.image_id.as_str(), input.flavor_id.as_str()).await?;
         let previous_image_id = base.image_id.clone();
         let image_id = input.image_id.as_str().to_owned();
-        return Ok((PendingChange::Rebuild { image_id, previous_image_id, since: now }, image.min_disk_gib));
+        return Ok((PendingChange::Rebuild { image_id, previous_image_id, since: now }, image.size_gib));
     }
-    let flavor = get_flavor(deps, cred, input.flavor_id.as_str()).await?;
+    let flavor = offered_flavor(deps, place.0, input.flavor_id.as_str()).await?;
     check_disk(base.image_min_disk_gib, &flavor, &base.image_id)?;
-    // Nova never shrinks a root disk: refused here, before anything is written or asked.
-    match deps.provider.get_flavor(cred, &base.flavor_id).await {
-        Ok(current) if flavor.disk_gib < current.disk_gib => {
-            return Err(Error::unprocessable(format!(
-                "spec.flavorId: flavor {} has a {} GiB disk, smaller than the {} GiB of the server's flavor {}: \
-                 the provider cannot shrink a disk",
-                flavor.id, flavor.disk_gib, current.disk_gib, current.id
-            )));
-        }
-        // The current flavor gone from the provider: the provider decides.
-        Ok(_) | Err(ProviderError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
+    // Nova never shrinks a root disk: refused here, before anything is written or asked. The
+    // current flavor may no longer be offered: then the provider says what it is.
+    let offered = catalog::flavors(deps, place.0).await?;
+    let current_disk = match offered.iter().find(|f| f.id == base.flavor_id) {
+        Some(current) => Some(current.disk_gb),
+        None => match deps.provider.get_flavor(cred, &base.flavor_id).await {
+            Ok(current) => Some(current.disk_gib),
+            // The current flavor gone from the provider: the provider decides.
+            Err(ProviderError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if let Some(current) = current_disk.filter(|current| flavor.disk_gb < *current) {
+        return Err(Error::unprocessable(format!(
+            "spec.flavorId: flavor {} has a {} GiB disk, smaller than the {current} GiB of the server's flavor {}: \
+             the provider cannot shrink a disk",
+            flavor.id, flavor.disk_gb, base.flavor_id
+        )));
     }
     let pending = PendingChange::Resize {
         flavor_id: flavor.id.clone(),
@@ -157,7 +167,7 @@ fn next_record(
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
-pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + Flavors + Networking>(
+pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Compute + Images + Flavors + Networking>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -170,7 +180,8 @@ pub async fn update_server<S: ServerStore + NetworkStore, P: Compute + Images + 
     let mut external = None;
     if networking_changed {
         let cred = super::credential(deps, &record.region_id)?;
-        external = check_networking(deps, &cred, record.api_version, input.networking.as_ref()).await?;
+        let at = (record.region_id.as_str(), &cred);
+        external = check_networking(deps, at, record.api_version, input.networking.as_ref()).await?;
     }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {

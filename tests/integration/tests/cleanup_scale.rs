@@ -69,6 +69,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         timing: Timing::default(),
         crash: Default::default(),
         limiter: Arc::new(shared::fairuse::Limiter::off()),
+        catalog: Default::default(),
     };
 
     // Seed: per identity a network and 200 servers, at the provider and in the table.

@@ -110,7 +110,10 @@ async fn every_networking_method_against_neutron() {
     let (updated, _) = provider.update_port(&cred, &port.id, &groups, &[]).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((updated.security_groups, updated.allowed_addresses.len()), (vec![default], 0));
 
-    assert_eq!(provider.external_network(&cred).await.ok(), Some(Some(seed::EXTERNAL_NETWORK.to_owned())));
+    let external = provider.external_networks(&cred).await.unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = external.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, [seed::EXTERNAL_NETWORK, seed::EXTERNAL_NETWORK_LEGACY], "in Neutron's order");
+    assert_eq!(external[1].tags, ["public", "legacy"]);
     let (ip, _) = provider
         .create_public_ip(&cred, seed::EXTERNAL_NETWORK, &port.id, "server a")
         .await

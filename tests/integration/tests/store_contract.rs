@@ -12,8 +12,8 @@ use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    IdempotencyStore, KeyClaim, KeyState, Kind, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, SshCaStore,
-    StoreError, StoredResponse,
+    CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, KeyClaim, KeyState, Kind, NetworkDeletion, NetworkStore,
+    RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
 };
 
 fn network(id: &str) -> NetworkRecord {
@@ -208,4 +208,33 @@ async fn the_memory_and_dynamodb_buckets_keep_one_contract() {
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
     bucket_contract(&DynamoStore::new(client, table), "dynamodb").await;
+}
+
+/// A region's catalogue copy, the same on both stores: absent until put, read back whole (a copy
+/// larger than one DynamoDB item too), replaced whole, per region and kind, and dropped.
+async fn catalog_contract<S: CatalogStore>(store: &S, label: &str) {
+    let at = Utc::now();
+    assert_eq!(store.get_catalog("r", CatalogKind::Images).await, Ok(None), "{label}: nothing yet");
+    // Over DynamoDB's 400 KB item limit, with multi-byte characters across the cuts.
+    let big = json!((0..4000).map(|i| format!("image-{i}-{}", "é".repeat(60))).collect::<Vec<_>>()).to_string();
+    assert!(big.len() > 500_000);
+    let copy = CatalogCopy { fetched_at: at, json: big };
+    store.put_catalog("r", CatalogKind::Images, &copy).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.get_catalog("r", CatalogKind::Images).await, Ok(Some(copy.clone())), "{label}: whole");
+    assert_eq!(store.get_catalog("r", CatalogKind::Flavors).await, Ok(None), "{label}: per kind");
+    assert_eq!(store.get_catalog("r2", CatalogKind::Images).await, Ok(None), "{label}: per region");
+    let small = CatalogCopy { fetched_at: at + Duration::seconds(60), json: "[]".into() };
+    store.put_catalog("r", CatalogKind::Images, &small).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.get_catalog("r", CatalogKind::Images).await, Ok(Some(small)), "{label}: replaced whole");
+    store.drop_catalog("r", CatalogKind::Images).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.get_catalog("r", CatalogKind::Images).await, Ok(None), "{label}: dropped");
+}
+
+#[tokio::test]
+async fn the_memory_and_dynamodb_catalogues_keep_one_contract() {
+    catalog_contract(&MemoryStore::default(), "memory").await;
+    let client = moto_client();
+    let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+    local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
+    catalog_contract(&DynamoStore::new(client, table), "dynamodb").await;
 }

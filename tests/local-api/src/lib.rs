@@ -226,6 +226,7 @@ pub async fn invoke(
         Function::Sshcas => sshcas::handle(store, request).await,
         Function::Protection => protection::handle(store, request).await,
         Function::Actions => actions::handle(store, request).await,
+        Function::Regions => regions::handle(deps, request).await,
     }
 }
 

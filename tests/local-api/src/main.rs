@@ -79,6 +79,7 @@ async fn serve(args: &[String]) -> Fallible<()> {
     let deps = shared::context::cloud_deps(shared::context::Needs {
         keys: shared::context::Keys::Sealing,
         warm_provider: false,
+        kubeconfigs: true,
     })
     .await?;
     let table = std::env::var("TABLE_NAME")?;

@@ -138,6 +138,7 @@ fn create_image(state: &mut Inner, call: &Call<'_>) -> Response {
         visibility: "private".into(),
         min_disk,
         size: Some(0),
+        virtual_size: None,
         tags: vec![],
         properties,
         created_at: now(),

@@ -16,7 +16,8 @@ pub async fn add_credential(State(ctx): State<Ctx>, Json(c): Json<AppCredential>
     StatusCode::CREATED
 }
 
-pub async fn add_image(State(ctx): State<Ctx>, Json(image): Json<Image>) -> Response {
+pub async fn add_image(State(ctx): State<Ctx>, Json(mut image): Json<Image>) -> Response {
+    crate::signing::sign(&mut image);
     let body = crate::glance::image_json(&image);
     ctx.shared.lock().images.insert(image.id.clone(), image);
     (StatusCode::CREATED, Json(body)).into_response()

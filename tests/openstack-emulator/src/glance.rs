@@ -19,7 +19,7 @@ pub fn image_json(image: &Image) -> Value {
         "min_disk": image.min_disk,
         "min_ram": 0,
         "size": image.size,
-        "virtual_size": null,
+        "virtual_size": image.virtual_size,
         "tags": image.tags,
         "container_format": "bare",
         "disk_format": "qcow2",
@@ -57,13 +57,20 @@ pub async fn show_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pa
     }
 }
 
+/// Deletes an image its project owns. An image a server still boots from answers 409, as a
+/// Ceph-backed Glance does while the server's disk is a clone of it (a file store would not).
 pub async fn delete_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let token = match authenticate(&ctx, &headers) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let mut state = ctx.shared.lock();
+    state.settle();
+    let in_use = state.servers.values().any(|s| s.image_id == id && s.vm_state != "deleted");
     match state.images.get(&id) {
+        Some(image) if image.owner.as_deref() == Some(token.project_id.as_str()) && in_use => {
+            glance_error(409, format!("Image {id} could not be deleted because it is in use: The image cannot be deleted because it is in use through the backend store outside of Glance."))
+        }
         Some(image) if image.owner.as_deref() == Some(token.project_id.as_str()) => {
             state.images.remove(&id);
             StatusCode::NO_CONTENT.into_response()
@@ -73,6 +80,51 @@ pub async fn delete_image(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): 
         }
         _ => glance_error(404, format!("No image found with ID {id}")),
     }
+}
+
+/// Glance's JSON patch (`application/openstack-images-v2.1-json-patch`): `replace` or `add` of
+/// `/visibility` or of a custom property, by the image's owner.
+pub async fn update_image(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let token = match authenticate(&ctx, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let patch_type = "application/openstack-images-v2.1-json-patch";
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some(patch_type) {
+        return glance_error(415, format!("Unsupported Content-Type; use {patch_type}"));
+    }
+    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&body) else {
+        return glance_error(400, "Invalid JSON pointer for this resource: the body must be a JSON patch");
+    };
+    let mut state = ctx.shared.lock();
+    state.settle();
+    let Some(image) = state.images.get_mut(&id).filter(|i| visible(i, &token.project_id)) else {
+        return glance_error(404, format!("No image found with ID {id}"));
+    };
+    if image.owner.as_deref() != Some(token.project_id.as_str()) {
+        return glance_error(403, "You are not permitted to modify this image.");
+    }
+    for op in &ops {
+        let (Some(kind), Some(path), Some(value)) = (op["op"].as_str(), op["path"].as_str(), op["value"].as_str())
+        else {
+            return glance_error(400, "Unable to find `op`, `path` or `value` in JSON Schema change");
+        };
+        match (kind, path.strip_prefix('/')) {
+            ("replace", Some("visibility")) if ["public", "private", "shared", "community"].contains(&value) => {
+                image.visibility = value.to_owned();
+            }
+            ("replace" | "add", Some(property)) if !property.is_empty() && !property.contains('/') => {
+                image.properties.insert(property.to_owned(), value.to_owned());
+            }
+            _ => return glance_error(400, format!("Invalid operation {kind} on {path}")),
+        }
+    }
+    Json(image_json(image)).into_response()
 }
 
 /// Glance's own list parameters; any other key filters on an image property.

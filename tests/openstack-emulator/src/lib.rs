@@ -17,6 +17,7 @@ pub mod neutron;
 mod nova;
 pub use nova::{ComputeQuota, NO_VALID_HOST};
 pub mod seed;
+pub mod signing;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -93,7 +94,9 @@ impl Emulator {
         seed::network(&mut state.net);
     }
 
-    pub fn add_image(&self, image: Image) {
+    /// Adds an image; a global one without a digest is signed (see [`signing::sign`]).
+    pub fn add_image(&self, mut image: Image) {
+        signing::sign(&mut image);
         self.shared.lock().images.insert(image.id.clone(), image);
     }
 
@@ -163,6 +166,13 @@ impl Emulator {
         state.servers.get(id).map(|s| s.status().to_owned())
     }
 
+    /// Every image, in id order.
+    pub fn images(&self) -> Vec<Image> {
+        let mut state = self.shared.lock();
+        state.settle();
+        state.images.values().cloned().collect()
+    }
+
     pub fn image(&self, id: &str) -> Option<Image> {
         let mut state = self.shared.lock();
         state.settle();
@@ -208,7 +218,10 @@ fn router(ctx: Ctx) -> Router {
         .route("/image", get(glance::versions))
         .route("/image/", get(glance::versions))
         .route("/image/v2/images", get(glance::list_images))
-        .route("/image/v2/images/{id}", get(glance::show_image).delete(glance::delete_image))
+        .route(
+            "/image/v2/images/{id}",
+            get(glance::show_image).delete(glance::delete_image).patch(glance::update_image),
+        )
         .route("/network", get(neutron::versions))
         .route("/network/", get(neutron::versions))
         .route("/network/v2.0", get(neutron::version))

@@ -46,6 +46,22 @@ pub struct Flavor {
     pub disk: u64,
     #[serde(default)]
     pub extra_specs: BTreeMap<String, String>,
+    /// `os-flavor-access:is_public`; a private flavor is seen only by the projects given access.
+    #[serde(default = "yes")]
+    pub is_public: bool,
+    #[serde(default)]
+    pub access: std::collections::BTreeSet<String>,
+}
+
+impl Flavor {
+    /// Nova's flavor access: public, or private with access for the project.
+    pub fn visible_to(&self, project: &str) -> bool {
+        self.is_public || self.access.contains(project)
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +79,9 @@ pub struct Image {
     pub min_disk: u64,
     #[serde(default)]
     pub size: Option<u64>,
+    /// The disk the image unpacks to (Glance's `virtual_size`).
+    #[serde(default)]
+    pub virtual_size: Option<u64>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]

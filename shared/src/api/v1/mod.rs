@@ -3,4 +3,5 @@
 
 pub mod identities;
 pub mod networks;
+pub mod regions;
 pub mod servers;

@@ -1,4 +1,4 @@
-//! `SnapshotCreate` and the image a snapshot answers with (Unikorn's `ImageResponse`).
+//! `SnapshotCreate`, and Unikorn's `image`: what the image lists and a snapshot answer with.
 
 use std::collections::BTreeMap;
 
@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::metadata::ResourceWriteMetadata;
-use crate::api::metadata::StaticResourceMetadata;
+use crate::api::metadata::{zero_time, StaticResourceMetadata};
 use crate::api::Tag;
+use crate::domain::catalog::OfferedImage;
 use crate::error::Result;
-use crate::provider::{self, ImageState};
 use crate::usecase::SnapshotInput;
 
 /// Unikorn's `snapshotCreate`: metadata, and a spec that has no fields yet (the snapshot takes its
@@ -50,8 +50,9 @@ pub struct ImageSpec {
     pub size_gib: u64,
     pub virtualization: String,
     pub os: ImageOs,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_versions: Option<BTreeMap<String, String>>,
+    /// Always present, `{}` when the image has none (uni-compute offers only those).
+    #[serde(default)]
+    pub software_versions: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu: Option<ImageGpu>,
 }
@@ -85,65 +86,45 @@ pub struct ImageStatus {
     pub state: String,
 }
 
-fn state_text(state: ImageState) -> &'static str {
-    match state {
-        ImageState::Pending => "pending",
-        ImageState::Creating => "creating",
-        ImageState::Ready => "ready",
-        ImageState::Failed => "failed",
-    }
+fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
 }
 
-fn parse_time(text: &Option<String>) -> Option<DateTime<Utc>> {
-    text.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
-}
-
-impl From<&provider::Image> for Image {
-    fn from(image: &provider::Image) -> Self {
-        let p = |key: &str| image.properties.get(key).cloned();
-        let text = |key: &str| p(key).unwrap_or_default();
-        let tags: Vec<Tag> = image
-            .properties
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix("unikorn:tag:").map(|name| Tag { name: name.into(), value: v.clone() }))
-            .collect();
-        let packages: BTreeMap<String, String> = image
-            .properties
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix("unikorn:package:").map(|name| (name.to_owned(), v.clone())))
-            .collect();
+impl From<&OfferedImage> for Image {
+    fn from(image: &OfferedImage) -> Self {
+        let tags: Vec<Tag> =
+            image.tags.iter().map(|(name, value)| Tag { name: name.clone(), value: value.clone() }).collect();
         Image {
             metadata: StaticResourceMetadata {
                 id: image.id.clone(),
                 name: image.name.clone(),
-                description: p("unikorn:description"),
+                description: image.description.clone(),
                 tags: (!tags.is_empty()).then_some(tags),
-                creation_time: parse_time(&image.created_at).unwrap_or_else(Utc::now),
-                created_by: p("unikorn:created_by"),
-                modified_time: parse_time(&image.updated_at),
+                creation_time: parse_time(image.created_at.as_deref()).unwrap_or_else(zero_time),
+                created_by: image.created_by.clone(),
+                modified_time: parse_time(image.updated_at.as_deref()),
                 modified_by: None,
             },
             spec: ImageSpec {
-                // Unikorn's images all carry it; one that does not is most likely x86_64.
-                architecture: image.architecture.clone().unwrap_or_else(|| "x86_64".into()),
-                size_gib: image.min_disk_gib,
-                virtualization: p("unikorn:virtualization").unwrap_or_else(|| "any".into()),
+                architecture: image.architecture.clone(),
+                size_gib: image.size_gib,
+                virtualization: image.virtualization.clone(),
                 os: ImageOs {
-                    kernel: text("unikorn:os:kernel"),
-                    family: text("unikorn:os:family"),
-                    distro: text("unikorn:os:distro"),
-                    variant: p("unikorn:os:variant"),
-                    codename: p("unikorn:os:codename"),
-                    version: text("unikorn:os:version"),
+                    kernel: image.os.kernel.clone(),
+                    family: image.os.family.clone(),
+                    distro: image.os.distro.clone(),
+                    variant: image.os.variant.clone(),
+                    codename: image.os.codename.clone(),
+                    version: image.os.version.clone(),
                 },
-                software_versions: (!packages.is_empty()).then_some(packages),
-                gpu: p("unikorn:gpu_vendor").map(|vendor| ImageGpu {
-                    vendor,
-                    driver: text("unikorn:gpu_driver_version"),
-                    models: p("unikorn:gpu_models").map(|m| m.split(',').map(str::to_owned).collect()),
+                software_versions: image.software_versions.clone(),
+                gpu: image.gpu.as_ref().map(|g| ImageGpu {
+                    vendor: g.vendor.clone(),
+                    driver: g.driver.clone(),
+                    models: g.models.clone(),
                 }),
             },
-            status: ImageStatus { state: state_text(image.state).into() },
+            status: ImageStatus { state: image.state.as_str().into() },
         }
     }
 }

@@ -99,6 +99,32 @@ impl OpenStackProvider {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<(Vec<u8>, Receipt)> {
+        self.send_as(cred, service, method, path, body.map(|b| (b, "application/json")), what).await
+    }
+
+    /// A JSON patch (`PATCH` with the service's own patch media type).
+    pub(super) async fn send_patch(
+        &self,
+        cred: &ProviderCredential,
+        service: Service,
+        path: &str,
+        patch: &serde_json::Value,
+        media_type: &str,
+        what: &str,
+    ) -> Result<(Vec<u8>, Receipt)> {
+        self.send_as(cred, service, Method::PATCH, path, Some((patch, media_type)), what).await
+    }
+
+    /// [`Self::send`] with the body's media type.
+    async fn send_as(
+        &self,
+        cred: &ProviderCredential,
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<(&serde_json::Value, &str)>,
+        what: &str,
+    ) -> Result<(Vec<u8>, Receipt)> {
         let margin = self.config.token_refresh_margin;
         let mut session = self.sessions.get(self.http()?, cred, margin, None).await?;
         let (mut refreshed, mut throttled) = (false, 0);
@@ -141,7 +167,7 @@ impl OpenStackProvider {
         service: Service,
         method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<(&serde_json::Value, &str)>,
         what: &str,
     ) -> Result<(u16, Vec<u8>, Receipt, Option<Duration>)> {
         let (base, service_name) = match service {
@@ -156,8 +182,8 @@ impl OpenStackProvider {
         if let Service::Compute = service {
             request = request.header("OpenStack-API-Version", format!("compute {COMPUTE_MICROVERSION}"));
         }
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some((body, media_type)) = body {
+            request = request.header("Content-Type", media_type).body(body.to_string());
         }
         let response = request.send().await.map_err(|e| transport_error(service_name, &e))?;
         let status = response.status().as_u16();

@@ -178,6 +178,25 @@ pub(super) async fn create_image(
     Ok((parsed.image_id, receipt))
 }
 
+/// Nova's flavors in name order, page by page (Nova pages at its `max_limit`, 1000 by default).
+pub(super) async fn list_flavors(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<Vec<Flavor>> {
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut path = "/flavors/detail?sort_key=name&limit=1000".to_owned();
+        if let Some(m) = &marker {
+            path.push_str(&format!("&marker={}", encode(m)));
+        }
+        let page: FlavorsEnvelope = p.json(cred, Service::Compute, Method::GET, &path, None, "flavor list").await?;
+        let next = page.flavors_links.iter().any(|l| l.rel == "next");
+        marker = page.flavors.last().map(|f| f.id.clone()).filter(|_| next);
+        all.extend(page.flavors.into_iter().map(flavor_from_wire));
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
 pub(super) async fn get_flavor(p: &OpenStackProvider, cred: &ProviderCredential, id: &str) -> Result<Flavor> {
     let what = format!("flavor {id}");
     let envelope: FlavorEnvelope =

@@ -88,6 +88,7 @@ pub fn image_from_wire(image: GlanceImage) -> Image {
         architecture,
         min_disk_gib: image.min_disk,
         size_bytes: image.size,
+        virtual_size_bytes: image.virtual_size,
         owner: image.owner,
         visibility: image.visibility,
         tags: image.tags,
@@ -104,6 +105,7 @@ pub fn flavor_from_wire(flavor: NovaFlavor) -> Flavor {
         vcpus: flavor.vcpus,
         ram_mib: flavor.ram,
         disk_gib: flavor.disk,
+        is_public: flavor.is_public,
         extra_specs: flavor.extra_specs.unwrap_or_default(),
     }
 }

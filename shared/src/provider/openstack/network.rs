@@ -4,7 +4,7 @@ use reqwest::Method;
 
 use super::client::{to_value, OpenStackProvider, Service};
 use super::network_wire::*;
-use crate::provider::networking::{AllowedAddress, Page, PortSpec, ProviderPort, PublicIp};
+use crate::provider::networking::{AllowedAddress, ExternalNetwork, Page, PortSpec, ProviderPort, PublicIp};
 use crate::provider::{ProviderCredential, Receipt, Result};
 use crate::text::percent_encode as encode;
 
@@ -201,10 +201,13 @@ pub(super) async fn delete_public_ip(p: &OpenStackProvider, cred: &ProviderCrede
     Ok(p.send(cred, Service::Network, Method::DELETE, &path, None, &what).await?.1)
 }
 
-pub(super) async fn external_network(p: &OpenStackProvider, cred: &ProviderCredential) -> Result<Option<String>> {
-    let path = "/v2.0/networks?router:external=true&fields=id";
+pub(super) async fn external_networks(
+    p: &OpenStackProvider,
+    cred: &ProviderCredential,
+) -> Result<Vec<ExternalNetwork>> {
+    let path = "/v2.0/networks?router:external=true&fields=id&fields=name&fields=tags";
     let list: NetworksEnvelope = p.json(cred, Service::Network, Method::GET, path, None, "external networks").await?;
-    Ok(list.networks.into_iter().next().map(|n| n.id))
+    Ok(list.networks.into_iter().map(|n| ExternalNetwork { id: n.id, name: n.name, tags: n.tags }).collect())
 }
 
 pub(super) async fn missing_security_groups(

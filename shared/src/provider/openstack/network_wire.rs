@@ -120,6 +120,10 @@ pub struct NetworksEnvelope {
 #[derive(Debug, Deserialize)]
 pub struct NeutronNetwork {
     pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 
 use super::client::OpenStackProvider;
 use super::{compute, image, keypairs, network};
-use crate::provider::networking::Page;
+use crate::provider::networking::{ExternalNetwork, Page};
 use crate::provider::Result;
 use crate::provider::{
-    AllowedAddress, Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, Networking, PortSpec, PowerAction,
-    ProviderCredential, ProviderPort, ProviderServer, PublicIp, Receipt, ServerCreate, ServerPage,
+    AllowedAddress, Compute, Flavor, Flavors, Image, ImageListing, Images, Keypair, Keypairs, Networking, PortSpec,
+    PowerAction, ProviderCredential, ProviderPort, ProviderServer, PublicIp, Receipt, ServerCreate, ServerPage,
 };
 
 #[async_trait]
@@ -79,12 +79,28 @@ impl Images for OpenStackProvider {
     async fn find_image(&self, cred: &ProviderCredential, property: &str, value: &str) -> Result<Option<Image>> {
         image::find_image(self, cred, property, value).await
     }
+
+    async fn list_images(&self, cred: &ProviderCredential, listing: &ImageListing<'_>) -> Result<Vec<Image>> {
+        image::list_images(self, cred, listing).await
+    }
+
+    async fn delete_image(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
+        image::delete_image(self, cred, id).await
+    }
+
+    async fn publish_image(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
+        image::publish_image(self, cred, id).await
+    }
 }
 
 #[async_trait]
 impl Flavors for OpenStackProvider {
     async fn get_flavor(&self, cred: &ProviderCredential, id: &str) -> Result<Flavor> {
         compute::get_flavor(self, cred, id).await
+    }
+
+    async fn list_flavors(&self, cred: &ProviderCredential) -> Result<Vec<Flavor>> {
+        compute::list_flavors(self, cred).await
     }
 }
 
@@ -167,8 +183,8 @@ impl Networking for OpenStackProvider {
         network::delete_public_ip(self, cred, id).await
     }
 
-    async fn external_network(&self, cred: &ProviderCredential) -> Result<Option<String>> {
-        network::external_network(self, cred).await
+    async fn external_networks(&self, cred: &ProviderCredential) -> Result<Vec<ExternalNetwork>> {
+        network::external_networks(self, cred).await
     }
 
     async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>> {

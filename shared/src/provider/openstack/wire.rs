@@ -287,6 +287,9 @@ pub struct FlavorEnvelope {
 #[derive(Debug, Deserialize)]
 pub struct FlavorsEnvelope {
     pub flavors: Vec<NovaFlavor>,
+    /// Present when the page was full: the `next` link's marker is the page's last flavor.
+    #[serde(default)]
+    pub flavors_links: Vec<Link>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +302,13 @@ pub struct NovaFlavor {
     /// Embedded since 2.61; absent in older shapes.
     #[serde(default)]
     pub extra_specs: Option<BTreeMap<String, String>>,
+    /// Absent in some shapes: a flavor is public unless Nova says otherwise.
+    #[serde(rename = "os-flavor-access:is_public", default = "public")]
+    pub is_public: bool,
+}
+
+fn public() -> bool {
+    true
 }
 
 #[derive(Debug, Serialize)]
@@ -337,6 +347,8 @@ pub struct GlanceImage {
     pub min_disk: u64,
     #[serde(default)]
     pub size: Option<u64>,
+    #[serde(default)]
+    pub virtual_size: Option<u64>,
     #[serde(default)]
     pub owner: Option<String>,
     #[serde(default)]

@@ -6,6 +6,7 @@
 //! item layout and `schema` the table.
 
 mod buckets;
+mod catalog;
 mod claims;
 mod errors;
 mod idempotency;

@@ -62,7 +62,8 @@ impl Expression {
 
 /// One index partition to read: where, what, how much, and whether the filter drops most of it.
 pub(super) struct Partition<'a> {
-    pub index: &'a str,
+    /// The index to read; `None`: the table itself.
+    pub index: Option<&'a str>,
     pub sort_key: &'a str,
     pub expression: Expression,
     /// A filter that drops most items after they are read: pages are read whole (1 MB), not
@@ -88,7 +89,7 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(index)
+                .set_index_name(index.map(str::to_owned))
                 .key_condition_expression(&key_condition)
                 .set_filter_expression(filter.clone())
                 .set_expression_attribute_names(Some(expression.names.clone()))
@@ -152,7 +153,14 @@ impl DynamoStore {
             && query.tags.is_empty());
         // One more than asked, to know whether another page exists.
         let want = query.limit.saturating_add(1);
-        let partition = Partition { index, sort_key: sk_attr, expression, selective, want, max_reads: query.max_reads };
+        let partition = Partition {
+            index: Some(index),
+            sort_key: sk_attr,
+            expression,
+            selective,
+            want,
+            max_reads: query.max_reads,
+        };
         let (mut items, resume) = self.query(partition).await?;
         if items.len() > query.limit {
             items.truncate(query.limit);
@@ -172,7 +180,7 @@ impl DynamoStore {
             .value("to", s(to))
             .key("#pk = :pk AND #sk BETWEEN :from AND :to");
         let partition = Partition {
-            index: INDEX_BY_ATTENTION,
+            index: Some(INDEX_BY_ATTENTION),
             sort_key: GSI3SK,
             expression,
             selective: false,

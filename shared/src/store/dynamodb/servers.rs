@@ -262,8 +262,14 @@ impl ServerStore for DynamoStore {
             expression = expression.name("sk", GSI4SK).value("after", s(after)).key("#sk > :after");
         }
         let want = limit.saturating_add(1);
-        let partition =
-            Partition { index: INDEX_BY_REGION, sort_key: GSI4SK, expression, selective: false, want, max_reads: None };
+        let partition = Partition {
+            index: Some(INDEX_BY_REGION),
+            sort_key: GSI4SK,
+            expression,
+            selective: false,
+            want,
+            max_reads: None,
+        };
         let (items, _) = self.query(partition).await?;
         let mut servers = items.iter().map(from_item).collect::<Result<Vec<ServerRecord>>>()?;
         let more = servers.len() > limit;

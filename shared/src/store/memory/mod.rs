@@ -14,6 +14,7 @@ use crate::domain::{
 use crate::rbac::Scope;
 mod bookkeeping;
 mod buckets;
+mod catalog;
 mod resources;
 mod servers;
 
@@ -55,6 +56,8 @@ struct Tables {
     buckets: std::collections::HashMap<crate::fairuse::BucketKey, crate::fairuse::Level>,
     overrides: BTreeMap<String, crate::fairuse::Overrides>,
     bucket_calls: (u64, u64),
+    /// Regions' catalogue copies.
+    catalog: BTreeMap<(String, crate::store::CatalogKind), crate::store::CatalogCopy>,
 }
 
 impl Tables {

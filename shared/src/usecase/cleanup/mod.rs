@@ -13,10 +13,13 @@
 //! 4. Name claims due for a check are released when their holder record is gone.
 //! 5. Transitions the record writes left in the outbox are published to the event bus; what the
 //!    bus does not accept stays for the next run.
+//! 6. Every region's images are listed again and shared (the catalogue's refresh-ahead: requests
+//!    then read a copy at most a run old, as Unikorn's minute-by-minute refresh serves them).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+mod catalogues;
 mod networking;
 mod report;
 mod reschedule;
@@ -33,16 +36,16 @@ use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::{EventBus, BATCH};
-use crate::provider::{Compute, Networking};
+use crate::provider::{Compute, Images, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::RecordQuery;
-use crate::store::{KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore, StoreError};
+use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore, StoreError};
 
 /// What the cleanup function reads and writes: every record kind a repair touches (a server placed
 /// again needs its network, key pair and SSH CA).
-pub trait Maintained: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore {}
-impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore> Maintained for S {}
+pub trait Maintained: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore {}
+impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore> Maintained for S {}
 
 /// Provider listing page size (Nova's default maximum).
 const PROVIDER_PAGE: u32 = 1000;
@@ -54,7 +57,7 @@ const CLAIM_BATCH: usize = 500;
 const EVENT_LIMIT: usize = 1000;
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: Maintained, P: Compute + Networking, B: EventBus>(
+pub async fn run<S: Maintained, P: Compute + Networking + Images, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
@@ -72,6 +75,7 @@ pub async fn run<S: Maintained, P: Compute + Networking, B: EventBus>(
         release_stale_claims(deps, &mut report).await?;
     }
     publish(deps, bus, deadline, &mut report).await?;
+    catalogues::refresh(deps, deadline, &mut report).await;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
 }

@@ -15,9 +15,9 @@ use std::collections::{HashMap, HashSet};
 use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
-use crate::store::ServerStore;
+use crate::store::{CatalogStore, ServerStore};
 use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, DefaultGroup};
-use crate::usecase::Deps;
+use crate::usecase::{catalog, Deps};
 
 /// Neutron listing page size.
 const PAGE: u32 = 500;
@@ -75,7 +75,7 @@ pub(super) async fn list<P: Networking>(
 
 /// Converges the networking of `live` (records whose provider server exists and is not being
 /// deleted) and removes what records no longer in `known` (every record id the sync read) left.
-pub(super) async fn converge<S: ServerStore, P: Networking>(
+pub(super) async fn converge<S: ServerStore + CatalogStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     mut seen: Seen,
@@ -130,7 +130,7 @@ pub(super) async fn converge<S: ServerStore, P: Networking>(
 
 /// One live server: its port updated if it drifted from the record, its public address made to
 /// match `publicIP`. The external network and the default group are looked up once per identity.
-async fn converge_one<S: ServerStore, P: Networking>(
+async fn converge_one<S: ServerStore + CatalogStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
@@ -157,8 +157,11 @@ async fn converge_one<S: ServerStore, P: Networking>(
     // Asked again right before allocating: a request may have allocated it since the listing.
     if bound.is_empty() && deps.provider.public_ips_of(cred, &port.id).await?.is_empty() {
         if external.is_none() {
-            // Looked up once per identity and run, not per server.
-            *external = deps.provider.external_network(cred).await?;
+            // Looked up once per region and run, not per server (and served from the catalogue).
+            let offered = catalog::external_networks(deps, &record.region_id).await.map_err(|e| {
+                ProviderError::Failed(format!("the external networks of region {}: {e}", record.region_id))
+            })?;
+            *external = offered.first().map(|n| n.id.clone());
         }
         allocate(&*deps.provider, cred, record, &port.id, external.clone()).await?;
         tracing::info!(server_id = %record.id, "public IP allocated");

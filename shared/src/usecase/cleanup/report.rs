@@ -33,6 +33,10 @@ pub struct Report {
     pub events_published: usize,
     /// Events the bus refused or did not answer for: published by a later run.
     pub events_left: usize,
+    /// Regions whose images were listed again for every container (the catalogue's refresh-ahead).
+    pub image_catalogues_refreshed: usize,
+    /// Snapshots an interrupted publish had left private, made public.
+    pub snapshots_published: usize,
     /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
     pub complete: bool,
     pub failures: Vec<String>,

@@ -2,7 +2,7 @@
 //! of the one project it serves (`default`, `sg-web`).
 
 use super::*;
-use crate::provider::networking::Page;
+use crate::provider::networking::{ExternalNetwork, Page};
 use crate::provider::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
 
 pub(super) const KNOWN_GROUPS: &[&str] = &["default", "sg-web"];
@@ -120,10 +120,13 @@ impl Networking for FakeProvider {
             None => Err(ProviderError::not_found(format!("floating IP {id}"))),
         }
     }
-    async fn external_network(&self, _: &ProviderCredential) -> ProviderResult<Option<String>> {
-        self.call("external_network")?;
+    async fn external_networks(&self, _: &ProviderCredential) -> ProviderResult<Vec<ExternalNetwork>> {
+        self.call("external_networks")?;
         let none = self.no_external_network.load(std::sync::atomic::Ordering::SeqCst);
-        Ok((!none).then(|| "public".into()))
+        Ok((!none)
+            .then(|| ExternalNetwork { id: "public".into(), name: "public".into(), tags: vec![] })
+            .into_iter()
+            .collect())
     }
     async fn missing_security_groups(&self, _: &ProviderCredential, ids: &[String]) -> ProviderResult<Vec<String>> {
         self.call("missing_security_groups")?;

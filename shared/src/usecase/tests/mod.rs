@@ -1,6 +1,7 @@
 //! Use-case tests without I/O: the in-memory store and a recording fake provider.
 
 mod action_history;
+mod catalog;
 mod create;
 mod delete;
 mod fake_network;
@@ -25,8 +26,8 @@ use crate::domain::{PowerState, ProvisioningStatus};
 use crate::error::Error;
 use crate::events::MemoryBus;
 use crate::provider::{
-    Compute, Flavor, Flavors, Image, Images, Keypair, Keypairs, PowerAction, ProviderCredential, ProviderError,
-    ProviderServer, Receipt, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
+    Compute, Flavor, Flavors, Image, ImageListing, Images, Keypair, Keypairs, PowerAction, ProviderCredential,
+    ProviderError, ProviderServer, Receipt, Result as ProviderResult, ServerCreate, ServerPage, ServerPhase,
 };
 use crate::rbac::{Acl, Caller};
 use crate::store::memory::MemoryStore;
@@ -193,13 +194,55 @@ impl Images for FakeProvider {
     async fn find_image(&self, _: &ProviderCredential, _: &str, _: &str) -> ProviderResult<Option<Image>> {
         self.call("find_image").map(|_| None)
     }
+    /// One global image, `i`, ready, with Unikorn's properties.
+    async fn list_images(&self, _: &ProviderCredential, listing: &ImageListing<'_>) -> ProviderResult<Vec<Image>> {
+        self.call("list_images")?;
+        if !listing.public {
+            return Ok(Vec::new());
+        }
+        let properties = [
+            ("unikorn:os:kernel", "linux"),
+            ("unikorn:os:family", "debian"),
+            ("unikorn:os:distro", "ubuntu"),
+            ("unikorn:os:version", "24.04"),
+            ("unikorn:virtualization", "any"),
+        ];
+        Ok(vec![Image {
+            id: "i".into(),
+            name: "ubuntu".into(),
+            state: crate::provider::ImageState::Ready,
+            min_disk_gib: 10,
+            properties: properties.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Default::default()
+        }])
+    }
+    async fn delete_image(&self, _: &ProviderCredential, _: &str) -> ProviderResult<Receipt> {
+        self.call("delete_image").map(|_| receipt("delete_image"))
+    }
+    async fn publish_image(&self, _: &ProviderCredential, _: &str) -> ProviderResult<Receipt> {
+        self.call("publish_image").map(|_| receipt("publish_image"))
+    }
 }
 
 #[async_trait]
 impl Flavors for FakeProvider {
     async fn get_flavor(&self, _: &ProviderCredential, id: &str) -> ProviderResult<Flavor> {
         self.call("get_flavor")?;
-        Ok(Flavor { id: id.into(), disk_gib: 20, ..Default::default() })
+        Ok(Flavor { id: id.into(), disk_gib: 20, is_public: true, ..Default::default() })
+    }
+    /// `f` (20 GB) and `f2` (40 GB), both public.
+    async fn list_flavors(&self, _: &ProviderCredential) -> ProviderResult<Vec<Flavor>> {
+        self.call("list_flavors")?;
+        let flavor = |id: &str, disk_gib| Flavor {
+            id: id.into(),
+            name: id.into(),
+            vcpus: 2,
+            ram_mib: 4096,
+            disk_gib,
+            is_public: true,
+            ..Default::default()
+        };
+        Ok(vec![flavor("f", 20), flavor("f2", 40)])
     }
 }
 
@@ -256,6 +299,7 @@ pub(super) async fn world() -> World {
         timing: Timing::default(),
         crash: Default::default(),
         limiter: Arc::new(crate::fairuse::Limiter::off()),
+        catalog: Default::default(),
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));

@@ -28,6 +28,10 @@ pub fn admin_acl() -> Value {
         {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
         {"name": "region:identities", "operations": ALL},
         {"name": "region:networks", "operations": ALL},
+        {"name": "region:regions", "operations": ["read"]},
+        {"name": "region:regions/detail", "operations": ["read"]},
+        {"name": "region:flavors", "operations": ["read"]},
+        {"name": "region:externalnetworks", "operations": ["read"]},
     ]);
     json!({"organizations": [{"id": ORG, "endpoints": endpoints}, {"id": ORG_2, "endpoints": endpoints}]})
 }

@@ -205,6 +205,7 @@ pub async fn local_deps(regions: Regions, ids: Arc<dyn IdSource>) -> (CloudDeps,
         timing: Timing::default(),
         crash: CrashPoints::default(),
         limiter: Arc::new(limiter),
+        catalog: Default::default(),
     };
     (deps, dynamo, table)
 }
@@ -243,6 +244,11 @@ impl Stack {
     }
 
     pub async fn start_with(options: GatewayOptions) -> Stack {
+        Stack::start_on(regions, options).await
+    }
+
+    /// A stack whose regions `regions` makes on its emulator (the default: [`regions`]).
+    pub async fn start_on(regions: impl FnOnce(&Emulator) -> Regions, options: GatewayOptions) -> Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (mut deps, dynamo, table) = local_deps(regions(&emulator), Arc::new(RandomIds)).await;

@@ -8,7 +8,8 @@ use super::Stack;
 impl Stack {
     /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
     /// key pair an identity gets with its first server, nor actions and unpublished events (which
-    /// outlive what they are about), nor the identity cache, nor fair-use buckets.
+    /// outlive what they are about), nor the identity cache, nor fair-use buckets, nor the regions'
+    /// catalogue copies.
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
@@ -17,7 +18,8 @@ impl Stack {
             .select(Select::Count)
             .filter_expression(
                 "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
-                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache) AND NOT begins_with(PK, :bucket)",
+                 AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache) AND NOT begins_with(PK, :bucket) \
+                 AND NOT begins_with(PK, :catalog)",
             )
             .expression_attribute_values(":cleanup", AttributeValue::S("CLEANUP#".into()))
             .expression_attribute_values(":keypair", AttributeValue::S("KEYPAIR#".into()))
@@ -25,6 +27,7 @@ impl Stack {
             .expression_attribute_values(":outbox", AttributeValue::S("OUTBOX#".into()))
             .expression_attribute_values(":authcache", AttributeValue::S("AUTHCACHE#".into()))
             .expression_attribute_values(":bucket", AttributeValue::S("BUCKET#".into()))
+            .expression_attribute_values(":catalog", AttributeValue::S("CATALOG#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));

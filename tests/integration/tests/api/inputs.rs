@@ -123,8 +123,8 @@ async fn bad_create_requests_are_4xx_name_the_field_and_write_nothing() {
             "allowedSourceAddresses[0]",
         ),
         ("unknown network", with(net, "/spec/networkId", json!("no-such-network")), 404, "no network found"),
-        ("unknown image", with(net, "/spec/imageId", json!("no-such-image")), 404, "no image found"),
-        ("unknown flavor", with(net, "/spec/flavorId", json!("no-such-flavor")), 404, "no flavor found"),
+        ("unknown image", with(net, "/spec/imageId", json!("no-such-image")), 422, "spec.imageId: region"),
+        ("unknown flavor", with(net, "/spec/flavorId", json!("no-such-flavor")), 422, "spec.flavorId: region"),
         ("image too big for the flavor", with(net, "/spec/flavorId", json!(seed::FLAVOR_TINY)), 422, "GiB"),
         (
             "unknown SSH CA",

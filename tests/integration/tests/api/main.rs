@@ -20,6 +20,7 @@ mod networks;
 mod power;
 mod protection;
 mod read;
+mod regions;
 mod resize;
 mod secrets;
 mod snapshot;

@@ -29,7 +29,13 @@ async fn a_snapshot_carries_the_source_metadata_and_its_provenance() {
     assert_eq!(image["spec"]["architecture"], "x86_64", "inherited from the source image");
     assert_eq!(image["status"]["state"], "pending", "Glance's queued, in Unikorn's words");
     assert_eq!(image["metadata"]["createdBy"], "carol");
-    assert_eq!(image["metadata"]["tags"], json!([{"name": "purpose", "value": "backup"}]));
+    assert_eq!(
+        image["metadata"]["tags"],
+        json!([{"name": "images.unikorn-cloud.org:organization-id", "value": ORG},
+               {"name": "images.unikorn-cloud.org:source", "value": "snapshot"},
+               {"name": "purpose", "value": "backup"}]),
+        "the caller's tags and Unikorn's provenance tags, by name"
+    );
     assert_eq!(
         image["spec"]["os"],
         json!({"kernel": "linux", "family": "debian", "distro": "ubuntu", "codename": "noble", "version": "24.04"})
@@ -47,7 +53,10 @@ async fn a_snapshot_carries_the_source_metadata_and_its_provenance() {
     assert_eq!(p("unikorn:organization:id"), ORG, "owned by the server's organization");
     assert_eq!(p("unikorn:os:distro"), "ubuntu");
     assert_eq!(p("unikorn:tag:purpose"), "backup");
+    assert_eq!(p("unikorn:tag:images.unikorn-cloud.org:source"), "snapshot");
+    assert_eq!(p("unikorn:tag:images.unikorn-cloud.org:organization-id"), ORG);
     assert_eq!(glance.owner.as_deref(), Some(seed::DEMO_PROJECT_ID));
+    assert_eq!(glance.visibility, "public", "published, as Unikorn does, so the region's listing finds it");
     assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1);
 }
 
@@ -172,4 +181,96 @@ async fn a_keyed_snapshot_crashed_at_either_step_makes_one_image() {
         assert_eq!(again.body["metadata"]["id"], retried.body["metadata"]["id"], "{point}: {}", again.body);
         assert_eq!(stack.emulator.counter(CREATE_IMAGE), 1, "{point}: one image in all");
     }
+}
+
+/// A snapshot is its organization's image: listed to it (v2 while it is being made, v1 once
+/// ready), to no other organization, deletable by it alone, and not while a server boots from it.
+#[tokio::test]
+async fn a_snapshot_is_its_organizations_image_and_nobody_elses() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    stack.emulator.set_delays(Delays { image_ms: 1_000, ..Delays::default() });
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&admin), Some(&body())).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let image = reply.id();
+    let images = |org: &'static str, query: &str| {
+        let path = format!("/api/v2/regions/{REGION}/images?organizationID={org}{query}");
+        let (stack, admin) = (&stack, admin.clone());
+        async move {
+            let reply = stack.call("GET", &path, Some(&admin), None).await;
+            let ids: Vec<String> = reply
+                .body
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| i["metadata"]["id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            ids
+        }
+    };
+    assert_eq!(images(ORG, "&scope=owned").await, std::slice::from_ref(&image), "v2 lists it while it is being made");
+    assert!(!images(ORG_2, "").await.contains(&image), "another organization never sees it");
+    let v1 = |org: &str| format!("/api/v1/organizations/{org}/regions/{REGION}/images");
+    let listed = stack.call("GET", &v1(ORG), Some(&admin), None).await;
+    assert!(!listed.body.to_string().contains(&image), "v1 lists ready images only");
+
+    // Once Glance has it, the cleanup function's refresh (every minute, as Unikorn's cache)
+    // lists it as ready.
+    for _ in 0..50 {
+        if stack.emulator.image(&image).is_some_and(|i| i.status == "active") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stack.cleanup(0).await;
+    let listed = stack.call("GET", &v1(ORG), Some(&admin), None).await;
+    assert!(listed.body.to_string().contains(&image), "v1 lists it once ready: {}", listed.body);
+    let theirs = stack.call("GET", &v1(ORG_2), Some(&admin), None).await;
+    assert!(!theirs.body.to_string().contains(&image));
+
+    // Deleting: only the owning organization's path; not while a server boots from it.
+    let other = stack.call("DELETE", &format!("{}/{image}", v1(ORG_2)), Some(&admin), None).await;
+    assert_eq!((other.status, other.error_code()), (404, "not_found"), "{}", other.body);
+    let global = stack.call("DELETE", &format!("{}/{}", v1(ORG), seed::IMAGE_UBUNTU), Some(&admin), None).await;
+    assert_eq!(global.status, 404, "a global image is nobody's to delete");
+    let mut from_snapshot = stack.server_body("from-snap", &stack.network_id);
+    from_snapshot["spec"]["imageId"] = json!(image);
+    let booted = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&from_snapshot)).await;
+    assert_eq!(booted.status, 201, "the organization boots its own image: {}", booted.body);
+    let busy = stack.call("DELETE", &format!("{}/{image}", v1(ORG)), Some(&admin), None).await;
+    assert_eq!((busy.status, busy.error_code()), (409, "conflict"), "{}", busy.body);
+    assert!(stack.emulator.image(&image).is_some(), "a refused delete leaves the image");
+    let server = booted.id();
+    assert_eq!(stack.call("DELETE", &format!("/api/v2/servers/{server}"), Some(&admin), None).await.status, 202);
+    stack.cleanup(0).await;
+    let deleted = stack.call("DELETE", &format!("{}/{image}", v1(ORG)), Some(&admin), None).await;
+    assert_eq!(deleted.status, 202, "{}", deleted.body);
+    assert!(stack.emulator.image(&image).is_none(), "gone from Glance");
+    assert!(!images(ORG, "").await.contains(&image), "and from the list at once");
+    let denied = stack.token(
+        "reader",
+        &json!({"organizations": [{"id": ORG, "endpoints": [{"name": "region:images", "operations": ["read"]}]}]}),
+    );
+    let again = stack.call("DELETE", &format!("{}/{image}", v1(ORG)), Some(&denied), None).await;
+    assert_eq!(again.status, 403, "region:images delete is needed");
+}
+
+/// A publish that fails leaves the snapshot private; the cleanup function publishes it.
+#[tokio::test]
+async fn a_snapshot_left_private_is_published_by_the_cleanup_function() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.settled_server("web").await;
+    stack.emulator.inject(Fault::status("PATCH", "/image/v2/images/*", 503));
+    let reply = stack.call("POST", &format!("/api/v2/servers/{id}/snapshot"), Some(&admin), Some(&body())).await;
+    assert_eq!(reply.status, 201, "the image exists: {}", reply.body);
+    let image = reply.id();
+    assert_eq!(stack.emulator.image(&image).map(|i| i.visibility), Some("private".into()));
+    let report = stack.cleanup(0).await;
+    assert_eq!(report.snapshots_published, 1, "{report:?}");
+    assert_eq!(stack.emulator.image(&image).map(|i| i.visibility), Some("public".into()));
+    let path = format!("/api/v2/regions/{REGION}/images?organizationID={ORG}&scope=owned");
+    let listed = stack.call("GET", &path, Some(&admin), None).await;
+    assert!(listed.body.to_string().contains(&image), "{}", listed.body);
 }

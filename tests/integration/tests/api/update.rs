@@ -3,6 +3,7 @@ use openstack_emulator::{seed, Delays};
 use serde_json::json;
 
 const GLANCE_SHOW: &str = "GET /image/v2/images/{id}";
+const GLANCE_LIST: &str = "GET /image/v2/images";
 const FLAVOR_SHOW: &str = "GET /compute/v2.1/flavors/{id}";
 const NOVA_ACTION: &str = "POST /compute/v2.1/servers/{id}/action";
 
@@ -42,11 +43,16 @@ async fn a_changed_image_or_flavor_is_revalidated() {
     let id = stack.server("web").await;
     let path = format!("/api/v2/servers/{id}");
     let admin = stack.admin();
-    let images = stack.emulator.counter(GLANCE_SHOW);
+    let glance = stack.emulator.counter(GLANCE_SHOW) + stack.emulator.counter(GLANCE_LIST);
     let missing =
         stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, "gone-image"))).await;
-    assert_eq!((missing.status, missing.error_code()), (404, "not_found"));
-    assert_eq!(stack.emulator.counter(GLANCE_SHOW), images + 1, "a changed image is looked up");
+    assert_eq!((missing.status, missing.error_code()), (422, "unprocessable_content"), "{}", missing.body);
+    assert!(missing.description().starts_with("spec.imageId: region region-1 offers no image"), "{}", missing.body);
+    let after = stack.emulator.counter(GLANCE_SHOW) + stack.emulator.counter(GLANCE_LIST);
+    assert_eq!(after, glance, "a changed image is checked against the region's catalogue, not looked up");
+    let forged =
+        stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_FORGED))).await;
+    assert_eq!(forged.status, 422, "an image whose signature fails is never offered: {}", forged.body);
     let too_big =
         stack.call("PUT", &path, Some(&admin), Some(&update_body("web", seed::FLAVOR_SMALL, seed::IMAGE_LARGE))).await;
     assert_eq!(too_big.status, 422, "{}", too_big.body);
@@ -58,7 +64,12 @@ async fn a_changed_image_or_flavor_is_revalidated() {
         small_flavor.body
     );
     let no_flavor = stack.call("PUT", &path, Some(&admin), Some(&update_body("web", "nope", seed::IMAGE_UBUNTU))).await;
-    assert_eq!(no_flavor.status, 404);
+    assert_eq!(no_flavor.status, 422);
+    assert!(
+        no_flavor.description().starts_with("spec.flavorId: region region-1 offers no flavor"),
+        "{}",
+        no_flavor.body
+    );
     let large = |image| update_body("web", seed::FLAVOR_LARGE, image);
     let both = stack.call("PUT", &path, Some(&admin), Some(&large(seed::IMAGE_LARGE))).await;
     assert_eq!(both.status, 422, "flavor and image change in separate updates: {}", both.body);

@@ -17,6 +17,7 @@ pub struct Network {
     /// `router:external`: floating IPs are allocated from it.
     pub external: bool,
     pub subnet_id: String,
+    pub tags: Vec<String>,
     /// The first two octets of the subnet's /16 (`10.0`); hosts are given in order from `.0.2`.
     pub prefix: String,
     pub next_host: u32,
@@ -242,7 +243,7 @@ pub fn network_json(n: &Network) -> Value {
         "subnets": [n.subnet_id], "mtu": 1500, "port_security_enabled": true, "availability_zones": ["nova"],
         "availability_zone_hints": [], "ipv4_address_scope": null, "ipv6_address_scope": null,
         "description": "", "revision_number": 1, "is_default": false,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "tags": n.tags,
     })
 }
 

@@ -71,7 +71,7 @@ pub(super) fn check_boot(state: &Inner, token: &TokenInfo, s: &Value, minor: u32
     if image.status != "active" {
         return Err(nova_fault(400, format!("Image {image_id} is not active.")));
     }
-    let Some(flavor) = state.flavors.get(flavor_id).cloned() else {
+    let Some(flavor) = state.flavors.get(flavor_id).filter(|f| f.visible_to(&token.project_id)).cloned() else {
         return Err(nova_fault(400, format!("Flavor {flavor_id} could not be found.")));
     };
     if image.min_disk > flavor.disk {
