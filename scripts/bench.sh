@@ -9,7 +9,7 @@ trap cleanup EXIT INT TERM
 cd "$ROOT"
 export AWS_DEFAULT_REGION=us-east-1
 
-functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas)
+functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas regions)
 bash scripts/venv.sh
 echo "== release build: every function and the baseline (fat LTO: several minutes on 2 cores)" >&2
 cargo build --release $(printf -- '-p %s ' "${functions[@]}") -p hello-lambda

@@ -7,18 +7,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEMO_ORGANIZATION_ID=3f1e8a52-6c1d-4a7e-9b0f-2d5c8e9a1b01
 DEMO_PROJECT_ID=7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02
 DEMO_REGION_ID=demo-region
-DEMO_IMAGE_ID=1bea47ed-f6a9-463b-b423-14b9cca9ad27
-DEMO_FLAVOR_ID=2
-# The emulator's seeded tenant network; another cloud's comes from OPENSTACK_NETWORK_ID.
+# The emulator's seeded tenant network; another cloud's is OPENSTACK_NETWORK_ID, or the first
+# shared network the region's project sees.
 PROVIDER_NETWORK_ID=4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f
 
-# write_region: the region document (one OpenStack region, as a deployer writes it) and the
-# region's credential in moto's Secrets Manager (read by the functions as in AWS).
+# write_region: the region document (one OpenStack region, as a deployer writes it; images checked
+# against SIGNING_KEY_FILE when set) and the region's credential in moto's Secrets Manager (read by
+# the functions as in AWS).
 write_region() {
-  cat > "$STATE_DIR/regions.json" <<JSON
-{"regions": [{"id": "$DEMO_REGION_ID", "name": "$DEMO_REGION_ID", "description": "the local stack's region",
-  "type": "openstack", "openstack": {"endpoint": "$OPENSTACK_AUTH_URL", "serviceAccountSecret": "region-$DEMO_REGION_ID"}}]}
-JSON
+  "$ROOT/.venv/bin/python" - "$STATE_DIR/regions.json" "$DEMO_REGION_ID" "$OPENSTACK_AUTH_URL" "${SIGNING_KEY_FILE:-}" <<'PY'
+import json, sys
+path, region, endpoint, key_file = sys.argv[1:5]
+openstack = {"endpoint": endpoint, "serviceAccountSecret": f"region-{region}"}
+if key_file:
+    openstack["image"] = {"selector": {"signingKey": open(key_file).read()}}
+document = {"regions": [{"id": region, "name": region, "description": "the local stack's region",
+                         "type": "openstack", "openstack": openstack}]}
+open(path, "w").write(json.dumps(document, indent=2) + "\n")
+PY
   "$ROOT/.venv/bin/python" -c 'import json, sys; print(json.dumps({"domain-id": sys.argv[1], "user-id": sys.argv[2],
     "password": sys.stdin.read().strip(), "project-id": sys.argv[3]}))' \
     "$OPENSTACK_DOMAIN_ID" "$OPENSTACK_USER_ID" "$OPENSTACK_PROJECT_ID" <<< "$OPENSTACK_PASSWORD" \
@@ -55,22 +61,24 @@ ENV
 # start_cloud: the OpenStack the API talks to, by what the environment asks for:
 #   OPENSTACK_AUTH_URL (+ OPENSTACK_DOMAIN_ID, OPENSTACK_USER_ID, OPENSTACK_PASSWORD,
 #                      OPENSTACK_PROJECT_ID: the region's credential, as Unikorn's region secret
-#                      holds it; OPENSTACK_NETWORK_ID, OPENSTACK_IMAGE_ID, OPENSTACK_FLAVOR_ID):
+#                      holds it; OPENSTACK_NETWORK_ID optional, OPENSTACK_SIGNING_KEY_FILE optional):
 #                      a cloud someone already runs;
 #   OPENSTACK=real:    real Keystone, Placement, Glance, Neutron and Nova started here
 #                      (tests/real-openstack/, about a minute and a half);
 #   neither:           the OpenStack emulator, seeded with a demo region.
-# Sets OPENSTACK_AUTH_URL, the region credential, PROVIDER_NETWORK_ID and the DEMO_* ids;
-# EMULATOR_URL only for the emulator.
+# Sets OPENSTACK_AUTH_URL, the region credential, PROVIDER_NETWORK_ID and SIGNING_KEY_FILE;
+# EMULATOR_URL only for the emulator. The DEMO_* image and flavor come from the region's catalogue
+# (demo_catalogue), as a client reads them.
 start_cloud() {
   EMULATOR_URL=""
+  SIGNING_KEY_FILE="$ROOT/tests/fixtures/signing/public.pem"
   if [ -n "${OPENSTACK_AUTH_URL:-}" ]; then
     local name
-    for name in OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID OPENSTACK_NETWORK_ID \
-        OPENSTACK_IMAGE_ID OPENSTACK_FLAVOR_ID; do
+    for name in OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID; do
       [ -n "${!name:-}" ] || { echo "OPENSTACK_AUTH_URL needs $name too" >&2; return 1; }
     done
-    PROVIDER_NETWORK_ID="$OPENSTACK_NETWORK_ID" DEMO_IMAGE_ID="$OPENSTACK_IMAGE_ID" DEMO_FLAVOR_ID="$OPENSTACK_FLAVOR_ID"
+    SIGNING_KEY_FILE="${OPENSTACK_SIGNING_KEY_FILE:-}"
+    PROVIDER_NETWORK_ID="${OPENSTACK_NETWORK_ID:-$(shared_network)}" || return 1
   elif [ "${OPENSTACK:-}" = real ]; then
     bash "$ROOT/scripts/venv.sh" real
     local env="$STATE_DIR/real-openstack.json"
@@ -84,12 +92,11 @@ env = json.load(open(sys.argv[1]))
 if "error" in env:
     sys.exit("real OpenStack did not start: " + env["error"])
 demo = env["demo"]
-print(env["auth_url"], demo["domain_id"], demo["user_id"], demo["password"], demo["project_id"], env["network_id"],
-      env["image_id"], env["flavor_small"])
+print(env["auth_url"], demo["domain_id"], demo["user_id"], demo["password"], demo["project_id"], env["network_id"])
 PY
 )" || { cat "$STATE_DIR/real-openstack.log" >&2; return 1; }
     read -r OPENSTACK_AUTH_URL OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID \
-      PROVIDER_NETWORK_ID DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$values"
+      PROVIDER_NETWORK_ID <<< "$values"
   else
     start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
     OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
@@ -99,6 +106,44 @@ PY
     OPENSTACK_PASSWORD=region-user-password
     OPENSTACK_PROJECT_ID=5ef70662f8b34079a6eddb8da9d75fe8
   fi
+}
+
+# shared_network: the first shared, internal network the region's project sees (a cloud someone
+# already runs, without OPENSTACK_NETWORK_ID), asked of Neutron with the region's credential.
+shared_network() {
+  OS_PASSWORD="$OPENSTACK_PASSWORD" "$ROOT/.venv/bin/python" - "$OPENSTACK_AUTH_URL" "$OPENSTACK_USER_ID" \
+      "$OPENSTACK_PROJECT_ID" <<'PY'
+import os, sys
+import openstack
+auth_url, user, project = sys.argv[1:4]
+cloud = openstack.connect(auth_url=auth_url, user_id=user, project_id=project, password=os.environ["OS_PASSWORD"])
+for network in cloud.network.networks(is_router_external=False):
+    if network.is_shared or network.project_id == project:
+        print(network.id)
+        sys.exit(0)
+sys.exit("the region's project sees no internal network: set OPENSTACK_NETWORK_ID")
+PY
+}
+
+# demo_catalogue: DEMO_IMAGE_ID and DEMO_FLAVOR_ID from the region's catalogue, as uni-ui pairs them:
+# the first ready image the region offers, and the smallest flavor of its architecture whose disk
+# holds it.
+demo_catalogue() {
+  local region="$API_URL/api/v1/organizations/$DEMO_ORGANIZATION_ID/regions/$DEMO_REGION_ID" images flavors ids
+  images=$(curl -sS --fail-with-body "$region/images" -H "Authorization: Bearer $TOKEN") || { echo "$images" >&2; return 1; }
+  flavors=$(curl -sS --fail-with-body "$region/flavors" -H "Authorization: Bearer $TOKEN") || { echo "$flavors" >&2; return 1; }
+  ids=$("$ROOT/.venv/bin/python" -c '
+import json, sys
+images, flavors = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for image in images:
+    fits = [f for f in flavors if f["spec"]["disk"] >= image["spec"]["sizeGiB"]
+            and f["spec"]["architecture"] == image["spec"]["architecture"] and "gpu" not in f["spec"]]
+    if fits:
+        print(image["metadata"]["id"], fits[0]["metadata"]["id"])
+        sys.exit(0)
+sys.exit("the region offers no ready image with a flavor that holds it (images: %d, flavors: %d)" % (len(images), len(flavors)))
+' "$images" "$flavors") || return 1
+  read -r DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$ids"
 }
 
 # start_stack: starts everything (stopped by `cleanup`), sets API_URL, TOKEN, DEMO_NETWORK_ID, ...
@@ -144,5 +189,6 @@ start_stack() {
          \"projectId\": \"$DEMO_PROJECT_ID\", \"regionId\": \"$DEMO_REGION_ID\",
          \"providerNetworkId\": \"$PROVIDER_NETWORK_ID\"}}")
   DEMO_NETWORK_ID=$(printf '%s' "$network" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])')
+  demo_catalogue
   write_stack_env
 }

@@ -10,6 +10,7 @@ import openstack
 
 TENANT_NETWORK = "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f"
 EXTERNAL_NETWORK = "9a0e5b1c-3d2f-4e6a-8b7c-1d0e2f3a4b5c"
+EXTERNAL_NETWORK_LEGACY = "b3c4d5e6-7f80-4a1b-9c2d-3e4f5a6b7c8d"
 
 
 def step(name):
@@ -53,7 +54,9 @@ def main():
     tenant = conn.network.get_network(TENANT_NETWORK)
     assert not tenant.is_router_external, tenant
     external = list(conn.network.networks(is_router_external=True))
-    assert [n.id for n in external] == [EXTERNAL_NETWORK], [n.id for n in external]
+    assert [n.id for n in external] == [EXTERNAL_NETWORK, EXTERNAL_NETWORK_LEGACY], [n.id for n in external]
+    tagged = list(conn.network.networks(is_router_external=True, tags="legacy"))
+    assert [n.id for n in tagged] == [EXTERNAL_NETWORK_LEGACY], [n.id for n in tagged]
 
     step("list security groups")
     groups = {g.name: g for g in conn.network.security_groups()}

@@ -15,6 +15,8 @@ The facts behind every setting: ../shared/reference/openstack/real-services.md.
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -23,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
@@ -383,15 +388,48 @@ def networks(ks, neutron, demo_token, quota_token):
     return env
 
 
-def image(ks, glance, name):
-    body = {"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public",
-            "min_disk": 1}
-    image_id = admin_call(ks, "POST", f"{glance}/v2/images", body)["id"]
+# The test signing key (tests/fixtures/signing): an operator signs each global image's id with the
+# region's key, and the region offers only images whose `unikorn:digest` verifies.
+SIGNING_KEY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "signing", "private.pem")
+
+# Unikorn's image properties, as an operator sets them on a region's images.
+UNIKORN_PROPERTIES = {"unikorn:os:kernel": "linux", "unikorn:os:family": "cirros", "unikorn:os:distro": "cirros",
+                      "unikorn:os:version": "0.6.2", "unikorn:virtualization": "virtualized",
+                      "architecture": "x86_64"}
+
+
+def digest(image_id):
+    """base64 of the ASN.1 ECDSA P-256 signature of SHA-256(image id): Unikorn's `unikorn:digest`."""
+    with open(SIGNING_KEY, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    signature = key.sign(hashlib.sha256(image_id.encode()).digest(), ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    return base64.b64encode(signature).decode()
+
+
+def image(ks, glance, name, properties=None, signed_as=None):
+    """A public raw image with `properties`; with Unikorn's, `unikorn:digest` signs `signed_as`
+    (the image's own id unless given: another id makes a forged digest)."""
+    image_id = str(uuid.uuid4())
+    body = {"id": image_id, "name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public",
+            "min_disk": 1, **(properties or {})}
+    if properties:
+        body["unikorn:digest"] = digest(signed_as or image_id)
+    admin_call(ks, "POST", f"{glance}/v2/images", body)
     r = requests.put(f"{glance}/v2/images/{image_id}/file", data=b"\0" * 4096, timeout=60,
                      headers={"X-Auth-Token": ks.token, "Content-Type": "application/octet-stream"})
     if r.status_code != 204:
         raise SystemExit(f"image upload: {r.status_code} {r.text[:500]}")
     return image_id
+
+
+def images(ks, glance):
+    """Two signed images with Unikorn's properties (the catalogue's), one without them, one whose
+    digest signs another id."""
+    made = {"image_id": image(ks, glance, "cirros-raw", UNIKORN_PROPERTIES),
+            "second_image_id": image(ks, glance, "cirros-raw-2", UNIKORN_PROPERTIES),
+            "plain_image_id": image(ks, glance, "cirros-plain")}
+    made["forged_image_id"] = image(ks, glance, "cirros-forged", UNIKORN_PROPERTIES, signed_as=made["image_id"])
+    return made
 
 
 def flavors(ks, nova):
@@ -403,8 +441,11 @@ def flavors(ks, nova):
                                    ("m1.huge", 1, 60000, 10), ("m1.nohost", 1, 256, 1000000)):
         made[name] = admin_call(ks, "POST", f"{nova}/v2.1/flavors", {"flavor": {
             "name": name, "vcpus": vcpus, "ram": ram, "disk": disk}})["flavor"]["id"]
+    # A private flavor the demo project has access to: Nova lists it to the project, no region offers it.
+    private = admin_call(ks, "POST", f"{nova}/v2.1/flavors", {"flavor": {
+        "name": "p1.reserved", "vcpus": 1, "ram": 256, "disk": 1, "os-flavor-access:is_public": False}})["flavor"]["id"]
     return {"flavor_small": made["m1.small"], "flavor_large": made["m1.large"], "flavor_tiny": made["m1.tiny"],
-            "flavor_huge": made["m1.huge"], "flavor_nohost": made["m1.nohost"]}
+            "flavor_huge": made["m1.huge"], "flavor_nohost": made["m1.nohost"], "flavor_private": private}
 
 
 def wait_compute(ks, nova, deadline=120):
@@ -461,11 +502,12 @@ def main():
         demo, demo_token = member(ks, "region-demo")
         quota, quota_token = member(ks, "region-quota")
         admin = {"user": "admin", "password": ADMIN_PASSWORD, "project": "admin"}
-        env = {"auth_url": f"{keystone}/v3", **urls, "work": work, "demo": demo, "quota_project": quota, "admin": admin,
-               "image_id": image(ks, urls["glance"], "cirros-raw"),
-               "second_image_id": image(ks, urls["glance"], "cirros-raw-2")}
+        env = {"auth_url": f"{keystone}/v3", **urls, "work": work, "demo": demo, "quota_project": quota, "admin": admin}
+        env.update(images(ks, urls["glance"]))
         env.update(networks(ks, urls["neutron"], demo_token, quota_token))
         env.update(flavors(ks, urls["nova"]))
+        admin_call(ks, "POST", f"{urls['nova']}/v2.1/flavors/{env['flavor_private']}/action",
+                   {"addTenantAccess": {"tenant": demo["project_id"]}})
         # The demo project takes parallel suites; region-quota keeps Nova's defaults (10 instances,
         # 51,200 MB of RAM) for the quota refusal.
         admin_call(ks, "PUT", f"{urls['nova']}/v2.1/os-quota-sets/{demo['project_id']}",

@@ -15,7 +15,7 @@ use crate::domain::{
     SshInjection, UserData,
 };
 use crate::error::{Error, Result};
-use crate::provider::{Attach, ProviderCredential, ProviderError, ProviderPort, ServerCreate};
+use crate::provider::{Attach, ProviderCredential, ProviderError, ProviderPort, PublicIp, ServerCreate};
 use crate::provider::{Compute, Flavors, Images, Keypairs, Networking};
 use crate::rbac::{Caller, Operation, SERVERS};
 use crate::store::{CatalogStore, KeypairStore, NetworkStore, ServerStore, SshCaStore};
@@ -159,18 +159,27 @@ where
     }
     // Port first (Unikorn's order): the server boots on it, so its security groups and allowed
     // source addresses hold from the first packet. The record id is new, so no port has its name
-    // yet; one left by a crash after this is removed with the record (cleanup).
+    // yet; one left by a crash after this is removed with the record (cleanup). A public address
+    // binds to the port, not to the server: it is asked for beside the server, not after it.
     let spec = server_port::wanted_port(&record, &network.provider_network_id);
+    let wants_ip = record.networking.as_ref().is_some_and(crate::domain::Networking::wants_public_ip);
     let boot = async {
         let (port, _) = deps.provider.create_port(&cred, &spec).await?;
         deps.crash.hit(crash::CREATE_AFTER_PORT);
         request.attach = Attach::Port(port.id.clone());
-        let (provider_id, receipt) = deps.provider.create_server(&cred, &request).await?;
-        Ok(((provider_id, port), receipt))
+        let address = async {
+            match wants_ip {
+                true => Some(server_port::allocate(&*deps.provider, &cred, &record, &port.id, external).await),
+                false => None,
+            }
+        };
+        let (server, address) = tokio::join!(deps.provider.create_server(&cred, &request), address);
+        let (provider_id, receipt) = server?;
+        Ok(((provider_id, port, address), receipt))
     };
     let steps = Steps { after_intent: crash::CREATE_AFTER_RECORD, after_provider: crash::CREATE_AFTER_PROVIDER };
     let answer = intent::enact(deps, steps, &record, boot).await;
-    settle_create(deps, &cred, record, answer, external).await
+    settle_create(deps, &cred, record, answer).await
 }
 
 /// What the record learns from the provider once its server exists.
@@ -182,25 +191,19 @@ struct Booted {
     public_ip: Option<String>,
 }
 
-/// The server is booting on its new port: its public address comes next, if asked for. Failing
-/// that leaves the record asking for one, which the cleanup function's networking pass gives it.
-async fn booted<P: Networking>(
-    provider: &P,
-    cred: &ProviderCredential,
-    record: &ServerRecord,
-    (provider_id, port): (String, ProviderPort),
-    external: Option<String>,
-) -> Booted {
-    let wanted = record.networking.as_ref().is_some_and(crate::domain::Networking::wants_public_ip);
-    let public_ip = match wanted {
-        false => None,
-        true => match server_port::allocate(provider, cred, record, &port.id, external).await {
-            Ok(ip) => Some(ip.address),
-            Err(e) => {
-                tracing::warn!(error = %e, "public IP not allocated yet; the cleanup function allocates it");
-                None
-            }
-        },
+/// What the provider answered: the server, its port, and the public address asked for beside it.
+type Boot = (String, ProviderPort, Option<crate::provider::Result<PublicIp>>);
+
+/// The server is booting on its new port. A public address that could not be allocated leaves the
+/// record asking for one, which the cleanup function's networking pass gives it.
+fn booted((provider_id, port, address): Boot) -> Booted {
+    let public_ip = match address {
+        None => None,
+        Some(Ok(ip)) => Some(ip.address),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "public IP not allocated yet; the cleanup function allocates it");
+            None
+        }
     };
     Booted { provider_id, private_ip: port.private_ip, mac_address: port.mac_address, public_ip }
 }
@@ -210,14 +213,10 @@ async fn settle_create<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: ServerRecord,
-    answer: Answer<(String, ProviderPort)>,
-    external: Option<String>,
+    answer: Answer<Boot>,
 ) -> Result<ServerRecord> {
     match answer {
-        Answer::Accepted(server) => {
-            let booted = booted(&*deps.provider, cred, &record, server, external).await;
-            record_provider_id(deps, cred, record, booted).await
-        }
+        Answer::Accepted(server) => record_provider_id(deps, cred, record, booted(server)).await,
         // The provider may have created it anyway (a timeout or a dropped connection says nothing
         // about the outcome): look once; otherwise the cleanup function adopts or removes it.
         Answer::Unknown(message) => match provider_id(deps, &record).await {

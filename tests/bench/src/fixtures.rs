@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use integration_tests::stack::{
     admin_acl, authenticator, dynamodb_endpoint, org_acl, regions_json, store_region_secret, GatewayOptions, Stack,
-    ALL, ORG, TEST_KEY_ENCRYPTION_KEY,
+    ALL, ORG, REGION, TEST_KEY_ENCRYPTION_KEY,
 };
 use serde_json::{json, Value};
 use shared::context::Needs;
@@ -57,6 +57,7 @@ pub fn needs(function: &str) -> Needs {
         "power" => power::NEEDS,
         "console" => console::NEEDS,
         "snapshot" => snapshot::NEEDS,
+        "regions" => regions::NEEDS,
         other => panic!("{other} does not call the provider"),
     }
 }
@@ -114,7 +115,15 @@ impl Fixtures {
         }
         let authenticator = authenticator(&stack.identity.url, &stack.dynamo, &stack.table, CacheSettings::default());
         let admin = stack.token("admin", &admin_acl());
-        let roles = ["region:servers", "region:networks:v2", "region:images", "region:sshcertificateauthorities:v2"];
+        let roles = [
+            "region:servers",
+            "region:networks:v2",
+            "region:images",
+            "region:sshcertificateauthorities:v2",
+            "region:regions",
+            "region:flavors",
+            "region:externalnetworks",
+        ];
         let member = stack.token("member", &org_acl(ORG, &roles.map(|r| (r, ALL))));
         let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
         let settled = stack.settled_server("bench-settled").await;
@@ -243,6 +252,7 @@ impl Fixtures {
             "get" => self.event("GET", &server(""), None),
             "networks" => self.event("GET", "/api/v2/networks", None),
             "sshcas" => self.event("GET", "/api/v2/sshcertificateauthorities", None),
+            "regions" => self.event("GET", &format!("/api/v1/organizations/{ORG}/regions/{REGION}/flavors"), None),
             "console" => self.event("GET", &server("/consoleoutput"), None),
             "update" => self.event("PUT", &server(""), Some(&self.update_body(i))),
             "create" => {

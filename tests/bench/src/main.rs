@@ -14,9 +14,13 @@
 //!   tokens, a burst of cold containers), its added latency, and a request end to end through the
 //!   authorizer.
 //!
-//! `BENCH_SECTIONS=start,overhead,calls,sizes,auth,fairuse,moto,scaling` picks sections.
+//! - Catalogue: provider calls per catalogue read (cold, from the table's copy, warm), the latency
+//!   a warm read adds over `get`, and create's critical path in provider round trips.
+//!
+//! `BENCH_SECTIONS=start,overhead,calls,catalogue,sizes,auth,fairuse,moto,scaling` picks sections.
 
 mod auth;
+mod catalogue;
 mod fairuse;
 mod fixtures;
 mod moto;
@@ -73,6 +77,9 @@ async fn main() {
     }
     if run("calls") {
         println!("{}", calls(&fx).await);
+    }
+    if run("catalogue") {
+        println!("{}", catalogue::section(&fx, &bins, before.as_deref(), sizes.overhead.min(200)).await);
     }
     if run("sizes") {
         println!("{}", zip_sizes());

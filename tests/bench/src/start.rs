@@ -26,6 +26,7 @@ pub const STARTED: &[&str] = &[
     "power",
     "console",
     "snapshot",
+    "regions",
     "cleanup",
 ];
 

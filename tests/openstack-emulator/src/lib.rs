@@ -117,6 +117,11 @@ impl Emulator {
         self.shared.lock().log.faults.push(fault);
     }
 
+    /// Forgets every injected fault not yet used up.
+    pub fn clear_faults(&self) {
+        self.shared.lock().log.faults.clear();
+    }
+
     /// A project's compute quota (instances, cores, ram), as an operator sets it.
     pub fn set_quota(&self, project: &str, quota: nova::ComputeQuota) {
         self.shared.lock().quotas.insert(project.to_owned(), quota);

@@ -55,6 +55,12 @@ impl Fault {
         Fault { method: method.into(), path: path.into(), effect: Effect::delay(ms) }
     }
 
+    /// Every matching request, not only the next, until the faults are cleared.
+    pub fn forever(mut self) -> Fault {
+        self.effect.count = u32::MAX;
+        self
+    }
+
     /// The next matching request is processed and its answer lost with the connection.
     pub fn dropped(method: &str, path: &str) -> Fault {
         Fault { method: method.into(), path: path.into(), effect: Effect::dropped() }

@@ -266,3 +266,20 @@ async fn v1_allowed_address_pairs_with_their_mac_and_public_ip_allocation_reach_
     assert!(public_ips_of(&neutron, &port).await.is_empty());
     assert_eq!(stack.converge(0, 1).await, Ok(1));
 }
+
+/// The public address is asked for beside the server, not after it: when Nova refuses the server,
+/// the address allocated meanwhile goes with the port, and nothing is left at the provider.
+#[tokio::test]
+async fn a_refused_create_leaves_no_public_ip_allocated_beside_it() {
+    let stack = Stack::start().await;
+    let neutron = NeutronApi::connect(&stack.emulator).await;
+    let admin = stack.admin();
+    let ports_before = neutron.ports().await.len();
+    stack.emulator.inject(openstack_emulator::Fault::status("POST", "/compute/v2.1/servers", 409));
+    let all = json!({"securityGroups": [seed::SECURITY_GROUP_WEB], "publicIP": true});
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body(&stack, "refused", all))).await;
+    assert_eq!((reply.status, reply.error_code()), (409, "conflict"), "{}", reply.body);
+    assert_eq!(stack.emulator.counter("POST /network/v2.0/floatingips"), 1, "allocated beside the server");
+    assert!(neutron.floating_ips().await.is_empty(), "the address was released");
+    assert_eq!(neutron.ports().await.len(), ports_before, "and the port");
+}

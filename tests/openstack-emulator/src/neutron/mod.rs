@@ -68,6 +68,9 @@ impl Query {
                 !matches!(k.as_str(), "limit" | "marker" | "fields" | "sort_key" | "sort_dir" | "page_reverse")
             })
             .all(|(key, wanted)| {
+                if let Some(admitted) = tag_filter(key, wanted, resource) {
+                    return admitted;
+                }
                 let value = &resource[key.as_str()];
                 let text = match value {
                     Value::String(s) => s.clone(),
@@ -86,6 +89,22 @@ impl Query {
 
 /// A listing in id order, filtered, one page of `limit` after `marker`, with Neutron's `<name>_links`
 /// `next` link when the page is full.
+/// Neutron's tag filters (`tags`: all of them, `tags-any`: one of them, `not-` the negations),
+/// each a comma-separated list; `None` for any other key.
+fn tag_filter(key: &str, wanted: &[String], resource: &Value) -> Option<bool> {
+    let tags: Vec<&str> = resource["tags"].as_array()?.iter().filter_map(Value::as_str).collect();
+    let asked: Vec<&str> = wanted.iter().flat_map(|w| w.split(',')).collect();
+    let all = || asked.iter().all(|t| tags.contains(t));
+    let any = || asked.iter().any(|t| tags.contains(t));
+    match key {
+        "tags" => Some(all()),
+        "tags-any" => Some(any()),
+        "not-tags" => Some(!all()),
+        "not-tags-any" => Some(!any()),
+        _ => None,
+    }
+}
+
 pub(crate) fn listing(ctx: &Ctx, collection: &str, path: &str, items: Vec<Value>, query: &Query) -> Response {
     let mut items: Vec<Value> = items.into_iter().filter(|i| query.admits(i)).collect();
     items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
