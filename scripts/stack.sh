@@ -152,6 +152,9 @@ start_stack() {
   # Cargo's own progress goes to stderr: a cold first build takes minutes and should show it.
   echo "building the emulators and the local API (the first build takes a few minutes)..." >&2
   (cd "$ROOT" && cargo build -p openstack-emulator -p identity-emulator -p local-api)
+  if [ -n "${VENV_PID:-}" ]; then
+    wait "$VENV_PID" || { echo "installing the pinned tools failed (scripts/venv.sh)" >&2; return 1; }
+  fi
   start_cloud
   # Any identity service can stand in for the emulator: IDENTITY_URL, and a token it issued.
   local own_identity=""
