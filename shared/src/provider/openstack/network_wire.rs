@@ -24,6 +24,9 @@ pub struct PortCreate {
     /// Absent: Neutron gives the port the project's default group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
+    /// Sent only when asked for: Neutron's policy lets only the network's owner (or an admin) set
+    /// the attribute at all, so even an empty list refuses the port on another project's network.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_address_pairs: Vec<AddressPair>,
 }
 

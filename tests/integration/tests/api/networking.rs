@@ -59,6 +59,13 @@ async fn each_networking_field_alone_and_together_is_what_the_port_holds() {
             assert_eq!(groups_of(&port), groups, "{name}");
         }
         assert_eq!(pairs_of(&port), pairs, "{name}");
+        // Neutron received only the attributes asked for: its policy refuses even an empty
+        // `allowed_address_pairs` from a project that does not own the network.
+        let sent =
+            stack.emulator.requests().into_iter().rev().find(|r| r.method == "POST" && r.path.ends_with("/ports"));
+        let sent = sent.and_then(|r| r.body).unwrap_or_else(|| panic!("{name}: no port create"));
+        assert_eq!(sent["port"].get("allowed_address_pairs").is_some(), !pairs.is_empty(), "{name}: {sent}");
+        assert_eq!(sent["port"].get("security_groups").is_some(), !groups.is_empty(), "{name}: {sent}");
         let ips = public_ips_of(&neutron, &port).await;
         assert_eq!(ips.len(), usize::from(public), "{name}: {ips:?}");
         let shown = stack.call("GET", &format!("/api/v2/servers/{}", reply.id()), Some(&admin), None).await;
