@@ -41,6 +41,8 @@ echo "moto (DynamoDB) at $DYNAMODB_ENDPOINT" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$STATE_DIR/test.log"
 
 echo "== make bench, tiny (debug builds: proves every section runs; the figures are make bench's)" >&2
+# `cargo test` builds the libraries, not the binaries the start section runs (nor the harness).
+cargo build --workspace --bins
 if BENCH_SIZE=tiny BENCH_BINS="$TARGET_DIR/debug" "$TARGET_DIR/debug/bench" > "$STATE_DIR/bench-tiny.md" 2> "$STATE_DIR/bench-tiny.log"; then
   grep -c '^| ' "$STATE_DIR/bench-tiny.md" | xargs -I{} echo "bench (tiny): every section ran, {} table rows" >&2
   echo "test bench_tiny_runs_every_section ... ok" >> "$STATE_DIR/test.log"
