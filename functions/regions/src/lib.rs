@@ -12,7 +12,7 @@ use shared::api::v2::images::Image;
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::http;
-use shared::http::regions::{image_query, region_id, CACHEABLE, NO_CACHE};
+use shared::http::regions::{image_query, CACHEABLE, NO_CACHE};
 use shared::http::routes::*;
 use shared::http::Function;
 use shared::usecase::regions;
@@ -35,7 +35,7 @@ async fn route(deps: &CloudDeps, req: &Request) -> Result<Response<Body>> {
         }
         LIST_IMAGES_V2 => {
             let query = image_query(req)?;
-            let images = regions::list_images_v2(deps, &cx, &region_id(req)?, &query).await?;
+            let images = regions::list_images_v2(deps, &cx, &api.path(req, "regionID")?, &query).await?;
             Ok(http::json(200, &images.iter().map(Image::from).collect::<Vec<_>>(), &header(NO_CACHE)))
         }
         _ => organization_route(deps, req, &api, &cx).await,
@@ -51,30 +51,31 @@ async fn organization_route(
 ) -> Result<Response<Body>> {
     http::no_query(req)?;
     let org = api.path(req, "organizationID")?;
+    let region_id = || api.path(req, "regionID");
     match api.route.key {
         LIST_REGIONS => {
             let list = regions::list_regions(deps, cx, &org)?;
             Ok(http::json(200, &list.into_iter().map(RegionRead::from).collect::<Vec<_>>(), &header(NO_CACHE)))
         }
         GET_REGION_DETAIL => {
-            let (region, kubernetes) = regions::region_detail(deps, cx, &org, &region_id(req)?)?;
+            let (region, kubernetes) = regions::region_detail(deps, cx, &org, &region_id()?)?;
             Ok(http::json(200, &RegionDetailRead::new(region, kubernetes), &header(NO_CACHE)))
         }
         LIST_FLAVORS => {
-            let flavors = regions::list_flavors(deps, cx, &org, &region_id(req)?).await?;
+            let flavors = regions::list_flavors(deps, cx, &org, &region_id()?).await?;
             Ok(http::json(200, &flavors.iter().map(Flavor::from).collect::<Vec<_>>(), &header(CACHEABLE)))
         }
         LIST_IMAGES => {
-            let images = regions::list_images(deps, cx, &org, &region_id(req)?).await?;
+            let images = regions::list_images(deps, cx, &org, &region_id()?).await?;
             Ok(http::json(200, &images.iter().map(Image::from).collect::<Vec<_>>(), &header(CACHEABLE)))
         }
         DELETE_IMAGE => {
-            let image = http::path_id(req, "imageID")?;
-            regions::delete_image(deps, cx, &org, &region_id(req)?, &image).await?;
+            let image = api.path(req, "imageID")?;
+            regions::delete_image(deps, cx, &org, &region_id()?, &image).await?;
             Ok(http::empty(202))
         }
         LIST_EXTERNAL_NETWORKS => {
-            let networks = regions::list_external_networks(deps, cx, &org, &region_id(req)?).await?;
+            let networks = regions::list_external_networks(deps, cx, &org, &region_id()?).await?;
             Ok(http::json(200, &networks.iter().map(ExternalNetwork::from).collect::<Vec<_>>(), &header(CACHEABLE)))
         }
         _ => Err(http::unknown_route(req)),

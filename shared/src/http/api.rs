@@ -6,7 +6,7 @@
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 
-use super::edge::{path_id, unknown_route};
+use super::edge::{path_id, path_param, unknown_route};
 use super::request::{json_body, list_params};
 use super::response::json;
 use super::routes::{Function, Route};
@@ -73,9 +73,7 @@ fn view(req: &Request, route: &Route) -> Result<View> {
 /// An organization or project id in the path: ids the identity service issues, not ours, so any
 /// printable id (400 otherwise).
 fn path_reference(req: &Request, name: &str) -> Result<String> {
-    let params = req.path_parameters();
-    let value = params.first(name).ok_or_else(|| Error::internal(format!("route has no {name} parameter")))?;
-    Ok(ReferenceId::parse(name, value)?.0)
+    Ok(ReferenceId::parse(name, &path_param(req, name)?)?.0)
 }
 
 impl Api {
@@ -83,10 +81,12 @@ impl Api {
         self.route.version
     }
 
-    /// A path parameter of this route: `organizationID`, `projectID` (printable ids) or a UUID.
+    /// A path parameter of this route: `organizationID`, `projectID` (printable ids), `regionID`
+    /// (a region id) or a UUID.
     pub fn path(&self, req: &Request, name: &str) -> Result<String> {
         match name {
             "organizationID" | "projectID" => path_reference(req, name),
+            "regionID" => super::regions::region_id(req),
             _ => path_id(req, name),
         }
     }

@@ -106,13 +106,22 @@ pub fn fallback(req: &Request) -> Response<Body> {
 /// A path id API Gateway extracted: resource ids are UUIDs (hyphenated), and anything else is a
 /// 400, as in Unikorn.
 pub fn path_id(req: &Request, name: &str) -> Result<String> {
-    let params = req.path_parameters();
-    let value = params.first(name).ok_or_else(|| Error::internal(format!("route has no {name} parameter")))?;
-    if value.len() != 36 || uuid::Uuid::try_parse(value).is_err() {
-        let shown: String = value.chars().take(64).collect();
-        return Err(Error::invalid(format!("{name}: '{shown}' is not a UUID")));
+    let value = path_param(req, name)?;
+    if value.len() != 36 || uuid::Uuid::try_parse(&value).is_err() {
+        return Err(Error::invalid(format!("{name}: '{}' is not a UUID", shown(&value))));
     }
-    Ok(value.to_owned())
+    Ok(value)
+}
+
+/// A path parameter as API Gateway resolved it; a route without it is this service's mistake.
+pub(crate) fn path_param(req: &Request, name: &str) -> Result<String> {
+    let params = req.path_parameters();
+    params.first(name).map(str::to_owned).ok_or_else(|| Error::internal(format!("route has no {name} parameter")))
+}
+
+/// At most 64 characters of a refused path parameter, for its error message.
+pub(crate) fn shown(value: &str) -> String {
+    value.chars().take(64).collect()
 }
 
 /// The key a keyed create leaves on what it makes, so a retry finds it (see [`idempotency`]).

@@ -3,6 +3,7 @@
 
 use lambda_http::{Request, RequestExt};
 
+use super::edge::{path_param, shown};
 use super::request::{once_each, push_filter};
 use crate::error::{Error, Result};
 use crate::provider::ImageState;
@@ -17,16 +18,15 @@ pub const CACHEABLE: (&str, &str) = ("cache-control", "max-age=86400, private");
 
 /// `regionID`: a region id (a Kubernetes name); anything else is a 400, a well-formed id of no
 /// region the caller sees a 404 (the use-case's).
-pub fn region_id(req: &Request) -> Result<String> {
-    let params = req.path_parameters();
-    let value = params.first("regionID").ok_or_else(|| Error::internal("route has no regionID parameter"))?;
-    if !is_region_id(value) {
-        let shown: String = value.chars().take(64).collect();
+pub(crate) fn region_id(req: &Request) -> Result<String> {
+    let value = path_param(req, "regionID")?;
+    if !is_region_id(&value) {
         return Err(Error::invalid(format!(
-            "regionID: '{shown}' is not a region id (1-63 lower case letters, digits and '-')"
+            "regionID: '{}' is not a region id (1-63 lower case letters, digits and '-')",
+            shown(&value)
         )));
     }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
 /// `organizationID` (repeatable), `scope` (`owned` | `available`, once) and `status` (repeatable:

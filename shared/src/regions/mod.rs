@@ -146,6 +146,12 @@ impl Regions {
         self.by_id.get(id)
     }
 
+    /// The OpenStack configuration of a region the operator serves (no caller: the product's own
+    /// work in the region); `None` for a region gone from the document or not OpenStack.
+    pub fn openstack_of(&self, id: &str) -> Option<&OpenStackRegion> {
+        self.by_id.get(id).and_then(|r| r.openstack.as_ref())
+    }
+
     /// A region the caller may see: a region open to every organization, or one listing an
     /// organization the caller belongs to, or any to a global `region:regions` reader (Unikorn's
     /// rule). Missing and hidden are the same 404.
@@ -184,9 +190,7 @@ impl Regions {
 
     fn credential_of(&self, region_id: &str) -> Result<(&str, &RegionCredential)> {
         let endpoint = self
-            .by_id
-            .get(region_id)
-            .and_then(|r| r.openstack.as_ref())
+            .openstack_of(region_id)
             .map(|o| o.endpoint.as_str())
             .ok_or_else(|| Error::internal(format!("region {region_id} is no longer configured")))?;
         let credential = self

@@ -120,10 +120,7 @@ where
 }
 
 fn openstack<'a, S, P>(deps: &'a Deps<S, P>, region: &str) -> Result<&'a OpenStackRegion> {
-    deps.regions
-        .get(region)
-        .and_then(|r| r.openstack.as_ref())
-        .ok_or_else(|| Error::not_found(format!("no region found with id {region}")))
+    deps.regions.openstack_of(region).ok_or_else(|| Error::not_found(format!("no region found with id {region}")))
 }
 
 /// The flavors the region offers, in Unikorn's order.
@@ -144,12 +141,15 @@ pub(crate) async fn images<S: CatalogStore, P: Images>(
     deps: &Deps<S, P>,
     region: &str,
 ) -> Result<Arc<Vec<OfferedImage>>> {
+    openstack(deps, region)?;
+    offered(deps, region, CatalogKind::Images, || fetch_images(deps, region)).await
+}
+
+/// The region's public images from the provider, as the catalogue keeps them.
+async fn fetch_images<S, P: Images>(deps: &Deps<S, P>, region: &str) -> Result<Vec<OfferedImage>> {
     let config = openstack(deps, region)?;
-    offered(deps, region, CatalogKind::Images, || async {
-        let cred = super::credential(deps, region)?;
-        Ok(offered_images(config, deps.provider.list_images(&cred, &ImageListing::PUBLIC).await?))
-    })
-    .await
+    let cred = super::credential(deps, region)?;
+    Ok(offered_images(config, deps.provider.list_images(&cred, &ImageListing::PUBLIC).await?))
 }
 
 /// The external networks the region offers; the first is where routers and public addresses go.
@@ -167,9 +167,7 @@ pub(crate) async fn external_networks<S: CatalogStore, P: Networking>(
 
 /// Fetches the region's images now and shares them (the cleanup function's refresh-ahead).
 pub(crate) async fn refresh_images<S: CatalogStore, P: Images>(deps: &Deps<S, P>, region: &str) -> Result<usize> {
-    let config = openstack(deps, region)?;
-    let cred = super::credential(deps, region)?;
-    let fetched = offered_images(config, deps.provider.list_images(&cred, &ImageListing::PUBLIC).await?);
+    let fetched = fetch_images(deps, region).await?;
     Ok(keep(deps, region, CatalogKind::Images, deps.clock.now(), fetched).await.len())
 }
 

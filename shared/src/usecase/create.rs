@@ -70,7 +70,7 @@ async fn target_network<S: NetworkStore, P>(
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
     }
     // A region the operator no longer serves takes no new servers.
-    if deps.regions.get(&network.region_id).and_then(|r| r.openstack.as_ref()).is_none() {
+    if deps.regions.openstack_of(&network.region_id).is_none() {
         return Err(Error::not_found(format!("no region found with id {}", network.region_id)));
     }
     Ok(network)
