@@ -8,18 +8,18 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas protection actions regions)
+functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas protection actions regions worker)
 cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 
 # No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
 # only cleanup publishes events (the others write the outbox with their record writes). Cleanup
 # links the user-data merge (mail_builder): a server placed again for capacity gets what its
-# create sent Nova.
+# create sent Nova. Cleanup and the worker open sealed secrets (a network identity's password).
 always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
 declare -A forbidden=(
   [authorizer]="$always|provider::openstack|usecase::|Sealer::(seal|open)|mail_builder"
-  [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::snapshot|Sealer::(seal|open)| aes_gcm::"
+  [cleanup]="aws_lc|usecase::create::create_server|usecase::power::power|usecase::snapshot::snapshot"
   [create]="$always|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::"
   [get]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [list]="$store_only|usecase::get::|usecase::networks::"
@@ -32,6 +32,7 @@ declare -A forbidden=(
   [sshcas]="$store_only|usecase::list::list_servers|usecase::networks::"
   [protection]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::actions::"
   [actions]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::protection::"
+  [worker]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::|mail_builder"
   [regions]="$always|usecase::create::|usecase::power::power|usecase::snapshot::snapshot|usecase::list::list_servers|usecase::networks::|Sealer::(seal|open)| aes_gcm::|mail_builder"
 )
 # The DynamoDB actions a function's IAM policy in the template grants.

@@ -31,6 +31,7 @@ ALL = ["create", "read", "update", "delete"]
 ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:servers", "operations": ALL},
     {"name": "region:networks:v2", "operations": ALL},
+    {"name": "region:networks:v2/references", "operations": ALL},
     {"name": "region:images", "operations": ["create", "read", "delete"]},
     {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
     {"name": "region:regions", "operations": ["read"]},
@@ -48,7 +49,14 @@ EVENTS = [
         "spec": {"organizationId": ORG, "projectId": PROJECT, "regionId": REGION,
                  "providerNetworkId": "4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f"}}),
     ("networks-get", "networks", "GET", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
-    ("networks-list", "networks", "GET", "/api/v2/networks", {}, "", None),
+    ("networks-list", "networks", "GET", "/api/v2/networks", {}, f"organizationID={ORG}&regionID={REGION}", None),
+    ("networks-update", "networks", "PUT", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", {
+        "metadata": {"name": "demo-network", "description": "updated from events/"},
+        "spec": {"dnsNameservers": []}}),
+    ("networks-reference-add", "networks", "PUT", "/api/v2/networks/{networkID}/references/{reference}",
+     {"networkID": NETWORK, "reference": "computeinstances.compute.unikorn-cloud.org%2Fevents"}, "", None),
+    ("networks-reference-remove", "networks", "DELETE", "/api/v2/networks/{networkID}/references/{reference}",
+     {"networkID": NETWORK, "reference": "computeinstances.compute.unikorn-cloud.org%2Fevents"}, "", None),
     ("servers-create", "create", "POST", "/api/v2/servers", {}, "", {
         "metadata": {"name": "web-1", "description": "created from events/"},
         "spec": {"networkId": NETWORK, "flavorId": FLAVOR, "imageId": IMAGE,

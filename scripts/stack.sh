@@ -7,9 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEMO_ORGANIZATION_ID=3f1e8a52-6c1d-4a7e-9b0f-2d5c8e9a1b01
 DEMO_PROJECT_ID=7c2d9e41-5b8a-4f3c-a1d6-0e9f8b7a6c02
 DEMO_REGION_ID=demo-region
-# The emulator's seeded tenant network; another cloud's is OPENSTACK_NETWORK_ID, or the first
-# shared network the region's project sees.
-PROVIDER_NETWORK_ID=4f1c7d2e-0b9a-4c3d-8e7f-6a5b4c3d2e1f
 
 # write_region: the region document (one OpenStack region, as a deployer writes it; images checked
 # against SIGNING_KEY_FILE when set) and the region's credential in moto's Secrets Manager (read by
@@ -61,12 +58,12 @@ ENV
 # start_cloud: the OpenStack the API talks to, by what the environment asks for:
 #   OPENSTACK_AUTH_URL (+ OPENSTACK_DOMAIN_ID, OPENSTACK_USER_ID, OPENSTACK_PASSWORD,
 #                      OPENSTACK_PROJECT_ID: the region's credential, as Unikorn's region secret
-#                      holds it; OPENSTACK_NETWORK_ID optional, OPENSTACK_SIGNING_KEY_FILE optional):
+#                      holds it; OPENSTACK_SIGNING_KEY_FILE optional):
 #                      a cloud someone already runs;
 #   OPENSTACK=real:    real Keystone, Placement, Glance, Neutron and Nova started here
 #                      (tests/real-openstack/, about a minute and a half);
 #   neither:           the OpenStack emulator, seeded with a demo region.
-# Sets OPENSTACK_AUTH_URL, the region credential, PROVIDER_NETWORK_ID and SIGNING_KEY_FILE;
+# Sets OPENSTACK_AUTH_URL, the region credential and SIGNING_KEY_FILE;
 # EMULATOR_URL only for the emulator. The DEMO_* image and flavor come from the region's catalogue
 # (demo_catalogue), as a client reads them.
 start_cloud() {
@@ -78,7 +75,6 @@ start_cloud() {
       [ -n "${!name:-}" ] || { echo "OPENSTACK_AUTH_URL needs $name too" >&2; return 1; }
     done
     SIGNING_KEY_FILE="${OPENSTACK_SIGNING_KEY_FILE:-}"
-    PROVIDER_NETWORK_ID="${OPENSTACK_NETWORK_ID:-$(shared_network)}" || return 1
   elif [ "${OPENSTACK:-}" = real ]; then
     bash "$ROOT/scripts/venv.sh" real
     local env="$STATE_DIR/real-openstack.json"
@@ -92,11 +88,10 @@ env = json.load(open(sys.argv[1]))
 if "error" in env:
     sys.exit("real OpenStack did not start: " + env["error"])
 demo = env["demo"]
-print(env["auth_url"], demo["domain_id"], demo["user_id"], demo["password"], demo["project_id"], env["network_id"])
+print(env["auth_url"], demo["domain_id"], demo["user_id"], demo["password"], demo["project_id"])
 PY
 )" || { cat "$STATE_DIR/real-openstack.log" >&2; return 1; }
-    read -r OPENSTACK_AUTH_URL OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID \
-      PROVIDER_NETWORK_ID <<< "$values"
+    read -r OPENSTACK_AUTH_URL OPENSTACK_DOMAIN_ID OPENSTACK_USER_ID OPENSTACK_PASSWORD OPENSTACK_PROJECT_ID <<< "$values"
   else
     start_service EMULATOR_URL emulator "$TARGET_DIR/debug/openstack-emulator"
     OPENSTACK_AUTH_URL="$EMULATOR_URL/identity/v3"
@@ -106,23 +101,6 @@ PY
     OPENSTACK_PASSWORD=region-user-password
     OPENSTACK_PROJECT_ID=5ef70662f8b34079a6eddb8da9d75fe8
   fi
-}
-
-# shared_network: the first shared, internal network the region's project sees (a cloud someone
-# already runs, without OPENSTACK_NETWORK_ID), asked of Neutron with the region's credential.
-shared_network() {
-  OS_PASSWORD="$OPENSTACK_PASSWORD" "$ROOT/.venv/bin/python" - "$OPENSTACK_AUTH_URL" "$OPENSTACK_USER_ID" \
-      "$OPENSTACK_PROJECT_ID" <<'PY'
-import os, sys
-import openstack
-auth_url, user, project = sys.argv[1:4]
-cloud = openstack.connect(auth_url=auth_url, user_id=user, project_id=project, password=os.environ["OS_PASSWORD"])
-for network in cloud.network.networks(is_router_external=False):
-    if network.is_shared or network.project_id == project:
-        print(network.id)
-        sys.exit(0)
-sys.exit("the region's project sees no internal network: set OPENSTACK_NETWORK_ID")
-PY
 }
 
 # demo_catalogue: DEMO_IMAGE_ID and DEMO_FLAVOR_ID from the region's catalogue, as uni-ui pairs them:
@@ -144,6 +122,19 @@ for image in images:
 sys.exit("the region offers no ready image with a flavor that holds it (images: %d, flavors: %d)" % (len(images), len(flavors)))
 ' "$images" "$flavors") || return 1
   read -r DEMO_IMAGE_ID DEMO_FLAVOR_ID <<< "$ids"
+}
+
+# wait_provisioned ID: waits (at most 60 s) for the network to be provisioned; its reason otherwise.
+wait_provisioned() {
+  local shown status
+  for _ in $(seq 1 120); do
+    shown=$(curl -sS -H "Authorization: Bearer $TOKEN" "$API_URL/api/v2/networks/$1")
+    status=$(printf '%s' "$shown" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["provisioningStatus"])' 2>/dev/null || true)
+    [ "$status" = provisioned ] && return 0
+    sleep 0.5
+  done
+  echo "the demo network was not provisioned: $shown" >&2
+  return 1
 }
 
 # start_stack: starts everything (stopped by `cleanup`), sets API_URL, TOKEN, DEMO_NETWORK_ID, ...
@@ -178,6 +169,10 @@ start_stack() {
   EVENT_BUS_NAME=region-servers EVENTS_ENDPOINT="$DYNAMODB_ENDPOINT"
   EVENTS_QUEUE_URL="$("$TARGET_DIR/debug/local-api" events --endpoint "$EVENTS_ENDPOINT" --bus "$EVENT_BUS_NAME" --queue region-servers-events)"
   export EVENT_BUS_NAME EVENTS_ENDPOINT
+  # The worker's queue in moto; the local API works it as the worker Lambda's event source does.
+  SQS_ENDPOINT="$DYNAMODB_ENDPOINT"
+  WORK_QUEUE_URL="$("$TARGET_DIR/debug/local-api" queue --endpoint "$SQS_ENDPOINT" --name region-servers-work)"
+  export SQS_ENDPOINT WORK_QUEUE_URL
   start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}" --ingress-certificates
   if [ -n "$own_identity" ]; then
     TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"
@@ -185,13 +180,16 @@ start_stack() {
     TOKEN="$IDENTITY_TOKEN"
   fi
 
+  # The demo network, as uni-ui makes one: Unikorn's body, provisioned by the worker (a project,
+  # user and application credential of its own, a Neutron network, subnet and router).
   local network
   network=$(curl -sS --fail-with-body -X POST "$API_URL/api/v2/networks" \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"metadata\": {\"name\": \"demo-network\"}, \"spec\": {\"organizationId\": \"$DEMO_ORGANIZATION_ID\",
          \"projectId\": \"$DEMO_PROJECT_ID\", \"regionId\": \"$DEMO_REGION_ID\",
-         \"providerNetworkId\": \"$PROVIDER_NETWORK_ID\"}}")
+         \"prefix\": \"192.168.0.0/24\", \"dnsNameservers\": []}}")
   DEMO_NETWORK_ID=$(printf '%s' "$network" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["id"])')
+  wait_provisioned "$DEMO_NETWORK_ID" || return 1
   demo_catalogue
   write_stack_env
 }

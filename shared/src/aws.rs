@@ -74,6 +74,10 @@ impl Sdk {
     pub fn eventbridge(&self, endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
         client!(aws_sdk_eventbridge, self, endpoint)
     }
+
+    pub fn sqs(&self, endpoint: Option<&str>) -> aws_sdk_sqs::Client {
+        client!(aws_sdk_sqs, self, endpoint)
+    }
 }
 
 /// One HTTPS client per process, so every SDK client shares its connection pool.

@@ -144,6 +144,17 @@ pub fn limiter_from_env(store: &Arc<DynamoStore>) -> Result<Limiter> {
     Ok(Limiter::new(store.clone(), Limits::from_env()?, Arc::new(SystemClock)))
 }
 
+/// The work queue at `WORK_QUEUE_URL` (SQS; `SQS_ENDPOINT` names another endpoint, moto's
+/// locally). Without it the work is held in the process: the cleanup function finds what is left.
+pub fn work_from_env() -> Result<Arc<dyn crate::work::WorkQueue>> {
+    let Ok(url) = std::env::var("WORK_QUEUE_URL") else {
+        return Ok(Arc::new(crate::work::HeldWork::default()));
+    };
+    let sdk = Sdk::from_env()?;
+    let client = sdk.sqs(std::env::var("SQS_ENDPOINT").ok().as_deref());
+    Ok(Arc::new(crate::work::sqs::SqsQueue::new(client, url)))
+}
+
 pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
     let timing = timing_from_env()?;
     store.warm().await;
@@ -159,6 +170,7 @@ pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
         timing,
         crash: CrashPoints::default(),
         catalog: Default::default(),
+        work: work_from_env()?,
     })
 }
 
@@ -203,6 +215,7 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         timing,
         crash: CrashPoints::default(),
         catalog: Default::default(),
+        work: work_from_env()?,
     };
     if needs.warm_provider {
         warm_provider(&deps).await;

@@ -45,6 +45,15 @@ pub const UPDATE_AFTER_INTENT: &str = "update.after_intent";
 pub const UPDATE_AFTER_PROVIDER: &str = "update.after_provider";
 pub const UPDATE_NETWORK_AFTER_INTENT: &str = "update.network_after_intent";
 pub const UPDATE_NETWORK_AFTER_PORT: &str = "update.network_after_port";
+/// Network provisioning, after each provider object is made and before it is recorded.
+pub const PROVISION_AFTER_PROJECT: &str = "provision.after_project";
+pub const PROVISION_AFTER_USER: &str = "provision.after_user";
+pub const PROVISION_AFTER_CREDENTIAL: &str = "provision.after_credential";
+pub const PROVISION_AFTER_NETWORK: &str = "provision.after_network";
+pub const PROVISION_AFTER_SUBNET: &str = "provision.after_subnet";
+pub const PROVISION_AFTER_ROUTER: &str = "provision.after_router";
+/// Teardown, after the provider objects are gone and before the records are removed.
+pub const TEARDOWN_AFTER_PROVIDER: &str = "teardown.after_provider";
 pub const POWER_AFTER_INTENT: &str = "power.after_intent";
 pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";
 pub const SNAPSHOT_AFTER_INTENT: &str = "snapshot.after_intent";

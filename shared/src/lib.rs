@@ -21,5 +21,6 @@ pub mod store;
 pub mod telemetry;
 pub mod text;
 pub mod usecase;
+pub mod work;
 
 pub use error::{Error, Result};

@@ -8,6 +8,8 @@ pub const SERVERS: &str = "region:servers";
 pub const NETWORKS: &str = "region:networks:v2";
 /// Unikorn's v1 network and identity endpoints.
 pub const NETWORKS_V1: &str = "region:networks";
+/// Unikorn's network references (other services' locks on a v2 network).
+pub const NETWORK_REFERENCES: &str = "region:networks:v2/references";
 pub const IDENTITIES: &str = "region:identities";
 pub const IMAGES: &str = "region:images";
 pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";

@@ -38,6 +38,18 @@ ADMIN_PASSWORD = "admin-secret"
 SERVICE_PASSWORD = "service-secret"
 DEMO_PASSWORD = "demo-secret"
 SERVICES = ("nova", "placement", "glance", "neutron")
+# What Unikorn's deployment installs beside OpenStack (python-unikorn-openstack-policy, its
+# ADMIN.md): a project "manager" may set its project's quotas and make VLAN provider networks.
+UNIKORN_NOVA_POLICY = """
+"os_compute_api:os-quota-sets:update": "role:admin or role:manager"
+"""
+UNIKORN_NEUTRON_POLICY = """
+"update_quota": "role:admin or role:manager"
+"create_network:segments": "role:admin or role:manager"
+"create_network:segments:provider:network_type": "role:admin or role:manager"
+"create_network:segments:provider:physical_network": "role:admin or role:manager"
+"create_network:segments:provider:segmentation_id": "role:admin or role:manager"
+"""
 children = []
 
 
@@ -153,6 +165,13 @@ class Keystone:
         role_id = self.find("roles", role) or self.call("POST", "/v3/roles", {"role": {"name": role}})["role"]["id"]
         self.call("PUT", f"/v3/projects/{project}/users/{user}/roles/{role_id}")
 
+    def grant_domain(self, domain, user, role):
+        role_id = self.find("roles", role) or self.call("POST", "/v3/roles", {"role": {"name": role}})["role"]["id"]
+        self.call("PUT", f"/v3/domains/{domain}/users/{user}/roles/{role_id}")
+
+    def role(self, name):
+        return self.find("roles", name) or self.call("POST", "/v3/roles", {"role": {"name": name}})["role"]["id"]
+
     def endpoint(self, kind, name, url):
         service = self.call("POST", "/v3/services", {"service": {"type": kind, "name": name}})["service"]["id"]
         for interface in ("public", "internal", "admin"):
@@ -260,8 +279,11 @@ extension_drivers = port_security
 [ml2_type_flat]
 flat_networks = public
 [ml2_type_vlan]
-network_vlan_ranges = physnet1:100:299
+# physnet1 for Neutron's own tenant networks; physnet2 for provider networks only (no tenant range):
+# the VLANs a region with provider networks allocates itself.
+network_vlan_ranges = physnet1:100:299,physnet2
 """)
+    write(os.path.join(conf, "policy.yaml"), UNIKORN_NEUTRON_POLICY)
     write(os.path.join(conf, "api-paste.ini"), open(os.path.join(ETC, "neutron", "api-paste.ini")).read())
     # neutron-db-manage cannot upgrade on sqlite (a migration alters constraints): the tables from
     # the models, then stamped, as Neutron's own unit tests do.
@@ -313,6 +335,7 @@ region_name = RegionOne
 {service_auth('service_user', keystone, extra='send_service_user_token = true')}
 """)
     write(os.path.join(conf, "api-paste.ini"), open(os.path.join(ETC, "nova", "api-paste.ini")).read())
+    write(os.path.join(conf, "policy.yaml"), UNIKORN_NOVA_POLICY)
     manage = [os.path.join(BIN, "nova-manage"), "--config-file", os.path.join(conf, "nova.conf")]
     run(*manage, "api_db", "sync")
     run(*manage, "cell_v2", "map_cell0", "--database_connection", sqlite(work, "nova_cell0"))
@@ -324,6 +347,8 @@ region_name = RegionOne
 
 
 def catalog(ks, urls):
+    # Unikorn's default cluster roles: a cloud with a load balancer service has this one.
+    ks.role("load-balancer_member")
     service_project = ks.project("service")
     for user in SERVICES:
         uid = ks.user(user, SERVICE_PASSWORD, service_project)
@@ -337,12 +362,14 @@ def catalog(ks, urls):
 
 def member(ks, project_name):
     """A project, a user in it with a password (a region's credential, as Unikorn's region secret
-    holds it: the user is privileged, as a region's is, so `admin` too) and an application credential
-    the tests read the project's objects with."""
+    holds it: the user is privileged, as a region's is, so `admin` too, and its domain's `admin`,
+    with which it makes each network's project and user) and an application credential the tests
+    read the project's objects with."""
     project = ks.project(project_name)
     user = ks.user(f"{project_name}-user", DEMO_PASSWORD, project)
     for role in ("member", "reader", "admin"):
         ks.grant(project, user, role)
+    ks.grant_domain("default", user, "admin")
     cred_id, secret, token = ks.app_credential(user, DEMO_PASSWORD, project_name)
     return {"project_id": project, "user_id": user, "password": DEMO_PASSWORD, "domain_id": "default",
             "app_cred_id": cred_id, "app_cred_secret": secret}, token

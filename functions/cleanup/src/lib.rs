@@ -13,8 +13,9 @@ use shared::usecase::cleanup::Report;
 /// Work stops this long before the function's own deadline, so the run ends cleanly.
 pub const MARGIN: Duration = Duration::from_secs(10);
 
-/// Every run calls the provider: init takes the identities' tokens.
-pub const NEEDS: Needs = Needs { keys: Keys::None, warm_provider: true, kubeconfigs: false };
+/// Every run calls the provider (init takes the identities' tokens), and completing a network's
+/// provisioning reads its identity's sealed secrets.
+pub const NEEDS: Needs = Needs { keys: Keys::Sealing, warm_provider: true, kubeconfigs: false };
 
 /// What a run needs: the table and the provider, and the bus events are published to.
 pub struct CleanupDeps {

@@ -1,4 +1,5 @@
-//! `networks` Lambda: POST/GET /api/v2/networks, GET/DELETE /api/v2/networks/{networkID}; and v1's
+//! `networks` Lambda: POST/GET /api/v2/networks, GET/PUT/DELETE /api/v2/networks/{networkID},
+//! PUT/DELETE /api/v2/networks/{networkID}/references/{reference}; and v1's
 //! identities (POST/GET .../projects/{projectID}/identities, GET/DELETE .../identities/{identityID})
 //! and networks (POST/GET .../identities/{identityID}/networks, GET/DELETE .../networks/{networkID}),
 //! and the organization-wide v1 identity and network lists.
@@ -23,14 +24,33 @@ pub async fn handle(deps: &StoreDeps, req: Request) -> Response<Body> {
 async fn route(deps: &StoreDeps, req: &Request) -> Result<Response<Body>> {
     let api = http::api(req, Function::Networks)?;
     let cx = api.context(req)?;
+    if api.route.key == LIST_NETWORKS {
+        let params = http::network_list_params(req)?;
+        return Ok(api.networks(&networks::list_networks(deps, &cx, &params).await?));
+    }
     http::no_query(req)?;
     match api.route.key {
         CREATE_NETWORK | CREATE_NETWORK_V1 => {
             let record = networks::create_network(deps, &cx, api.network_create(req)?).await?;
             Ok(api.network(201, &record))
         }
-        LIST_NETWORKS | LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
-            Ok(api.networks(&networks::list_networks(deps, &cx).await?))
+        LIST_NETWORKS_V1 | LIST_ORGANIZATION_NETWORKS_V1 => {
+            Ok(api.networks(&networks::list_networks(deps, &cx, &Default::default()).await?))
+        }
+        UPDATE_NETWORK => {
+            let id = http::path_id(req, "networkID")?;
+            let input = api.network_update(req)?;
+            Ok(api.network(202, &networks::update_network(deps, &cx, &id, input).await?))
+        }
+        ADD_NETWORK_REFERENCE | REMOVE_NETWORK_REFERENCE => {
+            let id = http::path_id(req, "networkID")?;
+            let reference = http::path_text(req, "reference")?;
+            if api.route.key == ADD_NETWORK_REFERENCE {
+                networks::add_reference(deps, &cx, (&id, &reference)).await?;
+                return Ok(http::empty_uncached(201));
+            }
+            networks::remove_reference(deps, &cx, (&id, &reference)).await?;
+            Ok(http::empty_uncached(204))
         }
         GET_NETWORK | GET_NETWORK_V1 => {
             let id = http::path_id(req, "networkID")?;

@@ -78,12 +78,24 @@ pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
 }
 
 impl ProjectScopedResourceReadMetadata {
-    /// A network's metadata, the same in every API version: deprovisioning while it is being deleted.
+    /// A network's metadata, the same in every API version: its stage at the provider (a bound
+    /// network is provisioned until it is being deleted), health unknown as Unikorn has it for
+    /// provisioned networks.
     pub fn of_network(n: &NetworkRecord) -> Self {
+        let stage = n.stage();
+        let deleting =
+            n.lifecycle.as_ref().filter(|l| l.stage == crate::domain::Stage::Deprovisioning).map(|l| l.since);
+        let settled = ProjectScopedResourceReadMetadata::settled(n);
         ProjectScopedResourceReadMetadata {
-            deletion_time: n.deleting_since,
-            provisioning_status: if n.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
-            ..ProjectScopedResourceReadMetadata::settled(n)
+            resource: StaticResourceMetadata {
+                modified_time: n.modified_time,
+                modified_by: n.modified_by.clone(),
+                ..settled.resource
+            },
+            deletion_time: n.deleting_since.or(deleting),
+            provisioning_status: stage.as_str().into(),
+            health_status: if n.is_provisioned_by_us() { "unknown" } else { "healthy" }.into(),
+            ..settled
         }
     }
 

@@ -1,7 +1,8 @@
 //! What the use-cases are asked to do, already parsed: every API version's parsers (at the HTTP
 //! edge) produce these, so a use-case never sees a wire type.
 
-use super::{Cidr, Description, Networking, ReferenceId, ResourceName, SshInjection, SshPublicKey, Tags, UserData};
+use super::addressing::NetworkAddressing;
+use super::{Description, Networking, ReferenceId, ResourceName, SshInjection, SshPublicKey, Tags, UserData};
 
 /// Parsed write metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,20 +61,27 @@ impl NetworkPlacement {
     }
 }
 
-/// The addressing a network declares (v1): its IPv4 prefix and DNS servers, recorded and echoed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkAddressing {
-    pub prefix: Cidr,
-    pub dns_nameservers: Vec<std::net::Ipv4Addr>,
+/// What a new network stands on: a network the product makes at the provider (Unikorn's), or a
+/// provider network the operator made, bound as it is (the binding extension).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetworkSource {
+    Provisioned(NetworkAddressing),
+    Bound { provider_network_id: ReferenceId, addressing: Option<NetworkAddressing> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkCreateInput {
     pub metadata: Metadata,
     pub placement: NetworkPlacement,
-    pub provider_network_id: ReferenceId,
-    pub addressing: Option<NetworkAddressing>,
+    pub source: NetworkSource,
+}
+
+/// A network's new mutable spec (v2): metadata, nameservers and routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkUpdateInput {
+    pub metadata: Metadata,
+    pub dns_nameservers: Vec<std::net::Ipv4Addr>,
+    pub routes: Vec<super::addressing::Route>,
 }
 
 /// An identity resource to create in a project (v1).

@@ -1,6 +1,7 @@
 //! The model: records as stored, and the "parse, don't validate" newtypes they are built from.
 
 pub mod action;
+pub mod addressing;
 pub mod catalog;
 pub mod cloud_init;
 mod identity;
@@ -9,6 +10,7 @@ mod keypair;
 pub mod lifecycle;
 mod names;
 mod network;
+pub mod provisioned;
 mod record;
 mod server;
 mod ssh_ca;
@@ -18,15 +20,17 @@ mod version;
 pub use action::{
     is_capacity_fault, ActionError, ActionRecord, ActionRef, ActionStatus, Command, CAPACITY, PLATFORM_SUBJECT, QUOTA,
 };
+pub use addressing::{Ipv4Prefix, NetworkAddressing, Reservations, Route};
 pub use identity::IdentityRecord;
 pub use input::{
-    IdentityCreateInput, Metadata, NetworkAddressing, NetworkCreateInput, NetworkPlacement, ServerCreateInput,
-    ServerUpdateInput, SshCaCreateInput,
+    IdentityCreateInput, Metadata, NetworkCreateInput, NetworkPlacement, NetworkSource, NetworkUpdateInput,
+    ServerCreateInput, ServerUpdateInput, SshCaCreateInput,
 };
 pub use keypair::IdentityKeypair;
 pub use lifecycle::{Effects, ServerState, StateEvent};
 pub use names::ResourceName;
-pub use network::NetworkRecord;
+pub use network::{NetworkRecord, MAX_REFERENCES};
+pub use provisioned::{IdentityObjects, Lifecycle, NetworkObjects, Stage};
 pub use record::{Common, Resource};
 pub use server::{
     AllowedSource, HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey,

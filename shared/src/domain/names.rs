@@ -26,6 +26,11 @@ impl ResourceName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name of the v2 networks' hidden identities (Unikorn's).
+    pub fn service_principal() -> Self {
+        ResourceName("networkv2-service-principal".to_owned())
+    }
 }
 
 impl TryFrom<String> for ResourceName {

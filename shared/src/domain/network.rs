@@ -1,24 +1,62 @@
 use super::record::resource_record;
 use chrono::{DateTime, Utc};
 
-use super::NetworkAddressing;
+use super::{Lifecycle, NetworkAddressing, NetworkObjects, Stage};
+
+/// The most references (other services' locks) one network holds.
+pub const MAX_REFERENCES: usize = 100;
 
 resource_record! {
     /// A network servers attach to: it fixes their organization, project, region, and the provider
-    /// identity (credential) and provider network they use.
+    /// identity (credential) and provider network they use. A provisioned network (Unikorn's) is
+    /// made at the provider by the product, in the project of a hidden identity of its own; a bound
+    /// one (the binding extension) names a provider network the operator made.
     pub struct NetworkRecord {
         pub region_id: String,
-        /// The provider identity (credential) its servers are created with.
+        /// The provider identity (credential) its servers are created with: the hidden identity of
+        /// a provisioned network, the region (its own project) for a bound one.
         pub identity_id: String,
         /// The identity resource it lives under (v1 nests networks under identities).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parent_identity_id: Option<String>,
+        /// The provider network servers attach to (a provisioned network's once it is made).
         pub provider_network_id: String,
-        /// The prefix and DNS servers it declares (v1 networks state them).
+        /// The prefix, DNS servers and routes it declares.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub addressing: Option<NetworkAddressing>,
         /// Set when a delete found servers on it: no new servers, and it goes with its last server.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deleting_since: Option<DateTime<Utc>>,
+        /// A provisioned network's life at the provider; `None` for a bound network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lifecycle: Option<Lifecycle>,
+        #[serde(default)]
+        pub objects: NetworkObjects,
+        /// Other services' locks on it (Unikorn's references): it is not deleted while any remain.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+        pub references: std::collections::BTreeSet<String>,
+        /// Who last changed it, and when.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub modified_by: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub modified_time: Option<DateTime<Utc>>,
+        /// Bumped by every write after the first; each write is conditional on the version it read.
+        #[serde(default)]
+        pub version: u64,
+    }
+}
+
+impl NetworkRecord {
+    /// Where it is in its life: a bound network is provisioned from the start.
+    pub fn stage(&self) -> Stage {
+        match &self.lifecycle {
+            Some(l) => l.stage,
+            None if self.deleting_since.is_some() => Stage::Deprovisioning,
+            None => Stage::Provisioned,
+        }
+    }
+
+    pub fn is_provisioned_by_us(&self) -> bool {
+        self.lifecycle.is_some()
     }
 }

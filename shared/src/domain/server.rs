@@ -169,6 +169,10 @@ resource_record! {
         /// The identity resource its network lives under (v1 nests servers under identities).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parent_identity_id: Option<String>,
+        /// The provider project its objects live in: its network's own (a provisioned network's),
+        /// or `None` for the region's project.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub provider_project_id: Option<String>,
         pub flavor_id: String,
         pub image_id: String,
         /// The image's minimum disk when it was validated, so a flavor change can be checked without
@@ -305,6 +309,7 @@ pub(crate) mod tests {
             region_id: "r".into(),
             network_id: "n".into(),
             identity_id: "i".into(),
+            provider_project_id: None,
             parent_identity_id: None,
             flavor_id: "f".into(),
             image_id: "img".into(),

@@ -138,6 +138,11 @@ impl Api {
         }
     }
 
+    /// A v2 network update's body, parsed.
+    pub fn network_update(&self, req: &Request) -> Result<crate::domain::NetworkUpdateInput> {
+        json_body::<crate::api::v2::networks::NetworkV2Update>(req)?.parse()
+    }
+
     /// A network in this version's read shape.
     pub fn network_body(&self, record: &NetworkRecord) -> Value {
         let body = match self.version() {

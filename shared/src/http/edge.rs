@@ -113,6 +113,17 @@ pub fn path_id(req: &Request, name: &str) -> Result<String> {
     Ok(value)
 }
 
+/// A path parameter that may carry an escaped `/` (`%2F`, as Unikorn's clients send a network
+/// reference), decoded once; at most 1024 bytes before decoding.
+pub fn path_text(req: &Request, name: &str) -> Result<String> {
+    let raw = path_param(req, name)?;
+    if raw.len() > 1024 {
+        return Err(Error::invalid(format!("{name}: at most 1024 characters")));
+    }
+    crate::text::percent_decode(&raw)
+        .ok_or_else(|| Error::invalid(format!("{name}: '{}' is not valid UTF-8 once decoded", shown(&raw))))
+}
+
 /// A path parameter as API Gateway resolved it; a route without it is this service's mistake.
 pub(crate) fn path_param(req: &Request, name: &str) -> Result<String> {
     let params = req.path_parameters();

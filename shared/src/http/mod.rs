@@ -12,10 +12,12 @@ pub mod routes;
 
 pub use api::{api, v2_view, Api};
 pub use authorizer::{authorize, caller_from_context, presented};
-pub use edge::{answer, expect_route, fallback, idempotent, path_id, request_key, route_key, serve, unknown_route};
+pub use edge::{
+    answer, expect_route, fallback, idempotent, path_id, path_text, request_key, route_key, serve, unknown_route,
+};
 pub use request::{
     action_list_params, ca_list_params, caller, console_length, idempotency_key, if_match, json_body, list_link,
-    list_params, no_query, BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,
+    list_params, network_list_params, no_query, BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,
 };
-pub use response::{empty, error_response, json};
+pub use response::{empty, empty_uncached, error_response, json};
 pub use routes::{Function, Route, ROUTES};

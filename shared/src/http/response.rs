@@ -33,6 +33,11 @@ pub fn empty(status: u16) -> Response<Body> {
     build(status, &[], Body::Empty)
 }
 
+/// An empty answer no cache may keep (Unikorn's reference routes).
+pub fn empty_uncached(status: u16) -> Response<Body> {
+    build(status, &[("cache-control", "no-cache".to_owned())], Body::Empty)
+}
+
 /// The single error mapping: status and `{"error", "error_description"}` from the variant.
 pub fn error_response(err: &Error) -> Response<Body> {
     let (status, code) = err.status_and_code();

@@ -117,7 +117,10 @@ pub const DELETE_SERVER: &str = "DELETE /api/v2/servers/{serverID}";
 pub const CREATE_NETWORK: &str = "POST /api/v2/networks";
 pub const LIST_NETWORKS: &str = "GET /api/v2/networks";
 pub const GET_NETWORK: &str = "GET /api/v2/networks/{networkID}";
+pub const UPDATE_NETWORK: &str = "PUT /api/v2/networks/{networkID}";
 pub const DELETE_NETWORK: &str = "DELETE /api/v2/networks/{networkID}";
+pub const ADD_NETWORK_REFERENCE: &str = "PUT /api/v2/networks/{networkID}/references/{reference}";
+pub const REMOVE_NETWORK_REFERENCE: &str = "DELETE /api/v2/networks/{networkID}/references/{reference}";
 pub const START_SERVER: &str = "POST /api/v2/servers/{serverID}/start";
 pub const STOP_SERVER: &str = "POST /api/v2/servers/{serverID}/stop";
 pub const SOFT_REBOOT_SERVER: &str = "POST /api/v2/servers/{serverID}/softreboot";
@@ -190,7 +193,10 @@ pub const ROUTES: &[Route] = &[
     v2(CREATE_NETWORK, Function::Networks),
     v2(LIST_NETWORKS, Function::Networks),
     v2(GET_NETWORK, Function::Networks),
+    v2(UPDATE_NETWORK, Function::Networks),
     v2(DELETE_NETWORK, Function::Networks),
+    v2(ADD_NETWORK_REFERENCE, Function::Networks),
+    v2(REMOVE_NETWORK_REFERENCE, Function::Networks),
     v2(START_SERVER, Function::Power),
     v2(STOP_SERVER, Function::Power),
     v2(SOFT_REBOOT_SERVER, Function::Power),

@@ -2,8 +2,10 @@
 //! `openstack` is the adapter that speaks Keystone v3, Nova v2.1, Glance v2 and Neutron v2.0.
 
 mod error;
+pub mod fabric;
 pub mod networking;
 pub mod openstack;
+pub mod tenancy;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,7 +13,9 @@ use std::fmt;
 use async_trait::async_trait;
 
 pub use error::{ProviderError, Result};
+pub use fabric::Fabric;
 pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
+pub use tenancy::Tenancy;
 
 /// Where and as whom to call the provider: a user and its password in one Keystone, scoped to a
 /// project (servers, ports, images) or a domain (projects and users).

@@ -188,6 +188,28 @@ impl Regions {
         })
     }
 
+    /// The region's user scoped to `project` (a project the product made, where the user holds its
+    /// role), or to the region's own project when `None`.
+    pub fn credential_in(&self, region_id: &str, project: Option<&str>) -> Result<ProviderCredential> {
+        let mut cred = self.project_credential(region_id)?;
+        if let Some(project) = project {
+            cred.scope = CredentialScope::Project(project.to_owned());
+        }
+        Ok(cred)
+    }
+
+    /// The region's user scoped to its domain: what makes and removes projects and users.
+    pub fn domain_credential(&self, region_id: &str) -> Result<(ProviderCredential, String)> {
+        let (endpoint, credential) = self.credential_of(region_id)?;
+        let cred = ProviderCredential {
+            auth_url: endpoint.to_owned(),
+            user_id: credential.user_id.clone(),
+            password: credential.password.clone(),
+            scope: CredentialScope::Domain(credential.domain_id.clone()),
+        };
+        Ok((cred, credential.user_id.clone()))
+    }
+
     fn credential_of(&self, region_id: &str) -> Result<(&str, &RegionCredential)> {
         let endpoint = self
             .openstack_of(region_id)

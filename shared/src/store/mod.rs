@@ -46,7 +46,7 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// What a network delete did.
+/// What a v1 network delete did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkDeletion {
     /// It had no servers and is gone.
@@ -139,12 +139,57 @@ pub trait NetworkStore: Send + Sync {
     async fn get_network(&self, id: &str) -> Result<Option<NetworkRecord>>;
     /// Every network of the query's scopes (API version and parent identity filters apply), by id.
     async fn list_networks(&self, query: &RecordQuery) -> Result<Vec<NetworkRecord>>;
-    /// Deletes a network without servers (uncounting it on its identity resource); marks one with
-    /// servers deleting (from `now`), which refuses new servers on it. `Missing` if it is gone;
-    /// `Protected` (nothing written) while a server on it is protected from deletion.
-    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion>;
+    /// Deletes a bound network no server and no reference holds (uncounting it on its identity
+    /// resource). `Missing` if it is gone; `InUse` (nothing written) while one does.
+    async fn delete_network(&self, network: &NetworkRecord) -> Result<()>;
+    /// A v1 network's delete (Unikorn's foreground delete): one without servers goes (uncounted
+    /// on its identity resource); one with servers is marked deleting (from `now`), which refuses
+    /// new servers on it, and goes with its last server. `Missing` if it is gone; `Protected`
+    /// (nothing written) while a server on it is protected from deletion.
+    async fn delete_or_mark_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion>;
     /// The network's live server count, as the create and remove transactions keep it.
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
+}
+
+/// Provisioned networks and their hidden identities: written together, changed step by step
+/// (each write conditional on the version read), found again by cleanup while unsettled.
+#[async_trait]
+pub trait ProvisionStore: Send + Sync {
+    /// Writes a provisioned network and its hidden identity in one transaction (`Exists` if either id does).
+    async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()>;
+    /// Replaces the network if it is still at `expected_version` (`Changed`, or `Missing` if gone).
+    /// `next.version` is written as given.
+    async fn replace_network(&self, next: &NetworkRecord, expected_version: u64) -> Result<()>;
+    /// [`Self::replace_network`] that starts its teardown: also conditional on no server counted and
+    /// no reference held (`InUse`), and closes the network to new servers in the same write.
+    async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()>;
+    async fn replace_identity(&self, next: &IdentityRecord, expected_version: u64) -> Result<()>;
+    /// Removes a torn-down network's record and its hidden identity's in one transaction.
+    async fn remove_provisioned_network(&self, network: &NetworkRecord) -> Result<()>;
+    /// Networks with work left (not provisioned) whose stage began before `before`, oldest first.
+    async fn unsettled_networks(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<NetworkRecord>>;
+    /// Adds another service's reference; `Closing` while the network is being deleted, `Missing`
+    /// if it is gone; adding one already held changes nothing.
+    async fn add_reference(&self, network_id: &str, reference: &str) -> Result<()>;
+    /// Removes a reference (one not held is fine); `Missing` if the network is gone.
+    async fn remove_reference(&self, network_id: &str, reference: &str) -> Result<()>;
+}
+
+/// VLAN ids of a region's physical network, each held by at most one network: a claim is a
+/// conditional write, so two concurrent provisionings can never hold the same VLAN.
+#[async_trait]
+pub trait VlanStore: Send + Sync {
+    /// The VLAN `network_id` holds on `physical_network`, else the lowest free one in `ranges`,
+    /// claimed for it; `None` when every VLAN of the ranges is held.
+    async fn claim_vlan(
+        &self,
+        region_id: &str,
+        physical_network: &str,
+        ranges: &[(u16, u16)],
+        network_id: &str,
+    ) -> Result<Option<u16>>;
+    /// Frees a VLAN if `network_id` still holds it.
+    async fn release_vlan(&self, region_id: &str, physical_network: &str, vlan: u16, network_id: &str) -> Result<()>;
 }
 
 /// Identity resources (v1), which networks are counted on.

@@ -15,7 +15,7 @@ pub async fn console_output<S: ServerStore, P: Compute + Networking>(
 ) -> Result<String> {
     let record = load_server(deps, cx, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, CONSOLE_OUTPUT).await?;
-    let cred = super::credential(deps, &record.region_id)?;
+    let cred = super::server_credential(deps, &record)?;
     deps.provider.console_output(&cred, &pid, length).await.map_err(|e| translate(e, id, &pid, CONSOLE_OUTPUT))
 }
 
@@ -27,6 +27,6 @@ pub async fn console_session<S: ServerStore, P: Compute + Networking>(
 ) -> Result<String> {
     let record = load_server(deps, cx, id, Operation::Read).await?;
     let (record, pid) = actionable(deps, record, "accessed").await?;
-    let cred = super::credential(deps, &record.region_id)?;
+    let cred = super::server_credential(deps, &record)?;
     deps.provider.console_url(&cred, &pid).await.map_err(|e| translate(e, id, &pid, "accessed"))
 }

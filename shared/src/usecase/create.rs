@@ -66,8 +66,14 @@ async fn target_network<S: NetworkStore, P>(
         network_not_found(network_id),
     )?;
     cx.caller.acl.require(org, Some(project), SERVERS, Operation::Create)?;
-    if network.deleting_since.is_some() {
+    if network.deleting_since.is_some() || network.stage() == crate::domain::Stage::Deprovisioning {
         return Err(Error::conflict(format!("network {network_id} is being deleted: it takes no new servers")));
+    }
+    if network.stage() != crate::domain::Stage::Provisioned {
+        return Err(Error::conflict(format!(
+            "network {network_id} is {}: servers go on it once it is provisioned",
+            network.stage().as_str()
+        )));
     }
     // A region the operator no longer serves takes no new servers.
     if deps.regions.openstack_of(&network.region_id).is_none() {
@@ -132,7 +138,7 @@ where
     if input.ssh_injection == Some(SshInjection::Ca) && ca.is_none() {
         return Err(Error::unprocessable("spec.sshInjection: ca needs spec.sshCertificateAuthorityId"));
     }
-    let cred = super::credential(deps, &network.region_id)?;
+    let cred = deps.regions.credential_in(&network.region_id, network.objects.project_id.as_deref())?;
     super::admit(deps, &network.organization_id).await?;
     // The catalogue's checks and the networking's, side by side: neither waits for the other.
     let place = (network.region_id.as_str(), network.organization_id.as_str());
@@ -336,6 +342,7 @@ fn new_record<S, P>(
         region_id: network.region_id.clone(),
         network_id: network.id.clone(),
         identity_id: network.identity_id.clone(),
+        provider_project_id: network.objects.project_id.clone(),
         parent_identity_id: network.parent_identity_id.clone(),
         flavor_id: input.flavor_id.as_str().to_owned(),
         image_id: input.image_id.as_str().to_owned(),

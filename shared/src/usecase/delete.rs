@@ -38,7 +38,7 @@ pub async fn delete_server<S: ServerStore, P: Compute + Networking>(
         Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry the delete"))),
         Err(e) => return Err(e.into()),
     };
-    let cred = super::credential(deps, &dying.region_id)?;
+    let cred = super::server_credential(deps, &dying)?;
     deps.crash.hit(crash::DELETE_AFTER_MARK);
     if let Some(pid) = provider_id(deps, &dying).await? {
         // The crash point after the mark was passed above, whether or not the provider is asked.

@@ -35,6 +35,10 @@ pub async fn create_identity<S: IdentityStore, P>(
         region_id: region.id.clone(),
         // The region's own project, for now.
         provider_identity_id: region.id.clone(),
+        hidden: false,
+        lifecycle: None,
+        objects: Default::default(),
+        version: 0,
         created_by: cx.caller.subject.clone(),
         creation_time: deps.clock.now(),
     };

@@ -81,6 +81,8 @@ pub struct Deps<S, P = NoProvider> {
     pub limiter: Arc<Limiter>,
     /// This container's copies of what regions offer.
     pub catalog: Arc<catalog::CatalogCache>,
+    /// Where work left for the worker function goes.
+    pub work: Arc<dyn crate::work::WorkQueue>,
 }
 
 impl<S, P> Clone for Deps<S, P> {
@@ -96,6 +98,7 @@ impl<S, P> Clone for Deps<S, P> {
             crash: self.crash.clone(),
             limiter: self.limiter.clone(),
             catalog: self.catalog.clone(),
+            work: self.work.clone(),
         }
     }
 }
@@ -114,6 +117,7 @@ impl<S, P> Deps<S, P> {
             crash: self.crash.clone(),
             limiter: self.limiter.clone(),
             catalog: self.catalog.clone(),
+            work: self.work.clone(),
         }
     }
 
@@ -240,10 +244,17 @@ pub(crate) async fn note_receipt<S: ServerStore, P>(
     }
 }
 
-/// The credential a region's provider objects are made, read and removed with. Every network, and
-/// every server on one, lives in its region's own project: the region's credential.
+/// The credential a region's own provider objects (its catalogue, its images) are read and removed
+/// with: the region's user in the region's project.
 pub(crate) fn credential<S, P>(deps: &Deps<S, P>, region_id: &str) -> Result<ProviderCredential> {
     deps.regions.project_credential(region_id)
+}
+
+/// The credential a server's provider objects are made, read and removed with: the region's user in
+/// the project of the server's network (a provisioned network's own, where the user holds its role),
+/// or the region's project for a bound network.
+pub(crate) fn server_credential<S, P>(deps: &Deps<S, P>, record: &ServerRecord) -> Result<ProviderCredential> {
+    deps.regions.credential_in(&record.region_id, record.provider_project_id.as_deref())
 }
 
 /// Loads a server the view shows and checks `op` on it: 404 when it is missing, of another API

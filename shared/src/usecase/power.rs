@@ -51,7 +51,7 @@ pub async fn power<S: ServerStore, P: Compute + Networking>(
         Err(e @ StoreError::Changed(..)) => return Err(Error::conflict(format!("{e}; retry"))),
         Err(e) => return Err(e.into()),
     };
-    let cred = super::credential(deps, &recorded.intent.region_id)?;
+    let cred = super::server_credential(deps, &recorded.intent)?;
     let steps = Steps { after_intent: crash::POWER_AFTER_INTENT, after_provider: crash::POWER_AFTER_PROVIDER };
     let call = async { deps.provider.power(&cred, &recorded.found, action).await.map(|r| ((), r)) };
     match intent::enact(deps, steps, &recorded.intent, call).await {

@@ -15,7 +15,7 @@ pub(crate) async fn provider_id<S, P: Compute + Networking>(
     if let Some(id) = &record.provider_id {
         return Ok(Some(id.clone()));
     }
-    let cred = super::credential(deps, &record.region_id)?;
+    let cred = super::server_credential(deps, record)?;
     let found = deps.provider.find_servers(&cred, META_SERVER_ID, &record.id).await?;
     Ok(found.into_iter().next().map(|s| s.id))
 }
@@ -30,7 +30,7 @@ pub(crate) async fn refresh<S: ServerStore, P: Compute + Networking>(
     if !record.is_transitional() {
         return Ok(Some(record));
     }
-    let cred = super::credential(deps, &record.region_id)?;
+    let cred = super::server_credential(deps, &record)?;
     let observed = match &record.provider_id {
         Some(id) => deps.provider.get_server(&cred, id).await.map(Some),
         None => {

@@ -103,7 +103,7 @@ pub async fn snapshot<S: ServerStore + CatalogStore, P: Compute + Images + Netwo
     let record = load_server(deps, cx, id, Operation::Read).await?;
     cx.caller.acl.require(&record.organization_id, None, IMAGES, Operation::Create)?;
     let (record, pid) = actionable(deps, record, "snapshotted").await?;
-    let cred = super::credential(deps, &record.region_id)?;
+    let cred = super::server_credential(deps, &record)?;
     if let Some(key) = &request_key {
         if let Some(earlier) = earlier_image(deps, &cred, key).await? {
             if earlier.visibility.as_deref() != Some("public") {

@@ -179,7 +179,7 @@ pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Comp
     let networking_changed = input.networking != record.networking;
     let mut external = None;
     if networking_changed {
-        let cred = super::credential(deps, &record.region_id)?;
+        let cred = super::server_credential(deps, &record)?;
         let at = (record.region_id.as_str(), &cred);
         external = check_networking(deps, at, record.api_version, input.networking.as_ref()).await?;
     }
@@ -187,7 +187,7 @@ pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Comp
     let (base, provider) = if change == Change::None {
         (record, None)
     } else {
-        let cred = super::credential(deps, &record.region_id)?;
+        let cred = super::server_credential(deps, &record)?;
         let planned = plan_change(deps, &cred, &record, &input, change).await?;
         let (base, pid) = actionable(deps, record, change.verb()).await?;
         (base, Some((cred, pid, planned)))
@@ -214,7 +214,7 @@ pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Comp
         // the record as it now stands.
         return Ok(updated);
     }
-    let cred = super::credential(deps, &updated.region_id)?;
+    let cred = super::server_credential(deps, &updated)?;
     converge_networking(deps, &cred, updated, &base, (&network.provider_network_id, external)).await
 }
 

@@ -134,8 +134,19 @@ fn template_runtime_architecture_and_build_are_right() {
             template.matches("KEY_ENCRYPTION_KEY_SECRET").count(),
             template.matches("${KeyEncryptionKeySecretName}-*").count()
         ),
-        (2, 2),
-        "only create and console (they seal and open SSH keys) read the key-encryption key"
+        (4, 4),
+        "only create and console (they seal and open SSH keys), the worker and cleanup (they make and open \
+         the network identities' secrets) read the key-encryption key"
+    );
+    assert_eq!(
+        (template.matches("sqs:SendMessage").count(), template.matches("WORK_QUEUE_URL: !Ref WorkQueue").count()),
+        (1, 1),
+        "only the networks function leaves work for the worker"
+    );
+    assert!(
+        template.contains("deadLetterTargetArn: !GetAtt WorkDeadLetterQueue.Arn")
+            && template.contains("ReportBatchItemFailures"),
+        "the work queue ends in a dead-letter queue, and the worker reports each failed item"
     );
 }
 

@@ -27,11 +27,14 @@ fn read(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// Creates are 201 (a POST to a collection: servers, networks, identities, snapshots, CAs), reads
-/// 200, everything else (updates, deletes, power actions) 202.
+/// Creates are 201 (a POST to a collection: servers, networks, identities, snapshots, CAs; a
+/// network reference's PUT), reads 200, a reference's removal 204, everything else (updates,
+/// deletes, power actions) 202.
 fn expected_status(route_key: &str) -> u16 {
     let collection = ["/servers", "/networks", "/identities", "/snapshot", "/sshcertificateauthorities"];
     match route_key.split_once(' ') {
+        Some(("PUT", path)) if path.ends_with("/references/{reference}") => 201,
+        Some(("DELETE", path)) if path.ends_with("/references/{reference}") => 204,
         Some(("POST", path)) if collection.iter().any(|c| path.ends_with(c)) => 201,
         Some(("PUT", path)) if path.ends_with("/protection") => 200,
         Some(("GET", _)) => 200,
@@ -128,4 +131,23 @@ async fn the_schedule_event_decodes_and_a_cleanup_pass_runs() {
     let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.complete && report.failures.is_empty(), "{report:?}");
     assert_eq!((report.identities_synced, report.provider_list_calls), (1, 1));
+}
+
+/// The worker's queue event (`sam local invoke WorkerFunction -e events/queue/work.json`) is what
+/// the function decodes; its item runs (a network already gone is done), and an unreadable item is
+/// refused with its reason, never worked.
+#[tokio::test]
+async fn the_queue_event_decodes_and_its_item_runs() {
+    let text = std::fs::read_to_string(repo_root().join("events/queue/work.json")).unwrap_or_default();
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("queue event: {e}"));
+    let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
+    let (deps, ..) = local_deps(regions_in(&emulator, "r"), Arc::new(Sequence(Mutex::new(VecDeque::new())))).await;
+    for record in &event.records {
+        let body = record.body.clone().unwrap_or_default();
+        assert_eq!(worker::work(&deps, &body).await, Ok(()), "{body}");
+    }
+    let refused = worker::work(&deps, "{\"kind\":\"nonsense\"}").await;
+    assert!(refused.is_err_and(|why| why.contains("not a work item")));
+    assert!(emulator.inventory().is_empty(), "nothing was made for a network that is not there");
 }

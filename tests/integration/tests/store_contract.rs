@@ -6,14 +6,14 @@ use chrono::{Duration, Utc};
 use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
 use serde_json::json;
-use shared::domain::{Effects, NetworkRecord, ServerRecord, SshCaRecord};
+use shared::domain::{Effects, IdentityRecord, Lifecycle, NetworkRecord, ServerRecord, SshCaRecord, Stage};
 use shared::fairuse::{BucketKey, BucketStore, Class, Level};
 use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, KeyClaim, KeyState, Kind, NetworkDeletion, NetworkStore,
-    RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, IdentityStore, KeyClaim, KeyState, Kind, NetworkStore,
+    ProvisionStore, RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse, VlanStore,
 };
 
 fn network(id: &str) -> NetworkRecord {
@@ -21,6 +21,20 @@ fn network(id: &str) -> NetworkRecord {
         "organizationId": "o", "projectId": "p", "regionId": "r", "identityId": "i", "providerNetworkId": "pn",
         "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
     .unwrap_or_else(|e| panic!("network: {e}"))
+}
+
+/// A provisioned network `id` (pending) and its hidden identity `i<n>`.
+fn provisioned(id: &str) -> (IdentityRecord, NetworkRecord) {
+    let identity_id = format!("i{}", id.trim_start_matches('n'));
+    let mut n = network(id);
+    n.identity_id = identity_id.clone();
+    n.lifecycle = Some(Lifecycle::pending(Utc::now() - Duration::seconds(1)));
+    let identity: IdentityRecord = serde_json::from_value(json!({"id": identity_id, "apiVersion": 2,
+        "name": "networkv2-service-principal", "description": null, "tags": [], "organizationId": "o",
+        "projectId": "p", "regionId": "r", "providerIdentityId": identity_id, "hidden": true,
+        "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
+    .unwrap_or_else(|e| panic!("identity: {e}"));
+    (identity, n)
 }
 
 fn server(id: &str, name: &str, network: &str) -> ServerRecord {
@@ -42,7 +56,7 @@ fn id(n: u32) -> String {
 /// What both stores must do, in the store's own vocabulary (the use-cases word it for callers).
 async fn contract<S>(store: &S, label: &str)
 where
-    S: ServerStore + NetworkStore + SshCaStore + IdempotencyStore,
+    S: ServerStore + NetworkStore + SshCaStore + IdempotencyStore + ProvisionStore + VlanStore + IdentityStore,
 {
     let none = Effects::default();
     let later = Utc::now() + Duration::minutes(5);
@@ -81,11 +95,8 @@ where
     dying.version = 4;
     let refused = store.replace_server(&dying, 3, &none).await;
     assert!(matches!(refused, Err(StoreError::Protected(Kind::Server, _))), "{label}: {refused:?}");
-    let delete = store.delete_network(&network("n1"), Utc::now()).await;
-    assert!(
-        matches!(delete, Err(StoreError::Protected(Kind::Network, _))),
-        "{label}: a protected server stops it: {delete:?}"
-    );
+    let delete = store.delete_network(&network("n1")).await;
+    assert!(matches!(delete, Err(StoreError::InUse(Kind::Network, _))), "{label}: a server holds it: {delete:?}");
 
     // Lists: by scope, sorted by id, paged.
     for n in 4..=6 {
@@ -111,17 +122,71 @@ where
     assert_eq!(store.network_server_count("n1").await.ok().flatten(), Some(3), "{label}: uncounted once");
     assert_eq!(store.claim_holder("n1", "s4").await.ok().flatten(), None, "{label}: name released");
 
-    // A network with servers is marked deleting and takes no new server; an empty one goes.
-    let mut unprotected = protected.clone();
-    unprotected.protection.delete = false;
-    unprotected.version = 4;
-    store.set_protection(&protected, &unprotected).await.unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert_eq!(store.delete_network(&network("n1"), Utc::now()).await.ok(), Some(NetworkDeletion::Deleting), "{label}");
-    let closing = store.create_server(&server(&id(7), "late", "n1"), later, &none).await;
-    assert!(matches!(closing, Err(StoreError::Closing(Kind::Network, _))), "{label}: {closing:?}");
+    // A network a server or a reference holds is not deleted; a free one goes.
+    let held = store.delete_network(&network("n1")).await;
+    assert!(matches!(held, Err(StoreError::InUse(Kind::Network, _))), "{label}: {held:?}");
     store.create_network(&network("n2")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert_eq!(store.delete_network(&network("n2"), Utc::now()).await.ok(), Some(NetworkDeletion::Deleted), "{label}");
+    store.add_reference("n2", "things.example.org/t1").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.add_reference("n2", "things.example.org/t1").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let stored = store.get_network("n2").await.ok().flatten().map(|n| n.references.len());
+    assert_eq!(stored, Some(1), "{label}: a reference is held once");
+    let referenced = store.delete_network(&network("n2")).await;
+    assert!(matches!(referenced, Err(StoreError::InUse(Kind::Network, _))), "{label}: {referenced:?}");
+    store.remove_reference("n2", "things.example.org/t1").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.remove_reference("n2", "never-held").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(store.delete_network(&network("n2")).await.ok(), Some(()), "{label}");
     assert!(store.get_network("n2").await.map(|n| n.is_none()).unwrap_or(false), "{label}: gone");
+    let missing = store.add_reference("n2", "x").await;
+    assert!(matches!(missing, Err(StoreError::Missing(Kind::Network, _))), "{label}: {missing:?}");
+
+    // A provisioned network and its identity: written together, changed by version, found while
+    // unsettled, closed to servers by its teardown, removed together.
+    let (identity, mut n5) = provisioned("n5");
+    store.create_provisioned_network(&identity, &n5).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let twice = store.create_provisioned_network(&identity, &n5).await;
+    assert!(matches!(twice, Err(StoreError::Exists(..))), "{label}: {twice:?}");
+    let unsettled = store.unsettled_networks(Utc::now(), 10).await.unwrap_or_default();
+    assert!(unsettled.iter().any(|n| n.id == "n5"), "{label}: pending is unsettled");
+    let mut settled = n5.clone();
+    settled.lifecycle = n5.lifecycle.as_ref().map(|l| l.to(Stage::Provisioned, None, Utc::now()));
+    settled.version = 1;
+    store.replace_network(&settled, 0).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let stale = store.replace_network(&settled, 0).await;
+    assert!(matches!(stale, Err(StoreError::Changed(Kind::Network, _))), "{label}: {stale:?}");
+    let unsettled = store.unsettled_networks(Utc::now(), 10).await.unwrap_or_default();
+    assert!(!unsettled.iter().any(|n| n.id == "n5"), "{label}: provisioned is settled");
+    let mut identity_next = identity.clone();
+    identity_next.version = 1;
+    store.replace_identity(&identity_next, 0).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let on = server(&id(11), "on-n5", "n5");
+    store.create_server(&on, later, &none).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    n5 = settled.clone();
+    n5.lifecycle = settled.lifecycle.as_ref().map(|l| l.to(Stage::Deprovisioning, None, Utc::now()));
+    n5.version = 2;
+    let busy = store.begin_network_teardown(&n5, 1).await;
+    assert!(matches!(busy, Err(StoreError::InUse(Kind::Network, _))), "{label}: a server holds it: {busy:?}");
+    assert_eq!(store.remove_server(&on, &none).await.ok(), Some(true), "{label}");
+    store.begin_network_teardown(&n5, 1).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let closing = store.create_server(&server(&id(7), "late", "n5"), later, &none).await;
+    assert!(matches!(closing, Err(StoreError::Closing(Kind::Network, _))), "{label}: {closing:?}");
+    let late_ref = store.add_reference("n5", "x").await;
+    assert!(matches!(late_ref, Err(StoreError::Closing(Kind::Network, _))), "{label}: {late_ref:?}");
+    store.remove_provisioned_network(&n5).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert!(store.get_network("n5").await.map(|n| n.is_none()).unwrap_or(false), "{label}: gone");
+    assert!(store.get_identity("i5").await.map(|i| i.is_none()).unwrap_or(false), "{label}: identity gone");
+
+    // VLANs: the lowest free one, held by one network at a time, the same one asked again.
+    let ranges = [(100, 101), (200, 200)];
+    let vlan = |n: &'static str| store.claim_vlan("r", "physnet1", &ranges, n);
+    assert_eq!(vlan("a").await.ok(), Some(Some(100)), "{label}");
+    assert_eq!(vlan("a").await.ok(), Some(Some(100)), "{label}: held, not claimed twice");
+    assert_eq!(vlan("b").await.ok(), Some(Some(101)), "{label}");
+    assert_eq!(vlan("c").await.ok(), Some(Some(200)), "{label}: the next range");
+    assert_eq!(vlan("d").await.ok(), Some(None), "{label}: none left");
+    store.release_vlan("r", "physnet1", 101, "a").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(vlan("d").await.ok(), Some(None), "{label}: only the holder frees it");
+    store.release_vlan("r", "physnet1", 101, "b").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(vlan("d").await.ok(), Some(Some(101)), "{label}: freed and taken");
 
     // SSH CAs count the servers bound to them; one in use is not deleted.
     store.create_network(&network("n3")).await.unwrap_or_else(|e| panic!("{label}: {e}"));

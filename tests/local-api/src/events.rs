@@ -46,6 +46,37 @@ impl Sqs {
         out["QueueUrl"].as_str().map(str::to_owned).ok_or_else(|| "CreateQueue answered no QueueUrl".into())
     }
 
+    /// A queue whose messages come back `visibility_s` seconds after a receive that did not delete them.
+    pub async fn create_work_queue(&self, name: &str, visibility_s: u32) -> Fallible<String> {
+        let attributes = json!({"VisibilityTimeout": visibility_s.to_string()});
+        let out = self.call("CreateQueue", json!({"QueueName": name, "Attributes": attributes})).await?;
+        out["QueueUrl"].as_str().map(str::to_owned).ok_or_else(|| "CreateQueue answered no QueueUrl".into())
+    }
+
+    /// At most 10 messages (body, receipt handle), waiting up to `wait_s` seconds for one.
+    pub async fn receive(&self, url: &str, wait_s: u32) -> Fallible<Vec<(String, String)>> {
+        let out = self
+            .call("ReceiveMessage", json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": wait_s}))
+            .await?;
+        Ok(out["Messages"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| {
+                        (
+                            m["Body"].as_str().unwrap_or_default().to_owned(),
+                            m["ReceiptHandle"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn delete(&self, url: &str, receipt: &str) -> Fallible<()> {
+        self.call("DeleteMessage", json!({"QueueUrl": url, "ReceiptHandle": receipt})).await.map(drop)
+    }
+
     pub async fn queue_arn(&self, url: &str) -> Fallible<String> {
         let out = self.call("GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]})).await?;
         out["Attributes"]["QueueArn"].as_str().map(str::to_owned).ok_or_else(|| "no QueueArn".into())

@@ -14,6 +14,7 @@
 pub mod events;
 pub mod secrets;
 pub mod token;
+pub mod work;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -14,6 +14,8 @@
 //! (moto's, at URL): a region's credential, as a deployer stores it, without putting it on a
 //! command line.
 //!
+//! `local-api queue --endpoint URL --name NAME`: creates the worker's queue in moto; prints its URL.
+//!
 //! `local-api cleanup`: runs one pass of the cleanup function against the same environment (what
 //! the schedule does every minute in AWS) and prints its report as JSON.
 
@@ -47,6 +49,12 @@ async fn main() -> Fallible<()> {
             let sdk = shared::aws::Sdk::from_env()?;
             let url = local_api::events::ensure_bus_to_queue(&sdk, &endpoint, &bus, &queue).await.map_err(|e| e.to_string())?;
             println!("{url}");
+            Ok(())
+        }
+        Some("queue") => {
+            let endpoint = flag(&args, "--endpoint").ok_or("--endpoint URL is required")?;
+            let name = flag(&args, "--name").ok_or("--name NAME is required")?;
+            println!("{}", local_api::work::ensure_queue(&endpoint, &name).await?);
             Ok(())
         }
         Some("secret") => {
@@ -90,6 +98,11 @@ async fn serve(args: &[String]) -> Fallible<()> {
         authenticator: Arc::new(authenticator),
         ingress_certificates: args.iter().any(|a| a == "--ingress-certificates"),
     };
+    // The worker's queue in moto (WORK_QUEUE_URL, SQS_ENDPOINT), worked in this process as the
+    // worker Lambda's event source does in AWS.
+    if let (Ok(url), Ok(endpoint)) = (std::env::var("WORK_QUEUE_URL"), std::env::var("SQS_ENDPOINT")) {
+        local_api::work::start(deps.clone(), &endpoint, url);
+    }
     let api = local_api::start(deps, gateway, listen).await?;
     println!("{}", api.url);
     tokio::signal::ctrl_c().await?;

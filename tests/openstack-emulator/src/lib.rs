@@ -12,9 +12,10 @@ mod common;
 mod control;
 mod glance;
 mod keystone;
+pub mod keystone_admin;
 pub mod model;
 pub mod neutron;
-mod nova;
+pub mod nova;
 pub use nova::{ComputeQuota, NO_VALID_HOST};
 pub mod seed;
 pub mod signing;
@@ -184,6 +185,35 @@ impl Emulator {
         state.images.get(id).cloned()
     }
 
+    /// What the API made in Keystone and Neutron (not the seeded objects), for tests to read back.
+    pub fn inventory(&self) -> Inventory {
+        let state = self.shared.lock();
+        let seeded = |project: &str| !state.projects.contains_key(project);
+        Inventory {
+            projects: state.projects.values().cloned().collect(),
+            // Seeded users hold a domain role or a role in a seeded project; made ones neither.
+            users: state
+                .users
+                .values()
+                .filter(|u| u.domains.is_empty() && u.projects.iter().all(|p| state.projects.contains_key(p)))
+                .map(|u| (u.id.clone(), u.name.clone()))
+                .collect(),
+            assignments: state.assignments.iter().cloned().collect(),
+            credentials: state
+                .credentials
+                .values()
+                .filter(|c| !seeded(&c.project_id))
+                .map(|c| (c.id.clone(), c.name.clone(), c.user_id.clone()))
+                .collect(),
+            networks: state.net.networks.values().filter(|n| !seeded(&n.project_id)).cloned().collect(),
+            subnets: state.net.subnets.values().cloned().collect(),
+            routers: state.net.routers.values().cloned().collect(),
+            ports: state.net.ports.values().filter(|p| !seeded(&p.project_id)).cloned().collect(),
+            compute_quotas: state.quotas.iter().filter(|(p, _)| !seeded(p)).map(|(p, q)| (p.clone(), *q)).collect(),
+            network_quotas_raised: state.net.quotas_raised.iter().cloned().collect(),
+        }
+    }
+
     pub fn vanish_server(&self, id: &str) -> bool {
         self.shared.lock().servers.remove(id).is_some()
     }
@@ -195,6 +225,37 @@ impl Emulator {
     }
 }
 
+/// What [`Emulator::inventory`] answers.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub projects: Vec<keystone_admin::Project>,
+    /// The users made through the API: (id, name).
+    pub users: Vec<(String, String)>,
+    /// (project, user, role id)
+    pub assignments: Vec<(String, String, String)>,
+    /// (id, name, user)
+    pub credentials: Vec<(String, String, String)>,
+    pub networks: Vec<neutron::model::Network>,
+    pub subnets: Vec<neutron::model::Subnet>,
+    pub routers: Vec<neutron::model::Router>,
+    pub ports: Vec<neutron::model::Port>,
+    pub compute_quotas: Vec<(String, nova::ComputeQuota)>,
+    pub network_quotas_raised: Vec<String>,
+}
+
+impl Inventory {
+    /// Nothing the API made is left.
+    pub fn is_empty(&self) -> bool {
+        self.projects.is_empty()
+            && self.users.is_empty()
+            && self.credentials.is_empty()
+            && self.networks.is_empty()
+            && self.subnets.is_empty()
+            && self.routers.is_empty()
+            && self.ports.is_empty()
+    }
+}
+
 fn router(ctx: Ctx) -> Router {
     let nova = "/compute/v2.1";
     Router::new()
@@ -203,6 +264,23 @@ fn router(ctx: Ctx) -> Router {
         .route("/identity/v3", get(keystone::version))
         .route("/identity/v3/", get(keystone::version))
         .route("/identity/v3/auth/tokens", post(keystone::issue_token))
+        .route("/identity/v3/projects", get(keystone_admin::list_projects).post(keystone_admin::create_project))
+        .route("/identity/v3/projects/{id}", axum::routing::delete(keystone_admin::delete_project))
+        .route("/identity/v3/users", get(keystone_admin::list_users).post(keystone_admin::create_user))
+        .route(
+            "/identity/v3/users/{id}",
+            axum::routing::delete(keystone_admin::delete_user).patch(keystone_admin::update_user),
+        )
+        .route("/identity/v3/roles", get(keystone_admin::list_roles))
+        .route("/identity/v3/projects/{p}/users/{u}/roles/{r}", axum::routing::put(keystone_admin::assign_role))
+        .route(
+            "/identity/v3/users/{id}/application_credentials",
+            get(keystone_admin::list_application_credentials).post(keystone_admin::create_application_credential),
+        )
+        .route(
+            "/identity/v3/users/{id}/application_credentials/{cred}",
+            axum::routing::delete(keystone_admin::delete_application_credential),
+        )
         .route("/compute", get(nova::versions))
         .route("/compute/", get(nova::versions))
         .route(nova, get(nova::version))
@@ -218,6 +296,7 @@ fn router(ctx: Ctx) -> Router {
         .route(&format!("{nova}/flavors"), get(nova::list_flavors))
         .route(&format!("{nova}/flavors/detail"), get(nova::list_flavors_detail))
         .route(&format!("{nova}/flavors/{{id}}"), get(nova::show_flavor))
+        .route(&format!("{nova}/os-quota-sets/{{project}}"), axum::routing::put(nova::update_quota_set))
         .route(&format!("{nova}/os-keypairs"), get(nova::list_keypairs).post(nova::create_keypair))
         .route(&format!("{nova}/os-keypairs/{{id}}"), get(nova::show_keypair).delete(nova::delete_keypair))
         .route("/image", get(glance::versions))
@@ -241,8 +320,17 @@ fn router(ctx: Ctx) -> Router {
             "/network/v2.0/floatingips/{id}",
             get(neutron::show_floating_ip).put(neutron::update_floating_ip).delete(neutron::delete_floating_ip),
         )
-        .route("/network/v2.0/networks", get(neutron::list_networks))
-        .route("/network/v2.0/networks/{id}", get(neutron::show_network))
+        .route("/network/v2.0/networks", get(neutron::list_networks).post(neutron::create_network))
+        .route("/network/v2.0/networks/{id}", get(neutron::show_network).delete(neutron::delete_network))
+        .route("/network/v2.0/subnets", get(neutron::list_subnets).post(neutron::create_subnet))
+        .route(
+            "/network/v2.0/subnets/{id}",
+            get(neutron::show_subnet).put(neutron::update_subnet).delete(neutron::delete_subnet),
+        )
+        .route("/network/v2.0/routers", get(neutron::list_routers).post(neutron::create_router))
+        .route("/network/v2.0/routers/{id}", axum::routing::delete(neutron::delete_router))
+        .route("/network/v2.0/routers/{id}/{verb}", axum::routing::put(neutron::router_interface))
+        .route("/network/v2.0/quotas/{project}", axum::routing::put(neutron::update_quota))
         .route("/network/v2.0/security-groups", get(neutron::list_security_groups))
         .route("/network/v2.0/security-groups/{id}", get(neutron::show_security_group))
         .route("/_emulator/application-credentials", post(control::add_credential))

@@ -197,6 +197,8 @@ pub fn network(net: &mut Net) {
         tags: tags.iter().map(|t| t.to_string()).collect(),
         prefix: prefix.into(),
         next_host: 0,
+        pool: None,
+        segment: None,
     };
     for n in [
         network(TENANT_NETWORK, "tenant", false, "10.0", &[]),

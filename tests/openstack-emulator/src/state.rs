@@ -86,6 +86,10 @@ pub struct Inner {
     pub credentials: BTreeMap<String, AppCredential>,
     /// Keystone users with passwords (the region's user), by id.
     pub users: BTreeMap<String, crate::model::User>,
+    /// Keystone projects made through the API (the seeded ones are implied by their users' roles).
+    pub projects: BTreeMap<String, crate::keystone_admin::Project>,
+    /// Role assignments made through the API: (project, user, role id).
+    pub assignments: std::collections::BTreeSet<(String, String, String)>,
     pub tokens: HashMap<String, TokenInfo>,
     pub flavors: BTreeMap<String, Flavor>,
     pub images: BTreeMap<String, Image>,

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
-use crate::domain::{Cidr, NetworkAddressing, NetworkCreateInput, NetworkPlacement, NetworkRecord, ReferenceId};
-use crate::error::{Error, Result};
-
-/// At most this many DNS servers per network (resolv.conf reads three).
-pub const MAX_DNS_NAMESERVERS: usize = 8;
+use crate::domain::addressing::{parse_nameservers, parse_network_prefix};
+use crate::domain::{
+    NetworkAddressing, NetworkCreateInput, NetworkPlacement, NetworkRecord, NetworkSource, ReferenceId,
+};
+use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,25 +29,12 @@ pub struct NetworkWriteSpec {
 impl NetworkWrite {
     /// `identity`: the organization, project and identity of the path.
     pub fn parse(self, organization_id: &str, project_id: &str, identity_id: &str) -> Result<NetworkCreateInput> {
-        let prefix = Cidr::parse("spec.prefix", &self.spec.prefix).map_err(|e| Error::invalid(e.to_string()))?;
-        if !prefix.is_ipv4() {
-            return Err(Error::invalid(format!("spec.prefix: '{}' is not an IPv4 prefix", prefix.as_str())));
-        }
-        if self.spec.dns_nameservers.len() > MAX_DNS_NAMESERVERS {
-            return Err(Error::invalid(format!("spec.dnsNameservers: at most {MAX_DNS_NAMESERVERS} addresses")));
-        }
-        let dns = self
-            .spec
-            .dns_nameservers
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                a.parse().map_err(|_| {
-                    let shown: String = a.chars().take(64).collect();
-                    Error::invalid(format!("spec.dnsNameservers[{i}]: '{shown}' is not an IPv4 address"))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let addressing = NetworkAddressing {
+            prefix: parse_network_prefix("spec.prefix", &self.spec.prefix, None)?,
+            dns_nameservers: parse_nameservers("spec.dnsNameservers", &self.spec.dns_nameservers)?,
+            routes: Vec::new(),
+            reservations: None,
+        };
         Ok(NetworkCreateInput {
             metadata: self.metadata.parse()?,
             placement: NetworkPlacement::Identity {
@@ -55,8 +42,10 @@ impl NetworkWrite {
                 project_id: ReferenceId::parse("projectID", project_id)?,
                 identity_id: ReferenceId::parse("identityID", identity_id)?,
             },
-            provider_network_id: ReferenceId::parse("spec.providerNetworkId", &self.spec.provider_network_id)?,
-            addressing: Some(NetworkAddressing { prefix, dns_nameservers: dns }),
+            source: NetworkSource::Bound {
+                provider_network_id: ReferenceId::parse("spec.providerNetworkId", &self.spec.provider_network_id)?,
+                addressing: Some(addressing),
+            },
         })
     }
 }
@@ -90,7 +79,7 @@ impl From<&NetworkRecord> for NetworkRead {
         NetworkRead {
             metadata: ProjectScopedResourceReadMetadata::of_network(n),
             spec: NetworkReadSpec {
-                prefix: addressing.map(|a| a.prefix.as_str().to_owned()).unwrap_or_default(),
+                prefix: addressing.map(|a| a.prefix.to_string()).unwrap_or_default(),
                 dns_nameservers: addressing
                     .map(|a| a.dns_nameservers.iter().map(ToString::to_string).collect())
                     .unwrap_or_default(),

@@ -40,6 +40,10 @@ pub(super) enum Service {
     Compute,
     Image,
     Network,
+    /// Keystone itself (the credential's endpoint).
+    Identity,
+    /// Cinder, where the catalog has it.
+    Volume,
 }
 
 impl OpenStackProvider {
@@ -78,6 +82,12 @@ impl OpenStackProvider {
         if tokio::time::timeout(budget, all).await.is_err() {
             tracing::warn!("provider warm-up ran out of time; the first request authenticates");
         }
+    }
+
+    /// Whether the credential's catalog has block storage (authenticating if there is no token yet).
+    pub(super) async fn has_block_storage(&self, cred: &ProviderCredential) -> Result<bool> {
+        let session = self.sessions.get(self.http()?, cred, self.config.token_refresh_margin, None).await?;
+        Ok(session.volume_url.is_some())
     }
 
     /// The project the credential's token is scoped to (authenticating if there is no token yet).
@@ -176,6 +186,11 @@ impl OpenStackProvider {
             Service::Network => match &session.network_url {
                 Some(url) => (neutron_base(url), "network"),
                 None => return Err(ProviderError::failed("the provider catalog has no public network endpoint")),
+            },
+            Service::Identity => (session.identity_url.as_str(), "identity"),
+            Service::Volume => match &session.volume_url {
+                Some(url) => (url.as_str(), "block-storage"),
+                None => return Err(ProviderError::failed("the provider catalog has no public block-storage endpoint")),
             },
         };
         let mut request = self.http()?.request(method, format!("{base}{path}")).header("X-Auth-Token", &session.token);

@@ -20,6 +20,10 @@ pub struct Session {
     pub image_url: String,
     /// Neutron's root; a catalog without one fails only the calls that need it.
     pub network_url: Option<String>,
+    /// Keystone v3, as the credential names it.
+    pub identity_url: String,
+    /// Cinder's root, where the catalog has block storage (many small clouds do not).
+    pub volume_url: Option<String>,
     /// The project the token is scoped to, where Keystone says.
     pub project_id: Option<String>,
 }
@@ -102,12 +106,15 @@ async fn authenticate(http: &reqwest::Client, cred: &ProviderCredential) -> Resu
             .ok_or_else(|| ProviderError::failed(format!("the provider catalog has no public {kind} endpoint")))
     };
     let network_url = endpoint("network").ok();
+    let volume_url = endpoint("block-storage").or_else(|_| endpoint("volumev3")).ok();
     Ok(Session {
         token,
         expires_at,
         compute_url: endpoint("compute")?,
         image_url: endpoint("image")?,
         network_url,
+        identity_url: cred.auth_url.trim_end_matches('/').to_owned(),
+        volume_url,
         project_id: parsed.token.project.map(|p| p.id),
     })
 }

@@ -11,12 +11,14 @@ mod client;
 mod compute;
 mod convert;
 mod errors;
+mod fabric;
 mod identity;
 mod image;
 mod keypairs;
 mod network;
 pub mod network_wire;
 mod port;
+mod tenancy;
 pub mod wire;
 
 pub use client::{OpenStackConfig, OpenStackProvider};

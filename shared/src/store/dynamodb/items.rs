@@ -253,6 +253,9 @@ pub fn network_from_item(item: &Item) -> Result<NetworkRecord> {
     network.deleting_since = string_attr(item, "deletingSince")
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc));
+    network.references =
+        item.get("refs").and_then(|v| v.as_ss().ok()).map(|r| r.iter().cloned().collect()).unwrap_or_default();
+    network.version = number_attr(item, "version").unwrap_or(network.version);
     Ok(network)
 }
 

@@ -14,6 +14,7 @@ mod identity_cache;
 /// The item layout, public for tools and tests that load data in bulk.
 pub mod items;
 mod maintenance;
+mod provisioned;
 mod queries;
 mod resources;
 mod schema;

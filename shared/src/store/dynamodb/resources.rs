@@ -94,7 +94,18 @@ impl NetworkStore for DynamoStore {
         self.every_in_scopes("NETWORK", query, network_from_item, |n| &n.id).await
     }
 
-    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+    async fn delete_network(&self, network: &NetworkRecord) -> Result<()> {
+        let condition = "attribute_exists(PK) AND attribute_not_exists(refs)";
+        if self.remove_network(network, condition, "delete network").await? {
+            return Ok(());
+        }
+        match self.get(network_key(&network.id), "get network").await? {
+            Some(_) => Err(StoreError::InUse(Kind::Network, network.id.clone())),
+            None => Err(StoreError::Missing(Kind::Network, network.id.clone())),
+        }
+    }
+
+    async fn delete_or_mark_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let id = network.id.as_str();
         if self.remove_network(network, "attribute_exists(PK)", "delete network").await? {
             return Ok(NetworkDeletion::Deleted);

@@ -15,6 +15,7 @@ use crate::rbac::Scope;
 mod bookkeeping;
 mod buckets;
 mod catalog;
+mod provisioned;
 mod resources;
 mod servers;
 
@@ -56,6 +57,8 @@ struct Tables {
     buckets: std::collections::HashMap<crate::fairuse::BucketKey, crate::fairuse::Level>,
     overrides: BTreeMap<String, crate::fairuse::Overrides>,
     bucket_calls: (u64, u64),
+    /// VLANs held: (region, physical network, VLAN) -> network.
+    vlans: BTreeMap<(String, String, u16), String>,
     /// Regions' catalogue copies.
     catalog: BTreeMap<(String, crate::store::CatalogKind), crate::store::CatalogCopy>,
 }

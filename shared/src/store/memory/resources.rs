@@ -35,7 +35,22 @@ impl NetworkStore for MemoryStore {
             .collect())
     }
 
-    async fn delete_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
+    async fn delete_network(&self, network: &NetworkRecord) -> Result<()> {
+        let mut t = self.tables();
+        let id = network.id.as_str();
+        match t.networks.get(id) {
+            None => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+            Some((n, count)) if *count > 0 || !n.references.is_empty() => {
+                Err(StoreError::InUse(Kind::Network, id.to_owned()))
+            }
+            Some(_) => {
+                t.remove_network(id);
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete_or_mark_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion> {
         let mut t = self.tables();
         let id = network.id.as_str();
         let protected = t.protected.get(id).copied().unwrap_or(0);

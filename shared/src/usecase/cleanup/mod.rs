@@ -2,6 +2,8 @@
 //! conditional, so two overlapping runs, or a run racing a request, cannot corrupt anything; work
 //! left when the time budget ends resumes next run from a stored cursor.
 //!
+//! 0. Provisioned networks a worker left unsettled (provisioning, an update, a teardown) for longer
+//!    than the grace period are brought to what their record says (`networks::converge`).
 //! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
 //! 2. Sync, per region (its own project is the provider identity its networks live in): one server
 //!    listing per page (every server carrying our `unikorn:server:id`), matched against the
@@ -29,9 +31,10 @@ pub use report::Report;
 use std::collections::HashSet;
 
 use super::intent::{self, Answer, Plan, Steps};
+use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
-use super::{credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{credential, server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
@@ -44,8 +47,14 @@ use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, S
 
 /// What the cleanup function reads and writes: every record kind a repair touches (a server placed
 /// again needs its network, key pair and SSH CA).
-pub trait Maintained: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore {}
-impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore> Maintained for S {}
+pub trait Maintained:
+    ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore + Provisioned
+{
+}
+impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore + Provisioned>
+    Maintained for S
+{
+}
 
 /// Provider listing page size (Nova's default maximum).
 const PROVIDER_PAGE: u32 = 1000;
@@ -57,12 +66,13 @@ const CLAIM_BATCH: usize = 500;
 const EVENT_LIMIT: usize = 1000;
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: Maintained, P: Compute + Networking + Images, B: EventBus>(
+pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
 ) -> Result<Report> {
     let mut report = Report::default();
+    converge_networks(deps, deadline, &mut report).await?;
     let cascading = cascade(deps, deadline, &mut report).await?;
     sync(deps, deadline, &mut report).await?;
     for network in &cascading {
@@ -78,6 +88,26 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images, B: EventBus>(
     catalogues::refresh(deps, deadline, &mut report).await;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
+}
+
+/// Provisioned networks whose stage began before the grace period and is not settled: a worker
+/// died, its message was lost, or every attempt failed. Each is brought to what its record says.
+async fn converge_networks<S: Maintained, P: Builds>(
+    deps: &Deps<S, P>,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<()> {
+    let before = deps.clock.now() - deps.timing.grace;
+    for network in deps.store.unsettled_networks(before, NETWORK_BATCH).await? {
+        if Instant::now() >= deadline {
+            break;
+        }
+        match super::networks::converge(deps, &network.id).await {
+            Ok(_) => report.networks_converged += 1,
+            Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
+        }
+    }
+    Ok(())
 }
 
 async fn cascade<S: Maintained, P: Compute + Networking>(
@@ -133,7 +163,7 @@ async fn cascade_one<S: ServerStore, P: Compute + Networking>(
         Err(e) => return Err(format!("server {}: {e}", record.id)),
     };
     let Some(pid) = &dying.provider_id else { return Ok(true) };
-    let cred = credential(deps, &dying.region_id).map_err(|e| format!("delete server {}: {e}", record.id))?;
+    let cred = server_credential(deps, &dying).map_err(|e| format!("delete server {}: {e}", record.id))?;
     let steps = Steps { after_intent: crash::NONE, after_provider: crash::NONE };
     let call = async { deps.provider.delete_server(&cred, pid).await.map(|r| ((), r)) };
     match intent::enact(deps, steps, &dying, call).await {

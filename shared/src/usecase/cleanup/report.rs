@@ -25,6 +25,8 @@ pub struct Report {
     pub orphan_public_ips_deleted: usize,
     /// Live servers with no port named after them (booted on a network by something else).
     pub servers_without_port: usize,
+    /// Provisioned networks a worker had left unsettled (made, changed or taken down here).
+    pub networks_converged: usize,
     pub networks_cascading: usize,
     pub servers_marked_deleting: usize,
     pub networks_deleted: usize,

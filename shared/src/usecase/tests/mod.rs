@@ -4,10 +4,12 @@ mod action_history;
 mod catalog;
 mod create;
 mod delete;
+mod fake_fabric;
 mod fake_network;
 mod list;
 mod power;
 mod protection;
+mod provisioning;
 mod snapshot;
 mod update;
 
@@ -63,6 +65,8 @@ pub(super) struct FakeProvider {
     public_ips: Mutex<BTreeMap<String, crate::provider::PublicIp>>,
     /// The cloud has no external network (public IPs cannot be allocated).
     no_external_network: std::sync::atomic::AtomicBool,
+    /// Projects, users and networks made for provisioned networks.
+    made: Mutex<fake_fabric::Made>,
 }
 
 impl FakeProvider {
@@ -266,6 +270,8 @@ pub(super) struct World {
     store: Arc<MemoryStore>,
     provider: Arc<FakeProvider>,
     network: String,
+    /// What the use-cases handed to the worker.
+    work: Arc<crate::work::HeldWork>,
 }
 
 pub(super) fn caller(acl: serde_json::Value) -> Caller {
@@ -276,6 +282,7 @@ pub(super) fn admin() -> Caller {
     let all = ["create", "read", "update", "delete"];
     caller(serde_json::json!({"organizations": [{"id": "o", "endpoints": [
         {"name": "region:servers", "operations": all}, {"name": "region:networks:v2", "operations": all},
+        {"name": "region:networks:v2/references", "operations": all},
         {"name": "region:images", "operations": all}]}]}))
 }
 
@@ -289,6 +296,7 @@ pub(super) async fn world() -> World {
         .and_then(|r| Ok(r.with_credential("r", crate::regions::RegionCredential::parse("region-r", credential)?)))
         .unwrap_or_else(|e| panic!("{e}"));
     let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let work = Arc::new(crate::work::HeldWork::default());
     let deps = Deps {
         store: store.clone(),
         provider: provider.clone(),
@@ -300,11 +308,12 @@ pub(super) async fn world() -> World {
         crash: Default::default(),
         limiter: Arc::new(crate::fairuse::Limiter::off()),
         catalog: Default::default(),
+        work: work.clone(),
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
     let network = networks::create_network(&deps, &cx(admin()), input).await.unwrap_or_else(|e| panic!("{e}")).id;
-    World { deps, store, provider, network }
+    World { deps, store, provider, network, work }
 }
 
 pub(super) fn create_input(network: &str, name: &str) -> crate::domain::ServerCreateInput {

@@ -24,6 +24,7 @@ pub fn admin_acl() -> Value {
     let endpoints = json!([
         {"name": "region:servers", "operations": ALL},
         {"name": "region:networks:v2", "operations": ALL},
+        {"name": "region:networks:v2/references", "operations": ALL},
         {"name": "region:images", "operations": ALL},
         {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
         {"name": "region:identities", "operations": ALL},

@@ -206,6 +206,7 @@ pub async fn local_deps(regions: Regions, ids: Arc<dyn IdSource>) -> (CloudDeps,
         crash: CrashPoints::default(),
         limiter: Arc::new(limiter),
         catalog: Default::default(),
+        work: Arc::new(shared::work::HeldWork::default()),
     };
     (deps, dynamo, table)
 }
@@ -252,6 +253,13 @@ impl Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (mut deps, dynamo, table) = local_deps(regions(&emulator), Arc::new(RandomIds)).await;
+        // The worker's queue in moto, worked in the background as the worker Lambda's event source does.
+        let endpoint = dynamodb_endpoint();
+        let queue =
+            local_api::work::ensure_queue(&endpoint, &format!("w-{table}")).await.unwrap_or_else(|e| panic!("{e}"));
+        let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
+        deps.work = Arc::new(shared::work::sqs::SqsQueue::new(sdk.sqs(Some(&endpoint)), queue.clone()));
+        local_api::work::start(deps.clone(), &endpoint, queue);
         deps.limiter =
             Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
         let gateway = local_api::Gateway {
@@ -327,6 +335,42 @@ impl Stack {
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         Reply::read(request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"))).await
+    }
+
+    /// A network from Unikorn's body (a /24 and nameservers), as uni-ui and terraform make one;
+    /// answers its id once the worker has provisioned it.
+    pub async fn provisioned_network(&self, token: &str, name: &str, project: &str) -> String {
+        let body = json!({"metadata": {"name": name}, "spec": {"organizationId": ORG, "projectId": project,
+            "regionId": REGION, "prefix": "192.168.0.0/24", "dnsNameservers": ["8.8.8.8"]}});
+        let reply = self.call("POST", "/api/v2/networks", Some(token), Some(&body)).await;
+        assert_eq!(reply.status, 201, "network create: {}", reply.body);
+        assert_eq!(reply.body["metadata"]["provisioningStatus"], "pending", "{}", reply.body);
+        let id = reply.id();
+        self.network_stage(&id, "provisioned").await;
+        id
+    }
+
+    /// Waits (at most 20 s) until the network's `provisioningStatus` is `stage` (`gone`: a 404).
+    pub async fn network_stage(&self, id: &str, stage: &str) -> Reply {
+        let path = format!("/api/v2/networks/{id}");
+        let started = std::time::Instant::now();
+        loop {
+            let reply = self.call("GET", &path, Some(&self.admin()), None).await;
+            let now = if reply.status == 404 {
+                "gone"
+            } else {
+                reply.body["metadata"]["provisioningStatus"].as_str().unwrap_or_default()
+            };
+            if now == stage {
+                return reply;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "network {id} never became {stage}: {}",
+                reply.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn create_network(&self, token: &str, name: &str, org: &str, project: &str) -> String {

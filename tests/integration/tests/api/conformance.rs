@@ -305,12 +305,66 @@ async fn every_region_route_answers_as_unikorns_document_says() {
     r.check("region responses");
 }
 
+/// The v2 network routes as uni-ui and terraform call them: create from Unikorn's body, read while
+/// pending and once provisioned, list with filters, update, references, a delete refused in use and
+/// accepted when free, and the errors each answers.
+#[tokio::test]
+async fn every_network_route_answers_as_unikorns_document_says() {
+    const MISSING: &str = "00000000-0000-4000-8000-000000000000";
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let mut r = Recorder { stack: &stack, exchanges: Vec::new() };
+    let reader = stack.token("reader", &project_acl(ORG, PROJECT, &[("region:networks:v2", &["read"])]));
+    let body = json!({"metadata": {"name": "made"}, "spec": {"organizationId": ORG, "projectId": PROJECT,
+        "regionId": REGION, "prefix": "192.168.0.0/24", "dnsNameservers": [], "routes": [{"prefix": "10.1.0.0/16", "nexthop": "192.168.0.9"}]}});
+    let created = r.call("POST", "/api/v2/networks", Some(&admin), Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.id();
+    let path = format!("/api/v2/networks/{id}");
+    r.call("GET", &path, Some(&admin), None).await;
+    stack.network_stage(&id, "provisioned").await;
+    r.call("GET", &path, Some(&admin), None).await;
+    r.call(
+        "GET",
+        &format!("/api/v2/networks?organizationID={ORG}&projectID={PROJECT}&regionID={REGION}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    r.call("GET", "/api/v2/networks?tag=a=b", Some(&admin), None).await;
+    r.call("GET", &format!("/api/v2/networks/{MISSING}"), Some(&admin), None).await;
+    r.call("GET", "/api/v2/networks/not-a-uuid", Some(&admin), None).await;
+    let mut small = body.clone();
+    small["spec"]["prefix"] = json!("192.168.0.0/25");
+    r.call("POST", "/api/v2/networks", Some(&admin), Some(&small)).await;
+    r.call("POST", "/api/v2/networks", Some(&reader), Some(&body)).await;
+    let mut mars = body.clone();
+    mars["spec"]["regionId"] = json!("mars");
+    r.call("POST", "/api/v2/networks", Some(&admin), Some(&mars)).await;
+    let update = json!({"metadata": {"name": "made"}, "spec": {"dnsNameservers": ["8.8.8.8"]}});
+    let updated = r.call("PUT", &path, Some(&admin), Some(&update)).await;
+    assert_eq!(updated.status, 202, "{}", updated.body);
+    r.call("PUT", &path, Some(&reader), Some(&update)).await;
+    r.call("PUT", &format!("/api/v2/networks/{MISSING}"), Some(&admin), Some(&update)).await;
+    let reference = format!("{path}/references/things.example.org%2Fone");
+    r.call("PUT", &reference, Some(&admin), None).await;
+    r.call("DELETE", &path, Some(&admin), None).await;
+    r.call("DELETE", &reference, Some(&admin), None).await;
+    r.call("DELETE", &path, Some(&reader), None).await;
+    let deleted = r.call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(deleted.status, 202, "{}", deleted.body);
+    r.call("GET", &path, Some(&admin), None).await;
+    r.call("PUT", &path, Some(&admin), Some(&update)).await;
+    r.check("network responses");
+}
+
 /// `openapi.yaml` is a superset of Unikorn's document for the server, SSH CA, region and v1
 /// routes: the same schema names, and every field Unikorn's schemas have.
 #[test]
 fn our_openapi_is_a_superset_of_unikorns_for_these_routes() {
     let routes = [
         "/api/v2/servers",
+        "/api/v2/networks",
         "/api/v2/sshcertificateauthorities",
         "/api/v2/regions",
         "/api/v1/organizations/{organizationID}/",

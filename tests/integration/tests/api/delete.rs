@@ -129,9 +129,9 @@ async fn concurrent_readers_uncount_a_finished_deletion_once() {
     assert!(reads.iter().all(|r| r.status == 404), "{:?}", reads.iter().map(|r| r.status).collect::<Vec<_>>());
     let count = stack.deps.store.network_server_count(&stack.network_id).await.ok().flatten();
     assert_eq!(count, Some(1), "exactly the live server is counted");
-    // The network still has a live server: deleting it only marks it (cascade), it is not gone.
+    // The network still has a live server: it is in use (Unikorn's 403), and nothing changes.
     let network = format!("/api/v2/networks/{}", stack.network_id);
-    assert_eq!(stack.call("DELETE", &network, Some(&admin), None).await.status, 202);
+    assert_eq!(stack.call("DELETE", &network, Some(&admin), None).await.status, 403);
     assert_eq!(stack.call("GET", &format!("/api/v2/servers/{keep}"), Some(&admin), None).await.status, 200);
     assert!(stack.deps.store.get_network(&stack.network_id).await.ok().flatten().is_some());
 }

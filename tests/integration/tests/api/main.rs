@@ -19,6 +19,7 @@ mod networking;
 mod networks;
 mod power;
 mod protection;
+mod provisioned;
 mod read;
 mod regions;
 mod resize;

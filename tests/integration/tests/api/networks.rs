@@ -19,16 +19,21 @@ async fn networks_are_created_read_listed_and_deleted() {
     assert_eq!(stack.call("GET", &format!("/api/v2/networks/{id}"), Some(&admin), None).await.status, 404);
 }
 
+/// Unikorn's rule for v2: a network a server holds is in use (403, nothing changes); an empty one
+/// goes at once.
 #[tokio::test]
-async fn an_empty_network_goes_at_once_and_one_with_servers_is_marked() {
+async fn a_network_servers_hold_is_in_use_and_an_empty_one_goes_at_once() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    stack.server("web").await;
+    let server = stack.server("web").await;
     let path = format!("/api/v2/networks/{}", stack.network_id);
     let reply = stack.call("DELETE", &path, Some(&admin), None).await;
-    assert_eq!(reply.status, 202, "{}", reply.body);
-    assert_eq!(stack.call("GET", &path, Some(&admin), None).await.status, 200, "kept until its servers are gone");
-    assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202, "a repeated delete is fine");
+    assert_eq!((reply.status, reply.error_code()), (403, "forbidden"), "{}", reply.body);
+    assert_eq!(reply.description(), "network is in use and cannot be deleted");
+    let shown = stack.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(shown.body["metadata"]["provisioningStatus"], "provisioned", "nothing changed: {}", shown.body);
+    assert_eq!(stack.create_server(&admin, "another").await.status, 201, "it still takes servers");
+    assert_eq!(stack.call("GET", &format!("/api/v2/servers/{server}"), Some(&admin), None).await.status, 200);
     let empty = stack.create_network(&admin, "empty", ORG, PROJECT).await;
     let path = format!("/api/v2/networks/{empty}");
     assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);

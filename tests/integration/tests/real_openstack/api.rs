@@ -3,18 +3,18 @@
 use super::*;
 
 /// The local API (the real handlers, moto, the identity emulator) on the real services.
-struct RealApi {
+pub(super) struct RealApi {
     url: String,
     http: reqwest::Client,
     admin: String,
-    deps: shared::context::CloudDeps,
+    pub(super) deps: shared::context::CloudDeps,
     /// What the cleanup passes published.
     bus: shared::events::MemoryBus,
     _identity: identity_emulator::IdentityEmulator,
 }
 
 impl RealApi {
-    async fn start(real: &Real) -> RealApi {
+    pub(super) async fn start(real: &Real) -> RealApi {
         use integration_tests::stack::{admin_acl, authenticator, local_deps};
         let (mut deps, dynamo, table) =
             local_deps(real_regions(&real.env), std::sync::Arc::new(shared::clock::RandomIds)).await;
@@ -33,7 +33,7 @@ impl RealApi {
         RealApi { url: api.url, http: reqwest::Client::new(), admin, deps, bus, _identity: idp }
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    pub(super) async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         self.keyed(method, path, body, None).await
     }
 
@@ -82,7 +82,7 @@ impl RealApi {
     }
 
     /// Reads the server until `check` holds (each read refreshes it from Nova while it moves).
-    async fn until(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    pub(super) async fn until(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
         let started = Instant::now();
         loop {
             let (status, server) = self.call("GET", &format!("/api/v2/servers/{id}"), None).await;
@@ -275,6 +275,11 @@ async fn a_server_real_nova_finds_no_host_for_is_placed_again_then_in_error_for_
 
 /// What Nova holds for a server, read as Keystone's admin (user data shows to admins only).
 async fn as_admin(real: &Real, path: &str) -> Value {
+    admin_get(real, "nova", &format!("/v2.1{path}")).await
+}
+
+/// A GET of one of the tier's services (`nova`, `neutron`, `auth_url` for Keystone) as its admin.
+pub(super) async fn admin_get(real: &Real, service: &str, path: &str) -> Value {
     let admin = &real.env["admin"];
     let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": admin["user"], "domain": {"id": "default"}, "password": admin["password"]}}},
@@ -283,7 +288,7 @@ async fn as_admin(real: &Real, path: &str) -> Value {
     let auth = format!("{}/auth/tokens", real.id("auth_url"));
     let response = http.post(auth).json(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
     let token = response.headers()["x-subject-token"].to_str().unwrap_or_default().to_owned();
-    let url = format!("{}/v2.1{path}", real.id("nova"));
+    let url = format!("{}{path}", real.id(service));
     let response = http.get(url).header("X-Auth-Token", token).header("OpenStack-API-Version", "compute 2.100");
     response.send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default()
 }

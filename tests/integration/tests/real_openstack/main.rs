@@ -11,6 +11,7 @@
 
 mod api;
 mod catalogue;
+mod networks;
 mod parity;
 mod provider;
 
@@ -122,10 +123,17 @@ fn signing_key() -> String {
 /// The tier's regions: `REGION` on the demo project, `region-quota` on the project that keeps
 /// Nova's default quota; both check the images' signatures.
 fn real_regions(env: &Value) -> shared::regions::Regions {
+    // The demo region makes VLAN provider networks on physnet2 (launch.py leaves it to provider
+    // networks, with no tenant range of Neutron's own).
     let region = |id: &str, key: &str| {
-        serde_json::json!({"id": id, "name": id, "type": "openstack",
+        let mut region = serde_json::json!({"id": id, "name": id, "type": "openstack",
             "openstack": {"endpoint": env["auth_url"], "serviceAccountSecret": format!("secret-{key}"),
-                "image": {"selector": {"signingKey": signing_key()}}}})
+                "image": {"selector": {"signingKey": signing_key()}}}});
+        if key == "demo" {
+            region["openstack"]["network"] = serde_json::json!({"providerNetworks": {"physicalNetwork": "physnet2",
+                "vlan": {"segments": [{"startId": 300, "endId": 399}]}}});
+        }
+        region
     };
     let document = serde_json::json!({"regions": [region(integration_tests::stack::REGION, "demo"),
         region(QUOTA_REGION, "quota_project")]});

@@ -1,6 +1,7 @@
 //! Neutron v2.0: ports, floating IPs, networks and security groups, with Neutron's `NeutronError`
 //! bodies, its query filters and its `limit`/`marker` paging.
 
+mod fabric;
 mod floating_ips;
 pub mod model;
 mod networks;
@@ -13,6 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+pub use fabric::{
+    create_network, create_router, create_subnet, delete_network, delete_router, delete_subnet, list_routers,
+    list_subnets, router_interface, show_subnet, update_quota, update_subnet,
+};
 pub use floating_ips::{
     create_floating_ip, delete_floating_ip, list_floating_ips, show_floating_ip, update_floating_ip,
 };

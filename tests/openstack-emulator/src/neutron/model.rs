@@ -21,6 +21,32 @@ pub struct Network {
     /// The first two octets of the subnet's /16 (`10.0`); hosts are given in order from `.0.2`.
     pub prefix: String,
     pub next_host: u32,
+    /// A subnet's allocation pool (first and last address as numbers): hosts are given from its start.
+    pub pool: Option<(u32, u32)>,
+    /// The VLAN segment of a provider network: physical network and segmentation id.
+    pub segment: Option<(String, u16)>,
+}
+
+/// A subnet made through the API (the seeded networks' subnets are implied by their prefix).
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: String,
+    pub name: String,
+    pub network_id: String,
+    pub project_id: String,
+    pub cidr: String,
+    pub gateway_ip: String,
+    pub allocation_pools: Vec<(String, String)>,
+    pub dns_nameservers: Vec<String>,
+    pub host_routes: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Router {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub external_network_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +103,10 @@ pub struct Net {
     pub ports: BTreeMap<String, Port>,
     pub floating_ips: BTreeMap<String, FloatingIp>,
     pub security_groups: BTreeMap<String, SecurityGroup>,
+    pub subnets: BTreeMap<String, Subnet>,
+    pub routers: BTreeMap<String, Router>,
+    /// Projects whose Neutron quotas were raised (`PUT /v2.0/quotas/{project}`).
+    pub quotas_raised: std::collections::BTreeSet<String>,
     macs: u32,
 }
 
@@ -132,6 +162,11 @@ impl Net {
     fn next_address(&mut self, network_id: &str) -> Option<(String, String)> {
         let network = self.networks.get_mut(network_id)?;
         let n = network.next_host;
+        if let Some((start, end)) = network.pool {
+            let address = start.checked_add(n).filter(|a| *a <= end)?;
+            network.next_host += 1;
+            return Some((network.subnet_id.clone(), std::net::Ipv4Addr::from(address).to_string()));
+        }
         if n >= 250 * 256 {
             return None;
         }
@@ -236,11 +271,23 @@ impl Net {
 /// their server, unlike the ports a caller made).
 pub const NOVA_MADE: &str = "created by nova for its server";
 
+/// A network as Neutron shows it; a VLAN provider network with its `provider:` attributes (which
+/// Neutron shows its admins and the project managers Unikorn's policy lets make them).
 pub fn network_json(n: &Network) -> Value {
+    let mut shown = network_base(n);
+    if let Some((physnet, vlan)) = &n.segment {
+        shown["provider:network_type"] = json!("vlan");
+        shown["provider:physical_network"] = json!(physnet);
+        shown["provider:segmentation_id"] = json!(vlan);
+    }
+    shown
+}
+
+fn network_base(n: &Network) -> Value {
     json!({
         "id": n.id, "name": n.name, "project_id": n.project_id, "tenant_id": n.project_id,
         "admin_state_up": true, "status": "ACTIVE", "shared": n.shared, "router:external": n.external,
-        "subnets": [n.subnet_id], "mtu": 1500, "port_security_enabled": true, "availability_zones": ["nova"],
+        "subnets": if n.subnet_id.is_empty() { json!([]) } else { json!([n.subnet_id]) }, "mtu": 1500, "port_security_enabled": true, "availability_zones": ["nova"],
         "availability_zone_hints": [], "ipv4_address_scope": null, "ipv6_address_scope": null,
         "description": "", "revision_number": 1, "is_default": false,
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "tags": n.tags,

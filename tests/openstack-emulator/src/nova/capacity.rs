@@ -55,3 +55,40 @@ pub(super) fn host_found(state: &mut Inner) -> bool {
     state.no_valid_host -= 1;
     false
 }
+
+/// Nova's default quota, which a project made through Keystone starts with (`[quota]` defaults).
+pub const DEFAULT_QUOTA: ComputeQuota = ComputeQuota { instances: Some(10), cores: Some(20), ram: Some(51200) };
+
+/// `PUT /os-quota-sets/{project}` `{"quota_set": {...}}`: -1 is unlimited, as Nova reads it.
+pub async fn update_quota_set(
+    axum::extract::State(ctx): axum::extract::State<crate::common::Ctx>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> Response {
+    use axum::response::IntoResponse;
+    if let Err(r) = crate::common::authenticate(&ctx, &headers) {
+        return r;
+    }
+    let set = &body["quota_set"];
+    if !set.is_object() {
+        return nova_fault(400, "Invalid input for field/attribute quota_set.");
+    }
+    let mut state = ctx.shared.lock();
+    let mut quota = state.quotas.get(&project).copied().unwrap_or_default();
+    let limit = |v: &serde_json::Value| v.as_i64().map(|n| u64::try_from(n).ok());
+    if let Some(n) = limit(&set["instances"]) {
+        quota.instances = n;
+    }
+    if let Some(n) = limit(&set["cores"]) {
+        quota.cores = n;
+    }
+    if let Some(n) = limit(&set["ram"]) {
+        quota.ram = n;
+    }
+    state.quotas.insert(project, quota);
+    let shown = |v: Option<u64>| v.map_or(-1, |n| n as i64);
+    axum::Json(serde_json::json!({"quota_set": {"instances": shown(quota.instances), "cores": shown(quota.cores),
+        "ram": shown(quota.ram)}}))
+    .into_response()
+}

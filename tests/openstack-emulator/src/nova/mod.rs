@@ -6,7 +6,7 @@ mod flavors;
 mod keypairs;
 
 use boot::{attach, check_boot, Boot};
-pub use capacity::{ComputeQuota, NO_VALID_HOST};
+pub use capacity::{update_quota_set, ComputeQuota, DEFAULT_QUOTA, NO_VALID_HOST};
 pub use flavors::{list_flavors, list_flavors_detail, show_flavor};
 pub use keypairs::{create_keypair, delete_keypair, list_keypairs, show_keypair};
 

@@ -1,0 +1,183 @@
+//! Keystone v3 administration (projects, users, roles, application credentials) and the quota
+//! APIs of Nova, Neutron and Cinder: the [`Tenancy`] port.
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::client::{OpenStackProvider, Service};
+use crate::provider::tenancy::{AppCredential, ProjectSpec, QuotasRaised, Tenancy, UserSpec};
+use crate::provider::{ProviderCredential, ProviderError, Result};
+use crate::text::percent_encode as encode;
+
+/// Every quota Unikorn lifts (v1.18.3 on): -1 is unlimited.
+const NOVA_QUOTAS: [&str; 7] =
+    ["instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups", "server_group_members"];
+const NEUTRON_QUOTAS: [&str; 9] = [
+    "security_group",
+    "security_group_rule",
+    "floatingip",
+    "network",
+    "port",
+    "rbac_policy",
+    "router",
+    "subnet",
+    "subnetpool",
+];
+const CINDER_QUOTAS: [&str; 6] = ["volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes", "groups"];
+
+fn unlimited(names: &[&str]) -> Value {
+    Value::Object(names.iter().map(|n| ((*n).to_owned(), json!(-1))).collect())
+}
+
+/// The domain a credential administers (projects and users are made there).
+fn domain_of(cred: &ProviderCredential) -> Result<&str> {
+    match &cred.scope {
+        crate::provider::CredentialScope::Domain(d) => Ok(d),
+        crate::provider::CredentialScope::Project(_) => {
+            Err(ProviderError::failed("projects and users are administered with a domain-scoped credential"))
+        }
+    }
+}
+
+fn id_of(value: &Value, kind: &str) -> Result<String> {
+    value[kind]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ProviderError::unavailable(format!("keystone answered a {kind} without an id")))
+}
+
+/// The id of the one item of `collection` named exactly `name` (Keystone's `name` filter is exact;
+/// checked again here).
+fn named(listing: &Value, collection: &str, name: &str) -> Option<String> {
+    listing[collection]
+        .as_array()?
+        .iter()
+        .find(|item| item["name"].as_str() == Some(name))
+        .and_then(|item| item["id"].as_str().map(str::to_owned))
+}
+
+impl OpenStackProvider {
+    async fn keystone(
+        &self,
+        cred: &ProviderCredential,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Value> {
+        let (bytes, _) = self.send(cred, Service::Identity, method, path, body, what).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::unavailable(format!("unreadable answer for {what}: {e}")))
+    }
+}
+
+#[async_trait]
+impl Tenancy for OpenStackProvider {
+    async fn find_project(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>> {
+        let domain = domain_of(cred)?;
+        let path = format!("/projects?name={}&domain_id={}", encode(name), encode(domain));
+        let listing = self.keystone(cred, Method::GET, &path, None, "projects").await?;
+        Ok(named(&listing, "projects", name))
+    }
+
+    async fn create_project(&self, cred: &ProviderCredential, spec: &ProjectSpec) -> Result<String> {
+        let body = json!({"project": {"name": spec.name, "domain_id": spec.domain_id, "tags": spec.tags,
+            "description": "unikorn managed identity project"}});
+        let made = self.keystone(cred, Method::POST, "/projects", Some(&body), "project").await?;
+        id_of(&made, "project")
+    }
+
+    async fn delete_project(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
+        self.keystone(cred, Method::DELETE, &format!("/projects/{}", encode(id)), None, "project").await.map(drop)
+    }
+
+    async fn role_ids(&self, cred: &ProviderCredential, names: &[String]) -> Result<Vec<String>> {
+        let listing = self.keystone(cred, Method::GET, "/roles", None, "roles").await?;
+        names
+            .iter()
+            .map(|name| named(&listing, "roles", name).ok_or_else(|| ProviderError::not_found(format!("role {name}"))))
+            .collect()
+    }
+
+    async fn assign_role(
+        &self,
+        cred: &ProviderCredential,
+        project_id: &str,
+        user_id: &str,
+        role_id: &str,
+    ) -> Result<()> {
+        let path = format!("/projects/{}/users/{}/roles/{}", encode(project_id), encode(user_id), encode(role_id));
+        self.keystone(cred, Method::PUT, &path, None, "role assignment").await.map(drop)
+    }
+
+    async fn find_user(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>> {
+        let domain = domain_of(cred)?;
+        let path = format!("/users?name={}&domain_id={}", encode(name), encode(domain));
+        let listing = self.keystone(cred, Method::GET, &path, None, "users").await?;
+        Ok(named(&listing, "users", name))
+    }
+
+    async fn create_user(&self, cred: &ProviderCredential, spec: &UserSpec) -> Result<String> {
+        let body = json!({"user": {"name": spec.name, "domain_id": spec.domain_id, "password": spec.password,
+            "enabled": true}});
+        let made = self.keystone(cred, Method::POST, "/users", Some(&body), "user").await?;
+        id_of(&made, "user")
+    }
+
+    async fn set_password(&self, cred: &ProviderCredential, user_id: &str, password: &str) -> Result<()> {
+        let body = json!({"user": {"password": password}});
+        self.keystone(cred, Method::PATCH, &format!("/users/{}", encode(user_id)), Some(&body), "user").await.map(drop)
+    }
+
+    async fn delete_user(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
+        self.keystone(cred, Method::DELETE, &format!("/users/{}", encode(id)), None, "user").await.map(drop)
+    }
+
+    async fn create_application_credential(
+        &self,
+        user: &ProviderCredential,
+        name: &str,
+        roles: &[String],
+    ) -> Result<AppCredential> {
+        let base = format!("/users/{}/application_credentials", encode(&user.user_id));
+        let listing = self
+            .keystone(user, Method::GET, &format!("{base}?name={}", encode(name)), None, "application credentials")
+            .await?;
+        if let Some(old) = named(&listing, "application_credentials", name) {
+            let path = format!("{base}/{}", encode(&old));
+            match self.keystone(user, Method::DELETE, &path, None, "application credential").await {
+                Ok(_) | Err(ProviderError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let roles: Vec<Value> = roles.iter().map(|r| json!({"name": r})).collect();
+        let body = json!({"application_credential": {"name": name, "description": "IaaS lifecycle management",
+            "roles": roles}});
+        let made = self.keystone(user, Method::POST, &base, Some(&body), "application credential").await?;
+        let secret = made["application_credential"]["secret"].as_str().map(str::to_owned).ok_or_else(|| {
+            ProviderError::unavailable("keystone answered an application credential without its secret")
+        })?;
+        Ok(AppCredential { id: id_of(&made, "application_credential")?, secret })
+    }
+
+    async fn raise_quotas(&self, cred: &ProviderCredential, project_id: &str) -> Result<QuotasRaised> {
+        let project = encode(project_id);
+        let nova = json!({"quota_set": unlimited(&NOVA_QUOTAS)});
+        let path = format!("/os-quota-sets/{project}");
+        self.send(cred, Service::Compute, Method::PUT, &path, Some(&nova), "compute quotas").await?;
+        let neutron = json!({"quota": unlimited(&NEUTRON_QUOTAS)});
+        let path = format!("/v2.0/quotas/{project}");
+        self.send(cred, Service::Network, Method::PUT, &path, Some(&neutron), "network quotas").await?;
+        let block_storage = self.has_block_storage(cred).await?;
+        if block_storage {
+            let cinder = json!({"quota_set": unlimited(&CINDER_QUOTAS)});
+            let path = format!("/os-quota-sets/{project}");
+            self.send(cred, Service::Volume, Method::PUT, &path, Some(&cinder), "block storage quotas").await?;
+        }
+        Ok(QuotasRaised { compute: true, network: true, block_storage })
+    }
+}

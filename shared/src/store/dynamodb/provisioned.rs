@@ -1,0 +1,286 @@
+//! Provisioned networks, their hidden identities, references and VLAN claims.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use chrono::{DateTime, Utc};
+
+use super::errors::{build, is_condition_failure, sdk_error};
+use super::items::*;
+use super::transactions::Transaction;
+use super::DynamoStore;
+use crate::domain::{IdentityRecord, NetworkRecord};
+use crate::store::{Kind, ProvisionStore, Result, StoreError, VlanStore};
+
+/// The attention index's sort key of a network with work left (its stage's start, so the oldest
+/// comes first), or `None` once it is provisioned.
+pub fn unsettled_key(n: &NetworkRecord) -> Option<String> {
+    let lifecycle = n.lifecycle.as_ref().filter(|l| l.stage.unsettled())?;
+    Some(format!("PROVISION#{}#{}", sortable(lifecycle.since), n.id))
+}
+
+fn vlan_key(region: &str, physnet: &str, vlan: u16) -> Item {
+    HashMap::from([(PK.into(), s(format!("VLAN#{region}#{physnet}"))), (SK.into(), s(format!("{vlan:04}")))])
+}
+
+impl DynamoStore {
+    /// Writes `doc` and `version` over a record at `expected` (with `extra` conditions and
+    /// updates); a failed condition reads as `Changed` (or `Missing`, or what `refused` makes of
+    /// the item found).
+    async fn rewrite(
+        &self,
+        key: Item,
+        (doc_text, version, expected): (String, u64, u64),
+        (extra_set, extra_condition): (&str, &str),
+        mut values: HashMap<String, AttributeValue>,
+        refused: impl Fn(&Item) -> Option<StoreError>,
+        (kind, id): (Kind, &str),
+    ) -> Result<()> {
+        values.insert(":doc".into(), s(doc_text));
+        values.insert(":version".into(), n(version));
+        values.insert(":expected".into(), n(expected));
+        let condition = format!("attribute_exists(PK) AND (version = :expected OR (attribute_not_exists(version) AND :expected = :zero)){extra_condition}");
+        values.entry(":zero".into()).or_insert_with(|| n(0));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(format!("SET doc = :doc, version = :version{extra_set}"))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                let found = match e.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                    _ => None,
+                };
+                Err(match found {
+                    None => StoreError::Missing(kind, id.to_owned()),
+                    Some(item) if number_attr(&item, "version").unwrap_or(0) != expected => {
+                        StoreError::Changed(kind, id.to_owned())
+                    }
+                    Some(item) => refused(&item).unwrap_or_else(|| StoreError::Changed(kind, id.to_owned())),
+                })
+            }
+            Err(e) => Err(sdk_error("replace record", e)),
+        }
+    }
+
+    fn network_doc(n: &NetworkRecord) -> Result<String> {
+        let mut stored = n.clone();
+        // Kept beside the document (conditions read them there).
+        stored.references.clear();
+        stored.deleting_since = None;
+        serde_json::to_string(&stored).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))
+    }
+
+    /// The attention keys a network's write sets (or removes), and their values.
+    fn attention_update(n: &NetworkRecord, values: &mut HashMap<String, AttributeValue>) -> &'static str {
+        match unsettled_key(n) {
+            Some(key) => {
+                values.insert(":attention".into(), s(ATTENTION));
+                values.insert(":attentionKey".into(), s(key));
+                ", GSI3PK = :attention, GSI3SK = :attentionKey"
+            }
+            None => " REMOVE GSI3PK, GSI3SK",
+        }
+    }
+}
+
+#[async_trait]
+impl ProvisionStore for DynamoStore {
+    async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()> {
+        let mut item = network_item(network)?;
+        item.insert("doc".into(), s(DynamoStore::network_doc(network)?));
+        item.insert("version".into(), n(network.version));
+        if let Some(key) = unsettled_key(network) {
+            item.insert(GSI3PK.into(), s(ATTENTION));
+            item.insert(GSI3SK.into(), s(key));
+        }
+        let tx = Transaction::new("create network")
+            .with("network", self.put(item, "attribute_not_exists(PK)")?)
+            .with("identity", self.put(identity_item(identity)?, "attribute_not_exists(PK)")?);
+        match self.transact(tx).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed("network").is_some() => {
+                Err(StoreError::Exists(Kind::Network, network.id.clone()))
+            }
+            Err(_) => Err(StoreError::Exists(Kind::Identity, identity.id.clone())),
+        }
+    }
+
+    async fn replace_network(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {
+        let mut values = HashMap::new();
+        let attention = DynamoStore::attention_update(next, &mut values);
+        let doc = (DynamoStore::network_doc(next)?, next.version, expected_version);
+        self.rewrite(network_key(&next.id), doc, (attention, ""), values, |_| None, (Kind::Network, &next.id)).await
+    }
+
+    async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {
+        let mut values = HashMap::new();
+        let attention = DynamoStore::attention_update(next, &mut values);
+        values.insert(":now".into(), s(Utc::now().to_rfc3339()));
+        let set = format!("{attention}, deletingSince = if_not_exists(deletingSince, :now)");
+        let unused = " AND (attribute_not_exists(serverCount) OR serverCount = :zero) AND attribute_not_exists(refs)";
+        let in_use = |_: &Item| Some(StoreError::InUse(Kind::Network, next.id.clone()));
+        let doc = (DynamoStore::network_doc(next)?, next.version, expected_version);
+        self.rewrite(network_key(&next.id), doc, (&set, unused), values, in_use, (Kind::Network, &next.id)).await
+    }
+
+    async fn replace_identity(&self, next: &IdentityRecord, expected_version: u64) -> Result<()> {
+        let doc = serde_json::to_string(next).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))?;
+        let doc = (doc, next.version, expected_version);
+        self.rewrite(identity_key(&next.id), doc, ("", ""), HashMap::new(), |_| None, (Kind::Identity, &next.id)).await
+    }
+
+    async fn remove_provisioned_network(&self, network: &NetworkRecord) -> Result<()> {
+        let delete = |key: Item| -> Result<TransactWriteItem> {
+            Ok(TransactWriteItem::builder()
+                .delete(build(Delete::builder().table_name(&self.table).set_key(Some(key)).build())?)
+                .build())
+        };
+        let tx = Transaction::new("remove network")
+            .with("network", delete(network_key(&network.id))?)
+            .with("identity", delete(identity_key(&network.identity_id))?);
+        match self.transact(tx).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::failed(format!("network {}: its records could not be removed", network.id))),
+        }
+    }
+
+    async fn unsettled_networks(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<NetworkRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(super::INDEX_BY_ATTENTION)
+            .key_condition_expression("GSI3PK = :attention AND GSI3SK BETWEEN :from AND :to")
+            .expression_attribute_values(":attention", s(ATTENTION))
+            .expression_attribute_values(":from", s("PROVISION#"))
+            .expression_attribute_values(":to", s(format!("PROVISION#{}~", sortable(before))))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("unsettled networks", e))?;
+        let mut found = Vec::new();
+        for item in out.items() {
+            let Some(id) = string_attr(item, PK).and_then(|pk| pk.strip_prefix("NETWORK#").map(str::to_owned)) else {
+                continue;
+            };
+            // The index is eventually consistent: the record itself says whether work is left.
+            if let Some(item) = self.get(network_key(&id), "get network").await? {
+                found.push(network_from_item(&item)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn add_reference(&self, network_id: &str, reference: &str) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(network_key(network_id)))
+            .update_expression("ADD refs :ref")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deletingSince)")
+            .expression_attribute_values(":ref", AttributeValue::Ss(vec![reference.to_owned()]))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) if c.item().is_some() => {
+                    Err(StoreError::Closing(Kind::Network, network_id.to_owned()))
+                }
+                _ => Err(StoreError::Missing(Kind::Network, network_id.to_owned())),
+            },
+            Err(e) => Err(sdk_error("add reference", e)),
+        }
+    }
+
+    async fn remove_reference(&self, network_id: &str, reference: &str) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(network_key(network_id)))
+            .update_expression("DELETE refs :ref")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":ref", AttributeValue::Ss(vec![reference.to_owned()]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Missing(Kind::Network, network_id.to_owned())),
+            Err(e) => Err(sdk_error("remove reference", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl VlanStore for DynamoStore {
+    async fn claim_vlan(
+        &self,
+        region_id: &str,
+        physical_network: &str,
+        ranges: &[(u16, u16)],
+        network_id: &str,
+    ) -> Result<Option<u16>> {
+        for _ in 0..8 {
+            let mut held = std::collections::BTreeSet::new();
+            let mut start: Option<Item> = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("PK = :pk")
+                    .expression_attribute_values(":pk", s(format!("VLAN#{region_id}#{physical_network}")))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("list VLANs", e))?;
+                for item in out.items() {
+                    let vlan = string_attr(item, SK).and_then(|v| v.parse::<u16>().ok());
+                    if string_attr(item, "networkId").as_deref() == Some(network_id) {
+                        return Ok(vlan);
+                    }
+                    held.extend(vlan);
+                }
+                match out.last_evaluated_key() {
+                    Some(key) => start = Some(key.clone()),
+                    None => break,
+                }
+            }
+            let Some(free) = ranges.iter().flat_map(|(a, b)| *a..=*b).find(|v| !held.contains(v)) else {
+                return Ok(None);
+            };
+            let mut item = vlan_key(region_id, physical_network, free);
+            item.insert("networkId".into(), s(network_id));
+            let taken = || StoreError::Exists(Kind::Network, free.to_string());
+            match self.put_new(item, "claim VLAN", taken).await {
+                Ok(()) => return Ok(Some(free)),
+                // Another network claimed it between the read and the write: look again.
+                Err(StoreError::Exists(..)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::failed("VLAN claims kept racing; the next attempt retries"))
+    }
+
+    async fn release_vlan(&self, region_id: &str, physical_network: &str, vlan: u16, network_id: &str) -> Result<()> {
+        let key = vlan_key(region_id, physical_network, vlan);
+        let condition = "networkId = :network";
+        let values = HashMap::from([(":network".to_owned(), s(network_id))]);
+        self.delete_if(key, condition, values, "release VLAN").await.map(drop)
+    }
+}

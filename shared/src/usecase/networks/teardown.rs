@@ -1,0 +1,98 @@
+//! Takes a network down in Unikorn's order: the router's interface, the router, the subnet, the
+//! network, its VLAN; then its hidden identity's user (with its application credential) and
+//! project; then the records. Each object is found by its recorded id or, where an attempt made it
+//! without recording it, by name; one already gone is done. The record stays (`deprovisioning`)
+//! until the last object is gone, so a run stopped anywhere is finished by the next.
+
+use super::provision::{Builds, Converged, Provisioned};
+use crate::crash;
+use crate::domain::provisioned::{identity_object_name, network_object_name};
+use crate::domain::NetworkRecord;
+use crate::error::{Error, Result};
+use crate::provider::ProviderError;
+use crate::usecase::Deps;
+
+/// A delete whose object is already gone succeeded.
+fn done(result: crate::provider::Result<()>) -> Result<()> {
+    match result {
+        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: NetworkRecord) -> Result<Converged> {
+    let network_id = network.id.clone();
+    let identity = deps.store.get_identity(&network.identity_id).await?;
+    let project = identity.as_ref().and_then(|i| i.objects.project_id.clone());
+    let (domain, _) = deps.regions.domain_credential(&network.region_id)?;
+    let project = match project {
+        Some(p) => Some(p),
+        // Made by an attempt that did not record it, or never made.
+        None => deps.provider.find_project(&domain, &identity_object_name(&network.identity_id)).await?,
+    };
+    if let Some(project) = &project {
+        take_down_network(deps, &network, project).await?;
+    }
+    if let Some(v) = network.objects.vlan_id {
+        if let Some(physnet) = deps.regions.openstack_of(&network.region_id).and_then(|o| o.provider_networks.clone()) {
+            deps.store.release_vlan(&network.region_id, &physnet.physical_network, v, &network.id).await?;
+        }
+    }
+    let name = identity_object_name(&network.identity_id);
+    let user = match identity.as_ref().and_then(|i| i.objects.user_id.clone()) {
+        Some(u) => Some(u),
+        None => deps.provider.find_user(&domain, &name).await?,
+    };
+    if let Some(user) = user {
+        done(deps.provider.delete_user(&domain, &user).await)?;
+    }
+    if let Some(project) = &project {
+        done(deps.provider.delete_project(&domain, project).await)?;
+    }
+    deps.crash.hit(crash::TEARDOWN_AFTER_PROVIDER);
+    deps.store.remove_provisioned_network(&network).await?;
+    tracing::info!(network_id = %network_id, "network and its identity removed at the provider and in the table");
+    Ok(Converged::Gone)
+}
+
+async fn take_down_network<S: Provisioned, P: Builds>(
+    deps: &Deps<S, P>,
+    network: &NetworkRecord,
+    project: &str,
+) -> Result<()> {
+    let cred = deps.regions.credential_in(&network.region_id, Some(project))?;
+    let name = network_object_name(&network.id);
+    let objects = &network.objects;
+    let router = match &objects.router_id {
+        Some(r) => Some(r.clone()),
+        None => deps.provider.find_router(&cred, &name).await?,
+    };
+    let subnet = match &objects.subnet_id {
+        Some(s) => Some(s.clone()),
+        None => deps.provider.find_subnet(&cred, &name).await?.map(|(id, _)| id),
+    };
+    if let (Some(router), Some(subnet)) = (&router, &subnet) {
+        done(deps.provider.remove_interface(&cred, router, subnet).await)?;
+    }
+    if let Some(router) = &router {
+        done(deps.provider.delete_router(&cred, router).await)?;
+    }
+    if let Some(subnet) = &subnet {
+        done(deps.provider.delete_subnet(&cred, subnet).await)?;
+    }
+    let provider_network = match &objects.network_id {
+        Some(n) => Some(n.clone()),
+        None => deps.provider.find_network(&cred, &name).await?.map(|n| n.id),
+    };
+    if let Some(id) = provider_network {
+        match deps.provider.delete_network(&cred, &id).await {
+            Ok(()) | Err(ProviderError::NotFound { .. }) => {}
+            // Ports left on it (a server's, being deleted): the next run tries again.
+            Err(ProviderError::Conflict { detail, .. }) => {
+                return Err(Error::unavailable(format!("network {} still has ports: {detail}", network.id)))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
