@@ -17,6 +17,12 @@ impl CrashPoints {
         self.armed.lock().unwrap_or_else(|e| e.into_inner()).insert(point.to_owned());
     }
 
+    /// Whether `point` is armed and not yet reached.
+    #[cfg(feature = "crash-points")]
+    pub fn is_armed(&self, point: &str) -> bool {
+        self.armed.lock().unwrap_or_else(|e| e.into_inner()).contains(point)
+    }
+
     #[inline]
     pub fn hit(&self, point: &'static str) {
         #[cfg(feature = "crash-points")]

@@ -20,6 +20,7 @@ mod networks;
 mod power;
 mod protection;
 mod provisioned;
+mod provisioning_faults;
 mod read;
 mod regions;
 mod resize;
