@@ -34,7 +34,7 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
-use super::{credential, server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
@@ -225,17 +225,47 @@ async fn sync<S: Maintained, P: Compute + Networking>(
     Ok(())
 }
 
+/// Syncs a region: its own project (bound networks' servers, and orphans there) and every project
+/// of a provisioned network its server records name, each with the region's user scoped to it.
 async fn sync_region<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     region: &str,
     report: &mut Report,
 ) -> Result<()> {
-    let cred = credential(deps, region)?;
+    let mut by_project: std::collections::BTreeMap<Option<String>, Vec<ServerRecord>> = Default::default();
+    by_project.insert(None, Vec::new());
+    for record in region_records(deps, region).await? {
+        by_project.entry(record.provider_project_id.clone()).or_default().push(record);
+    }
+    let mut first_error = None;
+    for (project, records) in by_project {
+        let cred = deps.regions.credential_in(region, project.as_deref())?;
+        if let Err(e) = sync_project(deps, &cred, records, report).await {
+            // One project's listing failing must not stop the others.
+            let shown = project.as_deref().unwrap_or("(the region's)");
+            report.failures.push(format!("region {region} project {shown}: {e}"));
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Syncs one project: its servers listed page by page against the records of servers living
+/// there, then its networking.
+async fn sync_project<S: Maintained, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    records: Vec<ServerRecord>,
+    report: &mut Report,
+) -> Result<()> {
     // The provider's view first: anything created after it is younger than the grace period.
     let mut ours: HashMap<String, ProviderServer> = HashMap::new();
     let mut marker: Option<String> = None;
     loop {
-        let page = deps.provider.list_servers(&cred, marker.as_deref(), PROVIDER_PAGE).await?;
+        let page = deps.provider.list_servers(cred, marker.as_deref(), PROVIDER_PAGE).await?;
         report.provider_list_calls += 1;
         report.provider_servers_seen += page.servers.len();
         for server in page.servers {
@@ -252,21 +282,21 @@ async fn sync_region<S: Maintained, P: Compute + Networking>(
             None => break,
         }
     }
-    let networking = match networking::list(&*deps.provider, &cred, report).await {
+    let networking = match networking::list(&*deps.provider, cred, report).await {
         Ok(seen) => Some(seen),
         Err(e) => {
-            report.failures.push(format!("region {region} networking: {e}"));
+            report.failures.push(format!("networking: {e}"));
             None
         }
     };
     let mut known = HashSet::new();
     let mut live = Vec::new();
-    for record in region_records(deps, region).await? {
+    for record in records {
         report.records_seen += 1;
         known.insert(record.id.clone());
         let observed = match ours.remove(&record.id) {
             Some(server) => Some(server),
-            None => match confirm_absent(deps, &cred, &record).await {
+            None => match confirm_absent(deps, cred, &record).await {
                 Ok(found) => found,
                 Err(e) => {
                     report.failures.push(format!("server {}: {e}", record.id));
@@ -277,15 +307,15 @@ async fn sync_region<S: Maintained, P: Compute + Networking>(
         if observed.as_ref().is_some_and(|s| s.phase != ServerPhase::Deleting) && !record.is_deleting() {
             live.push(record.clone());
         }
-        if let Some(current) = reconcile(deps, &cred, record, observed.as_ref(), report).await {
-            reschedule::reschedule(deps, &cred, &current, report).await;
+        if let Some(current) = reconcile(deps, cred, record, observed.as_ref(), report).await {
+            reschedule::reschedule(deps, cred, &current, report).await;
         }
     }
     for (record_id, server) in ours {
-        delete_orphan(deps, &cred, &record_id, &server, report).await;
+        delete_orphan(deps, cred, &record_id, &server, report).await;
     }
     if let Some(seen) = networking {
-        networking::converge(deps, &cred, seen, &live, &known, report).await;
+        networking::converge(deps, cred, seen, &live, &known, report).await;
     }
     Ok(())
 }

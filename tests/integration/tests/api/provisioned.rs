@@ -89,6 +89,15 @@ async fn servers_live_in_their_networks_project_and_the_network_is_held_until_th
     assert!(port.ip_address.starts_with("192.168.0."), "{}", port.ip_address);
     let shown = stack.call("GET", &format!("/api/v2/servers/{server}"), Some(&admin), None).await;
     assert_eq!(shown.body["status"]["privateIP"], port.ip_address.as_str(), "{}", shown.body);
+    // Cleanup syncs it in its own project (regression: a sweep of the region's project alone took
+    // it for vanished and removed its record, leaving the server at Nova).
+    let pid = stack.provider_id(&server).unwrap_or_default();
+    stack.emulator.set_server_state(&pid, "stopped", None);
+    let report = stack.cleanup(0).await;
+    assert_eq!((report.records_removed, report.orphans_deleted), (0, 0), "{report:?}");
+    let synced = stack.call("GET", &format!("/api/v2/servers/{server}"), Some(&admin), None).await;
+    assert_eq!(synced.body["status"]["powerState"], "Stopped", "{}", synced.body);
+    assert!(stack.provider_id(&server).is_some(), "the server is still at Nova");
 
     let path = format!("/api/v2/networks/{id}");
     let refused = stack.call("DELETE", &path, Some(&admin), None).await;
@@ -106,6 +115,7 @@ async fn servers_live_in_their_networks_project_and_the_network_is_held_until_th
     stack.network_stage(&id, "gone").await;
     let left = stack.emulator.inventory();
     assert!(left.is_empty(), "nothing left at the cloud: {left:?}");
+    assert!(stack.emulator.servers().is_empty(), "no server left at Nova");
 }
 
 #[tokio::test]
