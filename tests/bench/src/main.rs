@@ -17,13 +17,14 @@
 //! - Catalogue: provider calls per catalogue read (cold, from the table's copy, warm), the latency
 //!   a warm read adds over `get`, and create's critical path in provider round trips.
 //!
-//! `BENCH_SECTIONS=start,overhead,calls,catalogue,sizes,auth,fairuse,moto,scaling` picks sections.
+//! `BENCH_SECTIONS=start,overhead,calls,catalogue,networks,sizes,auth,fairuse,moto,scaling` picks sections.
 
 mod auth;
 mod catalogue;
 mod fairuse;
 mod fixtures;
 mod moto;
+mod networks;
 mod runtime;
 mod sizes;
 mod start;
@@ -80,6 +81,9 @@ async fn main() {
     }
     if run("catalogue") {
         println!("{}", catalogue::section(&fx, &bins, before.as_deref(), sizes.overhead.min(200)).await);
+    }
+    if run("networks") {
+        println!("{}", networks::section(&fx, sizes.networks).await);
     }
     if run("sizes") {
         println!("{}", zip_sizes());

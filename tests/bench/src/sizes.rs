@@ -42,6 +42,8 @@ pub struct Sizes {
     /// Seconds and container counts of the over-run runs (`BENCH_OVERRUN_SECONDS`, `BENCH_OVERRUN`).
     pub overrun_seconds: usize,
     pub overrun_containers: Vec<usize>,
+    /// Networks provisioned and deleted in the networks section (`BENCH_NETWORKS`).
+    pub networks: usize,
 }
 
 impl Sizes {
@@ -59,6 +61,7 @@ impl Sizes {
             fairuse_paced: number("BENCH_FAIRUSE_PACED", 20, 2, tiny),
             overrun_seconds: number("BENCH_OVERRUN_SECONDS", 3, 1, tiny),
             overrun_containers: list("BENCH_OVERRUN", &[1, 4, 16], &[2], tiny),
+            networks: number("BENCH_NETWORKS", 20, 2, tiny),
         }
     }
 }

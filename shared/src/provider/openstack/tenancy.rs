@@ -144,20 +144,26 @@ impl Tenancy for OpenStackProvider {
         roles: &[String],
     ) -> Result<AppCredential> {
         let base = format!("/users/{}/application_credentials", encode(&user.user_id));
-        let listing = self
-            .keystone(user, Method::GET, &format!("{base}?name={}", encode(name)), None, "application credentials")
-            .await?;
-        if let Some(old) = named(&listing, "application_credentials", name) {
-            let path = format!("{base}/{}", encode(&old));
-            match self.keystone(user, Method::DELETE, &path, None, "application credential").await {
-                Ok(_) | Err(ProviderError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
         let roles: Vec<Value> = roles.iter().map(|r| json!({"name": r})).collect();
         let body = json!({"application_credential": {"name": name, "description": "IaaS lifecycle management",
             "roles": roles}});
-        let made = self.keystone(user, Method::POST, &base, Some(&body), "application credential").await?;
+        let made = match self.keystone(user, Method::POST, &base, Some(&body), "application credential").await {
+            // One of that name exists (an attempt that did not record it): its secret is unknown,
+            // so it is replaced.
+            Err(ProviderError::Conflict { .. }) => {
+                let path = format!("{base}?name={}", encode(name));
+                let listing = self.keystone(user, Method::GET, &path, None, "application credentials").await?;
+                if let Some(old) = named(&listing, "application_credentials", name) {
+                    let path = format!("{base}/{}", encode(&old));
+                    match self.keystone(user, Method::DELETE, &path, None, "application credential").await {
+                        Ok(_) | Err(ProviderError::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                self.keystone(user, Method::POST, &base, Some(&body), "application credential").await?
+            }
+            other => other?,
+        };
         let secret = made["application_credential"]["secret"].as_str().map(str::to_owned).ok_or_else(|| {
             ProviderError::unavailable("keystone answered an application credential without its secret")
         })?;

@@ -50,7 +50,8 @@ pub async fn converge<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network_id: 
         .get_identity(&network.identity_id)
         .await?
         .ok_or_else(|| Error::internal(format!("network {network_id}: its identity record is missing")))?;
-    let mut run = Run { deps, network, identity };
+    let fresh = lifecycle.stage == Stage::Pending;
+    let mut run = Run { deps, network, identity, fresh };
     if lifecycle.stage != Stage::Provisioning {
         run.set_stage(Stage::Provisioning, None).await?;
     }
@@ -77,6 +78,9 @@ pub(super) struct Run<'a, S, P> {
     pub deps: &'a Deps<S, P>,
     pub network: NetworkRecord,
     pub identity: IdentityRecord,
+    /// The first run of a network never started before (its `pending` record was written over by
+    /// this run alone): nothing of it can exist at the provider, so nothing is looked for by name.
+    fresh: bool,
 }
 
 impl<S: Provisioned, P: Builds> Run<'_, S, P> {
@@ -105,6 +109,17 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         self.save_network(|n| n.lifecycle = Some(lifecycle.to(stage, reason, now))).await
     }
 
+    /// The provider's object of that name, unless this is a fresh run (then none can exist).
+    async fn found<T, F: std::future::Future<Output = crate::provider::Result<Option<T>>>>(
+        &self,
+        find: F,
+    ) -> Result<Option<T>> {
+        if self.fresh {
+            return Ok(None);
+        }
+        Ok(find.await?)
+    }
+
     async fn provision(&mut self) -> Result<()> {
         self.provision_identity().await?;
         let project = self.identity.objects.project_id.clone();
@@ -125,7 +140,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         let project = match self.identity.objects.project_id.clone() {
             Some(p) => p,
             None => {
-                let project = match deps.provider.find_project(&domain, &name).await? {
+                let project = match self.found(deps.provider.find_project(&domain, &name)).await? {
                     Some(found) => found,
                     None => {
                         let tags = vec![
@@ -141,10 +156,18 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
                 project
             }
         };
+        // One role lookup for the region user's role and the identity user's (the first is Unikorn's
+        // `manager`, the rest the region's cluster roles).
+        let roles = deps.regions.openstack_of(&region).map(|o| o.cluster_roles.clone()).unwrap_or_default();
+        let role_ids = if self.identity.objects.manager_role && self.identity.objects.user_roles {
+            Vec::new()
+        } else {
+            let names: Vec<String> = std::iter::once(MANAGER_ROLE.to_owned()).chain(roles.iter().cloned()).collect();
+            deps.provider.role_ids(&domain, &names).await?
+        };
         if !self.identity.objects.manager_role {
-            let roles = deps.provider.role_ids(&domain, &[MANAGER_ROLE.to_owned()]).await?;
-            for role in &roles {
-                deps.provider.assign_role(&domain, &project, &region_user, role).await?;
+            if let Some(manager) = role_ids.first() {
+                deps.provider.assign_role(&domain, &project, &region_user, manager).await?;
             }
             self.save_identity(|i| i.objects.manager_role = true).await?;
         }
@@ -170,7 +193,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         let user = match self.identity.objects.user_id.clone() {
             Some(u) => u,
             None => {
-                let user = match deps.provider.find_user(&domain, &name).await? {
+                let user = match self.found(deps.provider.find_user(&domain, &name)).await? {
                     Some(found) => {
                         // Made by an attempt that did not record it: it takes the recorded password.
                         deps.provider.set_password(&domain, &found, &password).await?;
@@ -186,10 +209,9 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
                 user
             }
         };
-        let roles = deps.regions.openstack_of(&region).map(|o| o.cluster_roles.clone()).unwrap_or_default();
         if !self.identity.objects.user_roles {
-            for role in deps.provider.role_ids(&domain, &roles).await? {
-                deps.provider.assign_role(&domain, &project, &user, &role).await?;
+            for role in role_ids.iter().skip(1) {
+                deps.provider.assign_role(&domain, &project, &user, role).await?;
             }
             self.save_identity(|i| i.objects.user_roles = true).await?;
         }
@@ -243,7 +265,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             }
         };
         if self.network.objects.network_id.is_none() {
-            let made = match deps.provider.find_network(&cred, &name).await? {
+            let made = match self.found(deps.provider.find_network(&cred, &name)).await? {
                 Some(found) => found,
                 None => deps.provider.create_network(&cred, &name, segment.as_ref()).await?,
             };
@@ -260,7 +282,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         let router = match self.network.objects.router_id.clone() {
             Some(r) => r,
             None => {
-                let router = match deps.provider.find_router(&cred, &name).await? {
+                let router = match self.found(deps.provider.find_router(&cred, &name)).await? {
                     Some(found) => found,
                     None => {
                         let external = crate::usecase::catalog::external_networks(deps, &region).await?;
@@ -276,7 +298,8 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             }
         };
         if !self.network.objects.interface {
-            if !deps.provider.has_interface(&cred, &router, &subnet_id).await? {
+            let has = !self.fresh && deps.provider.has_interface(&cred, &router, &subnet_id).await?;
+            if !has {
                 deps.provider.add_interface(&cred, &router, &subnet_id).await?;
             }
             self.save_network(|n| n.objects.interface = true).await?;
@@ -304,7 +327,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
                 .map(|r| HostRoute { destination: r.prefix.to_string(), nexthop: r.nexthop })
                 .collect(),
         };
-        let subnet = match deps.provider.find_subnet(cred, name).await? {
+        let subnet = match self.found(deps.provider.find_subnet(cred, name)).await? {
             Some((id, serves)) => {
                 if serves != wanted {
                     deps.provider.update_subnet(cred, &id, &wanted).await?;
