@@ -21,5 +21,9 @@ resource_record! {
         pub objects: IdentityObjects,
         #[serde(default)]
         pub version: u64,
+        /// Set when a delete found networks under it (v1's foreground delete): it takes no new
+        /// network, and goes once its last network is gone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub deleting_since: Option<chrono::DateTime<chrono::Utc>>,
     }
 }

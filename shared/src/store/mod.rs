@@ -203,6 +203,10 @@ pub trait IdentityStore: Send + Sync {
     /// Deletes an identity no network is counted on: `Missing` if it is gone, `InUse` while networks
     /// (and so servers) remain. The network create transaction counts on it, so this cannot race one.
     async fn delete_identity(&self, id: &str) -> Result<()>;
+    /// Marks an identity deleting (from `now`, keeping an earlier mark): it takes no new network
+    /// (the network create's condition), and the cleanup function deletes it once its last network
+    /// is gone. `Missing` if it is gone.
+    async fn close_identity(&self, id: &str, now: DateTime<Utc>) -> Result<()>;
 }
 
 #[async_trait]
@@ -307,6 +311,8 @@ pub trait MaintenanceStore: Send + Sync {
     /// Deletes a network marked deleting once its last server is gone (uncounting it on its identity
     /// resource); false while servers remain.
     async fn finish_network_deletion(&self, network: &NetworkRecord) -> Result<bool>;
+    /// Identities marked deleting, oldest mark first.
+    async fn identities_being_deleted(&self, limit: usize) -> Result<Vec<IdentityRecord>>;
     /// Claims due for a check at `now` (their holder may be gone), oldest first.
     async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>>;
     /// The cleanup function's resume point (the identity to sync next) and the cursor's version.

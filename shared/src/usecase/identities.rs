@@ -5,8 +5,9 @@ use super::Context;
 use super::{Deps, Placed, View};
 use crate::domain::{IdentityCreateInput, IdentityRecord};
 use crate::error::{Error, Result};
+use crate::rbac::Scope;
 use crate::rbac::{Operation, IDENTITIES};
-use crate::store::{IdentityStore, RecordQuery, StoreError};
+use crate::store::{IdentityStore, NetworkStore, RecordQuery, ServerStore, StoreError};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no identity found with id {id}"))
@@ -39,6 +40,7 @@ pub async fn create_identity<S: IdentityStore, P>(
         lifecycle: None,
         objects: Default::default(),
         version: 0,
+        deleting_since: None,
         created_by: cx.caller.subject.clone(),
         creation_time: deps.clock.now(),
     };
@@ -70,15 +72,75 @@ pub async fn list_identities<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Contex
     Ok(deps.store.list_identities(&query).await?)
 }
 
-/// Refused while networks (and so servers) remain under it: Unikorn's route documents 400, not 409.
-pub async fn delete_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<()> {
+/// Unikorn's foreground delete (uni-compute's cluster teardown relies on it): 202, the identity
+/// takes no new network, each network under it goes (at once without servers; otherwise marked
+/// deleting, its servers deleted by the cleanup function, the network with its last server), and the
+/// identity goes with its last network. A server protected from deletion under it refuses the
+/// whole delete (409, naming it) before anything is marked.
+pub async fn delete_identity<S: IdentityStore + NetworkStore + ServerStore, P>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+    id: &str,
+) -> Result<()> {
     let read = deps.store.get_identity(id);
     let identity = cx.view.load(&cx.caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
     super::admit(deps, &identity.organization_id).await?;
-    deps.store.delete_identity(id).await.map_err(|e| match e {
-        StoreError::InUse(..) => {
-            Error::invalid(format!("identity {id} still has networks or servers: delete them first"))
+    let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
+    let networks =
+        RecordQuery { scopes: vec![scope.clone()], parent_identity_id: Some(id.to_owned()), ..RecordQuery::default() };
+    let networks = deps.store.list_networks(&networks).await?;
+    let servers = RecordQuery {
+        scopes: vec![scope],
+        parent_identity_id: Some(id.to_owned()),
+        limit: 1000,
+        ..RecordQuery::default()
+    };
+    let protected: Vec<String> = deps
+        .store
+        .list_servers(&servers)
+        .await?
+        .items
+        .iter()
+        .filter(|s| s.protection.delete)
+        .take(100)
+        .map(|s| format!("{} ({})", s.id, s.name))
+        .collect();
+    if !protected.is_empty() {
+        return Err(Error::conflict(format!(
+            "identity {id} has servers protected from deletion: {}; change their protection first",
+            protected.join(", ")
+        )));
+    }
+    deps.store.close_identity(id, deps.clock.now()).await?;
+    finish(deps, &identity, &networks).await.map(drop)
+}
+
+/// Deletes or marks each network of a deleting identity, then the identity if none is left (true
+/// when it is gone); what cannot go yet is left to the cleanup function, which calls this again.
+pub(crate) async fn finish<S: IdentityStore + NetworkStore, P>(
+    deps: &Deps<S, P>,
+    identity: &IdentityRecord,
+    networks: &[crate::domain::NetworkRecord],
+) -> Result<bool> {
+    for network in networks {
+        match deps.store.delete_or_mark_network(network, deps.clock.now()).await {
+            Ok(_) | Err(StoreError::Missing(..)) => {}
+            // A server was protected meanwhile: its network waits; the identity with it.
+            Err(StoreError::Protected(..)) => {
+                tracing::info!(network_id = %network.id, "a protected server holds the network of a deleting identity")
+            }
+            Err(e) => return Err(e.into()),
         }
-        other => other.into(),
-    })
+    }
+    match deps.store.delete_identity(&identity.id).await {
+        Ok(()) | Err(StoreError::Missing(..)) => {
+            tracing::info!(identity_id = %identity.id, "identity deleted");
+            Ok(true)
+        }
+        Err(StoreError::InUse(..)) => {
+            tracing::info!(identity_id = %identity.id, "identity marked deleting; it goes with its last network");
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -52,7 +52,11 @@ pub struct IdentitySpec {
 impl From<&IdentityRecord> for IdentityRead {
     fn from(i: &IdentityRecord) -> Self {
         IdentityRead {
-            metadata: ProjectScopedResourceReadMetadata::settled(i),
+            metadata: ProjectScopedResourceReadMetadata {
+                deletion_time: i.deleting_since,
+                provisioning_status: if i.deleting_since.is_some() { "deprovisioning" } else { "provisioned" }.into(),
+                ..ProjectScopedResourceReadMetadata::settled(i)
+            },
             spec: IdentitySpec { kind: "openstack".into(), region_id: i.region_id.clone() },
         }
     }

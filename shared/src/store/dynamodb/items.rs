@@ -259,6 +259,16 @@ pub fn network_from_item(item: &Item) -> Result<NetworkRecord> {
     Ok(network)
 }
 
+/// An identity as stored: the document, and the deletion mark kept beside it.
+pub fn identity_from_item(item: &Item) -> Result<IdentityRecord> {
+    let mut identity: IdentityRecord = from_item(item)?;
+    identity.deleting_since = string_attr(item, "deletingSince")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    identity.version = number_attr(item, "version").unwrap_or(identity.version);
+    Ok(identity)
+}
+
 pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T> {
     let text =
         item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::failed("stored item has no document"))?;

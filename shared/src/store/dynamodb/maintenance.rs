@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::items::*;
-use crate::domain::{ActionRecord, NetworkRecord, StateEvent};
+use crate::domain::{ActionRecord, IdentityRecord, NetworkRecord, StateEvent};
 use crate::store::{ActionQuery, ActionStore, ClaimRef, Kind, MaintenanceStore, Page, Result, StoreError};
 
 use super::errors::{is_condition_failure, sdk_error};
@@ -99,6 +99,11 @@ impl MaintenanceStore for DynamoStore {
 
     async fn finish_network_deletion(&self, network: &NetworkRecord) -> Result<bool> {
         self.remove_network(network, "attribute_exists(deletingSince)", "finish network deletion").await
+    }
+
+    async fn identities_being_deleted(&self, limit: usize) -> Result<Vec<IdentityRecord>> {
+        let items = self.attention("IDENTITY#".into(), "IDENTITY$".into(), limit).await?;
+        items.iter().map(identity_from_item).collect()
     }
 
     async fn claims_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<ClaimRef>> {

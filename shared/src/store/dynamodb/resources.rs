@@ -76,11 +76,22 @@ impl NetworkStore for DynamoStore {
         };
         let tx = Transaction::new("create network")
             .with("network", self.put(network_item(network)?, "attribute_not_exists(PK)")?)
-            .with("identity", self.counter(identity_key(parent), "networkCount", 1, "attribute_exists(PK)")?);
+            .with(
+                "identity",
+                self.counter(
+                    identity_key(parent),
+                    "networkCount",
+                    1,
+                    "attribute_exists(PK) AND attribute_not_exists(deletingSince)",
+                )?,
+            );
         match self.transact(tx).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed("network").is_some() => {
                 Err(StoreError::Exists(Kind::Network, network.id.clone()))
+            }
+            Err(cancelled) if cancelled.failed("identity").is_some_and(|r| r.existed) => {
+                Err(StoreError::Closing(Kind::Identity, parent.clone()))
             }
             Err(_) => Err(StoreError::Missing(Kind::Identity, parent.clone())),
         }
@@ -155,11 +166,34 @@ impl IdentityStore for DynamoStore {
     }
 
     async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>> {
-        self.get(identity_key(id), "get identity").await?.as_ref().map(from_item).transpose()
+        self.get(identity_key(id), "get identity").await?.as_ref().map(identity_from_item).transpose()
     }
 
     async fn list_identities(&self, query: &RecordQuery) -> Result<Vec<IdentityRecord>> {
-        self.every_in_scopes("IDENTITY", query, from_item, |i: &IdentityRecord| &i.id).await
+        self.every_in_scopes("IDENTITY", query, identity_from_item, |i: &IdentityRecord| &i.id).await
+    }
+
+    async fn close_identity(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(identity_key(id)))
+            .update_expression(
+                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
+                 GSI3SK = if_not_exists(GSI3SK, :sk)",
+            )
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":attention", s(ATTENTION))
+            .expression_attribute_values(":sk", s(format!("IDENTITY#{}#{id}", sortable(now))))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Missing(Kind::Identity, id.to_owned())),
+            Err(e) => Err(sdk_error("mark identity deleting", e)),
+        }
     }
 
     async fn delete_identity(&self, id: &str) -> Result<()> {

@@ -74,6 +74,15 @@ impl MaintenanceStore for MemoryStore {
         Ok(())
     }
 
+    async fn identities_being_deleted(&self, limit: usize) -> Result<Vec<IdentityRecord>> {
+        let t = self.tables();
+        let mut found: Vec<IdentityRecord> =
+            t.identities.values().map(|(i, _)| i).filter(|i| i.deleting_since.is_some()).cloned().collect();
+        found.sort_by_key(|i| i.deleting_since);
+        found.truncate(limit);
+        Ok(found)
+    }
+
     async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
         let mut found: Vec<NetworkRecord> =

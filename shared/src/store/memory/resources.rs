@@ -11,6 +11,9 @@ impl NetworkStore for MemoryStore {
         }
         if let Some(parent) = &network.parent_identity_id {
             match t.identities.get_mut(parent) {
+                Some((i, _)) if i.deleting_since.is_some() => {
+                    return Err(StoreError::Closing(Kind::Identity, parent.clone()))
+                }
                 Some((_, count)) => *count += 1,
                 None => return Err(StoreError::Missing(Kind::Identity, parent.clone())),
             }
@@ -97,6 +100,16 @@ impl IdentityStore for MemoryStore {
             .filter(|i| q.scopes.iter().any(|s| in_scope(s, &i.organization_id, &i.project_id)))
             .cloned()
             .collect())
+    }
+
+    async fn close_identity(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        match self.tables().identities.get_mut(id) {
+            None => Err(StoreError::Missing(Kind::Identity, id.to_owned())),
+            Some((i, _)) => {
+                i.deleting_since.get_or_insert(now);
+                Ok(())
+            }
+        }
     }
 
     async fn delete_identity(&self, id: &str) -> Result<()> {

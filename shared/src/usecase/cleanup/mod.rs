@@ -11,7 +11,8 @@
 //!    (power, status, addresses, fault; deletions finished or re-issued; stuck creates adopted or
 //!    removed; pending resizes and rebuilds completed); provider servers without a record, older
 //!    than the grace period, are deleted.
-//! 3. Networks being deleted whose last server is gone are deleted.
+//! 3. Networks being deleted whose last server is gone are deleted; identities being deleted whose
+//!    last network is gone are deleted (their networks marked again first).
 //! 4. Name claims due for a check are released when their holder record is gone.
 //! 5. Transitions the record writes left in the outbox are published to the event bus; what the
 //!    bus does not accept stays for the next run.
@@ -81,6 +82,7 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
             report.networks_deleted += 1;
         }
     }
+    finish_identities(deps, &mut report).await?;
     if Instant::now() < deadline {
         release_stale_claims(deps, &mut report).await?;
     }
@@ -88,6 +90,26 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
     catalogues::refresh(deps, deadline, &mut report).await;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
+}
+
+/// Identities being deleted (v1's foreground delete): each network still under one is deleted or
+/// marked again (a delete that stopped between its steps), and the identity goes with the last.
+async fn finish_identities<S: Maintained, P>(deps: &Deps<S, P>, report: &mut Report) -> Result<()> {
+    for identity in deps.store.identities_being_deleted(NETWORK_BATCH).await? {
+        let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
+        let query = RecordQuery {
+            scopes: vec![scope],
+            parent_identity_id: Some(identity.id.clone()),
+            ..RecordQuery::default()
+        };
+        let networks = deps.store.list_networks(&query).await?;
+        match super::identities::finish(deps, &identity, &networks).await {
+            Ok(true) => report.identities_deleted += 1,
+            Ok(false) => {}
+            Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
+        }
+    }
+    Ok(())
 }
 
 /// Provisioned networks whose stage began before the grace period and is not settled: a worker

@@ -30,6 +30,8 @@ pub struct Report {
     pub networks_cascading: usize,
     pub servers_marked_deleting: usize,
     pub networks_deleted: usize,
+    /// v1 identities whose last network went (their delete's foreground cascade finished).
+    pub identities_deleted: usize,
     pub claims_checked: usize,
     pub claims_released: usize,
     pub events_published: usize,

@@ -150,6 +150,7 @@ fn hidden_identity(network: &NetworkRecord) -> IdentityRecord {
         lifecycle: Some(Lifecycle::pending(network.creation_time)),
         objects: Default::default(),
         version: 0,
+        deleting_since: None,
     }
 }
 

@@ -321,10 +321,8 @@ async fn identities_and_v1_networks_keep_their_children() {
     assert_eq!(stack.call("POST", &orphan, Some(&admin), Some(&body)).await.status, 404);
     assert_eq!(stack.item_count().await, items);
 
-    // An identity with networks (and servers) cannot go; its network goes with its last server.
+    // A network goes with its last server (Unikorn's foreground delete).
     let id = stack.create_v1_server(&admin, &home, "web").await.id();
-    let refused = stack.call("DELETE", &home.path, Some(&admin), None).await;
-    assert_eq!((refused.status, refused.error_code()), (400, "invalid_request"), "{}", refused.body);
     let network_path = format!("{}/networks/{}", home.path, home.network_id);
     assert_eq!(stack.call("DELETE", &network_path, Some(&admin), None).await.status, 202);
     let dying = stack.call("GET", &network_path, Some(&admin), None).await;
@@ -337,8 +335,50 @@ async fn identities_and_v1_networks_keep_their_children() {
         "the cascade took the server"
     );
     assert_eq!(stack.call("GET", &network_path, Some(&admin), None).await.status, 404);
+
+    // An identity delete takes everything under it (uni-compute's cluster teardown): 202, its
+    // networks and their servers go, then the identity.
+    let network = json!({"metadata": {"name": "net-2"}, "spec": {"prefix": "10.0.0.0/24", "dnsNameservers": [],
+        "providerNetworkId": PROVIDER_NETWORK}});
+    let second = stack.call("POST", &format!("{}/networks", home.path), Some(&admin), Some(&network)).await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    let empty = stack
+        .call(
+            "POST",
+            &format!("{}/networks", home.path),
+            Some(&admin),
+            Some(&json!({"metadata": {"name": "net-3"},
+        "spec": {"prefix": "10.1.0.0/24", "dnsNameservers": [], "providerNetworkId": PROVIDER_NETWORK}})),
+        )
+        .await;
+    assert_eq!(empty.status, 201, "{}", empty.body);
+    let body = stack.v1_server_body("db", &second.id());
+    let server = stack.call("POST", &home.servers(), Some(&admin), Some(&body)).await;
+    assert_eq!(server.status, 201, "{}", server.body);
     assert_eq!(stack.call("DELETE", &home.path, Some(&admin), None).await.status, 202);
-    assert_eq!(stack.call("GET", &home.path, Some(&admin), None).await.status, 404);
+    let dying = stack.call("GET", &home.path, Some(&admin), None).await;
+    assert_eq!(dying.body["metadata"]["provisioningStatus"], "deprovisioning", "{}", dying.body);
+    assert_eq!(
+        stack.call("GET", &format!("{}/networks/{}", home.path, empty.id()), Some(&admin), None).await.status,
+        404,
+        "an empty network goes at once"
+    );
+    let late = stack.call("POST", &format!("{}/networks", home.path), Some(&admin), Some(&network)).await;
+    assert_eq!(
+        (late.status, late.error_code()),
+        (409, "conflict"),
+        "a deleting identity takes no network: {}",
+        late.body
+    );
+    assert_eq!(stack.call("DELETE", &home.path, Some(&admin), None).await.status, 202, "a repeated delete is fine");
+    let mut runs = 0;
+    while stack.call("GET", &home.path, Some(&admin), None).await.status != 404 {
+        runs += 1;
+        assert!(runs <= 3, "the identity is still there after three cleanup runs");
+        stack.cleanup(300).await;
+    }
+    assert_eq!(stack.call("GET", &home.server(&server.id()), Some(&admin), None).await.status, 404);
+    assert!(stack.provider_id(&server.id()).is_none(), "its server is gone at Nova");
     assert!(stack.violations().await.is_empty(), "{:?}", stack.violations().await);
 }
 
