@@ -50,8 +50,18 @@ pub struct SubnetOptions {
     pub host_routes: Vec<HostRoute>,
 }
 
+/// What a project holds of the kinds a network is made of: (id, name) of each.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FabricObjects {
+    pub networks: Vec<(String, String)>,
+    pub subnets: Vec<(String, String)>,
+    pub routers: Vec<(String, String)>,
+}
+
 #[async_trait]
 pub trait Fabric: Send + Sync {
+    /// Every network, subnet and router of the credential's project (a project being swept).
+    async fn list_objects(&self, cred: &ProviderCredential) -> Result<FabricObjects>;
     /// The credential's project's network of that name, if any.
     async fn find_network(&self, cred: &ProviderCredential, name: &str) -> Result<Option<FabricNetwork>>;
     /// A network in the credential's project; with a segment, a VLAN provider network (`Conflict`

@@ -53,6 +53,8 @@ pub struct QuotasRaised {
 
 #[async_trait]
 pub trait Tenancy: Send + Sync {
+    /// Every project of the credential's domain whose name starts with `prefix`: (id, name).
+    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str) -> Result<Vec<(String, String)>>;
     /// The project of that name in the credential's domain, if one exists.
     async fn find_project(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>>;
     async fn create_project(&self, cred: &ProviderCredential, spec: &ProjectSpec) -> Result<String>;

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::{OpenStackProvider, Service};
-use crate::provider::fabric::{Fabric, FabricNetwork, HostRoute, Segment, SubnetOptions, SubnetSpec};
+use crate::provider::fabric::{Fabric, FabricNetwork, FabricObjects, HostRoute, Segment, SubnetOptions, SubnetSpec};
 use crate::provider::{ProviderCredential, ProviderError, Result};
 use crate::text::percent_encode as encode;
 
@@ -81,8 +81,31 @@ fn gone_is_done(result: Result<Value>) -> Result<()> {
     }
 }
 
+impl OpenStackProvider {
+    /// (id, name) of every item of `collection` in the credential's project.
+    async fn all_of(&self, cred: &ProviderCredential, collection: &str) -> Result<Vec<(String, String)>> {
+        let project = self.project_id(cred).await?.map(|p| format!("?project_id={}", encode(&p))).unwrap_or_default();
+        let listing =
+            self.neutron(cred, Method::GET, &format!("/v2.0/{collection}{project}"), None, collection).await?;
+        Ok(listing[collection]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| Some((i["id"].as_str()?.to_owned(), i["name"].as_str().unwrap_or_default().to_owned())))
+            .collect())
+    }
+}
+
 #[async_trait]
 impl Fabric for OpenStackProvider {
+    async fn list_objects(&self, cred: &ProviderCredential) -> Result<FabricObjects> {
+        Ok(FabricObjects {
+            networks: self.all_of(cred, "networks").await?,
+            subnets: self.all_of(cred, "subnets").await?,
+            routers: self.all_of(cred, "routers").await?,
+        })
+    }
+
     async fn find_network(&self, cred: &ProviderCredential, name: &str) -> Result<Option<FabricNetwork>> {
         Ok(self.named(cred, "networks", name).await?.iter().find_map(network_of))
     }

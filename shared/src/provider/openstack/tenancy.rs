@@ -77,6 +77,19 @@ impl OpenStackProvider {
 
 #[async_trait]
 impl Tenancy for OpenStackProvider {
+    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str) -> Result<Vec<(String, String)>> {
+        let domain = domain_of(cred)?;
+        let path = format!("/projects?domain_id={}", encode(domain));
+        let listing = self.keystone(cred, Method::GET, &path, None, "projects").await?;
+        Ok(listing["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p["id"].as_str()?.to_owned(), p["name"].as_str()?.to_owned())))
+            .filter(|(_, name)| name.starts_with(prefix))
+            .collect())
+    }
+
     async fn find_project(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>> {
         let domain = domain_of(cred)?;
         let path = format!("/projects?name={}&domain_id={}", encode(name), encode(domain));

@@ -4,6 +4,8 @@
 //!
 //! 0. Provisioned networks a worker left unsettled (provisioning, an update, a teardown) for longer
 //!    than the grace period are brought to what their record says (`networks::converge`).
+//!    Then each region's projects named after an identity whose record is gone are emptied
+//!    (routers, subnets, networks) and removed with their user.
 //! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
 //! 2. Sync, per region (its own project is the provider identity its networks live in): one server
 //!    listing per page (every server carrying our `unikorn:server:id`), matched against the
@@ -74,6 +76,7 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
 ) -> Result<Report> {
     let mut report = Report::default();
     converge_networks(deps, deadline, &mut report).await?;
+    sweep_projects(deps, &mut report).await;
     let cascading = cascade(deps, deadline, &mut report).await?;
     sync(deps, deadline, &mut report).await?;
     for network in &cascading {
@@ -90,6 +93,17 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
     catalogues::refresh(deps, deadline, &mut report).await;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
+}
+
+/// Each region's projects the product made whose identity record is gone are emptied and removed.
+async fn sweep_projects<S: Maintained, P: Builds>(deps: &Deps<S, P>, report: &mut Report) {
+    for region in deps.regions.all().filter(|r| r.openstack.is_some()) {
+        match super::networks::sweep_region(deps, &region.id).await {
+            Ok(removed) => report.orphan_projects_removed += removed,
+            // A region whose Keystone is down, or whose user may not list projects: the next run tries again.
+            Err(e) => report.failures.push(format!("region {} projects: {e}", region.id)),
+        }
+    }
 }
 
 /// Identities being deleted (v1's foreground delete): each network still under one is deleted or

@@ -5,10 +5,12 @@
 
 pub(crate) mod provision;
 mod references;
+mod sweep;
 mod teardown;
 
 pub use provision::{converge, Converged};
 pub use references::{add_reference, remove_reference};
+pub use sweep::sweep_region;
 
 use super::identities::load_identity;
 use super::Context;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::provider::fabric::{Fabric, FabricNetwork, Segment, SubnetOptions, SubnetSpec};
+use crate::provider::fabric::{Fabric, FabricNetwork, FabricObjects, Segment, SubnetOptions, SubnetSpec};
 use crate::provider::tenancy::{AppCredential, ProjectSpec, QuotasRaised, Tenancy, UserSpec};
 
 /// What the fake cloud holds, by kind: name -> id (and, for subnets, what they serve).
@@ -49,6 +49,11 @@ fn remove_by_id<V>(map: &mut BTreeMap<String, V>, id: &str, id_of: impl Fn(&V) -
 
 #[async_trait]
 impl Tenancy for FakeProvider {
+    async fn list_projects(&self, _: &ProviderCredential, prefix: &str) -> ProviderResult<Vec<(String, String)>> {
+        self.with("list_projects", |m| {
+            m.projects.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(n, id)| (id.clone(), n.clone())).collect()
+        })
+    }
     async fn find_project(&self, _: &ProviderCredential, name: &str) -> ProviderResult<Option<String>> {
         self.with("find_project", |m| m.projects.get(name).cloned())
     }
@@ -107,6 +112,13 @@ impl Tenancy for FakeProvider {
 
 #[async_trait]
 impl Fabric for FakeProvider {
+    async fn list_objects(&self, _: &ProviderCredential) -> ProviderResult<FabricObjects> {
+        self.with("list_objects", |m| FabricObjects {
+            networks: m.networks.iter().map(|(n, x)| (x.id.clone(), n.clone())).collect(),
+            subnets: m.subnets.iter().map(|(n, (id, _))| (id.clone(), n.clone())).collect(),
+            routers: m.routers.iter().map(|(n, id)| (id.clone(), n.clone())).collect(),
+        })
+    }
     async fn find_network(&self, _: &ProviderCredential, name: &str) -> ProviderResult<Option<FabricNetwork>> {
         self.with("find_network", |m| m.networks.get(name).cloned())
     }

@@ -241,3 +241,41 @@ async fn a_failing_cloud_shows_error_with_its_reason_and_the_retry_provisions_on
     assert_eq!((cloud.projects.len(), cloud.users.len(), cloud.networks.len(), cloud.routers.len()), (1, 1, 1, 1));
     assert_eq!(stack.emulator.counter("POST /identity/v3/projects"), 1);
 }
+
+/// A project the product made whose identity record is gone (a run that raced a teardown, a record
+/// removed by hand) is emptied and removed by the next cleanup run: its router, subnet, network,
+/// user and the project itself.
+#[tokio::test]
+async fn a_project_whose_records_are_gone_is_swept_by_cleanup() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let id = stack.provisioned_network(&admin, "made", PROJECT).await;
+    let other = stack.provisioned_network(&admin, "kept", PROJECT).await;
+    let stored = stack.stored(&format!("NETWORK#{id}"), "NETWORK").await.unwrap_or_default();
+    let identity = stored["identityId"].as_str().unwrap_or_default().to_owned();
+    for (pk, sk) in [(format!("NETWORK#{id}"), "NETWORK"), (format!("IDENTITY#{identity}"), "IDENTITY")] {
+        stack
+            .dynamo
+            .delete_item()
+            .table_name(&stack.table)
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk.into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let report = stack.cleanup(0).await;
+    assert_eq!(report.orphan_projects_removed, 1, "{report:?}");
+    let cloud = stack.emulator.inventory();
+    let name = format!("unikorn-identity-{identity}");
+    assert!(!cloud.projects.iter().any(|p| p.name == name), "the project is gone");
+    assert!(!cloud.users.iter().any(|(_, n)| *n == name), "its user is gone");
+    assert!(!cloud.networks.iter().any(|n| n.name == format!("network-{id}")), "its network is gone");
+    assert_eq!(
+        (cloud.projects.len(), cloud.networks.len(), cloud.subnets.len(), cloud.routers.len()),
+        (1, 1, 1, 1),
+        "the other network's are kept"
+    );
+    assert_eq!(stack.network_stage(&other, "provisioned").await.status, 200);
+    assert_eq!(stack.cleanup(0).await.orphan_projects_removed, 0, "nothing more to sweep");
+}

@@ -1,0 +1,65 @@
+//! Orphans at the provider: a project named `unikorn-identity-<id>` whose identity record is gone
+//! holds nothing of ours any more (a record goes only after its teardown, and a project is made
+//! only after its record), so whatever is in it was left by a run that raced a teardown or made an
+//! object after the provider's answer was lost: its routers, subnets, networks, user and the project
+//! itself are removed. One Keystone listing per region and run.
+
+use super::provision::{Builds, Provisioned};
+use crate::domain::provisioned::identity_object_name;
+use crate::error::Result;
+use crate::provider::{ProviderCredential, ProviderError};
+use crate::usecase::Deps;
+
+/// Every project the product names; the identity id follows the prefix.
+const PREFIX: &str = "unikorn-identity-";
+
+fn gone_is_done(result: crate::provider::Result<()>) -> Result<()> {
+    match result {
+        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sweeps a region's orphaned projects; answers how many were removed.
+pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: &str) -> Result<usize> {
+    let (domain, _) = deps.regions.domain_credential(region)?;
+    let mut removed = 0;
+    for (project, name) in deps.provider.list_projects(&domain, PREFIX).await? {
+        let identity = name.trim_start_matches(PREFIX);
+        if deps.store.get_identity(identity).await?.is_some() {
+            continue;
+        }
+        tracing::info!(project_id = %project, identity_id = %identity, "orphaned project: its identity record is gone");
+        let cred = deps.regions.credential_in(region, Some(&project))?;
+        empty_project(deps, &cred).await?;
+        if let Some(user) = deps.provider.find_user(&domain, &identity_object_name(identity)).await? {
+            gone_is_done(deps.provider.delete_user(&domain, &user).await)?;
+        }
+        gone_is_done(deps.provider.delete_project(&domain, &project).await)?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// Removes the routers (their interfaces first), subnets and networks of a project.
+async fn empty_project<S: Provisioned, P: Builds>(deps: &Deps<S, P>, cred: &ProviderCredential) -> Result<()> {
+    let objects = match deps.provider.list_objects(cred).await {
+        Ok(objects) => objects,
+        // The region's user never took its role there: nothing can have been made in it.
+        Err(ProviderError::Unauthorized(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for (router, _) in &objects.routers {
+        for (subnet, _) in &objects.subnets {
+            gone_is_done(deps.provider.remove_interface(cred, router, subnet).await)?;
+        }
+        gone_is_done(deps.provider.delete_router(cred, router).await)?;
+    }
+    for (subnet, _) in &objects.subnets {
+        gone_is_done(deps.provider.delete_subnet(cred, subnet).await)?;
+    }
+    for (network, _) in &objects.networks {
+        gone_is_done(deps.provider.delete_network(cred, network).await)?;
+    }
+    Ok(())
+}
