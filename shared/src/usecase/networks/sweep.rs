@@ -42,7 +42,10 @@ pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: 
 }
 
 /// Removes the routers (their interfaces first), subnets and networks of a project.
-async fn empty_project<S: Provisioned, P: Builds>(deps: &Deps<S, P>, cred: &ProviderCredential) -> Result<()> {
+pub(super) async fn empty_project<S: Provisioned, P: Builds>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+) -> Result<()> {
     let objects = match deps.provider.list_objects(cred).await {
         Ok(objects) => objects,
         // The region's user never took its role there: nothing can have been made in it.

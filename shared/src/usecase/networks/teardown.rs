@@ -1,6 +1,6 @@
 //! Takes a network down in Unikorn's order: the router's interface, the router, the subnet, the
-//! network, its VLAN; then its hidden identity's user (with its application credential) and
-//! project; then the records. Each object is found by its recorded id or, where an attempt made it
+//! network (and anything else left in its project), its VLAN; then its hidden identity's user (with
+//! its application credential) and project; then the records. Each object is found by its recorded id or, where an attempt made it
 //! without recording it, by name; one already gone is done. The record stays (`deprovisioning`)
 //! until the last object is gone, so a run stopped anywhere is finished by the next.
 
@@ -32,6 +32,10 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
     };
     if let Some(project) = &project {
         take_down_network(deps, &network, project).await?;
+        // Anything else in the project (a duplicate a timed-out create made late): the project is
+        // the network's alone, and Keystone removes no Neutron object with it.
+        let cred = deps.regions.credential_in(&network.region_id, Some(project))?;
+        super::sweep::empty_project(deps, &cred).await?;
     }
     if let Some(v) = network.objects.vlan_id {
         if let Some(physnet) = deps.regions.openstack_of(&network.region_id).and_then(|o| o.provider_networks.clone()) {
