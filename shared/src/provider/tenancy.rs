@@ -53,8 +53,9 @@ pub struct QuotasRaised {
 
 #[async_trait]
 pub trait Tenancy: Send + Sync {
-    /// Every project of the credential's domain whose name starts with `prefix`: (id, name).
-    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str) -> Result<Vec<(String, String)>>;
+    /// Every project of the credential's domain whose name starts with `prefix` and that carries
+    /// the tag `tag`: (id, name).
+    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str, tag: &str) -> Result<Vec<(String, String)>>;
     /// The project of that name in the credential's domain, if one exists.
     async fn find_project(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>>;
     async fn create_project(&self, cred: &ProviderCredential, spec: &ProjectSpec) -> Result<String>;
@@ -82,6 +83,8 @@ pub trait Tenancy: Send + Sync {
         name: &str,
         roles: &[String],
     ) -> Result<AppCredential>;
+    /// Revokes a user's application credential (as the user itself: Keystone lets no one else).
+    async fn delete_application_credential(&self, cred: &ProviderCredential, user_id: &str, id: &str) -> Result<()>;
     /// Raises the project's quotas as far as each service allows, for every service the catalog has.
     async fn raise_quotas(&self, cred: &ProviderCredential, project_id: &str) -> Result<QuotasRaised>;
 }

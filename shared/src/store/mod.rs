@@ -155,6 +155,10 @@ pub trait NetworkStore: Send + Sync {
 /// (each write conditional on the version read), found again by cleanup while unsettled.
 #[async_trait]
 pub trait ProvisionStore: Send + Sync {
+    /// What marks the provider objects made from this store's records (the table's name): a
+    /// project carries it as a tag, so a sweep removes only what this deployment made, never
+    /// another's sharing the cloud.
+    fn owner_tag(&self) -> String;
     /// Writes a provisioned network and its hidden identity in one transaction (`Exists` if either id does).
     async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()>;
     /// Replaces the network if it is still at `expected_version` (`Changed`, or `Missing` if gone).

@@ -40,7 +40,8 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
             domain_id: seed::DOMAIN_ID.into(),
             password: format!("secret-{i}"),
             projects: [format!("nova-project-{i}")].into(),
-            domains: Default::default(),
+            // A region's user administers its domain (it makes the networks' projects there).
+            domains: [seed::DOMAIN_ID.to_owned()].into(),
         };
         emulator.add_user(user);
         documents.push(json!({"id": format!("r{i}"), "name": format!("r{i}"), "type": "openstack",

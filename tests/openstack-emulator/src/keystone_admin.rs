@@ -96,6 +96,8 @@ pub async fn list_projects(
             .projects
             .values()
             .filter(|p| p.domain_id == domain && query.get("name").is_none_or(|n| *n == p.name))
+            // Keystone's `tags`: every listed tag (comma-separated) must be on the project.
+            .filter(|p| query.get("tags").is_none_or(|t| t.split(',').all(|t| p.tags.iter().any(|x| x == t))))
             .map(project_json)
             .collect();
         Json(json!({"projects": found})).into_response()
@@ -312,6 +314,7 @@ pub async fn delete_application_credential(
         Ok(t) => t,
         Err(r) => return r,
     };
+    // The user itself only, as Keystone's policy has it.
     if token.user_id != user {
         return forbidden();
     }

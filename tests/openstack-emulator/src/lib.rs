@@ -110,6 +110,11 @@ impl Emulator {
         self.shared.lock().users.insert(user.id.clone(), user);
     }
 
+    /// A project someone else made (another deployment sharing the cloud).
+    pub fn add_project(&self, project: keystone_admin::Project) {
+        self.shared.lock().projects.insert(project.id.clone(), project);
+    }
+
     pub fn add_credential(&self, credential: AppCredential) {
         self.shared.lock().credentials.insert(credential.id.clone(), credential);
     }

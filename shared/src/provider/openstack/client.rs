@@ -232,6 +232,24 @@ impl OpenStackProvider {
         Ok(self.json_receipt(cred, service, method, path, body, what).await?.0)
     }
 
+    /// The answer's JSON, or `null` for an empty answer (a 204): the administration calls of
+    /// Keystone and Neutron, read as documents rather than typed wire structs.
+    pub(super) async fn document(
+        &self,
+        cred: &ProviderCredential,
+        service: Service,
+        (method, path): (Method, &str),
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<serde_json::Value> {
+        let (bytes, _) = self.send(cred, service, method, path, body, what).await?;
+        if bytes.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::unavailable(format!("unreadable answer for {what}: {e}")))
+    }
+
     /// [`Self::json`] with the provider's request id.
     pub(super) async fn json_receipt<T: DeserializeOwned>(
         &self,

@@ -18,12 +18,7 @@ impl OpenStackProvider {
         body: Option<&Value>,
         what: &str,
     ) -> Result<Value> {
-        let (bytes, _) = self.send(cred, Service::Network, method, path, body, what).await?;
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::unavailable(format!("unreadable answer for {what}: {e}")))
+        self.document(cred, Service::Network, (method, path), body, what).await
     }
 
     /// The credential's own project's `collection` items named exactly `name` (a privileged

@@ -66,25 +66,22 @@ impl OpenStackProvider {
         body: Option<&Value>,
         what: &str,
     ) -> Result<Value> {
-        let (bytes, _) = self.send(cred, Service::Identity, method, path, body, what).await?;
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::unavailable(format!("unreadable answer for {what}: {e}")))
+        self.document(cred, Service::Identity, (method, path), body, what).await
     }
 }
 
 #[async_trait]
 impl Tenancy for OpenStackProvider {
-    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str) -> Result<Vec<(String, String)>> {
+    async fn list_projects(&self, cred: &ProviderCredential, prefix: &str, tag: &str) -> Result<Vec<(String, String)>> {
         let domain = domain_of(cred)?;
-        let path = format!("/projects?domain_id={}", encode(domain));
+        let path = format!("/projects?domain_id={}&tags={}", encode(domain), encode(tag));
         let listing = self.keystone(cred, Method::GET, &path, None, "projects").await?;
+        let tagged = |p: &Value| p["tags"].as_array().is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)));
         Ok(listing["projects"]
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|p| tagged(p))
             .filter_map(|p| Some((p["id"].as_str()?.to_owned(), p["name"].as_str()?.to_owned())))
             .filter(|(_, name)| name.starts_with(prefix))
             .collect())
@@ -181,6 +178,11 @@ impl Tenancy for OpenStackProvider {
             ProviderError::unavailable("keystone answered an application credential without its secret")
         })?;
         Ok(AppCredential { id: id_of(&made, "application_credential")?, secret })
+    }
+
+    async fn delete_application_credential(&self, cred: &ProviderCredential, user_id: &str, id: &str) -> Result<()> {
+        let path = format!("/users/{}/application_credentials/{}", encode(user_id), encode(id));
+        self.keystone(cred, Method::DELETE, &path, None, "application credential").await.map(drop)
     }
 
     async fn raise_quotas(&self, cred: &ProviderCredential, project_id: &str) -> Result<QuotasRaised> {

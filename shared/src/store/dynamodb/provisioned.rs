@@ -96,6 +96,10 @@ impl DynamoStore {
 
 #[async_trait]
 impl ProvisionStore for DynamoStore {
+    fn owner_tag(&self) -> String {
+        format!("region-servers={}", self.table)
+    }
+
     async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()> {
         let mut item = network_item(network)?;
         item.insert("doc".into(), s(DynamoStore::network_doc(network)?));

@@ -13,6 +13,10 @@ fn at(stored: Option<&(NetworkRecord, u64)>, id: &str, expected: u64) -> Result<
 
 #[async_trait]
 impl ProvisionStore for MemoryStore {
+    fn owner_tag(&self) -> String {
+        "region-servers=memory".into()
+    }
+
     async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()> {
         let mut t = self.tables();
         if t.networks.contains_key(&network.id) {

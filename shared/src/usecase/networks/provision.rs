@@ -146,6 +146,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
                         let tags = vec![
                             format!("organization={}", self.identity.organization_id),
                             format!("project={}", self.identity.project_id),
+                            deps.store.owner_tag(),
                         ];
                         let spec = ProjectSpec { name: name.clone(), domain_id: domain_id.clone(), tags };
                         deps.provider.create_project(&domain, &spec).await?

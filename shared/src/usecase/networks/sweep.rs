@@ -1,4 +1,5 @@
-//! Orphans at the provider: a project named `unikorn-identity-<id>` whose identity record is gone
+//! Orphans at the provider: a project named `unikorn-identity-<id>`, tagged as this deployment's
+//! (another deployment sharing the cloud has its own records), whose identity record is gone
 //! holds nothing of ours any more (a record goes only after its teardown, and a project is made
 //! only after its record), so whatever is in it was left by a run that raced a teardown or made an
 //! object after the provider's answer was lost: its routers, subnets, networks, user and the project
@@ -24,7 +25,7 @@ fn gone_is_done(result: crate::provider::Result<()>) -> Result<()> {
 pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: &str) -> Result<usize> {
     let (domain, _) = deps.regions.domain_credential(region)?;
     let mut removed = 0;
-    for (project, name) in deps.provider.list_projects(&domain, PREFIX).await? {
+    for (project, name) in deps.provider.list_projects(&domain, PREFIX, &deps.store.owner_tag()).await? {
         let identity = name.trim_start_matches(PREFIX);
         if deps.store.get_identity(identity).await?.is_some() {
             continue;

@@ -48,6 +48,12 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         None => deps.provider.find_user(&domain, &name).await?,
     };
     if let Some(user) = user {
+        // Revoked on its own first: Keystone's removal of a user's credentials with the user is a
+        // bulk delete that leaves their role rows behind on a database without foreign keys.
+        if let Some(as_user) = identity.as_ref().and_then(|i| credential_of_user(deps, i, &domain.auth_url, &user)) {
+            let (cred, credential) = as_user?;
+            done(deps.provider.delete_application_credential(&cred, &user, &credential).await)?;
+        }
         done(deps.provider.delete_user(&domain, &user).await)?;
     }
     if let Some(project) = &project {
@@ -57,6 +63,31 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
     deps.store.remove_provisioned_network(&network).await?;
     tracing::info!(network_id = %network_id, "network and its identity removed at the provider and in the table");
     Ok(Converged::Gone)
+}
+
+/// The identity's own user's credential (its sealed password opened) and its application
+/// credential's id, where both are recorded: only the user itself may revoke its credential.
+fn credential_of_user<S, P>(
+    deps: &Deps<S, P>,
+    identity: &crate::domain::IdentityRecord,
+    auth_url: &str,
+    user: &str,
+) -> Option<Result<(crate::provider::ProviderCredential, String)>> {
+    let objects = &identity.objects;
+    let (sealed, credential, project) =
+        (objects.sealed_password.as_ref()?, objects.application_credential_id.clone()?, objects.project_id.clone()?);
+    Some((|| {
+        let opened = deps.sealer()?.open(sealed, &format!("identity:{}", identity.id))?;
+        let password =
+            String::from_utf8(opened).map_err(|_| Error::internal("an identity's sealed password is not text"))?;
+        let cred = crate::provider::ProviderCredential {
+            auth_url: auth_url.to_owned(),
+            user_id: user.to_owned(),
+            password,
+            scope: crate::provider::CredentialScope::Project(project),
+        };
+        Ok((cred, credential))
+    })())
 }
 
 async fn take_down_network<S: Provisioned, P: Builds>(

@@ -49,7 +49,12 @@ fn remove_by_id<V>(map: &mut BTreeMap<String, V>, id: &str, id_of: impl Fn(&V) -
 
 #[async_trait]
 impl Tenancy for FakeProvider {
-    async fn list_projects(&self, _: &ProviderCredential, prefix: &str) -> ProviderResult<Vec<(String, String)>> {
+    async fn list_projects(
+        &self,
+        _: &ProviderCredential,
+        prefix: &str,
+        _: &str,
+    ) -> ProviderResult<Vec<(String, String)>> {
         self.with("list_projects", |m| {
             m.projects.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(n, id)| (id.clone(), n.clone())).collect()
         })
@@ -103,6 +108,11 @@ impl Tenancy for FakeProvider {
             let id = format!("cred-{}", m.credentials.len() + 1);
             m.credentials.insert(name.to_owned(), id.clone());
             AppCredential { id, secret: "secret".into() }
+        })
+    }
+    async fn delete_application_credential(&self, _: &ProviderCredential, _: &str, id: &str) -> ProviderResult<()> {
+        self.with("delete_application_credential", |m| {
+            m.credentials.retain(|_, c| c != id);
         })
     }
     async fn raise_quotas(&self, _: &ProviderCredential, _: &str) -> ProviderResult<QuotasRaised> {

@@ -157,6 +157,14 @@ impl Reply {
         self.body["error"].as_str().unwrap_or_else(|| panic!("not an error body: {}", self.body))
     }
 
+    /// A resource read's `provisioningStatus`, `gone` for a 404.
+    pub fn stage(&self) -> &str {
+        if self.status == 404 {
+            return "gone";
+        }
+        self.body["metadata"]["provisioningStatus"].as_str().unwrap_or_default()
+    }
+
     pub fn description(&self) -> &str {
         self.body["error_description"].as_str().unwrap_or_default()
     }
@@ -356,12 +364,7 @@ impl Stack {
         let started = std::time::Instant::now();
         loop {
             let reply = self.call("GET", &path, Some(&self.admin()), None).await;
-            let now = if reply.status == 404 {
-                "gone"
-            } else {
-                reply.body["metadata"]["provisioningStatus"].as_str().unwrap_or_default()
-            };
-            if now == stage {
+            if reply.stage() == stage {
                 return reply;
             }
             assert!(

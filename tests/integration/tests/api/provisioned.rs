@@ -264,8 +264,20 @@ async fn a_project_whose_records_are_gone_is_swept_by_cleanup() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
+    // Another deployment's project on the same cloud, named as ours: its records are not in our
+    // table, and it is not ours to sweep.
+    stack.emulator.add_project(openstack_emulator::keystone_admin::Project {
+        id: "elsewhere".into(),
+        name: format!("unikorn-identity-{}", uuid::Uuid::new_v4()),
+        domain_id: seed::DOMAIN_ID.into(),
+        tags: vec!["region-servers=another-table".into()],
+    });
     let report = stack.cleanup(0).await;
     assert_eq!(report.orphan_projects_removed, 1, "{report:?}");
+    assert!(
+        stack.emulator.inventory().projects.iter().any(|p| p.id == "elsewhere"),
+        "another deployment's project stays"
+    );
     let cloud = stack.emulator.inventory();
     let name = format!("unikorn-identity-{identity}");
     assert!(!cloud.projects.iter().any(|p| p.name == name), "the project is gone");
@@ -273,7 +285,7 @@ async fn a_project_whose_records_are_gone_is_swept_by_cleanup() {
     assert!(!cloud.networks.iter().any(|n| n.name == format!("network-{id}")), "its network is gone");
     assert_eq!(
         (cloud.projects.len(), cloud.networks.len(), cloud.subnets.len(), cloud.routers.len()),
-        (1, 1, 1, 1),
+        (2, 1, 1, 1),
         "the other network's are kept"
     );
     assert_eq!(stack.network_stage(&other, "provisioned").await.status, 200);
