@@ -51,6 +51,11 @@ where
     f(&mut state, &domain)
 }
 
+/// Keystone's exact `name` filter: no `name` asked, or this one.
+fn named(query: &std::collections::HashMap<String, String>, name: &str) -> bool {
+    query.get("name").is_none_or(|n| n == name)
+}
+
 fn project_json(p: &Project) -> Value {
     json!({"id": p.id, "name": p.name, "domain_id": p.domain_id, "tags": p.tags, "enabled": true,
         "is_domain": false, "parent_id": p.domain_id, "description": ""})
@@ -95,7 +100,7 @@ pub async fn list_projects(
         let found: Vec<Value> = state
             .projects
             .values()
-            .filter(|p| p.domain_id == domain && query.get("name").is_none_or(|n| *n == p.name))
+            .filter(|p| p.domain_id == domain && named(&query, &p.name))
             // Keystone's `tags`: every listed tag (comma-separated) must be on the project.
             .filter(|p| query.get("tags").is_none_or(|t| t.split(',').all(|t| p.tags.iter().any(|x| x == t))))
             .map(project_json)
@@ -150,12 +155,8 @@ pub async fn list_users(
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     admin(&ctx, &headers, |state, domain| {
-        let found: Vec<Value> = state
-            .users
-            .values()
-            .filter(|u| u.domain_id == domain && query.get("name").is_none_or(|n| *n == u.name))
-            .map(user_json)
-            .collect();
+        let found: Vec<Value> =
+            state.users.values().filter(|u| u.domain_id == domain && named(&query, &u.name)).map(user_json).collect();
         Json(json!({"users": found})).into_response()
     })
 }

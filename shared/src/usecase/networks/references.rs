@@ -34,20 +34,27 @@ fn checked(reference: &str) -> Result<&str> {
     }
 }
 
+/// The network (which the caller may read) and the checked reference, once the caller may `op`
+/// references in its project (Unikorn's order: the network read first, then the references grant).
+async fn reached<'r, S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+    (id, reference): (&str, &'r str),
+    op: Operation,
+) -> Result<(crate::domain::NetworkRecord, &'r str)> {
+    let reference = checked(reference)?;
+    let network = load(deps, cx, id, Operation::Read).await?;
+    cx.caller.acl.require(&network.organization_id, Some(&network.project_id), NETWORK_REFERENCES, op)?;
+    Ok((network, reference))
+}
+
 /// Adds the reference: 201 whether or not it was held already; 400 while the network is being deleted.
 pub async fn add_reference<S: NetworkStore + ProvisionStore, P>(
     deps: &Deps<S, P>,
     cx: &Context,
     (id, reference): (&str, &str),
 ) -> Result<()> {
-    let reference = checked(reference)?;
-    let network = load(deps, cx, id, Operation::Read).await?;
-    cx.caller.acl.require(
-        &network.organization_id,
-        Some(&network.project_id),
-        NETWORK_REFERENCES,
-        Operation::Create,
-    )?;
+    let (network, reference) = reached(deps, cx, (id, reference), Operation::Create).await?;
     if network.references.contains(reference) {
         return Ok(());
     }
@@ -67,14 +74,7 @@ pub async fn remove_reference<S: NetworkStore + ProvisionStore, P>(
     cx: &Context,
     (id, reference): (&str, &str),
 ) -> Result<()> {
-    let reference = checked(reference)?;
-    let network = load(deps, cx, id, Operation::Read).await?;
-    cx.caller.acl.require(
-        &network.organization_id,
-        Some(&network.project_id),
-        NETWORK_REFERENCES,
-        Operation::Delete,
-    )?;
+    let (_, reference) = reached(deps, cx, (id, reference), Operation::Delete).await?;
     match deps.store.remove_reference(id, reference).await {
         Err(StoreError::Missing(..)) => Err(not_found(id)),
         other => Ok(other?),
