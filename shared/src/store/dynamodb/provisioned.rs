@@ -160,30 +160,9 @@ impl ProvisionStore for DynamoStore {
     }
 
     async fn unsettled_networks(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<NetworkRecord>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(super::INDEX_BY_ATTENTION)
-            .key_condition_expression("GSI3PK = :attention AND GSI3SK BETWEEN :from AND :to")
-            .expression_attribute_values(":attention", s(ATTENTION))
-            .expression_attribute_values(":from", s("PROVISION#"))
-            .expression_attribute_values(":to", s(format!("PROVISION#{}~", sortable(before))))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| sdk_error("unsettled networks", e))?;
-        let mut found = Vec::new();
-        for item in out.items() {
-            let Some(id) = string_attr(item, PK).and_then(|pk| pk.strip_prefix("NETWORK#").map(str::to_owned)) else {
-                continue;
-            };
-            // The index is eventually consistent: the record itself says whether work is left.
-            if let Some(item) = self.get(network_key(&id), "get network").await? {
-                found.push(network_from_item(&item)?);
-            }
-        }
-        Ok(found)
+        // The index projects every attribute; the caller reads the record itself before acting.
+        let items = self.attention("PROVISION#".into(), format!("PROVISION#{}~", sortable(before)), limit).await?;
+        items.iter().map(network_from_item).collect()
     }
 
     async fn add_reference(&self, network_id: &str, reference: &str) -> Result<()> {
