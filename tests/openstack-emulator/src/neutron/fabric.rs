@@ -8,16 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::model::{network_json, Network, Port, Router, Subnet};
-use super::{bad_request, neutron, neutron_error, resource};
+use super::{bad_request, neutron, neutron_error, resource, text};
 use crate::common::Ctx;
 use crate::model::now;
-
-fn text(map: &Map<String, Value>, key: &str) -> String {
-    map.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
-}
 
 pub async fn create_network(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     neutron(&ctx, &headers, |state, token| {

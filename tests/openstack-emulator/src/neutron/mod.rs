@@ -134,6 +134,11 @@ pub(crate) fn listing(ctx: &Ctx, collection: &str, path: &str, items: Vec<Value>
     Json(body).into_response()
 }
 
+/// A string field of a request's resource object (empty when absent).
+pub(crate) fn text(resource: &serde_json::Map<String, Value>, key: &str) -> String {
+    resource.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
 /// The request's resource object (`{"port": {...}}`), or Neutron's 400.
 pub(crate) fn resource<'a>(body: &'a Value, name: &str) -> Result<&'a serde_json::Map<String, Value>, Response> {
     body[name]

@@ -4,10 +4,10 @@ use axum::extract::{Path, Query as AxumQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::model::{port_json, AddressPair, NewPort};
-use super::{bad_request, listing, neutron, neutron_error, resource, Query};
+use super::{bad_request, listing, neutron, neutron_error, resource, text, Query};
 use crate::common::Ctx;
 use crate::model::{now, TokenInfo};
 use crate::state::Inner;
@@ -67,10 +67,6 @@ fn pairs(value: &Value) -> Result<Option<Vec<RequestedPair>>, Response> {
         out.push((ip.to_owned(), pair["mac_address"].as_str().map(str::to_owned)));
     }
     Ok(Some(out))
-}
-
-fn text(port: &Map<String, Value>, key: &str) -> String {
-    port.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 pub async fn create_port(State(ctx): State<Ctx>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
