@@ -90,8 +90,6 @@ pub struct NetworkObjects {
     pub subnet_id: Option<String>,
     pub router_id: Option<String>,
     pub interface: bool,
-    /// The record version whose nameservers and routes the subnet serves.
-    pub subnet_version: Option<u64>,
 }
 
 /// The provider's names for what the product makes, as Unikorn names them, so an operator who

@@ -179,10 +179,9 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             self.save_identity(|i| i.objects.quotas = true).await?;
         }
         let sealer = deps.sealer()?;
-        let context = format!("identity:{}", self.identity.id);
-        let password = match &self.identity.objects.sealed_password {
-            Some(sealed) => String::from_utf8(sealer.open(sealed, &context)?)
-                .map_err(|_| Error::internal("an identity's sealed password is not text"))?,
+        let context = sealing_context(&self.identity.id);
+        let password = match open_password(deps, &self.identity)? {
+            Some(password) => password,
             None => {
                 // Recorded before the user is made: whatever happens next, the password is known.
                 let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
@@ -217,12 +216,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             self.save_identity(|i| i.objects.user_roles = true).await?;
         }
         if self.identity.objects.application_credential_id.is_none() {
-            let as_user = ProviderCredential {
-                auth_url: domain.auth_url.clone(),
-                user_id: user.clone(),
-                password,
-                scope: CredentialScope::Project(project.clone()),
-            };
+            let as_user = user_credential(&domain.auth_url, &user, password, &project);
             let made = deps.provider.create_application_credential(&as_user, &name, &roles).await?;
             deps.crash.hit(crash::PROVISION_AFTER_CREDENTIAL);
             let sealed = sealer.seal(made.secret.as_bytes(), &context)?;
@@ -308,13 +302,10 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         Ok(())
     }
 
-    /// Makes the subnet, or brings its nameservers and routes to the record's.
+    /// Makes the subnet, or brings its nameservers and routes to the record's (a run after the
+    /// first compares them: an update may have changed them).
     async fn subnet(&mut self, cred: &ProviderCredential, name: &str, network_id: &str) -> Result<()> {
         let deps = self.deps;
-        let version = self.network.version;
-        if self.network.objects.subnet_version == Some(version) {
-            return Ok(());
-        }
         let addressing = self
             .network
             .addressing
@@ -350,12 +341,33 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             }
         };
         deps.crash.hit(crash::PROVISION_AFTER_SUBNET);
-        // The version this write makes is the one the subnet now serves.
-        self.save_network(|n| {
-            n.objects.subnet_id = Some(subnet);
-            n.objects.subnet_version = Some(version + 1);
-        })
-        .await
+        if self.network.objects.subnet_id.as_deref() == Some(subnet.as_str()) {
+            return Ok(());
+        }
+        self.save_network(|n| n.objects.subnet_id = Some(subnet)).await
+    }
+}
+
+/// What an identity's secrets are sealed to: a sealed value opens only for its own identity.
+fn sealing_context(identity_id: &str) -> String {
+    format!("identity:{identity_id}")
+}
+
+/// An identity's password, opened, where one is recorded.
+pub(super) fn open_password<S, P>(deps: &Deps<S, P>, identity: &IdentityRecord) -> Result<Option<String>> {
+    let Some(sealed) = &identity.objects.sealed_password else { return Ok(None) };
+    let opened = deps.sealer()?.open(sealed, &sealing_context(&identity.id))?;
+    String::from_utf8(opened).map(Some).map_err(|_| Error::internal("an identity's sealed password is not text"))
+}
+
+/// An identity's own user, by its password, in its project: what makes (and alone may revoke) its
+/// application credential.
+pub(super) fn user_credential(auth_url: &str, user: &str, password: String, project: &str) -> ProviderCredential {
+    ProviderCredential {
+        auth_url: auth_url.to_owned(),
+        user_id: user.to_owned(),
+        password,
+        scope: CredentialScope::Project(project.to_owned()),
     }
 }
 

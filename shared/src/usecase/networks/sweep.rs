@@ -6,6 +6,7 @@
 //! itself are removed. One Keystone listing per region and run.
 
 use super::provision::{Builds, Provisioned};
+use super::teardown::done;
 use crate::domain::provisioned::identity_object_name;
 use crate::error::Result;
 use crate::provider::{ProviderCredential, ProviderError};
@@ -13,13 +14,6 @@ use crate::usecase::Deps;
 
 /// Every project the product names; the identity id follows the prefix.
 const PREFIX: &str = "unikorn-identity-";
-
-fn gone_is_done(result: crate::provider::Result<()>) -> Result<()> {
-    match result {
-        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
 
 /// Sweeps a region's orphaned projects; answers how many were removed.
 pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: &str) -> Result<usize> {
@@ -34,9 +28,9 @@ pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: 
         let cred = deps.regions.credential_in(region, Some(&project))?;
         empty_project(deps, &cred).await?;
         if let Some(user) = deps.provider.find_user(&domain, &identity_object_name(identity)).await? {
-            gone_is_done(deps.provider.delete_user(&domain, &user).await)?;
+            done(deps.provider.delete_user(&domain, &user).await)?;
         }
-        gone_is_done(deps.provider.delete_project(&domain, &project).await)?;
+        done(deps.provider.delete_project(&domain, &project).await)?;
         removed += 1;
     }
     Ok(removed)
@@ -55,15 +49,15 @@ pub(super) async fn empty_project<S: Provisioned, P: Builds>(
     };
     for (router, _) in &objects.routers {
         for (subnet, _) in &objects.subnets {
-            gone_is_done(deps.provider.remove_interface(cred, router, subnet).await)?;
+            done(deps.provider.remove_interface(cred, router, subnet).await)?;
         }
-        gone_is_done(deps.provider.delete_router(cred, router).await)?;
+        done(deps.provider.delete_router(cred, router).await)?;
     }
     for (subnet, _) in &objects.subnets {
-        gone_is_done(deps.provider.delete_subnet(cred, subnet).await)?;
+        done(deps.provider.delete_subnet(cred, subnet).await)?;
     }
     for (network, _) in &objects.networks {
-        gone_is_done(deps.provider.delete_network(cred, network).await)?;
+        done(deps.provider.delete_network(cred, network).await)?;
     }
     Ok(())
 }

@@ -1,19 +1,19 @@
-//! Takes a network down in Unikorn's order: the router's interface, the router, the subnet, the
-//! network (and anything else left in its project), its VLAN; then its hidden identity's user (with
-//! its application credential) and project; then the records. Each object is found by its recorded id or, where an attempt made it
-//! without recording it, by name; one already gone is done. The record stays (`deprovisioning`)
-//! until the last object is gone, so a run stopped anywhere is finished by the next.
+//! Takes a network down in Unikorn's order: the routers' interfaces, the routers, the subnets, the
+//! networks of its project (listed: whatever is there, recorded or not), its VLAN; then its hidden
+//! identity's application credential, user and project, found by recorded id or by name; then the
+//! records. One already gone is done. The record stays (`deprovisioning`) until the last object
+//! is gone, so a run stopped anywhere is finished by the next.
 
-use super::provision::{Builds, Converged, Provisioned};
+use super::provision::{open_password, user_credential, Builds, Converged, Provisioned};
 use crate::crash;
-use crate::domain::provisioned::{identity_object_name, network_object_name};
-use crate::domain::NetworkRecord;
-use crate::error::{Error, Result};
-use crate::provider::ProviderError;
+use crate::domain::provisioned::identity_object_name;
+use crate::domain::{IdentityRecord, NetworkRecord};
+use crate::error::Result;
+use crate::provider::{ProviderCredential, ProviderError};
 use crate::usecase::Deps;
 
 /// A delete whose object is already gone succeeded.
-fn done(result: crate::provider::Result<()>) -> Result<()> {
+pub(super) fn done(result: crate::provider::Result<()>) -> Result<()> {
     match result {
         Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
         Err(e) => Err(e.into()),
@@ -31,9 +31,9 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         None => deps.provider.find_project(&domain, &identity_object_name(&network.identity_id)).await?,
     };
     if let Some(project) = &project {
-        take_down_network(deps, &network, project).await?;
-        // Anything else in the project (a duplicate a timed-out create made late): the project is
-        // the network's alone, and Keystone removes no Neutron object with it.
+        // Everything Neutron holds in the project, listed rather than taken from the record: the
+        // project is the network's alone, so a duplicate a timed-out create made late, or what a
+        // run made without recording it, goes too (Keystone removes no Neutron object with it).
         let cred = deps.regions.credential_in(&network.region_id, Some(project))?;
         super::sweep::empty_project(deps, &cred).await?;
     }
@@ -50,8 +50,11 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
     if let Some(user) = user {
         // Revoked on its own first: Keystone's removal of a user's credentials with the user is a
         // bulk delete that leaves their role rows behind on a database without foreign keys.
-        if let Some(as_user) = identity.as_ref().and_then(|i| credential_of_user(deps, i, &domain.auth_url, &user)) {
-            let (cred, credential) = as_user?;
+        let as_user = match &identity {
+            Some(i) => credential_of_user(deps, i, &domain.auth_url, &user)?,
+            None => None,
+        };
+        if let Some((cred, credential)) = as_user {
             done(deps.provider.delete_application_credential(&cred, &user, &credential).await)?;
         }
         done(deps.provider.delete_user(&domain, &user).await)?;
@@ -65,69 +68,18 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
     Ok(Converged::Gone)
 }
 
-/// The identity's own user's credential (its sealed password opened) and its application
-/// credential's id, where both are recorded: only the user itself may revoke its credential.
+/// The identity's own user's credential and its application credential's id, where both are
+/// recorded: only the user itself may revoke its credential.
 fn credential_of_user<S, P>(
     deps: &Deps<S, P>,
-    identity: &crate::domain::IdentityRecord,
+    identity: &IdentityRecord,
     auth_url: &str,
     user: &str,
-) -> Option<Result<(crate::provider::ProviderCredential, String)>> {
+) -> Result<Option<(ProviderCredential, String)>> {
     let objects = &identity.objects;
-    let (sealed, credential, project) =
-        (objects.sealed_password.as_ref()?, objects.application_credential_id.clone()?, objects.project_id.clone()?);
-    Some((|| {
-        let opened = deps.sealer()?.open(sealed, &format!("identity:{}", identity.id))?;
-        let password =
-            String::from_utf8(opened).map_err(|_| Error::internal("an identity's sealed password is not text"))?;
-        let cred = crate::provider::ProviderCredential {
-            auth_url: auth_url.to_owned(),
-            user_id: user.to_owned(),
-            password,
-            scope: crate::provider::CredentialScope::Project(project),
-        };
-        Ok((cred, credential))
-    })())
-}
-
-async fn take_down_network<S: Provisioned, P: Builds>(
-    deps: &Deps<S, P>,
-    network: &NetworkRecord,
-    project: &str,
-) -> Result<()> {
-    let cred = deps.regions.credential_in(&network.region_id, Some(project))?;
-    let name = network_object_name(&network.id);
-    let objects = &network.objects;
-    let router = match &objects.router_id {
-        Some(r) => Some(r.clone()),
-        None => deps.provider.find_router(&cred, &name).await?,
+    let (Some(credential), Some(project)) = (&objects.application_credential_id, &objects.project_id) else {
+        return Ok(None);
     };
-    let subnet = match &objects.subnet_id {
-        Some(s) => Some(s.clone()),
-        None => deps.provider.find_subnet(&cred, &name).await?.map(|(id, _)| id),
-    };
-    if let (Some(router), Some(subnet)) = (&router, &subnet) {
-        done(deps.provider.remove_interface(&cred, router, subnet).await)?;
-    }
-    if let Some(router) = &router {
-        done(deps.provider.delete_router(&cred, router).await)?;
-    }
-    if let Some(subnet) = &subnet {
-        done(deps.provider.delete_subnet(&cred, subnet).await)?;
-    }
-    let provider_network = match &objects.network_id {
-        Some(n) => Some(n.clone()),
-        None => deps.provider.find_network(&cred, &name).await?.map(|n| n.id),
-    };
-    if let Some(id) = provider_network {
-        match deps.provider.delete_network(&cred, &id).await {
-            Ok(()) | Err(ProviderError::NotFound { .. }) => {}
-            // Ports left on it (a server's, being deleted): the next run tries again.
-            Err(ProviderError::Conflict { detail, .. }) => {
-                return Err(Error::unavailable(format!("network {} still has ports: {detail}", network.id)))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+    let Some(password) = open_password(deps, identity)? else { return Ok(None) };
+    Ok(Some((user_credential(auth_url, user, password, project), credential.clone())))
 }
