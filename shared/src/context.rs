@@ -15,6 +15,7 @@ use crate::clock::{RandomIds, SystemClock};
 use crate::crash::CrashPoints;
 use crate::error::{Error, Result};
 use crate::fairuse::{Limiter, Limits};
+use crate::identity::allocations::{Allocations, NoAllocations};
 use crate::identity::authenticate::Authenticator;
 use crate::identity::cache::{NoSharedCache, SharedCache};
 use crate::identity::client::{HttpIdentity, IdentityConfig};
@@ -171,6 +172,7 @@ pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {
         crash: CrashPoints::default(),
         catalog: Default::default(),
         work: work_from_env()?,
+        allocations: Arc::new(NoAllocations),
     })
 }
 
@@ -216,6 +218,7 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         crash: CrashPoints::default(),
         catalog: Default::default(),
         work: work_from_env()?,
+        allocations: allocations_from_env(sdk).await?,
     };
     if needs.warm_provider {
         warm_provider(&deps).await;
@@ -223,14 +226,8 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
     Ok(deps)
 }
 
-/// The authenticator the authorizer (and the local API) runs on: identity at `IDENTITY_URL`
-/// (`IDENTITY_TIMEOUT_MS`, at most 2000), the cache lifetimes and sizes of
-/// [`Authenticator::settings_from_env`], the platform's client certificate for mutual TLS to identity
-/// (`IDENTITY_CLIENT_CERT_SECRET`: a Secrets Manager secret holding the PEM certificate and key;
-/// locally `IDENTITY_CLIENT_CERT_FILE`), a private CA (`IDENTITY_CA_FILE`), and the cache shared by
-/// every container in the table of `TABLE_NAME` (unless `IDENTITY_SHARED_CACHE=off`).
-pub async fn authenticator_from_env(sdk: &Sdk) -> Result<Authenticator> {
-    let url = std::env::var("IDENTITY_URL").map_err(|_| Error::internal("IDENTITY_URL is not set"))?;
+/// Identity at `IDENTITY_URL` as the platform reaches it (see [`authenticator_from_env`]).
+async fn identity_config_from_env(sdk: &Sdk, url: String) -> Result<IdentityConfig> {
     let timeout = match std::env::var("IDENTITY_TIMEOUT_MS") {
         Ok(v) => Some(Duration::from_millis(
             v.parse::<u64>().map_err(|_| Error::internal("IDENTITY_TIMEOUT_MS is not a number"))?,
@@ -251,7 +248,27 @@ pub async fn authenticator_from_env(sdk: &Sdk) -> Result<Authenticator> {
         }
         Err(_) => file("IDENTITY_CLIENT_CERT_FILE")?,
     };
-    let config = IdentityConfig { url, timeout, client_identity_pem, ca_pem: file("IDENTITY_CA_FILE")? };
+    Ok(IdentityConfig { url, timeout, client_identity_pem, ca_pem: file("IDENTITY_CA_FILE")? })
+}
+
+/// Identity's quota allocations, where the function is given `IDENTITY_URL` (those that make or
+/// remove networks); elsewhere none.
+pub async fn allocations_from_env(sdk: &Sdk) -> Result<Arc<dyn Allocations>> {
+    match std::env::var("IDENTITY_URL") {
+        Ok(url) => Ok(Arc::new(HttpIdentity::new(&identity_config_from_env(sdk, url).await?)?)),
+        Err(_) => Ok(Arc::new(NoAllocations)),
+    }
+}
+
+/// The authenticator the authorizer (and the local API) runs on: identity at `IDENTITY_URL`
+/// (`IDENTITY_TIMEOUT_MS`, at most 2000), the cache lifetimes and sizes of
+/// [`Authenticator::settings_from_env`], the platform's client certificate for mutual TLS to identity
+/// (`IDENTITY_CLIENT_CERT_SECRET`: a Secrets Manager secret holding the PEM certificate and key;
+/// locally `IDENTITY_CLIENT_CERT_FILE`), a private CA (`IDENTITY_CA_FILE`), and the cache shared by
+/// every container in the table of `TABLE_NAME` (unless `IDENTITY_SHARED_CACHE=off`).
+pub async fn authenticator_from_env(sdk: &Sdk) -> Result<Authenticator> {
+    let url = std::env::var("IDENTITY_URL").map_err(|_| Error::internal("IDENTITY_URL is not set"))?;
+    let config = identity_config_from_env(sdk, url).await?;
     let identity = HttpIdentity::new(&config)?;
     let shared: Arc<dyn SharedCache> = match std::env::var("IDENTITY_SHARED_CACHE").as_deref() {
         Ok("off") => Arc::new(NoSharedCache),

@@ -91,7 +91,11 @@ async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, cx: &C
     }
 }
 
-/// What this function runs on, built once per container before the first event.
+/// What this function runs on, built once per container before the first event: the table, and
+/// identity for the networks' quota allocations.
 pub async fn deps() -> Result<StoreDeps> {
-    shared::context::store_deps().await
+    let sdk = shared::aws::Sdk::from_env()?;
+    let mut deps = shared::context::store_deps_on(shared::context::store_from_env(&sdk)?).await?;
+    deps.allocations = shared::context::allocations_from_env(&sdk).await?;
+    Ok(deps)
 }

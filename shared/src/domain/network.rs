@@ -32,6 +32,10 @@ resource_record! {
         pub lifecycle: Option<Lifecycle>,
         #[serde(default)]
         pub objects: NetworkObjects,
+        /// The quota allocation identity made for it (a v2 network's `networks` count), freed when
+        /// it goes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allocation_id: Option<String>,
         /// Other services' locks on it (Unikorn's references): it is not deleted while any remain.
         #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
         pub references: std::collections::BTreeSet<String>,

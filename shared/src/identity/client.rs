@@ -61,7 +61,7 @@ struct ErrorBody {
     error_description: Option<String>,
 }
 
-fn transport(e: reqwest::Error) -> IdentityError {
+pub(super) fn transport(e: reqwest::Error) -> IdentityError {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -110,7 +110,11 @@ impl HttpIdentity {
         Ok(HttpIdentity { http, base, userinfo_endpoint: OnceCell::new() })
     }
 
-    fn http(&self) -> Result<&reqwest::Client, IdentityError> {
+    pub(super) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(super) fn http(&self) -> Result<&reqwest::Client, IdentityError> {
         self.http.get().map_err(|e| IdentityError::Unavailable(e.to_owned()))
     }
 
@@ -136,7 +140,7 @@ impl HttpIdentity {
     }
 }
 
-async fn read(response: reqwest::Response) -> Result<Vec<u8>, IdentityError> {
+pub(super) async fn read(response: reqwest::Response) -> Result<Vec<u8>, IdentityError> {
     if response.content_length().is_some_and(|l| l > MAX_BODY as u64) {
         return Err(IdentityError::Unreadable("the answer is over 1 MiB".into()));
     }
@@ -148,7 +152,7 @@ async fn read(response: reqwest::Response) -> Result<Vec<u8>, IdentityError> {
 }
 
 /// An answer that is not 200: 401 is a refusal, 5xx unavailability, anything else is passed on.
-fn refusal(status: StatusCode, body: &[u8]) -> IdentityError {
+pub(super) fn refusal(status: StatusCode, body: &[u8]) -> IdentityError {
     if status == StatusCode::UNAUTHORIZED {
         return IdentityError::Refused;
     }

@@ -1,10 +1,12 @@
 //! Who is calling, as Unikorn's identity service says: the port ([`IdentityService`]: userinfo and
 //! the two ACL routes), its HTTP adapter ([`client`]), the caches Unikorn bounds ([`cache`]) and
-//! the authentication every request goes through ([`authenticate`]).
+//! the authentication every request goes through ([`authenticate`]); and the quota allocations a
+//! network holds in identity ([`allocations`]).
 //!
 //! Not to be confused with [`crate::identities`], the provider identities (OpenStack application
 //! credentials) the operator configures per project.
 
+pub mod allocations;
 pub mod authenticate;
 pub mod cache;
 pub mod certificate;

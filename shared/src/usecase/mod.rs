@@ -83,6 +83,8 @@ pub struct Deps<S, P = NoProvider> {
     pub catalog: Arc<catalog::CatalogCache>,
     /// Where work left for the worker function goes.
     pub work: Arc<dyn crate::work::WorkQueue>,
+    /// Identity's quota allocations (the networks a project holds).
+    pub allocations: Arc<dyn crate::identity::allocations::Allocations>,
 }
 
 impl<S, P> Clone for Deps<S, P> {
@@ -99,6 +101,7 @@ impl<S, P> Clone for Deps<S, P> {
             limiter: self.limiter.clone(),
             catalog: self.catalog.clone(),
             work: self.work.clone(),
+            allocations: self.allocations.clone(),
         }
     }
 }
@@ -118,6 +121,7 @@ impl<S, P> Deps<S, P> {
             limiter: self.limiter.clone(),
             catalog: self.catalog.clone(),
             work: self.work.clone(),
+            allocations: self.allocations.clone(),
         }
     }
 

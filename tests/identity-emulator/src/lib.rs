@@ -1,7 +1,8 @@
 //! An emulator of Unikorn's identity service, as region's middleware uses it (identity's OpenAPI
 //! document at the commit region v1.16.6 depends on): OIDC discovery, `GET /oauth2/v2/userinfo`,
-//! `GET /api/v1/acl` and `GET /api/v1/organizations/{organizationID}/acl`, with identity's error
-//! bodies. A control plane under `/_emulator/` registers tokens (userinfo and ACL), revokes them,
+//! `GET /api/v1/acl` and `GET /api/v1/organizations/{organizationID}/acl`, and a project's quota
+//! allocations (`POST .../allocations`, `GET`/`DELETE .../allocations/{allocationID}`), with
+//! identity's error bodies. A control plane under `/_emulator/` registers tokens (userinfo and ACL), revokes them,
 //! changes ACLs, registers system accounts by client certificate, injects faults (status, delay,
 //! dropped connection) and counts requests per route.
 //!
@@ -9,6 +10,7 @@
 //! [`IdentityEmulator::start_tls`] serves HTTPS and requires a client certificate its CA signed, as
 //! identity does for services: the platform's own certificate opens the connection.
 
+pub mod allocations;
 mod control;
 mod routes;
 pub mod state;
@@ -35,6 +37,9 @@ pub const DISCOVERY: &str = "GET /.well-known/openid-configuration";
 pub const USERINFO: &str = "GET /oauth2/v2/userinfo";
 pub const ACL: &str = "GET /api/v1/acl";
 pub const ORGANIZATION_ACL: &str = "GET /api/v1/organizations/{organizationID}/acl";
+pub const ALLOCATIONS: &str = "POST /api/v1/organizations/{organizationID}/projects/{projectID}/allocations";
+pub const ALLOCATION: &str =
+    "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/allocations/{allocationID}";
 
 #[derive(Clone)]
 pub struct Ctx {
@@ -106,6 +111,17 @@ impl IdentityEmulator {
         self.shared.lock().systems.insert(certificate_key(certificate_pem), (common_name.into(), acl.clone()));
     }
 
+    /// A project's quotas by kind (`networks`: 2); without one it allocates without limit.
+    pub fn set_quotas(&self, organization: &str, project: &str, quotas: &[(&str, i64)]) {
+        let quotas = quotas.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+        self.shared.lock().quotas.insert((organization.into(), project.into()), quotas);
+    }
+
+    /// The allocations held, in no particular order.
+    pub fn allocations(&self) -> Vec<allocations::Allocation> {
+        self.shared.lock().allocations.values().cloned().collect()
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.shared.lock().log.faults.push(fault);
     }
@@ -135,6 +151,12 @@ fn router(ctx: Ctx) -> Router {
         .route("/oauth2/v2/userinfo", get(routes::userinfo))
         .route("/api/v1/acl", get(routes::acl))
         .route("/api/v1/organizations/{organization}/acl", get(routes::organization_acl))
+        .route("/api/v1/organizations/{organization}/projects/{project}/allocations", post(allocations::create))
+        .route(
+            "/api/v1/organizations/{organization}/projects/{project}/allocations/{id}",
+            get(allocations::get).delete(allocations::delete),
+        )
+        .route("/_emulator/quotas/{organization}/{project}", put(allocations::set_quotas))
         .route("/_emulator/tokens", post(control::add_token))
         .route("/_emulator/tokens/{token}", delete(control::revoke_token))
         .route("/_emulator/acls/{sub}", put(control::set_acl))
@@ -146,10 +168,13 @@ fn router(ctx: Ctx) -> Router {
 
 /// The route key of a request region makes (the counters' and faults' vocabulary).
 fn route_key(method: &str, path: &str) -> Option<&'static str> {
-    if method != "GET" {
-        return None;
-    }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["api", "v1", "organizations", _, "projects", _, "allocations"]) => return Some(ALLOCATIONS),
+        ("DELETE", ["api", "v1", "organizations", _, "projects", _, "allocations", _]) => return Some(ALLOCATION),
+        ("GET", _) => {}
+        _ => return None,
+    }
     match segments.as_slice() {
         [".well-known", "openid-configuration"] => Some(DISCOVERY),
         ["oauth2", "v2", "userinfo"] => Some(USERINFO),
@@ -164,6 +189,7 @@ fn fault_name(route: &str) -> &'static str {
     match route {
         DISCOVERY => "discovery",
         USERINFO => "userinfo",
+        ALLOCATIONS | ALLOCATION => "allocations",
         _ => "acl",
     }
 }

@@ -31,7 +31,8 @@ fn user() -> String {
     "user".into()
 }
 
-/// One injected fault: the next `count` requests to `route` (`discovery`, `userinfo`, `acl`, or `*`)
+/// One injected fault: the next `count` requests to `route` (`discovery`, `userinfo`, `acl`,
+/// `allocations`, or `*`)
 /// answer `status`, wait `delayMs` first, or lose their connection.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,6 +82,9 @@ pub struct State {
     pub acls: HashMap<String, Value>,
     /// System accounts by their client certificate (PEM, whitespace removed): common name and ACL.
     pub systems: HashMap<String, (String, Value)>,
+    /// Allocations by id, and each project's quotas by kind (organization, project).
+    pub allocations: HashMap<String, crate::allocations::Allocation>,
+    pub quotas: HashMap<(String, String), std::collections::BTreeMap<String, i64>>,
     /// Faults waiting, requests counted per route, and what each request carried.
     pub log: Log<Fault, Received>,
 }

@@ -72,6 +72,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
         limiter: Arc::new(shared::fairuse::Limiter::off()),
         catalog: Default::default(),
         work: Arc::new(shared::work::HeldWork::default()),
+        allocations: Arc::new(shared::identity::allocations::NoAllocations),
     };
 
     // Seed: per identity a network and 200 servers, at the provider and in the table.

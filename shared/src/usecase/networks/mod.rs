@@ -21,6 +21,7 @@ use crate::domain::{
     Stage,
 };
 use crate::error::{Error, Result};
+use crate::identity::allocations::{self, AllocationRequest};
 use crate::rbac::Operation;
 use crate::rbac::Scope;
 use crate::store::{
@@ -100,7 +101,7 @@ pub async fn create_network<S: NetworkStore + IdentityStore + ProvisionStore, P>
     };
     let provisioned = lifecycle.is_some();
     let identity_id = if provisioned { deps.ids.new_id() } else { home.provider_identity_id };
-    let record = NetworkRecord {
+    let mut record = NetworkRecord {
         id,
         api_version: cx.view.version,
         name: input.metadata.name,
@@ -118,6 +119,7 @@ pub async fn create_network<S: NetworkStore + IdentityStore + ProvisionStore, P>
         deleting_since: None,
         lifecycle,
         objects: Default::default(),
+        allocation_id: None,
         references: Default::default(),
         modified_by: None,
         modified_time: None,
@@ -127,10 +129,34 @@ pub async fn create_network<S: NetworkStore + IdentityStore + ProvisionStore, P>
         deps.store.create_network(&record).await?;
         return Ok(record);
     }
-    deps.store.create_provisioned_network(&hidden_identity(&record), &record).await?;
+    // Identity's refusal (the project's quota) is the caller's answer, before anything is written.
+    // Identity lists no allocations, so there is nothing to record an intent against: one whose
+    // record is never written is freed here, and only a crash between the two leaves it counted.
+    let allocation = allocation_of(&record);
+    record.allocation_id = Some(deps.allocations.allocate(&allocation).await.map_err(allocations::told)?);
+    if let Err(e) = deps.store.create_provisioned_network(&hidden_identity(&record), &record).await {
+        if let Err(free) = free_allocation(deps, &record).await {
+            tracing::error!(network_id = %record.id, allocation_id = ?record.allocation_id, error = %free,
+                "the allocation of a network never recorded was not freed: it counts against its project's quota");
+        }
+        return Err(e.into());
+    }
     tracing::info!(network_id = %record.id, name = %network_object_name(&record.id), "network recorded; the worker provisions it");
     hand_over(deps, &record.id).await;
     Ok(record)
+}
+
+/// The quota allocation a network holds in its organization and project.
+pub(crate) fn allocation_of(network: &NetworkRecord) -> AllocationRequest {
+    AllocationRequest::network(&network.organization_id, &network.project_id, &network.created_by, &network.id)
+}
+
+/// Frees the network's allocation, if it holds one (one identity no longer knows is free).
+pub(crate) async fn free_allocation<S, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<()> {
+    match &network.allocation_id {
+        Some(id) => deps.allocations.free(&allocation_of(network), id).await.map_err(allocations::told),
+        None => Ok(()),
+    }
 }
 
 /// The identity a v2 network gets (Unikorn's `networkv2-service-principal`), in the same

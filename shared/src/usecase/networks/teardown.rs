@@ -1,5 +1,6 @@
 //! Takes a network down in Unikorn's order: the routers' interfaces, the routers, the subnets, the
-//! networks of its project (listed: whatever is there, recorded or not), its VLAN; then its hidden
+//! networks of its project (listed: whatever is there, recorded or not), its VLAN, its quota
+//! allocation in identity; then its hidden
 //! identity's application credential, user and project, found by recorded id or by name; then the
 //! records. One already gone is done. The record stays (`deprovisioning`) until the last object
 //! is gone, so a run stopped anywhere is finished by the next.
@@ -42,6 +43,7 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
             deps.store.release_vlan(&network.region_id, &physnet.physical_network, v, &network.id).await?;
         }
     }
+    super::free_allocation(deps, &network).await?;
     let name = identity_object_name(&network.identity_id);
     let user = match identity.as_ref().and_then(|i| i.objects.user_id.clone()) {
         Some(u) => Some(u),

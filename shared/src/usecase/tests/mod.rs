@@ -4,6 +4,7 @@ mod action_history;
 mod catalog;
 mod create;
 mod delete;
+mod fake_allocations;
 mod fake_fabric;
 mod fake_network;
 mod list;
@@ -272,6 +273,7 @@ pub(super) struct World {
     network: String,
     /// What the use-cases handed to the worker.
     work: Arc<crate::work::HeldWork>,
+    allocations: Arc<fake_allocations::FakeAllocations>,
 }
 
 pub(super) fn caller(acl: serde_json::Value) -> Caller {
@@ -297,6 +299,7 @@ pub(super) async fn world() -> World {
         .unwrap_or_else(|e| panic!("{e}"));
     let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
     let work = Arc::new(crate::work::HeldWork::default());
+    let allocations = Arc::new(fake_allocations::FakeAllocations::default());
     let deps = Deps {
         store: store.clone(),
         provider: provider.clone(),
@@ -309,11 +312,12 @@ pub(super) async fn world() -> World {
         limiter: Arc::new(crate::fairuse::Limiter::off()),
         catalog: Default::default(),
         work: work.clone(),
+        allocations: allocations.clone(),
     };
     let body = br#"{"metadata": {"name": "net"}, "spec": {"organizationId": "o", "projectId": "p", "regionId": "r", "providerNetworkId": "pn"}}"#;
     let input = parse_json::<NetworkV2Create>(body).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
     let network = networks::create_network(&deps, &cx(admin()), input).await.unwrap_or_else(|e| panic!("{e}")).id;
-    World { deps, store, provider, network, work }
+    World { deps, store, provider, network, work, allocations }
 }
 
 pub(super) fn create_input(network: &str, name: &str) -> crate::domain::ServerCreateInput {

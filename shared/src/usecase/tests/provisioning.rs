@@ -115,6 +115,31 @@ async fn an_update_reaches_the_subnet_and_a_delete_takes_everything_down() {
     assert_eq!(converge(&w.deps, &id).await.ok(), Some(Converged::Gone));
     assert!(w.provider.made().is_empty(), "nothing left: {:?}", w.provider.made());
     assert_eq!(stage(&w, &id).await, None);
+    assert!(w.allocations.held().is_empty(), "the allocation is freed with the network");
+}
+
+#[tokio::test]
+async fn a_network_holds_an_allocation_and_identitys_quota_refusal_is_passed_on_with_nothing_written() {
+    let w = world().await;
+    *w.allocations.quota.lock().unwrap_or_else(|p| p.into_inner()) = Some(1);
+    let id = create(&w).await;
+    assert_eq!(w.allocations.held(), vec![id.clone()]);
+    let stored = w.store.get_network(&id).await.ok().flatten().and_then(|n| n.allocation_id);
+    assert_eq!(stored.as_deref(), Some(format!("allocation-{id}").as_str()));
+    let input =
+        parse_json::<NetworkV2Create>(&body("")).and_then(NetworkV2Create::parse).unwrap_or_else(|e| panic!("{e}"));
+    let refused = networks::create_network(&w.deps, &cx(admin()), input).await;
+    let told = refused.as_ref().err().map(|e| (e.status_and_code(), e.public_description()));
+    assert_eq!(
+        told,
+        Some(((403, "forbidden"), "total networks allocation of 2 would exceed quota limit of 1".to_owned())),
+        "{refused:?}"
+    );
+    let query =
+        crate::store::RecordQuery { scopes: vec![crate::rbac::Scope::Organization("o".into())], ..Default::default() };
+    let networks = w.store.list_networks(&query).await.unwrap_or_default();
+    assert_eq!(networks.iter().filter(|n| n.lifecycle.is_some()).count(), 1, "nothing written for the refused one");
+    assert_eq!(held(&w).len(), 1, "only the first was handed to the worker");
 }
 
 #[tokio::test]

@@ -215,6 +215,7 @@ pub async fn local_deps(regions: Regions, ids: Arc<dyn IdSource>) -> (CloudDeps,
         limiter: Arc::new(limiter),
         catalog: Default::default(),
         work: Arc::new(shared::work::HeldWork::default()),
+        allocations: Arc::new(shared::identity::allocations::NoAllocations),
     };
     (deps, dynamo, table)
 }
@@ -233,6 +234,12 @@ impl Default for GatewayOptions {
     fn default() -> Self {
         GatewayOptions { caches: CacheSettings::default(), ingress_certificates: true, limits: test_limits() }
     }
+}
+
+/// Identity's allocations at `identity_url`, as the networks function makes them.
+pub fn allocations_at(identity_url: &str) -> Arc<dyn shared::identity::allocations::Allocations> {
+    let config = IdentityConfig { url: identity_url.to_owned(), ..IdentityConfig::default() };
+    Arc::new(HttpIdentity::new(&config).unwrap_or_else(|e| panic!("identity client: {e}")))
 }
 
 /// The authenticator the local API runs: identity at `identity_url`, the shared cache in `table`.
@@ -261,6 +268,7 @@ impl Stack {
         let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("emulator: {e}"));
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (mut deps, dynamo, table) = local_deps(regions(&emulator), Arc::new(RandomIds)).await;
+        deps.allocations = allocations_at(&identity.url);
         // The worker's queue in moto, worked in the background as the worker Lambda's event source does.
         let endpoint = dynamodb_endpoint();
         let queue =

@@ -2,6 +2,7 @@
 //! on moto and the OpenStack emulator. One module per area.
 
 mod actions;
+mod allocations;
 mod auth;
 mod bodies;
 mod capacity;

@@ -15,13 +15,14 @@ pub(super) struct RealApi {
 
 impl RealApi {
     pub(super) async fn start(real: &Real) -> RealApi {
-        use integration_tests::stack::{admin_acl, authenticator, local_deps};
+        use integration_tests::stack::{admin_acl, allocations_at, authenticator, local_deps};
         let (mut deps, dynamo, table) =
             local_deps(real_regions(&real.env), std::sync::Arc::new(shared::clock::RandomIds)).await;
         // Real services under a parallel test run answer slower than the emulator's 2 s budget.
         let config = OpenStackConfig { timeout: Duration::from_secs(30), ..OpenStackConfig::default() };
         deps.provider = std::sync::Arc::new(OpenStackProvider::new(config).unwrap_or_else(|e| panic!("{e}")));
         let idp = identity_emulator::IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("{e}"));
+        deps.allocations = allocations_at(&idp.url);
         let gateway = local_api::Gateway {
             authenticator: std::sync::Arc::new(authenticator(&idp.url, &dynamo, &table, Default::default())),
             ingress_certificates: false,
