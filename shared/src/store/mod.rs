@@ -168,7 +168,8 @@ pub trait ProvisionStore: Send + Sync {
     /// no reference held (`InUse`), and closes the network to new servers in the same write.
     async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()>;
     async fn replace_identity(&self, next: &IdentityRecord, expected_version: u64) -> Result<()>;
-    /// Removes a torn-down network's record and its hidden identity's in one transaction.
+    /// Removes a torn-down network's record, its hidden identity's and that identity's key pair's in
+    /// one transaction.
     async fn remove_provisioned_network(&self, network: &NetworkRecord) -> Result<()>;
     /// Networks with work left (not provisioned) whose stage began before `before`, oldest first.
     async fn unsettled_networks(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<NetworkRecord>>;

@@ -216,6 +216,7 @@ impl Emulator {
             ports: state.net.ports.values().filter(|p| !seeded(&p.project_id)).cloned().collect(),
             compute_quotas: state.quotas.iter().filter(|(p, _)| !seeded(p)).map(|(p, q)| (p.clone(), *q)).collect(),
             network_quotas_raised: state.net.quotas_raised.iter().cloned().collect(),
+            keypairs: state.keypairs.keys().cloned().collect(),
         }
     }
 
@@ -246,6 +247,8 @@ pub struct Inventory {
     pub ports: Vec<neutron::model::Port>,
     pub compute_quotas: Vec<(String, nova::ComputeQuota)>,
     pub network_quotas_raised: Vec<String>,
+    /// Nova key pairs: (user, name). They belong to users, not projects.
+    pub keypairs: Vec<(String, String)>,
 }
 
 impl Inventory {
@@ -258,6 +261,7 @@ impl Inventory {
             && self.subnets.is_empty()
             && self.routers.is_empty()
             && self.ports.is_empty()
+            && self.keypairs.is_empty()
     }
 }
 

@@ -152,7 +152,8 @@ impl ProvisionStore for DynamoStore {
         };
         let tx = Transaction::new("remove network")
             .with("network", delete(network_key(&network.id))?)
-            .with("identity", delete(identity_key(&network.identity_id))?);
+            .with("identity", delete(identity_key(&network.identity_id))?)
+            .with("key pair", delete(keypair_key(&network.identity_id))?);
         match self.transact(tx).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::failed(format!("network {}: its records could not be removed", network.id))),

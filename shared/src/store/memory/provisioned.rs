@@ -69,6 +69,7 @@ impl ProvisionStore for MemoryStore {
         let mut t = self.tables();
         t.networks.remove(&network.id);
         t.identities.remove(&network.identity_id);
+        t.keypairs.remove(&network.identity_id);
         Ok(())
     }
 

@@ -12,17 +12,17 @@ use crate::domain::{IdentityRecord, NetworkRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::fabric::{HostRoute, Segment, SubnetOptions, SubnetSpec};
 use crate::provider::tenancy::{ProjectSpec, UserSpec};
-use crate::provider::{CredentialScope, Fabric, Networking, ProviderCredential, Tenancy};
-use crate::store::{CatalogStore, IdentityStore, NetworkStore, ProvisionStore, StoreError, VlanStore};
+use crate::provider::{CredentialScope, Fabric, Keypairs, Networking, ProviderCredential, Tenancy};
+use crate::store::{CatalogStore, IdentityStore, KeypairStore, NetworkStore, ProvisionStore, StoreError, VlanStore};
 use crate::usecase::Deps;
 
 /// What the store needs for provisioning and teardown.
-pub trait Provisioned: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore {}
-impl<S: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore> Provisioned for S {}
+pub trait Provisioned: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore + KeypairStore {}
+impl<S: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore + KeypairStore> Provisioned for S {}
 
 /// What the provider needs (the external network is read from the region's catalogue).
-pub trait Builds: Tenancy + Fabric + Networking {}
-impl<P: Tenancy + Fabric + Networking> Builds for P {}
+pub trait Builds: Tenancy + Fabric + Networking + Keypairs {}
+impl<P: Tenancy + Fabric + Networking + Keypairs> Builds for P {}
 
 /// Where a network ended up after one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

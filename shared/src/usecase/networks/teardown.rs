@@ -1,5 +1,6 @@
 //! Takes a network down in Unikorn's order: the routers' interfaces, the routers, the subnets, the
-//! networks of its project (listed: whatever is there, recorded or not), its VLAN, its quota
+//! networks of its project (listed: whatever is there, recorded or not), the key pair its servers
+//! booted with, its VLAN, its quota
 //! allocation in identity; then its hidden
 //! identity's application credential, user and project, found by recorded id or by name; then the
 //! records. One already gone is done. The record stays (`deprovisioning`) until the last object
@@ -31,6 +32,12 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         // Made by an attempt that did not record it, or never made.
         None => deps.provider.find_project(&domain, &identity_object_name(&network.identity_id)).await?,
     };
+    // The key pair its servers booted with belongs to the region's user, not to the project:
+    // Keystone's removal of the project leaves it.
+    if let Some(keypair) = deps.store.get_keypair(&network.identity_id).await?.filter(|k| k.registered) {
+        let cred = deps.regions.credential_in(&network.region_id, project.as_deref())?;
+        done(deps.provider.delete_keypair(&cred, &keypair.keypair_name).await)?;
+    }
     if let Some(project) = &project {
         // Everything Neutron holds in the project, listed rather than taken from the record: the
         // project is the network's alone, so a duplicate a timed-out create made late, or what a
