@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use identity_emulator::{ALLOCATION, ALLOCATIONS};
 use integration_tests::stack::{ORG, PROJECT, REGION};
 use openstack_emulator::Fault;
 use serde_json::json;
@@ -55,17 +56,27 @@ struct Measured {
     create_calls: [u64; 5],
     delete_calls: [u64; 5],
     writes: (u64, u64),
+    /// Identity's allocation calls: (create, delete).
+    identity: (u64, u64),
     provisioned: Vec<Duration>,
     gone: Vec<Duration>,
 }
 
 async fn measure(fx: &Fixtures, n: usize) -> Result<Measured, String> {
-    let mut m =
-        Measured { create_calls: [0; 5], delete_calls: [0; 5], writes: (0, 0), provisioned: vec![], gone: vec![] };
+    let mut m = Measured {
+        create_calls: [0; 5],
+        delete_calls: [0; 5],
+        writes: (0, 0),
+        identity: (0, 0),
+        provisioned: vec![],
+        gone: vec![],
+    };
     for i in 0..n {
         let body = json!({"metadata": {"name": format!("bench-net-{i}")}, "spec": {"organizationId": ORG,
             "projectId": PROJECT, "regionId": REGION, "prefix": "10.8.0.0/24", "dnsNameservers": ["192.0.2.53"]}});
         let before = fx.provider_counts();
+        let allocations = |route: &str| fx.stack.identity.counter(route);
+        let asked = (allocations(ALLOCATIONS), allocations(ALLOCATION));
         let created = fx.stack.call("POST", "/api/v2/networks", Some(&fx.admin), Some(&body)).await;
         if created.status != 201 {
             return Err(format!("create answered {}: {}", created.status, created.body));
@@ -84,6 +95,7 @@ async fn measure(fx: &Fixtures, n: usize) -> Result<Measured, String> {
         }
         m.gone.push(until(fx, &id, "gone").await?);
         m.delete_calls = by_service(&fx.provider_counts(), &before);
+        m.identity = (allocations(ALLOCATIONS) - asked.0, allocations(ALLOCATION) - asked.1);
     }
     Ok(m)
 }
@@ -113,9 +125,9 @@ pub async fn section(fx: &Fixtures, n: usize) -> String {
     out += &row("create (provisioning)", plain.create_calls);
     out += &row("delete (teardown)", plain.delete_calls);
     out += &format!(
-        "\nRecord writes per create: network {}, identity {}.\n\n\
+        "\nIdentity's quota allocation calls: create {}, delete {}. Record writes per create: network {}, identity {}.\n\n\
          | time (ms) | to provisioned p50 | p99 | to gone p50 | p99 |\n| --- | ---: | ---: | ---: | ---: |\n",
-        plain.writes.0, plain.writes.1
+        plain.identity.0, plain.identity.1, plain.writes.0, plain.writes.1
     );
     out += &format!(
         "| no added delay | {:.0} | {:.0} | {:.0} | {:.0} |\n",

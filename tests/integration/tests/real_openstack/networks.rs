@@ -84,6 +84,7 @@ async fn a_network_from_unikorns_body_is_made_used_and_taken_down_on_real_openst
         .flatten()
         .find(|s| s["metadata"]["unikorn:server:id"] == server_id.as_str());
     assert!(ours.is_some(), "the server is in the network's project: {nova}");
+    assert!(region_keypair(&real, &identity_name).await, "the server booted with the identity's key pair");
 
     let path = format!("/api/v2/networks/{id}");
     let (status, refused) = api.call("DELETE", &path, None).await;
@@ -103,4 +104,16 @@ async fn a_network_from_unikorns_body_is_made_used_and_taken_down_on_real_openst
     assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/routers?name={name}")).await, "routers"), 0);
     assert_eq!(left(&admin_get(&real, "auth_url", &format!("/users?name={identity_name}")).await, "users"), 0);
     assert_eq!(left(&admin_get(&real, "auth_url", &format!("/projects?name={identity_name}")).await, "projects"), 0);
+    // The key pair the server booted with belongs to the region's user, not to the project: the
+    // teardown removes it (Keystone's project delete does not).
+    assert!(!region_keypair(&real, &identity_name).await, "the network's key pair is left at Nova");
+}
+
+/// Whether the region's user holds the key pair of the network's identity (Nova, as its admin).
+async fn region_keypair(real: &Real, identity_name: &str) -> bool {
+    let region_user = real.env["demo"]["user_id"].as_str().unwrap_or_default();
+    let keypairs = admin_get(real, "nova", &format!("/v2.1/os-keypairs?user_id={region_user}")).await;
+    assert!(keypairs["keypairs"].is_array(), "Nova lists the region user's key pairs: {keypairs}");
+    let name = format!("unikorn-{}", identity_name.trim_start_matches("unikorn-identity-"));
+    keypairs["keypairs"].as_array().into_iter().flatten().any(|k| k["keypair"]["name"].as_str() == Some(&name))
 }
