@@ -200,10 +200,9 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
     if needs.kubeconfigs {
         regions = with_kubeconfigs(regions, &secrets).await?;
     }
-    let sealer = match std::env::var("KEY_ENCRYPTION_KEY_SECRET").ok().filter(|_| keys == Keys::Sealing) {
-        Some(name) => Some(Sealer::from_base64(&read_secret(&secrets, &name).await?)?),
-        None if keys == Keys::Sealing => Some(Sealer::from_env()?),
-        None => None,
+    let sealer = match keys {
+        Keys::Sealing => Some(sealer_from_env(sdk).await?),
+        Keys::None => None,
     };
     let store = Arc::new(store);
     let deps = Deps {
@@ -224,6 +223,18 @@ pub async fn cloud_deps_on(sdk: &Sdk, store: DynamoStore, needs: Needs) -> Resul
         warm_provider(&deps).await;
     }
     Ok(deps)
+}
+
+/// The key that seals secrets at rest: the Secrets Manager secret `KEY_ENCRYPTION_KEY_SECRET`
+/// names, else `KEY_ENCRYPTION_KEY` (locally).
+pub async fn sealer_from_env(sdk: &Sdk) -> Result<Sealer> {
+    match std::env::var("KEY_ENCRYPTION_KEY_SECRET") {
+        Ok(name) => {
+            let secrets = sdk.secrets_manager(std::env::var("SECRETS_ENDPOINT").ok().as_deref());
+            Sealer::from_base64(&read_secret(&secrets, &name).await?)
+        }
+        Err(_) => Sealer::from_env(),
+    }
 }
 
 /// Identity at `IDENTITY_URL` as the platform reaches it (see [`authenticator_from_env`]).

@@ -72,7 +72,8 @@ async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, cx: &C
             let (org, project) = (api.path(req, "organizationID")?, api.path(req, "projectID")?);
             let input = http::json_body::<IdentityWrite>(req)?.parse(&org, &project)?;
             let record = identities::create_identity(deps, cx, input).await?;
-            Ok(http::json(201, &IdentityRead::from(&record), &[]))
+            let view = shared::domain::IdentityView { record, openstack: None };
+            Ok(http::json(201, &IdentityRead::from(&view), &[]))
         }
         LIST_IDENTITIES_V1 | LIST_ORGANIZATION_IDENTITIES_V1 => {
             let list = identities::list_identities(deps, cx).await?;
@@ -91,11 +92,13 @@ async fn identity_route(deps: &StoreDeps, req: &Request, api: &http::Api, cx: &C
     }
 }
 
-/// What this function runs on, built once per container before the first event: the table, and
-/// identity for the networks' quota allocations.
+/// What this function runs on, built once per container before the first event: the table,
+/// identity for the networks' quota allocations, and the key that opens what a v1 identity's read
+/// hands out.
 pub async fn deps() -> Result<StoreDeps> {
     let sdk = shared::aws::Sdk::from_env()?;
     let mut deps = shared::context::store_deps_on(shared::context::store_from_env(&sdk)?).await?;
     deps.allocations = shared::context::allocations_from_env(&sdk).await?;
+    deps.sealer = Some(std::sync::Arc::new(shared::context::sealer_from_env(&sdk).await?));
     Ok(deps)
 }

@@ -27,3 +27,31 @@ resource_record! {
         pub deleting_since: Option<chrono::DateTime<chrono::Utc>>,
     }
 }
+
+/// A v1 identity's access to its project, opened.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpenStackAccess {
+    /// The region's Keystone endpoint.
+    pub auth_url: String,
+    pub application_credential_id: String,
+    pub application_credential_secret: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub server_group_id: String,
+    pub ssh_key_name: String,
+    pub ssh_private_key: String,
+}
+
+impl std::fmt::Debug for OpenStackAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenStackAccess").field("project_id", &self.project_id).finish_non_exhaustive()
+    }
+}
+
+/// An identity as its read shows it.
+#[derive(Debug, Clone)]
+pub struct IdentityView {
+    pub record: IdentityRecord,
+    /// Once provisioned (never for one that stands for the region).
+    pub openstack: Option<OpenStackAccess>,
+}

@@ -21,7 +21,7 @@ pub use action::{
     is_capacity_fault, ActionError, ActionRecord, ActionRef, ActionStatus, Command, CAPACITY, PLATFORM_SUBJECT, QUOTA,
 };
 pub use addressing::{Ipv4Prefix, NetworkAddressing, Reservations, Route};
-pub use identity::IdentityRecord;
+pub use identity::{IdentityRecord, IdentityView, OpenStackAccess};
 pub use input::{
     IdentityCreateInput, Metadata, NetworkCreateInput, NetworkPlacement, NetworkSource, NetworkUpdateInput,
     ServerCreateInput, ServerUpdateInput, SshCaCreateInput,

@@ -61,9 +61,10 @@ impl Lifecycle {
     }
 }
 
-/// A hidden identity's objects at the provider: a project, the region user's role there, raised
-/// quotas, a user (its password sealed, written before the user is made), the user's roles, and an
-/// application credential (its secret sealed).
+/// An identity's objects at the provider: a project, the region user's role there, raised quotas, a
+/// user (its password sealed, written before the user is made), the user's roles, and an
+/// application credential (its secret sealed); a v1 identity's also a server group and the key
+/// pair `unikorn-openstack-provider` (the private half sealed in its key pair record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct IdentityObjects {
@@ -76,7 +77,13 @@ pub struct IdentityObjects {
     pub user_roles: bool,
     pub application_credential_id: Option<String>,
     pub sealed_application_credential_secret: Option<String>,
+    pub server_group_id: Option<String>,
+    /// The identity's user holds the key pair (Nova key pairs belong to users).
+    pub keypair: bool,
 }
+
+/// The Nova key pair name a v1 identity hands out (Unikorn's, one per identity user).
+pub const IDENTITY_KEYPAIR_NAME: &str = "unikorn-openstack-provider";
 
 /// A network's objects at the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

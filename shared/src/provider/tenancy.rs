@@ -87,4 +87,8 @@ pub trait Tenancy: Send + Sync {
     async fn delete_application_credential(&self, cred: &ProviderCredential, user_id: &str, id: &str) -> Result<()>;
     /// Raises the project's quotas as far as each service allows, for every service the catalog has.
     async fn raise_quotas(&self, cred: &ProviderCredential, project_id: &str) -> Result<QuotasRaised>;
+    /// Nova server groups of the credential's project (a v1 identity's, handed to its consumer).
+    async fn find_server_group(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>>;
+    async fn create_server_group(&self, cred: &ProviderCredential, name: &str, policy: &str) -> Result<String>;
+    async fn delete_server_group(&self, cred: &ProviderCredential, id: &str) -> Result<()>;
 }

@@ -168,6 +168,9 @@ pub trait ProvisionStore: Send + Sync {
     /// no reference held (`InUse`), and closes the network to new servers in the same write.
     async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()>;
     async fn replace_identity(&self, next: &IdentityRecord, expected_version: u64) -> Result<()>;
+    /// v1 identities whose provisioning is unsettled since before `before` (oldest first): what a
+    /// worker left for the cleanup function to complete.
+    async fn unsettled_identities(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<IdentityRecord>>;
     /// Removes a torn-down network's record, its hidden identity's and that identity's key pair's in
     /// one transaction.
     async fn remove_provisioned_network(&self, network: &NetworkRecord) -> Result<()>;
@@ -233,6 +236,8 @@ pub trait KeypairStore: Send + Sync {
     /// Fails with Conflict if the identity already has one.
     async fn create_keypair(&self, keypair: &IdentityKeypair) -> Result<()>;
     async fn mark_keypair_registered(&self, identity_id: &str) -> Result<()>;
+    /// Removes the record of an identity's key pair (its identity is gone at the provider).
+    async fn delete_keypair_record(&self, identity_id: &str) -> Result<()>;
 }
 
 /// One attempt's claim of an idempotency key: the request's body hash, running until `until`,

@@ -30,44 +30,61 @@ fn generate<S, P>(deps: &Deps<S, P>, identity_id: &str) -> Result<IdentityKeypai
     })
 }
 
-/// The identity's key pair, generated and registered with Nova (as `cred`, the identity's
-/// credential) on first use. Concurrent first uses agree on one pair: only the writer that wins the
-/// conditional put keeps its key.
+/// The identity's key pair as recorded, generated on first use. Concurrent first uses agree on one
+/// pair: only the writer that wins the conditional put keeps its key.
+pub(crate) async fn stored_keypair<S: KeypairStore, P>(
+    deps: &Deps<S, P>,
+    identity_id: &str,
+) -> Result<IdentityKeypair> {
+    if let Some(k) = deps.store.get_keypair(identity_id).await? {
+        return Ok(k);
+    }
+    let fresh = generate(deps, identity_id)?;
+    match deps.store.create_keypair(&fresh).await {
+        Ok(()) => Ok(fresh),
+        Err(StoreError::Exists(..)) => deps
+            .store
+            .get_keypair(identity_id)
+            .await?
+            .ok_or_else(|| Error::internal("a key pair vanished after a conflicting create")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives Nova the public half under `name`, as `cred`'s user: a pair of that name is kept if it is
+/// ours and replaced otherwise.
+pub(crate) async fn register<S, P: Keypairs>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    name: &str,
+    public_key: &str,
+) -> Result<()> {
+    match deps.provider.import_keypair(cred, name, public_key).await {
+        Ok(_) => Ok(()),
+        Err(ProviderError::Conflict { .. }) => {
+            let existing = deps.provider.get_keypair(cred, name).await?;
+            if existing.public_key.trim() != public_key.trim() {
+                deps.provider.delete_keypair(cred, name).await?;
+                deps.provider.import_keypair(cred, name, public_key).await?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The identity's key pair, generated and registered with Nova (as `cred`, the server's credential)
+/// on first use.
 pub(crate) async fn ensure_keypair<S: KeypairStore, P: Keypairs>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     identity_id: &str,
 ) -> Result<IdentityKeypair> {
-    let keypair = match deps.store.get_keypair(identity_id).await? {
-        Some(k) => k,
-        None => {
-            let fresh = generate(deps, identity_id)?;
-            match deps.store.create_keypair(&fresh).await {
-                Ok(()) => fresh,
-                Err(StoreError::Exists(..)) => deps
-                    .store
-                    .get_keypair(identity_id)
-                    .await?
-                    .ok_or_else(|| Error::internal("a key pair vanished after a conflicting create"))?,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
+    let keypair = stored_keypair(deps, identity_id).await?;
     if keypair.registered {
         return Ok(keypair);
     }
-    match deps.provider.import_keypair(cred, &keypair.keypair_name, &keypair.public_key).await {
-        Ok(_) => {}
-        // A pair of that name exists: keep it if it is ours, replace it otherwise.
-        Err(ProviderError::Conflict { .. }) => {
-            let existing = deps.provider.get_keypair(cred, &keypair.keypair_name).await?;
-            if existing.public_key.trim() != keypair.public_key.trim() {
-                deps.provider.delete_keypair(cred, &keypair.keypair_name).await?;
-                deps.provider.import_keypair(cred, &keypair.keypair_name, &keypair.public_key).await?;
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
+    register(deps, cred, &keypair.keypair_name, &keypair.public_key).await?;
     deps.store.mark_keypair_registered(identity_id).await?;
     Ok(IdentityKeypair { registered: true, ..keypair })
 }

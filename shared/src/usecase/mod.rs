@@ -44,6 +44,14 @@ pub use snapshot::{snapshot, SnapshotInput};
 pub use update::update_server;
 pub use view::{Context, PathScope, Placed, Placement, Rules, View};
 
+/// Where a provisioned resource (a network, an identity) ended up after one run of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Converged {
+    /// Its record is gone (taken down, or never there).
+    Gone,
+    Settled(crate::domain::Stage),
+}
+
 pub(crate) use admission::{admit, admit_scopes};
 
 use crate::clock::{Clock, IdSource};

@@ -277,7 +277,7 @@ async fn invoke_store(function: &str, deps: &StoreDeps, event: &str) -> u16 {
 async fn invoke_cloud(name: &str, deps: &CloudDeps, event: &str) -> u16 {
     let function = Function::ALL.into_iter().find(|f| f.name() == name);
     let function = function.unwrap_or_else(|| panic!("no function {name}"));
-    local_api::invoke(deps, &deps.without_provider(), function, request(event)).await.status().as_u16()
+    local_api::invoke(deps, &local_api::store_deps(deps), function, request(event)).await.status().as_u16()
 }
 
 fn fmt_calls(calls: &BTreeMap<String, u64>) -> String {

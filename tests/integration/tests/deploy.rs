@@ -120,9 +120,10 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 5,
-        "every function but list, networks, sshcas, protection and actions reads a secret (the authorizer its \
-         client certificate for identity, when one is configured)"
+        functions - 4 + 3,
+        "every function but list, sshcas, protection and actions reads a secret (the authorizer its client \
+         certificate for identity, when one is configured; networks, worker and cleanup the same certificate \
+         beside their own, for identity's allocations)"
     );
     assert_eq!(
         (template.matches("events:PutEvents").count(), template.matches("EVENT_BUS_NAME: !Ref EventBus").count()),
@@ -134,9 +135,9 @@ fn template_runtime_architecture_and_build_are_right() {
             template.matches("KEY_ENCRYPTION_KEY_SECRET").count(),
             template.matches("${KeyEncryptionKeySecretName}-*").count()
         ),
-        (4, 4),
+        (5, 5),
         "only create and console (they seal and open SSH keys), the worker and cleanup (they make and open \
-         the network identities' secrets) read the key-encryption key"
+         the identities' secrets) and networks (a v1 identity's read opens them) read the key-encryption key"
     );
     assert_eq!(
         (template.matches("sqs:SendMessage").count(), template.matches("WORK_QUEUE_URL: !Ref WorkQueue").count()),

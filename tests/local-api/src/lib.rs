@@ -61,7 +61,7 @@ pub struct LocalApi {
 pub async fn start(deps: CloudDeps, gateway: Gateway, addr: SocketAddr) -> std::io::Result<LocalApi> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let store = deps.without_provider();
+    let store = store_deps(&deps);
     let app = Router::new().fallback(serve_request).with_state(Local { deps, store, gateway });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -206,8 +206,14 @@ pub fn api_call(method: &str, path: &str, query: &str, headers: &BTreeMap<String
     ApiCall { function, event, authorizer_request, authorized: route_key != DEFAULT_ROUTE }
 }
 
+/// What the functions that never call the provider get: `deps` without it (and the sealing key,
+/// which only the networks function of those holds, for a v1 identity's read).
+pub fn store_deps(deps: &CloudDeps) -> StoreDeps {
+    StoreDeps { sealer: deps.sealer.clone(), ..deps.without_provider() }
+}
+
 /// Runs a function's handler, as API Gateway invokes that function's Lambda: `store` is what the
-/// functions that never call the provider get (`deps` without it).
+/// functions that never call the provider get ([`store_deps`]).
 pub async fn invoke(
     deps: &CloudDeps,
     store: &StoreDeps,

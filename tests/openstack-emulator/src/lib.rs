@@ -217,6 +217,11 @@ impl Emulator {
             compute_quotas: state.quotas.iter().filter(|(p, _)| !seeded(p)).map(|(p, q)| (p.clone(), *q)).collect(),
             network_quotas_raised: state.net.quotas_raised.iter().cloned().collect(),
             keypairs: state.keypairs.keys().cloned().collect(),
+            server_groups: state
+                .server_groups
+                .iter()
+                .map(|(id, g)| (id.clone(), g.name.clone(), g.project_id.clone()))
+                .collect(),
         }
     }
 
@@ -249,6 +254,8 @@ pub struct Inventory {
     pub network_quotas_raised: Vec<String>,
     /// Nova key pairs: (user, name). They belong to users, not projects.
     pub keypairs: Vec<(String, String)>,
+    /// Nova server groups: (id, name, project).
+    pub server_groups: Vec<(String, String, String)>,
 }
 
 impl Inventory {
@@ -262,6 +269,7 @@ impl Inventory {
             && self.routers.is_empty()
             && self.ports.is_empty()
             && self.keypairs.is_empty()
+            && self.server_groups.is_empty()
     }
 }
 
@@ -308,6 +316,8 @@ fn router(ctx: Ctx) -> Router {
         .route(&format!("{nova}/os-quota-sets/{{project}}"), axum::routing::put(nova::update_quota_set))
         .route(&format!("{nova}/os-keypairs"), get(nova::list_keypairs).post(nova::create_keypair))
         .route(&format!("{nova}/os-keypairs/{{id}}"), get(nova::show_keypair).delete(nova::delete_keypair))
+        .route(&format!("{nova}/os-server-groups"), get(nova::list_server_groups).post(nova::create_server_group))
+        .route(&format!("{nova}/os-server-groups/{{id}}"), axum::routing::delete(nova::delete_server_group))
         .route("/image", get(glance::versions))
         .route("/image/", get(glance::versions))
         .route("/image/v2/images", get(glance::list_images))

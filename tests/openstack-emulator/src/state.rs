@@ -95,6 +95,7 @@ pub struct Inner {
     pub images: BTreeMap<String, Image>,
     pub servers: BTreeMap<String, Server>,
     pub keypairs: BTreeMap<(String, String), (String, String)>,
+    pub server_groups: BTreeMap<String, ServerGroup>,
     /// Neutron's networks, ports, floating IPs and security groups.
     pub net: crate::neutron::model::Net,
     pub delays: Delays,
@@ -188,6 +189,15 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
+/// A Nova server group, in the project of the token that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerGroup {
+    pub name: String,
+    pub policy: String,
+    pub project_id: String,
+    pub user_id: String,
+}
+
 /// Collapses resource ids in a path so counters group by route: `/compute/v2.1/servers/{id}/action`.
 pub fn route_key(method: &str, path: &str) -> String {
     let mut out = Vec::new();
@@ -199,6 +209,7 @@ pub fn route_key(method: &str, path: &str) -> String {
                 | "images"
                 | "flavors"
                 | "os-keypairs"
+                | "os-server-groups"
                 | "application-credentials"
                 | "ports"
                 | "floatingips"

@@ -1,5 +1,5 @@
-//! Keystone v3 administration (projects, users, roles, application credentials) and the quota
-//! APIs of Nova, Neutron and Cinder: the [`Tenancy`] port.
+//! Keystone v3 administration (projects, users, roles, application credentials), the quota APIs of
+//! Nova, Neutron and Cinder, and Nova's server groups: the [`Tenancy`] port.
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -200,5 +200,25 @@ impl Tenancy for OpenStackProvider {
             self.send(cred, Service::Volume, Method::PUT, &path, Some(&cinder), "block storage quotas").await?;
         }
         Ok(QuotasRaised { compute: true, network: true, block_storage })
+    }
+
+    async fn find_server_group(&self, cred: &ProviderCredential, name: &str) -> Result<Option<String>> {
+        let listing =
+            self.document(cred, Service::Compute, (Method::GET, "/os-server-groups"), None, "server groups").await?;
+        Ok(named(&listing, "server_groups", name))
+    }
+
+    async fn create_server_group(&self, cred: &ProviderCredential, name: &str, policy: &str) -> Result<String> {
+        // Microversion 2.64 on: one `policy` (earlier: a `policies` list).
+        let body = json!({"server_group": {"name": name, "policy": policy}});
+        let made = self
+            .document(cred, Service::Compute, (Method::POST, "/os-server-groups"), Some(&body), "server group")
+            .await?;
+        id_of(&made, "server_group")
+    }
+
+    async fn delete_server_group(&self, cred: &ProviderCredential, id: &str) -> Result<()> {
+        let path = format!("/os-server-groups/{}", encode(id));
+        self.send(cred, Service::Compute, Method::DELETE, &path, None, "server group").await.map(drop)
     }
 }

@@ -21,6 +21,16 @@ pub fn unsettled_key(n: &NetworkRecord) -> Option<String> {
     Some(format!("PROVISION#{}#{}", sortable(lifecycle.since), n.id))
 }
 
+/// The attention index's sort key of a v1 identity whose provisioning has work left (a hidden
+/// identity is its network's; one being deleted is under its deletion's key).
+pub fn unsettled_identity_key(i: &IdentityRecord) -> Option<String> {
+    if i.hidden || i.deleting_since.is_some() {
+        return None;
+    }
+    let lifecycle = i.lifecycle.as_ref().filter(|l| l.stage.unsettled())?;
+    Some(format!("IDPROVISION#{}#{}", sortable(lifecycle.since), i.id))
+}
+
 fn vlan_key(region: &str, physnet: &str, vlan: u16) -> Item {
     HashMap::from([(PK.into(), s(format!("VLAN#{region}#{physnet}"))), (SK.into(), s(format!("{vlan:04}")))])
 }
@@ -141,7 +151,25 @@ impl ProvisionStore for DynamoStore {
     async fn replace_identity(&self, next: &IdentityRecord, expected_version: u64) -> Result<()> {
         let doc = serde_json::to_string(next).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))?;
         let doc = (doc, next.version, expected_version);
-        self.rewrite(identity_key(&next.id), doc, ("", ""), HashMap::new(), |_| None, (Kind::Identity, &next.id)).await
+        let mut values = HashMap::new();
+        // A v1 identity's provisioning writes keep it on the attention index while unsettled, and
+        // never write over a delete that started meanwhile (its deletion's key stays).
+        let (attention, condition) = match unsettled_identity_key(next) {
+            _ if next.hidden || next.deleting_since.is_some() => ("", ""),
+            Some(key) => {
+                values.insert(":attention".into(), s(ATTENTION));
+                values.insert(":attentionKey".into(), s(key));
+                (", GSI3PK = :attention, GSI3SK = :attentionKey", " AND attribute_not_exists(deletingSince)")
+            }
+            None => (" REMOVE GSI3PK, GSI3SK", " AND attribute_not_exists(deletingSince)"),
+        };
+        let key = identity_key(&next.id);
+        self.rewrite(key, doc, (attention, condition), values, |_| None, (Kind::Identity, &next.id)).await
+    }
+
+    async fn unsettled_identities(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<IdentityRecord>> {
+        let items = self.attention("IDPROVISION#".into(), format!("IDPROVISION#{}~", sortable(before)), limit).await?;
+        items.iter().map(identity_from_item).collect()
     }
 
     async fn remove_provisioned_network(&self, network: &NetworkRecord) -> Result<()> {

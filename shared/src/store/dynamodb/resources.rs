@@ -162,7 +162,12 @@ impl NetworkStore for DynamoStore {
 impl IdentityStore for DynamoStore {
     async fn create_identity(&self, identity: &IdentityRecord) -> Result<()> {
         let exists = || StoreError::Exists(Kind::Identity, identity.id.clone());
-        self.put_new(identity_item(identity)?, "create identity", exists).await
+        let mut item = identity_item(identity)?;
+        if let Some(key) = super::provisioned::unsettled_identity_key(identity) {
+            item.insert(GSI3PK.into(), s(ATTENTION));
+            item.insert(GSI3SK.into(), s(key));
+        }
+        self.put_new(item, "create identity", exists).await
     }
 
     async fn get_identity(&self, id: &str) -> Result<Option<IdentityRecord>> {
@@ -180,8 +185,7 @@ impl IdentityStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(identity_key(id)))
             .update_expression(
-                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
-                 GSI3SK = if_not_exists(GSI3SK, :sk)",
+                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, GSI3SK = :sk",
             )
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":now", s(now.to_rfc3339()))
@@ -250,5 +254,11 @@ impl KeypairStore for DynamoStore {
             .await
             .map_err(|e| sdk_error("mark keypair", e))?;
         Ok(())
+    }
+
+    async fn delete_keypair_record(&self, identity_id: &str) -> Result<()> {
+        let deleted =
+            self.client.delete_item().table_name(&self.table).set_key(Some(keypair_key(identity_id))).send().await;
+        deleted.map(drop).map_err(|e| sdk_error("delete keypair", e))
     }
 }

@@ -58,8 +58,13 @@ impl ProvisionStore for MemoryStore {
         match t.identities.get_mut(&next.id) {
             None => Err(StoreError::Missing(Kind::Identity, next.id.clone())),
             Some((i, _)) if i.version != expected_version => Err(StoreError::Changed(Kind::Identity, next.id.clone())),
+            // A provisioning write never lands over a delete that started meanwhile.
+            Some((i, _)) if !next.hidden && next.deleting_since.is_none() && i.deleting_since.is_some() => {
+                Err(StoreError::Changed(Kind::Identity, next.id.clone()))
+            }
             Some((i, _)) => {
-                *i = next.clone();
+                let deleting = i.deleting_since;
+                *i = IdentityRecord { deleting_since: deleting, ..next.clone() };
                 Ok(())
             }
         }
@@ -83,6 +88,21 @@ impl ProvisionStore for MemoryStore {
             .cloned()
             .collect();
         found.sort_by_key(|n| n.lifecycle.as_ref().map(|l| l.since));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn unsettled_identities(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<IdentityRecord>> {
+        let t = self.tables();
+        let mut found: Vec<IdentityRecord> = t
+            .identities
+            .values()
+            .map(|(i, _)| i)
+            .filter(|i| !i.hidden && i.deleting_since.is_none())
+            .filter(|i| i.lifecycle.as_ref().is_some_and(|l| l.stage.unsettled() && l.since <= before))
+            .cloned()
+            .collect();
+        found.sort_by_key(|i| i.lifecycle.as_ref().map(|l| l.since));
         found.truncate(limit);
         Ok(found)
     }

@@ -189,4 +189,9 @@ impl KeypairStore for MemoryStore {
             None => Err(StoreError::Missing(Kind::Keypair, identity_id.to_owned())),
         }
     }
+
+    async fn delete_keypair_record(&self, identity_id: &str) -> Result<()> {
+        self.tables().keypairs.remove(identity_id);
+        Ok(())
+    }
 }

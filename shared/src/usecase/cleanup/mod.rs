@@ -37,6 +37,7 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
+use super::Converged;
 use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
@@ -107,9 +108,18 @@ async fn sweep_projects<S: Maintained, P: Builds>(deps: &Deps<S, P>, report: &mu
 }
 
 /// Identities being deleted (v1's foreground delete): each network still under one is deleted or
-/// marked again (a delete that stopped between its steps), and the identity goes with the last.
-async fn finish_identities<S: Maintained, P>(deps: &Deps<S, P>, report: &mut Report) -> Result<()> {
+/// marked again (a delete that stopped between its steps), and the identity goes with the last (a
+/// provisioned one after its objects at the provider).
+async fn finish_identities<S: Maintained, P: Builds>(deps: &Deps<S, P>, report: &mut Report) -> Result<()> {
     for identity in deps.store.identities_being_deleted(NETWORK_BATCH).await? {
+        if identity.lifecycle.is_some() {
+            match super::identities::converge_identity(deps, &identity.id).await {
+                Ok(Converged::Gone) => report.identities_deleted += 1,
+                Ok(_) => {}
+                Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
+            }
+            continue;
+        }
         let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
         let query = RecordQuery {
             scopes: vec![scope],
@@ -126,8 +136,9 @@ async fn finish_identities<S: Maintained, P>(deps: &Deps<S, P>, report: &mut Rep
     Ok(())
 }
 
-/// Provisioned networks whose stage began before the grace period and is not settled: a worker
-/// died, its message was lost, or every attempt failed. Each is brought to what its record says.
+/// Provisioned networks and v1 identities whose stage began before the grace period and is not
+/// settled: a worker died, its message was lost, or every attempt failed. Each is brought to what
+/// its record says.
 async fn converge_networks<S: Maintained, P: Builds>(
     deps: &Deps<S, P>,
     deadline: Instant,
@@ -141,6 +152,15 @@ async fn converge_networks<S: Maintained, P: Builds>(
         match super::networks::converge(deps, &network.id).await {
             Ok(_) => report.networks_converged += 1,
             Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
+        }
+    }
+    for identity in deps.store.unsettled_identities(before, NETWORK_BATCH).await? {
+        if Instant::now() >= deadline {
+            break;
+        }
+        match super::identities::converge_identity(deps, &identity.id).await {
+            Ok(_) => report.identities_converged += 1,
+            Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
         }
     }
     Ok(())

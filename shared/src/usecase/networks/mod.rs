@@ -8,7 +8,8 @@ mod references;
 mod sweep;
 mod teardown;
 
-pub use provision::{converge, Converged};
+pub use super::Converged;
+pub use provision::converge;
 pub use references::{add_reference, remove_reference};
 pub use sweep::sweep_region;
 

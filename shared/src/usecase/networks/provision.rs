@@ -1,40 +1,27 @@
 //! Provisions a network at the provider, as Unikorn's identity and network controllers do, one
-//! step at a time: the hidden identity's project, the region user's role there, raised quotas, the
-//! identity's user (its password recorded first), the user's roles and its application credential;
-//! then the network's VLAN, Neutron network, subnet, router and router interface. Each id is
+//! step at a time: its hidden identity (`identities::provision`), then the network's VLAN, Neutron
+//! network, subnet, router and router interface. Each id is
 //! recorded as soon as the provider answers; every step finds (by name) what an earlier attempt
 //! made, so a run that crashed anywhere is completed by the next without making anything twice.
 
 use super::teardown;
 use crate::crash;
-use crate::domain::provisioned::{identity_object_name, network_object_name};
-use crate::domain::{IdentityRecord, NetworkRecord, Stage};
+use crate::domain::provisioned::network_object_name;
+use crate::domain::{NetworkRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::fabric::{HostRoute, Segment, SubnetOptions, SubnetSpec};
-use crate::provider::tenancy::{ProjectSpec, UserSpec};
-use crate::provider::{CredentialScope, Fabric, Keypairs, Networking, ProviderCredential, Tenancy};
-use crate::store::{CatalogStore, IdentityStore, KeypairStore, NetworkStore, ProvisionStore, StoreError, VlanStore};
-use crate::usecase::Deps;
+use crate::provider::{Fabric, Networking, ProviderCredential};
+use crate::store::{CatalogStore, NetworkStore, VlanStore};
+use crate::usecase::identities::provision::{changed, IdentityRun, IdentityStores, Provides};
+use crate::usecase::{Converged, Deps};
 
 /// What the store needs for provisioning and teardown.
-pub trait Provisioned: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore + KeypairStore {}
-impl<S: NetworkStore + IdentityStore + ProvisionStore + VlanStore + CatalogStore + KeypairStore> Provisioned for S {}
+pub trait Provisioned: IdentityStores + NetworkStore + VlanStore + CatalogStore {}
+impl<S: IdentityStores + NetworkStore + VlanStore + CatalogStore> Provisioned for S {}
 
 /// What the provider needs (the external network is read from the region's catalogue).
-pub trait Builds: Tenancy + Fabric + Networking + Keypairs {}
-impl<P: Tenancy + Fabric + Networking + Keypairs> Builds for P {}
-
-/// Where a network ended up after one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Converged {
-    /// Its record is gone (taken down, or never there).
-    Gone,
-    Settled(Stage),
-}
-
-/// The role the region's user takes in every project it makes (Unikorn's `manager`): what lets its
-/// project-scoped token make the network and the servers there.
-const MANAGER_ROLE: &str = "manager";
+pub trait Builds: Provides + Fabric + Networking {}
+impl<P: Provides + Fabric + Networking> Builds for P {}
 
 /// Brings the network (and its hidden identity) to what its record says: provisioned, updated, or
 /// taken down. A failure is recorded on the network (`error`, with the provider's reason) and
@@ -51,7 +38,7 @@ pub async fn converge<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network_id: 
         .await?
         .ok_or_else(|| Error::internal(format!("network {network_id}: its identity record is missing")))?;
     let fresh = lifecycle.stage == Stage::Pending;
-    let mut run = Run { deps, network, identity, fresh };
+    let mut run = Run { deps, network, identity: IdentityRun { deps, identity, fresh }, fresh };
     if lifecycle.stage != Stage::Provisioning {
         run.set_stage(Stage::Provisioning, None).await?;
     }
@@ -77,7 +64,8 @@ pub async fn converge<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network_id: 
 pub(super) struct Run<'a, S, P> {
     pub deps: &'a Deps<S, P>,
     pub network: NetworkRecord,
-    pub identity: IdentityRecord,
+    /// Its hidden identity's run: provisioned first, in the same run.
+    pub identity: IdentityRun<'a, S, P>,
     /// The first run of a network never started before (its `pending` record was written over by
     /// this run alone): nothing of it can exist at the provider, so nothing is looked for by name.
     fresh: bool,
@@ -91,15 +79,6 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         next.version = self.network.version + 1;
         self.deps.store.replace_network(&next, self.network.version).await.map_err(changed)?;
         self.network = next;
-        Ok(())
-    }
-
-    pub async fn save_identity(&mut self, change: impl FnOnce(&mut IdentityRecord)) -> Result<()> {
-        let mut next = self.identity.clone();
-        change(&mut next);
-        next.version = self.identity.version + 1;
-        self.deps.store.replace_identity(&next, self.identity.version).await.map_err(changed)?;
-        self.identity = next;
         Ok(())
     }
 
@@ -121,117 +100,12 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
     }
 
     async fn provision(&mut self) -> Result<()> {
-        self.provision_identity().await?;
-        let project = self.identity.objects.project_id.clone();
+        self.identity.provision().await?;
+        let project = self.identity.identity.objects.project_id.clone();
         if self.network.objects.project_id != project {
             self.save_network(|n| n.objects.project_id = project).await?;
         }
         self.provision_network().await
-    }
-
-    async fn provision_identity(&mut self) -> Result<()> {
-        let deps = self.deps;
-        let region = self.network.region_id.clone();
-        let (domain, region_user) = deps.regions.domain_credential(&region)?;
-        let CredentialScope::Domain(domain_id) = domain.scope.clone() else {
-            return Err(Error::internal("a domain credential without a domain"));
-        };
-        let name = identity_object_name(&self.identity.id);
-        let project = match self.identity.objects.project_id.clone() {
-            Some(p) => p,
-            None => {
-                let project = match self.found(deps.provider.find_project(&domain, &name)).await? {
-                    Some(found) => found,
-                    None => {
-                        let tags = vec![
-                            format!("organization={}", self.identity.organization_id),
-                            format!("project={}", self.identity.project_id),
-                            deps.store.owner_tag(),
-                        ];
-                        let spec = ProjectSpec { name: name.clone(), domain_id: domain_id.clone(), tags };
-                        deps.provider.create_project(&domain, &spec).await?
-                    }
-                };
-                deps.crash.hit(crash::PROVISION_AFTER_PROJECT);
-                self.save_identity(|i| i.objects.project_id = Some(project.clone())).await?;
-                project
-            }
-        };
-        // One role lookup for the region user's role and the identity user's (the first is Unikorn's
-        // `manager`, the rest the region's cluster roles).
-        let roles = deps.regions.openstack_of(&region).map(|o| o.cluster_roles.clone()).unwrap_or_default();
-        let role_ids = if self.identity.objects.manager_role && self.identity.objects.user_roles {
-            Vec::new()
-        } else {
-            let names: Vec<String> = std::iter::once(MANAGER_ROLE.to_owned()).chain(roles.iter().cloned()).collect();
-            deps.provider.role_ids(&domain, &names).await?
-        };
-        if !self.identity.objects.manager_role {
-            if let Some(manager) = role_ids.first() {
-                deps.provider.assign_role(&domain, &project, &region_user, manager).await?;
-            }
-            self.save_identity(|i| i.objects.manager_role = true).await?;
-        }
-        if !self.identity.objects.quotas {
-            let privileged = deps.regions.credential_in(&region, Some(&project))?;
-            let raised = deps.provider.raise_quotas(&privileged, &project).await?;
-            tracing::info!(identity_id = %self.identity.id, block_storage = raised.block_storage, "quotas raised");
-            self.save_identity(|i| i.objects.quotas = true).await?;
-        }
-        let sealer = deps.sealer()?;
-        let context = sealing_context(&self.identity.id);
-        let password = match open_password(deps, &self.identity)? {
-            Some(password) => password,
-            None => {
-                // Recorded before the user is made: whatever happens next, the password is known.
-                let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-                let sealed = sealer.seal(password.as_bytes(), &context)?;
-                self.save_identity(|i| i.objects.sealed_password = Some(sealed)).await?;
-                password
-            }
-        };
-        let user = match self.identity.objects.user_id.clone() {
-            Some(u) => u,
-            None => {
-                let user = match self.found(deps.provider.find_user(&domain, &name)).await? {
-                    Some(found) => {
-                        // Made by an attempt that did not record it: it takes the recorded password.
-                        deps.provider.set_password(&domain, &found, &password).await?;
-                        found
-                    }
-                    None => {
-                        let spec = UserSpec { name: name.clone(), domain_id, password: password.clone() };
-                        deps.provider.create_user(&domain, &spec).await?
-                    }
-                };
-                deps.crash.hit(crash::PROVISION_AFTER_USER);
-                self.save_identity(|i| i.objects.user_id = Some(user.clone())).await?;
-                user
-            }
-        };
-        if !self.identity.objects.user_roles {
-            for role in role_ids.iter().skip(1) {
-                deps.provider.assign_role(&domain, &project, &user, role).await?;
-            }
-            self.save_identity(|i| i.objects.user_roles = true).await?;
-        }
-        if self.identity.objects.application_credential_id.is_none() {
-            let as_user = user_credential(&domain.auth_url, &user, password, &project);
-            let made = deps.provider.create_application_credential(&as_user, &name, &roles).await?;
-            deps.crash.hit(crash::PROVISION_AFTER_CREDENTIAL);
-            let sealed = sealer.seal(made.secret.as_bytes(), &context)?;
-            self.save_identity(|i| {
-                i.objects.application_credential_id = Some(made.id.clone());
-                i.objects.sealed_application_credential_secret = Some(sealed);
-            })
-            .await?;
-        }
-        if self.identity.lifecycle.as_ref().is_some_and(|l| l.stage != Stage::Provisioned) {
-            let now = deps.clock.now();
-            self.save_identity(|i| i.lifecycle = i.lifecycle.as_ref().map(|l| l.to(Stage::Provisioned, None, now)))
-                .await?;
-        }
-        Ok(())
     }
 
     async fn provision_network(&mut self) -> Result<()> {
@@ -345,36 +219,5 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
             return Ok(());
         }
         self.save_network(|n| n.objects.subnet_id = Some(subnet)).await
-    }
-}
-
-/// What an identity's secrets are sealed to: a sealed value opens only for its own identity.
-fn sealing_context(identity_id: &str) -> String {
-    format!("identity:{identity_id}")
-}
-
-/// An identity's password, opened, where one is recorded.
-pub(super) fn open_password<S, P>(deps: &Deps<S, P>, identity: &IdentityRecord) -> Result<Option<String>> {
-    let Some(sealed) = &identity.objects.sealed_password else { return Ok(None) };
-    let opened = deps.sealer()?.open(sealed, &sealing_context(&identity.id))?;
-    String::from_utf8(opened).map(Some).map_err(|_| Error::internal("an identity's sealed password is not text"))
-}
-
-/// An identity's own user, by its password, in its project: what makes (and alone may revoke) its
-/// application credential.
-pub(super) fn user_credential(auth_url: &str, user: &str, password: String, project: &str) -> ProviderCredential {
-    ProviderCredential {
-        auth_url: auth_url.to_owned(),
-        user_id: user.to_owned(),
-        password,
-        scope: CredentialScope::Project(project.to_owned()),
-    }
-}
-
-/// A concurrent write is the caller's to retry (412 inside; never shown to a client).
-fn changed(e: StoreError) -> Error {
-    match e {
-        StoreError::Changed(..) => Error::PreconditionFailed(format!("{e}")),
-        other => other.into(),
     }
 }

@@ -6,10 +6,10 @@
 //! itself are removed. One Keystone listing per region and run.
 
 use super::provision::{Builds, Provisioned};
-use super::teardown::done;
 use crate::domain::provisioned::identity_object_name;
 use crate::error::Result;
 use crate::provider::{ProviderCredential, ProviderError};
+use crate::usecase::identities::teardown::done;
 use crate::usecase::Deps;
 
 /// Every project the product names; the identity id follows the prefix.

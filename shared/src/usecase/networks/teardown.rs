@@ -1,26 +1,16 @@
-//! Takes a network down in Unikorn's order: the routers' interfaces, the routers, the subnets, the
-//! networks of its project (listed: whatever is there, recorded or not), the key pair its servers
-//! booted with, its VLAN, its quota
-//! allocation in identity; then its hidden
-//! identity's application credential, user and project, found by recorded id or by name; then the
-//! records. One already gone is done. The record stays (`deprovisioning`) until the last object
+//! Takes a network down in Unikorn's order: the key pair its servers booted with; the routers'
+//! interfaces, the routers, the subnets, the networks of its project (listed: whatever is there,
+//! recorded or not); its VLAN, its quota allocation in identity; then its hidden identity's
+//! objects (`identities::teardown`); then the records. One already gone is done. The record stays (`deprovisioning`) until the last object
 //! is gone, so a run stopped anywhere is finished by the next.
 
-use super::provision::{open_password, user_credential, Builds, Converged, Provisioned};
+use super::provision::{Builds, Provisioned};
 use crate::crash;
 use crate::domain::provisioned::identity_object_name;
-use crate::domain::{IdentityRecord, NetworkRecord};
+use crate::domain::NetworkRecord;
 use crate::error::Result;
-use crate::provider::{ProviderCredential, ProviderError};
-use crate::usecase::Deps;
-
-/// A delete whose object is already gone succeeded.
-pub(super) fn done(result: crate::provider::Result<()>) -> Result<()> {
-    match result {
-        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
+use crate::usecase::identities::teardown::{done, remove_objects};
+use crate::usecase::{Converged, Deps};
 
 pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: NetworkRecord) -> Result<Converged> {
     let network_id = network.id.clone();
@@ -51,44 +41,10 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         }
     }
     super::free_allocation(deps, &network).await?;
-    let name = identity_object_name(&network.identity_id);
-    let user = match identity.as_ref().and_then(|i| i.objects.user_id.clone()) {
-        Some(u) => Some(u),
-        None => deps.provider.find_user(&domain, &name).await?,
-    };
-    if let Some(user) = user {
-        // Revoked on its own first: Keystone's removal of a user's credentials with the user is a
-        // bulk delete that leaves their role rows behind on a database without foreign keys.
-        let as_user = match &identity {
-            Some(i) => credential_of_user(deps, i, &domain.auth_url, &user)?,
-            None => None,
-        };
-        if let Some((cred, credential)) = as_user {
-            done(deps.provider.delete_application_credential(&cred, &user, &credential).await)?;
-        }
-        done(deps.provider.delete_user(&domain, &user).await)?;
-    }
-    if let Some(project) = &project {
-        done(deps.provider.delete_project(&domain, project).await)?;
-    }
+    let objects = (network.region_id.as_str(), network.identity_id.as_str());
+    remove_objects(deps, objects, identity.as_ref(), project.as_deref()).await?;
     deps.crash.hit(crash::TEARDOWN_AFTER_PROVIDER);
     deps.store.remove_provisioned_network(&network).await?;
     tracing::info!(network_id = %network_id, "network and its identity removed at the provider and in the table");
     Ok(Converged::Gone)
-}
-
-/// The identity's own user's credential and its application credential's id, where both are
-/// recorded: only the user itself may revoke its credential.
-fn credential_of_user<S, P>(
-    deps: &Deps<S, P>,
-    identity: &IdentityRecord,
-    auth_url: &str,
-    user: &str,
-) -> Result<Option<(ProviderCredential, String)>> {
-    let objects = &identity.objects;
-    let (Some(credential), Some(project)) = (&objects.application_credential_id, &objects.project_id) else {
-        return Ok(None);
-    };
-    let Some(password) = open_password(deps, identity)? else { return Ok(None) };
-    Ok(Some((user_credential(auth_url, user, password, project), credential.clone())))
 }

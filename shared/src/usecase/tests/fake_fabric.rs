@@ -18,6 +18,7 @@ pub(super) struct Made {
     pub routers: BTreeMap<String, String>,
     /// (router, subnet)
     pub interfaces: Vec<(String, String)>,
+    pub server_groups: BTreeMap<String, String>,
 }
 
 impl Made {
@@ -28,6 +29,7 @@ impl Made {
             && self.subnets.is_empty()
             && self.routers.is_empty()
             && self.interfaces.is_empty()
+            && self.server_groups.is_empty()
     }
 }
 
@@ -72,6 +74,20 @@ impl Tenancy for FakeProvider {
     async fn delete_project(&self, _: &ProviderCredential, id: &str) -> ProviderResult<()> {
         let removed = self.with("delete_project", |m| remove_by_id(&mut m.projects, id, String::as_str))?;
         removed.then_some(()).ok_or_else(|| ProviderError::not_found(format!("project {id}")))
+    }
+    async fn find_server_group(&self, _: &ProviderCredential, name: &str) -> ProviderResult<Option<String>> {
+        self.with("find_server_group", |m| m.server_groups.get(name).cloned())
+    }
+    async fn create_server_group(&self, _: &ProviderCredential, name: &str, _: &str) -> ProviderResult<String> {
+        self.with("create_server_group", |m| {
+            let id = format!("group-{}", m.server_groups.len() + 1);
+            m.server_groups.insert(name.to_owned(), id.clone());
+            id
+        })
+    }
+    async fn delete_server_group(&self, _: &ProviderCredential, id: &str) -> ProviderResult<()> {
+        let removed = self.with("delete_server_group", |m| remove_by_id(&mut m.server_groups, id, String::as_str))?;
+        removed.then_some(()).ok_or_else(|| ProviderError::not_found(format!("server group {id}")))
     }
     async fn role_ids(&self, _: &ProviderCredential, names: &[String]) -> ProviderResult<Vec<String>> {
         self.with("role_ids", |_| names.iter().map(|n| format!("{n}-role")).collect())

@@ -7,6 +7,7 @@ mod delete;
 mod fake_allocations;
 mod fake_fabric;
 mod fake_network;
+mod identities;
 mod list;
 mod power;
 mod protection;

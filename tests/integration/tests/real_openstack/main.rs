@@ -11,6 +11,7 @@
 
 mod api;
 mod catalogue;
+mod identities;
 mod networks;
 mod parity;
 mod provider;

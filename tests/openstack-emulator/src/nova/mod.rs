@@ -1,14 +1,17 @@
-//! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, version discovery.
+//! Nova v2.1: servers, server actions, remote consoles, flavors, keypairs, server groups, version
+//! discovery.
 
 mod boot;
 mod capacity;
 mod flavors;
 mod keypairs;
+mod server_groups;
 
 use boot::{attach, check_boot, Boot};
 pub use capacity::{update_quota_set, ComputeQuota, DEFAULT_QUOTA, NO_VALID_HOST};
 pub use flavors::{list_flavors, list_flavors_detail, show_flavor};
 pub use keypairs::{create_keypair, delete_keypair, list_keypairs, show_keypair};
+pub use server_groups::{create_server_group, delete_server_group, list_server_groups};
 
 use std::collections::BTreeMap;
 

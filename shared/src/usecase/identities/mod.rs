@@ -1,13 +1,22 @@
-//! Identity resources (v1): a project's binding, in one region, to the provider identity the
-//! operator configured for it. v1 networks live under one, and their servers with them.
+//! Identity resources (v1): a project's own identity in one region, provisioned at the provider by
+//! the worker as Unikorn's identity controller does (a project, a user, its roles, an application
+//! credential, a server group and a key pair, which its read hands out in `spec.openstack`). v1
+//! networks live under one, and their servers with them.
+
+pub mod access;
+pub(crate) mod provision;
+pub(crate) mod teardown;
 
 use super::Context;
-use super::{Deps, Placed, View};
-use crate::domain::{IdentityCreateInput, IdentityRecord};
+use super::{Converged, Deps, Placed, View};
+use crate::domain::IdentityView;
+use crate::domain::{IdentityCreateInput, IdentityRecord, Lifecycle, Stage};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::rbac::{Operation, IDENTITIES};
-use crate::store::{IdentityStore, NetworkStore, RecordQuery, ServerStore, StoreError};
+use crate::store::{IdentityStore, KeypairStore, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, StoreError};
+use crate::work::WorkItem;
+use provision::{IdentityRun, IdentityStores, Provides};
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no identity found with id {id}"))
@@ -34,10 +43,11 @@ pub async fn create_identity<S: IdentityStore, P>(
         organization_id: org.to_owned(),
         project_id: project.to_owned(),
         region_id: region.id.clone(),
-        // The region's own project, for now.
+        // Its servers (on networks that bind a provider network) live in the region's own project;
+        // its own project is what it hands out.
         provider_identity_id: region.id.clone(),
         hidden: false,
-        lifecycle: None,
+        lifecycle: Some(Lifecycle::pending(deps.clock.now())),
         objects: Default::default(),
         version: 0,
         deleting_since: None,
@@ -45,7 +55,56 @@ pub async fn create_identity<S: IdentityStore, P>(
         creation_time: deps.clock.now(),
     };
     deps.store.create_identity(&record).await?;
+    hand_over(deps, &record.id).await;
     Ok(record)
+}
+
+/// Leaves the identity to the worker. The record is the work: a message lost here only delays it
+/// until the cleanup function finds the record unsettled.
+async fn hand_over<S, P>(deps: &Deps<S, P>, identity_id: &str) {
+    let item = WorkItem::Identity { identity_id: identity_id.to_owned() };
+    if let Err(e) = deps.work.enqueue(&item).await {
+        tracing::warn!(identity_id, error = %e, "work not queued; the cleanup function takes the identity up");
+    }
+}
+
+/// Brings a v1 identity to what its record says: provisioned, or (being deleted) taken down once
+/// the networks under it are gone. A failure is recorded on it (`error`, with the provider's
+/// reason) and answered, so the worker's queue (or the cleanup function) runs it again.
+pub async fn converge_identity<S: IdentityStores + NetworkStore, P: Provides>(
+    deps: &Deps<S, P>,
+    identity_id: &str,
+) -> Result<Converged> {
+    let Some(identity) = deps.store.get_identity(identity_id).await? else { return Ok(Converged::Gone) };
+    // A hidden identity is its network's to converge; one without a life stands for the region.
+    let Some(lifecycle) = identity.lifecycle.clone().filter(|_| !identity.hidden) else {
+        return Ok(Converged::Settled(Stage::Provisioned));
+    };
+    if identity.deleting_since.is_some() {
+        return teardown::retire(deps, identity).await;
+    }
+    let now = deps.clock.now();
+    let fresh = lifecycle.stage == Stage::Pending;
+    let mut run = IdentityRun { deps, identity, fresh };
+    if lifecycle.stage != Stage::Provisioning {
+        run.save(|i| i.lifecycle = Some(lifecycle.to(Stage::Provisioning, None, now))).await?;
+    }
+    match run.provision().await {
+        Ok(()) => {
+            tracing::info!(identity_id, "identity provisioned");
+            Ok(Converged::Settled(Stage::Provisioned))
+        }
+        Err(e @ Error::PreconditionFailed(_)) => Err(e),
+        Err(e) => {
+            let reason = e.public_description();
+            tracing::warn!(identity_id, error = %e, "identity provisioning failed; it is retried");
+            let failed = run.identity.lifecycle.clone().map(|l| l.to(Stage::Error, Some(reason), deps.clock.now()));
+            if let Err(write) = run.save(|i| i.lifecycle = failed).await {
+                tracing::info!(identity_id, error = %write, "error not recorded on the identity");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// An identity the view shows (404 otherwise); no permission check: callers check their own.
@@ -57,19 +116,30 @@ pub(crate) async fn load_identity<S: IdentityStore, P>(
     deps.store.get_identity(id).await?.filter(|i| view.shows(i.placement())).ok_or_else(|| not_found(id))
 }
 
-pub async fn get_identity<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, id: &str) -> Result<IdentityRecord> {
+pub async fn get_identity<S: IdentityStore + KeypairStore, P>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+    id: &str,
+) -> Result<IdentityView> {
     let read = deps.store.get_identity(id);
     let identity = cx.view.load(&cx.caller, (IDENTITIES, Operation::Read), read, || not_found(id)).await?;
     super::admit(deps, &identity.organization_id).await?;
-    Ok(identity)
+    access::view(deps, identity).await
 }
 
 /// The identities of the path's project or organization the caller may read (see [`View::list_scopes`]).
-pub async fn list_identities<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context) -> Result<Vec<IdentityRecord>> {
+pub async fn list_identities<S: IdentityStore + KeypairStore, P>(
+    deps: &Deps<S, P>,
+    cx: &Context,
+) -> Result<Vec<IdentityView>> {
     let scopes = cx.view.list_scopes(&cx.caller, IDENTITIES, (&[], &[]))?;
     super::admit_scopes(deps, &scopes).await?;
     let query = RecordQuery { scopes, api_version: Some(cx.view.version), ..RecordQuery::default() };
-    Ok(deps.store.list_identities(&query).await?)
+    let mut views = Vec::new();
+    for identity in deps.store.list_identities(&query).await? {
+        views.push(access::view(deps, identity).await?);
+    }
+    Ok(views)
 }
 
 /// Unikorn's foreground delete (uni-compute's cluster teardown relies on it): 202, the identity
@@ -112,7 +182,34 @@ pub async fn delete_identity<S: IdentityStore + NetworkStore + ServerStore, P>(
         )));
     }
     deps.store.close_identity(id, deps.clock.now()).await?;
+    if identity.lifecycle.is_some() {
+        // Its objects at the provider go after its networks, by the worker.
+        release_networks(deps, &networks).await?;
+        hand_over(deps, id).await;
+        return Ok(());
+    }
     finish(deps, &identity, &networks).await.map(drop)
+}
+
+/// Deletes or marks each network of a deleting identity; true when none is left.
+pub(crate) async fn release_networks<S: NetworkStore, P>(
+    deps: &Deps<S, P>,
+    networks: &[crate::domain::NetworkRecord],
+) -> Result<bool> {
+    let mut left = false;
+    for network in networks {
+        match deps.store.delete_or_mark_network(network, deps.clock.now()).await {
+            Ok(NetworkDeletion::Deleted) | Err(StoreError::Missing(..)) => {}
+            Ok(NetworkDeletion::Deleting) => left = true,
+            // A server was protected meanwhile: its network waits; the identity with it.
+            Err(StoreError::Protected(..)) => {
+                tracing::info!(network_id = %network.id, "a protected server holds the network of a deleting identity");
+                left = true;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(!left)
 }
 
 /// Deletes or marks each network of a deleting identity, then the identity if none is left (true
@@ -122,16 +219,7 @@ pub(crate) async fn finish<S: IdentityStore + NetworkStore, P>(
     identity: &IdentityRecord,
     networks: &[crate::domain::NetworkRecord],
 ) -> Result<bool> {
-    for network in networks {
-        match deps.store.delete_or_mark_network(network, deps.clock.now()).await {
-            Ok(_) | Err(StoreError::Missing(..)) => {}
-            // A server was protected meanwhile: its network waits; the identity with it.
-            Err(StoreError::Protected(..)) => {
-                tracing::info!(network_id = %network.id, "a protected server holds the network of a deleting identity")
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    release_networks(deps, networks).await?;
     match deps.store.delete_identity(&identity.id).await {
         Ok(()) | Err(StoreError::Missing(..)) => {
             tracing::info!(identity_id = %identity.id, "identity deleted");

@@ -1,0 +1,109 @@
+//! Takes an identity down at the provider, in Unikorn's order: as its own user, the key pair and
+//! server group it handed out (a v1 identity's) and its application credential; then its user and
+//! project, found by recorded id or by name. One already gone is done. A v2 network's teardown
+//! calls [`remove_objects`] for its hidden identity; a v1 identity is [`retire`]d once the networks
+//! under it are gone.
+
+use super::provision::{open_password, user_credential, IdentityStores, Provides};
+use super::release_networks;
+use crate::domain::provisioned::{identity_object_name, IDENTITY_KEYPAIR_NAME};
+use crate::domain::IdentityRecord;
+use crate::error::Result;
+use crate::provider::{ProviderCredential, ProviderError};
+use crate::rbac::Scope;
+use crate::store::{NetworkStore, RecordQuery, StoreError};
+use crate::usecase::{Converged, Deps};
+
+/// A delete whose object is already gone succeeded.
+pub(crate) fn done(result: crate::provider::Result<()>) -> Result<()> {
+    match result {
+        Ok(()) | Err(ProviderError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes the identity's objects at the provider (`identity`: its record, where it still exists;
+/// `project`: its project, recorded or found).
+pub(crate) async fn remove_objects<S: IdentityStores, P: Provides>(
+    deps: &Deps<S, P>,
+    (region, identity_id): (&str, &str),
+    identity: Option<&IdentityRecord>,
+    project: Option<&str>,
+) -> Result<()> {
+    let (domain, _) = deps.regions.domain_credential(region)?;
+    let name = identity_object_name(identity_id);
+    let user = match identity.and_then(|i| i.objects.user_id.clone()) {
+        Some(u) => Some(u),
+        None => deps.provider.find_user(&domain, &name).await?,
+    };
+    if let Some(user) = user {
+        let own = match identity {
+            Some(i) => own_credential(deps, i, &domain.auth_url, &user)?.map(|c| (i, c)),
+            None => None,
+        };
+        if let Some((identity, as_user)) = own {
+            let objects = &identity.objects;
+            if objects.keypair {
+                done(deps.provider.delete_keypair(&as_user, IDENTITY_KEYPAIR_NAME).await)?;
+            }
+            if let Some(group) = &objects.server_group_id {
+                done(deps.provider.delete_server_group(&as_user, group).await)?;
+            }
+            // Revoked on its own first: Keystone's removal of a user's credentials with the user
+            // is a bulk delete that leaves their role rows behind on a database without foreign keys.
+            if let Some(credential) = &objects.application_credential_id {
+                done(deps.provider.delete_application_credential(&as_user, &user, credential).await)?;
+            }
+        }
+        done(deps.provider.delete_user(&domain, &user).await)?;
+    }
+    if let Some(project) = project {
+        done(deps.provider.delete_project(&domain, project).await)?;
+    }
+    Ok(())
+}
+
+/// The identity's own user, by its password, in its project, where both are recorded.
+fn own_credential<S, P>(
+    deps: &Deps<S, P>,
+    identity: &IdentityRecord,
+    auth_url: &str,
+    user: &str,
+) -> Result<Option<ProviderCredential>> {
+    let Some(project) = &identity.objects.project_id else { return Ok(None) };
+    let Some(password) = open_password(deps, identity)? else { return Ok(None) };
+    Ok(Some(user_credential(auth_url, user, password, project)))
+}
+
+/// A v1 identity being deleted: the networks under it go first (each deleted, or marked to go
+/// with its last server); once none is left, its objects at the provider, then its records.
+pub(crate) async fn retire<S: IdentityStores + NetworkStore, P: Provides>(
+    deps: &Deps<S, P>,
+    identity: IdentityRecord,
+) -> Result<Converged> {
+    let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
+    let query =
+        RecordQuery { scopes: vec![scope], parent_identity_id: Some(identity.id.clone()), ..RecordQuery::default() };
+    let networks = deps.store.list_networks(&query).await?;
+    if !release_networks(deps, &networks).await? {
+        return Ok(Converged::Settled(crate::domain::Stage::Deprovisioning));
+    }
+    let project = match identity.objects.project_id.clone() {
+        Some(p) => Some(p),
+        None => {
+            let (domain, _) = deps.regions.domain_credential(&identity.region_id)?;
+            deps.provider.find_project(&domain, &identity_object_name(&identity.id)).await?
+        }
+    };
+    remove_objects(deps, (&identity.region_id, &identity.id), Some(&identity), project.as_deref()).await?;
+    deps.store.delete_keypair_record(&identity.id).await?;
+    match deps.store.delete_identity(&identity.id).await {
+        Ok(()) | Err(StoreError::Missing(..)) => {
+            tracing::info!(identity_id = %identity.id, "identity removed at the provider and in the table");
+            Ok(Converged::Gone)
+        }
+        // A network was made under it meanwhile (before its delete was recorded): next run.
+        Err(StoreError::InUse(..)) => Ok(Converged::Settled(crate::domain::Stage::Deprovisioning)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,77 @@
+//! A v1 identity on real Keystone and Nova, with the region's credential: its project, user,
+//! application credential, server group (Nova 2.64's `policy`) and key pair (its own user's), as
+//! its read hands them out; then a delete that leaves nothing; each read back as the services' admin.
+
+use base64::Engine as _;
+
+use super::api::{admin_get, RealApi};
+use super::*;
+
+/// Runs the worker's own step (as the queue would) until the identity reaches `stage` (or is gone).
+async fn converge_until(api: &RealApi, path: &str, id: &str, stage: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let converged = shared::usecase::identities::converge_identity(&api.deps, id).await;
+        let (status, shown) = api.call("GET", path, None).await;
+        if status == 404 && stage == "gone" || shown["metadata"]["provisioningStatus"] == stage {
+            return shown;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "identity {id} never {stage}: {converged:?} {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_v1_identity_is_provisioned_handed_out_and_removed_on_real_openstack() {
+    let Some(real) = Real::connect().await else { return };
+    let api = RealApi::start(&real).await;
+    let (org, project) = (integration_tests::stack::ORG, integration_tests::stack::PROJECT);
+    let identities = format!("/api/v1/organizations/{org}/projects/{project}/identities");
+    let body = serde_json::json!({"metadata": {"name": "real-cluster"}, "spec": {"regionId": integration_tests::stack::REGION}});
+    let (status, created) = api.call("POST", &identities, Some(&body)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("{identities}/{id}");
+    let shown = converge_until(&api, &path, &id, "provisioned").await;
+    let openstack = &shown["spec"]["openstack"];
+    let name = format!("unikorn-identity-{id}");
+
+    let projects = admin_get(&real, "auth_url", &format!("/projects?name={name}")).await;
+    assert_eq!(projects["projects"][0]["id"], openstack["projectId"], "{projects}");
+    let users = admin_get(&real, "auth_url", &format!("/users?name={name}")).await;
+    assert_eq!(users["users"][0]["id"], openstack["userId"], "{users}");
+    let user = openstack["userId"].as_str().unwrap_or_default();
+    let group_id = openstack["serverGroupId"].as_str().unwrap_or_default();
+    let groups = admin_get(&real, "nova", "/v2.1/os-server-groups?all_projects=True").await;
+    let group = groups["server_groups"].as_array().into_iter().flatten().find(|g| g["id"] == group_id).cloned();
+    let group = group.unwrap_or_else(|| panic!("no server group {group_id}: {groups}"));
+    assert_eq!((group["name"].as_str(), group["policy"].as_str()), (Some(name.as_str()), Some("soft-anti-affinity")));
+    assert_eq!(group["project_id"], openstack["projectId"]);
+    let keypairs = admin_get(&real, "nova", &format!("/v2.1/os-keypairs?user_id={user}")).await;
+    assert_eq!(keypairs["keypairs"][0]["keypair"]["name"], "unikorn-openstack-provider", "{keypairs}");
+    // The cloud config authenticates at real Keystone with the application credential it holds.
+    let config =
+        base64::engine::general_purpose::URL_SAFE.decode(openstack["cloudConfig"].as_str().unwrap_or_default());
+    let config = String::from_utf8(config.unwrap_or_default()).unwrap_or_default();
+    let field = |key: &str| -> String {
+        config
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+            .map(|v| v.trim_matches('"').to_owned())
+            .unwrap_or_default()
+    };
+    let auth = serde_json::json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential":
+        {"id": field("application_credential_id"), "secret": field("application_credential_secret")}}}});
+    let token = reqwest::Client::new().post(format!("{}/auth/tokens", field("auth_url"))).json(&auth).send().await;
+    assert_eq!(token.map(|r| r.status().as_u16()).ok(), Some(201), "the handed-out credential authenticates: {config}");
+
+    assert_eq!(api.call("DELETE", &path, None).await.0, 202);
+    converge_until(&api, &path, &id, "gone").await;
+    let left = |v: &Value, key: &str| v[key].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(left(&admin_get(&real, "auth_url", &format!("/users?name={name}")).await, "users"), 0);
+    assert_eq!(left(&admin_get(&real, "auth_url", &format!("/projects?name={name}")).await, "projects"), 0);
+    let groups = admin_get(&real, "nova", "/v2.1/os-server-groups?all_projects=True").await;
+    assert!(!groups["server_groups"].as_array().into_iter().flatten().any(|g| g["id"] == group_id), "{groups}");
+    let keypairs = admin_get(&real, "nova", &format!("/v2.1/os-keypairs?user_id={user}")).await;
+    assert_eq!(left(&keypairs, "keypairs"), 0, "{keypairs}");
+}
