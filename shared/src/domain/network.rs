@@ -53,14 +53,20 @@ resource_record! {
 impl NetworkRecord {
     /// Where it is in its life: a bound network is provisioned from the start.
     pub fn stage(&self) -> Stage {
+        // Marked deleting (a v1 network waiting for its servers to go) reads as going already.
         match &self.lifecycle {
+            _ if self.deleting_since.is_some() => Stage::Deprovisioning,
             Some(l) => l.stage,
-            None if self.deleting_since.is_some() => Stage::Deprovisioning,
             None => Stage::Provisioned,
         }
     }
 
     pub fn is_provisioned_by_us(&self) -> bool {
         self.lifecycle.is_some()
+    }
+
+    /// Its teardown at the provider has begun (a provisioned network).
+    pub fn in_teardown(&self) -> bool {
+        self.lifecycle.as_ref().is_some_and(|l| l.stage == Stage::Deprovisioning)
     }
 }

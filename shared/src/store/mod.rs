@@ -147,6 +147,11 @@ pub trait NetworkStore: Send + Sync {
     /// new servers on it, and goes with its last server. `Missing` if it is gone; `Protected`
     /// (nothing written) while a server on it is protected from deletion.
     async fn delete_or_mark_network(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<NetworkDeletion>;
+    /// Marks a provisioned network still at `expected_version` deleting (from `now`, keeping an
+    /// earlier mark) without removing it: its servers go first (the cleanup function deletes them),
+    /// then its teardown. `Missing` if it is gone, `Changed` if it moved on, `Protected` (nothing
+    /// written) while a server on it is protected from deletion.
+    async fn mark_network_deleting(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<()>;
     /// The network's live server count, as the create and remove transactions keep it.
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>>;
 }

@@ -12,8 +12,9 @@ use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, IdentityStore, KeyClaim, KeyState, Kind, NetworkStore,
-    ProvisionStore, RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse, VlanStore,
+    CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, IdentityStore, KeyClaim, KeyState, Kind,
+    MaintenanceStore, NetworkStore, ProvisionStore, RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
+    VlanStore,
 };
 
 fn network(id: &str) -> NetworkRecord {
@@ -56,7 +57,14 @@ fn id(n: u32) -> String {
 /// What both stores must do, in the store's own vocabulary (the use-cases word it for callers).
 async fn contract<S>(store: &S, label: &str)
 where
-    S: ServerStore + NetworkStore + SshCaStore + IdempotencyStore + ProvisionStore + VlanStore + IdentityStore,
+    S: ServerStore
+        + NetworkStore
+        + SshCaStore
+        + IdempotencyStore
+        + ProvisionStore
+        + VlanStore
+        + IdentityStore
+        + MaintenanceStore,
 {
     let none = Effects::default();
     let later = Utc::now() + Duration::minutes(5);
@@ -174,6 +182,43 @@ where
     store.remove_provisioned_network(&n5).await.unwrap_or_else(|e| panic!("{label}: {e}"));
     assert!(store.get_network("n5").await.map(|n| n.is_none()).unwrap_or(false), "{label}: gone");
     assert!(store.get_identity("i5").await.map(|i| i.is_none()).unwrap_or(false), "{label}: identity gone");
+
+    // A provisioned network under an identity (v1): written pending (unsettled), marked deleting
+    // while a server holds it (at the version read), then on the deletion's list and no longer the
+    // provisioning's, no provisioning write over the mark, and its teardown begun once it is free.
+    let (mut parent, _) = provisioned("n6");
+    parent.hidden = false;
+    store.create_identity(&parent).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let (_, mut n6) = provisioned("n6");
+    n6.parent_identity_id = Some(parent.id.clone());
+    store.create_network(&n6).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let unsettled = store.unsettled_networks(Utc::now(), 10).await.unwrap_or_default();
+    assert!(unsettled.iter().any(|n| n.id == "n6"), "{label}: a v1 network is found while pending");
+    let on = server(&id(12), "on-n6", "n6");
+    store.create_server(&on, later, &none).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let stale = NetworkRecord { version: 3, ..n6.clone() };
+    let moved = store.mark_network_deleting(&stale, Utc::now()).await;
+    assert!(matches!(moved, Err(StoreError::Changed(Kind::Network, _))), "{label}: {moved:?}");
+    store.mark_network_deleting(&n6, Utc::now()).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let deleting = store.networks_being_deleted(10).await.unwrap_or_default();
+    assert!(deleting.iter().any(|n| n.id == "n6"), "{label}: marked, on the deletion's list");
+    let unsettled = store.unsettled_networks(Utc::now(), 10).await.unwrap_or_default();
+    assert!(!unsettled.iter().any(|n| n.id == "n6"), "{label}: off the provisioning's list");
+    let over = store.replace_network(&NetworkRecord { version: 1, ..n6.clone() }, 0).await;
+    assert!(matches!(over, Err(StoreError::Changed(Kind::Network, _))), "{label}: never over the mark: {over:?}");
+    let mut ending = n6.clone();
+    ending.lifecycle = n6.lifecycle.as_ref().map(|l| l.to(Stage::Deprovisioning, None, Utc::now()));
+    ending.version = 1;
+    let busy = store.begin_network_teardown(&ending, 0).await;
+    assert!(matches!(busy, Err(StoreError::InUse(Kind::Network, _))), "{label}: {busy:?}");
+    assert_eq!(store.remove_server(&on, &none).await.ok(), Some(true), "{label}");
+    store.begin_network_teardown(&ending, 0).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let deleting = store.networks_being_deleted(10).await.unwrap_or_default();
+    assert!(!deleting.iter().any(|n| n.id == "n6"), "{label}: in teardown, off the deletion's list");
+    let unsettled = store.unsettled_networks(Utc::now(), 10).await.unwrap_or_default();
+    assert!(unsettled.iter().any(|n| n.id == "n6"), "{label}: its teardown is unsettled work");
+    store.delete_network(&ending).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.delete_identity(&parent.id).await.unwrap_or_else(|e| panic!("{label}: uncounted: {e}"));
 
     // VLANs: the lowest free one, held by one network at a time, the same one asked again.
     let ranges = [(100, 101), (200, 200)];

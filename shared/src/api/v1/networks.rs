@@ -1,11 +1,12 @@
-//! Unikorn's v1 `networkWrite` and `networkRead`: a network under an identity. This product binds
-//! a provider network the operator provides (as its v2 networks do), named by `spec.providerNetworkId`,
-//! beside Unikorn's `prefix` and `dnsNameservers`, which are recorded and echoed.
+//! Unikorn's v1 `networkWrite` and `networkRead`: a network under an identity, provisioned in the
+//! identity's project from `prefix` and `dnsNameservers` (read back with `spec.openstack.networkId`
+//! and `subnetId`). The binding extension names `spec.providerNetworkId` instead: a provider
+//! network the operator made, with the prefix and nameservers recorded and echoed.
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
-use crate::domain::addressing::{parse_nameservers, parse_network_prefix};
+use crate::domain::addressing::{parse_nameservers, parse_network_prefix, MIN_NETWORK_BITS};
 use crate::domain::{
     NetworkAddressing, NetworkCreateInput, NetworkPlacement, NetworkRecord, NetworkSource, ReferenceId,
 };
@@ -23,14 +24,19 @@ pub struct NetworkWrite {
 pub struct NetworkWriteSpec {
     pub prefix: String,
     pub dns_nameservers: Vec<String>,
-    pub provider_network_id: String,
+    #[serde(default)]
+    pub provider_network_id: Option<String>,
 }
 
 impl NetworkWrite {
     /// `identity`: the organization, project and identity of the path.
     pub fn parse(self, organization_id: &str, project_id: &str, identity_id: &str) -> Result<NetworkCreateInput> {
+        let bound = self.spec.provider_network_id;
+        // Unikorn checks no size on v1, and its subnet's DHCP pool (from +128) then falls outside a
+        // smaller prefix at Neutron: a provisioned one is held to v2's /24 here instead.
+        let min_bits = if bound.is_some() { None } else { Some(MIN_NETWORK_BITS) };
         let addressing = NetworkAddressing {
-            prefix: parse_network_prefix("spec.prefix", &self.spec.prefix, None)?,
+            prefix: parse_network_prefix("spec.prefix", &self.spec.prefix, min_bits)?,
             dns_nameservers: parse_nameservers("spec.dnsNameservers", &self.spec.dns_nameservers)?,
             routes: Vec::new(),
             reservations: None,
@@ -42,9 +48,12 @@ impl NetworkWrite {
                 project_id: ReferenceId::parse("projectID", project_id)?,
                 identity_id: ReferenceId::parse("identityID", identity_id)?,
             },
-            source: NetworkSource::Bound {
-                provider_network_id: ReferenceId::parse("spec.providerNetworkId", &self.spec.provider_network_id)?,
-                addressing: Some(addressing),
+            source: match bound {
+                Some(id) => NetworkSource::Bound {
+                    provider_network_id: ReferenceId::parse("spec.providerNetworkId", &id)?,
+                    addressing: Some(addressing),
+                },
+                None => NetworkSource::Provisioned(addressing),
             },
         })
     }
@@ -63,14 +72,18 @@ pub struct NetworkReadSpec {
     pub prefix: String,
     pub dns_nameservers: Vec<String>,
     pub region_id: String,
-    pub openstack: NetworkSpecOpenstack,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openstack: Option<NetworkSpecOpenstack>,
 }
 
-/// Where the network is at the provider: the provider network it binds.
+/// Where the network is at the provider (once it is there): its Neutron network and, provisioned
+/// here, its subnet.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkSpecOpenstack {
     pub network_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
 }
 
 impl From<&NetworkRecord> for NetworkRead {
@@ -84,7 +97,10 @@ impl From<&NetworkRecord> for NetworkRead {
                     .map(|a| a.dns_nameservers.iter().map(ToString::to_string).collect())
                     .unwrap_or_default(),
                 region_id: n.region_id.clone(),
-                openstack: NetworkSpecOpenstack { network_id: n.provider_network_id.clone() },
+                openstack: (!n.provider_network_id.is_empty()).then(|| NetworkSpecOpenstack {
+                    network_id: n.provider_network_id.clone(),
+                    subnet_id: n.objects.subnet_id.clone(),
+                }),
             },
         }
     }

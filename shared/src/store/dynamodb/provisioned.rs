@@ -91,6 +91,19 @@ impl DynamoStore {
         serde_json::to_string(&stored).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))
     }
 
+    /// A new network's item: its document as [`Self::rewrite`] keeps it, and on the attention
+    /// index while it has work left (a provisioned one is written `pending`).
+    pub(super) fn new_network_item(network: &NetworkRecord) -> Result<Item> {
+        let mut item = network_item(network)?;
+        item.insert("doc".into(), s(DynamoStore::network_doc(network)?));
+        item.insert("version".into(), n(network.version));
+        if let Some(key) = unsettled_key(network) {
+            item.insert(GSI3PK.into(), s(ATTENTION));
+            item.insert(GSI3SK.into(), s(key));
+        }
+        Ok(item)
+    }
+
     /// The attention keys a network's write sets (or removes), and their values.
     fn attention_update(n: &NetworkRecord, values: &mut HashMap<String, AttributeValue>) -> &'static str {
         match unsettled_key(n) {
@@ -111,13 +124,7 @@ impl ProvisionStore for DynamoStore {
     }
 
     async fn create_provisioned_network(&self, identity: &IdentityRecord, network: &NetworkRecord) -> Result<()> {
-        let mut item = network_item(network)?;
-        item.insert("doc".into(), s(DynamoStore::network_doc(network)?));
-        item.insert("version".into(), n(network.version));
-        if let Some(key) = unsettled_key(network) {
-            item.insert(GSI3PK.into(), s(ATTENTION));
-            item.insert(GSI3SK.into(), s(key));
-        }
+        let item = DynamoStore::new_network_item(network)?;
         let tx = Transaction::new("create network")
             .with("network", self.put(item, "attribute_not_exists(PK)")?)
             .with("identity", self.put(identity_item(identity)?, "attribute_not_exists(PK)")?);
@@ -134,7 +141,10 @@ impl ProvisionStore for DynamoStore {
         let mut values = HashMap::new();
         let attention = DynamoStore::attention_update(next, &mut values);
         let doc = (DynamoStore::network_doc(next)?, next.version, expected_version);
-        self.rewrite(network_key(&next.id), doc, (attention, ""), values, |_| None, (Kind::Network, &next.id)).await
+        // Never over a deletion's mark (it keeps the version): the provisioning that read it before is done.
+        let unmarked = " AND attribute_not_exists(deletingSince)";
+        self.rewrite(network_key(&next.id), doc, (attention, unmarked), values, |_| None, (Kind::Network, &next.id))
+            .await
     }
 
     async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {

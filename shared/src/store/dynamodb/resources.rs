@@ -67,15 +67,68 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Marks a network deleting (keeping an earlier mark) and puts it on the deletion's attention
+    /// key, unless a server on it is protected (`Protected`). `expected`: a provisioned network's
+    /// version (`Changed` if it moved on), whose key moves from its provisioning's to the deletion's.
+    async fn mark_deleting(&self, id: &str, now: DateTime<Utc>, expected: Option<u64>) -> Result<()> {
+        let mut condition = unused("attribute_exists(PK)", "protectedCount");
+        let mut update = "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
+                          GSI3SK = if_not_exists(GSI3SK, :sk)"
+            .to_owned();
+        let mut values = HashMap::from([
+            (":now".to_owned(), s(now.to_rfc3339())),
+            (":attention".to_owned(), s(ATTENTION)),
+            (":sk".to_owned(), s(format!("NETWORK#{}#{id}", sortable(now)))),
+            (":zero".to_owned(), n(0)),
+        ]);
+        if let Some(version) = expected {
+            condition.push_str(" AND version = :expected");
+            update = update.replace("if_not_exists(GSI3SK, :sk)", ":sk");
+            values.insert(":expected".into(), n(version));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(network_key(id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                let found = match e.as_service_error() {
+                    Some(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                    ) => c.item().cloned(),
+                    _ => None,
+                };
+                Err(match found {
+                    None => StoreError::Missing(Kind::Network, id.to_owned()),
+                    Some(item) if expected.is_some_and(|v| number_attr(&item, "version").unwrap_or(0) != v) => {
+                        StoreError::Changed(Kind::Network, id.to_owned())
+                    }
+                    Some(_) => StoreError::Protected(Kind::Network, id.to_owned()),
+                })
+            }
+            Err(e) => Err(sdk_error("mark network deleting", e)),
+        }
+    }
+}
+
 #[async_trait]
 impl NetworkStore for DynamoStore {
     async fn create_network(&self, network: &NetworkRecord) -> Result<()> {
         let Some(parent) = &network.parent_identity_id else {
             let exists = || StoreError::Exists(Kind::Network, network.id.clone());
-            return self.put_new(network_item(network)?, "create network", exists).await;
+            return self.put_new(DynamoStore::new_network_item(network)?, "create network", exists).await;
         };
         let tx = Transaction::new("create network")
-            .with("network", self.put(network_item(network)?, "attribute_not_exists(PK)")?)
+            .with("network", self.put(DynamoStore::new_network_item(network)?, "attribute_not_exists(PK)")?)
             .with(
                 "identity",
                 self.counter(
@@ -122,35 +175,11 @@ impl NetworkStore for DynamoStore {
             return Ok(NetworkDeletion::Deleted);
         }
         // Servers remain (or it is gone): mark it, keeping the first mark of an earlier delete.
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(network_key(id)))
-            .update_expression(
-                "SET deletingSince = if_not_exists(deletingSince, :now), GSI3PK = :attention, \
-                 GSI3SK = if_not_exists(GSI3SK, :sk)",
-            )
-            .condition_expression(unused("attribute_exists(PK)", "protectedCount"))
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(":attention", s(ATTENTION))
-            .expression_attribute_values(":sk", s(format!("NETWORK#{}#{id}", sortable(now))))
-            .expression_attribute_values(":zero", n(0))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(NetworkDeletion::Deleting),
-            Err(e) if is_condition_failure(&e) => {
-                match e.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                    ) if c.item().is_some() => Err(StoreError::Protected(Kind::Network, id.to_owned())),
-                    _ => Err(StoreError::Missing(Kind::Network, id.to_owned())),
-                }
-            }
-            Err(e) => Err(sdk_error("mark network deleting", e)),
-        }
+        self.mark_deleting(id, now, None).await.map(|()| NetworkDeletion::Deleting)
+    }
+
+    async fn mark_network_deleting(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<()> {
+        self.mark_deleting(&network.id, now, Some(network.version)).await
     }
 
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {

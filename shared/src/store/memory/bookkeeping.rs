@@ -85,8 +85,13 @@ impl MaintenanceStore for MemoryStore {
 
     async fn networks_being_deleted(&self, limit: usize) -> Result<Vec<NetworkRecord>> {
         let t = self.tables();
-        let mut found: Vec<NetworkRecord> =
-            t.networks.values().map(|(n, _)| n).filter(|n| n.deleting_since.is_some()).cloned().collect();
+        let mut found: Vec<NetworkRecord> = t
+            .networks
+            .values()
+            .map(|(n, _)| n)
+            .filter(|n| n.deleting_since.is_some() && !n.in_teardown())
+            .cloned()
+            .collect();
         found.sort_by_key(|n| n.deleting_since);
         found.truncate(limit);
         Ok(found)

@@ -33,6 +33,10 @@ impl ProvisionStore for MemoryStore {
     async fn replace_network(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {
         let mut t = self.tables();
         at(t.networks.get(&next.id), &next.id, expected_version)?;
+        // Never over a deletion's mark: the provisioning that read it before is done.
+        if t.networks.get(&next.id).is_some_and(|(n, _)| n.deleting_since.is_some()) {
+            return Err(StoreError::Changed(Kind::Network, next.id.clone()));
+        }
         if let Some((stored, _)) = t.networks.get_mut(&next.id) {
             let (references, deleting) = (stored.references.clone(), stored.deleting_since);
             *stored = NetworkRecord { references, deleting_since: deleting, ..next.clone() };
@@ -84,6 +88,8 @@ impl ProvisionStore for MemoryStore {
             .networks
             .values()
             .map(|(n, _)| n)
+            // A network marked deleting waits for its servers under its deletion's key instead.
+            .filter(|n| n.deleting_since.is_none() || n.in_teardown())
             .filter(|n| n.lifecycle.as_ref().is_some_and(|l| l.stage.unsettled() && l.since <= before))
             .cloned()
             .collect();

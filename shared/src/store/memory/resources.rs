@@ -71,6 +71,21 @@ impl NetworkStore for MemoryStore {
         }
     }
 
+    async fn mark_network_deleting(&self, network: &NetworkRecord, now: DateTime<Utc>) -> Result<()> {
+        let mut t = self.tables();
+        let id = network.id.as_str();
+        let protected = t.protected.get(id).copied().unwrap_or(0);
+        match t.networks.get_mut(id) {
+            None => Err(StoreError::Missing(Kind::Network, id.to_owned())),
+            Some((n, _)) if n.version != network.version => Err(StoreError::Changed(Kind::Network, id.to_owned())),
+            Some(_) if protected > 0 => Err(StoreError::Protected(Kind::Network, id.to_owned())),
+            Some((n, _)) => {
+                n.deleting_since.get_or_insert(now);
+                Ok(())
+            }
+        }
+    }
+
     async fn network_server_count(&self, id: &str) -> Result<Option<u64>> {
         Ok(self.tables().networks.get(id).map(|(_, count)| *count))
     }

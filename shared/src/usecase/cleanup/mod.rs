@@ -26,6 +26,11 @@ use std::time::Instant;
 
 mod catalogues;
 mod networking;
+mod outbox;
+mod provisioned;
+
+use outbox::{publish, release_stale_claims};
+use provisioned::{converge_networks, finish_identities, finish_network, sweep_projects};
 mod report;
 mod reschedule;
 
@@ -37,12 +42,11 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
-use super::Converged;
 use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
-use crate::events::{EventBus, BATCH};
+use crate::events::EventBus;
 use crate::provider::{Compute, Images, Networking};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
@@ -81,9 +85,10 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
     let cascading = cascade(deps, deadline, &mut report).await?;
     sync(deps, deadline, &mut report).await?;
     for network in &cascading {
-        if deps.store.finish_network_deletion(network).await? {
-            tracing::info!(network_id = %network.id, "last server gone: network deleted");
-            report.networks_deleted += 1;
+        match finish_network(deps, network).await {
+            Ok(true) => report.networks_deleted += 1,
+            Ok(false) => {}
+            Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
         }
     }
     finish_identities(deps, &mut report).await?;
@@ -94,76 +99,6 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: Ev
     catalogues::refresh(deps, deadline, &mut report).await;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
-}
-
-/// Each region's projects the product made whose identity record is gone are emptied and removed.
-async fn sweep_projects<S: Maintained, P: Builds>(deps: &Deps<S, P>, report: &mut Report) {
-    for region in deps.regions.all().filter(|r| r.openstack.is_some()) {
-        match super::networks::sweep_region(deps, &region.id).await {
-            Ok(removed) => report.orphan_projects_removed += removed,
-            // A region whose Keystone is down, or whose user may not list projects: the next run tries again.
-            Err(e) => report.failures.push(format!("region {} projects: {e}", region.id)),
-        }
-    }
-}
-
-/// Identities being deleted (v1's foreground delete): each network still under one is deleted or
-/// marked again (a delete that stopped between its steps), and the identity goes with the last (a
-/// provisioned one after its objects at the provider).
-async fn finish_identities<S: Maintained, P: Builds>(deps: &Deps<S, P>, report: &mut Report) -> Result<()> {
-    for identity in deps.store.identities_being_deleted(NETWORK_BATCH).await? {
-        if identity.lifecycle.is_some() {
-            match super::identities::converge_identity(deps, &identity.id).await {
-                Ok(Converged::Gone) => report.identities_deleted += 1,
-                Ok(_) => {}
-                Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
-            }
-            continue;
-        }
-        let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
-        let query = RecordQuery {
-            scopes: vec![scope],
-            parent_identity_id: Some(identity.id.clone()),
-            ..RecordQuery::default()
-        };
-        let networks = deps.store.list_networks(&query).await?;
-        match super::identities::finish(deps, &identity, &networks).await {
-            Ok(true) => report.identities_deleted += 1,
-            Ok(false) => {}
-            Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
-        }
-    }
-    Ok(())
-}
-
-/// Provisioned networks and v1 identities whose stage began before the grace period and is not
-/// settled: a worker died, its message was lost, or every attempt failed. Each is brought to what
-/// its record says.
-async fn converge_networks<S: Maintained, P: Builds>(
-    deps: &Deps<S, P>,
-    deadline: Instant,
-    report: &mut Report,
-) -> Result<()> {
-    let before = deps.clock.now() - deps.timing.grace;
-    for network in deps.store.unsettled_networks(before, NETWORK_BATCH).await? {
-        if Instant::now() >= deadline {
-            break;
-        }
-        match super::networks::converge(deps, &network.id).await {
-            Ok(_) => report.networks_converged += 1,
-            Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
-        }
-    }
-    for identity in deps.store.unsettled_identities(before, NETWORK_BATCH).await? {
-        if Instant::now() >= deadline {
-            break;
-        }
-        match super::identities::converge_identity(deps, &identity.id).await {
-            Ok(_) => report.identities_converged += 1,
-            Err(e) => report.failures.push(format!("identity {}: {e}", identity.id)),
-        }
-    }
-    Ok(())
 }
 
 async fn cascade<S: Maintained, P: Compute + Networking>(
@@ -501,55 +436,4 @@ async fn delete_orphan<S: Maintained, P: Compute + Networking>(
     if let Err(e) = deps.store.record_action(&action).await {
         report.failures.push(format!("orphan {} action: {e}", server.id));
     }
-}
-
-/// Publishes the outbox, oldest first, in batches the bus takes; an item leaves the outbox only
-/// once the bus accepted it, so a failure is retried by the next run (at-least-once; consumers
-/// de-duplicate by `eventId`).
-async fn publish<S: MaintenanceStore, P, B: EventBus>(
-    deps: &Deps<S, P>,
-    bus: &B,
-    deadline: Instant,
-    report: &mut Report,
-) -> Result<()> {
-    let pending = deps.store.unpublished_events(EVENT_LIMIT).await?;
-    for batch in pending.chunks(BATCH) {
-        if Instant::now() >= deadline {
-            report.events_left += batch.len();
-            continue;
-        }
-        let accepted = match bus.publish(batch).await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(error = %e, "events not published; the next run retries");
-                report.failures.push(e.to_string());
-                vec![false; batch.len()]
-            }
-        };
-        for (event, ok) in batch.iter().zip(accepted) {
-            if !ok {
-                report.events_left += 1;
-                continue;
-            }
-            deps.store.mark_published(event).await?;
-            report.events_published += 1;
-        }
-    }
-    Ok(())
-}
-
-async fn release_stale_claims<S: Maintained, P: Compute + Networking>(
-    deps: &Deps<S, P>,
-    report: &mut Report,
-) -> Result<()> {
-    for claim in deps.store.claims_due(deps.clock.now(), CLAIM_BATCH).await? {
-        report.claims_checked += 1;
-        let holder_exists = deps.store.get_server(&claim.server_id).await?.is_some();
-        deps.store.settle_claim(&claim, holder_exists).await?;
-        if !holder_exists {
-            tracing::info!(network_id = %claim.network_id, name = %claim.name, "stale name claim released");
-            report.claims_released += 1;
-        }
-    }
-    Ok(())
 }

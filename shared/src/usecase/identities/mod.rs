@@ -7,6 +7,7 @@ pub mod access;
 pub(crate) mod provision;
 pub(crate) mod teardown;
 
+use super::networks::Release;
 use super::Context;
 use super::{Converged, Deps, Placed, View};
 use crate::domain::IdentityView;
@@ -14,7 +15,7 @@ use crate::domain::{IdentityCreateInput, IdentityRecord, Lifecycle, Stage};
 use crate::error::{Error, Result};
 use crate::rbac::Scope;
 use crate::rbac::{Operation, IDENTITIES};
-use crate::store::{IdentityStore, KeypairStore, NetworkDeletion, NetworkStore, RecordQuery, ServerStore, StoreError};
+use crate::store::{IdentityStore, KeypairStore, NetworkStore, ProvisionStore, RecordQuery, ServerStore, StoreError};
 use crate::work::WorkItem;
 use provision::{IdentityRun, IdentityStores, Provides};
 
@@ -61,7 +62,7 @@ pub async fn create_identity<S: IdentityStore, P>(
 
 /// Leaves the identity to the worker. The record is the work: a message lost here only delays it
 /// until the cleanup function finds the record unsettled.
-async fn hand_over<S, P>(deps: &Deps<S, P>, identity_id: &str) {
+pub(crate) async fn hand_over<S, P>(deps: &Deps<S, P>, identity_id: &str) {
     let item = WorkItem::Identity { identity_id: identity_id.to_owned() };
     if let Err(e) = deps.work.enqueue(&item).await {
         tracing::warn!(identity_id, error = %e, "work not queued; the cleanup function takes the identity up");
@@ -92,6 +93,7 @@ pub async fn converge_identity<S: IdentityStores + NetworkStore, P: Provides>(
     match run.provision().await {
         Ok(()) => {
             tracing::info!(identity_id, "identity provisioned");
+            hand_over_networks(deps, &run.identity).await?;
             Ok(Converged::Settled(Stage::Provisioned))
         }
         Err(e @ Error::PreconditionFailed(_)) => Err(e),
@@ -105,6 +107,22 @@ pub async fn converge_identity<S: IdentityStores + NetworkStore, P: Provides>(
             Err(e)
         }
     }
+}
+
+/// The networks made under an identity while it was provisioned, which wait for it, go to the worker.
+async fn hand_over_networks<S: NetworkStore, P>(deps: &Deps<S, P>, identity: &IdentityRecord) -> Result<()> {
+    for network in deps.store.list_networks(&networks_of(identity)).await? {
+        if network.lifecycle.as_ref().is_some_and(|l| l.stage.unsettled()) && network.deleting_since.is_none() {
+            super::networks::hand_over(deps, &network.id).await;
+        }
+    }
+    Ok(())
+}
+
+/// The query of every network under an identity.
+pub(crate) fn networks_of(identity: &IdentityRecord) -> RecordQuery {
+    let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
+    RecordQuery { scopes: vec![scope], parent_identity_id: Some(identity.id.clone()), ..RecordQuery::default() }
 }
 
 /// An identity the view shows (404 otherwise); no permission check: callers check their own.
@@ -147,7 +165,7 @@ pub async fn list_identities<S: IdentityStore + KeypairStore, P>(
 /// deleting, its servers deleted by the cleanup function, the network with its last server), and the
 /// identity goes with its last network. A server protected from deletion under it refuses the
 /// whole delete (409, naming it) before anything is marked.
-pub async fn delete_identity<S: IdentityStore + NetworkStore + ServerStore, P>(
+pub async fn delete_identity<S: IdentityStore + NetworkStore + ProvisionStore + ServerStore, P>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -156,9 +174,7 @@ pub async fn delete_identity<S: IdentityStore + NetworkStore + ServerStore, P>(
     let identity = cx.view.load(&cx.caller, (IDENTITIES, Operation::Delete), read, || not_found(id)).await?;
     super::admit(deps, &identity.organization_id).await?;
     let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
-    let networks =
-        RecordQuery { scopes: vec![scope.clone()], parent_identity_id: Some(id.to_owned()), ..RecordQuery::default() };
-    let networks = deps.store.list_networks(&networks).await?;
+    let networks = deps.store.list_networks(&networks_of(&identity)).await?;
     let servers = RecordQuery {
         scopes: vec![scope],
         parent_identity_id: Some(id.to_owned()),
@@ -191,22 +207,22 @@ pub async fn delete_identity<S: IdentityStore + NetworkStore + ServerStore, P>(
     finish(deps, &identity, &networks).await.map(drop)
 }
 
-/// Deletes or marks each network of a deleting identity; true when none is left.
-pub(crate) async fn release_networks<S: NetworkStore, P>(
+/// Deletes, marks or starts taking down each network of a deleting identity (see
+/// [`networks::release`](super::networks::release)); true when none is left.
+pub(crate) async fn release_networks<S: NetworkStore + ProvisionStore, P>(
     deps: &Deps<S, P>,
     networks: &[crate::domain::NetworkRecord],
 ) -> Result<bool> {
     let mut left = false;
     for network in networks {
-        match deps.store.delete_or_mark_network(network, deps.clock.now()).await {
-            Ok(NetworkDeletion::Deleted) | Err(StoreError::Missing(..)) => {}
-            Ok(NetworkDeletion::Deleting) => left = true,
+        match super::networks::release(deps, network).await? {
+            Release::Gone => {}
+            Release::Going => left = true,
             // A server was protected meanwhile: its network waits; the identity with it.
-            Err(StoreError::Protected(..)) => {
+            Release::Protected => {
                 tracing::info!(network_id = %network.id, "a protected server holds the network of a deleting identity");
                 left = true;
             }
-            Err(e) => return Err(e.into()),
         }
     }
     Ok(!left)
@@ -214,7 +230,7 @@ pub(crate) async fn release_networks<S: NetworkStore, P>(
 
 /// Deletes or marks each network of a deleting identity, then the identity if none is left (true
 /// when it is gone); what cannot go yet is left to the cleanup function, which calls this again.
-pub(crate) async fn finish<S: IdentityStore + NetworkStore, P>(
+pub(crate) async fn finish<S: IdentityStore + NetworkStore + ProvisionStore, P>(
     deps: &Deps<S, P>,
     identity: &IdentityRecord,
     networks: &[crate::domain::NetworkRecord],

@@ -10,8 +10,7 @@ use crate::domain::provisioned::{identity_object_name, IDENTITY_KEYPAIR_NAME};
 use crate::domain::IdentityRecord;
 use crate::error::Result;
 use crate::provider::{ProviderCredential, ProviderError};
-use crate::rbac::Scope;
-use crate::store::{NetworkStore, RecordQuery, StoreError};
+use crate::store::{NetworkStore, StoreError};
 use crate::usecase::{Converged, Deps};
 
 /// A delete whose object is already gone succeeded.
@@ -63,6 +62,21 @@ pub(crate) async fn remove_objects<S: IdentityStores, P: Provides>(
     Ok(())
 }
 
+/// Deletes the key pair the identity's servers booted with (`unikorn-<identity>`, registered as
+/// the region's user, with `project` its scope, where the servers were), and its record's
+/// registration: it belongs to the user, so Keystone's removal of the project leaves it.
+pub(crate) async fn remove_region_keypair<S: IdentityStores, P: Provides>(
+    deps: &Deps<S, P>,
+    (region, identity_id): (&str, &str),
+    project: Option<&str>,
+) -> Result<()> {
+    if let Some(keypair) = deps.store.get_keypair(identity_id).await?.filter(|k| k.registered) {
+        let cred = deps.regions.credential_in(region, project)?;
+        done(deps.provider.delete_keypair(&cred, &keypair.keypair_name).await)?;
+    }
+    Ok(())
+}
+
 /// The identity's own user, by its password, in its project, where both are recorded.
 fn own_credential<S, P>(
     deps: &Deps<S, P>,
@@ -81,10 +95,7 @@ pub(crate) async fn retire<S: IdentityStores + NetworkStore, P: Provides>(
     deps: &Deps<S, P>,
     identity: IdentityRecord,
 ) -> Result<Converged> {
-    let scope = Scope::Project(identity.organization_id.clone(), identity.project_id.clone());
-    let query =
-        RecordQuery { scopes: vec![scope], parent_identity_id: Some(identity.id.clone()), ..RecordQuery::default() };
-    let networks = deps.store.list_networks(&query).await?;
+    let networks = deps.store.list_networks(&super::networks_of(&identity)).await?;
     if !release_networks(deps, &networks).await? {
         return Ok(Converged::Settled(crate::domain::Stage::Deprovisioning));
     }
@@ -95,7 +106,9 @@ pub(crate) async fn retire<S: IdentityStores + NetworkStore, P: Provides>(
             deps.provider.find_project(&domain, &identity_object_name(&identity.id)).await?
         }
     };
-    remove_objects(deps, (&identity.region_id, &identity.id), Some(&identity), project.as_deref()).await?;
+    let objects = (identity.region_id.as_str(), identity.id.as_str());
+    remove_region_keypair(deps, objects, project.as_deref()).await?;
+    remove_objects(deps, objects, Some(&identity), project.as_deref()).await?;
     deps.store.delete_keypair_record(&identity.id).await?;
     match deps.store.delete_identity(&identity.id).await {
         Ok(()) | Err(StoreError::Missing(..)) => {

@@ -3,12 +3,15 @@
 //! provider off the request path (`provision`, `teardown`, run by the worker function and
 //! completed by cleanup); one that binds a provider network (the extension) is a record only.
 
+mod delete;
 pub(crate) mod provision;
 mod references;
 mod sweep;
 mod teardown;
 
 pub use super::Converged;
+pub use delete::delete_network;
+pub(crate) use delete::{release, Release};
 pub use provision::converge;
 pub use references::{add_reference, remove_reference};
 pub use sweep::sweep_region;
@@ -24,19 +27,11 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::identity::allocations::{self, AllocationRequest};
 use crate::rbac::Operation;
-use crate::rbac::Scope;
-use crate::store::{
-    IdentityStore, NetworkDeletion, NetworkStore, ProvisionStore, RecordQuery, ServerStore, StoreError,
-};
+use crate::store::{IdentityStore, NetworkStore, ProvisionStore, RecordQuery, StoreError};
 use crate::work::WorkItem;
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
-}
-
-/// Unikorn's answer to deleting a network servers or references hold.
-fn in_use() -> Error {
-    Error::forbidden("network is in use and cannot be deleted")
 }
 
 /// Where a new network goes: (organization, project, region, provider identity, identity resource).
@@ -46,6 +41,9 @@ struct Home {
     region_id: String,
     provider_identity_id: String,
     parent_identity_id: Option<String>,
+    /// The identity resource has a project of its own (one made before identities were
+    /// provisioned stands for the region's).
+    parent_provisioned: bool,
 }
 
 async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &NetworkPlacement) -> Result<Home> {
@@ -62,6 +60,7 @@ async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &
                 // A bound network lives in its region's own project; a provisioned one gets its own.
                 provider_identity_id: region.id.clone(),
                 parent_identity_id: None,
+                parent_provisioned: false,
             })
         }
         NetworkPlacement::Identity { identity_id, .. } => {
@@ -71,6 +70,7 @@ async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &
                 project_id: identity.project_id,
                 region_id: identity.region_id,
                 provider_identity_id: identity.provider_identity_id,
+                parent_provisioned: identity.lifecycle.is_some(),
                 parent_identity_id: Some(identity.id),
             })
         }
@@ -79,7 +79,7 @@ async fn home<S: IdentityStore, P>(deps: &Deps<S, P>, cx: &Context, placement: &
 
 /// Leaves the network to the worker. The record is the work: a message lost here only delays it
 /// until the cleanup function finds the record unsettled.
-async fn hand_over<S, P>(deps: &Deps<S, P>, network_id: &str) {
+pub(crate) async fn hand_over<S, P>(deps: &Deps<S, P>, network_id: &str) {
     let item = WorkItem::Network { network_id: network_id.to_owned() };
     if let Err(e) = deps.work.enqueue(&item).await {
         tracing::warn!(network_id, error = %e, "work not queued; the cleanup function takes the network up");
@@ -101,7 +101,20 @@ pub async fn create_network<S: NetworkStore + IdentityStore + ProvisionStore, P>
         NetworkSource::Provisioned(addressing) => (String::new(), Some(addressing), Some(Lifecycle::pending(now))),
     };
     let provisioned = lifecycle.is_some();
-    let identity_id = if provisioned { deps.ids.new_id() } else { home.provider_identity_id };
+    let identity_id = match &home.parent_identity_id {
+        // v1: in its identity's project, beside the identity's other networks.
+        Some(parent) if provisioned && home.parent_provisioned => parent.clone(),
+        Some(parent) if provisioned => {
+            return Err(Error::conflict(format!(
+                "identity {parent} has no project of its own (it was made before identities were provisioned): \
+                 bind a provider network with spec.providerNetworkId, or create a new identity"
+            )))
+        }
+        // v2: a hidden identity of its own.
+        None if provisioned => deps.ids.new_id(),
+        _ => home.provider_identity_id,
+    };
+    let shared_project = home.parent_identity_id.is_some();
     let mut record = NetworkRecord {
         id,
         api_version: cx.view.version,
@@ -126,8 +139,12 @@ pub async fn create_network<S: NetworkStore + IdentityStore + ProvisionStore, P>
         modified_time: None,
         version: 0,
     };
-    if !provisioned {
+    if !provisioned || shared_project {
+        // v1 networks hold no quota allocation (Unikorn's make none).
         deps.store.create_network(&record).await?;
+        if provisioned {
+            hand_over(deps, &record.id).await;
+        }
         return Ok(record);
     }
     // Identity's refusal (the project's quota) is the caller's answer, before anything is written.
@@ -261,7 +278,7 @@ pub async fn update_network<S: NetworkStore + ProvisionStore, P>(
 const WRITE_ATTEMPTS: u32 = 8;
 
 /// The record again after a concurrent write, a little later each time.
-async fn reread<S: NetworkStore, P>(deps: &Deps<S, P>, id: &str, attempt: u32) -> Result<NetworkRecord> {
+pub(super) async fn reread<S: NetworkStore, P>(deps: &Deps<S, P>, id: &str, attempt: u32) -> Result<NetworkRecord> {
     tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
     deps.store.get_network(id).await?.ok_or_else(|| not_found(id))
 }
@@ -302,88 +319,4 @@ fn updated<S, P>(
         }
     }
     Ok(next)
-}
-
-/// The refusal of a network delete that would remove protected servers, naming them (at most 100).
-async fn protected_servers<S: ServerStore, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Error {
-    let query = RecordQuery {
-        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
-        network_ids: vec![network.id.clone()],
-        limit: 1000,
-        ..RecordQuery::default()
-    };
-    let names = match deps.store.list_servers(&query).await {
-        Ok(page) => page
-            .items
-            .iter()
-            .filter(|s| s.protection.delete)
-            .take(100)
-            .map(|s| format!("{} ({})", s.id, s.name))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Err(e) => format!("(they could not be listed: {e})"),
-    };
-    Error::conflict(format!(
-        "network {} has servers protected from deletion: {names}; change their protection first",
-        network.id
-    ))
-}
-
-/// v2: refused (403, Unikorn's words) while a server or a reference holds the network. A bound
-/// network goes at once; a provisioned one is taken down by the worker, reads showing
-/// `deprovisioning` until its record is gone. Deleting one already being deleted changes nothing.
-///
-/// v1 (Unikorn's foreground delete): a network without servers goes at once; one with servers is
-/// marked deleting (it takes no new servers), the cleanup function deletes its servers, and the
-/// network goes with the last one. One with a server protected from deletion is refused (409,
-/// naming them) before anything is deleted.
-pub async fn delete_network<S: NetworkStore + ProvisionStore + ServerStore, P>(
-    deps: &Deps<S, P>,
-    cx: &Context,
-    id: &str,
-) -> Result<()> {
-    let network = load(deps, cx, id, Operation::Delete).await?;
-    if network.api_version == crate::domain::ApiVersion::V1 {
-        return match deps.store.delete_or_mark_network(&network, deps.clock.now()).await {
-            Err(StoreError::Protected(..)) => Err(protected_servers(deps, &network).await),
-            Ok(NetworkDeletion::Deleting) => {
-                tracing::info!(network_id = %id, "network marked deleting; its servers are deleted by the cleanup function");
-                Ok(())
-            }
-            other => Ok(other.map(drop)?),
-        };
-    }
-    if network.lifecycle.is_none() {
-        return match deps.store.delete_network(&network).await {
-            Err(StoreError::InUse(..)) => Err(in_use()),
-            other => Ok(other?),
-        };
-    }
-    let mut network = network;
-    for attempt in 0..WRITE_ATTEMPTS {
-        if attempt > 0 {
-            network = reread(deps, id, attempt).await?;
-        }
-        let Some(lifecycle) = &network.lifecycle else {
-            return Err(Error::internal("a provisioned network lost its life cycle"));
-        };
-        if lifecycle.stage == Stage::Deprovisioning {
-            return Ok(());
-        }
-        let mut next = network.clone();
-        next.lifecycle = Some(lifecycle.to(Stage::Deprovisioning, None, deps.clock.now()));
-        next.version = network.version + 1;
-        match deps.store.begin_network_teardown(&next, network.version).await {
-            Ok(()) => break,
-            Err(StoreError::InUse(..)) => return Err(in_use()),
-            Err(StoreError::Changed(..)) if attempt + 1 < WRITE_ATTEMPTS => continue,
-            Err(StoreError::Changed(..)) => {
-                return Err(Error::conflict(format!("network {id} kept changing: try again")))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    tracing::info!(network_id = %id, "network marked deprovisioning; the worker takes it down");
-    hand_over(deps, id).await;
-    Ok(())
 }

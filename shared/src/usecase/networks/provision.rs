@@ -32,11 +32,21 @@ pub async fn converge<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network_id: 
     if lifecycle.stage == Stage::Deprovisioning {
         return teardown::run(deps, network).await;
     }
+    if network.deleting_since.is_some() {
+        // A v1 network marked deleting: its servers go first (the cleanup function), then its teardown.
+        return Ok(Converged::Settled(Stage::Deprovisioning));
+    }
     let identity = deps
         .store
         .get_identity(&network.identity_id)
         .await?
         .ok_or_else(|| Error::internal(format!("network {network_id}: its identity record is missing")))?;
+    if network.parent_identity_id.is_some() && identity.lifecycle.as_ref().map(|l| l.stage) != Some(Stage::Provisioned)
+    {
+        // A v1 network waits for its identity's project; the identity hands it over once it is there.
+        tracing::info!(network_id, identity_id = %identity.id, "network waits for its identity");
+        return Ok(Converged::Settled(lifecycle.stage));
+    }
     let fresh = lifecycle.stage == Stage::Pending;
     let mut run = Run { deps, network, identity: IdentityRun { deps, identity, fresh }, fresh };
     if lifecycle.stage != Stage::Provisioning {
@@ -100,7 +110,11 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
     }
 
     async fn provision(&mut self) -> Result<()> {
-        self.identity.provision().await?;
+        // A v2 network's hidden identity is its own to provision; a v1 identity is provisioned by
+        // its own run (and is, by now).
+        if self.network.parent_identity_id.is_none() {
+            self.identity.provision().await?;
+        }
         let project = self.identity.identity.objects.project_id.clone();
         if self.network.objects.project_id != project {
             self.save_network(|n| n.objects.project_id = project).await?;

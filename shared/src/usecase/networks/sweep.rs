@@ -26,7 +26,7 @@ pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: 
         }
         tracing::info!(project_id = %project, identity_id = %identity, "orphaned project: its identity record is gone");
         let cred = deps.regions.credential_in(region, Some(&project))?;
-        empty_project(deps, &cred).await?;
+        empty_project(deps, &cred, None).await?;
         if let Some(user) = deps.provider.find_user(&domain, &identity_object_name(identity)).await? {
             done(deps.provider.delete_user(&domain, &user).await)?;
         }
@@ -36,17 +36,25 @@ pub async fn sweep_region<S: Provisioned, P: Builds>(deps: &Deps<S, P>, region: 
     Ok(removed)
 }
 
-/// Removes the routers (their interfaces first), subnets and networks of a project.
+/// Removes the routers (their interfaces first), subnets and networks of a project: all of them,
+/// or (`named`) only those of that name (a v1 network's, in the project its identity's other
+/// networks share).
 pub(super) async fn empty_project<S: Provisioned, P: Builds>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
+    named: Option<&str>,
 ) -> Result<()> {
-    let objects = match deps.provider.list_objects(cred).await {
+    let mut objects = match deps.provider.list_objects(cred).await {
         Ok(objects) => objects,
         // The region's user never took its role there: nothing can have been made in it.
         Err(ProviderError::Unauthorized(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    if let Some(name) = named {
+        for list in [&mut objects.routers, &mut objects.subnets, &mut objects.networks] {
+            list.retain(|(_, n)| n == name);
+        }
+    }
     for (router, _) in &objects.routers {
         for (subnet, _) in &objects.subnets {
             done(deps.provider.remove_interface(cred, router, subnet).await)?;

@@ -84,3 +84,61 @@ async fn a_failed_step_is_error_and_the_retry_completes_without_duplicates_then_
     assert!(w.store.get_identity(&id).await.ok().flatten().is_none());
     assert!(w.store.get_keypair(&id).await.ok().flatten().is_none(), "its key pair's record goes");
 }
+
+async fn create_v1_network(w: &World, identity_id: &str) -> String {
+    use crate::domain::addressing::parse_network_prefix;
+    use crate::domain::{NetworkAddressing, NetworkCreateInput, NetworkPlacement, NetworkSource};
+    let reference = |v: &str| ReferenceId::parse("id", v).unwrap_or_else(|e| panic!("{e}"));
+    let input = NetworkCreateInput {
+        metadata: Metadata {
+            name: ResourceName::parse("metadata.name", "net").unwrap_or_else(|e| panic!("{e}")),
+            description: None,
+            tags: Default::default(),
+        },
+        placement: NetworkPlacement::Identity {
+            organization_id: reference("o"),
+            project_id: reference("p"),
+            identity_id: reference(identity_id),
+        },
+        source: NetworkSource::Provisioned(NetworkAddressing {
+            prefix: parse_network_prefix("spec.prefix", "10.0.0.0/24", Some(24)).unwrap_or_else(|e| panic!("{e}")),
+            dns_nameservers: Vec::new(),
+            routes: Vec::new(),
+            reservations: None,
+        }),
+    };
+    crate::usecase::networks::create_network(&w.deps, &v1_cx(), input).await.unwrap_or_else(|e| panic!("{e}")).id
+}
+
+#[tokio::test]
+async fn a_v1_network_waits_for_its_identity_then_lives_in_its_project_and_goes_with_it() {
+    use crate::store::NetworkStore;
+    use crate::usecase::networks::converge;
+    let w = world().await;
+    let id = create(&w).await;
+    let network = create_v1_network(&w, &id).await;
+    assert!(w.work.take().contains(&WorkItem::Network { network_id: network.clone() }));
+    assert_eq!(converge(&w.deps, &network).await.ok(), Some(Converged::Settled(Stage::Pending)), "it waits");
+    assert!(w.provider.made().networks.is_empty(), "nothing made before the identity's project");
+
+    assert_eq!(converge_identity(&w.deps, &id).await.ok(), Some(Converged::Settled(Stage::Provisioned)));
+    assert!(w.work.take().contains(&WorkItem::Network { network_id: network.clone() }), "handed over");
+    assert_eq!(converge(&w.deps, &network).await.ok(), Some(Converged::Settled(Stage::Provisioned)));
+    let made = w.provider.made();
+    let name = format!("network-{network}");
+    assert_eq!(made.projects.len(), 1, "no project of its own");
+    assert!(made.networks.contains_key(&name) && made.subnets.contains_key(&name) && made.routers.contains_key(&name));
+    assert_eq!(made.interfaces.len(), 1);
+    let record = w.store.get_network(&network).await.ok().flatten().unwrap_or_else(|| panic!("no record"));
+    assert_eq!(record.objects.project_id, made.projects.values().next().cloned(), "in the identity's project");
+    assert_eq!(record.allocation_id, None, "v1 networks hold no allocation");
+
+    identities::delete_identity(&w.deps, &v1_cx(), &id).await.unwrap_or_else(|e| panic!("{e}"));
+    let shown = w.store.get_network(&network).await.ok().flatten().map(|n| n.stage());
+    assert_eq!(shown, Some(Stage::Deprovisioning), "its teardown began");
+    assert_eq!(converge_identity(&w.deps, &id).await.ok(), Some(Converged::Settled(Stage::Deprovisioning)));
+    assert_eq!(converge(&w.deps, &network).await.ok(), Some(Converged::Gone));
+    assert!(w.work.take().contains(&WorkItem::Identity { identity_id: id.clone() }), "the identity is next");
+    assert_eq!(converge_identity(&w.deps, &id).await.ok(), Some(Converged::Gone));
+    assert!(w.provider.made().is_empty(), "nothing left: {:?}", w.provider.made());
+}

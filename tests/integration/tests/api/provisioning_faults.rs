@@ -48,15 +48,28 @@ async fn reached(stack: &Stack, point: &str) {
 
 /// At most two cleanup runs (no grace period) after the fault, the network reads `stage`.
 async fn settles_within_two_runs(stack: &Stack, id: &str, stage: &str, label: &str) {
-    let path = format!("/api/v2/networks/{id}");
+    settles_at(stack, &format!("/api/v2/networks/{id}"), stage, label).await
+}
+
+/// At most two cleanup runs (no grace period) after the fault, `path` reads `stage`.
+async fn settles_at(stack: &Stack, path: &str, stage: &str, label: &str) {
     for _ in 0..2 {
         stack.cleanup(0).await;
-        if stack.call("GET", &path, Some(&stack.admin()), None).await.stage() == stage {
+        if stack.call("GET", path, Some(&stack.admin()), None).await.stage() == stage {
             return;
         }
     }
-    let shown = stack.call("GET", &path, Some(&stack.admin()), None).await;
+    let shown = stack.call("GET", path, Some(&stack.admin()), None).await;
     panic!("{label}: not {stage} after two cleanup runs: {}", shown.body);
+}
+
+/// Waits (at most 20 s) until `path` reads `stage` (the worker works in the background).
+async fn until(stack: &Stack, path: &str, stage: &str) {
+    let started = std::time::Instant::now();
+    while stack.call("GET", path, Some(&stack.admin()), None).await.stage() != stage {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{path} never {stage}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -148,4 +161,76 @@ async fn a_fault_or_a_lost_answer_at_any_step_ends_provisioned_or_gone_with_noth
         left.networks.len() == make.len() * 2 && left.projects.len() == make.len() * 2,
         "only the provisioned ones remain"
     );
+}
+
+/// v1: a network in its identity's project converges after a worker killed after any Neutron step,
+/// or a fault or lost answer at any Neutron step, with one of each of its objects (or none); the
+/// identity's project, user and credential are never touched; the identity's delete then leaves nothing.
+#[tokio::test]
+async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_whole() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    let identities = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
+    let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
+    let identity = stack.call("POST", &identities, Some(&admin), Some(&body)).await.id();
+    let home = format!("{identities}/{identity}");
+    until(&stack, &home, "provisioned").await;
+    let create = || async {
+        let body = json!({"metadata": {"name": "n"}, "spec": {"prefix": "10.0.0.0/24", "dnsNameservers": []}});
+        let reply = stack.call("POST", &format!("{home}/networks"), Some(&stack.admin()), Some(&body)).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        (reply.id(), format!("{home}/networks/{}", reply.id()))
+    };
+    for point in [crash::PROVISION_AFTER_NETWORK, crash::PROVISION_AFTER_SUBNET, crash::PROVISION_AFTER_ROUTER] {
+        stack.deps.crash.arm(point);
+        let (id, path) = create().await;
+        reached(&stack, point).await;
+        settles_at(&stack, &path, "provisioned", point).await;
+        assert_eq!(counts(&stack, &id, &identity), [1; 7], "{point}: one of each, nothing made twice");
+    }
+    let make = [
+        ("POST", "/network/v2.0/networks"),
+        ("POST", "/network/v2.0/subnets"),
+        ("POST", "/network/v2.0/routers"),
+        ("PUT", "/network/v2.0/routers/*/add_router_interface"),
+    ];
+    let take_down = [
+        ("PUT", "/network/v2.0/routers/*/remove_router_interface"),
+        ("DELETE", "/network/v2.0/routers/*"),
+        ("DELETE", "/network/v2.0/subnets/*"),
+        ("DELETE", "/network/v2.0/networks/*"),
+    ];
+    for (method, route) in make {
+        for fault in [Fault::status(method, route, 503), Fault::dropped(method, route)] {
+            stack.emulator.inject(fault);
+            let (id, path) = create().await;
+            until(&stack, &path, "provisioned").await;
+            assert_eq!(counts(&stack, &id, &identity), [1; 7], "fault at {method} {route}: one of each");
+            stack.emulator.clear_faults();
+        }
+    }
+    for (method, route) in take_down {
+        for fault in [Fault::status(method, route, 503), Fault::dropped(method, route)] {
+            let (id, path) = create().await;
+            until(&stack, &path, "provisioned").await;
+            stack.emulator.inject(fault);
+            assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
+            until(&stack, &path, "gone").await;
+            let label = format!("fault at {method} {route}");
+            assert_eq!(counts(&stack, &id, &identity), [1, 1, 1, 0, 0, 0, 0], "{label}: its own objects gone");
+            stack.emulator.clear_faults();
+        }
+    }
+    let (id, path) = create().await;
+    until(&stack, &path, "provisioned").await;
+    stack.deps.crash.arm(crash::TEARDOWN_AFTER_PROVIDER);
+    assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
+    reached(&stack, crash::TEARDOWN_AFTER_PROVIDER).await;
+    settles_at(&stack, &path, "gone", "teardown").await;
+    assert_eq!(counts(&stack, &id, &identity), [1, 1, 1, 0, 0, 0, 0], "nothing left of it");
+
+    assert_eq!(stack.call("DELETE", &home, Some(&admin), None).await.status, 202);
+    until(&stack, &home, "gone").await;
+    let left = stack.emulator.inventory();
+    assert!(left.is_empty(), "nothing left at the cloud: {left:?}");
 }

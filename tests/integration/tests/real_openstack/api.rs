@@ -40,7 +40,7 @@ impl RealApi {
 
     /// One cleanup pass, as the scheduled function runs it (grace period `grace` seconds; a server
     /// without capacity is placed again at once).
-    async fn cleanup(&self, grace: i64) -> shared::usecase::cleanup::Report {
+    pub(super) async fn cleanup(&self, grace: i64) -> shared::usecase::cleanup::Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace);
         deps.timing.reschedule_backoff = chrono::Duration::zero();

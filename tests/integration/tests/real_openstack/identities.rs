@@ -75,3 +75,88 @@ async fn a_v1_identity_is_provisioned_handed_out_and_removed_on_real_openstack()
     let keypairs = admin_get(&real, "nova", &format!("/v2.1/os-keypairs?user_id={user}")).await;
     assert_eq!(left(&keypairs, "keypairs"), 0, "{keypairs}");
 }
+
+/// Runs the worker's own step until the v1 network reaches `stage`.
+async fn network_until(api: &RealApi, path: &str, id: &str, stage: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let converged = shared::usecase::networks::converge(&api.deps, id).await;
+        let (_, shown) = api.call("GET", path, None).await;
+        if shown["metadata"]["provisioningStatus"] == stage {
+            return shown;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "network {id} never {stage}: {converged:?} {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// uni-compute's path: an identity, a v1 network in the identity's project (Neutron network,
+/// subnet, router), a server on it in that project booted with the identity's key; then one
+/// `DELETE` of the identity takes the server, the network and the identity, leaving nothing.
+#[tokio::test]
+async fn a_v1_identity_with_a_network_and_a_server_goes_with_one_delete_on_real_openstack() {
+    let Some(real) = Real::connect().await else { return };
+    let api = RealApi::start(&real).await;
+    let (org, project) = (integration_tests::stack::ORG, integration_tests::stack::PROJECT);
+    let identities = format!("/api/v1/organizations/{org}/projects/{project}/identities");
+    let body =
+        serde_json::json!({"metadata": {"name": "real-v1"}, "spec": {"regionId": integration_tests::stack::REGION}});
+    let (_, created) = api.call("POST", &identities, Some(&body)).await;
+    let id = created["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("{identities}/{id}");
+    let shown = converge_until(&api, &path, &id, "provisioned").await;
+    let identity_project = shown["spec"]["openstack"]["projectId"].as_str().unwrap_or_default().to_owned();
+
+    let body =
+        serde_json::json!({"metadata": {"name": "net"}, "spec": {"prefix": "192.168.60.0/24", "dnsNameservers": []}});
+    let (status, created) = api.call("POST", &format!("{path}/networks"), Some(&body)).await;
+    assert_eq!(status, 201, "{created}");
+    let network_id = created["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let network_path = format!("{path}/networks/{network_id}");
+    let shown = network_until(&api, &network_path, &network_id, "provisioned").await;
+    let name = format!("network-{network_id}");
+    let networks = admin_get(&real, "neutron", &format!("/v2.0/networks?name={name}")).await;
+    assert_eq!(networks["networks"][0]["project_id"], identity_project.as_str(), "{networks}");
+    assert_eq!(shown["spec"]["openstack"]["networkId"], networks["networks"][0]["id"], "{shown}");
+    let subnets = admin_get(&real, "neutron", &format!("/v2.0/subnets?name={name}")).await;
+    assert_eq!(subnets["subnets"][0]["id"], shown["spec"]["openstack"]["subnetId"], "{subnets}");
+    assert_eq!(subnets["subnets"][0]["gateway_ip"], "192.168.60.1");
+
+    let server = serde_json::json!({"metadata": {"name": "worker-0"}, "spec": {"flavorId": real.id("flavor_small"),
+        "imageId": real.id("image_id"), "networks": [{"id": network_id}]}});
+    let (status, made) = api.call("POST", &format!("{path}/servers"), Some(&server)).await;
+    assert_eq!(status, 201, "{made}");
+    let server_id = made["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let nova =
+        admin_get(&real, "nova", &format!("/v2.1/servers/detail?all_tenants=1&project_id={identity_project}")).await;
+    let ours = nova["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["metadata"]["unikorn:server:id"] == server_id.as_str());
+    assert!(ours, "the server is in the identity's project: {nova}");
+    assert!(
+        super::networks::region_keypair(&real, &format!("unikorn-identity-{id}")).await,
+        "booted with the identity's key"
+    );
+
+    assert_eq!(api.call("DELETE", &path, None).await.0, 202);
+    let started = Instant::now();
+    while api.call("GET", &path, None).await.0 != 404 {
+        assert!(started.elapsed() < Duration::from_secs(180), "the identity never went");
+        api.cleanup(300).await;
+        let _ = shared::usecase::identities::converge_identity(&api.deps, &id).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let left = |v: &Value, key: &str| v[key].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/networks?name={name}")).await, "networks"), 0);
+    assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/subnets?name={name}")).await, "subnets"), 0);
+    assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/routers?name={name}")).await, "routers"), 0);
+    let ident = format!("unikorn-identity-{id}");
+    assert_eq!(left(&admin_get(&real, "auth_url", &format!("/projects?name={ident}")).await, "projects"), 0);
+    assert_eq!(left(&admin_get(&real, "auth_url", &format!("/users?name={ident}")).await, "users"), 0);
+    let nova =
+        admin_get(&real, "nova", &format!("/v2.1/servers/detail?all_tenants=1&project_id={identity_project}")).await;
+    assert_eq!(left(&nova, "servers"), 0, "{nova}");
+    assert!(!super::networks::region_keypair(&real, &ident).await, "the key pair the server booted with is gone");
+}

@@ -110,7 +110,7 @@ async fn a_network_from_unikorns_body_is_made_used_and_taken_down_on_real_openst
 }
 
 /// Whether the region's user holds the key pair of the network's identity (Nova, as its admin).
-async fn region_keypair(real: &Real, identity_name: &str) -> bool {
+pub(super) async fn region_keypair(real: &Real, identity_name: &str) -> bool {
     let region_user = real.env["demo"]["user_id"].as_str().unwrap_or_default();
     let keypairs = admin_get(real, "nova", &format!("/v2.1/os-keypairs?user_id={region_user}")).await;
     assert!(keypairs["keypairs"].is_array(), "Nova lists the region user's key pairs: {keypairs}");
