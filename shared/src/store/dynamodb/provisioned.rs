@@ -3,8 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::errors::{build, is_condition_failure, sdk_error};
@@ -45,7 +44,7 @@ impl DynamoStore {
         (doc_text, version, expected): (String, u64, u64),
         (extra_set, extra_condition): (&str, &str),
         mut values: HashMap<String, AttributeValue>,
-        refused: impl Fn(&Item) -> Option<StoreError>,
+        refused_by: impl Fn(&Item) -> Option<StoreError>,
         (kind, id): (Kind, &str),
     ) -> Result<()> {
         values.insert(":doc".into(), s(doc_text));
@@ -53,34 +52,16 @@ impl DynamoStore {
         values.insert(":expected".into(), n(expected));
         let condition = format!("attribute_exists(PK) AND (version = :expected OR (attribute_not_exists(version) AND :expected = :zero)){extra_condition}");
         values.entry(":zero".into()).or_insert_with(|| n(0));
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(format!("SET doc = :doc, version = :version{extra_set}"))
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                let found = match e.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
-                    _ => None,
-                };
-                Err(match found {
-                    None => StoreError::Missing(kind, id.to_owned()),
-                    Some(item) if number_attr(&item, "version").unwrap_or(0) != expected => {
-                        StoreError::Changed(kind, id.to_owned())
-                    }
-                    Some(item) => refused(&item).unwrap_or_else(|| StoreError::Changed(kind, id.to_owned())),
-                })
+        let update = format!("SET doc = :doc, version = :version{extra_set}");
+        let refused = self.update_if(key, (&update, &condition), values, "replace record").await?;
+        Err(match refused {
+            None => return Ok(()),
+            Some(None) => StoreError::Missing(kind, id.to_owned()),
+            Some(Some(item)) if number_attr(&item, "version").unwrap_or(0) != expected => {
+                StoreError::Changed(kind, id.to_owned())
             }
-            Err(e) => Err(sdk_error("replace record", e)),
-        }
+            Some(Some(item)) => refused_by(&item).unwrap_or_else(|| StoreError::Changed(kind, id.to_owned())),
+        })
     }
 
     fn network_doc(n: &NetworkRecord) -> Result<String> {
@@ -205,27 +186,15 @@ impl ProvisionStore for DynamoStore {
     }
 
     async fn add_reference(&self, network_id: &str, reference: &str) -> Result<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(network_key(network_id)))
-            .update_expression("ADD refs :ref")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deletingSince)")
-            .expression_attribute_values(":ref", AttributeValue::Ss(vec![reference.to_owned()]))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) if c.item().is_some() => {
-                    Err(StoreError::Closing(Kind::Network, network_id.to_owned()))
-                }
-                _ => Err(StoreError::Missing(Kind::Network, network_id.to_owned())),
-            },
-            Err(e) => Err(sdk_error("add reference", e)),
-        }
+        let values = HashMap::from([(":ref".to_owned(), AttributeValue::Ss(vec![reference.to_owned()]))]);
+        let condition = "attribute_exists(PK) AND attribute_not_exists(deletingSince)";
+        let refused =
+            self.update_if(network_key(network_id), ("ADD refs :ref", condition), values, "add reference").await?;
+        Err(match refused {
+            None => return Ok(()),
+            Some(Some(_)) => StoreError::Closing(Kind::Network, network_id.to_owned()),
+            Some(None) => StoreError::Missing(Kind::Network, network_id.to_owned()),
+        })
     }
 
     async fn remove_reference(&self, network_id: &str, reference: &str) -> Result<()> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::items::*;
@@ -87,36 +87,15 @@ impl DynamoStore {
             update = update.replace("if_not_exists(GSI3SK, :sk)", ":sk");
             values.insert(":expected".into(), n(version));
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(network_key(id)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                let found = match e.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                    ) => c.item().cloned(),
-                    _ => None,
-                };
-                Err(match found {
-                    None => StoreError::Missing(Kind::Network, id.to_owned()),
-                    Some(item) if expected.is_some_and(|v| number_attr(&item, "version").unwrap_or(0) != v) => {
-                        StoreError::Changed(Kind::Network, id.to_owned())
-                    }
-                    Some(_) => StoreError::Protected(Kind::Network, id.to_owned()),
-                })
+        let refused = self.update_if(network_key(id), (&update, &condition), values, "mark network deleting").await?;
+        Err(match refused {
+            None => return Ok(()),
+            Some(None) => StoreError::Missing(Kind::Network, id.to_owned()),
+            Some(Some(item)) if expected.is_some_and(|v| number_attr(&item, "version").unwrap_or(0) != v) => {
+                StoreError::Changed(Kind::Network, id.to_owned())
             }
-            Err(e) => Err(sdk_error("mark network deleting", e)),
-        }
+            Some(Some(_)) => StoreError::Protected(Kind::Network, id.to_owned()),
+        })
     }
 }
 

@@ -85,4 +85,36 @@ impl DynamoStore {
             Err(e) => Err(sdk_error(what, e)),
         }
     }
+
+    /// Updates `key` if `condition` holds: `Ok(None)` when written; `Ok(Some(found))` when the
+    /// condition failed, `found` being the item as it stood (`None`: there was none).
+    pub(super) async fn update_if(
+        &self,
+        key: Item,
+        (update, condition): (&str, &str),
+        values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+        what: &str,
+    ) -> Result<Option<Option<Item>>> {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) if is_condition_failure(&e) => Ok(Some(match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                _ => None,
+            })),
+            Err(e) => Err(sdk_error(what, e)),
+        }
+    }
 }

@@ -392,18 +392,23 @@ impl Stack {
         reply.id()
     }
 
-    /// A v1 identity in `project` and a v1 network under it: the path servers are created under.
-    pub async fn v1_home(&self, token: &str, org: &str, project: &str) -> V1Home {
+    /// A v1 identity in `project` (answered `pending`; the worker provisions it): its id and path.
+    pub async fn v1_identity(&self, token: &str, org: &str, project: &str) -> (String, String) {
         let identities = format!("/api/v1/organizations/{org}/projects/{project}/identities");
         let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
         let identity = self.call("POST", &identities, Some(token), Some(&body)).await;
         assert_eq!(identity.status, 201, "identity create: {}", identity.body);
-        let path = format!("{identities}/{}", identity.id());
+        (identity.id(), format!("{identities}/{}", identity.id()))
+    }
+
+    /// A v1 identity in `project` and a v1 network under it: the path servers are created under.
+    pub async fn v1_home(&self, token: &str, org: &str, project: &str) -> V1Home {
+        let (identity, path) = self.v1_identity(token, org, project).await;
         let body = json!({"metadata": {"name": "net"}, "spec": {"prefix": "10.0.0.0/24",
             "dnsNameservers": ["8.8.8.8"], "providerNetworkId": PROVIDER_NETWORK}});
         let network = self.call("POST", &format!("{path}/networks"), Some(token), Some(&body)).await;
         assert_eq!(network.status, 201, "v1 network create: {}", network.body);
-        V1Home { identity_id: identity.id(), network_id: network.id(), path }
+        V1Home { identity_id: identity, network_id: network.id(), path }
     }
 
     /// Creates a server named `name` on `home`'s network through the v1 route.

@@ -100,10 +100,7 @@ async fn a_failing_cloud_shows_error_and_the_retry_provisions_once() {
     let stack = Stack::start().await;
     let admin = stack.admin();
     stack.emulator.inject(openstack_emulator::Fault::status("POST", "/compute/v2.1/os-server-groups", 503));
-    let identities = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
-    let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
-    let id = stack.call("POST", &identities, Some(&admin), Some(&body)).await.id();
-    let path = format!("{identities}/{id}");
+    let (_, path) = stack.v1_identity(&admin, ORG, PROJECT).await;
     until_stage(&stack, &path, "provisioned").await;
     let cloud = stack.emulator.inventory();
     assert_eq!(
@@ -128,10 +125,7 @@ async fn a_v1_network_is_made_in_its_identitys_project_and_one_identity_delete_t
     crate::logs::install();
     let stack = Stack::start().await;
     let admin = stack.admin();
-    let identities = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
-    let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
-    let identity = stack.call("POST", &identities, Some(&admin), Some(&body)).await.id();
-    let path = format!("{identities}/{identity}");
+    let (identity, path) = stack.v1_identity(&admin, ORG, PROJECT).await;
     // Made at once, before its identity is provisioned: it waits for the identity's project.
     let body = json!({"metadata": {"name": "net"}, "spec": {"prefix": "10.0.0.0/24", "dnsNameservers": ["8.8.8.8"]}});
     let created = stack.call("POST", &format!("{path}/networks"), Some(&admin), Some(&body)).await;
@@ -196,10 +190,7 @@ async fn a_v1_network_is_made_in_its_identitys_project_and_one_identity_delete_t
 async fn a_v1_network_delete_takes_its_servers_then_only_its_own_objects() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    let identities = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
-    let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
-    let identity = stack.call("POST", &identities, Some(&admin), Some(&body)).await.id();
-    let path = format!("{identities}/{identity}");
+    let (identity, path) = stack.v1_identity(&admin, ORG, PROJECT).await;
     let mut networks = Vec::new();
     for (name, prefix) in [("a", "10.0.0.0/24"), ("b", "10.1.0.0/24")] {
         let body = json!({"metadata": {"name": name}, "spec": {"prefix": prefix, "dnsNameservers": []}});

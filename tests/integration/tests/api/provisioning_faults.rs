@@ -170,10 +170,7 @@ async fn a_fault_or_a_lost_answer_at_any_step_ends_provisioned_or_gone_with_noth
 async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_whole() {
     let stack = Stack::start().await;
     let admin = stack.admin();
-    let identities = format!("/api/v1/organizations/{ORG}/projects/{PROJECT}/identities");
-    let body = json!({"metadata": {"name": "cluster"}, "spec": {"regionId": REGION}});
-    let identity = stack.call("POST", &identities, Some(&admin), Some(&body)).await.id();
-    let home = format!("{identities}/{identity}");
+    let (identity, home) = stack.v1_identity(&admin, ORG, PROJECT).await;
     until(&stack, &home, "provisioned").await;
     let create = || async {
         let body = json!({"metadata": {"name": "n"}, "spec": {"prefix": "10.0.0.0/24", "dnsNameservers": []}});
