@@ -12,6 +12,7 @@ mod names;
 mod network;
 pub mod provisioned;
 mod record;
+pub mod security_rules;
 mod server;
 mod ssh_ca;
 mod values;

@@ -5,6 +5,7 @@ mod error;
 pub mod fabric;
 pub mod networking;
 pub mod openstack;
+pub mod security_groups;
 pub mod tenancy;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 pub use error::{ProviderError, Result};
 pub use fabric::Fabric;
 pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
+pub use security_groups::SecurityGroups;
 pub use tenancy::Tenancy;
 
 /// Where and as whom to call the provider: a user and its password in one Keystone, scoped to a

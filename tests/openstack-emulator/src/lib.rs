@@ -350,8 +350,16 @@ fn router(ctx: Ctx) -> Router {
         .route("/network/v2.0/routers/{id}", axum::routing::delete(neutron::delete_router))
         .route("/network/v2.0/routers/{id}/{verb}", axum::routing::put(neutron::router_interface))
         .route("/network/v2.0/quotas/{project}", axum::routing::put(neutron::update_quota))
-        .route("/network/v2.0/security-groups", get(neutron::list_security_groups))
-        .route("/network/v2.0/security-groups/{id}", get(neutron::show_security_group))
+        .route("/network/v2.0/security-groups", get(neutron::list_security_groups).post(neutron::create_security_group))
+        .route(
+            "/network/v2.0/security-groups/{id}",
+            get(neutron::show_security_group).delete(neutron::delete_security_group),
+        )
+        .route(
+            "/network/v2.0/security-group-rules",
+            get(neutron::list_security_group_rules).post(neutron::create_security_group_rule),
+        )
+        .route("/network/v2.0/security-group-rules/{id}", axum::routing::delete(neutron::delete_security_group_rule))
         .route("/_emulator/application-credentials", post(control::add_credential))
         .route("/_emulator/images", post(control::add_image))
         .route("/_emulator/flavors", post(control::add_flavor))

@@ -10,7 +10,7 @@ use crate::provider::{ProviderCredential, ProviderError, Result};
 use crate::text::percent_encode as encode;
 
 impl OpenStackProvider {
-    async fn neutron(
+    pub(super) async fn neutron(
         &self,
         cred: &ProviderCredential,
         method: Method,
@@ -23,7 +23,7 @@ impl OpenStackProvider {
 
     /// The credential's own project's `collection` items named exactly `name` (a privileged
     /// credential sees every project's, so the listing names the project).
-    async fn named(&self, cred: &ProviderCredential, collection: &str, name: &str) -> Result<Vec<Value>> {
+    pub(super) async fn named(&self, cred: &ProviderCredential, collection: &str, name: &str) -> Result<Vec<Value>> {
         let project = self.project_id(cred).await?.map(|p| format!("&project_id={}", encode(&p))).unwrap_or_default();
         let path = format!("/v2.0/{collection}?name={}{project}", encode(name));
         let listing = self.neutron(cred, Method::GET, &path, None, collection).await?;
@@ -35,7 +35,7 @@ impl OpenStackProvider {
     }
 }
 
-fn id_of(value: &Value, kind: &str) -> Result<String> {
+pub(super) fn id_of(value: &Value, kind: &str) -> Result<String> {
     value[kind]["id"]
         .as_str()
         .map(str::to_owned)
@@ -69,7 +69,7 @@ fn options_of(s: &Value) -> SubnetOptions {
 }
 
 /// A delete whose target is already gone succeeded.
-fn gone_is_done(result: Result<Value>) -> Result<()> {
+pub(super) fn gone_is_done(result: Result<Value>) -> Result<()> {
     match result {
         Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),
         Err(e) => Err(e),

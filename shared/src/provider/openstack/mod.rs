@@ -18,6 +18,7 @@ mod keypairs;
 mod network;
 pub mod network_wire;
 mod port;
+mod security_groups;
 mod tenancy;
 pub mod wire;
 

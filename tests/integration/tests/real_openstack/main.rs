@@ -15,6 +15,7 @@ mod identities;
 mod networks;
 mod parity;
 mod provider;
+mod security_groups;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

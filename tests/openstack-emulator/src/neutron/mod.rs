@@ -6,6 +6,7 @@ mod floating_ips;
 pub mod model;
 mod networks;
 mod ports;
+mod security_groups;
 
 use std::collections::BTreeMap;
 
@@ -21,8 +22,12 @@ pub use fabric::{
 pub use floating_ips::{
     create_floating_ip, delete_floating_ip, list_floating_ips, show_floating_ip, update_floating_ip,
 };
-pub use networks::{list_networks, list_security_groups, show_network, show_security_group, version, versions};
+pub use networks::{list_networks, show_network, version, versions};
 pub use ports::{create_port, delete_port, list_ports, show_port, update_port};
+pub use security_groups::{
+    create_security_group, create_security_group_rule, delete_security_group, delete_security_group_rule,
+    list_security_group_rules, list_security_groups, show_security_group,
+};
 
 use crate::common::{authenticate, Ctx};
 use crate::model::TokenInfo;

@@ -96,6 +96,38 @@ pub struct SecurityGroup {
     pub description: String,
 }
 
+/// A security group rule: `None` protocol, ports or prefix mean any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroupRule {
+    pub id: String,
+    pub security_group_id: String,
+    pub project_id: String,
+    pub direction: String,
+    pub ethertype: String,
+    pub protocol: Option<String>,
+    pub port_range_min: Option<u64>,
+    pub port_range_max: Option<u64>,
+    pub remote_ip_prefix: Option<String>,
+}
+
+impl SecurityGroupRule {
+    /// What Neutron refuses twice (`SecurityGroupRuleExists`).
+    pub fn same_as(&self, other: &SecurityGroupRule) -> bool {
+        let shape = |r: &SecurityGroupRule| {
+            (
+                r.security_group_id.clone(),
+                r.direction.clone(),
+                r.ethertype.clone(),
+                r.protocol.clone(),
+                r.port_range_min,
+                r.port_range_max,
+                r.remote_ip_prefix.clone(),
+            )
+        };
+        shape(self) == shape(other)
+    }
+}
+
 /// Everything Neutron holds.
 #[derive(Debug, Default)]
 pub struct Net {
@@ -103,6 +135,7 @@ pub struct Net {
     pub ports: BTreeMap<String, Port>,
     pub floating_ips: BTreeMap<String, FloatingIp>,
     pub security_groups: BTreeMap<String, SecurityGroup>,
+    pub security_group_rules: BTreeMap<String, SecurityGroupRule>,
     pub subnets: BTreeMap<String, Subnet>,
     pub routers: BTreeMap<String, Router>,
     /// Projects whose Neutron quotas were raised (`PUT /v2.0/quotas/{project}`).
@@ -132,14 +165,33 @@ impl Net {
         if let Some(group) = self.security_groups.values().find(|g| g.project_id == project && g.name == "default") {
             return group.id.clone();
         }
+        self.add_group(project, "default", "Default security group")
+    }
+
+    /// Makes a group with Neutron's default egress rules (IPv4 and IPv6, any protocol, anywhere).
+    pub fn add_group(&mut self, project: &str, name: &str, description: &str) -> String {
         let id = uuid::Uuid::new_v4().to_string();
         let group = SecurityGroup {
             id: id.clone(),
-            name: "default".into(),
+            name: name.into(),
             project_id: project.into(),
-            description: "Default security group".into(),
+            description: description.into(),
         };
         self.security_groups.insert(id.clone(), group);
+        for ethertype in ["IPv4", "IPv6"] {
+            let rule = SecurityGroupRule {
+                id: uuid::Uuid::new_v4().to_string(),
+                security_group_id: id.clone(),
+                project_id: project.into(),
+                direction: "egress".into(),
+                ethertype: ethertype.into(),
+                protocol: None,
+                port_range_min: None,
+                port_range_max: None,
+                remote_ip_prefix: None,
+            };
+            self.security_group_rules.insert(rule.id.clone(), rule);
+        }
         id
     }
 
@@ -325,10 +377,23 @@ pub fn floating_ip_json(f: &FloatingIp, port: Option<&Port>) -> Value {
     })
 }
 
-pub fn security_group_json(g: &SecurityGroup) -> Value {
+pub fn security_group_rule_json(r: &SecurityGroupRule) -> Value {
+    json!({
+        "id": r.id, "security_group_id": r.security_group_id, "project_id": r.project_id,
+        "tenant_id": r.project_id, "direction": r.direction, "ethertype": r.ethertype, "protocol": r.protocol,
+        "port_range_min": r.port_range_min, "port_range_max": r.port_range_max,
+        "remote_ip_prefix": r.remote_ip_prefix, "remote_group_id": null, "remote_address_group_id": null,
+        "normalized_cidr": r.remote_ip_prefix, "description": "", "belongs_to_default_sg": false,
+        "revision_number": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+    })
+}
+
+pub fn security_group_json(g: &SecurityGroup, rules: &BTreeMap<String, SecurityGroupRule>) -> Value {
+    let rules: Vec<Value> =
+        rules.values().filter(|r| r.security_group_id == g.id).map(security_group_rule_json).collect();
     json!({
         "id": g.id, "name": g.name, "project_id": g.project_id, "tenant_id": g.project_id,
-        "description": g.description, "security_group_rules": [], "stateful": true, "shared": false,
+        "description": g.description, "security_group_rules": rules, "stateful": true, "shared": false,
         "tags": [], "revision_number": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
     })
 }

@@ -1,5 +1,4 @@
-//! `/v2.0/networks` and `/v2.0/security-groups` (read-only here: the cloud's operator makes them),
-//! and version discovery.
+//! `/v2.0/networks` (read-only here: the cloud's operator makes them) and version discovery.
 
 use axum::extract::{Path, Query as AxumQuery, State};
 use axum::http::HeaderMap;
@@ -7,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::model::{network_json, security_group_json};
+use super::model::network_json;
 use super::{listing, neutron, neutron_error, Query};
 use crate::common::Ctx;
 
@@ -32,33 +31,6 @@ pub async fn show_network(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): 
     neutron(&ctx, &headers, |state, token| match state.net.visible_network(&token.project_id, &id) {
         Some(n) => Json(json!({"network": network_json(n)})).into_response(),
         None => neutron_error(404, "NetworkNotFound", format!("Network {id} could not be found.")),
-    })
-}
-
-pub async fn list_security_groups(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    AxumQuery(query): AxumQuery<Vec<(String, String)>>,
-) -> Response {
-    neutron(&ctx.clone(), &headers, |state, token| {
-        state.net.default_group(&token.project_id);
-        let mine = state
-            .net
-            .security_groups
-            .values()
-            .filter(|g| g.project_id == token.project_id)
-            .map(security_group_json)
-            .collect();
-        listing(&ctx, "security_groups", "security-groups", mine, &Query::new(&query))
-    })
-}
-
-pub async fn show_security_group(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    neutron(&ctx, &headers, |state, token| match state.net.security_groups.get(&id) {
-        Some(g) if g.project_id == token.project_id => {
-            Json(json!({"security_group": security_group_json(g)})).into_response()
-        }
-        _ => neutron_error(404, "SecurityGroupNotFound", format!("Security group {id} does not exist")),
     })
 }
 
