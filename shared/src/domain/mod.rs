@@ -12,6 +12,7 @@ mod names;
 mod network;
 pub mod provisioned;
 mod record;
+pub mod security_group;
 pub mod security_rules;
 mod server;
 mod ssh_ca;
@@ -33,6 +34,7 @@ pub use names::ResourceName;
 pub use network::{NetworkRecord, MAX_REFERENCES};
 pub use provisioned::{IdentityObjects, Lifecycle, NetworkObjects, Stage};
 pub use record::{Common, Resource};
+pub use security_group::{SecurityGroupObjects, SecurityGroupRecord};
 pub use server::{
     AllowedSource, HealthStatus, Networking, PendingChange, PowerState, Protection, ProvisioningStatus, RequestKey,
     ServerRecord, SshInjection,

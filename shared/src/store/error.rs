@@ -11,6 +11,7 @@ pub enum Kind {
     Network,
     Identity,
     SshCa,
+    SecurityGroup,
     Keypair,
     CleanupCursor,
 }
@@ -22,6 +23,7 @@ impl fmt::Display for Kind {
             Kind::Network => "network",
             Kind::Identity => "identity",
             Kind::SshCa => "SSH certificate authority",
+            Kind::SecurityGroup => "security group",
             Kind::Keypair => "key pair",
             Kind::CleanupCursor => "cleanup cursor",
         })

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    ActionRecord, ActionStatus, ApiVersion, Effects, IdentityKeypair, IdentityRecord, NetworkRecord, ServerRecord,
-    SshCaRecord, StateEvent,
+    ActionRecord, ActionStatus, ApiVersion, Effects, IdentityKeypair, IdentityRecord, NetworkRecord,
+    SecurityGroupRecord, ServerRecord, SshCaRecord, StateEvent,
 };
 use crate::rbac::Scope;
 
@@ -186,6 +186,30 @@ pub trait ProvisionStore: Send + Sync {
     async fn add_reference(&self, network_id: &str, reference: &str) -> Result<()>;
     /// Removes a reference (one not held is fine); `Missing` if the network is gone.
     async fn remove_reference(&self, network_id: &str, reference: &str) -> Result<()>;
+}
+
+/// Security groups: each belongs to a network (v2) or an identity resource (v1), written only while
+/// that parent takes them (a condition of the create's transaction), changed step by step (each
+/// write conditional on the version read), found again by cleanup while unsettled.
+#[async_trait]
+pub trait SecurityGroupStore: Send + Sync {
+    /// Writes a new group if its network (v2) or identity resource (v1) exists and is not being
+    /// deleted: `Exists` if the id does; `Missing` or `Closing` (of the parent's kind) otherwise.
+    async fn create_security_group(&self, group: &SecurityGroupRecord) -> Result<()>;
+    async fn get_security_group(&self, id: &str) -> Result<Option<SecurityGroupRecord>>;
+    /// Every group of the query's scopes (API version, parent identity and network filters
+    /// apply), by id.
+    async fn list_security_groups(&self, query: &RecordQuery) -> Result<Vec<SecurityGroupRecord>>;
+    /// Replaces the group if it is still at `expected_version` and its delete has not begun
+    /// (`Changed`, or `Missing` if gone). `next.version` is written as given.
+    async fn replace_security_group(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()>;
+    /// [`Self::replace_security_group`] that starts its teardown (marks it deleting): also
+    /// conditional on no server naming it (`InUse`).
+    async fn begin_security_group_teardown(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()>;
+    /// Removes a torn-down group's record (one gone is fine).
+    async fn remove_security_group(&self, id: &str) -> Result<()>;
+    /// Groups with work left (not provisioned) whose stage began before `before`, oldest first.
+    async fn unsettled_security_groups(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<SecurityGroupRecord>>;
 }
 
 /// VLAN ids of a region's physical network, each held by at most one network: a claim is a

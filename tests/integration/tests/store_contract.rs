@@ -6,15 +6,17 @@ use chrono::{Duration, Utc};
 use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
 use serde_json::json;
-use shared::domain::{Effects, IdentityRecord, Lifecycle, NetworkRecord, ServerRecord, SshCaRecord, Stage};
+use shared::domain::{
+    Effects, IdentityRecord, Lifecycle, NetworkRecord, SecurityGroupRecord, ServerRecord, SshCaRecord, Stage,
+};
 use shared::fairuse::{BucketKey, BucketStore, Class, Level};
 use shared::rbac::Scope;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
     CatalogCopy, CatalogKind, CatalogStore, IdempotencyStore, IdentityStore, KeyClaim, KeyState, Kind,
-    MaintenanceStore, NetworkStore, ProvisionStore, RecordQuery, ServerStore, SshCaStore, StoreError, StoredResponse,
-    VlanStore,
+    MaintenanceStore, NetworkStore, ProvisionStore, RecordQuery, SecurityGroupStore, ServerStore, SshCaStore,
+    StoreError, StoredResponse, VlanStore,
 };
 
 fn network(id: &str) -> NetworkRecord {
@@ -36,6 +38,16 @@ fn provisioned(id: &str) -> (IdentityRecord, NetworkRecord) {
         "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
     .unwrap_or_else(|e| panic!("identity: {e}"));
     (identity, n)
+}
+
+/// A pending security group on `network` (v2) or under `identity` (v1).
+fn group(id: &str, network: Option<&str>, identity: Option<&str>) -> SecurityGroupRecord {
+    serde_json::from_value(json!({"id": id, "apiVersion": 2, "name": "sg", "description": null, "tags": [],
+        "organizationId": "o", "projectId": "p", "regionId": "r", "networkId": network, "identityId": "i",
+        "parentIdentityId": identity, "rules": [{"direction": "ingress", "protocol": "tcp", "ports": {"min": 22, "max": 22}}],
+        "lifecycle": {"stage": "pending", "since": (Utc::now() - Duration::seconds(1)).to_rfc3339()},
+        "createdBy": "t", "creationTime": "2026-01-01T00:00:00Z"}))
+    .unwrap_or_else(|e| panic!("group: {e}"))
 }
 
 fn server(id: &str, name: &str, network: &str) -> ServerRecord {
@@ -64,7 +76,8 @@ where
         + ProvisionStore
         + VlanStore
         + IdentityStore
-        + MaintenanceStore,
+        + MaintenanceStore
+        + SecurityGroupStore,
 {
     let none = Effects::default();
     let later = Utc::now() + Duration::minutes(5);
@@ -219,6 +232,57 @@ where
     assert!(unsettled.iter().any(|n| n.id == "n6"), "{label}: its teardown is unsettled work");
     store.delete_network(&ending).await.unwrap_or_else(|e| panic!("{label}: {e}"));
     store.delete_identity(&parent.id).await.unwrap_or_else(|e| panic!("{label}: uncounted: {e}"));
+
+    // Security groups: written while their network (or identity) takes them, listed by network,
+    // changed at the version read, found while unsettled, never changed once their delete began.
+    store.create_network(&network("n7")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let g1 = group("g1", Some("n7"), None);
+    store.create_security_group(&g1).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let again = store.create_security_group(&g1).await;
+    assert!(matches!(again, Err(StoreError::Exists(Kind::SecurityGroup, _))), "{label}: {again:?}");
+    let orphan = store.create_security_group(&group("g2", Some("n-missing"), None)).await;
+    assert!(matches!(orphan, Err(StoreError::Missing(Kind::Network, _))), "{label}: {orphan:?}");
+    let by_network = RecordQuery {
+        scopes: vec![Scope::Project("o".into(), "p".into())],
+        network_ids: vec!["n7".into()],
+        ..RecordQuery::default()
+    };
+    let listed = store.list_security_groups(&by_network).await.unwrap_or_default();
+    assert_eq!(listed.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), vec!["g1"], "{label}");
+    let elsewhere = RecordQuery { network_ids: vec!["n3".into()], ..by_network.clone() };
+    assert!(store.list_security_groups(&elsewhere).await.unwrap_or_default().is_empty(), "{label}: network filter");
+    let unsettled = store.unsettled_security_groups(Utc::now(), 10).await.unwrap_or_default();
+    assert!(unsettled.iter().any(|g| g.id == "g1"), "{label}: a pending group is unsettled");
+    let mut settled = g1.clone();
+    settled.lifecycle = g1.lifecycle.to(Stage::Provisioned, None, Utc::now());
+    settled.version = 1;
+    store.replace_security_group(&settled, 0).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let stale = store.replace_security_group(&settled, 0).await;
+    assert!(matches!(stale, Err(StoreError::Changed(Kind::SecurityGroup, _))), "{label}: {stale:?}");
+    assert_eq!(store.get_security_group("g1").await.ok().flatten().map(|g| g.version), Some(1), "{label}");
+    let unsettled = store.unsettled_security_groups(Utc::now(), 10).await.unwrap_or_default();
+    assert!(!unsettled.iter().any(|g| g.id == "g1"), "{label}: provisioned is settled");
+    let mut ending = settled.clone();
+    ending.lifecycle = settled.lifecycle.to(Stage::Deprovisioning, None, Utc::now());
+    ending.version = 2;
+    store.begin_security_group_teardown(&ending, 1).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let shown = store.get_security_group("g1").await.ok().flatten();
+    assert!(shown.is_some_and(|g| g.deleting_since.is_some() && g.in_teardown()), "{label}: marked");
+    let over = store.replace_security_group(&SecurityGroupRecord { version: 3, ..ending.clone() }, 2).await;
+    assert!(matches!(over, Err(StoreError::Changed(..))), "{label}: never over a begun delete: {over:?}");
+    let unsettled = store.unsettled_security_groups(Utc::now(), 10).await.unwrap_or_default();
+    assert!(unsettled.iter().any(|g| g.id == "g1"), "{label}: its teardown is unsettled work");
+    store.remove_security_group("g1").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.remove_security_group("g1").await.unwrap_or_else(|e| panic!("{label}: a second removal is fine: {e}"));
+    assert!(store.get_security_group("g1").await.ok().flatten().is_none(), "{label}: gone");
+    // v1: under an identity, refused once the identity is being deleted.
+    let (mut holder, _) = provisioned("n8");
+    holder.hidden = false;
+    store.create_identity(&holder).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.create_security_group(&group("g3", None, Some(&holder.id))).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.close_identity(&holder.id, Utc::now()).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let closing = store.create_security_group(&group("g4", None, Some(&holder.id))).await;
+    assert!(matches!(closing, Err(StoreError::Closing(Kind::Identity, _))), "{label}: {closing:?}");
 
     // VLANs: the lowest free one, held by one network at a time, the same one asked again.
     let ranges = [(100, 101), (200, 200)];

@@ -241,6 +241,49 @@ pub fn network_item(r: &NetworkRecord) -> Result<Item> {
     Ok(item)
 }
 
+pub fn security_group_key(id: &str) -> Item {
+    HashMap::from([(PK.into(), s(format!("SECGROUP#{id}"))), (SK.into(), s("SECGROUP"))])
+}
+
+/// A new security group: its document and version, the attributes the list's filters read, the
+/// count of servers naming it, and (unsettled) its attention key.
+pub fn security_group_item(g: &crate::domain::SecurityGroupRecord) -> Result<Item> {
+    let mut item = security_group_key(&g.id);
+    item.insert("doc".into(), doc(g)?);
+    item.insert("version".into(), n(g.version));
+    item.insert("apiVersion".into(), n(g.api_version.0));
+    item.insert("serverCount".into(), n(0));
+    if let Some(network) = &g.network_id {
+        item.insert("networkId".into(), s(network));
+    }
+    if let Some(parent) = &g.parent_identity_id {
+        item.insert("parentIdentityId".into(), s(parent));
+    }
+    if let Some(key) = unsettled_group_key(g) {
+        item.insert(GSI3PK.into(), s(ATTENTION));
+        item.insert(GSI3SK.into(), s(key));
+    }
+    insert_tag_pairs(&mut item, &g.tags);
+    insert_scope_keys(&mut item, "SECGROUP", &g.id, &g.organization_id, &g.project_id);
+    Ok(item)
+}
+
+/// The attention index's sort key of a group with work left (its stage's start, so the oldest
+/// comes first), or `None` once it is provisioned.
+pub fn unsettled_group_key(g: &crate::domain::SecurityGroupRecord) -> Option<String> {
+    g.lifecycle.stage.unsettled().then(|| format!("SGPROVISION#{}#{}", sortable(g.lifecycle.since), g.id))
+}
+
+/// A security group as stored: the document, and the deletion mark kept beside it.
+pub fn security_group_from_item(item: &Item) -> Result<crate::domain::SecurityGroupRecord> {
+    let mut group: crate::domain::SecurityGroupRecord = from_item(item)?;
+    group.deleting_since = string_attr(item, "deletingSince")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    group.version = number_attr(item, "version").unwrap_or(group.version);
+    Ok(group)
+}
+
 pub fn keypair_item(k: &crate::domain::IdentityKeypair) -> Result<Item> {
     let mut item = keypair_key(&k.identity_id);
     item.insert("doc".into(), doc(k)?);

@@ -18,6 +18,7 @@ mod provisioned;
 mod queries;
 mod resources;
 mod schema;
+mod security_groups;
 mod servers;
 mod store;
 mod transactions;

@@ -38,7 +38,7 @@ impl DynamoStore {
     /// Writes `doc` and `version` over a record at `expected` (with `extra` conditions and
     /// updates); a failed condition reads as `Changed` (or `Missing`, or what `refused` makes of
     /// the item found).
-    async fn rewrite(
+    pub(super) async fn rewrite(
         &self,
         key: Item,
         (doc_text, version, expected): (String, u64, u64),

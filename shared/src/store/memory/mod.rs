@@ -17,6 +17,7 @@ mod buckets;
 mod catalog;
 mod provisioned;
 mod resources;
+mod security_groups;
 mod servers;
 
 use crate::store::{
@@ -45,6 +46,8 @@ struct Tables {
     keypairs: BTreeMap<String, IdentityKeypair>,
     /// CAs with the number of servers bound to them.
     cas: BTreeMap<String, (SshCaRecord, u64)>,
+    /// Security groups with the number of servers naming them.
+    security_groups: BTreeMap<String, (crate::domain::SecurityGroupRecord, u64)>,
     cursor: (Option<String>, u64),
     keys: BTreeMap<String, Key>,
     /// Servers protected from deletion, per network.
