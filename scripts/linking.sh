@@ -14,7 +14,8 @@ cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 # No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
 # only cleanup publishes events (the others write the outbox with their record writes). Cleanup
 # links the user-data merge (mail_builder): a server placed again for capacity gets what its
-# create sent Nova. Cleanup and the worker open sealed secrets (a network identity's password).
+# create sent Nova. Cleanup and the worker open sealed secrets (a network identity's password);
+# networks opens (never seals) what a v1 identity's read hands out.
 always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
 declare -A forbidden=(
@@ -25,7 +26,7 @@ declare -A forbidden=(
   [list]="$store_only|usecase::get::|usecase::networks::"
   [update]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [delete]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|Sealer::(seal|open)| aes_gcm::|mail_builder"
-  [networks]="$store_only|usecase::list::list_servers|usecase::sshcas::"
+  [networks]="$always|provider::openstack|Sealer::seal|mail_builder|usecase::create::|usecase::power::|usecase::list::list_servers|usecase::sshcas::"
   [power]="$always|usecase::create::create_server|usecase::snapshot::|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [console]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|mail_builder"
   [snapshot]="$always|usecase::create::create_server|usecase::power::power|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
