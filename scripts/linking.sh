@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas protection actions regions worker)
+functions=(authorizer cleanup create get list update delete networks power console snapshot sshcas protection actions regions worker securitygroups)
 cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 
 # No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
@@ -31,6 +31,7 @@ declare -A forbidden=(
   [console]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|mail_builder"
   [snapshot]="$always|usecase::create::create_server|usecase::power::power|usecase::list::list_servers|Sealer::(seal|open)| aes_gcm::|mail_builder"
   [sshcas]="$store_only|usecase::list::list_servers|usecase::networks::"
+  [securitygroups]="$store_only|usecase::list::list_servers|usecase::sshcas::|usecase::security_groups::provision::"
   [protection]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::actions::"
   [actions]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::protection::"
   [worker]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::|mail_builder"

@@ -16,6 +16,7 @@ REGION = "demo-region"
 NETWORK = "5b8d2c1e-3f4a-4e6b-9c7d-00000000a001"
 SERVER = "5b8d2c1e-3f4a-4e6b-9c7d-00000000b001"
 SSH_CA = "5b8d2c1e-3f4a-4e6b-9c7d-00000000c001"
+SECURITY_GROUP = "5b8d2c1e-3f4a-4e6b-9c7d-00000000e001"
 CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo-user-ca"
 IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
 FLAVOR = "2"
@@ -34,6 +35,7 @@ ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:networks:v2/references", "operations": ALL},
     {"name": "region:images", "operations": ["create", "read", "delete"]},
     {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
+    {"name": "region:securitygroups:v2", "operations": ALL},
     {"name": "region:regions", "operations": ["read"]},
     {"name": "region:regions/detail", "operations": ["read"]},
     {"name": "region:flavors", "operations": ["read"]},
@@ -84,6 +86,18 @@ EVENTS = [
     ("sshcas-list", "sshcas", "GET", "/api/v2/sshcertificateauthorities", {}, f"projectID={PROJECT}", None),
     ("sshcas-delete", "sshcas", "DELETE", "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
      {"sshCertificateAuthorityID": SSH_CA}, "", None),
+    ("securitygroups-create", "securitygroups", "POST", "/api/v2/securitygroups", {}, "", {
+        "metadata": {"name": "ssh"},
+        "spec": {"networkId": NETWORK, "rules": [{"direction": "ingress", "protocol": "tcp", "port": 22}]}}),
+    ("securitygroups-get", "securitygroups", "GET", "/api/v2/securitygroups/{securityGroupID}",
+     {"securityGroupID": SECURITY_GROUP}, "", None),
+    ("securitygroups-list", "securitygroups", "GET", "/api/v2/securitygroups", {}, f"networkID={NETWORK}", None),
+    ("securitygroups-update", "securitygroups", "PUT", "/api/v2/securitygroups/{securityGroupID}",
+     {"securityGroupID": SECURITY_GROUP}, "", {
+        "metadata": {"name": "ssh", "description": "updated from events/"},
+        "spec": {"rules": [{"direction": "ingress", "protocol": "tcp", "port": 22, "prefix": "192.0.2.0/24"}]}}),
+    ("securitygroups-delete", "securitygroups", "DELETE", "/api/v2/securitygroups/{securityGroupID}",
+     {"securityGroupID": SECURITY_GROUP}, "", None),
     ("networks-delete", "networks", "DELETE", "/api/v2/networks/{networkID}", {"networkID": NETWORK}, "", None),
     ("regions-list", "regions", "GET", "/api/v1/organizations/{organizationID}/regions", {"organizationID": ORG}, "", None),
     ("regions-detail", "regions", "GET", f"{V1_REGION}/detail", IN_REGION, "", None),

@@ -60,6 +60,10 @@ pub const PROVISION_AFTER_SUBNET: &str = "provision.after_subnet";
 pub const PROVISION_AFTER_ROUTER: &str = "provision.after_router";
 /// Teardown, after the provider objects are gone and before the records are removed.
 pub const TEARDOWN_AFTER_PROVIDER: &str = "teardown.after_provider";
+/// After Neutron made a security group, before its id is recorded.
+pub const GROUP_AFTER_CREATE: &str = "group.after_create";
+/// After Neutron removed a security group, before its record goes.
+pub const GROUP_AFTER_DELETE: &str = "group.after_delete";
 pub const POWER_AFTER_INTENT: &str = "power.after_intent";
 pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";
 pub const SNAPSHOT_AFTER_INTENT: &str = "snapshot.after_intent";

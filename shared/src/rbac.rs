@@ -13,6 +13,8 @@ pub const NETWORK_REFERENCES: &str = "region:networks:v2/references";
 pub const IDENTITIES: &str = "region:identities";
 pub const IMAGES: &str = "region:images";
 pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";
+/// Unikorn's security groups (v2; v1's are `region:securitygroups`).
+pub const SECURITY_GROUPS: &str = "region:securitygroups:v2";
 /// Unikorn's region catalogue endpoints.
 pub const REGIONS: &str = "region:regions";
 pub const REGION_DETAIL: &str = "region:regions/detail";

@@ -1,6 +1,7 @@
 //! `worker` Lambda: fed by the work queue (SQS), it does what requests leave off their path: a
 //! network's provisioning, update or teardown at the provider (`shared::usecase::networks::converge`),
-//! a v1 identity's provisioning or teardown (`shared::usecase::identities::converge_identity`).
+//! a v1 identity's provisioning or teardown (`shared::usecase::identities::converge_identity`), a
+//! security group's rules at Neutron or its removal (`shared::usecase::security_groups`).
 //! Each message is one item; an item that fails is reported back (a partial batch failure), so SQS
 //! offers it again after its visibility timeout and, after the queue's last attempt, moves it to
 //! the dead-letter queue. The record, not the message, says what is left to do.
@@ -9,6 +10,7 @@ use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::usecase::identities::converge_identity;
 use shared::usecase::networks::converge;
+use shared::usecase::security_groups::converge_security_group;
 use shared::usecase::Converged;
 use shared::work::WorkItem;
 
@@ -32,6 +34,12 @@ pub async fn work(deps: &CloudDeps, body: &str) -> std::result::Result<(), Strin
             let span = tracing::info_span!("work", identity_id = %identity_id);
             let converged = tracing::Instrument::instrument(converge_identity(deps, &identity_id), span).await;
             ("identity", identity_id, converged)
+        }
+        WorkItem::SecurityGroup { security_group_id } => {
+            let span = tracing::info_span!("work", security_group_id = %security_group_id);
+            let converged =
+                tracing::Instrument::instrument(converge_security_group(deps, &security_group_id), span).await;
+            ("security group", security_group_id, converged)
         }
     };
     match converged {

@@ -99,6 +99,22 @@ impl ProjectScopedResourceReadMetadata {
         }
     }
 
+    /// A security group's metadata: its stage at the provider, health unknown (as Unikorn's).
+    pub fn of_security_group(g: &crate::domain::SecurityGroupRecord) -> Self {
+        let settled = ProjectScopedResourceReadMetadata::settled(g);
+        ProjectScopedResourceReadMetadata {
+            resource: StaticResourceMetadata {
+                modified_time: g.modified_time,
+                modified_by: g.modified_by.clone(),
+                ..settled.resource
+            },
+            deletion_time: g.deleting_since,
+            provisioning_status: g.stage().as_str().into(),
+            health_status: "unknown".into(),
+            ..settled
+        }
+    }
+
     /// A server's metadata, the same in every API version.
     pub fn of_server(r: &ServerRecord) -> Self {
         let settled = ProjectScopedResourceReadMetadata::settled(r);

@@ -99,3 +99,18 @@ pub struct SshCaCreateInput {
     pub project_id: ReferenceId,
     pub public_key: SshPublicKey,
 }
+
+/// A v2 security group as asked for: on a network, with its rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityGroupCreateInput {
+    pub metadata: Metadata,
+    pub network_id: ReferenceId,
+    pub rules: Vec<super::security_rules::SecurityRule>,
+}
+
+/// A security group's new metadata and rules (the rules replace the list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityGroupUpdateInput {
+    pub metadata: Metadata,
+    pub rules: Vec<super::security_rules::SecurityRule>,
+}

@@ -26,7 +26,7 @@ pub use addressing::{Ipv4Prefix, NetworkAddressing, Reservations, Route};
 pub use identity::{IdentityRecord, IdentityView, OpenStackAccess};
 pub use input::{
     IdentityCreateInput, Metadata, NetworkCreateInput, NetworkPlacement, NetworkSource, NetworkUpdateInput,
-    ServerCreateInput, ServerUpdateInput, SshCaCreateInput,
+    SecurityGroupCreateInput, SecurityGroupUpdateInput, ServerCreateInput, ServerUpdateInput, SshCaCreateInput,
 };
 pub use keypair::IdentityKeypair;
 pub use lifecycle::{Effects, ServerState, StateEvent};

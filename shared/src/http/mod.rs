@@ -17,7 +17,8 @@ pub use edge::{
 };
 pub use request::{
     action_list_params, ca_list_params, caller, console_length, idempotency_key, if_match, json_body, list_link,
-    list_params, network_list_params, no_query, BODY_LIMIT, MAX_FILTER_TAGS, MAX_FILTER_VALUES, MAX_PAGE_TOKEN,
+    list_params, network_list_params, no_query, security_group_list_params, BODY_LIMIT, MAX_FILTER_TAGS,
+    MAX_FILTER_VALUES, MAX_PAGE_TOKEN,
 };
 pub use response::{empty, empty_uncached, error_response, json};
 pub use routes::{Function, Route, ROUTES};

@@ -190,6 +190,22 @@ pub fn network_list_params(req: &Request) -> Result<crate::usecase::networks::Ne
     Ok(params)
 }
 
+/// The v2 security group list's filters (Unikorn's): organizations, projects, regions, networks, tags.
+pub fn security_group_list_params(req: &Request) -> Result<crate::usecase::security_groups::SecurityGroupListParams> {
+    let mut params = crate::usecase::security_groups::SecurityGroupListParams::default();
+    for (key, value) in req.query_string_parameters().iter() {
+        match key {
+            "organizationID" => push_filter(&mut params.organization_ids, key, value)?,
+            "projectID" => push_filter(&mut params.project_ids, key, value)?,
+            "regionID" => push_filter(&mut params.region_ids, key, value)?,
+            "networkID" => push_filter(&mut params.network_ids, key, value)?,
+            "tag" => push_tag(&mut params.tags, value)?,
+            other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
+        }
+    }
+    Ok(params)
+}
+
 /// One value of a repeatable filter (`organizationID=a&organizationID=b`), bounded. A comma is
 /// refused, as the contract's pattern (`^[^,]+$`, `explode: true`) says: `a,b` is neither one id
 /// nor two. lambda_http reads the raw query string, so repeated values arrive apart, never joined.

@@ -19,10 +19,11 @@ pub enum Function {
     Protection,
     Actions,
     Regions,
+    SecurityGroups,
 }
 
 impl Function {
-    pub const ALL: [Function; 13] = [
+    pub const ALL: [Function; 14] = [
         Function::Create,
         Function::Get,
         Function::List,
@@ -36,6 +37,7 @@ impl Function {
         Function::Protection,
         Function::Actions,
         Function::Regions,
+        Function::SecurityGroups,
     ];
 
     /// The crate under `functions/` (and the SAM logical name's stem).
@@ -54,6 +56,7 @@ impl Function {
             Function::Protection => "protection",
             Function::Actions => "actions",
             Function::Regions => "regions",
+            Function::SecurityGroups => "securitygroups",
         }
     }
 }
@@ -119,6 +122,11 @@ pub const LIST_NETWORKS: &str = "GET /api/v2/networks";
 pub const GET_NETWORK: &str = "GET /api/v2/networks/{networkID}";
 pub const UPDATE_NETWORK: &str = "PUT /api/v2/networks/{networkID}";
 pub const DELETE_NETWORK: &str = "DELETE /api/v2/networks/{networkID}";
+pub const CREATE_SECURITY_GROUP: &str = "POST /api/v2/securitygroups";
+pub const LIST_SECURITY_GROUPS: &str = "GET /api/v2/securitygroups";
+pub const GET_SECURITY_GROUP: &str = "GET /api/v2/securitygroups/{securityGroupID}";
+pub const UPDATE_SECURITY_GROUP: &str = "PUT /api/v2/securitygroups/{securityGroupID}";
+pub const DELETE_SECURITY_GROUP: &str = "DELETE /api/v2/securitygroups/{securityGroupID}";
 pub const ADD_NETWORK_REFERENCE: &str = "PUT /api/v2/networks/{networkID}/references/{reference}";
 pub const REMOVE_NETWORK_REFERENCE: &str = "DELETE /api/v2/networks/{networkID}/references/{reference}";
 pub const START_SERVER: &str = "POST /api/v2/servers/{serverID}/start";
@@ -197,6 +205,11 @@ pub const ROUTES: &[Route] = &[
     v2(DELETE_NETWORK, Function::Networks),
     v2(ADD_NETWORK_REFERENCE, Function::Networks),
     v2(REMOVE_NETWORK_REFERENCE, Function::Networks),
+    v2(CREATE_SECURITY_GROUP, Function::SecurityGroups),
+    v2(LIST_SECURITY_GROUPS, Function::SecurityGroups),
+    v2(GET_SECURITY_GROUP, Function::SecurityGroups),
+    v2(UPDATE_SECURITY_GROUP, Function::SecurityGroups),
+    v2(DELETE_SECURITY_GROUP, Function::SecurityGroups),
     v2(START_SERVER, Function::Power),
     v2(STOP_SERVER, Function::Power),
     v2(SOFT_REBOOT_SERVER, Function::Power),

@@ -21,6 +21,7 @@ mod protection;
 mod reconcile;
 mod refresh;
 pub mod regions;
+pub mod security_groups;
 mod server_port;
 mod snapshot;
 pub mod sshcas;

@@ -72,7 +72,7 @@ macro_rules! placed_under_identity {
     )*};
 }
 
-placed_under_identity!(ServerRecord, NetworkRecord);
+placed_under_identity!(ServerRecord, NetworkRecord, crate::domain::SecurityGroupRecord);
 
 impl Placed for IdentityRecord {
     fn placement(&self) -> Placement<'_> {

@@ -1,5 +1,5 @@
 //! The work port: what a request leaves for the worker function (a network to provision, change
-//! or take down; a v1 identity to provision or take down), on one queue the platform's background work shares. `sqs` is the production
+//! or take down; a v1 identity to provision or take down; a security group to enact or remove), on one queue the platform's background work shares. `sqs` is the production
 //! adapter. A message only says which record to look at; the record says what is left to do, so a
 //! lost, repeated or late message changes nothing the cleanup function would not also do.
 
@@ -18,6 +18,9 @@ pub enum WorkItem {
     /// Converge a v1 identity on what its record says (provisioned, or taken down).
     #[serde(rename_all = "camelCase")]
     Identity { identity_id: String },
+    /// Converge a security group on what its record says (its rules at Neutron, or removed).
+    #[serde(rename_all = "camelCase")]
+    SecurityGroup { security_group_id: String },
 }
 
 impl WorkItem {

@@ -120,8 +120,8 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         template.matches("secretsmanager:GetSecretValue").count(),
-        functions - 4 + 3,
-        "every function but list, sshcas, protection and actions reads a secret (the authorizer its client \
+        functions - 5 + 3,
+        "every function but list, sshcas, securitygroups, protection and actions reads a secret (the authorizer its client \
          certificate for identity, when one is configured; networks, worker and cleanup the same certificate \
          beside their own, for identity's allocations)"
     );
@@ -141,8 +141,9 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         (template.matches("sqs:SendMessage").count(), template.matches("WORK_QUEUE_URL: !Ref WorkQueue").count()),
-        (1, 1),
-        "only the networks function leaves work for the worker"
+        (3, 3),
+        "the networks and securitygroups functions leave work for the worker, and the worker queues what \
+         waited for the item it finished"
     );
     assert!(
         template.contains("deadLetterTargetArn: !GetAtt WorkDeadLetterQueue.Arn")

@@ -27,11 +27,12 @@ fn read(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// Creates are 201 (a POST to a collection: servers, networks, identities, snapshots, CAs; a
+/// Creates are 201 (a POST to a collection: servers, networks, identities, snapshots, CAs, groups; a
 /// network reference's PUT), reads 200, a reference's removal 204, everything else (updates,
 /// deletes, power actions) 202.
 fn expected_status(route_key: &str) -> u16 {
-    let collection = ["/servers", "/networks", "/identities", "/snapshot", "/sshcertificateauthorities"];
+    let collection =
+        ["/servers", "/networks", "/identities", "/snapshot", "/sshcertificateauthorities", "/securitygroups"];
     match route_key.split_once(' ') {
         Some(("PUT", path)) if path.ends_with("/references/{reference}") => 201,
         Some(("DELETE", path)) if path.ends_with("/references/{reference}") => 204,
@@ -64,12 +65,13 @@ async fn every_event_runs_through_its_function() {
     let network_id = read("networks-get.json")["pathParameters"]["networkID"].clone();
     let server_id = read("servers-get.json")["pathParameters"]["serverID"].clone();
     let ca_id = read("sshcas-get.json")["pathParameters"]["sshCertificateAuthorityID"].clone();
+    let group_id = read("securitygroups-get.json")["pathParameters"]["securityGroupID"].clone();
     let v1 = read("v1-servers-get.json")["pathParameters"].clone();
     let v1_network = read("v1-networks-get.json")["pathParameters"]["networkID"].clone();
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
     let regions = regions_in(&emulator, spec["spec"]["regionId"].as_str().unwrap_or_default());
     // The ids the creates get, in the order order.json creates them.
-    let ids = [network_id, server_id, ca_id, v1["identityID"].clone(), v1_network, v1["serverID"].clone()]
+    let ids = [network_id, server_id, ca_id, group_id, v1["identityID"].clone(), v1_network, v1["serverID"].clone()]
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();

@@ -231,6 +231,7 @@ pub async fn invoke(
         Function::Console => console::handle(deps, request).await,
         Function::Snapshot => snapshot::handle(deps, request).await,
         Function::Sshcas => sshcas::handle(store, request).await,
+        Function::SecurityGroups => securitygroups::handle(store, request).await,
         Function::Protection => protection::handle(store, request).await,
         Function::Actions => actions::handle(store, request).await,
         Function::Regions => regions::handle(deps, request).await,

@@ -222,6 +222,17 @@ impl Emulator {
                 .iter()
                 .map(|(id, g)| (id.clone(), g.name.clone(), g.project_id.clone()))
                 .collect(),
+            // The groups the product makes (`default` groups stay: only an admin may remove one).
+            security_groups: state
+                .net
+                .security_groups
+                .values()
+                .filter(|g| g.name.starts_with("securitygroup-"))
+                .map(|g| {
+                    let rules = state.net.security_group_rules.values().filter(|r| r.security_group_id == g.id);
+                    (g.id.clone(), g.name.clone(), g.project_id.clone(), rules.cloned().collect())
+                })
+                .collect(),
         }
     }
 
@@ -256,6 +267,8 @@ pub struct Inventory {
     pub keypairs: Vec<(String, String)>,
     /// Nova server groups: (id, name, project).
     pub server_groups: Vec<(String, String, String)>,
+    /// Neutron security groups the product makes (`securitygroup-<id>`): (id, name, project, rules).
+    pub security_groups: Vec<(String, String, String, Vec<neutron::model::SecurityGroupRule>)>,
 }
 
 impl Inventory {
@@ -270,6 +283,7 @@ impl Inventory {
             && self.ports.is_empty()
             && self.keypairs.is_empty()
             && self.server_groups.is_empty()
+            && self.security_groups.is_empty()
     }
 }
 

@@ -3,5 +3,6 @@
 pub mod extensions;
 pub mod images;
 pub mod networks;
+pub mod security_groups;
 pub mod servers;
 pub mod sshcas;

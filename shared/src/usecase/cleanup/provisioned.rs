@@ -70,7 +70,7 @@ pub(super) async fn finish_identities<S: Maintained, P: Builds>(deps: &Deps<S, P
     Ok(())
 }
 
-/// Provisioned networks and v1 identities whose stage began before the grace period and is not
+/// Provisioned networks, security groups and v1 identities whose stage began before the grace period and is not
 /// settled: a worker died, its message was lost, or every attempt failed. Each is brought to what
 /// its record says.
 pub(super) async fn converge_networks<S: Maintained, P: Builds>(
@@ -86,6 +86,15 @@ pub(super) async fn converge_networks<S: Maintained, P: Builds>(
         match crate::usecase::networks::converge(deps, &network.id).await {
             Ok(_) => report.networks_converged += 1,
             Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
+        }
+    }
+    for group in deps.store.unsettled_security_groups(before, NETWORK_BATCH).await? {
+        if Instant::now() >= deadline {
+            break;
+        }
+        match crate::usecase::security_groups::converge_security_group(deps, &group.id).await {
+            Ok(_) => report.security_groups_converged += 1,
+            Err(e) => report.failures.push(format!("security group {}: {e}", group.id)),
         }
     }
     for identity in deps.store.unsettled_identities(before, NETWORK_BATCH).await? {

@@ -27,6 +27,8 @@ pub struct Report {
     pub servers_without_port: usize,
     /// Provisioned networks a worker had left unsettled (made, changed or taken down here).
     pub networks_converged: usize,
+    /// Security groups a worker had left unsettled (enacted or removed here).
+    pub security_groups_converged: usize,
     /// v1 identities a worker had left unsettled (provisioned here).
     pub identities_converged: usize,
     /// Projects named after an identity whose record is gone, emptied and removed.

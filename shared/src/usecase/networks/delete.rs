@@ -1,6 +1,7 @@
 //! Deleting networks, as Unikorn's handlers do.
 //!
-//! v2: refused (403, Unikorn's words) while a server or a reference holds the network. A bound
+//! v2: refused (403, Unikorn's words) while a server or a reference holds the network (a bound
+//! one also while it has security groups). A bound
 //! network goes at once; a provisioned one is taken down by the worker, reads showing
 //! `deprovisioning` until its record is gone.
 //!
@@ -14,7 +15,9 @@ use super::{hand_over, load, WRITE_ATTEMPTS};
 use crate::domain::{ApiVersion, NetworkRecord, Stage};
 use crate::error::{Error, Result};
 use crate::rbac::{Operation, Scope};
-use crate::store::{NetworkDeletion, NetworkStore, ProvisionStore, RecordQuery, ServerStore, StoreError};
+use crate::store::{
+    NetworkDeletion, NetworkStore, ProvisionStore, RecordQuery, SecurityGroupStore, ServerStore, StoreError,
+};
 use crate::usecase::{Context, Deps};
 
 /// Unikorn's answer to deleting a network servers or references hold.
@@ -33,7 +36,7 @@ pub(crate) enum Release {
     Protected,
 }
 
-pub async fn delete_network<S: NetworkStore + ProvisionStore + ServerStore, P>(
+pub async fn delete_network<S: NetworkStore + ProvisionStore + ServerStore + SecurityGroupStore, P>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -50,12 +53,26 @@ pub async fn delete_network<S: NetworkStore + ProvisionStore + ServerStore, P>(
         };
     }
     if network.lifecycle.is_none() {
+        // A bound network's groups live in the region's project, which nothing takes down with it.
+        if has_groups(deps, &network).await? {
+            return Err(in_use());
+        }
         return match deps.store.delete_network(&network).await {
             Err(StoreError::InUse(..)) => Err(in_use()),
             other => Ok(other?),
         };
     }
     start_teardown(deps, network, false).await.map(drop)
+}
+
+async fn has_groups<S: SecurityGroupStore, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<bool> {
+    let query = RecordQuery {
+        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+        network_ids: vec![network.id.clone()],
+        ..RecordQuery::default()
+    };
+    // One whose teardown began goes by itself (it finds its project recorded).
+    Ok(deps.store.list_security_groups(&query).await?.iter().any(|g| !g.in_teardown()))
 }
 
 /// A v1 network's delete (see the module's notes).

@@ -10,18 +10,19 @@ use crate::domain::provisioned::network_object_name;
 use crate::domain::{NetworkRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::fabric::{HostRoute, Segment, SubnetOptions, SubnetSpec};
-use crate::provider::{Fabric, Networking, ProviderCredential};
-use crate::store::{CatalogStore, NetworkStore, VlanStore};
+use crate::provider::{Fabric, Networking, ProviderCredential, SecurityGroups};
+use crate::store::{CatalogStore, NetworkStore, SecurityGroupStore, VlanStore};
 use crate::usecase::identities::provision::{changed, IdentityRun, IdentityStores, Provides};
 use crate::usecase::{Converged, Deps};
 
 /// What the store needs for provisioning and teardown.
-pub trait Provisioned: IdentityStores + NetworkStore + VlanStore + CatalogStore {}
-impl<S: IdentityStores + NetworkStore + VlanStore + CatalogStore> Provisioned for S {}
+pub trait Provisioned: IdentityStores + NetworkStore + VlanStore + CatalogStore + SecurityGroupStore {}
+impl<S: IdentityStores + NetworkStore + VlanStore + CatalogStore + SecurityGroupStore> Provisioned for S {}
 
-/// What the provider needs (the external network is read from the region's catalogue).
-pub trait Builds: Provides + Fabric + Networking {}
-impl<P: Provides + Fabric + Networking> Builds for P {}
+/// What the provider needs (the external network is read from the region's catalogue; a
+/// network's security groups go with it).
+pub trait Builds: Provides + Fabric + Networking + SecurityGroups {}
+impl<P: Provides + Fabric + Networking + SecurityGroups> Builds for P {}
 
 /// Brings the network (and its hidden identity) to what its record says: provisioned, updated, or
 /// taken down. A failure is recorded on the network (`error`, with the provider's reason) and
@@ -56,6 +57,7 @@ pub async fn converge<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network_id: 
         Ok(()) => {
             run.set_stage(Stage::Provisioned, None).await?;
             tracing::info!(network_id, "network provisioned");
+            hand_over_groups(deps, &run.network).await?;
             Ok(Converged::Settled(Stage::Provisioned))
         }
         // Someone changed the record meanwhile: its new version is worked on by the next run.
@@ -234,4 +236,20 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
         }
         self.save_network(|n| n.objects.subnet_id = Some(subnet)).await
     }
+}
+
+/// The security groups made on a network before it was provisioned, which wait for its project,
+/// go to the worker.
+async fn hand_over_groups<S: Provisioned, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<()> {
+    let query = crate::store::RecordQuery {
+        scopes: vec![crate::rbac::Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+        network_ids: vec![network.id.clone()],
+        ..Default::default()
+    };
+    for group in deps.store.list_security_groups(&query).await? {
+        if group.lifecycle.stage.unsettled() && !group.in_teardown() {
+            crate::usecase::security_groups::hand_over(deps, &group.id).await;
+        }
+    }
+    Ok(())
 }

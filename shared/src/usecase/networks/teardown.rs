@@ -1,6 +1,6 @@
 //! Takes a network down in Unikorn's order.
 //!
-//! A v2 network: the key pair its servers booted with; the routers' interfaces, the routers, the
+//! A v2 network: the key pair its servers booted with; its security groups; the routers' interfaces, the routers, the
 //! subnets, the networks of its project (listed: whatever is there, recorded or not); its VLAN,
 //! its quota allocation in identity; then its hidden identity's objects (`identities::teardown`);
 //! then the records.
@@ -35,6 +35,9 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         None => deps.provider.find_project(&domain, &identity_object_name(&network.identity_id)).await?,
     };
     remove_region_keypair(deps, (&network.region_id, &network.identity_id), project.as_deref()).await?;
+    // Its security groups go with it (Keystone removes no Neutron object with the project).
+    let cred = project.as_deref().map(|p| deps.regions.credential_in(&network.region_id, Some(p))).transpose()?;
+    crate::usecase::security_groups::remove_groups_of(deps, &network, cred.as_ref()).await?;
     if let Some(project) = &project {
         // Everything Neutron holds in the project, listed rather than taken from the record: the
         // project is the network's alone, so a duplicate a timed-out create made late, or what a

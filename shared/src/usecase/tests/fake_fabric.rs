@@ -19,6 +19,8 @@ pub(super) struct Made {
     /// (router, subnet)
     pub interfaces: Vec<(String, String)>,
     pub server_groups: BTreeMap<String, String>,
+    /// Security groups by name: their id and rules.
+    pub security_groups: BTreeMap<String, (String, Vec<crate::domain::security_rules::HeldRule>)>,
 }
 
 impl Made {
@@ -30,6 +32,7 @@ impl Made {
             && self.routers.is_empty()
             && self.interfaces.is_empty()
             && self.server_groups.is_empty()
+            && self.security_groups.is_empty()
     }
 }
 
@@ -38,7 +41,7 @@ impl FakeProvider {
         self.made.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn with<T>(&self, call: &str, f: impl FnOnce(&mut Made) -> T) -> ProviderResult<T> {
+    pub(super) fn with<T>(&self, call: &str, f: impl FnOnce(&mut Made) -> T) -> ProviderResult<T> {
         self.call(call)?;
         Ok(f(&mut self.made.lock().unwrap_or_else(|e| e.into_inner())))
     }

@@ -6,12 +6,14 @@ mod create;
 mod delete;
 mod fake_allocations;
 mod fake_fabric;
+mod fake_groups;
 mod fake_network;
 mod identities;
 mod list;
 mod power;
 mod protection;
 mod provisioning;
+mod security_groups;
 mod snapshot;
 mod update;
 
@@ -286,6 +288,7 @@ pub(super) fn admin() -> Caller {
     caller(serde_json::json!({"organizations": [{"id": "o", "endpoints": [
         {"name": "region:servers", "operations": all}, {"name": "region:networks:v2", "operations": all},
         {"name": "region:networks:v2/references", "operations": all},
+        {"name": "region:securitygroups:v2", "operations": all},
         {"name": "region:images", "operations": all}]}]}))
 }
 

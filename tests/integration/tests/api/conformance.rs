@@ -372,6 +372,7 @@ fn our_openapi_is_a_superset_of_unikorns_for_these_routes() {
         "/api/v2/servers",
         "/api/v2/networks",
         "/api/v2/sshcertificateauthorities",
+        "/api/v2/securitygroups",
         "/api/v2/regions",
         "/api/v1/organizations/{organizationID}/",
     ]

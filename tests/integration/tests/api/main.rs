@@ -27,6 +27,7 @@ mod read;
 mod regions;
 mod resize;
 mod secrets;
+mod security_groups;
 mod snapshot;
 mod sshcas;
 mod state_events;

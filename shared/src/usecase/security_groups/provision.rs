@@ -1,0 +1,201 @@
+//! Makes a group at Neutron in its network's project, as Unikorn's security-group controller
+//! does: the project recorded first (the intent), the group found by name or made (its id recorded
+//! as soon as Neutron answers), its rules brought to the record's by the domain's plan (the missing
+//! made, the unasked removed, the unchanged untouched; a rule someone removed comes back). A
+//! teardown removes the group (by recorded id, or by name), then the record.
+
+use crate::crash;
+use crate::domain::security_group::security_group_object_name;
+use crate::domain::security_rules::plan_rules;
+use crate::domain::{NetworkRecord, SecurityGroupRecord, Stage};
+use crate::error::{Error, Result};
+use crate::provider::{ProviderCredential, ProviderError, SecurityGroups};
+use crate::rbac::Scope;
+use crate::store::{NetworkStore, RecordQuery, SecurityGroupStore, StoreError};
+use crate::usecase::identities::provision::changed;
+use crate::usecase::identities::teardown::done;
+use crate::usecase::{Converged, Deps};
+
+struct Run<'a, S, P> {
+    deps: &'a Deps<S, P>,
+    group: SecurityGroupRecord,
+}
+
+impl<S: SecurityGroupStore, P: SecurityGroups> Run<'_, S, P> {
+    async fn save(&mut self, change: impl FnOnce(&mut SecurityGroupRecord)) -> Result<()> {
+        let mut next = self.group.clone();
+        change(&mut next);
+        next.version = self.group.version + 1;
+        let written = self.deps.store.replace_security_group(&next, self.group.version).await;
+        written.map_err(|e| match e {
+            StoreError::Changed(..) => Error::PreconditionFailed(format!("{e}")),
+            other => changed(other),
+        })?;
+        self.group = next;
+        Ok(())
+    }
+
+    async fn set_stage(&mut self, stage: Stage, reason: Option<String>) -> Result<()> {
+        let now = self.deps.clock.now();
+        let lifecycle = self.group.lifecycle.to(stage, reason, now);
+        self.save(|g| g.lifecycle = lifecycle).await
+    }
+
+    async fn enact(&mut self, project: &str, fresh: bool) -> Result<()> {
+        let deps = self.deps;
+        let cred = deps.regions.credential_in(&self.group.region_id, Some(project))?;
+        if self.group.objects.project_id.is_none() {
+            let project = project.to_owned();
+            self.save(|g| g.objects.project_id = Some(project)).await?;
+        }
+        let group = match self.group.objects.group_id.clone() {
+            Some(g) => g,
+            None => {
+                let name = security_group_object_name(&self.group.id);
+                let found = if fresh { None } else { deps.provider.find_security_group(&cred, &name).await? };
+                let made = match found {
+                    Some(g) => g,
+                    None => deps.provider.create_security_group(&cred, &name).await?,
+                };
+                deps.crash.hit(crash::GROUP_AFTER_CREATE);
+                self.save(|g| g.objects.group_id = Some(made.clone())).await?;
+                made
+            }
+        };
+        let held = deps.provider.security_group_rules(&cred, &group).await?;
+        let plan = plan_rules(&held, &self.group.rules);
+        for id in &plan.delete {
+            deps.provider.delete_security_group_rule(&cred, id).await?;
+        }
+        for rule in &plan.create {
+            match deps.provider.create_security_group_rule(&cred, &group, rule).await {
+                // Made by an attempt whose answer was lost.
+                Ok(_) | Err(ProviderError::Conflict { .. }) => {}
+                // Someone removed the group at Neutron: the next run makes it again.
+                Err(e @ ProviderError::NotFound { .. }) => {
+                    self.save(|g| g.objects.group_id = None).await?;
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Brings the group to what its record says: made with its rules, or removed. It waits for its
+/// network's project; a failure is recorded on it (`error`, with Neutron's reason) and answered,
+/// so the worker's queue (or the cleanup function) runs it again.
+pub async fn converge_security_group<S: SecurityGroupStore + NetworkStore, P: SecurityGroups>(
+    deps: &Deps<S, P>,
+    id: &str,
+) -> Result<Converged> {
+    let Some(group) = deps.store.get_security_group(id).await? else { return Ok(Converged::Gone) };
+    let network = match &group.network_id {
+        Some(n) => deps.store.get_network(n).await?,
+        None => None,
+    };
+    let network = match network {
+        Some(n) if !group.in_teardown() => n,
+        // Being deleted, or its network is gone (its teardown removed what it could find).
+        other => return teardown(deps, group, other.as_ref()).await,
+    };
+    if network.deleting_since.is_some() {
+        // Its network is being taken down, and takes its groups with it.
+        return Ok(Converged::Settled(group.lifecycle.stage));
+    }
+    let Some(project) = servers_project(deps, &network)? else {
+        tracing::info!(security_group_id = id, "security group waits for its network's project");
+        return Ok(Converged::Settled(group.lifecycle.stage));
+    };
+    let fresh = group.lifecycle.stage == Stage::Pending;
+    let stage = group.lifecycle.stage;
+    let mut run = Run { deps, group };
+    if stage != Stage::Provisioning {
+        run.set_stage(Stage::Provisioning, None).await?;
+    }
+    match run.enact(&project, fresh).await {
+        Ok(()) => {
+            run.set_stage(Stage::Provisioned, None).await?;
+            tracing::info!(security_group_id = id, "security group provisioned");
+            Ok(Converged::Settled(Stage::Provisioned))
+        }
+        Err(e @ Error::PreconditionFailed(_)) => Err(e),
+        Err(e) => {
+            tracing::warn!(security_group_id = id, error = %e, "security group not enacted; it is retried");
+            if let Err(write) = run.set_stage(Stage::Error, Some(e.public_description())).await {
+                tracing::info!(security_group_id = id, error = %write, "error not recorded on the group");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The project the network's servers live in: a provisioned network's own (once made), the
+/// region's for a bound one.
+fn servers_project<S, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<Option<String>> {
+    if network.is_provisioned_by_us() {
+        return Ok(network.objects.project_id.clone());
+    }
+    match deps.regions.project_credential(&network.region_id)?.scope {
+        crate::provider::CredentialScope::Project(p) => Ok(Some(p)),
+        crate::provider::CredentialScope::Domain(_) => Ok(None),
+    }
+}
+
+/// Removes the group at Neutron (a port still using it holds it back: retried), then its record.
+async fn teardown<S: SecurityGroupStore, P: SecurityGroups>(
+    deps: &Deps<S, P>,
+    group: SecurityGroupRecord,
+    network: Option<&NetworkRecord>,
+) -> Result<Converged> {
+    // Recorded before the group was asked for: without it, nothing was made.
+    let project = match &group.objects.project_id {
+        Some(p) => Some(p.clone()),
+        None => network.map(|n| servers_project(deps, n)).transpose()?.flatten(),
+    };
+    if let Some(project) = &project {
+        let cred = deps.regions.credential_in(&group.region_id, Some(project))?;
+        remove_at_provider(deps, &cred, &group).await?;
+    }
+    deps.crash.hit(crash::GROUP_AFTER_DELETE);
+    deps.store.remove_security_group(&group.id).await?;
+    tracing::info!(security_group_id = %group.id, "security group removed at the provider and in the table");
+    Ok(Converged::Gone)
+}
+
+async fn remove_at_provider<S, P: SecurityGroups>(
+    deps: &Deps<S, P>,
+    cred: &ProviderCredential,
+    group: &SecurityGroupRecord,
+) -> Result<()> {
+    let id = match group.objects.group_id.clone() {
+        Some(g) => Some(g),
+        None => deps.provider.find_security_group(cred, &security_group_object_name(&group.id)).await?,
+    };
+    if let Some(id) = id {
+        done(deps.provider.delete_security_group(cred, &id).await)?;
+    }
+    Ok(())
+}
+
+/// A network's teardown takes its groups with it: each removed at Neutron (in the network's
+/// project, `cred`), then its record.
+pub(crate) async fn remove_groups_of<S: SecurityGroupStore, P: SecurityGroups>(
+    deps: &Deps<S, P>,
+    network: &NetworkRecord,
+    cred: Option<&ProviderCredential>,
+) -> Result<()> {
+    let query = RecordQuery {
+        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+        network_ids: vec![network.id.clone()],
+        ..RecordQuery::default()
+    };
+    for group in deps.store.list_security_groups(&query).await? {
+        if let Some(cred) = cred {
+            remove_at_provider(deps, cred, &group).await?;
+        }
+        deps.store.remove_security_group(&group.id).await?;
+    }
+    Ok(())
+}
