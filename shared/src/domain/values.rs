@@ -37,6 +37,11 @@ pub struct Tag {
 pub struct Tags(pub Vec<Tag>);
 
 impl Tags {
+    /// Whether every wanted (name, value) pair is among them (a list's `tag` filter).
+    pub fn has_all(&self, wanted: &[(String, String)]) -> bool {
+        wanted.iter().all(|(k, v)| self.0.iter().any(|t| &t.name == k && &t.value == v))
+    }
+
     pub fn parse(field: &str, tags: &[(String, String)]) -> Result<Self> {
         if tags.len() > 64 {
             return Err(Error::invalid(format!("{field}: at most 64 tags")));

@@ -241,7 +241,7 @@ pub async fn list_networks<S: NetworkStore, P>(
     };
     let mut networks = deps.store.list_networks(&query).await?;
     networks.retain(|n| params.region_ids.is_empty() || params.region_ids.contains(&n.region_id));
-    networks.retain(|n| params.tags.iter().all(|(k, v)| n.tags.0.iter().any(|t| &t.name == k && &t.value == v)));
+    networks.retain(|n| n.tags.has_all(&params.tags));
     Ok(networks)
 }
 

@@ -125,7 +125,7 @@ pub async fn list_security_groups<S: SecurityGroupStore, P>(
     };
     let mut groups = deps.store.list_security_groups(&query).await?;
     groups.retain(|g| params.region_ids.is_empty() || params.region_ids.contains(&g.region_id));
-    groups.retain(|g| params.tags.iter().all(|(k, v)| g.tags.0.iter().any(|t| &t.name == k && &t.value == v)));
+    groups.retain(|g| g.tags.has_all(&params.tags));
     Ok(groups)
 }
 
