@@ -28,7 +28,21 @@ pub enum Protocol {
     Vrrp,
 }
 
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
 impl Protocol {
+    /// Unikorn's name for it.
+    pub fn as_str(self) -> &'static str {
+        self.neutron().unwrap_or("any")
+    }
+
     /// Only layer-4 protocols have ports.
     fn has_ports(self) -> bool {
         matches!(self, Protocol::Tcp | Protocol::Udp)
@@ -68,13 +82,9 @@ pub struct SecurityRule {
 impl SecurityRule {
     /// Unikorn's key: what makes two rules the same at Neutron.
     pub fn key(&self) -> String {
-        let direction = match self.direction {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        };
         let ports = self.ports.map(|p| (p.min, p.max)).unwrap_or((0, 0));
         let prefix = self.prefix.map(|p| p.to_string()).unwrap_or_else(|| ANYWHERE.to_owned());
-        key(direction, self.protocol.neutron().unwrap_or("any"), ports, &prefix)
+        key(self.direction.as_str(), self.protocol.as_str(), ports, &prefix)
     }
 }
 
@@ -193,11 +203,30 @@ fn with_ports(field: &str, protocol: Protocol, ports: Option<PortRange>) -> Resu
     Ok(ports)
 }
 
-fn bounded<T>(field: &str, rules: &[T]) -> Result<()> {
+/// Each rule of a list (at most [`MAX_RULES`]) read by `one`, given its field (`field[i]`).
+fn each<T>(field: &str, rules: &[T], one: impl Fn(&str, &T) -> Result<SecurityRule>) -> Result<Vec<SecurityRule>> {
     if rules.len() > MAX_RULES {
         return Err(Error::invalid(format!("{field}: at most {MAX_RULES} rules")));
     }
-    Ok(())
+    rules.iter().enumerate().map(|(i, r)| one(&format!("{field}[{i}]"), r)).collect()
+}
+
+/// A rule of either version: its protocol, then its ports (read by `ports`), direction and prefix
+/// (`prefix`: its field's name and text), each checked in that order.
+fn rule(
+    field: &str,
+    (direction_text, protocol_text): (&str, &str),
+    ports: impl FnOnce() -> Result<Option<PortRange>>,
+    (prefix_field, prefix_text): (&str, Option<&str>),
+) -> Result<SecurityRule> {
+    let protocol = protocol(field, protocol_text)?;
+    let ports = ports()?;
+    Ok(SecurityRule {
+        direction: direction(field, direction_text)?,
+        ports: with_ports(field, protocol, ports)?,
+        protocol,
+        prefix: prefix(&format!("{field}.{prefix_field}"), prefix_text)?,
+    })
 }
 
 /// A v2 rule as sent (`port`, `portMax`, `prefix`).
@@ -213,35 +242,23 @@ pub struct RuleV2Input {
 /// Unikorn's v2 checks: `portMax` without `port` means all ports; `port` alone one port; a range
 /// needs `port < portMax`; ports only on tcp and udp.
 pub fn parse_v2_rules(field: &str, rules: &[RuleV2Input]) -> Result<Vec<SecurityRule>> {
-    bounded(field, rules)?;
-    rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let field = format!("{field}[{i}]");
-            let protocol = protocol(&field, &r.protocol)?;
-            let ports = match (r.port, r.port_max) {
-                (None, _) => None,
-                (Some(p), None) => {
-                    let n = port(&format!("{field}.port"), p)?;
-                    Some(PortRange { min: n, max: n })
+    each(field, rules, |field, r| {
+        let ports = || match (r.port, r.port_max) {
+            (None, _) => Ok(None),
+            (Some(p), None) => {
+                let n = port(&format!("{field}.port"), p)?;
+                Ok(Some(PortRange { min: n, max: n }))
+            }
+            (Some(p), Some(m)) => {
+                let (min, max) = (port(&format!("{field}.port"), p)?, port(&format!("{field}.portMax"), m)?);
+                if min >= max {
+                    return Err(Error::invalid(format!("{field}: rule must have a range where start < end")));
                 }
-                (Some(p), Some(m)) => {
-                    let (min, max) = (port(&format!("{field}.port"), p)?, port(&format!("{field}.portMax"), m)?);
-                    if min >= max {
-                        return Err(Error::invalid(format!("{field}: rule must have a range where start < end")));
-                    }
-                    Some(PortRange { min, max })
-                }
-            };
-            Ok(SecurityRule {
-                direction: direction(&field, &r.direction)?,
-                ports: with_ports(&field, protocol, ports)?,
-                protocol,
-                prefix: prefix(&format!("{field}.prefix"), r.prefix.as_deref())?,
-            })
-        })
-        .collect()
+                Ok(Some(PortRange { min, max }))
+            }
+        };
+        rule(field, (&r.direction, &r.protocol), ports, ("prefix", r.prefix.as_deref()))
+    })
 }
 
 /// A v1 rule's `port` as sent: its `number`, its `range` (`start`, `end`).
@@ -263,39 +280,25 @@ pub struct RuleV1Input {
 /// v1 rules, held to the same rules as v2's (Unikorn stores v1's as given and lets Neutron or the
 /// resource's schema refuse them: a 500 or a group in `error`).
 pub fn parse_v1_rules(field: &str, rules: &[RuleV1Input]) -> Result<Vec<SecurityRule>> {
-    bounded(field, rules)?;
-    rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let field = format!("{field}[{i}]");
-            let protocol = protocol(&field, &r.protocol)?;
-            let ports = match r.port.map(|p| (p.number, p.range)) {
-                None => None,
-                Some((Some(n), None)) => {
-                    let n = port(&format!("{field}.port.number"), n)?;
-                    Some(PortRange { min: n, max: n })
+    each(field, rules, |field, r| {
+        let ports = || match r.port.map(|p| (p.number, p.range)) {
+            None => Ok(None),
+            Some((Some(n), None)) => {
+                let n = port(&format!("{field}.port.number"), n)?;
+                Ok(Some(PortRange { min: n, max: n }))
+            }
+            Some((None, Some((start, end)))) => {
+                let min = port(&format!("{field}.port.range.start"), start)?;
+                let max = port(&format!("{field}.port.range.end"), end)?;
+                if min > max {
+                    return Err(Error::invalid(format!("{field}.port.range: start must not exceed end")));
                 }
-                Some((None, Some((start, end)))) => {
-                    let min = port(&format!("{field}.port.range.start"), start)?;
-                    let max = port(&format!("{field}.port.range.end"), end)?;
-                    if min > max {
-                        return Err(Error::invalid(format!("{field}.port.range: start must not exceed end")));
-                    }
-                    Some(PortRange { min, max })
-                }
-                Some(_) => {
-                    return Err(Error::invalid(format!("{field}.port: exactly one of number or range")));
-                }
-            };
-            Ok(SecurityRule {
-                direction: direction(&field, &r.direction)?,
-                ports: with_ports(&field, protocol, ports)?,
-                protocol,
-                prefix: prefix(&format!("{field}.cidr"), r.cidr.as_deref())?,
-            })
-        })
-        .collect()
+                Ok(Some(PortRange { min, max }))
+            }
+            Some(_) => Err(Error::invalid(format!("{field}.port: exactly one of number or range"))),
+        };
+        rule(field, (&r.direction, &r.protocol), ports, ("cidr", r.cidr.as_deref()))
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::metadata::{ProjectScopedResourceReadMetadata, ResourceWriteMetadata};
-use crate::domain::security_rules::{parse_v2_rules, Direction, Protocol, RuleV2Input, SecurityRule};
+use crate::domain::security_rules::{parse_v2_rules, RuleV2Input, SecurityRule};
 use crate::domain::{ReferenceId, SecurityGroupCreateInput, SecurityGroupRecord, SecurityGroupUpdateInput};
 use crate::error::Result;
 
@@ -96,20 +96,9 @@ pub struct SecurityGroupV2Read {
 /// A rule as Unikorn reads it back: `port` (and `portMax` for a range) only where there are
 /// ports, `prefix` only when one was asked for.
 fn rule_read(r: &SecurityRule) -> SecurityGroupRuleV2 {
-    let direction = match r.direction {
-        Direction::Ingress => "ingress",
-        Direction::Egress => "egress",
-    };
-    let protocol = match r.protocol {
-        Protocol::Any => "any",
-        Protocol::Icmp => "icmp",
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Vrrp => "vrrp",
-    };
     SecurityGroupRuleV2 {
-        direction: direction.into(),
-        protocol: protocol.into(),
+        direction: r.direction.as_str().into(),
+        protocol: r.protocol.as_str().into(),
         port: r.ports.map(|p| i64::from(p.min)),
         port_max: r.ports.filter(|p| p.max > p.min).map(|p| i64::from(p.max)),
         prefix: r.prefix.map(|p| p.to_string()),

@@ -62,11 +62,7 @@ impl SecurityGroups for OpenStackProvider {
         group_id: &str,
         rule: &SecurityRule,
     ) -> Result<String> {
-        let direction = match rule.direction {
-            crate::domain::security_rules::Direction::Ingress => "ingress",
-            crate::domain::security_rules::Direction::Egress => "egress",
-        };
-        let mut wire = json!({"security_group_id": group_id, "direction": direction, "ethertype": "IPv4",
+        let mut wire = json!({"security_group_id": group_id, "direction": rule.direction.as_str(), "ethertype": "IPv4",
             "description": RULE_DESCRIPTION});
         if let Some(protocol) = rule.protocol.neutron() {
             wire["protocol"] = json!(protocol);

@@ -85,9 +85,10 @@ impl DynamoStore {
         Ok(item)
     }
 
-    /// The attention keys a network's write sets (or removes), and their values.
-    fn attention_update(n: &NetworkRecord, values: &mut HashMap<String, AttributeValue>) -> &'static str {
-        match unsettled_key(n) {
+    /// The update that puts a record on the attention index under `key` (its values added to
+    /// `values`), or takes it off (`None`: settled).
+    pub(super) fn attention_set(key: Option<String>, values: &mut HashMap<String, AttributeValue>) -> &'static str {
+        match key {
             Some(key) => {
                 values.insert(":attention".into(), s(ATTENTION));
                 values.insert(":attentionKey".into(), s(key));
@@ -120,7 +121,7 @@ impl ProvisionStore for DynamoStore {
 
     async fn replace_network(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {
         let mut values = HashMap::new();
-        let attention = DynamoStore::attention_update(next, &mut values);
+        let attention = DynamoStore::attention_set(unsettled_key(next), &mut values);
         let doc = (DynamoStore::network_doc(next)?, next.version, expected_version);
         // Never over a deletion's mark (it keeps the version): the provisioning that read it before is done.
         let unmarked = " AND attribute_not_exists(deletingSince)";
@@ -130,7 +131,7 @@ impl ProvisionStore for DynamoStore {
 
     async fn begin_network_teardown(&self, next: &NetworkRecord, expected_version: u64) -> Result<()> {
         let mut values = HashMap::new();
-        let attention = DynamoStore::attention_update(next, &mut values);
+        let attention = DynamoStore::attention_set(unsettled_key(next), &mut values);
         values.insert(":now".into(), s(Utc::now().to_rfc3339()));
         let set = format!("{attention}, deletingSince = if_not_exists(deletingSince, :now)");
         let unused = " AND (attribute_not_exists(serverCount) OR serverCount = :zero) AND attribute_not_exists(refs)";
@@ -145,14 +146,11 @@ impl ProvisionStore for DynamoStore {
         let mut values = HashMap::new();
         // A v1 identity's provisioning writes keep it on the attention index while unsettled, and
         // never write over a delete that started meanwhile (its deletion's key stays).
-        let (attention, condition) = match unsettled_identity_key(next) {
-            _ if next.hidden || next.deleting_since.is_some() => ("", ""),
-            Some(key) => {
-                values.insert(":attention".into(), s(ATTENTION));
-                values.insert(":attentionKey".into(), s(key));
-                (", GSI3PK = :attention, GSI3SK = :attentionKey", " AND attribute_not_exists(deletingSince)")
-            }
-            None => (" REMOVE GSI3PK, GSI3SK", " AND attribute_not_exists(deletingSince)"),
+        let (attention, condition) = if next.hidden || next.deleting_since.is_some() {
+            ("", "")
+        } else {
+            let attention = DynamoStore::attention_set(unsettled_identity_key(next), &mut values);
+            (attention, " AND attribute_not_exists(deletingSince)")
         };
         let key = identity_key(&next.id);
         self.rewrite(key, doc, (attention, condition), values, |_| None, (Kind::Identity, &next.id)).await

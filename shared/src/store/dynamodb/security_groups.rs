@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::errors::build;
@@ -19,18 +19,6 @@ impl DynamoStore {
         // The deletion mark is kept beside the document (conditions read it there).
         let stored = SecurityGroupRecord { deleting_since: None, ..g.clone() };
         serde_json::to_string(&stored).map_err(|e| StoreError::failed(format!("cannot encode record: {e}")))
-    }
-
-    /// The attention keys a group's write sets (or removes), and their values.
-    fn group_attention(g: &SecurityGroupRecord, values: &mut HashMap<String, AttributeValue>) -> &'static str {
-        match unsettled_group_key(g) {
-            Some(key) => {
-                values.insert(":attention".into(), s(ATTENTION));
-                values.insert(":attentionKey".into(), s(key));
-                ", GSI3PK = :attention, GSI3SK = :attentionKey"
-            }
-            None => " REMOVE GSI3PK, GSI3SK",
-        }
     }
 }
 
@@ -52,8 +40,7 @@ impl SecurityGroupStore for DynamoStore {
                 )
                 .build(),
         )?;
-        let mut item = security_group_item(group)?;
-        item.insert("doc".into(), s(DynamoStore::group_doc(group)?));
+        let item = security_group_item(group)?;
         let tx = Transaction::new("create security group")
             .with("group", self.put(item, "attribute_not_exists(PK)")?)
             .with("parent", TransactWriteItem::builder().condition_check(check).build());
@@ -80,7 +67,7 @@ impl SecurityGroupStore for DynamoStore {
 
     async fn replace_security_group(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()> {
         let mut values = HashMap::new();
-        let attention = DynamoStore::group_attention(next, &mut values);
+        let attention = DynamoStore::attention_set(unsettled_group_key(next), &mut values);
         let doc = (DynamoStore::group_doc(next)?, next.version, expected_version);
         let key = security_group_key(&next.id);
         let unmarked = " AND attribute_not_exists(deletingSince)";
@@ -89,7 +76,7 @@ impl SecurityGroupStore for DynamoStore {
 
     async fn begin_security_group_teardown(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()> {
         let mut values = HashMap::new();
-        let attention = DynamoStore::group_attention(next, &mut values);
+        let attention = DynamoStore::attention_set(unsettled_group_key(next), &mut values);
         values.insert(":now".into(), s(Utc::now().to_rfc3339()));
         let set = format!("{attention}, deletingSince = :now");
         let condition =

@@ -23,17 +23,12 @@ pub(super) async fn finish_network<S: Maintained, P: Builds>(
         }
         return Ok(finished);
     }
-    // Servers remain: it stays marked (and still `Going`).
     if crate::usecase::networks::release(deps, network).await? != crate::usecase::networks::Release::Going {
         return Ok(false);
     }
-    match deps.store.get_network(&network.id).await? {
-        Some(n) if n.in_teardown() => {
-            Ok(crate::usecase::networks::converge(deps, &network.id).await? == Converged::Gone)
-        }
-        Some(_) => Ok(false),
-        None => Ok(true),
-    }
+    // Its teardown began (its servers are gone) and runs now; with servers left it stays marked,
+    // which converge leaves as it is.
+    Ok(crate::usecase::networks::converge(deps, &network.id).await? == Converged::Gone)
 }
 
 /// Each region's projects the product made whose identity record is gone are emptied and removed.

@@ -66,11 +66,7 @@ pub async fn delete_network<S: NetworkStore + ProvisionStore + ServerStore + Sec
 }
 
 async fn has_groups<S: SecurityGroupStore, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<bool> {
-    let query = RecordQuery {
-        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
-        network_ids: vec![network.id.clone()],
-        ..RecordQuery::default()
-    };
+    let query = crate::usecase::security_groups::groups_of(network);
     // One whose teardown began goes by itself (it finds its project recorded).
     Ok(deps.store.list_security_groups(&query).await?.iter().any(|g| !g.in_teardown()))
 }

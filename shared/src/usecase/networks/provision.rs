@@ -241,11 +241,7 @@ impl<S: Provisioned, P: Builds> Run<'_, S, P> {
 /// The security groups made on a network before it was provisioned, which wait for its project,
 /// go to the worker.
 async fn hand_over_groups<S: Provisioned, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<()> {
-    let query = crate::store::RecordQuery {
-        scopes: vec![crate::rbac::Scope::Project(network.organization_id.clone(), network.project_id.clone())],
-        network_ids: vec![network.id.clone()],
-        ..Default::default()
-    };
+    let query = crate::usecase::security_groups::groups_of(network);
     for group in deps.store.list_security_groups(&query).await? {
         if group.lifecycle.stage.unsettled() && !group.in_teardown() {
             crate::usecase::security_groups::hand_over(deps, &group.id).await;

@@ -35,15 +35,14 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
         None => deps.provider.find_project(&domain, &identity_object_name(&network.identity_id)).await?,
     };
     remove_region_keypair(deps, (&network.region_id, &network.identity_id), project.as_deref()).await?;
-    // Its security groups go with it (Keystone removes no Neutron object with the project).
     let cred = project.as_deref().map(|p| deps.regions.credential_in(&network.region_id, Some(p))).transpose()?;
+    // Its security groups go with it (Keystone removes no Neutron object with the project).
     crate::usecase::security_groups::remove_groups_of(deps, &network, cred.as_ref()).await?;
-    if let Some(project) = &project {
+    if let Some(cred) = &cred {
         // Everything Neutron holds in the project, listed rather than taken from the record: the
         // project is the network's alone, so a duplicate a timed-out create made late, or what a
         // run made without recording it, goes too (Keystone removes no Neutron object with it).
-        let cred = deps.regions.credential_in(&network.region_id, Some(project))?;
-        super::sweep::empty_project(deps, &cred, None).await?;
+        super::sweep::empty_project(deps, cred, None).await?;
     }
     release_vlan(deps, &network).await?;
     super::free_allocation(deps, &network).await?;

@@ -24,6 +24,15 @@ fn in_use() -> Error {
     Error::forbidden("security group is in use and cannot be deleted")
 }
 
+/// The query of every group on a network.
+pub(crate) fn groups_of(network: &crate::domain::NetworkRecord) -> RecordQuery {
+    RecordQuery {
+        scopes: vec![crate::rbac::Scope::Project(network.organization_id.clone(), network.project_id.clone())],
+        network_ids: vec![network.id.clone()],
+        ..RecordQuery::default()
+    }
+}
+
 /// A write over a record the worker is changing step by step is tried this many times.
 const WRITE_ATTEMPTS: u32 = 8;
 

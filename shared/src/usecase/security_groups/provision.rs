@@ -10,8 +10,7 @@ use crate::domain::security_rules::plan_rules;
 use crate::domain::{NetworkRecord, SecurityGroupRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::{ProviderCredential, ProviderError, SecurityGroups};
-use crate::rbac::Scope;
-use crate::store::{NetworkStore, RecordQuery, SecurityGroupStore, StoreError};
+use crate::store::{NetworkStore, SecurityGroupStore};
 use crate::usecase::identities::provision::changed;
 use crate::usecase::identities::teardown::done;
 use crate::usecase::{Converged, Deps};
@@ -26,11 +25,7 @@ impl<S: SecurityGroupStore, P: SecurityGroups> Run<'_, S, P> {
         let mut next = self.group.clone();
         change(&mut next);
         next.version = self.group.version + 1;
-        let written = self.deps.store.replace_security_group(&next, self.group.version).await;
-        written.map_err(|e| match e {
-            StoreError::Changed(..) => Error::PreconditionFailed(format!("{e}")),
-            other => changed(other),
-        })?;
+        self.deps.store.replace_security_group(&next, self.group.version).await.map_err(changed)?;
         self.group = next;
         Ok(())
     }
@@ -186,12 +181,7 @@ pub(crate) async fn remove_groups_of<S: SecurityGroupStore, P: SecurityGroups>(
     network: &NetworkRecord,
     cred: Option<&ProviderCredential>,
 ) -> Result<()> {
-    let query = RecordQuery {
-        scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
-        network_ids: vec![network.id.clone()],
-        ..RecordQuery::default()
-    };
-    for group in deps.store.list_security_groups(&query).await? {
+    for group in deps.store.list_security_groups(&super::groups_of(network)).await? {
         if let Some(cred) = cred {
             remove_at_provider(deps, cred, &group).await?;
         }

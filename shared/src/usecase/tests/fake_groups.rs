@@ -8,10 +8,7 @@ use crate::provider::SecurityGroups;
 fn held(id: String, rule: &SecurityRule) -> HeldRule {
     HeldRule {
         id,
-        direction: match rule.direction {
-            crate::domain::security_rules::Direction::Ingress => "ingress".into(),
-            crate::domain::security_rules::Direction::Egress => "egress".into(),
-        },
+        direction: rule.direction.as_str().into(),
         protocol: rule.protocol.neutron().map(str::to_owned),
         port_range_min: rule.ports.map(|p| p.min),
         port_range_max: rule.ports.map(|p| p.max),
