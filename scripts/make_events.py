@@ -20,8 +20,6 @@ SECURITY_GROUP = "5b8d2c1e-3f4a-4e6b-9c7d-00000000e001"
 CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl demo-user-ca"
 IMAGE = "1bea47ed-f6a9-463b-b423-14b9cca9ad27"
 FLAVOR = "2"
-# The demo stack's "web" security group (seeded by the emulator).
-WEB_GROUP = "5b2d7e8f-1a3c-4d5e-9f0a-b1c2d3e4f5a6"
 # The token events/authorizer/request.json carries: register it with the identity emulator
 # (`make token` prints others) or replace it with one your identity issued.
 DEMO_TOKEN = "uat-demo-authorizer-event-token"
@@ -36,6 +34,7 @@ ACL = {"organizations": [{"id": ORG, "endpoints": [
     {"name": "region:images", "operations": ["create", "read", "delete"]},
     {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
     {"name": "region:securitygroups:v2", "operations": ALL},
+    {"name": "region:securitygroups", "operations": ALL},
     {"name": "region:regions", "operations": ["read"]},
     {"name": "region:regions/detail", "operations": ["read"]},
     {"name": "region:flavors", "operations": ["read"]},
@@ -62,7 +61,7 @@ EVENTS = [
     ("servers-create", "create", "POST", "/api/v2/servers", {}, "", {
         "metadata": {"name": "web-1", "description": "created from events/"},
         "spec": {"networkId": NETWORK, "flavorId": FLAVOR, "imageId": IMAGE,
-                 "networking": {"securityGroups": [WEB_GROUP], "allowedSourceAddresses": ["192.0.2.0/24"]}}}),
+                 "networking": {"allowedSourceAddresses": ["192.0.2.0/24"]}}}),
     ("servers-get", "get", "GET", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", None),
     ("servers-list", "list", "GET", "/api/v2/servers", {}, f"networkID={NETWORK}&limit=10", None),
     ("servers-update", "update", "PUT", "/api/v2/servers/{serverID}", {"serverID": SERVER}, "", {

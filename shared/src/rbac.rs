@@ -15,6 +15,7 @@ pub const IMAGES: &str = "region:images";
 pub const SSH_CAS: &str = "region:sshcertificateauthorities:v2";
 /// Unikorn's security groups (v2; v1's are `region:securitygroups`).
 pub const SECURITY_GROUPS: &str = "region:securitygroups:v2";
+pub const SECURITY_GROUPS_V1: &str = "region:securitygroups";
 /// Unikorn's region catalogue endpoints.
 pub const REGIONS: &str = "region:regions";
 pub const REGION_DETAIL: &str = "region:regions/detail";

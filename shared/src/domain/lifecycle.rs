@@ -108,11 +108,39 @@ pub struct Effects {
     pub event: Option<StateEvent>,
     /// Action items to write as they now stand (started, completed, or recorded done).
     pub actions: Vec<ActionRecord>,
+    /// The security groups the write starts and stops naming, counted on each group in the same
+    /// transaction: a group a server names is never deleted, and one being deleted gains no server.
+    pub groups: GroupReferences,
 }
 
 impl Effects {
     pub fn is_empty(&self) -> bool {
-        self.event.is_none() && self.actions.is_empty()
+        self.event.is_none() && self.actions.is_empty() && self.groups.is_empty()
+    }
+}
+
+/// Security group ids (Unikorn's) a server write starts (`added`) and stops (`released`) naming.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupReferences {
+    pub added: Vec<String>,
+    pub released: Vec<String>,
+}
+
+impl GroupReferences {
+    /// What changes from `base`'s groups to `next`'s (each id once, however often it is named).
+    pub fn between(base: Option<&ServerRecord>, next: Option<&ServerRecord>) -> Self {
+        let named = |r: Option<&ServerRecord>| -> std::collections::BTreeSet<String> {
+            r.and_then(|r| r.networking.as_ref()).map(|n| n.groups().iter().cloned().collect()).unwrap_or_default()
+        };
+        let (before, after) = (named(base), named(next));
+        GroupReferences {
+            added: after.difference(&before).cloned().collect(),
+            released: before.difference(&after).cloned().collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.released.is_empty()
     }
 }
 
@@ -128,6 +156,7 @@ pub fn on_create(record: &ServerRecord, now: DateTime<Utc>) -> Effects {
             action,
         )),
         actions: action.map(|a| ActionRecord::of(record, a)).into_iter().collect(),
+        groups: GroupReferences::between(None, Some(record)),
     }
 }
 
@@ -172,7 +201,7 @@ pub fn on_write(
         related = Some(observed);
     }
     let event = next_state.map(|states| StateEvent::new(next, states, next.version, now, related));
-    Effects { event, actions }
+    Effects { event, actions, groups: GroupReferences::between(Some(base), Some(next)) }
 }
 
 /// The record is removed: it is deleted. Its running action completes (a delete succeeds; anything
@@ -202,6 +231,7 @@ pub fn on_remove(record: &ServerRecord, now: DateTime<Utc>, outcome: Option<Resu
             Some(&action),
         )),
         actions: vec![ActionRecord::of(record, &action)],
+        groups: GroupReferences::between(Some(record), None),
     }
 }
 

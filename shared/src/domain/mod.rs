@@ -29,7 +29,7 @@ pub use input::{
     SecurityGroupCreateInput, SecurityGroupUpdateInput, ServerCreateInput, ServerUpdateInput, SshCaCreateInput,
 };
 pub use keypair::IdentityKeypair;
-pub use lifecycle::{Effects, ServerState, StateEvent};
+pub use lifecycle::{Effects, GroupReferences, ServerState, StateEvent};
 pub use names::ResourceName;
 pub use network::{NetworkRecord, MAX_REFERENCES};
 pub use provisioned::{IdentityObjects, Lifecycle, NetworkObjects, Stage};

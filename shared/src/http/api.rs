@@ -11,14 +11,17 @@ use super::request::{json_body, list_params};
 use super::response::json;
 use super::routes::{Function, Route};
 use crate::api::v1::networks::{NetworkRead, NetworkWrite};
+use crate::api::v1::security_groups::{SecurityGroupRead, SecurityGroupWrite};
 use crate::api::v1::servers::{ServerRead, ServerWrite};
 use crate::api::v2::networks::{NetworkV2Create, NetworkV2Read};
+use crate::api::v2::security_groups::{SecurityGroupV2Read, SecurityGroupV2Update};
 use crate::api::v2::servers::{ServerV2Create, ServerV2Read, ServerV2Update};
 use crate::domain::{
-    ApiVersion, NetworkCreateInput, NetworkRecord, ReferenceId, ServerCreateInput, ServerRecord, ServerUpdateInput,
+    ApiVersion, NetworkCreateInput, NetworkRecord, ReferenceId, SecurityGroupRecord, SecurityGroupUpdateInput,
+    ServerCreateInput, ServerRecord, ServerUpdateInput,
 };
 use crate::error::{Error, Result};
-use crate::rbac::{Operation, NETWORKS, NETWORKS_V1};
+use crate::rbac::{Operation, NETWORKS, NETWORKS_V1, SECURITY_GROUPS, SECURITY_GROUPS_V1};
 use crate::usecase::list::ListParams;
 use crate::usecase::{Context, PathScope, Rules, View};
 
@@ -46,7 +49,11 @@ pub fn api(req: &Request, function: Function) -> Result<Api> {
 
 /// The view of every v2 route: flat, id-addressed.
 pub fn v2_view() -> View {
-    View { version: ApiVersion::V2, path: None, rules: Rules { networks: NETWORKS, server_update: Operation::Update } }
+    View {
+        version: ApiVersion::V2,
+        path: None,
+        rules: Rules { networks: NETWORKS, security_groups: SECURITY_GROUPS, server_update: Operation::Update },
+    }
 }
 
 fn view(req: &Request, route: &Route) -> Result<View> {
@@ -63,7 +70,11 @@ fn view(req: &Request, route: &Route) -> Result<View> {
                     identity_id: named("identityID").then(|| path_id(req, "identityID")).transpose()?,
                 }),
                 // Unikorn v1 checks `create` on a server update.
-                rules: Rules { networks: NETWORKS_V1, server_update: Operation::Create },
+                rules: Rules {
+                    networks: NETWORKS_V1,
+                    security_groups: SECURITY_GROUPS_V1,
+                    server_update: Operation::Create,
+                },
             })
         }
         other => Err(Error::internal(format!("API {other} has no view"))),
@@ -158,6 +169,30 @@ impl Api {
 
     pub fn networks(&self, records: &[NetworkRecord]) -> Response<Body> {
         json(200, &Value::Array(records.iter().map(|r| self.network_body(r)).collect()), &[])
+    }
+
+    /// A security group update in this version's body shape.
+    pub fn security_group_update(&self, req: &Request) -> Result<SecurityGroupUpdateInput> {
+        match self.version() {
+            ApiVersion::V1 => json_body::<SecurityGroupWrite>(req)?.parse(),
+            _ => json_body::<SecurityGroupV2Update>(req)?.parse(),
+        }
+    }
+
+    pub fn security_group_body(&self, record: &SecurityGroupRecord) -> Value {
+        let body = match self.version() {
+            ApiVersion::V1 => serde_json::to_value(SecurityGroupRead::from(record)),
+            _ => serde_json::to_value(SecurityGroupV2Read::from(record)),
+        };
+        body.unwrap_or(Value::Null)
+    }
+
+    pub fn security_group(&self, status: u16, record: &SecurityGroupRecord) -> Response<Body> {
+        json(status, &self.security_group_body(record), &[])
+    }
+
+    pub fn security_groups(&self, records: &[SecurityGroupRecord]) -> Response<Body> {
+        json(200, &Value::Array(records.iter().map(|r| self.security_group_body(r)).collect()), &[])
     }
 
     /// The list's query: v2 takes every filter; a path-scoped list takes the tag filter and the

@@ -190,16 +190,23 @@ pub fn network_list_params(req: &Request) -> Result<crate::usecase::networks::Ne
     Ok(params)
 }
 
-/// The v2 security group list's filters (Unikorn's): organizations, projects, regions, networks, tags.
-pub fn security_group_list_params(req: &Request) -> Result<crate::usecase::security_groups::SecurityGroupListParams> {
+/// The security group list's filters (Unikorn's): v2's organizations, projects, regions, networks
+/// and tags; v1's tags alone (its path is the scope).
+pub fn security_group_list_params(
+    req: &Request,
+    version: crate::domain::ApiVersion,
+) -> Result<crate::usecase::security_groups::SecurityGroupListParams> {
     let mut params = crate::usecase::security_groups::SecurityGroupListParams::default();
     for (key, value) in req.query_string_parameters().iter() {
         match key {
+            "tag" => push_tag(&mut params.tags, value)?,
+            other if version == crate::domain::ApiVersion::V1 => {
+                return Err(Error::invalid(format!("{other}: unknown query parameter (the path is the scope)")))
+            }
             "organizationID" => push_filter(&mut params.organization_ids, key, value)?,
             "projectID" => push_filter(&mut params.project_ids, key, value)?,
             "regionID" => push_filter(&mut params.region_ids, key, value)?,
             "networkID" => push_filter(&mut params.network_ids, key, value)?,
-            "tag" => push_tag(&mut params.tags, value)?,
             other => return Err(Error::invalid(format!("{other}: unknown query parameter"))),
         }
     }

@@ -164,6 +164,12 @@ pub const GET_NETWORK_V1: &str =
 pub const DELETE_NETWORK_V1: &str =
     "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}";
 pub const LIST_ORGANIZATION_SERVERS_V1: &str = "GET /api/v1/organizations/{organizationID}/servers";
+pub const LIST_SECURITY_GROUPS_V1: &str = "GET /api/v1/organizations/{organizationID}/securitygroups";
+pub const CREATE_SECURITY_GROUP_V1: &str =
+    "POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups";
+pub const GET_SECURITY_GROUP_V1: &str = "GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}";
+pub const UPDATE_SECURITY_GROUP_V1: &str = "PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}";
+pub const DELETE_SECURITY_GROUP_V1: &str = "DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}";
 pub const LIST_REGIONS: &str = "GET /api/v1/organizations/{organizationID}/regions";
 pub const GET_REGION_DETAIL: &str = "GET /api/v1/organizations/{organizationID}/regions/{regionID}/detail";
 pub const LIST_FLAVORS: &str = "GET /api/v1/organizations/{organizationID}/regions/{regionID}/flavors";
@@ -245,6 +251,11 @@ pub const ROUTES: &[Route] = &[
     v1(LIST_ORGANIZATION_IDENTITIES_V1, Function::Networks),
     v1(LIST_ORGANIZATION_NETWORKS_V1, Function::Networks),
     v1(LIST_ORGANIZATION_SERVERS_V1, Function::List),
+    v1(LIST_SECURITY_GROUPS_V1, Function::SecurityGroups),
+    v1(CREATE_SECURITY_GROUP_V1, Function::SecurityGroups),
+    v1(GET_SECURITY_GROUP_V1, Function::SecurityGroups),
+    v1(UPDATE_SECURITY_GROUP_V1, Function::SecurityGroups),
+    v1(DELETE_SECURITY_GROUP_V1, Function::SecurityGroups),
     v1(CREATE_SERVER_V1, Function::Create),
     v1(LIST_SERVERS_V1, Function::List),
     v1(GET_SERVER_V1, Function::Get),

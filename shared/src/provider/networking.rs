@@ -113,8 +113,6 @@ pub trait Networking: Send + Sync {
     /// Every external network the credential sees, in the provider's order (a region's selector
     /// chooses among them; the first one left is where public addresses come from).
     async fn external_networks(&self, cred: &ProviderCredential) -> Result<Vec<ExternalNetwork>>;
-    /// Which of these security group ids the credential's project does not have.
-    async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>>;
     /// The id of the project's default security group (the one a port asked for no group is in),
     /// if the project has one.
     async fn default_security_group(&self, cred: &ProviderCredential) -> Result<Option<String>>;

@@ -206,6 +206,11 @@ pub trait SecurityGroupStore: Send + Sync {
     /// [`Self::replace_security_group`] that starts its teardown (marks it deleting): also
     /// conditional on no server naming it (`InUse`).
     async fn begin_security_group_teardown(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()>;
+    /// [`Self::begin_security_group_teardown`] whatever its server count (v1's foreground delete):
+    /// marked deleting, it gains no server, and its teardown waits until none names it.
+    async fn mark_security_group_deleting(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()>;
+    /// How many servers name the group, as their writes count them (`None`: no such group).
+    async fn security_group_server_count(&self, id: &str) -> Result<Option<u64>>;
     /// Removes a torn-down group's record (one gone is fine).
     async fn remove_security_group(&self, id: &str) -> Result<()>;
     /// Groups with work left (not provisioned) whose stage began before `before`, oldest first.

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use super::intent::{self, Answer, Steps};
 use super::refresh::{provider_id, refresh};
+use super::security_groups::check_named;
 use super::server_port;
 use super::steps::{check_networking, network_not_found, offered_image_and_flavor};
 use super::Context;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::provider::{Attach, ProviderCredential, ProviderError, ProviderPort, PublicIp, ServerCreate};
 use crate::provider::{Compute, Flavors, Images, Keypairs, Networking};
 use crate::rbac::{Caller, Operation, SERVERS};
-use crate::store::{CatalogStore, KeypairStore, NetworkStore, ServerStore, SshCaStore};
+use crate::store::{CatalogStore, KeypairStore, NetworkStore, SecurityGroupStore, ServerStore, SshCaStore};
 use crate::store::{ClaimRef, StoreError};
 
 /// The SSH certificate authority a new server binds to: readable by the caller (404 otherwise, as
@@ -127,7 +128,7 @@ pub async fn create_server<S, P>(
     request_key: Option<RequestKey>,
 ) -> Result<ServerRecord>
 where
-    S: ServerStore + NetworkStore + SshCaStore + KeypairStore + CatalogStore,
+    S: ServerStore + NetworkStore + SshCaStore + KeypairStore + CatalogStore + SecurityGroupStore,
     P: Compute + Images + Flavors + Keypairs + Networking,
 {
     let network = target_network(deps, cx, input.network_id.as_str()).await?;
@@ -140,13 +141,15 @@ where
     }
     let cred = deps.regions.credential_in(&network.region_id, network.objects.project_id.as_deref())?;
     super::admit(deps, &network.organization_id).await?;
-    // The catalogue's checks and the networking's, side by side: neither waits for the other.
+    // The catalogue's checks, the networking's and the groups', side by side: none waits for another.
     let place = (network.region_id.as_str(), network.organization_id.as_str());
-    let (offered, external) = tokio::join!(
+    let (offered, external, groups) = tokio::join!(
         offered_image_and_flavor(deps, place, input.image_id.as_str(), input.flavor_id.as_str()),
-        check_networking(deps, (place.0, &cred), network.api_version, input.networking.as_ref())
+        check_networking(deps, place.0, network.api_version, input.networking.as_ref()),
+        check_named(deps, cx, &network, input.networking.as_ref(), &[])
     );
-    let ((image, _), external) = (offered?, external?);
+    let ((image, _), external, groups) = (offered?, external?, groups?);
+    let group_ids = groups.into_iter().filter_map(|g| g.objects.group_id).collect();
     let mut record = new_record(deps, &cx.caller, &network, &input, image.size_gib);
     record.request_key = request_key;
     record.ssh_certificate_authority_id = ca.as_ref().map(|c| c.id.clone());
@@ -167,7 +170,7 @@ where
     // source addresses hold from the first packet. The record id is new, so no port has its name
     // yet; one left by a crash after this is removed with the record (cleanup). A public address
     // binds to the port, not to the server: it is asked for beside the server, not after it.
-    let spec = server_port::wanted_port(&record, &network.provider_network_id);
+    let spec = server_port::wanted_port(&record, &network.provider_network_id, group_ids);
     let wants_ip = record.networking.as_ref().is_some_and(crate::domain::Networking::wants_public_ip);
     let boot = async {
         let (port, _) = deps.provider.create_port(&cred, &spec).await?;

@@ -6,17 +6,21 @@
 //! is how a port whose id was never stored (a crash, a lost answer) is found again; the public
 //! address carries the record id as its description for the same reason.
 
-use crate::domain::{Networking, ServerRecord};
+use std::collections::HashMap;
+
+use crate::domain::{Networking, SecurityGroupRecord, ServerRecord};
 use crate::provider::{AllowedAddress, Networking as Neutron, PortSpec, ProviderCredential, ProviderPort, PublicIp};
 use crate::provider::{ProviderError, Receipt, Result};
+use crate::store::SecurityGroupStore;
 
-/// The port a record asks for, on the given provider network.
-pub(crate) fn wanted_port(record: &ServerRecord, provider_network: &str) -> PortSpec {
+/// The port a record asks for, on the given provider network, in the provider `groups` (none:
+/// the project's default group, where Neutron puts a port made without groups).
+pub(crate) fn wanted_port(record: &ServerRecord, provider_network: &str, groups: Vec<String>) -> PortSpec {
     let networking = record.networking.clone().unwrap_or_default();
     PortSpec {
         name: record.id.clone(),
         network_id: provider_network.to_owned(),
-        security_groups: networking.groups().to_vec(),
+        security_groups: groups,
         allowed_addresses: allowed(&networking),
     }
 }
@@ -32,43 +36,80 @@ fn allowed(networking: &Networking) -> Vec<AllowedAddress> {
         .collect()
 }
 
-/// The project's default security group, looked up at most once where it is needed (one request,
-/// or one identity's networking pass of a cleanup run).
+/// The provider groups of a record's port, each looked up at most once where it is needed (one
+/// request, or one identity's networking pass of a cleanup run): the groups the record names
+/// (their Neutron ids, from their records) and the project's default group.
 #[derive(Debug, Default)]
-pub(crate) struct DefaultGroup(Option<String>);
+pub(crate) struct PortGroups {
+    default: Option<String>,
+    named: HashMap<String, String>,
+}
 
-impl DefaultGroup {
-    async fn id<P: Neutron>(&mut self, provider: &P, cred: &ProviderCredential) -> Result<String> {
-        if let Some(id) = &self.0 {
+impl PortGroups {
+    async fn default_id<P: Neutron>(&mut self, provider: &P, cred: &ProviderCredential) -> Result<String> {
+        if let Some(id) = &self.default {
             return Ok(id.clone());
         }
         let id = provider.default_security_group(cred).await?.ok_or_else(|| ProviderError::Conflict {
             what: "security groups".into(),
             detail: "the project has no default security group".into(),
         })?;
-        self.0 = Some(id.clone());
+        self.default = Some(id.clone());
         Ok(id)
     }
-}
 
-/// The provider groups a record's port must be in: the ones it names or, naming none, the
-/// project's default group (where a port made without groups is). Never empty: a port in no group
-/// at all would drop every packet, which no record asks for.
-pub(crate) async fn wanted_groups<P: Neutron>(
-    provider: &P,
-    cred: &ProviderCredential,
-    networking: Option<&Networking>,
-    default: &mut DefaultGroup,
-) -> Result<Vec<String>> {
-    let named = networking.map(Networking::groups).unwrap_or_default();
-    if named.is_empty() {
-        return Ok(vec![default.id(provider, cred).await?]);
+    /// The provider ids of the groups the record names (none named: empty).
+    pub(crate) async fn named<S: SecurityGroupStore>(
+        &mut self,
+        store: &S,
+        record: &ServerRecord,
+    ) -> Result<Vec<String>> {
+        let ids = record.networking.as_ref().map(Networking::groups).unwrap_or_default();
+        let mut provider_ids = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(known) = self.named.get(id) {
+                provider_ids.push(known.clone());
+                continue;
+            }
+            let group = store
+                .get_security_group(id)
+                .await
+                .map_err(|e| ProviderError::unavailable(format!("the table did not answer ({e})")))?;
+            let made = group.and_then(|g| g.objects.group_id).ok_or_else(|| ProviderError::Conflict {
+                what: "security groups".into(),
+                detail: format!("security group {id} is not made at the provider"),
+            })?;
+            self.named.insert(id.clone(), made.clone());
+            provider_ids.push(made);
+        }
+        Ok(provider_ids)
     }
-    Ok(named.to_vec())
+
+    /// Learns groups already read (a request's checks), so they are not read again.
+    pub(crate) fn knowing(groups: &[SecurityGroupRecord]) -> Self {
+        let named = groups.iter().filter_map(|g| Some((g.id.clone(), g.objects.group_id.clone()?))).collect();
+        PortGroups { default: None, named }
+    }
+
+    /// The provider groups a record's port must be in: the ones it names or, naming none, the
+    /// project's default group. Never empty: a port in no group at all would drop every packet,
+    /// which no record asks for.
+    pub(crate) async fn wanted<S: SecurityGroupStore, P: Neutron>(
+        &mut self,
+        (store, provider): (&S, &P),
+        cred: &ProviderCredential,
+        record: &ServerRecord,
+    ) -> Result<Vec<String>> {
+        let named = self.named(store, record).await?;
+        if named.is_empty() {
+            return Ok(vec![self.default_id(provider, cred).await?]);
+        }
+        Ok(named)
+    }
 }
 
 /// Whether a port already has what a record asks for: exactly the `groups` (as
-/// [`wanted_groups`] resolves them) and exactly the record's allowed source addresses.
+/// [`PortGroups::wanted`] resolves them) and exactly the record's allowed source addresses.
 pub(crate) fn port_matches(port: &ProviderPort, groups: &[String], networking: Option<&Networking>) -> bool {
     let networking = networking.cloned().unwrap_or_default();
     let sorted = |mut v: Vec<String>| {
@@ -99,15 +140,18 @@ pub(crate) async fn find_port<P: Neutron>(
 }
 
 /// Finds the server's port or makes it, then makes it match what the record asks for.
-pub(crate) async fn ensure_port<P: Neutron>(
-    provider: &P,
+pub(crate) async fn ensure_port<S: SecurityGroupStore, P: Neutron>(
+    (store, provider): (&S, &P),
     cred: &ProviderCredential,
     record: &ServerRecord,
-    provider_network: &str,
+    (provider_network, groups): (&str, &mut PortGroups),
 ) -> Result<(ProviderPort, Receipt)> {
     match find_port(provider, cred, &record.id).await? {
-        None => provider.create_port(cred, &wanted_port(record, provider_network)).await,
-        Some(port) => match align_port(provider, cred, record, &port, &mut DefaultGroup::default()).await? {
+        None => {
+            let named = groups.named(store, record).await?;
+            provider.create_port(cred, &wanted_port(record, provider_network, named)).await
+        }
+        Some(port) => match align_port((store, provider), cred, record, &port, groups).await? {
             Some(updated) => Ok(updated),
             None => Ok((port, Receipt::default())),
         },
@@ -116,19 +160,19 @@ pub(crate) async fn ensure_port<P: Neutron>(
 
 /// Updates an existing port that drifted from what the record asks for (its groups, its allowed
 /// source addresses); `None` when it already matches (nothing asked).
-pub(crate) async fn align_port<P: Neutron>(
-    provider: &P,
+pub(crate) async fn align_port<S: SecurityGroupStore, P: Neutron>(
+    (store, provider): (&S, &P),
     cred: &ProviderCredential,
     record: &ServerRecord,
     port: &ProviderPort,
-    default: &mut DefaultGroup,
+    groups: &mut PortGroups,
 ) -> Result<Option<(ProviderPort, Receipt)>> {
-    let groups = wanted_groups(provider, cred, record.networking.as_ref(), default).await?;
-    if port_matches(port, &groups, record.networking.as_ref()) {
+    let wanted = groups.wanted((store, provider), cred, record).await?;
+    if port_matches(port, &wanted, record.networking.as_ref()) {
         return Ok(None);
     }
-    let spec = wanted_port(record, &port.network_id);
-    provider.update_port(cred, &port.id, &groups, &spec.allowed_addresses).await.map(Some)
+    let allowed = allowed(&record.networking.clone().unwrap_or_default());
+    provider.update_port(cred, &port.id, &wanted, &allowed).await.map(Some)
 }
 
 /// Gives the port a public address when the record asks for one and releases it when not.

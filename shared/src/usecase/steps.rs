@@ -7,7 +7,7 @@ use super::{server_not_found, wrong_state, Deps};
 use crate::domain::catalog::{OfferedFlavor, OfferedImage};
 use crate::domain::{ActionRef, ApiVersion, Command, Networking, ProvisioningStatus, ServerRecord};
 use crate::error::{Error, Result};
-use crate::provider::{Compute, Flavors, ImageState, Images, Networking as Network, ProviderCredential};
+use crate::provider::{Compute, Flavors, ImageState, Images, Networking as Network};
 use crate::store::{CatalogStore, ServerStore};
 
 /// A server the provider can act on: settled enough, with its provider id. No provider call is
@@ -37,28 +37,19 @@ pub(crate) fn network_not_found(id: &str) -> Error {
     Error::not_found(format!("no network found with id {id}"))
 }
 
-/// The networking a server asks for, checked before anything is written or created: a security
-/// group the project does not have (asked of the provider), or a public IP where the region offers
-/// no external network (its catalogue), is a 422 naming the field of the route's version. Answers
-/// the external network a public IP comes from, when one is asked for.
+/// The networking a server asks for, checked before anything is written or created: a public IP
+/// where the region offers no external network (its catalogue) is a 422 naming the field of the
+/// route's version (the security groups it names are checked with the groups:
+/// `security_groups::check_named`). Answers the external network a public IP comes from, when one
+/// is asked for.
 pub(crate) async fn check_networking<S: CatalogStore, P: Network>(
     deps: &Deps<S, P>,
-    (region, cred): (&str, &ProviderCredential),
+    region: &str,
     version: ApiVersion,
     networking: Option<&Networking>,
 ) -> Result<Option<String>> {
     let Some(networking) = networking else { return Ok(None) };
     let v1 = version == ApiVersion::V1;
-    if !networking.groups().is_empty() {
-        let missing = deps.provider.missing_security_groups(cred, networking.groups()).await?;
-        if !missing.is_empty() {
-            let field = if v1 { "spec.securityGroups" } else { "spec.networking.securityGroups" };
-            return Err(Error::unprocessable(format!(
-                "{field}: no security group with id {} in the server's project at the provider",
-                missing.join(", ")
-            )));
-        }
-    }
     if !networking.wants_public_ip() {
         return Ok(None);
     }

@@ -1,6 +1,7 @@
 use super::catalog;
 use super::intent::{self, Answer, Plan, Steps};
-use super::server_port;
+use super::security_groups::check_named;
+use super::server_port::{self, PortGroups};
 use super::steps::{actionable, check_disk, check_networking, offered_flavor, offered_image_and_flavor};
 use super::Context;
 use super::{load_server, translate, write_over, Deps};
@@ -9,7 +10,7 @@ use crate::domain::{ActionRef, Command, NetworkRecord, PendingChange, PowerState
 use crate::error::{Error, Result};
 use crate::provider::{Compute, Flavors, Images, Networking, ProviderCredential, ProviderError};
 use crate::rbac::Caller;
-use crate::store::{CatalogStore, NetworkStore, ServerStore, StoreError};
+use crate::store::{CatalogStore, NetworkStore, SecurityGroupStore, ServerStore, StoreError};
 
 fn rebuild_protected(id: &str) -> Error {
     Error::conflict(format!(
@@ -167,7 +168,10 @@ fn next_record(
 /// Replaces the mutable spec. The provider is asked only about what changed. A new flavor or image
 /// is recorded as a pending change *before* the provider is asked to resize or rebuild, so a crash
 /// or a lost answer leaves a record the cleanup function completes; a definite refusal undoes it.
-pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Compute + Images + Flavors + Networking>(
+pub async fn update_server<
+    S: ServerStore + NetworkStore + CatalogStore + SecurityGroupStore,
+    P: Compute + Images + Flavors + Networking,
+>(
     deps: &Deps<S, P>,
     cx: &Context,
     id: &str,
@@ -178,10 +182,12 @@ pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Comp
     let (change, network) = check(deps, &record, if_match, &input).await?;
     let networking_changed = input.networking != record.networking;
     let mut external = None;
+    let mut groups = PortGroups::default();
     if networking_changed {
-        let cred = super::server_credential(deps, &record)?;
-        let at = (record.region_id.as_str(), &cred);
-        external = check_networking(deps, at, record.api_version, input.networking.as_ref()).await?;
+        external = check_networking(deps, &record.region_id, record.api_version, input.networking.as_ref()).await?;
+        let kept = record.networking.as_ref().map(|n| n.groups().to_vec()).unwrap_or_default();
+        let named = check_named(deps, cx, &network, input.networking.as_ref(), &kept).await?;
+        groups = PortGroups::knowing(&named);
     }
     // A read may refresh the record on the way (re-versioning it): the write builds on that copy.
     let (base, provider) = if change == Change::None {
@@ -215,7 +221,7 @@ pub async fn update_server<S: ServerStore + NetworkStore + CatalogStore, P: Comp
         return Ok(updated);
     }
     let cred = super::server_credential(deps, &updated)?;
-    converge_networking(deps, &cred, updated, &base, (&network.provider_network_id, external)).await
+    converge_networking(deps, &cred, updated, &base, (&network.provider_network_id, external, groups)).await
 }
 
 /// Asks the provider for the resize or rebuild recorded as `intent`.
@@ -259,16 +265,17 @@ async fn change_at_provider<S: ServerStore, P: Compute>(
 /// Makes the server's port and public address what the record (the intent, written) now asks
 /// for, and records the addresses that result. No answer leaves the intent for the cleanup
 /// function's networking pass; a refusal puts the previous networking back.
-async fn converge_networking<S: ServerStore, P: Networking>(
+async fn converge_networking<S: ServerStore + SecurityGroupStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     intent: ServerRecord,
     base: &ServerRecord,
-    (provider_network, external): (&str, Option<String>),
+    (provider_network, external, mut groups): (&str, Option<String>, PortGroups),
 ) -> Result<ServerRecord> {
     let steps = Steps { after_intent: crash::UPDATE_NETWORK_AFTER_INTENT, after_provider: crash::NONE };
     let call = async {
-        let (port, receipt) = server_port::ensure_port(&*deps.provider, cred, &intent, provider_network).await?;
+        let on = (provider_network, &mut groups);
+        let (port, receipt) = server_port::ensure_port((&*deps.store, &*deps.provider), cred, &intent, on).await?;
         deps.crash.hit(crash::UPDATE_NETWORK_AFTER_PORT);
         let public_ip = server_port::converge_public_ip(&*deps.provider, cred, &intent, &port.id, external).await?;
         Ok(((port, public_ip), receipt))

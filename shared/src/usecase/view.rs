@@ -38,6 +38,8 @@ pub struct PathScope {
 pub struct Rules {
     /// The endpoint guarding networks (`region:networks:v2` in v2, `region:networks` in v1).
     pub networks: &'static str,
+    /// The endpoint guarding security groups (`region:securitygroups:v2`, v1 `region:securitygroups`).
+    pub security_groups: &'static str,
     /// The operation a server update needs (Unikorn's v1 checks `create`).
     pub server_update: Operation,
 }
@@ -189,7 +191,11 @@ mod tests {
                 project_id: Some("p".into()),
                 identity_id: identity.map(str::to_owned),
             }),
-            rules: Rules { networks: "region:networks", server_update: Operation::Create },
+            rules: Rules {
+                networks: "region:networks",
+                security_groups: "region:securitygroups",
+                server_update: Operation::Create,
+            },
         }
     }
 

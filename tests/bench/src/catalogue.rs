@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use integration_tests::calls::Calls;
 use integration_tests::stack::{ORG, REGION};
 use openstack_emulator::Fault;
-use serde_json::json;
+
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{CatalogKind, CatalogStore};
 
@@ -123,11 +123,7 @@ async fn critical_path(fx: &Fixtures, bins: &Path, before: Option<&Path>) -> Str
     );
     for (row, networking) in [
         ("plain", None),
-        (
-            "security group, source prefix, public IP",
-            Some(json!({"securityGroups": [openstack_emulator::seed::SECURITY_GROUP_WEB], "publicIP": true,
-                "allowedSourceAddresses": ["10.9.0.0/16"]})),
-        ),
+        ("security group, source prefix, public IP", Some(crate::fixtures::networking(&fx.group, true))),
     ] {
         let mut cells = Vec::new();
         for dir in [Some(bins), before] {

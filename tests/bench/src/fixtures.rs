@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use integration_tests::stack::{
-    admin_acl, authenticator, dynamodb_endpoint, org_acl, regions_json, store_region_secret, GatewayOptions, Stack,
-    ALL, ORG, REGION, TEST_KEY_ENCRYPTION_KEY,
+    admin_acl, authenticator, dynamodb_endpoint, org_acl, regions_json, store_region_secret, GatewayOptions, Group,
+    Stack, ALL, ORG, REGION, TEST_KEY_ENCRYPTION_KEY,
 };
 use serde_json::{json, Value};
 use shared::context::Needs;
@@ -74,6 +74,8 @@ pub struct Fixtures {
     pub member: String,
     /// A settled, running server: what get, update and console read.
     pub settled: String,
+    /// A provisioned security group on the stack's network: what networked servers name.
+    pub group: Group,
     pools: Mutex<HashMap<(&'static str, usize), VecDeque<String>>>,
     counter: Mutex<usize>,
 }
@@ -120,6 +122,7 @@ impl Fixtures {
             "region:networks:v2",
             "region:images",
             "region:sshcertificateauthorities:v2",
+            "region:securitygroups:v2",
             "region:regions",
             "region:flavors",
             "region:externalnetworks",
@@ -127,6 +130,7 @@ impl Fixtures {
         let member = stack.token("member", &org_acl(ORG, &roles.map(|r| (r, ALL))));
         let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
         let settled = stack.settled_server("bench-settled").await;
+        let group = stack.security_group(&stack.network_id, "bench-web").await;
         let fx = Fixtures {
             stack,
             env,
@@ -135,6 +139,7 @@ impl Fixtures {
             admin,
             member,
             settled,
+            group,
             pools: Mutex::new(HashMap::new()),
             counter: Mutex::new(0),
         };
@@ -168,7 +173,7 @@ impl Fixtures {
     /// A running server with every networking field set: a port with a group and a pair, a public IP.
     async fn networked_server(&self) -> String {
         let mut body = self.stack.server_body(&self.unique("bench-net"), &self.stack.network_id);
-        body["spec"]["networking"] = networking(true);
+        body["spec"]["networking"] = networking(&self.group, true);
         let reply = self.stack.call("POST", "/api/v2/servers", Some(&self.admin), Some(&body)).await;
         assert_eq!(reply.status, 201, "create: {}", reply.body);
         reply.id()
@@ -279,7 +284,7 @@ impl Fixtures {
                 "list page" => self.one_event("list", 0, i),
                 "create (security group, source prefix, public IP)" => {
                     let mut body = self.stack.server_body(&self.unique("bench-create"), &self.stack.network_id);
-                    body["spec"]["networking"] = networking(true);
+                    body["spec"]["networking"] = networking(&self.group, true);
                     self.event("POST", "/api/v2/servers", Some(&body))
                 }
                 "update (tags)" => self.one_event("update", 0, 1000 + i),
@@ -288,7 +293,7 @@ impl Fixtures {
                     let id = self.stack.settled_server(&name).await;
                     let mut body = self.update_body(i);
                     body["metadata"]["name"] = json!(name);
-                    body["spec"]["networking"] = networking(true);
+                    body["spec"]["networking"] = networking(&self.group, true);
                     self.event("PUT", &format!("/api/v2/servers/{id}"), Some(&body))
                 }
                 "delete (with a public IP)" => {
@@ -334,8 +339,8 @@ impl Fixtures {
     }
 }
 
-/// The networking the bench's networked servers ask for.
-fn networking(public_ip: bool) -> Value {
-    json!({"securityGroups": [openstack_emulator::seed::SECURITY_GROUP_WEB], "publicIP": public_ip,
-           "allowedSourceAddresses": ["10.9.0.0/16"]})
+/// The networking the bench's networked servers ask for: the bench's group, a source prefix and
+/// (when asked) a public IP.
+pub fn networking(group: &Group, public_ip: bool) -> Value {
+    json!({"securityGroups": [group.id], "publicIP": public_ip, "allowedSourceAddresses": ["10.9.0.0/16"]})
 }

@@ -15,7 +15,7 @@ use crate::fixtures::Fixtures;
 use crate::stats::{median, ms, p99};
 
 /// Provider requests since `before`, by service (Keystone tokens apart).
-fn by_service(now: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> [u64; 5] {
+pub(crate) fn by_service(now: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> [u64; 5] {
     let diff = |k: &String, v: &u64| v - before.get(k).copied().unwrap_or(0);
     let sum = |f: &dyn Fn(&str) -> bool| -> u64 {
         now.iter().filter(|(k, _)| !k.starts_with("action ") && f(k)).map(|(k, v)| diff(k, v)).sum()
@@ -33,10 +33,14 @@ fn by_service(now: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> [u
 
 /// Waits for the network to read `stage` (`gone`: 404); the time it took.
 async fn until(fx: &Fixtures, id: &str, stage: &str) -> Result<Duration, String> {
+    until_at(fx, &format!("/api/v2/networks/{id}"), stage).await
+}
+
+/// Waits for the resource at `path` to read `stage` (`gone`: 404); the time it took.
+pub(crate) async fn until_at(fx: &Fixtures, path: &str, stage: &str) -> Result<Duration, String> {
     let started = Instant::now();
-    let path = format!("/api/v2/networks/{id}");
     loop {
-        let shown = fx.stack.call("GET", &path, Some(&fx.admin), None).await;
+        let shown = fx.stack.call("GET", path, Some(&fx.admin), None).await;
         let now = if shown.status == 404 {
             "gone"
         } else {
@@ -46,7 +50,7 @@ async fn until(fx: &Fixtures, id: &str, stage: &str) -> Result<Duration, String>
             return Ok(started.elapsed());
         }
         if started.elapsed() > Duration::from_secs(120) {
-            return Err(format!("network {id} never {stage}: {}", shown.body));
+            return Err(format!("{path} never {stage}: {}", shown.body));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -100,7 +104,7 @@ async fn measure(fx: &Fixtures, n: usize) -> Result<Measured, String> {
     Ok(m)
 }
 
-fn row(label: &str, calls: [u64; 5]) -> String {
+pub(crate) fn row(label: &str, calls: [u64; 5]) -> String {
     let total: u64 = calls[..4].iter().sum();
     format!("| {label} | {total} ({}) | {} | {} | {} | {} |\n", calls[4], calls[0], calls[1], calls[2], calls[3])
 }

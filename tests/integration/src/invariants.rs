@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::neutron::{groups_of, pairs_of, NeutronApi};
 use crate::stack::Stack;
@@ -56,6 +56,7 @@ impl Stack {
         let mut claims: BTreeSet<(String, String, String)> = BTreeSet::new();
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut identity_counts: BTreeMap<String, i64> = BTreeMap::new();
+        let mut group_counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut network_parents: Vec<String> = Vec::new();
         let mut running_actions: BTreeSet<(String, String)> = BTreeSet::new();
         let mut unpublished = 0;
@@ -76,6 +77,9 @@ impl Stack {
                 running_actions.insert((field("serverId"), field("id")));
             } else if pk.starts_with("OUTBOX#") {
                 unpublished += 1;
+            } else if pk.starts_with("SECGROUP#") {
+                let count = item.get("serverCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+                group_counts.insert(pk.trim_start_matches("SECGROUP#").to_owned(), count.unwrap_or(0));
             } else if pk.starts_with("IDENTITY#") {
                 let count = item.get("networkCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
                 identity_counts.insert(pk.trim_start_matches("IDENTITY#").to_owned(), count.unwrap_or(0));
@@ -107,6 +111,14 @@ impl Stack {
             let live = records.values().filter(|r| r["networkId"] == network.as_str()).count() as i64;
             if *count != live {
                 problems.push(format!("network {network} counts {count} servers, {live} live"));
+            }
+        }
+        for (group, count) in &group_counts {
+            let names =
+                |r: &&Value| r["networking"]["securityGroups"].as_array().is_some_and(|g| g.contains(&json!(group)));
+            let live = records.values().filter(names).count() as i64;
+            if *count != live {
+                problems.push(format!("security group {group} counts {count} servers, {live} name it"));
             }
         }
         for (identity, count) in &identity_counts {
@@ -198,8 +210,15 @@ impl Stack {
                 v.sort();
                 v
             };
-            let groups = wanted("securityGroups");
-            if !groups.is_empty() && groups != groups_of(port) {
+            // The record names Unikorn's groups; the port carries the Neutron groups made for them.
+            let mut groups = Vec::new();
+            for group in wanted("securityGroups") {
+                let made = self.stored(&format!("SECGROUP#{group}"), "SECGROUP").await;
+                groups.push(made.and_then(|g| g["objects"]["groupId"].as_str().map(str::to_owned)).unwrap_or(group));
+            }
+            groups.sort();
+            let held = groups_of(port);
+            if !groups.is_empty() && groups != held {
                 problems.push(format!("record {id} asks for groups {groups:?}, its port has {:?}", groups_of(port)));
             }
             if wanted("allowedSourceAddresses") != pairs_of(port) {

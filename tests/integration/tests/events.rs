@@ -68,13 +68,23 @@ async fn every_event_runs_through_its_function() {
     let group_id = read("securitygroups-get.json")["pathParameters"]["securityGroupID"].clone();
     let v1 = read("v1-servers-get.json")["pathParameters"].clone();
     let v1_network = read("v1-networks-get.json")["pathParameters"]["networkID"].clone();
+    let v1_group = read("v1-securitygroups-get.json")["pathParameters"]["securityGroupID"].clone();
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
     let regions = regions_in(&emulator, spec["spec"]["regionId"].as_str().unwrap_or_default());
     // The ids the creates get, in the order order.json creates them.
-    let ids = [network_id, server_id, ca_id, group_id, v1["identityID"].clone(), v1_network, v1["serverID"].clone()]
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
+    let ids = [
+        network_id,
+        server_id,
+        ca_id,
+        group_id,
+        v1["identityID"].clone(),
+        v1_network,
+        v1_group,
+        v1["serverID"].clone(),
+    ]
+    .iter()
+    .filter_map(|v| v.as_str().map(str::to_owned))
+    .collect();
     let (deps, ..) = local_deps(regions, Arc::new(Sequence(Mutex::new(ids)))).await;
     let store = deps.without_provider();
 

@@ -7,7 +7,8 @@ use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
 use serde_json::json;
 use shared::domain::{
-    Effects, IdentityRecord, Lifecycle, NetworkRecord, SecurityGroupRecord, ServerRecord, SshCaRecord, Stage,
+    Effects, GroupReferences, IdentityRecord, Lifecycle, NetworkRecord, Networking, SecurityGroupRecord, ServerRecord,
+    SshCaRecord, Stage,
 };
 use shared::fairuse::{BucketKey, BucketStore, Class, Level};
 use shared::rbac::Scope;
@@ -338,13 +339,69 @@ where
     assert_eq!(expired.ok(), Some(KeyState::Claimed), "{label}: an attempt past its time gives the key up");
 }
 
+/// Servers count the groups they name, in their own writes: a group in use does not begin its
+/// teardown, one being deleted (or gone) gains no server, and one already gone is no obstacle to
+/// a server that stops naming it.
+async fn group_reference_contract<S>(store: &S, label: &str)
+where
+    S: ServerStore + NetworkStore + SecurityGroupStore,
+{
+    let later = Utc::now() + Duration::minutes(5);
+    store.create_network(&network("n9")).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    for g in ["g5", "g6", "g7"] {
+        store.create_security_group(&group(g, Some("n9"), None)).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+    let naming = |groups: &[&str]| Effects {
+        groups: GroupReferences { added: groups.iter().map(|g| g.to_string()).collect(), released: vec![] },
+        ..Effects::default()
+    };
+    let teardown = |id: &str| {
+        let mut next = group(id, Some("n9"), None);
+        next.version = 1;
+        next
+    };
+    let mut s = server(&id(20), "named", "n9");
+    s.networking = Some(Networking { security_groups: Some(vec!["g5".into(), "g6".into()]), ..Networking::default() });
+    store.create_server(&s, later, &naming(&["g5", "g6"])).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let busy = store.begin_security_group_teardown(&teardown("g5"), 0).await;
+    assert!(matches!(busy, Err(StoreError::InUse(Kind::SecurityGroup, _))), "{label}: {busy:?}");
+    let missing = store.create_server(&server(&id(21), "other", "n9"), later, &naming(&["g5", "g-none"])).await;
+    assert!(
+        matches!(&missing, Err(StoreError::Missing(Kind::SecurityGroup, g)) if g == "g-none"),
+        "{label}: {missing:?}"
+    );
+    // g6 dropped, g7 added, in the server's own write.
+    let mut next = s.clone();
+    next.version = s.version + 1;
+    let swap = Effects {
+        groups: GroupReferences { added: vec!["g7".into()], released: vec!["g6".into()] },
+        ..Effects::default()
+    };
+    store.replace_server(&next, s.version, &swap).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    store.begin_security_group_teardown(&teardown("g6"), 0).await.unwrap_or_else(|e| panic!("{label}: freed: {e}"));
+    let closing = store.create_server(&server(&id(22), "late", "n9"), later, &naming(&["g6"])).await;
+    assert!(matches!(&closing, Err(StoreError::Closing(Kind::SecurityGroup, g)) if g == "g6"), "{label}: {closing:?}");
+    assert_eq!(store.get_server(&id(22)).await.ok().flatten(), None, "{label}: nothing written");
+    store.remove_security_group("g7").await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let gone = Effects {
+        groups: GroupReferences { added: vec![], released: vec!["g5".into(), "g7".into()] },
+        ..Effects::default()
+    };
+    assert_eq!(store.remove_server(&next, &gone).await.ok(), Some(true), "{label}: a gone group is no obstacle");
+    store.begin_security_group_teardown(&teardown("g5"), 0).await.unwrap_or_else(|e| panic!("{label}: freed: {e}"));
+}
+
 #[tokio::test]
 async fn the_memory_and_dynamodb_stores_keep_one_contract() {
-    contract(&MemoryStore::default(), "memory").await;
+    let memory = MemoryStore::default();
+    contract(&memory, "memory").await;
+    group_reference_contract(&memory, "memory").await;
     let client = moto_client();
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
-    contract(&DynamoStore::new(client, table), "dynamodb").await;
+    let dynamo = DynamoStore::new(client, table);
+    contract(&dynamo, "dynamodb").await;
+    group_reference_contract(&dynamo, "dynamodb").await;
 }
 
 /// The fair-use buckets' conditional writes, the same on both stores: a start only on a full or

@@ -4,4 +4,5 @@
 pub mod identities;
 pub mod networks;
 pub mod regions;
+pub mod security_groups;
 pub mod servers;

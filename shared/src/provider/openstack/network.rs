@@ -210,22 +210,6 @@ pub(super) async fn external_networks(
     Ok(list.networks.into_iter().map(|n| ExternalNetwork { id: n.id, name: n.name, tags: n.tags }).collect())
 }
 
-pub(super) async fn missing_security_groups(
-    p: &OpenStackProvider,
-    cred: &ProviderCredential,
-    ids: &[String],
-) -> Result<Vec<String>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let filters: Vec<String> = ids.iter().map(|id| format!("id={}", encode(id))).collect();
-    let path =
-        format!("/v2.0/security-groups?fields=id&fields=name&{}{}", filters.join("&"), own_project(p, cred).await?);
-    let list: SecurityGroupsEnvelope =
-        p.json(cred, Service::Network, Method::GET, &path, None, "security groups").await?;
-    Ok(ids.iter().filter(|id| !list.security_groups.iter().any(|g| &&g.id == id)).cloned().collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

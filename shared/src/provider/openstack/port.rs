@@ -187,10 +187,6 @@ impl Networking for OpenStackProvider {
         network::external_networks(self, cred).await
     }
 
-    async fn missing_security_groups(&self, cred: &ProviderCredential, ids: &[String]) -> Result<Vec<String>> {
-        network::missing_security_groups(self, cred, ids).await
-    }
-
     async fn default_security_group(&self, cred: &ProviderCredential) -> Result<Option<String>> {
         network::default_security_group(self, cred).await
     }

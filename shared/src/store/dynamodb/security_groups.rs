@@ -22,6 +22,28 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Writes `next` at `expected_version` marked deleting (from now), when no server names it if
+    /// `unused` (`InUse` otherwise).
+    async fn mark_group_deleting(&self, next: &SecurityGroupRecord, expected_version: u64, unused: bool) -> Result<()> {
+        let mut values = HashMap::new();
+        let attention = DynamoStore::attention_set(unsettled_group_key(next), &mut values);
+        values.insert(":now".into(), s(Utc::now().to_rfc3339()));
+        let set = format!("{attention}, deletingSince = :now");
+        let condition = match unused {
+            true => " AND attribute_not_exists(deletingSince) AND (attribute_not_exists(serverCount) OR serverCount = :zero)",
+            false => " AND attribute_not_exists(deletingSince)",
+        };
+        let in_use = |item: &Item| {
+            (unused && number_attr(item, "serverCount").unwrap_or(0) > 0)
+                .then(|| StoreError::InUse(Kind::SecurityGroup, next.id.clone()))
+        };
+        let doc = (DynamoStore::group_doc(next)?, next.version, expected_version);
+        let key = security_group_key(&next.id);
+        self.rewrite(key, doc, (&set, condition), values, in_use, (Kind::SecurityGroup, &next.id)).await
+    }
+}
+
 #[async_trait]
 impl SecurityGroupStore for DynamoStore {
     async fn create_security_group(&self, group: &SecurityGroupRecord) -> Result<()> {
@@ -75,19 +97,16 @@ impl SecurityGroupStore for DynamoStore {
     }
 
     async fn begin_security_group_teardown(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()> {
-        let mut values = HashMap::new();
-        let attention = DynamoStore::attention_set(unsettled_group_key(next), &mut values);
-        values.insert(":now".into(), s(Utc::now().to_rfc3339()));
-        let set = format!("{attention}, deletingSince = :now");
-        let condition =
-            " AND attribute_not_exists(deletingSince) AND (attribute_not_exists(serverCount) OR serverCount = :zero)";
-        let in_use = |item: &Item| {
-            (number_attr(item, "serverCount").unwrap_or(0) > 0)
-                .then(|| StoreError::InUse(Kind::SecurityGroup, next.id.clone()))
-        };
-        let doc = (DynamoStore::group_doc(next)?, next.version, expected_version);
-        let key = security_group_key(&next.id);
-        self.rewrite(key, doc, (&set, condition), values, in_use, (Kind::SecurityGroup, &next.id)).await
+        self.mark_group_deleting(next, expected_version, true).await
+    }
+
+    async fn mark_security_group_deleting(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()> {
+        self.mark_group_deleting(next, expected_version, false).await
+    }
+
+    async fn security_group_server_count(&self, id: &str) -> Result<Option<u64>> {
+        let item = self.get(security_group_key(id), "get security group").await?;
+        Ok(item.map(|item| number_attr(&item, "serverCount").unwrap_or(0)))
     }
 
     async fn remove_security_group(&self, id: &str) -> Result<()> {

@@ -30,6 +30,9 @@ impl ServerStore for DynamoStore {
         if let Some(ca) = &server.ssh_certificate_authority_id {
             tx = tx.with("ca", self.ca_count(ca, 1)?);
         }
+        for (name, item) in self.group_items(&effects.groups)? {
+            tx = tx.with(name, item);
+        }
         match self.transact(tx.with_each("effects", self.effect_items(effects)?)).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed("claim").is_some() => {
@@ -44,10 +47,11 @@ impl ServerStore for DynamoStore {
             Err(cancelled) if cancelled.failed("ca").is_some() => {
                 Err(StoreError::Missing(Kind::SshCa, server.ssh_certificate_authority_id.clone().unwrap_or_default()))
             }
-            Err(cancelled) => match cancelled.failed("network") {
-                Some(r) if r.existed => Err(StoreError::Closing(Kind::Network, server.network_id.clone())),
-                Some(_) => Err(StoreError::Missing(Kind::Network, server.network_id.clone())),
-                None => Err(cancelled.unexplained()),
+            Err(cancelled) => match (cancelled.failed("network"), cancelled.group_refusal(&effects.groups)) {
+                (Some(r), _) if r.existed => Err(StoreError::Closing(Kind::Network, server.network_id.clone())),
+                (Some(_), _) => Err(StoreError::Missing(Kind::Network, server.network_id.clone())),
+                (None, Some(group)) => Err(group),
+                (None, None) => Err(cancelled.unexplained()),
             },
         }
     }
@@ -78,14 +82,16 @@ impl ServerStore for DynamoStore {
                     .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                     .build(),
             )?;
-            let tx = Transaction::new("update server")
-                .with("record", TransactWriteItem::builder().put(put).build())
-                .with_each("effects", self.effect_items(effects)?);
-            return match self.transact(tx).await? {
+            let mut parts = vec![("record", TransactWriteItem::builder().put(put).build())];
+            parts.extend(self.group_items(&effects.groups)?);
+            parts.extend(self.effect_items(effects)?.into_iter().map(|item| ("effects", item)));
+            // A group it stops naming that is already gone has nothing left to uncount.
+            return match self.transact_leaving_out("update server", parts, &["group-"]).await? {
                 Ok(()) => Ok(()),
-                Err(cancelled) => match cancelled.failed("record") {
-                    Some(r) => Err(refused(r.existed, r.version)),
-                    None => Err(cancelled.unexplained()),
+                Err(cancelled) => match (cancelled.failed("record"), cancelled.group_refusal(&effects.groups)) {
+                    (Some(r), _) => Err(refused(r.existed, r.version)),
+                    (None, Some(group)) => Err(group),
+                    (None, None) => Err(cancelled.unexplained()),
                 },
             };
         }
@@ -166,30 +172,20 @@ impl ServerStore for DynamoStore {
         if let Some(ca) = server.ssh_certificate_authority_id.as_deref() {
             parts.push(("ca", self.ca_count(ca, -1)?));
         }
-        let effects = self.effect_items(effects)?;
-        // A claim held by another server, or a network or CA already gone, is left out and tried again;
-        // the record's own condition decides whether anything is removed (and uncounted) at all.
-        for _ in 0..3 {
-            let tx = parts.iter().cloned().fold(Transaction::new("remove server"), |tx, (n, i)| tx.with(n, i));
-            match self.transact(tx.with_each("effects", effects.clone())).await? {
-                Ok(()) => return Ok(true),
-                Err(cancelled) => {
-                    if let Some(record) = cancelled.failed("record") {
-                        return if record.existed {
-                            Err(StoreError::Changed(Kind::Server, server.id.clone()))
-                        } else {
-                            Ok(false)
-                        };
-                    }
-                    let failed = cancelled.failed_items();
-                    if failed.is_empty() {
-                        return Err(cancelled.unexplained());
-                    }
-                    parts.retain(|(name, _)| !failed.contains(name));
-                }
-            }
+        parts.extend(self.group_items(&effects.groups)?);
+        parts.extend(self.effect_items(effects)?.into_iter().map(|item| ("effects", item)));
+        // A claim held by another server, or a network, CA or group already gone, is left out and
+        // tried again; the record's own condition decides whether anything is removed (and
+        // uncounted) at all.
+        let optional = ["claim", "network", "ca", "group-"];
+        match self.transact_leaving_out("remove server", parts, &optional).await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) => match cancelled.failed("record") {
+                Some(record) if record.existed => Err(StoreError::Changed(Kind::Server, server.id.clone())),
+                Some(_) => Ok(false),
+                None => Err(cancelled.unexplained()),
+            },
         }
-        Err(StoreError::failed(format!("server {} could not be removed", server.id)))
     }
 
     async fn claim_holder(&self, network_id: &str, name: &str) -> Result<Option<String>> {

@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::items::*;
-use crate::domain::{Effects, PendingChange, ServerRecord};
+use crate::domain::{Effects, GroupReferences, PendingChange, ServerRecord};
+use crate::store::Kind;
 use crate::store::{Result, StoreError};
 
 use super::errors::{build, sdk_error};
@@ -88,6 +89,33 @@ impl Cancelled {
         self.reasons.iter().filter(|(_, r)| r.failed_condition()).map(|(n, _)| *n).collect()
     }
 
+    /// The first failed item named so: its place among the items of that name, and its reason.
+    pub(super) fn failed_nth(&self, name: &str) -> Option<(usize, &Reason)> {
+        self.reasons
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .enumerate()
+            .find(|(_, (_, r))| r.failed_condition())
+            .map(|(i, (_, r))| (i, r))
+    }
+
+    /// The positions (in the transaction) of the failed items whose names are in `names`.
+    fn failed_among(&self, names: &[&str]) -> Vec<usize> {
+        let failed = |(i, (n, r)): (usize, &(&str, Reason))| (r.failed_condition() && names.contains(n)).then_some(i);
+        self.reasons.iter().enumerate().filter_map(failed).collect()
+    }
+
+    /// Why a group a write starts naming refused it: gone, or being deleted.
+    pub(super) fn group_refusal(&self, groups: &GroupReferences) -> Option<StoreError> {
+        let (i, r) = self.failed_nth("group+")?;
+        let id = groups.added.get(i).cloned().unwrap_or_default();
+        Some(if r.existed {
+            StoreError::Closing(Kind::SecurityGroup, id)
+        } else {
+            StoreError::Missing(Kind::SecurityGroup, id)
+        })
+    }
+
     /// The store's error for a cancellation none of the caller's cases explains.
     pub(super) fn unexplained(&self) -> StoreError {
         StoreError::failed(format!("{} cancelled: {:?}", self.what, self.reasons))
@@ -145,6 +173,48 @@ impl DynamoStore {
             }
         }
         Err(StoreError::Unavailable(format!("{what}: conflicting transactions")))
+    }
+
+    /// Runs a transaction of named items; an item named in `optional` whose condition fails (a
+    /// count on an item already gone, a claim another holds) is left out and the rest tried again.
+    pub(super) async fn transact_leaving_out(
+        &self,
+        what: &'static str,
+        mut parts: Vec<(&'static str, TransactWriteItem)>,
+        optional: &[&str],
+    ) -> Result<std::result::Result<(), Cancelled>> {
+        for _ in 0..4 {
+            let tx = parts.iter().cloned().fold(Transaction::new(what), |tx, (n, i)| tx.with(n, i));
+            match self.transact(tx).await? {
+                Ok(()) => return Ok(Ok(())),
+                Err(cancelled) => {
+                    let left_out = cancelled.failed_among(optional);
+                    if left_out.is_empty() || left_out.len() < cancelled.failed_items().len() {
+                        return Ok(Err(cancelled));
+                    }
+                    let mut i = 0;
+                    parts.retain(|_| {
+                        i += 1;
+                        !left_out.contains(&(i - 1))
+                    });
+                }
+            }
+        }
+        Err(StoreError::failed(format!("{what}: items kept failing")))
+    }
+
+    /// The counts a server write's security group references change: +1 on each group it starts
+    /// naming (`group+`: it must exist and not be being deleted), -1 on each it stops naming (`group-`).
+    pub(super) fn group_items(&self, groups: &GroupReferences) -> Result<Vec<(&'static str, TransactWriteItem)>> {
+        let open = "attribute_exists(PK) AND attribute_not_exists(deletingSince)";
+        let mut items = Vec::new();
+        for id in &groups.added {
+            items.push(("group+", self.count(security_group_key(id), 1, open)?));
+        }
+        for id in &groups.released {
+            items.push(("group-", self.count(security_group_key(id), -1, "attribute_exists(PK)")?));
+        }
+        Ok(items)
     }
 
     pub(super) fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem> {

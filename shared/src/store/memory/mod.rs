@@ -74,6 +74,31 @@ impl Tables {
         for a in &effects.actions {
             self.upsert_action(a);
         }
+        for id in &effects.groups.added {
+            if let Some((_, count)) = self.security_groups.get_mut(id) {
+                *count += 1;
+            }
+        }
+        for id in &effects.groups.released {
+            if let Some((_, count)) = self.security_groups.get_mut(id) {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// A write that starts naming a group needs the group, not being deleted (as DynamoDB's
+    /// condition on its count).
+    fn check_groups(&self, effects: &Effects) -> Result<()> {
+        for id in &effects.groups.added {
+            match self.security_groups.get(id) {
+                None => return Err(StoreError::Missing(Kind::SecurityGroup, id.clone())),
+                Some((g, _)) if g.deleting_since.is_some() => {
+                    return Err(StoreError::Closing(Kind::SecurityGroup, id.clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
     fn upsert_action(&mut self, action: &ActionRecord) {

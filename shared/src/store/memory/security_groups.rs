@@ -81,6 +81,17 @@ impl SecurityGroupStore for MemoryStore {
         Ok(())
     }
 
+    async fn mark_security_group_deleting(&self, next: &SecurityGroupRecord, expected_version: u64) -> Result<()> {
+        let mut t = self.tables();
+        let held = t.group_at(&next.id, expected_version)?;
+        held.0 = SecurityGroupRecord { deleting_since: Some(Utc::now()), ..next.clone() };
+        Ok(())
+    }
+
+    async fn security_group_server_count(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.tables().security_groups.get(id).map(|(_, count)| *count))
+    }
+
     async fn remove_security_group(&self, id: &str) -> Result<()> {
         self.tables().security_groups.remove(id);
         Ok(())

@@ -15,6 +15,7 @@ impl ServerStore for MemoryStore {
         if t.claims.contains_key(&claim) {
             return Err(StoreError::NameTaken { network: server.network_id.clone(), name: server.name.to_string() });
         }
+        t.check_groups(effects)?;
         if let Some(ca) = &server.ssh_certificate_authority_id {
             if !t.cas.contains_key(ca) {
                 return Err(StoreError::Missing(Kind::SshCa, ca.clone()));
@@ -54,6 +55,7 @@ impl ServerStore for MemoryStore {
                 Err(StoreError::Protected(Kind::Server, server.id.clone()))
             }
             Some(_) => {
+                t.check_groups(effects)?;
                 t.servers.insert(server.id.clone(), server.clone());
                 t.apply(effects);
                 Ok(())

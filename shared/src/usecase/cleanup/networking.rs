@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
-use crate::store::{CatalogStore, ServerStore};
-use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, DefaultGroup};
+use crate::store::{CatalogStore, SecurityGroupStore, ServerStore};
+use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, PortGroups};
 use crate::usecase::{catalog, Deps};
 
 /// Neutron listing page size.
@@ -75,7 +75,7 @@ pub(super) async fn list<P: Networking>(
 
 /// Converges the networking of `live` (records whose provider server exists and is not being
 /// deleted) and removes what records no longer in `known` (every record id the sync read) left.
-pub(super) async fn converge<S: ServerStore + CatalogStore, P: Networking>(
+pub(super) async fn converge<S: ServerStore + CatalogStore + SecurityGroupStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     mut seen: Seen,
@@ -84,7 +84,7 @@ pub(super) async fn converge<S: ServerStore + CatalogStore, P: Networking>(
     report: &mut Report,
 ) {
     let mut external: Option<String> = None;
-    let mut default_group = DefaultGroup::default();
+    let mut default_group = PortGroups::default();
     let now = deps.clock.now();
     for record in live {
         if record.create_may_be_in_flight(now, deps.timing.grace) {
@@ -130,16 +130,16 @@ pub(super) async fn converge<S: ServerStore + CatalogStore, P: Networking>(
 
 /// One live server: its port updated if it drifted from the record, its public address made to
 /// match `publicIP`. The external network and the default group are looked up once per identity.
-async fn converge_one<S: ServerStore + CatalogStore, P: Networking>(
+async fn converge_one<S: ServerStore + CatalogStore + SecurityGroupStore, P: Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     record: &ServerRecord,
     port: &ProviderPort,
     bound: Vec<PublicIp>,
-    (external, default_group): (&mut Option<String>, &mut DefaultGroup),
+    (external, default_group): (&mut Option<String>, &mut PortGroups),
     report: &mut Report,
 ) -> Result<(), ProviderError> {
-    if align_port(&*deps.provider, cred, record, port, default_group).await?.is_some() {
+    if align_port((&*deps.store, &*deps.provider), cred, record, port, default_group).await?.is_some() {
         tracing::info!(server_id = %record.id, "port brought back to the record's networking");
         report.ports_repaired += 1;
     }

@@ -13,7 +13,7 @@ use super::super::{note_receipt, server_port, write_over, Deps};
 use super::Report;
 use crate::domain::{ActionRef, Command, HealthStatus, PowerState, ProvisioningStatus, ServerRecord, PLATFORM_SUBJECT};
 use crate::provider::{Attach, Compute, Networking, ProviderCredential, ProviderError};
-use crate::store::{KeypairStore, NetworkStore, ServerStore, SshCaStore, StoreError};
+use crate::store::{KeypairStore, NetworkStore, SecurityGroupStore, ServerStore, SshCaStore, StoreError};
 
 /// Places `record` again if it is due (see [`reschedule_due`]), or finishes an attempt whose create
 /// did not happen (the function stopped between the record and the provider).
@@ -23,7 +23,7 @@ pub(super) async fn reschedule<S, P>(
     record: &ServerRecord,
     report: &mut Report,
 ) where
-    S: ServerStore + NetworkStore + KeypairStore + SshCaStore,
+    S: ServerStore + NetworkStore + KeypairStore + SshCaStore + SecurityGroupStore,
     P: Compute + Networking,
 {
     let now = deps.clock.now();
@@ -81,7 +81,7 @@ async fn create_again<S, P>(
     record: &ServerRecord,
 ) -> Result<String, ProviderError>
 where
-    S: ServerStore + NetworkStore + KeypairStore + SshCaStore,
+    S: ServerStore + NetworkStore + KeypairStore + SshCaStore + SecurityGroupStore,
     P: Compute + Networking,
 {
     let store = |e: StoreError| ProviderError::unavailable(format!("the table did not answer ({e})"));
@@ -97,7 +97,8 @@ where
     };
     let mut request =
         provider_request(record, key_name, ca.as_ref()).map_err(|e| ProviderError::failed(e.to_string()))?;
-    let (port, _) = server_port::ensure_port(&*deps.provider, cred, record, &network.provider_network_id).await?;
+    let on = (network.provider_network_id.as_str(), &mut server_port::PortGroups::default());
+    let (port, _) = server_port::ensure_port((&*deps.store, &*deps.provider), cred, record, on).await?;
     request.attach = Attach::Port(port.id);
     let (provider_id, receipt) = deps.provider.create_server(cred, &request).await?;
     note_receipt(deps, &record.id, record.action.as_ref(), &receipt).await;

@@ -94,6 +94,7 @@ pub async fn converge_identity<S: IdentityStores + NetworkStore, P: Provides>(
         Ok(()) => {
             tracing::info!(identity_id, "identity provisioned");
             hand_over_networks(deps, &run.identity).await?;
+            hand_over_groups(deps, &run.identity).await?;
             Ok(Converged::Settled(Stage::Provisioned))
         }
         Err(e @ Error::PreconditionFailed(_)) => Err(e),
@@ -114,6 +115,20 @@ async fn hand_over_networks<S: NetworkStore, P>(deps: &Deps<S, P>, identity: &Id
     for network in deps.store.list_networks(&networks_of(identity)).await? {
         if network.lifecycle.as_ref().is_some_and(|l| l.stage.unsettled()) && network.deleting_since.is_none() {
             super::networks::hand_over(deps, &network.id).await;
+        }
+    }
+    Ok(())
+}
+
+/// The security groups made under an identity while it was provisioned, which wait for it, go to
+/// the worker.
+async fn hand_over_groups<S: crate::store::SecurityGroupStore, P>(
+    deps: &Deps<S, P>,
+    identity: &IdentityRecord,
+) -> Result<()> {
+    for group in deps.store.list_security_groups(&super::security_groups::groups_under(identity)).await? {
+        if group.lifecycle.stage.unsettled() && group.deleting_since.is_none() {
+            super::security_groups::hand_over(deps, &group.id).await;
         }
     }
     Ok(())

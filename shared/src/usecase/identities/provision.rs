@@ -12,17 +12,17 @@ use crate::domain::provisioned::{identity_object_name, IDENTITY_KEYPAIR_NAME};
 use crate::domain::{IdentityRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::tenancy::{ProjectSpec, UserSpec};
-use crate::provider::{CredentialScope, Keypairs, ProviderCredential, Tenancy};
-use crate::store::{IdentityStore, KeypairStore, ProvisionStore, StoreError};
+use crate::provider::{CredentialScope, Keypairs, ProviderCredential, SecurityGroups, Tenancy};
+use crate::store::{IdentityStore, KeypairStore, ProvisionStore, SecurityGroupStore, StoreError};
 use crate::usecase::Deps;
 
 /// What the store needs to provision an identity.
-pub trait IdentityStores: IdentityStore + ProvisionStore + KeypairStore {}
-impl<S: IdentityStore + ProvisionStore + KeypairStore> IdentityStores for S {}
+pub trait IdentityStores: IdentityStore + ProvisionStore + KeypairStore + SecurityGroupStore {}
+impl<S: IdentityStore + ProvisionStore + KeypairStore + SecurityGroupStore> IdentityStores for S {}
 
 /// What the provider needs to provision an identity.
-pub trait Provides: Tenancy + Keypairs {}
-impl<P: Tenancy + Keypairs> Provides for P {}
+pub trait Provides: Tenancy + Keypairs + SecurityGroups {}
+impl<P: Tenancy + Keypairs + SecurityGroups> Provides for P {}
 
 /// The role the region's user takes in every project it makes (Unikorn's `manager`): what lets its
 /// project-scoped token make the network and the servers there.

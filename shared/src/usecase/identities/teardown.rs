@@ -11,6 +11,7 @@ use crate::domain::IdentityRecord;
 use crate::error::Result;
 use crate::provider::{ProviderCredential, ProviderError};
 use crate::store::{NetworkStore, StoreError};
+use crate::usecase::security_groups::{groups_under, remove_groups};
 use crate::usecase::{Converged, Deps};
 
 /// A delete whose object is already gone succeeded.
@@ -106,6 +107,9 @@ pub(crate) async fn retire<S: IdentityStores + NetworkStore, P: Provides>(
             deps.provider.find_project(&domain, &identity_object_name(&identity.id)).await?
         }
     };
+    // Its security groups, in its project, before the project goes.
+    let cred = project.as_deref().map(|p| deps.regions.credential_in(&identity.region_id, Some(p))).transpose()?;
+    remove_groups(deps, &groups_under(&identity), cred.as_ref()).await?;
     let objects = (identity.region_id.as_str(), identity.id.as_str());
     remove_region_keypair(deps, objects, project.as_deref()).await?;
     remove_objects(deps, objects, Some(&identity), project.as_deref()).await?;

@@ -37,7 +37,8 @@ pub(super) async fn run<S: Provisioned, P: Builds>(deps: &Deps<S, P>, network: N
     remove_region_keypair(deps, (&network.region_id, &network.identity_id), project.as_deref()).await?;
     let cred = project.as_deref().map(|p| deps.regions.credential_in(&network.region_id, Some(p))).transpose()?;
     // Its security groups go with it (Keystone removes no Neutron object with the project).
-    crate::usecase::security_groups::remove_groups_of(deps, &network, cred.as_ref()).await?;
+    let groups = crate::usecase::security_groups::groups_of(&network);
+    crate::usecase::security_groups::remove_groups(deps, &groups, cred.as_ref()).await?;
     if let Some(cred) = &cred {
         // Everything Neutron holds in the project, listed rather than taken from the record: the
         // project is the network's alone, so a duplicate a timed-out create made late, or what a

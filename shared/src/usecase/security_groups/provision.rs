@@ -7,10 +7,10 @@
 use crate::crash;
 use crate::domain::security_group::security_group_object_name;
 use crate::domain::security_rules::plan_rules;
-use crate::domain::{NetworkRecord, SecurityGroupRecord, Stage};
+use crate::domain::{IdentityRecord, NetworkRecord, SecurityGroupRecord, Stage};
 use crate::error::{Error, Result};
 use crate::provider::{ProviderCredential, ProviderError, SecurityGroups};
-use crate::store::{NetworkStore, SecurityGroupStore};
+use crate::store::{IdentityStore, NetworkStore, RecordQuery, SecurityGroupStore};
 use crate::usecase::identities::provision::changed;
 use crate::usecase::identities::teardown::done;
 use crate::usecase::{Converged, Deps};
@@ -78,29 +78,67 @@ impl<S: SecurityGroupStore, P: SecurityGroups> Run<'_, S, P> {
     }
 }
 
+/// Where a group lives: its network (v2) or its identity resource (v1), as read now.
+enum Home {
+    Network(NetworkRecord),
+    Identity(IdentityRecord),
+}
+
+impl Home {
+    /// Its parent is being taken down, and takes its groups with it.
+    fn closing(&self) -> bool {
+        match self {
+            Home::Network(n) => n.deleting_since.is_some(),
+            Home::Identity(i) => i.deleting_since.is_some(),
+        }
+    }
+
+    /// The project the parent's servers live in: a provisioned network's own (once made), the
+    /// region's for a bound one, an identity's own (once made).
+    fn project<S, P>(&self, deps: &Deps<S, P>) -> Result<Option<String>> {
+        let network = match self {
+            Home::Identity(i) => return Ok(i.objects.project_id.clone()),
+            Home::Network(n) => n,
+        };
+        if network.is_provisioned_by_us() {
+            return Ok(network.objects.project_id.clone());
+        }
+        match deps.regions.project_credential(&network.region_id)?.scope {
+            crate::provider::CredentialScope::Project(p) => Ok(Some(p)),
+            crate::provider::CredentialScope::Domain(_) => Ok(None),
+        }
+    }
+}
+
+async fn home_of<S: SecurityGroupStore + NetworkStore + IdentityStore, P>(
+    deps: &Deps<S, P>,
+    group: &SecurityGroupRecord,
+) -> Result<Option<Home>> {
+    Ok(match (&group.network_id, &group.parent_identity_id) {
+        (Some(n), _) => deps.store.get_network(n).await?.map(Home::Network),
+        (None, Some(i)) => deps.store.get_identity(i).await?.map(Home::Identity),
+        (None, None) => None,
+    })
+}
+
 /// Brings the group to what its record says: made with its rules, or removed. It waits for its
-/// network's project; a failure is recorded on it (`error`, with Neutron's reason) and answered,
+/// parent's project; a failure is recorded on it (`error`, with Neutron's reason) and answered,
 /// so the worker's queue (or the cleanup function) runs it again.
-pub async fn converge_security_group<S: SecurityGroupStore + NetworkStore, P: SecurityGroups>(
+pub async fn converge_security_group<S: SecurityGroupStore + NetworkStore + IdentityStore, P: SecurityGroups>(
     deps: &Deps<S, P>,
     id: &str,
 ) -> Result<Converged> {
     let Some(group) = deps.store.get_security_group(id).await? else { return Ok(Converged::Gone) };
-    let network = match &group.network_id {
-        Some(n) => deps.store.get_network(n).await?,
-        None => None,
-    };
-    let network = match network {
-        Some(n) if !group.in_teardown() => n,
-        // Being deleted, or its network is gone (its teardown removed what it could find).
+    let home = match home_of(deps, &group).await? {
+        Some(home) if !group.in_teardown() => home,
+        // Being deleted, or its parent is gone (its teardown removed what it could find).
         other => return teardown(deps, group, other.as_ref()).await,
     };
-    if network.deleting_since.is_some() {
-        // Its network is being taken down, and takes its groups with it.
+    if home.closing() {
         return Ok(Converged::Settled(group.lifecycle.stage));
     }
-    let Some(project) = servers_project(deps, &network)? else {
-        tracing::info!(security_group_id = id, "security group waits for its network's project");
+    let Some(project) = home.project(deps)? else {
+        tracing::info!(security_group_id = id, "security group waits for its project");
         return Ok(Converged::Settled(group.lifecycle.stage));
     };
     let fresh = group.lifecycle.stage == Stage::Pending;
@@ -126,28 +164,21 @@ pub async fn converge_security_group<S: SecurityGroupStore + NetworkStore, P: Se
     }
 }
 
-/// The project the network's servers live in: a provisioned network's own (once made), the
-/// region's for a bound one.
-fn servers_project<S, P>(deps: &Deps<S, P>, network: &NetworkRecord) -> Result<Option<String>> {
-    if network.is_provisioned_by_us() {
-        return Ok(network.objects.project_id.clone());
-    }
-    match deps.regions.project_credential(&network.region_id)?.scope {
-        crate::provider::CredentialScope::Project(p) => Ok(Some(p)),
-        crate::provider::CredentialScope::Domain(_) => Ok(None),
-    }
-}
-
 /// Removes the group at Neutron (a port still using it holds it back: retried), then its record.
+/// A v1 group some server still names waits (Unikorn's foreground delete) until none does.
 async fn teardown<S: SecurityGroupStore, P: SecurityGroups>(
     deps: &Deps<S, P>,
     group: SecurityGroupRecord,
-    network: Option<&NetworkRecord>,
+    home: Option<&Home>,
 ) -> Result<Converged> {
+    if deps.store.security_group_server_count(&group.id).await?.unwrap_or(0) > 0 {
+        tracing::info!(security_group_id = %group.id, "security group waits for its servers to let it go");
+        return Ok(Converged::Settled(Stage::Deprovisioning));
+    }
     // Recorded before the group was asked for: without it, nothing was made.
     let project = match &group.objects.project_id {
         Some(p) => Some(p.clone()),
-        None => network.map(|n| servers_project(deps, n)).transpose()?.flatten(),
+        None => home.map(|h| h.project(deps)).transpose()?.flatten(),
     };
     if let Some(project) = &project {
         let cred = deps.regions.credential_in(&group.region_id, Some(project))?;
@@ -174,14 +205,14 @@ async fn remove_at_provider<S, P: SecurityGroups>(
     Ok(())
 }
 
-/// A network's teardown takes its groups with it: each removed at Neutron (in the network's
-/// project, `cred`), then its record.
-pub(crate) async fn remove_groups_of<S: SecurityGroupStore, P: SecurityGroups>(
+/// A parent's teardown takes its groups with it (`query`: a network's, or an identity's): each
+/// removed at Neutron (in the parent's project, `cred`), then its record.
+pub(crate) async fn remove_groups<S: SecurityGroupStore, P: SecurityGroups>(
     deps: &Deps<S, P>,
-    network: &NetworkRecord,
+    query: &RecordQuery,
     cred: Option<&ProviderCredential>,
 ) -> Result<()> {
-    for group in deps.store.list_security_groups(&super::groups_of(network)).await? {
+    for group in deps.store.list_security_groups(query).await? {
         if let Some(cred) = cred {
             remove_at_provider(deps, cred, &group).await?;
         }

@@ -59,27 +59,6 @@ async fn a_create_with_an_unknown_outcome_keeps_its_record_until_cleanup_settles
 }
 
 #[tokio::test]
-async fn a_security_group_the_provider_lacks_is_422_naming_the_field_before_anything_is_written() {
-    let w = world().await;
-    let before = w.store.item_count();
-    let mut input = create_input(&w.network, "web");
-    let groups = vec!["sg-web".to_owned(), "sg-gone".to_owned()];
-    input.networking = Some(crate::domain::Networking { security_groups: Some(groups), ..Default::default() });
-    let err = create_server(&w.deps, &cx(admin()), input, None).await.expect_err("missing group");
-    assert!(
-        matches!(&err, Error::Unprocessable(m) if m.starts_with("spec.networking.securityGroups:") && m.contains("sg-gone") && !m.contains("sg-web")),
-        "{err:?}"
-    );
-    assert_eq!(w.store.item_count(), before, "nothing written");
-    assert!(!w.provider.calls().iter().any(|c| c == "create_server"), "nothing created");
-
-    let mut known = create_input(&w.network, "web");
-    known.networking =
-        Some(crate::domain::Networking { security_groups: Some(vec!["sg-web".into()]), ..Default::default() });
-    create_server(&w.deps, &cx(admin()), known, None).await.unwrap_or_else(|e| panic!("{e}"));
-}
-
-#[tokio::test]
 async fn a_public_ip_where_the_cloud_has_no_external_network_is_422_before_anything_is_written() {
     let w = world().await;
     w.provider.no_external_network.store(true, std::sync::atomic::Ordering::SeqCst);

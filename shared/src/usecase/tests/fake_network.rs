@@ -1,11 +1,9 @@
-//! The fake provider's networking: ports and public addresses in memory, and the security groups
-//! of the one project it serves (`default`, `sg-web`).
+//! The fake provider's networking: ports and public addresses in memory, and the default security
+//! group of the one project it serves.
 
 use super::*;
 use crate::provider::networking::{ExternalNetwork, Page};
 use crate::provider::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
-
-pub(super) const KNOWN_GROUPS: &[&str] = &["default", "sg-web"];
 
 fn page<T: Clone>(items: Vec<(String, T)>, marker: Option<&str>, limit: u32) -> Page<T> {
     let after: Vec<_> = items.into_iter().filter(|(id, _)| marker.is_none_or(|m| id.as_str() > m)).collect();
@@ -127,10 +125,6 @@ impl Networking for FakeProvider {
             .then(|| ExternalNetwork { id: "public".into(), name: "public".into(), tags: vec![] })
             .into_iter()
             .collect())
-    }
-    async fn missing_security_groups(&self, _: &ProviderCredential, ids: &[String]) -> ProviderResult<Vec<String>> {
-        self.call("missing_security_groups")?;
-        Ok(ids.iter().filter(|id| !KNOWN_GROUPS.contains(&id.as_str())).cloned().collect())
     }
     async fn default_security_group(&self, _: &ProviderCredential) -> ProviderResult<Option<String>> {
         self.call("default_security_group")?;

@@ -17,7 +17,11 @@ fn v1_cx() -> Context {
     let view = View {
         version: ApiVersion::V1,
         path: Some(path),
-        rules: Rules { networks: crate::rbac::NETWORKS_V1, server_update: crate::rbac::Operation::Create },
+        rules: Rules {
+            networks: crate::rbac::NETWORKS_V1,
+            security_groups: crate::rbac::SECURITY_GROUPS_V1,
+            server_update: crate::rbac::Operation::Create,
+        },
     };
     Context { caller: caller(acl), view }
 }

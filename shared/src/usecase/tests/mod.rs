@@ -52,7 +52,11 @@ pub(super) fn v2() -> View {
     View {
         version: crate::domain::ApiVersion::V2,
         path: None,
-        rules: Rules { networks: crate::rbac::NETWORKS, server_update: crate::rbac::Operation::Update },
+        rules: Rules {
+            networks: crate::rbac::NETWORKS,
+            security_groups: crate::rbac::SECURITY_GROUPS,
+            server_update: crate::rbac::Operation::Update,
+        },
     }
 }
 

@@ -90,3 +90,76 @@ async fn a_network_takes_its_groups_with_it_and_bad_rules_write_nothing() {
     assert!(w.provider.made().is_empty(), "nothing left: {:?}", w.provider.made());
     assert!(w.store.get_security_group(&id).await.ok().flatten().is_none(), "its record went too");
 }
+
+fn naming(network: &str, name: &str, groups: &[&str]) -> crate::domain::ServerCreateInput {
+    let mut input = create_input(network, name);
+    let groups = Some(groups.iter().map(|g| g.to_string()).collect());
+    input.networking = Some(crate::domain::Networking { security_groups: groups, ..Default::default() });
+    input
+}
+
+fn port_groups(w: &World, server: &str) -> Vec<String> {
+    let ports = w.provider.ports.lock().unwrap_or_else(|e| e.into_inner());
+    ports.values().find(|p| p.name == server).map(|p| p.security_groups.clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_server_names_groups_of_its_own_network_and_a_group_in_use_is_not_deleted() {
+    let w = world().await;
+    let web = group(&w, &w.network, "[]").await.unwrap_or_else(|e| panic!("{e}"));
+    let before = w.store.item_count();
+    // Pending: no Neutron group to put the port in yet.
+    let pending = create_server(&w.deps, &cx(admin()), naming(&w.network, "web", &[&web]), None).await;
+    assert!(matches!(&pending, Err(Error::Conflict(m)) if m.contains("once it is provisioned")), "{pending:?}");
+    converge_security_group(&w.deps, &web).await.unwrap_or_else(|e| panic!("{e}"));
+    let missing = create_server(&w.deps, &cx(admin()), naming(&w.network, "web", &[&web, "nope"]), None).await;
+    assert!(matches!(&missing, Err(Error::NotFound(m)) if m.contains("nope")), "{missing:?}");
+    let other_net = network(&w).await;
+    converge(&w.deps, &other_net).await.unwrap_or_else(|e| panic!("{e}"));
+    let other = group(&w, &other_net, "[]").await.unwrap_or_else(|e| panic!("{e}"));
+    converge_security_group(&w.deps, &other).await.unwrap_or_else(|e| panic!("{e}"));
+    let before_other = w.store.item_count();
+    let foreign = create_server(&w.deps, &cx(admin()), naming(&w.network, "web", &[&other]), None).await;
+    assert!(
+        matches!(&foreign, Err(Error::Unprocessable(m)) if m == "spec.networking.securityGroups[0]: a referenced security group must belong to the same network as the server"),
+        "{foreign:?}"
+    );
+    assert_eq!(w.store.item_count(), before_other, "nothing written by the refusals");
+    assert!(before < before_other);
+    assert!(!w.provider.calls().iter().any(|c| c == "create_port"), "nothing made");
+
+    let server = create_server(&w.deps, &cx(admin()), naming(&w.network, "web", &[&web]), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let neutron = w.store.get_security_group(&web).await.ok().flatten().and_then(|g| g.objects.group_id);
+    assert_eq!(port_groups(&w, &server.id), neutron.into_iter().collect::<Vec<_>>(), "the port is in the group");
+    let in_use = groups::delete_security_group(&w.deps, &cx(admin()), &web).await;
+    assert!(matches!(&in_use, Err(Error::Forbidden(m)) if m == "security group is in use and cannot be deleted"));
+
+    // Dropping the group from the server frees it; the port goes back to the default group.
+    let body = br#"{"metadata": {"name": "web"}, "spec": {"flavorId": "f", "imageId": "i"}}"#;
+    let input = parse_json::<ServerV2Update>(body).and_then(ServerV2Update::parse).unwrap_or_else(|e| panic!("{e}"));
+    update_server(&w.deps, &cx(admin()), &server.id, None, input).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(port_groups(&w, &server.id), vec!["default".to_owned()]);
+    groups::delete_security_group(&w.deps, &cx(admin()), &web).await.unwrap_or_else(|e| panic!("{e}"));
+    let closed = create_server(&w.deps, &cx(admin()), naming(&w.network, "db", &[&web]), None).await;
+    assert!(matches!(&closed, Err(Error::Conflict(m)) if m.contains("being deleted")), "{closed:?}");
+    assert_eq!(converge_security_group(&w.deps, &web).await.ok(), Some(Converged::Gone));
+}
+
+#[tokio::test]
+async fn a_server_removed_frees_its_groups() {
+    let w = world().await;
+    let web = group(&w, &w.network, "[]").await.unwrap_or_else(|e| panic!("{e}"));
+    converge_security_group(&w.deps, &web).await.unwrap_or_else(|e| panic!("{e}"));
+    let server = create_server(&w.deps, &cx(admin()), naming(&w.network, "web", &[&web, &web]), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    crate::usecase::delete_server(&w.deps, &cx(admin()), &server.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut past_grace = w.deps.clone();
+    past_grace.timing.grace = chrono::Duration::zero();
+    cleanup::run(&past_grace, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.store.get_server(&server.id).await.ok().flatten().is_none(), "server gone");
+    groups::delete_security_group(&w.deps, &cx(admin()), &web).await.unwrap_or_else(|e| panic!("{e}"));
+}

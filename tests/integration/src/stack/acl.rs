@@ -28,6 +28,7 @@ pub fn admin_acl() -> Value {
         {"name": "region:images", "operations": ALL},
         {"name": "region:sshcertificateauthorities:v2", "operations": ALL},
         {"name": "region:securitygroups:v2", "operations": ALL},
+        {"name": "region:securitygroups", "operations": ALL},
         {"name": "region:identities", "operations": ALL},
         {"name": "region:networks", "operations": ALL},
         {"name": "region:regions", "operations": ["read"]},

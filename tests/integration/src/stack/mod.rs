@@ -5,9 +5,12 @@
 mod acl;
 mod events;
 mod fair_use;
+mod groups;
+mod provisioned;
 mod table;
 
 pub use acl::{admin_acl, org_acl, project_acl, ALL};
+pub use groups::{ssh_rules, Group};
 
 use std::sync::Arc;
 
@@ -113,6 +116,7 @@ pub fn regions_in(emulator: &Emulator, id: &str) -> Regions {
 }
 
 /// A v1 identity and a network under it; `path` is the identity's URL path.
+#[derive(Debug, Clone)]
 pub struct V1Home {
     pub identity_id: String,
     pub network_id: String,
@@ -368,20 +372,7 @@ impl Stack {
 
     /// Waits (at most 20 s) until the network's `provisioningStatus` is `stage` (`gone`: a 404).
     pub async fn network_stage(&self, id: &str, stage: &str) -> Reply {
-        let path = format!("/api/v2/networks/{id}");
-        let started = std::time::Instant::now();
-        loop {
-            let reply = self.call("GET", &path, Some(&self.admin()), None).await;
-            if reply.stage() == stage {
-                return reply;
-            }
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(20),
-                "network {id} never became {stage}: {}",
-                reply.body
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        self.until_stage(&format!("/api/v2/networks/{id}"), stage).await
     }
 
     pub async fn create_network(&self, token: &str, name: &str, org: &str, project: &str) -> String {

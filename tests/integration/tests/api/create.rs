@@ -3,15 +3,18 @@ use integration_tests::stack::*;
 use openstack_emulator::{seed, Fault};
 use serde_json::json;
 
+const MISSING: &str = "00000000-0000-4000-8000-000000000000";
+
 #[tokio::test]
 async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_is() {
     let stack = Stack::start().await;
+    let web = stack.security_group(&stack.network_id, "web").await;
     let body = json!({
         "metadata": {"name": "web-1", "description": "front end", "tags": [{"name": "tier", "value": "web"}]},
         "spec": {
             "networkId": stack.network_id, "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
             "userData": "I2Nsb3VkLWNvbmZpZwo=",
-            "networking": {"securityGroups": [seed::SECURITY_GROUP_WEB], "publicIP": true, "allowedSourceAddresses": ["192.0.2.0/24"]},
+            "networking": {"securityGroups": [web.id], "publicIP": true, "allowedSourceAddresses": ["192.0.2.0/24"]},
             "infrastructureRef": "cluster-7"
         }
     });
@@ -57,7 +60,7 @@ async fn create_answers_201_in_the_reference_wire_format_and_tells_nova_who_it_i
     assert_eq!(sent["server"]["networks"], json!([{"port": port["id"]}]));
     assert!(sent["server"].get("security_groups").is_none(), "the groups are the port's: {sent}");
     assert_eq!(port["network_id"], PROVIDER_NETWORK);
-    assert_eq!(groups_of(&port), vec![seed::SECURITY_GROUP_WEB.to_owned()]);
+    assert_eq!(groups_of(&port), vec![web.neutron_id.clone()], "the group's Neutron id");
     assert_eq!(pairs_of(&port), vec!["192.0.2.0/24".to_owned()]);
     let fips = neutron.floating_ips_of(port["id"].as_str().unwrap_or_default()).await;
     assert_eq!(fips.len(), 1, "one public IP: {fips:?}");
@@ -314,36 +317,37 @@ async fn a_keyed_retry_after_an_unknown_outcome_gets_the_first_attempts_server()
     assert!(stack.provider_id(dropped["metadata"]["id"].as_str().unwrap_or_default()).is_some(), "adopted: {dropped}");
 }
 
-/// A security group id the provider does not have is a 422 naming the field, on create (v2 and v1)
-/// and on update, before anything is written or created: Neutron was asked, Nova never was.
+/// A server names security groups of its own network: a missing one is 404 naming it, another
+/// network's is 422 (Unikorn v1.18.3's words), on create and on update, before anything is written
+/// or created.
 #[tokio::test]
-async fn a_security_group_missing_at_the_provider_is_422_and_nothing_is_written() {
+async fn a_security_group_missing_or_of_another_network_is_refused_and_nothing_is_written() {
     let stack = Stack::start().await;
     let admin = stack.admin();
+    let web = stack.security_group(&stack.network_id, "web").await;
+    let elsewhere = stack.create_network(&admin, "net-b", ORG, PROJECT).await;
+    let foreign = stack.security_group(&elsewhere, "web").await;
     let before = stack.item_count().await;
     let mut body = stack.server_body("web", &stack.network_id);
-    body["spec"]["networking"] = json!({"securityGroups": [seed::SECURITY_GROUP_WEB, "sg-nowhere"]});
+    body["spec"]["networking"] = json!({"securityGroups": [web.id, MISSING]});
+    let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"), "{}", reply.body);
+    assert_eq!(reply.description(), format!("no security group found with id {MISSING}"));
+    body["spec"]["networking"] = json!({"securityGroups": [web.id, foreign.id]});
     let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body)).await;
     assert_eq!((reply.status, reply.error_code()), (422, "unprocessable_content"), "{}", reply.body);
-    assert!(reply.description().starts_with("spec.networking.securityGroups:"), "{}", reply.body);
-    assert!(reply.description().contains("sg-nowhere"), "{}", reply.body);
+    assert_eq!(
+        reply.description(),
+        "spec.networking.securityGroups[1]: a referenced security group must belong to the same network as the server"
+    );
     assert_eq!(stack.item_count().await, before, "nothing written");
     assert_eq!(stack.nova_creates(), 0, "nothing created");
-    assert_eq!(stack.emulator.counter("GET /network/v2.0/security-groups"), 1, "Neutron was asked");
-
-    let home = stack.v1_home(&admin, ORG, PROJECT).await;
-    let mut v1 = stack.v1_server_body("web", &home.network_id);
-    v1["spec"]["securityGroups"] = json!([{"id": "sg-nowhere"}]);
-    let reply = stack.call("POST", &home.servers(), Some(&admin), Some(&v1)).await;
-    assert_eq!(reply.status, 422, "{}", reply.body);
-    assert!(reply.description().starts_with("spec.securityGroups:"), "{}", reply.body);
-    assert_eq!(stack.nova_creates(), 0);
 
     let id = stack.server("web").await;
     let path = format!("/api/v2/servers/{id}");
     let mut update = stack.server_body("web", &stack.network_id);
     update["spec"].as_object_mut().map(|s| s.remove("networkId"));
-    update["spec"]["networking"] = json!({"securityGroups": ["sg-nowhere"]});
+    update["spec"]["networking"] = json!({"securityGroups": [foreign.id]});
     let reply = stack.call("PUT", &path, Some(&admin), Some(&update)).await;
     assert_eq!(reply.status, 422, "{}", reply.body);
     let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await.unwrap_or_default();

@@ -76,8 +76,11 @@ impl Op {
 async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
     let stack = Stack::start().await;
     let admin = stack.admin();
+    let groups =
+        [stack.security_group(&stack.network_id, "web").await, stack.security_group(&stack.network_id, "ssh").await];
+    let networking = networking(&[&groups[0], &groups[1]]);
     let networked = json!({"metadata": {"name": "web"}, "spec": {"networkId": stack.network_id,
-        "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU, "networking": networking()}});
+        "flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU, "networking": networking}});
     let id = match op {
         Op::Create | Op::CreatePort | Op::CreatePublicIp => None,
         Op::DeletePublicIp => {
@@ -111,7 +114,7 @@ async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
         }
         Op::UpdateNetworking | Op::UpdatePublicIp => {
             let body = json!({"metadata": {"name": "web"}, "spec": {"flavorId": seed::FLAVOR_SMALL,
-                "imageId": seed::IMAGE_UBUNTU, "networking": networking()}});
+                "imageId": seed::IMAGE_UBUNTU, "networking": networking}});
             stack.try_call("PUT", &server(""), Some(&admin), Some(&body)).await
         }
         Op::Delete | Op::DeletePublicIp => stack.try_call("DELETE", &server(""), Some(&admin), None).await,
@@ -136,9 +139,9 @@ async fn run_case(op: Op, trouble: Trouble) -> Result<usize, Vec<String>> {
     stack.converge(0, 3).await
 }
 
-fn networking() -> serde_json::Value {
-    json!({"securityGroups": [seed::SECURITY_GROUP_WEB, seed::SECURITY_GROUP_SSH], "publicIP": true,
-           "allowedSourceAddresses": ["10.9.0.0/16"]})
+fn networking(groups: &[&Group]) -> serde_json::Value {
+    let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+    json!({"securityGroups": ids, "publicIP": true, "allowedSourceAddresses": ["10.9.0.0/16"]})
 }
 
 async fn matrix(op: Op) {

@@ -110,16 +110,6 @@ async fn a_failing_cloud_shows_error_and_the_retry_provisions_once() {
     assert_eq!(stack.emulator.counter("POST /identity/v3/projects"), 1);
 }
 
-/// Runs the cleanup function (the worker runs beside it) until `path` reads 404.
-async fn until_gone_with_cleanup(stack: &Stack, path: &str) {
-    let started = std::time::Instant::now();
-    while stack.call("GET", path, Some(&stack.admin()), None).await.status != 404 {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{path} never went");
-        stack.cleanup(300).await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_v1_network_is_made_in_its_identitys_project_and_one_identity_delete_takes_everything() {
     crate::logs::install();
@@ -177,7 +167,7 @@ async fn a_v1_network_is_made_in_its_identitys_project_and_one_identity_delete_t
     assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
     let dying = stack.call("GET", &network_path, Some(&admin), None).await;
     assert_eq!(dying.body["metadata"]["provisioningStatus"], "deprovisioning", "{}", dying.body);
-    until_gone_with_cleanup(&stack, &path).await;
+    stack.until_gone_with_cleanup(&path).await;
     assert_eq!(stack.call("GET", &home.server(&server.id()), Some(&admin), None).await.status, 404);
     assert_eq!(stack.call("GET", &network_path, Some(&admin), None).await.status, 404);
     let left = stack.emulator.inventory();
@@ -206,7 +196,7 @@ async fn a_v1_network_delete_takes_its_servers_then_only_its_own_objects() {
     let dying = stack.call("GET", &doomed, Some(&admin), None).await;
     assert_eq!(dying.body["metadata"]["provisioningStatus"], "deprovisioning", "{}", dying.body);
     assert_eq!(stack.create_v1_server(&admin, &home, "late").await.status, 409, "it takes no new server");
-    until_gone_with_cleanup(&stack, &doomed).await;
+    stack.until_gone_with_cleanup(&doomed).await;
     assert_eq!(stack.call("GET", &home.server(&server), Some(&admin), None).await.status, 404);
     let cloud = stack.emulator.inventory();
     let names = |list: Vec<String>| list.into_iter().filter(|n| n.starts_with("network-")).collect::<Vec<_>>();

@@ -28,6 +28,7 @@ mod regions;
 mod resize;
 mod secrets;
 mod security_groups;
+mod security_groups_v1;
 mod snapshot;
 mod sshcas;
 mod state_events;

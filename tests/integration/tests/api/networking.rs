@@ -26,10 +26,13 @@ async fn each_networking_field_alone_and_together_is_what_the_port_holds() {
     let stack = Stack::start().await;
     let neutron = NeutronApi::connect(&stack.emulator).await;
     let admin = stack.admin();
-    let web = seed::SECURITY_GROUP_WEB.to_owned();
-    let ssh = seed::SECURITY_GROUP_SSH.to_owned();
+    let (web_group, ssh_group) =
+        (stack.security_group(&stack.network_id, "web").await, stack.security_group(&stack.network_id, "ssh").await);
+    let (web, ssh) = (web_group.neutron_id.clone(), ssh_group.neutron_id.clone());
+    let mut both = vec![web.clone(), ssh.clone()];
+    both.sort();
     let cases = [
-        ("groups", json!({"securityGroups": [ssh, web]}), vec![web.clone(), ssh.clone()], vec![], false),
+        ("groups", json!({"securityGroups": [ssh_group.id, web_group.id]}), both, vec![], false),
         (
             "sources",
             json!({"allowedSourceAddresses": ["10.9.0.0/16", "192.0.2.7/32"]}),
@@ -40,7 +43,7 @@ async fn each_networking_field_alone_and_together_is_what_the_port_holds() {
         ("public", json!({"publicIP": true}), vec![], vec![], true),
         (
             "all",
-            json!({"securityGroups": [web], "publicIP": true, "allowedSourceAddresses": ["10.9.0.0/16"]}),
+            json!({"securityGroups": [web_group.id], "publicIP": true, "allowedSourceAddresses": ["10.9.0.0/16"]}),
             vec![web.clone()],
             vec!["10.9.0.0/16"],
             true,
@@ -56,7 +59,9 @@ async fn each_networking_field_alone_and_together_is_what_the_port_holds() {
             assert_eq!(groups_of(&port).len(), 1, "{name}: {port}");
             assert!(!groups_of(&port).contains(&web), "{name}: {port}");
         } else {
-            assert_eq!(groups_of(&port), groups, "{name}");
+            let mut held = groups_of(&port);
+            held.sort();
+            assert_eq!(held, groups, "{name}");
         }
         assert_eq!(pairs_of(&port), pairs, "{name}");
         // Neutron received only the attributes asked for: its policy refuses even an empty
@@ -101,20 +106,21 @@ async fn updates_turn_the_public_ip_on_off_and_on_and_change_groups_and_sources(
     }
     assert_eq!(neutron.floating_ips().await.len(), 1, "the address turned off was released: {addresses:?}");
 
-    let networking = json!({"securityGroups": [seed::SECURITY_GROUP_SSH], "allowedSourceAddresses": ["10.1.0.0/16"]});
+    let ssh = stack.security_group(&stack.network_id, "ssh").await;
+    let networking = json!({"securityGroups": [ssh.id], "allowedSourceAddresses": ["10.1.0.0/16"]});
     let reply = stack.call("PUT", &path, Some(&admin), Some(&update(networking))).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     let port = neutron.port_of(&id).await;
-    assert_eq!(groups_of(&port), vec![seed::SECURITY_GROUP_SSH.to_owned()]);
+    assert_eq!(groups_of(&port), vec![ssh.neutron_id.clone()]);
     assert_eq!(pairs_of(&port), vec!["10.1.0.0/16".to_owned()]);
     assert!(public_ips_of(&neutron, &port).await.is_empty(), "publicIP left out is off");
     assert_eq!(neutron.ports_named(&id).await.len(), 1, "still one port, updated in place");
 
-    // A missing group is refused before anything changes.
+    // A missing group is refused (404, as its read) before anything changes.
     let bad = json!({"securityGroups": ["7d4f9a0b-0000-4000-8000-000000000000"], "publicIP": true});
     let reply = stack.call("PUT", &path, Some(&admin), Some(&update(bad))).await;
-    assert_eq!((reply.status, reply.error_code()), (422, "unprocessable_content"), "{}", reply.body);
-    assert_eq!(groups_of(&neutron.port_of(&id).await), vec![seed::SECURITY_GROUP_SSH.to_owned()]);
+    assert_eq!((reply.status, reply.error_code()), (404, "not_found"), "{}", reply.body);
+    assert_eq!(groups_of(&neutron.port_of(&id).await), vec![ssh.neutron_id.clone()]);
     assert!(neutron.floating_ips().await.is_empty());
     assert_eq!(stack.converge(0, 1).await, Ok(1));
 }
@@ -135,8 +141,9 @@ async fn groups_removed_on_update_leave_the_port_in_the_default_group_and_cleanu
     let neutron = NeutronApi::connect(&stack.emulator).await;
     let admin = stack.admin();
     let default = vec![default_group(&neutron).await];
-    let web = vec![seed::SECURITY_GROUP_WEB.to_owned()];
-    let made = json!({"securityGroups": [seed::SECURITY_GROUP_WEB]});
+    let group = stack.security_group(&stack.network_id, "web").await;
+    let web = vec![group.neutron_id.clone()];
+    let made = json!({"securityGroups": [group.id]});
     let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body(&stack, "web", made.clone()))).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.id();
@@ -169,7 +176,8 @@ async fn delete_leaves_no_port_and_no_public_ip() {
     let stack = Stack::start().await;
     let neutron = NeutronApi::connect(&stack.emulator).await;
     let admin = stack.admin();
-    let all = json!({"securityGroups": [seed::SECURITY_GROUP_WEB], "publicIP": true, "allowedSourceAddresses": ["10.9.0.0/16"]});
+    let web = stack.security_group(&stack.network_id, "web").await;
+    let all = json!({"securityGroups": [web.id], "publicIP": true, "allowedSourceAddresses": ["10.9.0.0/16"]});
     let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body(&stack, "web", all))).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.id();
@@ -240,13 +248,12 @@ async fn v1_allowed_address_pairs_with_their_mac_and_public_ip_allocation_reach_
     let body = json!({"metadata": {"name": "router"}, "spec": {"flavorId": seed::FLAVOR_SMALL, "imageId": seed::IMAGE_UBUNTU,
         "networks": [{"id": home.network_id, "allowedAddressPairs": [
             {"cidr": "10.8.0.0/16", "macAddress": "FA:16:3E:AA:BB:CC"}, {"cidr": "10.7.0.0/16"}]}],
-        "securityGroups": [{"id": seed::SECURITY_GROUP_WEB}], "publicIPAllocation": {"enabled": true}}});
+        "publicIPAllocation": {"enabled": true}}});
     let reply = stack.call("POST", &home.servers(), Some(&admin), Some(&body)).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let pairs = &reply.body["spec"]["networks"][0]["allowedAddressPairs"];
     assert_eq!(pairs, &json!([{"cidr": "10.8.0.0/16", "macAddress": "fa:16:3e:aa:bb:cc"}, {"cidr": "10.7.0.0/16"}]));
     let port = neutron.port_of(&reply.id()).await;
-    assert_eq!(groups_of(&port), vec![seed::SECURITY_GROUP_WEB.to_owned()]);
     let mut sent: Vec<(String, String)> = port["allowed_address_pairs"]
         .as_array()
         .map(|l| {
@@ -281,9 +288,10 @@ async fn a_refused_create_leaves_no_public_ip_allocated_beside_it() {
     let stack = Stack::start().await;
     let neutron = NeutronApi::connect(&stack.emulator).await;
     let admin = stack.admin();
+    let web = stack.security_group(&stack.network_id, "web").await;
     let ports_before = neutron.ports().await.len();
     stack.emulator.inject(openstack_emulator::Fault::status("POST", "/compute/v2.1/servers", 409));
-    let all = json!({"securityGroups": [seed::SECURITY_GROUP_WEB], "publicIP": true});
+    let all = json!({"securityGroups": [web.id], "publicIP": true});
     let reply = stack.call("POST", "/api/v2/servers", Some(&admin), Some(&body(&stack, "refused", all))).await;
     assert_eq!((reply.status, reply.error_code()), (409, "conflict"), "{}", reply.body);
     assert_eq!(stack.emulator.counter("POST /network/v2.0/floatingips"), 1, "allocated beside the server");

@@ -37,39 +37,9 @@ async fn create(stack: &Stack) -> (String, String) {
     (id, stored["identityId"].as_str().unwrap_or_default().to_owned())
 }
 
-/// Waits until the worker died at `point` (so the cleanup runs that follow are what completes it).
-async fn reached(stack: &Stack, point: &str) {
-    let started = std::time::Instant::now();
-    while stack.deps.crash.is_armed(point) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{point} never reached");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 /// At most two cleanup runs (no grace period) after the fault, the network reads `stage`.
 async fn settles_within_two_runs(stack: &Stack, id: &str, stage: &str, label: &str) {
-    settles_at(stack, &format!("/api/v2/networks/{id}"), stage, label).await
-}
-
-/// At most two cleanup runs (no grace period) after the fault, `path` reads `stage`.
-async fn settles_at(stack: &Stack, path: &str, stage: &str, label: &str) {
-    for _ in 0..2 {
-        stack.cleanup(0).await;
-        if stack.call("GET", path, Some(&stack.admin()), None).await.stage() == stage {
-            return;
-        }
-    }
-    let shown = stack.call("GET", path, Some(&stack.admin()), None).await;
-    panic!("{label}: not {stage} after two cleanup runs: {}", shown.body);
-}
-
-/// Waits (at most 20 s) until `path` reads `stage` (the worker works in the background).
-async fn until(stack: &Stack, path: &str, stage: &str) {
-    let started = std::time::Instant::now();
-    while stack.call("GET", path, Some(&stack.admin()), None).await.stage() != stage {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{path} never {stage}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    stack.settles_at(&format!("/api/v2/networks/{id}"), stage, label).await
 }
 
 #[tokio::test]
@@ -85,7 +55,7 @@ async fn a_worker_killed_after_any_provider_step_leaves_a_network_cleanup_comple
     ] {
         stack.deps.crash.arm(point);
         let (id, identity) = create(&stack).await;
-        reached(&stack, point).await;
+        stack.reached(point).await;
         settles_within_two_runs(&stack, &id, "provisioned", point).await;
         assert_eq!(counts(&stack, &id, &identity), [1; 7], "{point}: one of each, nothing made twice");
     }
@@ -94,7 +64,7 @@ async fn a_worker_killed_after_any_provider_step_leaves_a_network_cleanup_comple
     stack.network_stage(&id, "provisioned").await;
     stack.deps.crash.arm(crash::TEARDOWN_AFTER_PROVIDER);
     assert_eq!(stack.call("DELETE", &format!("/api/v2/networks/{id}"), Some(&stack.admin()), None).await.status, 202);
-    reached(&stack, crash::TEARDOWN_AFTER_PROVIDER).await;
+    stack.reached(crash::TEARDOWN_AFTER_PROVIDER).await;
     settles_within_two_runs(&stack, &id, "gone", "teardown").await;
     assert_eq!(counts(&stack, &id, &identity), [0; 7], "nothing left of it");
 }
@@ -171,7 +141,7 @@ async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_
     let stack = Stack::start().await;
     let admin = stack.admin();
     let (identity, home) = stack.v1_identity(&admin, ORG, PROJECT).await;
-    until(&stack, &home, "provisioned").await;
+    stack.until_stage(&home, "provisioned").await;
     let create = || async {
         let body = json!({"metadata": {"name": "n"}, "spec": {"prefix": "10.0.0.0/24", "dnsNameservers": []}});
         let reply = stack.call("POST", &format!("{home}/networks"), Some(&stack.admin()), Some(&body)).await;
@@ -181,8 +151,8 @@ async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_
     for point in [crash::PROVISION_AFTER_NETWORK, crash::PROVISION_AFTER_SUBNET, crash::PROVISION_AFTER_ROUTER] {
         stack.deps.crash.arm(point);
         let (id, path) = create().await;
-        reached(&stack, point).await;
-        settles_at(&stack, &path, "provisioned", point).await;
+        stack.reached(point).await;
+        stack.settles_at(&path, "provisioned", point).await;
         assert_eq!(counts(&stack, &id, &identity), [1; 7], "{point}: one of each, nothing made twice");
     }
     let make = [
@@ -201,7 +171,7 @@ async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_
         for fault in [Fault::status(method, route, 503), Fault::dropped(method, route)] {
             stack.emulator.inject(fault);
             let (id, path) = create().await;
-            until(&stack, &path, "provisioned").await;
+            stack.until_stage(&path, "provisioned").await;
             assert_eq!(counts(&stack, &id, &identity), [1; 7], "fault at {method} {route}: one of each");
             stack.emulator.clear_faults();
         }
@@ -209,25 +179,25 @@ async fn a_v1_network_converges_after_any_neutron_fault_and_leaves_its_identity_
     for (method, route) in take_down {
         for fault in [Fault::status(method, route, 503), Fault::dropped(method, route)] {
             let (id, path) = create().await;
-            until(&stack, &path, "provisioned").await;
+            stack.until_stage(&path, "provisioned").await;
             stack.emulator.inject(fault);
             assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
-            until(&stack, &path, "gone").await;
+            stack.until_stage(&path, "gone").await;
             let label = format!("fault at {method} {route}");
             assert_eq!(counts(&stack, &id, &identity), [1, 1, 1, 0, 0, 0, 0], "{label}: its own objects gone");
             stack.emulator.clear_faults();
         }
     }
     let (id, path) = create().await;
-    until(&stack, &path, "provisioned").await;
+    stack.until_stage(&path, "provisioned").await;
     stack.deps.crash.arm(crash::TEARDOWN_AFTER_PROVIDER);
     assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
-    reached(&stack, crash::TEARDOWN_AFTER_PROVIDER).await;
-    settles_at(&stack, &path, "gone", "teardown").await;
+    stack.reached(crash::TEARDOWN_AFTER_PROVIDER).await;
+    stack.settles_at(&path, "gone", "teardown").await;
     assert_eq!(counts(&stack, &id, &identity), [1, 1, 1, 0, 0, 0, 0], "nothing left of it");
 
     assert_eq!(stack.call("DELETE", &home, Some(&admin), None).await.status, 202);
-    until(&stack, &home, "gone").await;
+    stack.until_stage(&home, "gone").await;
     let left = stack.emulator.inventory();
     assert!(left.is_empty(), "nothing left at the cloud: {left:?}");
 }

@@ -8,20 +8,6 @@ use serde_json::{json, Value};
 
 const MISSING: &str = "00000000-0000-4000-8000-000000000000";
 
-/// Polls the group (the worker works the queue in the background) until it shows `stage`.
-async fn until(stack: &Stack, id: &str, stage: &str) -> Reply {
-    let path = format!("/api/v2/securitygroups/{id}");
-    let started = std::time::Instant::now();
-    loop {
-        let reply = stack.call("GET", &path, Some(&stack.admin()), None).await;
-        if reply.stage() == stage {
-            return reply;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "group {id} never {stage}: {}", reply.body);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 /// The rules Neutron holds for the group named after `id`, keyed as Unikorn keys them.
 fn neutron_rules(stack: &Stack, id: &str) -> Option<(String, Vec<String>)> {
     let name = format!("securitygroup-{id}");
@@ -58,7 +44,7 @@ async fn a_group_is_made_in_its_networks_project_updated_and_removed() {
     assert_eq!(created.body["spec"]["rules"], rules, "read back as asked");
     assert_eq!(created.body["status"], json!({"regionId": REGION, "networkId": network}));
     let id = created.id();
-    until(&stack, &id, "provisioned").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{id}"), "provisioned").await;
     let (project, keys) = neutron_rules(&stack, &id).unwrap_or_else(|| panic!("no group at Neutron"));
     let network_project = stack
         .emulator
@@ -79,15 +65,15 @@ async fn a_group_is_made_in_its_networks_project_updated_and_removed() {
     let path = format!("/api/v2/securitygroups/{id}");
     let changed = stack.call("PUT", &path, Some(&admin), Some(&update)).await;
     assert_eq!(changed.status, 202, "{}", changed.body);
-    until(&stack, &id, "provisioned").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{id}"), "provisioned").await;
     assert_eq!(neutron_rules(&stack, &id).map(|(_, k)| k), Some(vec!["ingress,udp,53-53,0.0.0.0/0".to_owned()]));
 
     // A delete removes it at Neutron; a network takes the groups left on it with it.
     assert_eq!(stack.call("DELETE", &path, Some(&admin), None).await.status, 202);
-    until(&stack, &id, "gone").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{id}"), "gone").await;
     assert!(neutron_rules(&stack, &id).is_none(), "removed at Neutron");
     let second = stack.call("POST", "/api/v2/securitygroups", Some(&admin), Some(&body(&network, json!([])))).await;
-    until(&stack, &second.id(), "provisioned").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{}", second.id()), "provisioned").await;
     assert_eq!(stack.call("DELETE", &format!("/api/v2/networks/{network}"), Some(&admin), None).await.status, 202);
     stack.network_stage(&network, "gone").await;
     let gone = stack.call("GET", &format!("/api/v2/securitygroups/{}", second.id()), Some(&admin), None).await;
@@ -129,14 +115,14 @@ async fn bad_groups_are_refused_with_nothing_written() {
     // A bound network's group lives in the region's project: the network is not deleted under it.
     let group = stack.call("POST", "/api/v2/securitygroups", Some(&admin), Some(&body(&network, json!([])))).await;
     assert_eq!(group.status, 201, "{}", group.body);
-    until(&stack, &group.id(), "provisioned").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{}", group.id()), "provisioned").await;
     let refused = stack.call("DELETE", &format!("/api/v2/networks/{network}"), Some(&admin), None).await;
     assert_eq!((refused.status, refused.description()), (403, "network is in use and cannot be deleted"));
     assert_eq!(
         stack.call("DELETE", &format!("/api/v2/securitygroups/{}", group.id()), Some(&admin), None).await.status,
         202
     );
-    until(&stack, &group.id(), "gone").await;
+    stack.until_stage(&format!("/api/v2/securitygroups/{}", group.id()), "gone").await;
     assert_eq!(stack.call("DELETE", &format!("/api/v2/networks/{network}"), Some(&admin), None).await.status, 202);
     assert!(stack.emulator.inventory().security_groups.is_empty(), "removed at Neutron");
 }

@@ -20,7 +20,6 @@ async fn the_v2_behaviour_table_through_v1_paths() {
 
     // Create: 201 in v1's shape, the network restated, organization and project from the path.
     let mut body = stack.v1_server_body("web", &home.network_id);
-    body["spec"]["securityGroups"] = json!([{"id": seed::SECURITY_GROUP_WEB}]);
     body["spec"]["publicIPAllocation"] = json!({"enabled": true});
     body["spec"]["networks"][0]["allowedAddressPairs"] = json!([{"cidr": "192.168.192.0/24"}]);
     body["spec"]["userData"] = json!("I2Nsb3VkLWNvbmZpZw==");
@@ -32,7 +31,6 @@ async fn the_v2_behaviour_table_through_v1_paths() {
         shown["spec"]["networks"],
         json!([{"id": home.network_id, "allowedAddressPairs": [{"cidr": "192.168.192.0/24"}]}])
     );
-    assert_eq!(shown["spec"]["securityGroups"], json!([{"id": seed::SECURITY_GROUP_WEB}]));
     assert_eq!(shown["spec"]["publicIPAllocation"], json!({"enabled": true}));
     assert_eq!(shown["spec"]["userData"], "I2Nsb3VkLWNvbmZpZw==");
     assert_eq!(
@@ -71,12 +69,12 @@ async fn the_v2_behaviour_table_through_v1_paths() {
     // Update: 202 with the new spec; rename and a move to another network are 422.
     let mut update = stack.v1_server_body("web", &home.network_id);
     update["metadata"]["description"] = json!("front");
-    update["spec"]["securityGroups"] = json!([{"id": seed::SECURITY_GROUP_SSH}]);
+    update["spec"]["publicIPAllocation"] = json!({"enabled": false});
     let updated = stack.call("PUT", &home.server(&id), Some(&admin), Some(&update)).await;
     assert_eq!(updated.status, 202, "{}", updated.body);
     assert_eq!(
-        (updated.body["metadata"]["description"].as_str(), updated.body["spec"]["securityGroups"].clone()),
-        (Some("front"), json!([{"id": seed::SECURITY_GROUP_SSH}]))
+        (updated.body["metadata"]["description"].as_str(), updated.body["spec"]["publicIPAllocation"].clone()),
+        (Some("front"), json!({"enabled": false}))
     );
     let renamed = stack
         .call("PUT", &home.server(&id), Some(&admin), Some(&stack.v1_server_body("other", &home.network_id)))

@@ -82,6 +82,23 @@ impl RealApi {
         network["metadata"]["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// A security group on `network` through the API, made at real Neutron by the worker's
+    /// use-case: its id and the Neutron group's.
+    pub(super) async fn group(&self, network: &str, name: &str) -> (String, String) {
+        let body = serde_json::json!({"metadata": {"name": name}, "spec": {"networkId": network,
+            "rules": [{"direction": "ingress", "protocol": "tcp", "port": 22}]}});
+        let (status, group) = self.call("POST", "/api/v2/securitygroups", Some(&body)).await;
+        assert_eq!(status, 201, "{group}");
+        let id = group["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+        let converged = shared::usecase::security_groups::converge_security_group(&self.deps, &id).await;
+        assert!(converged.is_ok(), "{converged:?}");
+        let (_, shown) = self.call("GET", &format!("/api/v2/securitygroups/{id}"), None).await;
+        assert_eq!(shown["metadata"]["provisioningStatus"], "provisioned", "{shown}");
+        let stored = shared::store::SecurityGroupStore::get_security_group(self.deps.store.as_ref(), &id).await;
+        let neutron = stored.ok().flatten().and_then(|g| g.objects.group_id).unwrap_or_default();
+        (id, neutron)
+    }
+
     /// Reads the server until `check` holds (each read refreshes it from Nova while it moves).
     pub(super) async fn until(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
         let started = Instant::now();
@@ -108,7 +125,9 @@ async fn the_api_life_cycle_on_real_openstack() {
         serde_json::json!({"metadata": {"name": name}, "spec": {"networkId": network, "flavorId": real.id("flavor_small"),
             "imageId": real.id("image_id"), "networking": networking}})
     };
-    let networking = serde_json::json!({"securityGroups": [real.id("security_group_web")], "publicIP": true,
+    let (web, web_at_neutron) = api.group(&network, "web").await;
+    let (ssh, ssh_at_neutron) = api.group(&network, "ssh").await;
+    let networking = serde_json::json!({"securityGroups": [web], "publicIP": true,
         "allowedSourceAddresses": ["10.9.0.0/16"]});
     let (status, created) = api.call("POST", "/api/v2/servers", Some(&body("web", networking))).await;
     assert_eq!(status, 201, "{created}");
@@ -116,6 +135,7 @@ async fn the_api_life_cycle_on_real_openstack() {
     assert!(created["status"]["publicIP"].as_str().is_some_and(|ip| ip.starts_with("172.24.4.")), "{created}");
     let port = real.provider.find_ports(&real.demo, &id).await.unwrap_or_default();
     assert_eq!(port.len(), 1, "one port named after the server");
+    assert_eq!(port[0].security_groups, vec![web_at_neutron.clone()], "in the group's Neutron group");
     assert_eq!(created["status"]["privateIP"].as_str(), port[0].private_ip.as_deref());
     let running = api.until(&id, |s| s["status"]["powerState"] == "Running").await;
     assert_eq!(running["metadata"]["provisioningStatus"], "provisioned", "{running}");
@@ -129,13 +149,18 @@ async fn the_api_life_cycle_on_real_openstack() {
     api.until(&id, |s| s["status"]["powerState"] == "Running").await;
     let update = serde_json::json!({"metadata": {"name": "web", "tags": [{"name": "tier", "value": "web"}]},
         "spec": {"flavorId": real.id("flavor_small"), "imageId": real.id("image_id"),
-                 "networking": {"securityGroups": [real.id("security_group_ssh")], "publicIP": false}}});
+                 "networking": {"securityGroups": [ssh], "publicIP": false}}});
     let (status, updated) = api.call("PUT", &path, Some(&update)).await;
     assert_eq!(status, 202, "{updated}");
     assert!(updated["status"]["publicIP"].is_null(), "released: {updated}");
     assert!(real.provider.public_ips_of(&real.demo, &port[0].id).await.unwrap_or_default().is_empty());
     let groups = real.provider.get_port(&real.demo, &port[0].id).await.map(|p| p.security_groups).ok();
-    assert_eq!(groups, Some(vec![real.id("security_group_ssh")]));
+    assert_eq!(groups, Some(vec![ssh_at_neutron.clone()]));
+    let (status, in_use) = api.call("DELETE", &format!("/api/v2/securitygroups/{ssh}"), None).await;
+    assert_eq!(
+        (status, in_use["error_description"].clone()),
+        (403, "security group is in use and cannot be deleted".into())
+    );
     assert_eq!(api.call("GET", &format!("{path}/consoleoutput"), None).await.0, 200);
     let snapshot = serde_json::json!({"metadata": {"name": "web-snap"}});
     let (status, image) = api.call("POST", &format!("{path}/snapshot"), Some(&snapshot)).await;
@@ -196,6 +221,15 @@ async fn the_api_life_cycle_on_real_openstack() {
         let gone = api.until(id, |_| false).await;
         assert!(gone["error"].is_string(), "{gone}");
         assert!(real.provider.find_ports(&real.demo, id).await.unwrap_or_default().is_empty(), "port of {id} left");
+    }
+    // No server names the groups now: their deletes go through, at real Neutron too.
+    use shared::provider::SecurityGroups as _;
+    for group in [&web, &ssh] {
+        assert_eq!(api.call("DELETE", &format!("/api/v2/securitygroups/{group}"), None).await.0, 202);
+        let converged = shared::usecase::security_groups::converge_security_group(&api.deps, group).await;
+        assert!(matches!(converged, Ok(shared::usecase::Converged::Gone)), "{converged:?}");
+        let left = real.provider.find_security_group(&real.demo, &format!("securitygroup-{group}")).await;
+        assert!(matches!(left, Ok(None)), "group {group} left at Neutron: {left:?}");
     }
 
     // Over Nova's default RAM quota: 409 naming the quota, with Nova's reason, and nothing left behind.

@@ -122,8 +122,20 @@ async fn a_v1_identity_with_a_network_and_a_server_goes_with_one_delete_on_real_
     assert_eq!(subnets["subnets"][0]["id"], shown["spec"]["openstack"]["subnetId"], "{subnets}");
     assert_eq!(subnets["subnets"][0]["gateway_ip"], "192.168.60.1");
 
+    // A v1 security group (Unikorn's body), made in the identity's project; the server names it.
+    let group = serde_json::json!({"metadata": {"name": "ssh"}, "spec": {"rules": [
+        {"direction": "ingress", "protocol": "tcp", "port": {"number": 22}, "cidr": "10.0.0.0/8"}]}});
+    let (status, group) = api.call("POST", &format!("{path}/securitygroups"), Some(&group)).await;
+    assert_eq!(status, 201, "{group}");
+    let group_id = group["metadata"]["id"].as_str().unwrap_or_default().to_owned();
+    let converged = shared::usecase::security_groups::converge_security_group(&api.deps, &group_id).await;
+    assert!(converged.is_ok(), "{converged:?}");
+    let group_name = format!("securitygroup-{group_id}");
+    let groups = admin_get(&real, "neutron", &format!("/v2.0/security-groups?name={group_name}")).await;
+    assert_eq!(groups["security_groups"][0]["project_id"], identity_project.as_str(), "{groups}");
+    let group_at_neutron = groups["security_groups"][0]["id"].clone();
     let server = serde_json::json!({"metadata": {"name": "worker-0"}, "spec": {"flavorId": real.id("flavor_small"),
-        "imageId": real.id("image_id"), "networks": [{"id": network_id}]}});
+        "imageId": real.id("image_id"), "networks": [{"id": network_id}], "securityGroups": [{"id": group_id}]}});
     let (status, made) = api.call("POST", &format!("{path}/servers"), Some(&server)).await;
     assert_eq!(status, 201, "{made}");
     let server_id = made["metadata"]["id"].as_str().unwrap_or_default().to_owned();
@@ -135,6 +147,8 @@ async fn a_v1_identity_with_a_network_and_a_server_goes_with_one_delete_on_real_
         .flatten()
         .any(|s| s["metadata"]["unikorn:server:id"] == server_id.as_str());
     assert!(ours, "the server is in the identity's project: {nova}");
+    let ports = admin_get(&real, "neutron", &format!("/v2.0/ports?name={server_id}")).await;
+    assert_eq!(ports["ports"][0]["security_groups"], serde_json::json!([group_at_neutron]), "{ports}");
     assert!(
         super::networks::region_keypair(&real, &format!("unikorn-identity-{id}")).await,
         "booted with the identity's key"
@@ -152,6 +166,8 @@ async fn a_v1_identity_with_a_network_and_a_server_goes_with_one_delete_on_real_
     assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/networks?name={name}")).await, "networks"), 0);
     assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/subnets?name={name}")).await, "subnets"), 0);
     assert_eq!(left(&admin_get(&real, "neutron", &format!("/v2.0/routers?name={name}")).await, "routers"), 0);
+    let groups = admin_get(&real, "neutron", &format!("/v2.0/security-groups?name={group_name}")).await;
+    assert_eq!(left(&groups, "security_groups"), 0, "the identity's group went with it: {groups}");
     let ident = format!("unikorn-identity-{id}");
     assert_eq!(left(&admin_get(&real, "auth_url", &format!("/projects?name={ident}")).await, "projects"), 0);
     assert_eq!(left(&admin_get(&real, "auth_url", &format!("/users?name={ident}")).await, "users"), 0);
