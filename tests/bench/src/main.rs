@@ -23,6 +23,7 @@ mod auth;
 mod catalogue;
 mod fairuse;
 mod fixtures;
+mod groups;
 mod moto;
 mod networks;
 mod runtime;
@@ -84,6 +85,9 @@ async fn main() {
     }
     if run("networks") {
         println!("{}", networks::section(&fx, sizes.networks).await);
+    }
+    if run("groups") {
+        println!("{}", groups::section(&fx, sizes.networks).await);
     }
     if run("sizes") {
         println!("{}", zip_sizes());
