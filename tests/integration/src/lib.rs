@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod invariants;
 pub mod neutron;
+pub mod records;
 pub mod samples;
 pub mod stack;
 

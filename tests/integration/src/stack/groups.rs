@@ -46,4 +46,27 @@ impl Stack {
         let neutron_id = made.map(|g| g.0).unwrap_or_else(|| panic!("no group {name} at Neutron"));
         Group { id, neutron_id }
     }
+
+    /// The Neutron groups made for group `id` (named `securitygroup-<id>`), read from the
+    /// emulator: each one's project and its ingress rules keyed as Unikorn keys them
+    /// (`ingress,tcp,22-22,0.0.0.0/0`), sorted.
+    pub fn at_neutron(&self, id: &str) -> Vec<(String, Vec<String>)> {
+        let name = format!("securitygroup-{id}");
+        let groups = self.emulator.inventory().security_groups.into_iter().filter(|g| g.1 == name);
+        groups
+            .map(|(_, _, project, rules)| {
+                let ingress = rules.iter().filter(|r| r.direction == "ingress");
+                let mut keys: Vec<String> = ingress
+                    .map(|r| {
+                        let ports = format!("{}-{}", r.port_range_min.unwrap_or(0), r.port_range_max.unwrap_or(0));
+                        let prefix = r.remote_ip_prefix.clone().unwrap_or_else(|| "0.0.0.0/0".into());
+                        let protocol = r.protocol.clone().unwrap_or_else(|| "any".into());
+                        format!("{},{protocol},{ports},{prefix}", r.direction)
+                    })
+                    .collect();
+                keys.sort();
+                (project, keys)
+            })
+            .collect()
+    }
 }

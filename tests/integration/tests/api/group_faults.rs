@@ -10,16 +10,7 @@ use shared::crash;
 
 /// Every Neutron group made for `id`: its ingress rule keys each.
 fn at_neutron(stack: &Stack, id: &str) -> Vec<Vec<String>> {
-    let name = format!("securitygroup-{id}");
-    let groups = stack.emulator.inventory().security_groups.into_iter().filter(|g| g.1 == name);
-    groups
-        .map(|g| {
-            let ingress = g.3.iter().filter(|r| r.direction == "ingress");
-            let mut keys: Vec<String> = ingress.map(|r| format!("{:?}", r.port_range_min)).collect();
-            keys.sort();
-            keys
-        })
-        .collect()
+    stack.at_neutron(id).into_iter().map(|(_, keys)| keys).collect()
 }
 
 fn rules(ports: &[u16]) -> Value {
@@ -38,7 +29,7 @@ fn id_of(path: &str) -> &str {
 }
 
 fn keys(ports: &[u16]) -> Vec<String> {
-    let mut keys: Vec<String> = ports.iter().map(|p| format!("{:?}", Some(*p))).collect();
+    let mut keys: Vec<String> = ports.iter().map(|p| format!("ingress,tcp,{p}-{p},0.0.0.0/0")).collect();
     keys.sort();
     keys
 }

@@ -8,22 +8,9 @@ use serde_json::{json, Value};
 
 const MISSING: &str = "00000000-0000-4000-8000-000000000000";
 
-/// The rules Neutron holds for the group named after `id`, keyed as Unikorn keys them.
+/// The rules Neutron holds for the group made for `id`, and its project.
 fn neutron_rules(stack: &Stack, id: &str) -> Option<(String, Vec<String>)> {
-    let name = format!("securitygroup-{id}");
-    let group = stack.emulator.inventory().security_groups.into_iter().find(|g| g.1 == name)?;
-    let mut keys: Vec<String> = group
-        .3
-        .iter()
-        .filter(|r| r.direction == "ingress")
-        .map(|r| {
-            let ports = format!("{}-{}", r.port_range_min.unwrap_or(0), r.port_range_max.unwrap_or(0));
-            let prefix = r.remote_ip_prefix.clone().unwrap_or_else(|| "0.0.0.0/0".into());
-            format!("{},{},{ports},{prefix}", r.direction, r.protocol.clone().unwrap_or_else(|| "any".into()))
-        })
-        .collect();
-    keys.sort();
-    Some((group.2, keys))
+    stack.at_neutron(id).into_iter().next()
 }
 
 fn body(network: &str, rules: Value) -> Value {

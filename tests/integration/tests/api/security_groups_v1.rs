@@ -10,22 +10,9 @@ fn write(rules: Value) -> Value {
     json!({"metadata": {"name": "web"}, "spec": {"rules": rules}})
 }
 
-/// The ingress rule keys Neutron holds for the group named after `id`, and its project.
+/// The ingress rule keys Neutron holds for the group made for `id`, and its project.
 fn at_neutron(stack: &Stack, id: &str) -> Option<(String, Vec<String>)> {
-    let name = format!("securitygroup-{id}");
-    let group = stack.emulator.inventory().security_groups.into_iter().find(|g| g.1 == name)?;
-    let mut keys: Vec<String> = group
-        .3
-        .iter()
-        .filter(|r| r.direction == "ingress")
-        .map(|r| {
-            let (min, max) = (r.port_range_min.unwrap_or(0), r.port_range_max.unwrap_or(0));
-            let prefix = r.remote_ip_prefix.clone().unwrap_or_else(|| "0.0.0.0/0".into());
-            format!("{},{min}-{max},{prefix}", r.protocol.clone().unwrap_or_else(|| "any".into()))
-        })
-        .collect();
-    keys.sort();
-    Some((group.2, keys))
+    stack.at_neutron(id).into_iter().next()
 }
 
 fn server_naming(stack: &Stack, home: &V1Home, name: &str, group: &str) -> Value {
@@ -54,7 +41,7 @@ async fn a_v1_group_is_made_in_its_identitys_project_named_by_its_servers_and_de
         stack.call("GET", &home.path, Some(&admin), None).await.body["spec"]["openstack"]["projectId"].clone();
     let (made_in, keys) = at_neutron(&stack, &id).unwrap_or_else(|| panic!("no group at Neutron"));
     assert_eq!(json!(made_in), project, "in the identity's project");
-    assert_eq!(keys, vec!["tcp,22-22,0.0.0.0/0", "tcp,8000-8080,10.0.0.0/8"]);
+    assert_eq!(keys, vec!["ingress,tcp,22-22,0.0.0.0/0", "ingress,tcp,8000-8080,10.0.0.0/8"]);
 
     // The organization's list shows v1's and v2's groups.
     let v2 = stack.security_group(&stack.network_id, "v2").await;
@@ -74,7 +61,7 @@ async fn a_v1_group_is_made_in_its_identitys_project_named_by_its_servers_and_de
     let changed = stack.call("PUT", &path, Some(&admin), Some(&write(udp.clone()))).await;
     assert_eq!((changed.status, changed.body["spec"]["rules"].clone()), (202, udp), "{}", changed.body);
     stack.until_stage(&path, "provisioned").await;
-    assert_eq!(at_neutron(&stack, &id).map(|g| g.1), Some(vec!["udp,53-53,0.0.0.0/0".to_owned()]));
+    assert_eq!(at_neutron(&stack, &id).map(|g| g.1), Some(vec!["ingress,udp,53-53,0.0.0.0/0".to_owned()]));
 
     // A server of the identity names it: its port is in the Neutron group.
     let group = stack.call("GET", &path, Some(&admin), None).await;

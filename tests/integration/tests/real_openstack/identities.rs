@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 
-use super::api::{admin_get, RealApi};
+use super::real_api::{admin_get, RealApi};
 use super::*;
 
 /// Runs the worker's own step (as the queue would) until the identity reaches `stage` (or is gone).

@@ -15,6 +15,7 @@ mod identities;
 mod networks;
 mod parity;
 mod provider;
+mod real_api;
 mod security_groups;
 
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! router and interface, a server in its project, a delete refused in use, and a teardown that
 //! leaves nothing; each read back through the services' own APIs as their admin.
 
-use super::api::{admin_get, RealApi};
+use super::real_api::{admin_get, RealApi};
 use super::*;
 
 /// Runs the worker's own step (as the queue would) until the network reaches `stage` (or is gone).
