@@ -113,3 +113,31 @@ async fn bad_groups_are_refused_with_nothing_written() {
     assert_eq!(stack.call("DELETE", &format!("/api/v2/networks/{network}"), Some(&admin), None).await.status, 202);
     assert!(stack.emulator.inventory().security_groups.is_empty(), "removed at Neutron");
 }
+
+/// A rule Neutron refuses leaves the group `error` with Neutron's reason recorded on it, never
+/// `provisioned` with part of its rules; once Neutron takes the rule, the next run completes it.
+#[tokio::test]
+async fn a_rule_neutron_refuses_is_error_with_its_reason_never_a_partial_set() {
+    let stack = Stack::start().await;
+    let admin = stack.admin();
+    stack
+        .emulator
+        .inject(openstack_emulator::Fault::status("POST", "/network/v2.0/security-group-rules", 400).forever());
+    let rules = json!([{"direction": "ingress", "protocol": "tcp", "port": 22},
+        {"direction": "ingress", "protocol": "tcp", "port": 443}]);
+    let created =
+        stack.call("POST", "/api/v2/securitygroups", Some(&admin), Some(&body(&stack.network_id, rules))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let path = format!("/api/v2/securitygroups/{}", created.id());
+    stack.until_stage(&path, "error").await;
+    let stored = stack.stored(&format!("SECGROUP#{}", created.id()), "SECGROUP").await.unwrap_or_default();
+    let reason = stored["lifecycle"]["reason"].as_str().unwrap_or_default().to_owned();
+    println!("recorded reason: {reason}");
+    assert!(reason.contains("400"), "Neutron's refusal is on the group: {stored}");
+    let (_, keys) = neutron_rules(&stack, &created.id()).unwrap_or_else(|| panic!("no group at Neutron"));
+    assert!(keys.is_empty(), "no rule made: {keys:?}");
+    stack.emulator.clear_faults();
+    stack.settles_at(&path, "provisioned", "once Neutron takes the rules").await;
+    let (_, keys) = neutron_rules(&stack, &created.id()).unwrap_or_else(|| panic!("no group at Neutron"));
+    assert_eq!(keys, vec!["ingress,tcp,22-22,0.0.0.0/0", "ingress,tcp,443-443,0.0.0.0/0"]);
+}
