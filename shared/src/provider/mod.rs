@@ -5,6 +5,7 @@ mod error;
 pub mod fabric;
 pub mod networking;
 pub mod openstack;
+pub mod region_listing;
 pub mod security_groups;
 pub mod tenancy;
 
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 pub use error::{ProviderError, Result};
 pub use fabric::Fabric;
 pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
+pub use region_listing::RegionListing;
 pub use security_groups::SecurityGroups;
 pub use tenancy::Tenancy;
 
@@ -115,6 +117,8 @@ pub struct ProviderServer {
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub mac_address: Option<String>,
+    /// The project it lives in.
+    pub project_id: Option<String>,
 }
 
 /// One page of a server listing; `next` is the marker of the following page, if any.

@@ -38,6 +38,8 @@ pub struct ProviderPort {
     pub security_groups: Vec<String>,
     pub allowed_addresses: Vec<AllowedAddress>,
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The project it lives in.
+    pub project_id: Option<String>,
 }
 
 /// A public (floating) address.
@@ -50,6 +52,8 @@ pub struct PublicIp {
     /// What the platform wrote on it when it allocated it (the server it is for).
     pub description: String,
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The project it lives in.
+    pub project_id: Option<String>,
 }
 
 /// A network public addresses come from (`router:external`).

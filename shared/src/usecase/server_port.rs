@@ -85,6 +85,11 @@ impl PortGroups {
         Ok(provider_ids)
     }
 
+    /// Knowing the project's default group already (a region-wide listing named it).
+    pub(crate) fn with_default(default: Option<String>) -> Self {
+        PortGroups { default, named: HashMap::new() }
+    }
+
     /// Learns groups already read (a request's checks), so they are not read again.
     pub(crate) fn knowing(groups: &[SecurityGroupRecord]) -> Self {
         let named = groups.iter().filter_map(|g| Some((g.id.clone(), g.objects.group_id.clone()?))).collect();

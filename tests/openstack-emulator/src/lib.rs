@@ -119,6 +119,11 @@ impl Emulator {
         self.shared.lock().credentials.insert(credential.id.clone(), credential);
     }
 
+    /// Gives `user` the `admin` role on `project`: its tokens there list every project's objects.
+    pub fn grant_admin(&self, project: &str, user: &str) {
+        self.shared.lock().assignments.insert((project.to_owned(), user.to_owned(), "admin-role".to_owned()));
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.shared.lock().log.faults.push(fault);
     }

@@ -109,6 +109,12 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// The token is a cloud admin's: its user holds `admin` on its project (Nova's and Neutron's
+    /// default policy for listing every project's objects).
+    pub fn is_admin(&self, token: &TokenInfo) -> bool {
+        self.assignments.contains(&(token.project_id.clone(), token.user_id.clone(), "admin-role".to_owned()))
+    }
+
     /// Finishes every task whose time has come.
     pub fn settle(&mut self) {
         let now = Instant::now();

@@ -69,7 +69,7 @@ pub(super) async fn find_servers(
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_LIST_PAGES {
-        let page = list_servers(p, cred, marker.as_deref(), LIST_PAGE_SIZE).await?;
+        let page = list_servers(p, cred, (marker.as_deref(), LIST_PAGE_SIZE), false).await?;
         found.extend(page.servers.into_iter().filter(|s| s.metadata.get(key).map(String::as_str) == Some(value)));
         match page.next {
             Some(next) => marker = Some(next),
@@ -82,10 +82,13 @@ pub(super) async fn find_servers(
 pub(super) async fn list_servers(
     p: &OpenStackProvider,
     cred: &ProviderCredential,
-    marker: Option<&str>,
-    limit: u32,
+    (marker, limit): (Option<&str>, u32),
+    every_project: bool,
 ) -> Result<ServerPage> {
     let mut path = format!("/servers/detail?limit={limit}");
+    if every_project {
+        path.push_str("&all_tenants=1");
+    }
     if let Some(marker) = marker {
         path.push_str(&format!("&marker={}", encode(marker)));
     }

@@ -62,6 +62,7 @@ pub fn server_from_wire(server: NovaServer) -> ProviderServer {
             .created
             .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c).ok())
             .map(|c| c.with_timezone(&chrono::Utc)),
+        project_id: server.tenant_id,
         id: server.id,
         name: server.name,
         metadata: server.metadata,

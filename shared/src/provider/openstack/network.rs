@@ -32,6 +32,7 @@ fn port_from_wire(port: NeutronPort) -> ProviderPort {
         network_id: port.network_id,
         mac_address: port.mac_address,
         security_groups: port.security_groups,
+        project_id: port.project_id,
     }
 }
 
@@ -42,6 +43,7 @@ fn ip_from_wire(ip: NeutronFloatingIp) -> PublicIp {
         address: ip.floating_ip_address,
         port_id: ip.port_id,
         description: ip.description,
+        project_id: ip.project_id,
     }
 }
 
@@ -106,14 +108,33 @@ pub(super) async fn find_ports(
 pub(super) async fn list_ports(
     p: &OpenStackProvider,
     cred: &ProviderCredential,
-    marker: Option<&str>,
-    limit: u32,
+    (marker, limit): (Option<&str>, u32),
+    every_project: bool,
 ) -> Result<Page<ProviderPort>> {
-    let path = paged("ports", limit, marker) + &own_project(p, cred).await?;
+    let scope = if every_project { String::new() } else { own_project(p, cred).await? };
+    let path = paged("ports", limit, marker) + &scope;
     let list: PortsEnvelope = p.json(cred, Service::Network, Method::GET, &path, None, "port list").await?;
     let has_next = list.ports_links.iter().any(|l| l.rel == "next");
     let next = if has_next { list.ports.last().map(|port| port.id.clone()) } else { None };
     Ok(Page { items: list.ports.into_iter().map(port_from_wire).collect(), next })
+}
+
+/// One page of every project's `default` group, as (project, group id).
+pub(super) async fn default_groups(
+    p: &OpenStackProvider,
+    cred: &ProviderCredential,
+    (marker, limit): (Option<&str>, u32),
+) -> Result<Page<(String, String)>> {
+    let path = paged("security-groups", limit, marker) + "&name=default&fields=id&fields=name&fields=project_id";
+    let list: SecurityGroupsEnvelope =
+        p.json(cred, Service::Network, Method::GET, &path, None, "default security groups").await?;
+    let next = if list.security_groups.len() as u32 >= limit {
+        list.security_groups.last().map(|g| g.id.clone())
+    } else {
+        None
+    };
+    let groups = list.security_groups.into_iter().filter(|g| g.name == "default");
+    Ok(Page { items: groups.filter_map(|g| Some((g.project_id?, g.id))).collect(), next })
 }
 
 /// The project's `default` group: the one a port made without groups is in. Filtered by the
@@ -184,10 +205,11 @@ pub(super) async fn public_ips_of(
 pub(super) async fn list_public_ips(
     p: &OpenStackProvider,
     cred: &ProviderCredential,
-    marker: Option<&str>,
-    limit: u32,
+    (marker, limit): (Option<&str>, u32),
+    every_project: bool,
 ) -> Result<Page<PublicIp>> {
-    let path = paged("floatingips", limit, marker) + &own_project(p, cred).await?;
+    let scope = if every_project { String::new() } else { own_project(p, cred).await? };
+    let path = paged("floatingips", limit, marker) + &scope;
     let list: FloatingIpsEnvelope =
         p.json(cred, Service::Network, Method::GET, &path, None, "floating IP list").await?;
     let has_next = list.floatingips_links.iter().any(|l| l.rel == "next");

@@ -77,6 +77,8 @@ pub struct NeutronPort {
     pub allowed_address_pairs: Vec<AddressPair>,
     #[serde(default)]
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +115,8 @@ pub struct NeutronFloatingIp {
     pub description: String,
     #[serde(default)]
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,4 +143,6 @@ pub struct NeutronSecurityGroup {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub project_id: Option<String>,
 }

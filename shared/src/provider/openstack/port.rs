@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use super::client::OpenStackProvider;
 use super::{compute, image, keypairs, network};
 use crate::provider::networking::{ExternalNetwork, Page};
-use crate::provider::Result;
 use crate::provider::{
     AllowedAddress, Compute, Flavor, Flavors, Image, ImageListing, Images, Keypair, Keypairs, Networking, PortSpec,
     PowerAction, ProviderCredential, ProviderPort, ProviderServer, PublicIp, Receipt, ServerCreate, ServerPage,
 };
+use crate::provider::{RegionListing, Result};
 
 #[async_trait]
 impl Compute for OpenStackProvider {
@@ -28,7 +28,7 @@ impl Compute for OpenStackProvider {
     }
 
     async fn list_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage> {
-        compute::list_servers(self, cred, marker, limit).await
+        compute::list_servers(self, cred, (marker, limit), false).await
     }
 
     async fn delete_server(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
@@ -139,7 +139,7 @@ impl Networking for OpenStackProvider {
         marker: Option<&str>,
         limit: u32,
     ) -> Result<Page<ProviderPort>> {
-        network::list_ports(self, cred, marker, limit).await
+        network::list_ports(self, cred, (marker, limit), false).await
     }
 
     async fn update_port(
@@ -176,7 +176,7 @@ impl Networking for OpenStackProvider {
         marker: Option<&str>,
         limit: u32,
     ) -> Result<Page<PublicIp>> {
-        network::list_public_ips(self, cred, marker, limit).await
+        network::list_public_ips(self, cred, (marker, limit), false).await
     }
 
     async fn delete_public_ip(&self, cred: &ProviderCredential, id: &str) -> Result<Receipt> {
@@ -189,5 +189,39 @@ impl Networking for OpenStackProvider {
 
     async fn default_security_group(&self, cred: &ProviderCredential) -> Result<Option<String>> {
         network::default_security_group(self, cred).await
+    }
+}
+
+#[async_trait]
+impl RegionListing for OpenStackProvider {
+    async fn region_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage> {
+        compute::list_servers(self, cred, (marker, limit), true).await
+    }
+
+    async fn region_ports(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ProviderPort>> {
+        network::list_ports(self, cred, (marker, limit), true).await
+    }
+
+    async fn region_public_ips(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PublicIp>> {
+        network::list_public_ips(self, cred, (marker, limit), true).await
+    }
+
+    async fn region_default_groups(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<(String, String)>> {
+        network::default_groups(self, cred, (marker, limit)).await
     }
 }

@@ -181,6 +181,9 @@ pub struct NovaServer {
     pub fault: Option<NovaFault>,
     #[serde(default)]
     pub created: Option<String>,
+    /// The project it lives in (what a listing of every project's servers tells apart).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

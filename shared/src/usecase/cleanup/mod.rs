@@ -21,13 +21,13 @@
 //! 6. Every region's images are listed again and shared (the catalogue's refresh-ahead: requests
 //!    then read a copy at most a run old, as Unikorn's minute-by-minute refresh serves them).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 mod catalogues;
 mod networking;
 mod outbox;
 mod provisioned;
+mod region;
 
 use outbox::{publish, release_stale_claims};
 use provisioned::{converge_networks, finish_identities, finish_network, sweep_projects};
@@ -42,12 +42,12 @@ use super::intent::{self, Answer, Plan, Steps};
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
 use super::steps::deprovisioning;
-use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID, META_SERVER_ID};
+use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID};
 use crate::crash;
 use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::EventBus;
-use crate::provider::{Compute, Images, Networking};
+use crate::provider::{Compute, CredentialScope, Images, Networking, RegionListing};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::RecordQuery;
@@ -65,7 +65,7 @@ impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStor
 }
 
 /// Provider listing page size (Nova's default maximum).
-const PROVIDER_PAGE: u32 = 1000;
+pub(super) const PROVIDER_PAGE: u32 = 1000;
 const RECORD_PAGE: usize = 1000;
 const NETWORK_BATCH: usize = 100;
 const CLAIM_BATCH: usize = 500;
@@ -74,7 +74,7 @@ const CLAIM_BATCH: usize = 500;
 const EVENT_LIMIT: usize = 1000;
 
 /// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
-pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds, B: EventBus>(
+pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds + RegionListing, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
@@ -182,7 +182,7 @@ async fn all_records<S: Maintained, P: Compute + Networking>(
 /// Syncs regions in id order from the stored cursor, wrapping around, until every region is done
 /// or the deadline passes; then stores where the next run starts. A region's own project is the
 /// provider identity every network of the region lives in.
-async fn sync<S: Maintained, P: Compute + Networking>(
+async fn sync<S: Maintained, P: Compute + Networking + RegionListing>(
     deps: &Deps<S, P>,
     deadline: Instant,
     report: &mut Report,
@@ -218,7 +218,8 @@ async fn sync<S: Maintained, P: Compute + Networking>(
 
 /// Syncs a region: its own project (bound networks' servers, and orphans there) and every project
 /// of a provisioned network its server records name, each with the region's user scoped to it.
-async fn sync_region<S: Maintained, P: Compute + Networking>(
+/// The region is listed at once where its credential may; otherwise project by project.
+async fn sync_region<S: Maintained, P: Compute + Networking + RegionListing>(
     deps: &Deps<S, P>,
     region: &str,
     report: &mut Report,
@@ -228,58 +229,48 @@ async fn sync_region<S: Maintained, P: Compute + Networking>(
     for record in region_records(deps, region).await? {
         by_project.entry(record.provider_project_id.clone()).or_default().push(record);
     }
+    let own = deps.regions.credential_in(region, None)?;
+    let mut listed = region::list_region(&*deps.provider, &own, report).await?;
+    let own_project = match &own.scope {
+        CredentialScope::Project(p) => p.clone(),
+        CredentialScope::Domain(_) => String::new(),
+    };
     let mut first_error = None;
     for (project, records) in by_project {
         let cred = deps.regions.credential_in(region, project.as_deref())?;
-        if let Err(e) = sync_project(deps, &cred, records, report).await {
-            // One project's listing failing must not stop the others.
-            let shown = project.as_deref().unwrap_or("(the region's)");
-            report.failures.push(format!("region {region} project {shown}: {e}"));
-            first_error.get_or_insert(e);
+        let seen = match listed.as_mut() {
+            Some(projects) => Ok(projects.remove(project.as_deref().unwrap_or(&own_project)).unwrap_or_default()),
+            None => region::list_project(&*deps.provider, &cred, report).await,
+        };
+        match seen {
+            Ok(seen) => {
+                report.projects_synced += 1;
+                sync_project(deps, &cred, records, seen, report).await;
+            }
+            Err(e) => {
+                // One project's listing failing must not stop the others.
+                let shown = project.as_deref().unwrap_or("(the region's)");
+                report.failures.push(format!("region {region} project {shown}: {e}"));
+                first_error.get_or_insert(e);
+            }
         }
     }
     match first_error {
-        Some(e) => Err(e),
+        Some(e) => Err(e.into()),
         None => Ok(()),
     }
 }
 
-/// Syncs one project: its servers listed page by page against the records of servers living
-/// there, then its networking.
+/// Syncs one project, as listed (before its records were read: anything created after the
+/// listing is younger than the grace period), against the records of servers living there.
 async fn sync_project<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     cred: &ProviderCredential,
     records: Vec<ServerRecord>,
+    seen: region::Seen,
     report: &mut Report,
-) -> Result<()> {
-    // The provider's view first: anything created after it is younger than the grace period.
-    let mut ours: HashMap<String, ProviderServer> = HashMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = deps.provider.list_servers(cred, marker.as_deref(), PROVIDER_PAGE).await?;
-        report.provider_list_calls += 1;
-        report.provider_servers_seen += page.servers.len();
-        for server in page.servers {
-            if let Some(record_id) = server.metadata.get(META_SERVER_ID) {
-                // A server placed again may be listed beside the failed one it replaces.
-                let keep = ours.get(record_id).is_some_and(|seen| standing(seen) >= standing(&server));
-                if !keep {
-                    ours.insert(record_id.clone(), server);
-                }
-            }
-        }
-        match page.next {
-            Some(next) => marker = Some(next),
-            None => break,
-        }
-    }
-    let networking = match networking::list(&*deps.provider, cred, report).await {
-        Ok(seen) => Some(seen),
-        Err(e) => {
-            report.failures.push(format!("networking: {e}"));
-            None
-        }
-    };
+) {
+    let region::Seen { servers: mut ours, networking } = seen;
     let mut known = HashSet::new();
     let mut live = Vec::new();
     for record in records {
@@ -308,7 +299,6 @@ async fn sync_project<S: Maintained, P: Compute + Networking>(
     if let Some(seen) = networking {
         networking::converge(deps, cred, seen, &live, &known, report).await;
     }
-    Ok(())
 }
 
 /// Every server record of a region, page by page.
@@ -327,7 +317,7 @@ async fn region_records<S: Maintained, P>(deps: &Deps<S, P>, region: &str) -> Re
 
 /// Which of two provider servers naming one record is the record's: one being deleted least,
 /// then one in error (a failed placement), then any other.
-fn standing(server: &ProviderServer) -> u8 {
+pub(super) fn standing(server: &ProviderServer) -> u8 {
     match server.phase {
         ServerPhase::Deleting => 0,
         ServerPhase::Error => 1,

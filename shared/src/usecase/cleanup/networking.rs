@@ -24,12 +24,31 @@ const PAGE: u32 = 500;
 
 /// What the provider holds for an identity's project, as listed before its records were read
 /// (anything made after the listing is younger than the grace period, so never taken for an orphan).
+#[derive(Debug, Default)]
 pub(super) struct Seen {
     /// Ports named like a record id, by name.
     ports: HashMap<String, ProviderPort>,
     /// Public addresses by the port they are bound to; unbound ones apart.
     ips_by_port: HashMap<String, Vec<PublicIp>>,
     unbound_ips: Vec<PublicIp>,
+    /// The project's default security group, when a region-wide listing named it.
+    pub(super) default_group: Option<String>,
+}
+
+impl Seen {
+    /// Takes in a listed port (only one named like a record id is ours to look at).
+    pub(super) fn add_port(&mut self, port: ProviderPort) {
+        if is_record_id(&port.name) {
+            self.ports.insert(port.name.clone(), port);
+        }
+    }
+
+    pub(super) fn add_ip(&mut self, ip: PublicIp) {
+        match ip.port_id.clone() {
+            Some(port) => self.ips_by_port.entry(port).or_default().push(ip),
+            None => self.unbound_ips.push(ip),
+        }
+    }
 }
 
 fn is_record_id(name: &str) -> bool {
@@ -42,14 +61,12 @@ pub(super) async fn list<P: Networking>(
     cred: &ProviderCredential,
     report: &mut Report,
 ) -> Result<Seen, ProviderError> {
-    let mut seen = Seen { ports: HashMap::new(), ips_by_port: HashMap::new(), unbound_ips: Vec::new() };
+    let mut seen = Seen::default();
     let mut marker: Option<String> = None;
     loop {
         let page = provider.list_ports(cred, marker.as_deref(), PAGE).await?;
         report.network_list_calls += 1;
-        for port in page.items.into_iter().filter(|p| is_record_id(&p.name)) {
-            seen.ports.insert(port.name.clone(), port);
-        }
+        page.items.into_iter().for_each(|port| seen.add_port(port));
         match page.next {
             Some(next) => marker = Some(next),
             None => break,
@@ -59,12 +76,7 @@ pub(super) async fn list<P: Networking>(
     loop {
         let page = provider.list_public_ips(cred, marker.as_deref(), PAGE).await?;
         report.network_list_calls += 1;
-        for ip in page.items {
-            match ip.port_id.clone() {
-                Some(port) => seen.ips_by_port.entry(port).or_default().push(ip),
-                None => seen.unbound_ips.push(ip),
-            }
-        }
+        page.items.into_iter().for_each(|ip| seen.add_ip(ip));
         match page.next {
             Some(next) => marker = Some(next),
             None => break,
@@ -84,7 +96,7 @@ pub(super) async fn converge<S: ServerStore + CatalogStore + SecurityGroupStore,
     report: &mut Report,
 ) {
     let mut external: Option<String> = None;
-    let mut default_group = PortGroups::default();
+    let mut default_group = PortGroups::with_default(seen.default_group.take());
     let now = deps.clock.now();
     for record in live {
         if record.create_may_be_in_flight(now, deps.timing.grace) {

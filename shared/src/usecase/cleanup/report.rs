@@ -7,6 +7,11 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub identities_synced: usize,
+    /// Projects whose servers and networking were matched against their records.
+    pub projects_synced: usize,
+    /// Regions listed at once (every project's servers, ports, floating IPs and default groups
+    /// with the region's credential) rather than project by project.
+    pub region_listings: usize,
     pub provider_list_calls: usize,
     pub provider_servers_seen: usize,
     pub records_seen: usize,

@@ -92,6 +92,7 @@ impl Networking for FakeProvider {
             port_id: Some(port_id.to_owned()),
             description: description.to_owned(),
             created_at: None,
+            project_id: None,
         };
         ips.insert(ip.id.clone(), ip.clone());
         Ok((ip, receipt("create_public_ip")))
@@ -129,5 +130,44 @@ impl Networking for FakeProvider {
     async fn default_security_group(&self, _: &ProviderCredential) -> ProviderResult<Option<String>> {
         self.call("default_security_group")?;
         Ok(Some("default".into()))
+    }
+}
+
+/// The fake's credential is a project member's: it may not list the region (the emulator and the
+/// real tier cover region-wide listings).
+#[async_trait]
+impl crate::provider::RegionListing for FakeProvider {
+    async fn region_servers(
+        &self,
+        _: &ProviderCredential,
+        _: Option<&str>,
+        _: u32,
+    ) -> ProviderResult<crate::provider::ServerPage> {
+        self.call("region_servers")?;
+        Err(ProviderError::Refused { what: "server list".into(), detail: "not an admin".into() })
+    }
+    async fn region_ports(
+        &self,
+        _: &ProviderCredential,
+        _: Option<&str>,
+        _: u32,
+    ) -> ProviderResult<Page<ProviderPort>> {
+        Err(ProviderError::Refused { what: "port list".into(), detail: "not an admin".into() })
+    }
+    async fn region_public_ips(
+        &self,
+        _: &ProviderCredential,
+        _: Option<&str>,
+        _: u32,
+    ) -> ProviderResult<Page<PublicIp>> {
+        Err(ProviderError::Refused { what: "floating IP list".into(), detail: "not an admin".into() })
+    }
+    async fn region_default_groups(
+        &self,
+        _: &ProviderCredential,
+        _: Option<&str>,
+        _: u32,
+    ) -> ProviderResult<Page<(String, String)>> {
+        Err(ProviderError::Refused { what: "security group list".into(), detail: "not an admin".into() })
     }
 }

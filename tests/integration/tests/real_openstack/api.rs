@@ -74,7 +74,11 @@ async fn the_api_life_cycle_on_real_openstack() {
     // Stopped and then deleted behind the API's back: one cleanup run each reflects it.
     real.provider.power(&real.demo, &pid, PowerAction::Stop).await.unwrap_or_else(|e| panic!("{e}"));
     real.until(&pid, ServerPhase::Stopped).await;
-    api.cleanup(300).await;
+    let report = api.cleanup(300).await;
+    // The tier's region user is an admin (as a region's is): real Nova and Neutron list every
+    // project at once for it, and the sweep reads what it needs from one listing per region (the
+    // tier has two: the demo project's and the default-quota project's).
+    assert_eq!((report.region_listings, report.provider_list_calls), (2, 2), "{report:?}");
     let (_, shown) = api.call("GET", &path, None).await;
     assert_eq!(shown["status"]["powerState"], "Stopped", "{shown}");
 

@@ -91,11 +91,12 @@ pub async fn list_floating_ips(
     AxumQuery(query): AxumQuery<Vec<(String, String)>>,
 ) -> Response {
     neutron(&ctx.clone(), &headers, |state, token| {
+        let admin = state.is_admin(token);
         let mine = state
             .net
             .floating_ips
             .values()
-            .filter(|f| f.project_id == token.project_id)
+            .filter(|f| admin || f.project_id == token.project_id)
             .map(|f| json_of(state, f))
             .collect();
         listing(&ctx, "floatingips", "floatingips", mine, &Query::new(&query))

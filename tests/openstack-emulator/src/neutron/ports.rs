@@ -124,7 +124,10 @@ pub async fn list_ports(
     AxumQuery(query): AxumQuery<Vec<(String, String)>>,
 ) -> Response {
     neutron(&ctx.clone(), &headers, |state, token| {
-        let mine = state.net.ports.values().filter(|p| p.project_id == token.project_id).map(port_json).collect();
+        // An admin sees every project's ports (a `project_id` filter narrows them).
+        let admin = state.is_admin(token);
+        let mine =
+            state.net.ports.values().filter(|p| admin || p.project_id == token.project_id).map(port_json).collect();
         listing(&ctx, "ports", "ports", mine, &Query::new(&query))
     })
 }

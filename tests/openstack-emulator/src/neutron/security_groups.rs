@@ -25,11 +25,12 @@ pub async fn list_security_groups(
 ) -> Response {
     neutron(&ctx.clone(), &headers, |state, token| {
         state.net.default_group(&token.project_id);
+        let admin = state.is_admin(token);
         let net = &state.net;
         let mine = net
             .security_groups
             .values()
-            .filter(|g| g.project_id == token.project_id)
+            .filter(|g| admin || g.project_id == token.project_id)
             .map(|g| security_group_json(g, &net.security_group_rules))
             .collect();
         listing(&ctx, "security_groups", "security-groups", mine, &Query::new(&query))

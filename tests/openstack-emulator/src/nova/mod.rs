@@ -232,10 +232,18 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
             Some(Ok(l)) => l.min(MAX_LIMIT),
             Some(Err(_)) => return nova_fault(400, "limit param must be an integer"),
         };
+        // Nova's policy: only an admin lists every project's servers.
+        let every_project = get("all_tenants").is_some_and(|v| !matches!(v, "0" | "false" | "False"));
+        if every_project && !state.is_admin(token) {
+            return nova_fault(
+                403,
+                "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.",
+            );
+        }
         let mut matching: Vec<&Server> = state
             .servers
             .values()
-            .filter(|s| s.project_id == token.project_id)
+            .filter(|s| every_project || s.project_id == token.project_id)
             .filter(|s| name.is_none_or(|n| s.name.contains(n)))
             .filter(|s| status.is_none_or(|st| s.status().eq_ignore_ascii_case(st)))
             .filter(|s| metadata.as_ref().is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v))))

@@ -1,0 +1,37 @@
+//! Listings of every project of a region at once, for a credential that may make them (a cloud
+//! admin's): what lets one cleanup sweep make a number of provider calls that grows with the
+//! region's servers, not with its projects. Each object carries its project, so the caller matches
+//! it only within projects it owns.
+
+use async_trait::async_trait;
+
+use super::networking::Page;
+use super::{ProviderCredential, ProviderPort, PublicIp, Result, ServerPage};
+
+#[async_trait]
+pub trait RegionListing: Send + Sync {
+    /// One page of every project's servers (Nova's `all_tenants`); `Refused` when the credential
+    /// may not list them.
+    async fn region_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage>;
+    /// One page of every project's ports.
+    async fn region_ports(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ProviderPort>>;
+    /// One page of every project's floating IPs.
+    async fn region_public_ips(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PublicIp>>;
+    /// One page of every project's `default` security group, as (project, group id).
+    async fn region_default_groups(
+        &self,
+        cred: &ProviderCredential,
+        marker: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<(String, String)>>;
+}

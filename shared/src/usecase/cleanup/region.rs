@@ -1,0 +1,147 @@
+//! What a sweep learns of the provider, per project: the servers carrying our record ids, and the
+//! ports, floating IPs and default group of the project. Where the region's credential may list
+//! every project at once (a cloud admin's), the region is listed once and split by project, so a
+//! sweep's provider calls grow with the region's servers, not with its projects; otherwise each
+//! project is listed on its own. Either way a caller looks only at projects it holds records for,
+//! so a listing never takes another tenant's object for ours.
+
+use std::collections::HashMap;
+
+use super::networking::{self, Seen as Networking};
+use super::{standing, Report, PROVIDER_PAGE};
+use crate::provider::networking::Page;
+use crate::provider::{Compute, Networking as Neutron, ProviderCredential, ProviderError, ProviderServer};
+use crate::provider::{RegionListing, Result};
+use crate::usecase::META_SERVER_ID;
+
+/// Neutron listing page size.
+const PAGE: u32 = 500;
+
+/// One project as listed.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    /// Servers carrying our record id, by record id.
+    pub servers: HashMap<String, ProviderServer>,
+    /// Its networking; `None` when that listing failed (the servers are still synced).
+    pub networking: Option<Networking>,
+}
+
+impl Seen {
+    /// Takes in a listed server: one carrying a record id is ours to look at (a server placed
+    /// again may be listed beside the failed one it replaces: the standing one is kept).
+    fn add_server(&mut self, server: ProviderServer) {
+        let Some(record_id) = server.metadata.get(META_SERVER_ID).cloned() else { return };
+        let keep = self.servers.get(&record_id).is_some_and(|seen| standing(seen) >= standing(&server));
+        if !keep {
+            self.servers.insert(record_id, server);
+        }
+    }
+}
+
+/// Lists one project with a credential scoped to it.
+pub(super) async fn list_project<P: Compute + Neutron>(
+    provider: &P,
+    cred: &ProviderCredential,
+    report: &mut Report,
+) -> Result<Seen> {
+    let mut seen = Seen::default();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = provider.list_servers(cred, marker.as_deref(), PROVIDER_PAGE).await?;
+        report.provider_list_calls += 1;
+        report.provider_servers_seen += page.servers.len();
+        page.servers.into_iter().for_each(|s| seen.add_server(s));
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
+        }
+    }
+    seen.networking = match networking::list(provider, cred, report).await {
+        Ok(listed) => Some(listed),
+        Err(e) => {
+            report.failures.push(format!("networking: {e}"));
+            None
+        }
+    };
+    Ok(seen)
+}
+
+/// Every page of a listing, each counted as one call.
+async fn every_page<T, F, Fut>(mut list: F, calls: &mut usize) -> Result<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = list(marker.take()).await?;
+        *calls += 1;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Lists the whole region with its own credential and splits what it finds by project; `None`
+/// when the credential may not list every project (Nova refuses `all_tenants`).
+pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
+    provider: &P,
+    cred: &ProviderCredential,
+    report: &mut Report,
+) -> Result<Option<HashMap<String, Seen>>> {
+    let mut projects: HashMap<String, Seen> = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = match provider.region_servers(cred, marker.as_deref(), PROVIDER_PAGE).await {
+            Ok(page) => page,
+            Err(ProviderError::Refused { .. }) if marker.is_none() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        report.provider_list_calls += 1;
+        report.provider_servers_seen += page.servers.len();
+        for server in page.servers {
+            let project = server.project_id.clone().unwrap_or_default();
+            projects.entry(project).or_default().add_server(server);
+        }
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
+        }
+    }
+    let mut calls = 0;
+    let networking = async {
+        let ports = every_page(|m| async move { provider.region_ports(cred, m.as_deref(), PAGE).await }, &mut calls);
+        let ports = ports.await?;
+        let ips = every_page(|m| async move { provider.region_public_ips(cred, m.as_deref(), PAGE).await }, &mut calls);
+        let ips = ips.await?;
+        let groups =
+            every_page(|m| async move { provider.region_default_groups(cred, m.as_deref(), PAGE).await }, &mut calls);
+        Ok::<_, ProviderError>((ports, ips, groups.await?))
+    };
+    match networking.await {
+        Ok((ports, ips, groups)) => {
+            let mut by_project: HashMap<String, Networking> = HashMap::new();
+            let at = |p: &Option<String>| p.clone().unwrap_or_default();
+            ports.into_iter().for_each(|port| by_project.entry(at(&port.project_id)).or_default().add_port(port));
+            ips.into_iter().for_each(|ip| by_project.entry(at(&ip.project_id)).or_default().add_ip(ip));
+            for (project, group) in groups {
+                by_project.entry(project).or_default().default_group = Some(group);
+            }
+            for (project, listed) in by_project {
+                projects.entry(project).or_default().networking = Some(listed);
+            }
+            // A project with servers and no networking listed holds none.
+            projects
+                .values_mut()
+                .filter(|s| s.networking.is_none())
+                .for_each(|s| s.networking = Some(Networking::default()));
+        }
+        Err(e) => report.failures.push(format!("region networking: {e}")),
+    }
+    report.network_list_calls += calls;
+    report.region_listings += 1;
+    Ok(Some(projects))
+}

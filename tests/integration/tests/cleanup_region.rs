@@ -1,0 +1,189 @@
+//! A sweep lists the region, not each project, where the region's credential may (a cloud
+//! admin's): one region with 20 provisioned networks' projects of servers, swept with a member's
+//! credential (every project listed on its own) and then with an admin's (one listing of every
+//! project's servers, ports, floating IPs and default groups). Both converge the same drift and
+//! orphans; neither ever touches another tenant's objects, whatever they are named.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use integration_tests::calls::seeded_server;
+use integration_tests::stack::moto_client;
+use openstack_emulator::{seed, Emulator, User};
+use serde_json::json;
+use shared::domain::{NetworkRecord, ServerRecord};
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
+use shared::regions::{RegionCredential, Regions};
+use shared::store::dynamodb::DynamoStore;
+use shared::store::{NetworkStore, ServerStore};
+use shared::usecase::{Deps, Timing};
+
+const PROJECTS: usize = 20;
+const SERVERS_PER_PROJECT: usize = 3;
+const REGION_USER: &str = "region-sweeper";
+
+fn deps(regions: &Regions, store: Arc<DynamoStore>) -> shared::context::CloudDeps {
+    let provider = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    Deps {
+        store,
+        provider: Arc::new(provider),
+        regions: Arc::new(regions.clone()),
+        clock: Arc::new(shared::clock::SystemClock),
+        ids: Arc::new(shared::clock::RandomIds),
+        sealer: None,
+        timing: Timing { grace: chrono::Duration::zero(), ..Timing::default() },
+        crash: Default::default(),
+        limiter: Arc::new(shared::fairuse::Limiter::off()),
+        catalog: Default::default(),
+        work: Arc::new(shared::work::HeldWork::default()),
+        allocations: Arc::new(shared::identity::allocations::NoAllocations),
+    }
+}
+
+/// A server as a create makes it in `project`: a port named after the record, the server on it.
+async fn boot(p: &OpenStackProvider, cred: &ProviderCredential, record_id: &str) -> (String, String) {
+    let spec = PortSpec { name: record_id.into(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
+    let (port, _) = p.create_port(cred, &spec).await.unwrap_or_else(|e| panic!("{e}"));
+    let create = ServerCreate {
+        name: format!("s-{record_id}"),
+        image_id: seed::IMAGE_UBUNTU.into(),
+        flavor_id: seed::FLAVOR_SMALL.into(),
+        attach: Attach::Port(port.id.clone()),
+        metadata: BTreeMap::from([("unikorn:server:id".to_owned(), record_id.to_owned())]),
+        ..ServerCreate::default()
+    };
+    let (pid, _) = p.create_server(cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
+    (pid, port.id)
+}
+
+fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(k, v)| *v > 0 && !k.starts_with("action "))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_credential_lists_the_region_once_and_converges_what_project_listings_do() {
+    let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
+    let projects: Vec<String> = (0..PROJECTS).map(|i| format!("identity-project-{i}")).collect();
+    // The region's user may scope tokens to its own project and to every provisioned network's.
+    let mut reach: std::collections::BTreeSet<String> = projects.iter().cloned().collect();
+    reach.insert(seed::DEMO_PROJECT_ID.into());
+    emulator.add_user(User {
+        id: REGION_USER.into(),
+        name: REGION_USER.into(),
+        domain_id: seed::DOMAIN_ID.into(),
+        password: "sweeper-secret".into(),
+        projects: reach,
+        domains: [seed::DOMAIN_ID.to_owned()].into(),
+    });
+    let document = json!({"regions": [{"id": "r", "name": "r", "type": "openstack",
+        "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": "region-r"}}]});
+    let credential = json!({"domain-id": seed::DOMAIN_ID, "user-id": REGION_USER, "password": "sweeper-secret",
+        "project-id": seed::DEMO_PROJECT_ID});
+    let regions = Regions::parse(&document.to_string())
+        .and_then(|r| Ok(r.with_credential("r", RegionCredential::parse("s", &credential.to_string())?)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = moto_client();
+    let table = format!("region-{}", uuid::Uuid::new_v4().simple());
+    local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(DynamoStore::new(client, table));
+
+    // Seed: per project a network record and its servers, at the provider and in the table.
+    let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut ports = Vec::new();
+    for (i, project) in projects.iter().enumerate() {
+        let cred = regions.credential_in("r", Some(project)).unwrap_or_else(|e| panic!("{e}"));
+        let network: NetworkRecord = serde_json::from_value(json!({"id": format!("net-{i}"), "apiVersion": 2,
+            "name": "net", "description": null, "tags": [], "organizationId": "o", "projectId": "p",
+            "regionId": "r", "identityId": format!("i{i}"), "providerNetworkId": "pn", "createdBy": "seed",
+            "creationTime": "2026-01-01T00:00:00Z"}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
+        for n in 0..SERVERS_PER_PROJECT {
+            let id = uuid::Uuid::new_v4().to_string();
+            let (pid, port) = boot(&seeder, &cred, &id).await;
+            ports.push((cred.clone(), port));
+            let record: ServerRecord = seeded_server(json!({"id": id, "name": format!("s{n}"), "regionId": "r",
+                "networkId": format!("net-{i}"), "identityId": format!("i{i}"), "providerProjectId": project,
+                "providerId": pid}));
+            let effects = shared::domain::Effects::default();
+            store.create_server(&record, chrono::Utc::now(), &effects).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    // Another tenant's objects carrying our metadata and record-like names: never ours to touch.
+    let stranger = integration_tests::other_credential(&emulator);
+    let theirs = uuid::Uuid::new_v4().to_string();
+    boot(&seeder, &stranger, &theirs).await;
+    let is_theirs = |e: &Emulator| e.servers().iter().any(|s| s.3.get("unikorn:server:id") == Some(&theirs));
+
+    let sweep = |label: &'static str| {
+        let (deps, emulator) = (deps(&regions, store.clone()), emulator.clone());
+        async move {
+            let before = emulator.counters();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let bus = shared::events::MemoryBus::default();
+            let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("{e}"));
+            let calls = delta(&before, &emulator.counters());
+            println!("{label}: {calls:?}\n{report:?}");
+            assert!(report.complete && report.failures.is_empty(), "{label}: {report:?}");
+            (report, calls)
+        }
+    };
+    // Drift and an orphan in our projects, for each sweep to find.
+    let drift = |n: usize| {
+        let (cred, port) = ports[n].clone();
+        let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        async move {
+            let pairs = [shared::provider::AllowedAddress { prefix: "0.0.0.0/0".into(), mac_address: None }];
+            let default = seeder.default_security_group(&cred).await.ok().flatten().unwrap_or_default();
+            seeder.update_port(&cred, &port, &[default], &pairs).await.unwrap_or_else(|e| panic!("{e}"));
+            let orphan = uuid::Uuid::new_v4().to_string();
+            boot(&seeder, &cred, &orphan).await;
+        }
+    };
+
+    sweep("first sweep: records learn addresses").await;
+    drift(0).await;
+    let (member, member_calls) = sweep("a member's credential: project by project").await;
+    assert_eq!(member.region_listings, 0);
+    assert_eq!(member.projects_synced, PROJECTS + 1, "the region's own project and each network's");
+    assert_eq!(member.provider_list_calls, PROJECTS + 1);
+    assert_eq!(member.network_list_calls, 2 * (PROJECTS + 1));
+    assert_eq!((member.ports_repaired, member.orphans_deleted), (1, 1), "{member:?}");
+
+    emulator.grant_admin(seed::DEMO_PROJECT_ID, REGION_USER);
+    drift(1).await;
+    let (admin, admin_calls) = sweep("an admin's credential: the region at once").await;
+    assert_eq!(admin.region_listings, 1);
+    assert_eq!(admin.projects_synced, PROJECTS + 1);
+    assert_eq!(admin.provider_list_calls, 1, "every project's servers in one page");
+    assert_eq!(admin.network_list_calls, 3, "ports, floating IPs, default groups: one page each");
+    assert_eq!((admin.ports_repaired, admin.orphans_deleted), (1, 1), "the same repairs: {admin:?}");
+    assert_eq!(admin.records_seen, PROJECTS * SERVERS_PER_PROJECT);
+    let listings = |calls: &BTreeMap<String, u64>| -> u64 {
+        calls.iter().filter(|(k, _)| k.starts_with("GET ") && !k.contains("{id}")).map(|(_, v)| v).sum()
+    };
+    let tokens = |calls: &BTreeMap<String, u64>| calls.get("POST /identity/v3/auth/tokens").copied().unwrap_or(0);
+    println!(
+        "listings: member {} (tokens {}), admin {} (tokens {})",
+        listings(&member_calls),
+        tokens(&member_calls),
+        listings(&admin_calls),
+        tokens(&admin_calls)
+    );
+    assert!(listings(&admin_calls) * 10 < listings(&member_calls), "{admin_calls:?} vs {member_calls:?}");
+    assert!(is_theirs(&emulator), "another tenant's server is never taken for an orphan");
+    let as_them = integration_tests::neutron::NeutronApi::connect_as(
+        &emulator,
+        seed::OTHER_APP_CRED_ID,
+        seed::OTHER_APP_CRED_SECRET,
+    );
+    let their_ports = as_them.await.ports().await;
+    assert!(their_ports.iter().any(|p| p["name"] == theirs.as_str()), "nor its port");
+    let (steady, _) = sweep("steady").await;
+    assert_eq!((steady.ports_repaired, steady.orphans_deleted, steady.records_written), (0, 0, 0), "{steady:?}");
+}
