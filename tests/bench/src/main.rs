@@ -21,6 +21,7 @@
 
 mod auth;
 mod catalogue;
+mod convergence;
 mod fairuse;
 mod fixtures;
 mod groups;
@@ -88,6 +89,9 @@ async fn main() {
     }
     if run("groups") {
         println!("{}", groups::section(&fx, sizes.networks).await);
+    }
+    if run("convergence") {
+        println!("{}", convergence::section(&sizes.convergence).await);
     }
     if run("sizes") {
         println!("{}", zip_sizes());

@@ -44,6 +44,8 @@ pub struct Sizes {
     pub overrun_containers: Vec<usize>,
     /// Networks provisioned and deleted in the networks section (`BENCH_NETWORKS`).
     pub networks: usize,
+    /// Identities (projects of 1 to 5 servers) each convergence sweep covers (`BENCH_CONVERGENCE`).
+    pub convergence: Vec<usize>,
 }
 
 impl Sizes {
@@ -62,6 +64,7 @@ impl Sizes {
             overrun_seconds: number("BENCH_OVERRUN_SECONDS", 3, 1, tiny),
             overrun_containers: list("BENCH_OVERRUN", &[1, 4, 16], &[2], tiny),
             networks: number("BENCH_NETWORKS", 20, 2, tiny),
+            convergence: list("BENCH_CONVERGENCE", &[100, 1_000, 10_000], &[10], tiny),
         }
     }
 }

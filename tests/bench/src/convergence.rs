@@ -1,0 +1,175 @@
+//! A cleanup sweep's cost against the number of identities: one region, N provisioned networks'
+//! projects of 1 to 5 servers each (seeded through the emulator's APIs and loaded into a fresh
+//! table), swept with a project member's credential (each project listed on its own: the sweep
+//! before issue 35) and with an admin's (the region listed at once). Provider calls from the
+//! emulator's counters, DynamoDB calls from an SDK interceptor, wall time without and with a fixed
+//! delay added to every provider call.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use integration_tests::calls::{bulk_load, seeded_server, Calls};
+use openstack_emulator::{seed, Emulator, Fault, User};
+use serde_json::json;
+use shared::domain::ServerRecord;
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::{Attach, Compute, Networking, PortSpec, ServerCreate};
+use shared::regions::{RegionCredential, Regions};
+use shared::store::dynamodb::{items, DynamoStore};
+use shared::usecase::{Deps, Timing};
+
+const USER: &str = "region-sweeper";
+
+struct Sweep {
+    provider: u64,
+    tokens: u64,
+    dynamodb: u64,
+    wall: Duration,
+}
+
+fn sum(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keep: impl Fn(&str) -> bool) -> u64 {
+    after
+        .iter()
+        .filter(|(k, _)| !k.starts_with("action ") && keep(k))
+        .map(|(k, v)| v - before.get(k).copied().unwrap_or(0))
+        .sum()
+}
+
+async fn sweep(deps: &shared::context::CloudDeps, emulator: &Emulator, calls: &Calls) -> Result<Sweep, String> {
+    let before = emulator.counters();
+    calls.take();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(3600);
+    let bus = shared::events::MemoryBus::default();
+    let report = shared::usecase::cleanup::run(deps, &bus, deadline).await.map_err(|e| e.to_string())?;
+    let wall = started.elapsed();
+    if !report.complete || !report.failures.is_empty() {
+        return Err(format!("sweep incomplete: {:?}", report.failures.first()));
+    }
+    let after = emulator.counters();
+    let tokens = sum(&before, &after, |k| k == "POST /identity/v3/auth/tokens");
+    // The catalogue's refresh-ahead (images) is not the sweep's.
+    let provider = sum(&before, &after, |k| k != "POST /identity/v3/auth/tokens" && !k.contains("/image/"));
+    Ok(Sweep { provider, tokens, dynamodb: calls.take().values().sum(), wall })
+}
+
+/// One region of `n` identities' projects, seeded; the deps that sweep it and the table's counter.
+async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls), String> {
+    let emulator = Emulator::start_demo().await.map_err(|e| e.to_string())?;
+    let projects: Vec<String> = (0..n).map(|i| format!("identity-project-{i}")).collect();
+    let mut reach: std::collections::BTreeSet<String> = projects.iter().cloned().collect();
+    reach.insert(seed::DEMO_PROJECT_ID.into());
+    let domains = [seed::DOMAIN_ID.to_owned()].into();
+    emulator.add_user(User {
+        id: USER.into(),
+        name: USER.into(),
+        domain_id: seed::DOMAIN_ID.into(),
+        password: "sweeper".into(),
+        projects: reach,
+        domains,
+    });
+    let document = json!({"regions": [{"id": "r", "name": "r", "type": "openstack",
+        "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": "region-r"}}]});
+    let credential = json!({"domain-id": seed::DOMAIN_ID, "user-id": USER, "password": "sweeper",
+        "project-id": seed::DEMO_PROJECT_ID});
+    let regions = Regions::parse(&document.to_string())
+        .and_then(|r| Ok(r.with_credential("r", RegionCredential::parse("s", &credential.to_string())?)))
+        .map_err(|e| e.to_string())?;
+    let calls = Calls::default();
+    let dynamo = calls.client().await;
+    let table = format!("converge-{}", uuid::Uuid::new_v4().simple());
+    shared::store::dynamodb::create_table(&dynamo, &table).await.map_err(|e| e.to_string())?;
+    let seeder = OpenStackProvider::new(OpenStackConfig::default()).map_err(|e| e.to_string())?;
+    let mut pending = Vec::new();
+    for (i, project) in projects.iter().enumerate() {
+        let cred = regions.credential_in("r", Some(project)).map_err(|e| e.to_string())?;
+        for s in 0..(1 + i % 5) {
+            let id = uuid::Uuid::new_v4().to_string();
+            let spec = PortSpec { name: id.clone(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
+            let (port, _) = seeder.create_port(&cred, &spec).await.map_err(|e| e.to_string())?;
+            let create = ServerCreate {
+                name: format!("s{s}"),
+                image_id: seed::IMAGE_UBUNTU.into(),
+                flavor_id: seed::FLAVOR_SMALL.into(),
+                attach: Attach::Port(port.id),
+                metadata: BTreeMap::from([("unikorn:server:id".to_owned(), id.clone())]),
+                ..ServerCreate::default()
+            };
+            let (pid, _) = seeder.create_server(&cred, &create).await.map_err(|e| e.to_string())?;
+            let record: ServerRecord = seeded_server(json!({"id": id, "name": format!("s{s}"), "regionId": "r",
+                "networkId": format!("net-{i}"), "identityId": format!("i{i}"), "providerProjectId": project,
+                "providerId": pid}));
+            pending.push(items::server_item(&record).map_err(|e| e.to_string())?);
+        }
+    }
+    bulk_load(&dynamo, &table, &pending).await;
+    let provider = OpenStackProvider::new(OpenStackConfig::default()).map_err(|e| e.to_string())?;
+    let deps = Deps {
+        store: Arc::new(DynamoStore::new(dynamo, table)),
+        provider: Arc::new(provider),
+        regions: Arc::new(regions),
+        clock: Arc::new(shared::clock::SystemClock),
+        ids: Arc::new(shared::clock::RandomIds),
+        sealer: None,
+        timing: Timing::default(),
+        crash: Default::default(),
+        limiter: Arc::new(shared::fairuse::Limiter::off()),
+        catalog: Default::default(),
+        work: Arc::new(shared::work::HeldWork::default()),
+        allocations: Arc::new(shared::identity::allocations::NoAllocations),
+    };
+    Ok((emulator, deps, calls))
+}
+
+fn cells(s: &Sweep) -> String {
+    format!("{} ({}) | {} | {:.1}", s.provider, s.tokens, s.dynamodb, s.wall.as_secs_f64())
+}
+
+async fn row(n: usize, delay: u64) -> Result<String, String> {
+    let (emulator, deps, calls) = seeded(n).await?;
+    // A first sweep records what the seeding left unsaid (addresses); then the steady ones.
+    sweep(&deps, &emulator, &calls).await?;
+    let member = sweep(&deps, &emulator, &calls).await?;
+    emulator.grant_admin(seed::DEMO_PROJECT_ID, USER);
+    sweep(&deps, &emulator, &calls).await?;
+    let admin = sweep(&deps, &emulator, &calls).await?;
+    emulator.inject(Fault::delay("*", "*", delay).forever());
+    let slow = sweep(&deps, &emulator, &calls).await?;
+    emulator.clear_faults();
+    // A sweep is sequential: the member's, at the same delay, waits at least for each of its calls.
+    let member_slow = (member.provider + member.tokens) * delay;
+    let share = 100.0 * admin.provider as f64 / member.provider.max(1) as f64;
+    Ok(format!(
+        "| {n} | {} | {} | {share:.1}% | {:.1} | >= {:.1} |\n",
+        cells(&member),
+        cells(&admin),
+        slow.wall.as_secs_f64(),
+        member_slow as f64 / 1000.0
+    ))
+}
+
+pub async fn section(sizes: &[usize]) -> String {
+    let delay = std::env::var("BENCH_CONVERGENCE_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50u64);
+    let mut out = format!(
+        "## Convergence: a cleanup sweep against the number of identities (section `convergence`, issue 35)\n\n\
+         One region of N identities' projects with 1 to 5 servers each, steady (nothing to repair). Each cell: \
+         provider calls (Keystone tokens), DynamoDB calls, wall seconds. Member: the region's credential may not \
+         list every project, so each is listed on its own (the sweep before issue 35). Admin: the region is listed \
+         at once. Then the admin's sweep with {delay} ms added to every provider call, beside the least the \
+         member's would wait at that delay (its calls one after another).\n\n\
+         | identities | member: provider (tokens) | DynamoDB | s | admin: provider (tokens) | DynamoDB | s | \
+         admin/member provider calls | admin +{delay} ms: s | member +{delay} ms: s |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    );
+    for &n in sizes {
+        match row(n, delay).await {
+            Ok(line) => out += &line,
+            Err(e) => {
+                crate::failed(format!("convergence at {n} identities: {e}"));
+                out += &format!("| {n} | failed | | | | | | | | |\n");
+            }
+        }
+    }
+    out + "\n"
+}
