@@ -13,6 +13,7 @@ pub mod fairuse;
 pub mod http;
 pub mod identity;
 pub mod lazy_http;
+pub mod metrics;
 pub mod provider;
 pub mod rbac;
 pub mod regions;

@@ -34,5 +34,7 @@ pub async fn deps() -> Result<CleanupDeps> {
 /// One pass with `left` until the invocation's deadline.
 pub async fn run(deps: &CleanupDeps, left: Duration) -> Result<Report> {
     let deadline = Instant::now() + left.saturating_sub(MARGIN);
-    shared::usecase::cleanup::run(&deps.deps, &deps.bus, deadline).await
+    let report = shared::usecase::cleanup::run(&deps.deps, &deps.bus, deadline).await?;
+    report.emit_metrics();
+    Ok(report)
 }

@@ -8,6 +8,7 @@
 
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
+use shared::metrics::Metric;
 use shared::usecase::identities::converge_identity;
 use shared::usecase::networks::converge;
 use shared::usecase::security_groups::converge_security_group;
@@ -42,6 +43,9 @@ pub async fn work(deps: &CloudDeps, body: &str) -> std::result::Result<(), Strin
             ("security group", security_group_id, converged)
         }
     };
+    let failed = usize::from(converged.is_err());
+    let metrics = [Metric::count("WorkItems", 1), Metric::count("WorkFailures", failed)];
+    shared::metrics::emit(&[("Function", "worker"), ("Kind", kind)], &metrics);
     match converged {
         Ok(Converged::Gone) => {
             tracing::info!(kind, id = %id, "gone");

@@ -48,6 +48,14 @@ pub async fn answer(req: &Request, work: impl Future<Output = Result<Response<Bo
         let result = METER.scope(meter.clone(), work).await;
         let give_back = result.as_ref().err().is_some_and(Error::costs_nothing);
         let mut response = result.unwrap_or_else(|e| error_response(&e));
+        if response.status() == http::StatusCode::SERVICE_UNAVAILABLE {
+            // Identity or the provider did not answer: what the template's alarm counts.
+            let function = super::routes::Route::find(route_key(req)).map_or("unknown", |r| r.function.name());
+            crate::metrics::emit(
+                &[("Function", function)],
+                &[crate::metrics::Metric::count("DependencyUnavailable", 1)],
+            );
+        }
         if let Some(quota) = meter.finish(give_back).await {
             for (name, value) in quota.headers() {
                 if let Ok(value) = http::HeaderValue::from_str(&value) {

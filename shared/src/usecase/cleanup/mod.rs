@@ -30,7 +30,7 @@ mod provisioned;
 mod region;
 
 use outbox::{publish, release_stale_claims};
-use provisioned::{converge_networks, finish_identities, finish_network, sweep_projects};
+use provisioned::{converge_networks, finish_identities, finish_network, oldest_unsettled, sweep_projects};
 mod report;
 mod reschedule;
 
@@ -97,6 +97,7 @@ pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds + Regi
     }
     publish(deps, bus, deadline, &mut report).await?;
     catalogues::refresh(deps, deadline, &mut report).await;
+    report.oldest_unsettled_seconds = oldest_unsettled(deps).await?;
     tracing::info!(report = ?report, "cleanup run finished");
     Ok(report)
 }
@@ -201,13 +202,20 @@ async fn sync<S: Maintained, P: Compute + Networking + RegionListing>(
             next = Some(region.to_owned());
             break;
         }
-        if let Err(e) = sync_region(deps, region, report).await {
+        let failures = report.failures.len();
+        let synced = sync_region(deps, region, report).await;
+        if let Err(e) = &synced {
             // One region's provider being down must not stop the others.
             tracing::warn!(region_id = %region, error = %e, "region not synced");
             report.failures.push(format!("region {region}: {e}"));
-            continue;
         }
-        report.identities_synced += 1;
+        let failed = report.failures.len() - failures;
+        if failed > 0 {
+            *report.failures_by_region.entry(region.to_owned()).or_default() += failed;
+        }
+        if synced.is_ok() {
+            report.identities_synced += 1;
+        }
     }
     report.complete = next.is_none();
     if let Err(e) = deps.store.save_cleanup_cursor(next.as_deref(), cursor_version).await {

@@ -103,3 +103,19 @@ pub(super) async fn converge_networks<S: Maintained, P: Builds>(
     }
     Ok(())
 }
+
+/// How long the oldest intent a worker left unsettled has waited (networks, security groups and
+/// identities: each kind's oldest is the first of its attention index).
+pub(super) async fn oldest_unsettled<S: Maintained, P>(deps: &Deps<S, P>) -> Result<u64> {
+    let now = deps.clock.now();
+    let networks = deps.store.unsettled_networks(now, 1).await?;
+    let groups = deps.store.unsettled_security_groups(now, 1).await?;
+    let identities = deps.store.unsettled_identities(now, 1).await?;
+    let since = networks
+        .iter()
+        .filter_map(|n| n.lifecycle.as_ref().map(|l| l.since))
+        .chain(groups.iter().map(|g| g.lifecycle.since))
+        .chain(identities.iter().filter_map(|i| i.lifecycle.as_ref().map(|l| l.since)))
+        .min();
+    Ok(since.map_or(0, |since| (now - since).num_seconds().max(0) as u64))
+}

@@ -52,7 +52,42 @@ pub struct Report {
     pub image_catalogues_refreshed: usize,
     /// Snapshots an interrupted publish had left private, made public.
     pub snapshots_published: usize,
+    /// How long the oldest unsettled intent (a network, security group or identity a worker left
+    /// unfinished) has waited, in seconds, as the run ended; 0 when none waits.
+    pub oldest_unsettled_seconds: u64,
+    /// Failures by the region they happened in (a region's provider refusing its listings).
+    pub failures_by_region: std::collections::BTreeMap<String, usize>,
     /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
     pub complete: bool,
     pub failures: Vec<String>,
+}
+
+impl Report {
+    /// The run's embedded metrics (namespace `UnikornCompute`, dimension `Function=cleanup`; a
+    /// region's failures also under `Region`), what the template's alarms and dashboard read.
+    pub fn emit_metrics(&self) {
+        use crate::metrics::{emit, Metric};
+        let repaired =
+            self.records_written + self.ports_repaired + self.public_ips_allocated + self.public_ips_released;
+        let orphans = self.orphans_deleted + self.orphan_ports_deleted + self.orphan_public_ips_deleted;
+        let intents = self.networks_converged + self.security_groups_converged + self.identities_converged;
+        emit(
+            &[("Function", "cleanup")],
+            &[
+                Metric::count("RecordsSynced", self.records_seen),
+                Metric::count("RecordsRepaired", repaired),
+                Metric::count("RecordsAdopted", self.records_adopted),
+                Metric::count("OrphansRemoved", orphans + self.orphan_projects_removed),
+                Metric::count("IntentsCompleted", intents),
+                Metric::seconds("OldestUnsettledIntentAge", self.oldest_unsettled_seconds as f64),
+                Metric::count("OutboxBacklog", self.events_left),
+                Metric::count("ProviderListCalls", self.provider_list_calls + self.network_list_calls),
+                Metric::count("SweepFailures", self.failures.len()),
+                Metric::count("SweepIncomplete", usize::from(!self.complete)),
+            ],
+        );
+        for (region, failures) in &self.failures_by_region {
+            emit(&[("Function", "cleanup"), ("Region", region)], &[Metric::count("RegionFailures", *failures)]);
+        }
+    }
 }

@@ -163,3 +163,30 @@ async fn a_server_removed_frees_its_groups() {
     assert!(w.store.get_server(&server.id).await.ok().flatten().is_none(), "server gone");
     groups::delete_security_group(&w.deps, &cx(admin()), &web).await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// A clock an hour ahead: what a cleanup run sees of intents left an hour ago.
+struct AnHourLater;
+
+impl crate::clock::Clock for AnHourLater {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::hours(1)
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_reports_how_long_the_oldest_unsettled_intent_has_waited() {
+    let w = world().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let report = cleanup::run(&w.deps, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.oldest_unsettled_seconds, 0, "nothing waits");
+    // A network whose project the provider keeps refusing is retried (each try restarts its
+    // stage); a group on it waits untouched for the network's project, and ages.
+    w.provider.failing.lock().unwrap_or_else(|e| e.into_inner()).push("create_project");
+    let net = network(&w).await;
+    group(&w, &net, "[]").await.unwrap_or_else(|e| panic!("{e}"));
+    let mut later = w.deps.clone();
+    later.clock = std::sync::Arc::new(AnHourLater);
+    let report = cleanup::run(&later, &MemoryBus::default(), deadline).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!((3590..=3610).contains(&report.oldest_unsettled_seconds), "{report:?}");
+    assert!(report.failures.iter().any(|f| f.contains("injected failure")), "{report:?}");
+}
