@@ -10,16 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
-use openstack_emulator::{seed, Emulator, Fault, User};
+use integration_tests::sweeps::{region_of, sweep_deps, SWEEPER};
+use openstack_emulator::{seed, Emulator, Fault};
 use serde_json::json;
 use shared::domain::ServerRecord;
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::provider::{Attach, Compute, Networking, PortSpec, ServerCreate};
-use shared::regions::{RegionCredential, Regions};
 use shared::store::dynamodb::{items, DynamoStore};
-use shared::usecase::{Deps, Timing};
-
-const USER: &str = "region-sweeper";
+use shared::usecase::Timing;
 
 struct Sweep {
     provider: u64,
@@ -58,24 +56,7 @@ async fn sweep(deps: &shared::context::CloudDeps, emulator: &Emulator, calls: &C
 async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls), String> {
     let emulator = Emulator::start_demo().await.map_err(|e| e.to_string())?;
     let projects: Vec<String> = (0..n).map(|i| format!("identity-project-{i}")).collect();
-    let mut reach: std::collections::BTreeSet<String> = projects.iter().cloned().collect();
-    reach.insert(seed::DEMO_PROJECT_ID.into());
-    let domains = [seed::DOMAIN_ID.to_owned()].into();
-    emulator.add_user(User {
-        id: USER.into(),
-        name: USER.into(),
-        domain_id: seed::DOMAIN_ID.into(),
-        password: "sweeper".into(),
-        projects: reach,
-        domains,
-    });
-    let document = json!({"regions": [{"id": "r", "name": "r", "type": "openstack",
-        "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": "region-r"}}]});
-    let credential = json!({"domain-id": seed::DOMAIN_ID, "user-id": USER, "password": "sweeper",
-        "project-id": seed::DEMO_PROJECT_ID});
-    let regions = Regions::parse(&document.to_string())
-        .and_then(|r| Ok(r.with_credential("r", RegionCredential::parse("s", &credential.to_string())?)))
-        .map_err(|e| e.to_string())?;
+    let regions = region_of(&emulator, &projects);
     let calls = Calls::default();
     let dynamo = calls.client().await;
     let table = format!("converge-{}", uuid::Uuid::new_v4().simple());
@@ -104,21 +85,7 @@ async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls
         }
     }
     bulk_load(&dynamo, &table, &pending).await;
-    let provider = OpenStackProvider::new(OpenStackConfig::default()).map_err(|e| e.to_string())?;
-    let deps = Deps {
-        store: Arc::new(DynamoStore::new(dynamo, table)),
-        provider: Arc::new(provider),
-        regions: Arc::new(regions),
-        clock: Arc::new(shared::clock::SystemClock),
-        ids: Arc::new(shared::clock::RandomIds),
-        sealer: None,
-        timing: Timing::default(),
-        crash: Default::default(),
-        limiter: Arc::new(shared::fairuse::Limiter::off()),
-        catalog: Default::default(),
-        work: Arc::new(shared::work::HeldWork::default()),
-        allocations: Arc::new(shared::identity::allocations::NoAllocations),
-    };
+    let deps = sweep_deps(&regions, Arc::new(DynamoStore::new(dynamo, table)), Timing::default());
     Ok((emulator, deps, calls))
 }
 
@@ -131,7 +98,7 @@ async fn row(n: usize, delay: u64) -> Result<String, String> {
     // A first sweep records what the seeding left unsaid (addresses); then the steady ones.
     sweep(&deps, &emulator, &calls).await?;
     let member = sweep(&deps, &emulator, &calls).await?;
-    emulator.grant_admin(seed::DEMO_PROJECT_ID, USER);
+    emulator.grant_admin(seed::DEMO_PROJECT_ID, SWEEPER);
     sweep(&deps, &emulator, &calls).await?;
     let admin = sweep(&deps, &emulator, &calls).await?;
     emulator.inject(Fault::delay("*", "*", delay).forever());

@@ -7,6 +7,7 @@ pub mod neutron;
 pub mod records;
 pub mod samples;
 pub mod stack;
+pub mod sweeps;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -9,37 +9,18 @@ use std::sync::Arc;
 
 use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
-use openstack_emulator::{seed, Emulator, User};
+use integration_tests::sweeps::{provider_delta, region_of, sweep_deps, SWEEPER};
+use openstack_emulator::{seed, Emulator};
 use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
 use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
-use shared::regions::{RegionCredential, Regions};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{NetworkStore, ServerStore};
-use shared::usecase::{Deps, Timing};
+use shared::usecase::Timing;
 
 const PROJECTS: usize = 20;
 const SERVERS_PER_PROJECT: usize = 3;
-const REGION_USER: &str = "region-sweeper";
-
-fn deps(regions: &Regions, store: Arc<DynamoStore>) -> shared::context::CloudDeps {
-    let provider = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    Deps {
-        store,
-        provider: Arc::new(provider),
-        regions: Arc::new(regions.clone()),
-        clock: Arc::new(shared::clock::SystemClock),
-        ids: Arc::new(shared::clock::RandomIds),
-        sealer: None,
-        timing: Timing { grace: chrono::Duration::zero(), ..Timing::default() },
-        crash: Default::default(),
-        limiter: Arc::new(shared::fairuse::Limiter::off()),
-        catalog: Default::default(),
-        work: Arc::new(shared::work::HeldWork::default()),
-        allocations: Arc::new(shared::identity::allocations::NoAllocations),
-    }
-}
 
 /// A server as a create makes it in `project`: a port named after the record, the server on it.
 async fn boot(p: &OpenStackProvider, cred: &ProviderCredential, record_id: &str) -> (String, String) {
@@ -57,36 +38,12 @@ async fn boot(p: &OpenStackProvider, cred: &ProviderCredential, record_id: &str)
     (pid, port.id)
 }
 
-fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
-        .filter(|(k, v)| *v > 0 && !k.starts_with("action "))
-        .collect()
-}
-
 #[tokio::test]
 async fn an_admin_credential_lists_the_region_once_and_converges_what_project_listings_do() {
     let emulator = Emulator::start_demo().await.unwrap_or_else(|e| panic!("{e}"));
     let projects: Vec<String> = (0..PROJECTS).map(|i| format!("identity-project-{i}")).collect();
     // The region's user may scope tokens to its own project and to every provisioned network's.
-    let mut reach: std::collections::BTreeSet<String> = projects.iter().cloned().collect();
-    reach.insert(seed::DEMO_PROJECT_ID.into());
-    emulator.add_user(User {
-        id: REGION_USER.into(),
-        name: REGION_USER.into(),
-        domain_id: seed::DOMAIN_ID.into(),
-        password: "sweeper-secret".into(),
-        projects: reach,
-        domains: [seed::DOMAIN_ID.to_owned()].into(),
-    });
-    let document = json!({"regions": [{"id": "r", "name": "r", "type": "openstack",
-        "openstack": {"endpoint": emulator.auth_url(), "serviceAccountSecret": "region-r"}}]});
-    let credential = json!({"domain-id": seed::DOMAIN_ID, "user-id": REGION_USER, "password": "sweeper-secret",
-        "project-id": seed::DEMO_PROJECT_ID});
-    let regions = Regions::parse(&document.to_string())
-        .and_then(|r| Ok(r.with_credential("r", RegionCredential::parse("s", &credential.to_string())?)))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let regions = region_of(&emulator, &projects);
     let client = moto_client();
     let table = format!("region-{}", uuid::Uuid::new_v4().simple());
     local_api::ensure_table(&client, &table).await.unwrap_or_else(|e| panic!("{e}"));
@@ -121,13 +78,14 @@ async fn an_admin_credential_lists_the_region_once_and_converges_what_project_li
     let is_theirs = |e: &Emulator| e.servers().iter().any(|s| s.3.get("unikorn:server:id") == Some(&theirs));
 
     let sweep = |label: &'static str| {
-        let (deps, emulator) = (deps(&regions, store.clone()), emulator.clone());
+        let grace = Timing { grace: chrono::Duration::zero(), ..Timing::default() };
+        let (deps, emulator) = (sweep_deps(&regions, store.clone(), grace), emulator.clone());
         async move {
             let before = emulator.counters();
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
             let bus = shared::events::MemoryBus::default();
             let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("{e}"));
-            let calls = delta(&before, &emulator.counters());
+            let calls = provider_delta(&before, &emulator.counters());
             println!("{label}: {calls:?}\n{report:?}");
             assert!(report.complete && report.failures.is_empty(), "{label}: {report:?}");
             (report, calls)
@@ -155,7 +113,7 @@ async fn an_admin_credential_lists_the_region_once_and_converges_what_project_li
     assert_eq!(member.network_list_calls, 2 * (PROJECTS + 1));
     assert_eq!((member.ports_repaired, member.orphans_deleted), (1, 1), "{member:?}");
 
-    emulator.grant_admin(seed::DEMO_PROJECT_ID, REGION_USER);
+    emulator.grant_admin(seed::DEMO_PROJECT_ID, SWEEPER);
     drift(1).await;
     let (admin, admin_calls) = sweep("an admin's credential: the region at once").await;
     assert_eq!(admin.region_listings, 1);

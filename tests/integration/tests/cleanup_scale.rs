@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
+use integration_tests::sweeps::{provider_delta, sweep_deps};
 use openstack_emulator::{seed, Emulator, User};
 use serde_json::json;
 use shared::domain::{NetworkRecord, ServerRecord};
@@ -15,18 +16,10 @@ use shared::provider::{Attach, Compute, Networking, PortSpec, ServerCreate};
 use shared::regions::{RegionCredential, Regions};
 use shared::store::dynamodb::{items, DynamoStore};
 use shared::store::NetworkStore;
-use shared::usecase::{Deps, Timing};
+use shared::usecase::Timing;
 
 const IDENTITIES: usize = 5;
 const SERVERS_PER_IDENTITY: usize = 200;
-
-fn provider_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
-        .filter(|(k, v)| *v > 0 && !k.starts_with("action "))
-        .collect()
-}
 
 #[tokio::test]
 async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
@@ -59,21 +52,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
     let dynamo = calls.client().await;
     let table = format!("scale-{}", uuid::Uuid::new_v4().simple());
     shared::store::dynamodb::create_table(&dynamo, &table).await.unwrap_or_else(|e| panic!("{e}"));
-    let provider = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let deps = Deps {
-        store: Arc::new(DynamoStore::new(dynamo.clone(), table.clone())),
-        provider: Arc::new(provider),
-        regions: Arc::new(regions.clone()),
-        clock: Arc::new(shared::clock::SystemClock),
-        ids: Arc::new(shared::clock::RandomIds),
-        sealer: None,
-        timing: Timing::default(),
-        crash: Default::default(),
-        limiter: Arc::new(shared::fairuse::Limiter::off()),
-        catalog: Default::default(),
-        work: Arc::new(shared::work::HeldWork::default()),
-        allocations: Arc::new(shared::identity::allocations::NoAllocations),
-    };
+    let deps = sweep_deps(&regions, Arc::new(DynamoStore::new(dynamo.clone(), table.clone())), Timing::default());
 
     // Seed: per identity a network and 200 servers, at the provider and in the table.
     let mut pending = Vec::new();
@@ -134,7 +113,7 @@ async fn one_cleanup_run_over_a_thousand_servers_in_five_identities() {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
             let bus = shared::events::MemoryBus::default();
             let report = shared::usecase::cleanup::run(&deps, &bus, deadline).await.unwrap_or_else(|e| panic!("{e}"));
-            let nova = provider_calls(&before, &emulator.counters());
+            let nova = provider_delta(&before, &emulator.counters());
             let dynamodb = calls.take();
             println!("cleanup run ({label}): provider {nova:?}; DynamoDB {dynamodb:?}; report {report:?}");
             (label, report, nova, dynamodb)
