@@ -95,7 +95,8 @@ pub async fn with_credentials(regions: Regions, client: &aws_sdk_secretsmanager:
 /// `GRACE_SECONDS`: how long a record may still be acted on by the function that wrote it (default
 /// 300; it must exceed every function's timeout); `RESCHEDULE_BACKOFF_SECONDS`: how long the cleanup
 /// function waits before placing again a server the provider had no capacity for (default 30,
-/// doubled for each attempt made).
+/// doubled for each attempt made); `FOLLOW_UP_SECONDS`: when set, how long after a server intent
+/// is written a worker follows it up (longer than the function runs: its timeout and a margin).
 pub fn timing_from_env() -> Result<Timing> {
     let seconds = |name: &str| -> Result<Option<chrono::Duration>> {
         match std::env::var(name) {
@@ -112,6 +113,7 @@ pub fn timing_from_env() -> Result<Timing> {
     Ok(Timing {
         grace: seconds("GRACE_SECONDS")?.unwrap_or(defaults.grace),
         reschedule_backoff: seconds("RESCHEDULE_BACKOFF_SECONDS")?.unwrap_or(defaults.reschedule_backoff),
+        follow_up: seconds("FOLLOW_UP_SECONDS")?,
         ..defaults
     })
 }

@@ -58,8 +58,13 @@ pub fn document(dimensions: &[(&str, &str)], metrics: &[Metric<'_>], timestamp_m
     Value::Object(root)
 }
 
-/// Writes the document as one line on stdout (the logs are on stderr).
+/// Writes the document as one line on stdout (the logs are on stderr), in Lambda only: the local
+/// API, the tests and the bench (whose report is its stdout) have no CloudWatch to read it.
 pub fn emit(dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) {
+    static IN_LAMBDA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*IN_LAMBDA.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()) {
+        return;
+    }
     let line = document(dimensions, metrics, chrono::Utc::now().timestamp_millis());
     println!("{line}");
 }

@@ -1,7 +1,8 @@
 //! `worker` Lambda: fed by the work queue (SQS), it does what requests leave off their path: a
 //! network's provisioning, update or teardown at the provider (`shared::usecase::networks::converge`),
 //! a v1 identity's provisioning or teardown (`shared::usecase::identities::converge_identity`), a
-//! security group's rules at Neutron or its removal (`shared::usecase::security_groups`).
+//! security group's rules at Neutron or its removal (`shared::usecase::security_groups`), a server
+//! intent followed up once its writer has ended (`shared::usecase::follow_up`).
 //! Each message is one item; an item that fails is reported back (a partial batch failure), so SQS
 //! offers it again after its visibility timeout and, after the queue's last attempt, moves it to
 //! the dead-letter queue. The record, not the message, says what is left to do.
@@ -9,6 +10,7 @@
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::metrics::Metric;
+use shared::usecase::follow_up::{follow_up_server, FollowedUp};
 use shared::usecase::identities::converge_identity;
 use shared::usecase::networks::converge;
 use shared::usecase::security_groups::converge_security_group;
@@ -35,6 +37,15 @@ pub async fn work(deps: &CloudDeps, body: &str) -> std::result::Result<(), Strin
             let span = tracing::info_span!("work", identity_id = %identity_id);
             let converged = tracing::Instrument::instrument(converge_identity(deps, &identity_id), span).await;
             ("identity", identity_id, converged)
+        }
+        WorkItem::Server { server_id, version } => {
+            let span = tracing::info_span!("work", server_id = %server_id);
+            let followed = tracing::Instrument::instrument(follow_up_server(deps, &server_id, version), span).await;
+            let converged = followed.map(|f| match f {
+                FollowedUp::Gone => Converged::Gone,
+                _ => Converged::Settled(shared::domain::Stage::Provisioned),
+            });
+            ("server", server_id, converged)
         }
         WorkItem::SecurityGroup { security_group_id } => {
             let span = tracing::info_span!("work", security_group_id = %security_group_id);

@@ -17,6 +17,7 @@ use crate::domain::{ActionRef, ServerRecord};
 use crate::error::Result;
 use crate::provider::{ProviderError, Receipt};
 use crate::store::{ServerStore, StoreError};
+use crate::work::WorkItem;
 
 /// What the intent is, planned from the record as read.
 pub(crate) enum Plan {
@@ -85,11 +86,24 @@ pub(crate) enum Answer<T> {
 pub(crate) struct Subject<'a> {
     pub server_id: &'a str,
     pub action: Option<&'a ActionRef>,
+    /// The version the intent was written at, when it is a record write.
+    pub version: Option<u64>,
 }
 
 impl<'a> From<&'a ServerRecord> for Subject<'a> {
     fn from(intent: &'a ServerRecord) -> Self {
-        Subject { server_id: &intent.id, action: intent.action.as_ref() }
+        Subject { server_id: &intent.id, action: intent.action.as_ref(), version: Some(intent.version) }
+    }
+}
+
+/// Asks a worker to follow the intent up once its writer has surely ended (`Timing::follow_up`).
+/// A message that is not taken only leaves the intent to the sweeps, as before.
+async fn follow_up<S, P>(deps: &Deps<S, P>, intent: &Subject<'_>) {
+    let (Some(delay), Some(version)) = (deps.timing.follow_up, intent.version) else { return };
+    let item = WorkItem::Server { server_id: intent.server_id.to_owned(), version };
+    let delay = delay.to_std().unwrap_or_default();
+    if let Err(e) = deps.work.enqueue_after(&item, delay).await {
+        tracing::warn!(error = %e, "intent follow-up not queued; the cleanup function settles it");
     }
 }
 
@@ -105,6 +119,7 @@ where
     Fut: Future<Output = Result<(T, Receipt), ProviderError>>,
 {
     let intent = intent.into();
+    follow_up(deps, &intent).await;
     deps.crash.hit(steps.after_intent);
     match call.await {
         Ok((value, receipt)) => {

@@ -8,6 +8,7 @@ pub mod cleanup;
 mod console;
 pub(crate) mod create;
 mod delete;
+pub mod follow_up;
 mod get;
 pub mod idempotency;
 pub mod identities;
@@ -151,6 +152,10 @@ pub struct Timing {
     /// How long the cleanup function waits before placing again a server the provider had no
     /// capacity for; doubled for each attempt already made (see [`MAX_RESCHEDULES`]).
     pub reschedule_backoff: chrono::Duration,
+    /// When set, every server intent is followed up this long after it is written (longer than the
+    /// writing function can run): a worker settles it then if the writer could not, rather than the
+    /// next sweep after the grace period.
+    pub follow_up: Option<chrono::Duration>,
 }
 
 /// The most times a server that never booted is placed again for lack of capacity; after the
@@ -163,6 +168,7 @@ impl Default for Timing {
             grace: chrono::Duration::minutes(5),
             action_timeout: chrono::Duration::minutes(30),
             reschedule_backoff: chrono::Duration::seconds(30),
+            follow_up: None,
         }
     }
 }

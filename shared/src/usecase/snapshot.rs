@@ -126,7 +126,7 @@ pub async fn snapshot<S: ServerStore + CatalogStore, P: Compute + Images + Netwo
     deps.store.record_action(&action).await?;
     let steps = Steps { after_intent: crash::SNAPSHOT_AFTER_INTENT, after_provider: crash::SNAPSHOT_AFTER_PROVIDER };
     // The request id goes on the action with its end (one write), not in a write of its own.
-    let subject = Subject { server_id: &record.id, action: None };
+    let subject = Subject { server_id: &record.id, action: None, version: None };
     let call = async {
         let (image_id, receipt) = deps.provider.create_image(&cred, &pid, input.name.as_str(), &metadata).await?;
         Ok(((image_id, receipt.clone()), receipt))

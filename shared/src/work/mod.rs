@@ -21,6 +21,10 @@ pub enum WorkItem {
     /// Converge a security group on what its record says (its rules at Neutron, or removed).
     #[serde(rename_all = "camelCase")]
     SecurityGroup { security_group_id: String },
+    /// Follow up a server's intent (written at `version`) once the function that wrote it has
+    /// surely ended: settle it if it is still unsettled and nobody wrote over it since.
+    #[serde(rename_all = "camelCase")]
+    Server { server_id: String, version: u64 },
 }
 
 impl WorkItem {
@@ -40,6 +44,8 @@ pub struct QueueError(pub String);
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn enqueue(&self, item: &WorkItem) -> Result<(), QueueError>;
+    /// Enqueues the item to be delivered no sooner than `delay` from now (at most 15 minutes).
+    async fn enqueue_after(&self, item: &WorkItem, delay: std::time::Duration) -> Result<(), QueueError>;
 }
 
 /// The queue of a function that leaves no work (most of them), and of unit tests that run the
@@ -60,6 +66,10 @@ impl WorkQueue for HeldWork {
     async fn enqueue(&self, item: &WorkItem) -> Result<(), QueueError> {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).push(item.clone());
         Ok(())
+    }
+
+    async fn enqueue_after(&self, item: &WorkItem, _: std::time::Duration) -> Result<(), QueueError> {
+        self.enqueue(item).await
     }
 }
 

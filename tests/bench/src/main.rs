@@ -92,6 +92,7 @@ async fn main() {
     }
     if run("convergence") {
         println!("{}", convergence::section(&sizes.convergence).await);
+        println!("{}", convergence::follow_up_section(sizes.networks).await);
     }
     if run("sizes") {
         println!("{}", zip_sizes());

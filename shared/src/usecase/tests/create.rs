@@ -89,3 +89,28 @@ async fn nova_refusing_after_the_port_was_made_takes_the_port_with_the_record() 
     assert!(w.provider.ports.lock().unwrap_or_else(|e| e.into_inner()).is_empty(), "no port left");
     assert_eq!(w.store.item_count(), before, "record and claim removed");
 }
+
+#[tokio::test]
+async fn every_create_asks_for_a_follow_up_and_one_of_an_intent_written_over_leaves_it() {
+    use crate::usecase::follow_up::{follow_up_server, FollowedUp};
+    let mut w = world().await;
+    w.deps.timing.follow_up = Some(chrono::Duration::seconds(25));
+    let record = create_server(&w.deps, &cx(admin()), create_input(&w.network, "web"), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let asked: Vec<crate::work::WorkItem> = w.work.take();
+    let intent_version = asked.iter().find_map(|i| match i {
+        crate::work::WorkItem::Server { server_id, version } if *server_id == record.id => Some(*version),
+        _ => None,
+    });
+    let intent_version = intent_version.unwrap_or_else(|| panic!("no follow-up asked: {asked:?}"));
+    assert!(intent_version < record.version, "asked for the intent, which the create then wrote over");
+    let calls = w.provider.calls().len();
+    let followed = follow_up_server(&w.deps, &record.id, intent_version).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(followed, FollowedUp::WrittenOver);
+    assert_eq!(w.provider.calls().len(), calls, "nothing asked of the provider");
+    let followed = follow_up_server(&w.deps, &record.id, record.version).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(followed, FollowedUp::Settled);
+    let gone = follow_up_server(&w.deps, "00000000-0000-4000-8000-000000000000", 1).await;
+    assert_eq!(gone.ok(), Some(FollowedUp::Gone));
+}

@@ -232,11 +232,19 @@ pub struct GatewayOptions {
     pub ingress_certificates: bool,
     /// The fair-use limits the stack's functions run with.
     pub limits: shared::fairuse::Limits,
+    /// Server intents followed up by the worker this long after they are written (none: the
+    /// sweeps alone settle them, as most tests drive them).
+    pub follow_up: Option<chrono::Duration>,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { caches: CacheSettings::default(), ingress_certificates: true, limits: test_limits() }
+        GatewayOptions {
+            caches: CacheSettings::default(),
+            ingress_certificates: true,
+            limits: test_limits(),
+            follow_up: None,
+        }
     }
 }
 
@@ -273,6 +281,7 @@ impl Stack {
         let identity = IdentityEmulator::start_local().await.unwrap_or_else(|e| panic!("identity emulator: {e}"));
         let (mut deps, dynamo, table) = local_deps(regions(&emulator), Arc::new(RandomIds)).await;
         deps.allocations = allocations_at(&identity.url);
+        deps.timing.follow_up = options.follow_up;
         // The worker's queue in moto, worked in the background as the worker Lambda's event source does.
         let endpoint = dynamodb_endpoint();
         let queue =

@@ -14,6 +14,7 @@ mod create;
 mod delete;
 mod fair_use;
 mod faults;
+mod follow_up;
 mod group_faults;
 mod identities;
 mod inputs;
