@@ -141,9 +141,9 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         (template.matches("sqs:SendMessage").count(), template.matches("WORK_QUEUE_URL: !Ref WorkQueue").count()),
-        (3, 3),
-        "the networks and securitygroups functions leave work for the worker, and the worker queues what \
-         waited for the item it finished"
+        (7, 7),
+        "the networks and securitygroups functions leave work for the worker, the worker queues what \
+         waited for the item it finished, and create, update, delete and power ask for their intents' follow-ups"
     );
     assert!(
         template.contains("deadLetterTargetArn: !GetAtt WorkDeadLetterQueue.Arn")
