@@ -63,4 +63,9 @@ impl SecurityGroupRecord {
     pub fn in_teardown(&self) -> bool {
         self.lifecycle.stage == Stage::Deprovisioning
     }
+
+    /// Its delete began: marked (a v1 group waiting for its servers) or in teardown.
+    pub fn is_being_deleted(&self) -> bool {
+        self.deleting_since.is_some() || self.in_teardown()
+    }
 }

@@ -210,7 +210,7 @@ pub async fn update_security_group<S: NetworkStore + SecurityGroupStore, P>(
             tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
             group = deps.store.get_security_group(id).await?.ok_or_else(|| not_found(id))?;
         }
-        if group.deleting_since.is_some() || group.in_teardown() {
+        if group.is_being_deleted() {
             return Err(Error::invalid("security group is being deleted"));
         }
         if let Some(network) = &group.network_id {
@@ -258,7 +258,7 @@ pub async fn delete_security_group<S: SecurityGroupStore, P>(deps: &Deps<S, P>, 
                 None => return Ok(()),
             }
         }
-        if group.deleting_since.is_some() || group.in_teardown() {
+        if group.is_being_deleted() {
             return Ok(());
         }
         let mut next = group.clone();

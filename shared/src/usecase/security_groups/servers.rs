@@ -49,7 +49,7 @@ pub(crate) async fn check_named<S: SecurityGroupStore, P>(
                  lives in (a v1 network bound to a provider network keeps its servers in the region's project)"
             )));
         }
-        if (group.deleting_since.is_some() || group.in_teardown()) && !kept.contains(id) {
+        if group.is_being_deleted() && !kept.contains(id) {
             return Err(Error::conflict(format!(
                 "{field}: security group {id} is being deleted: no server can start using it"
             )));
