@@ -14,13 +14,14 @@ use std::collections::{HashMap, HashSet};
 
 use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
+use crate::provider::networking::Page;
 use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
 use crate::store::{CatalogStore, SecurityGroupStore, ServerStore};
 use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, PortGroups};
 use crate::usecase::{catalog, Deps};
 
 /// Neutron listing page size.
-const PAGE: u32 = 500;
+pub(super) const PAGE: u32 = 500;
 
 /// What the provider holds for an identity's project, as listed before its records were read
 /// (anything made after the listing is younger than the grace period, so never taken for an orphan).
@@ -62,27 +63,38 @@ pub(super) async fn list<P: Networking>(
     report: &mut Report,
 ) -> Result<Seen, ProviderError> {
     let mut seen = Seen::default();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = provider.list_ports(cred, marker.as_deref(), PAGE).await?;
-        report.network_list_calls += 1;
-        page.items.into_iter().for_each(|port| seen.add_port(port));
-        match page.next {
-            Some(next) => marker = Some(next),
-            None => break,
-        }
-    }
-    marker = None;
-    loop {
-        let page = provider.list_public_ips(cred, marker.as_deref(), PAGE).await?;
-        report.network_list_calls += 1;
-        page.items.into_iter().for_each(|ip| seen.add_ip(ip));
-        match page.next {
-            Some(next) => marker = Some(next),
-            None => break,
-        }
-    }
+    let mut calls = 0;
+    let listed = async {
+        let ports = every_page(|m| async move { provider.list_ports(cred, m.as_deref(), PAGE).await }, &mut calls);
+        let ports = ports.await?;
+        let ips = every_page(|m| async move { provider.list_public_ips(cred, m.as_deref(), PAGE).await }, &mut calls);
+        Ok::<_, ProviderError>((ports, ips.await?))
+    };
+    let listed = listed.await;
+    report.network_list_calls += calls;
+    let (ports, ips) = listed?;
+    ports.into_iter().for_each(|port| seen.add_port(port));
+    ips.into_iter().for_each(|ip| seen.add_ip(ip));
     Ok(seen)
+}
+
+/// Every page of a listing, each counted as one call in `calls` (also when a later page fails).
+pub(super) async fn every_page<T, F, Fut>(mut list: F, calls: &mut usize) -> Result<Vec<T>, ProviderError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, ProviderError>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = list(marker.take()).await?;
+        *calls += 1;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// Converges the networking of `live` (records whose provider server exists and is not being

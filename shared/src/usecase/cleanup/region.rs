@@ -7,15 +7,11 @@
 
 use std::collections::HashMap;
 
-use super::networking::{self, Seen as Networking};
+use super::networking::{self, every_page, Seen as Networking, PAGE};
 use super::{standing, Report, PROVIDER_PAGE};
-use crate::provider::networking::Page;
 use crate::provider::{Compute, Networking as Neutron, ProviderCredential, ProviderError, ProviderServer};
 use crate::provider::{RegionListing, Result};
 use crate::usecase::META_SERVER_ID;
-
-/// Neutron listing page size.
-const PAGE: u32 = 500;
 
 /// One project as listed.
 #[derive(Debug, Default)]
@@ -64,25 +60,6 @@ pub(super) async fn list_project<P: Compute + Neutron>(
         }
     };
     Ok(seen)
-}
-
-/// Every page of a listing, each counted as one call.
-async fn every_page<T, F, Fut>(mut list: F, calls: &mut usize) -> Result<Vec<T>>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>>>,
-{
-    let mut items = Vec::new();
-    let mut marker = None;
-    loop {
-        let page = list(marker.take()).await?;
-        *calls += 1;
-        items.extend(page.items);
-        match page.next {
-            Some(next) => marker = Some(next),
-            None => return Ok(items),
-        }
-    }
 }
 
 /// Lists the whole region with its own credential and splits what it finds by project; `None`
