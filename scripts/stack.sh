@@ -169,10 +169,14 @@ start_stack() {
   EVENT_BUS_NAME=region-servers EVENTS_ENDPOINT="$DYNAMODB_ENDPOINT"
   EVENTS_QUEUE_URL="$("$TARGET_DIR/debug/local-api" events --endpoint "$EVENTS_ENDPOINT" --bus "$EVENT_BUS_NAME" --queue region-servers-events)"
   export EVENT_BUS_NAME EVENTS_ENDPOINT
-  # The worker's queue in moto; the local API works it as the worker Lambda's event source does.
+  # The worker's queue and its dead-letter queue in moto; the local API works it as the worker
+  # Lambda's event source does, and `make cleanup` fans its sweep out on it.
   SQS_ENDPOINT="$DYNAMODB_ENDPOINT"
-  WORK_QUEUE_URL="$("$TARGET_DIR/debug/local-api" queue --endpoint "$SQS_ENDPOINT" --name region-servers-work)"
-  export SQS_ENDPOINT WORK_QUEUE_URL
+  local queues
+  queues="$("$TARGET_DIR/debug/local-api" queue --endpoint "$SQS_ENDPOINT" --name region-servers-work)"
+  WORK_QUEUE_URL="$(printf '%s\n' "$queues" | sed -n 1p)"
+  WORK_DEAD_LETTER_QUEUE_URL="$(printf '%s\n' "$queues" | sed -n 2p)"
+  export SQS_ENDPOINT WORK_QUEUE_URL WORK_DEAD_LETTER_QUEUE_URL
   start_service API_URL api "$TARGET_DIR/debug/local-api" serve --listen "127.0.0.1:${API_PORT:-0}" --ingress-certificates
   if [ -n "$own_identity" ]; then
     TOKEN="$("$TARGET_DIR/debug/local-api" token --acl "$ROOT/tests/fixtures/acl/demo-admin.json" --sub demo-admin)"

@@ -114,6 +114,7 @@ pub fn timing_from_env() -> Result<Timing> {
         grace: seconds("GRACE_SECONDS")?.unwrap_or(defaults.grace),
         reschedule_backoff: seconds("RESCHEDULE_BACKOFF_SECONDS")?.unwrap_or(defaults.reschedule_backoff),
         follow_up: seconds("FOLLOW_UP_SECONDS")?,
+        slice_lease: seconds("SLICE_LEASE_SECONDS")?.unwrap_or(defaults.slice_lease),
         ..defaults
     })
 }
@@ -155,7 +156,13 @@ pub fn work_from_env() -> Result<Arc<dyn crate::work::WorkQueue>> {
     };
     let sdk = Sdk::from_env()?;
     let client = sdk.sqs(std::env::var("SQS_ENDPOINT").ok().as_deref());
-    Ok(Arc::new(crate::work::sqs::SqsQueue::new(client, url)))
+    Ok(Arc::new(sqs_queue_from_env(client, url)))
+}
+
+/// The work queue at `url` with the dead-letter queue at `WORK_DEAD_LETTER_QUEUE_URL`, if set.
+pub fn sqs_queue_from_env(client: aws_sdk_sqs::Client, url: String) -> crate::work::sqs::SqsQueue {
+    let dead_letters = std::env::var("WORK_DEAD_LETTER_QUEUE_URL").ok().filter(|u| !u.is_empty());
+    crate::work::sqs::SqsQueue::new(client, url).with_dead_letters(dead_letters)
 }
 
 pub async fn store_deps_on(store: DynamoStore) -> Result<StoreDeps> {

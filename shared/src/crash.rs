@@ -68,3 +68,5 @@ pub const POWER_AFTER_INTENT: &str = "power.after_intent";
 pub const POWER_AFTER_PROVIDER: &str = "power.after_provider";
 pub const SNAPSHOT_AFTER_INTENT: &str = "snapshot.after_intent";
 pub const SNAPSHOT_AFTER_PROVIDER: &str = "snapshot.after_provider";
+/// A worker matching a sweep's slice, after its first project and before the slice is finished.
+pub const SLICE_MIDWAY: &str = "slice.midway";

@@ -12,7 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
-        Ok::<_, lambda_runtime::Error>(cleanup::run(deps, left).await?)
+        Ok::<_, lambda_runtime::Error>(
+            cleanup::run(deps, left, event.payload.time.unwrap_or_else(chrono::Utc::now)).await?,
+        )
     }))
     .await
 }

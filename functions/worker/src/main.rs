@@ -7,17 +7,16 @@ use lambda_runtime::{service_fn, LambdaEvent};
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let deps = worker::deps().await?;
-    let deps = &deps;
+    let queue = worker::runtime_queue()?;
+    let (deps, queue) = (&deps, queue.as_ref());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let mut response = SqsBatchResponse::default();
         for message in event.payload.records {
             let body = message.body.unwrap_or_default();
-            if let Err(why) = worker::work(deps, &body).await {
-                tracing::warn!(
-                    message_id = message.message_id.as_deref().unwrap_or_default(),
-                    why,
-                    "work item not done; offered again"
-                );
+            let receipt = message.receipt_handle.unwrap_or_default();
+            let receives = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+            let worked = worker::work(deps, &body).await;
+            if !worker::settle(queue, &body, &receipt, receives, worked).await {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = message.message_id.unwrap_or_default();
                 response.batch_item_failures.push(failure);

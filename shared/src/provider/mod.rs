@@ -17,7 +17,7 @@ use async_trait::async_trait;
 pub use error::{ProviderError, Result};
 pub use fabric::Fabric;
 pub use networking::{AllowedAddress, Networking, PortSpec, ProviderPort, PublicIp};
-pub use region_listing::RegionListing;
+pub use region_listing::{NetworkingListing, ProjectListing, RegionListing};
 pub use security_groups::SecurityGroups;
 pub use tenancy::Tenancy;
 
@@ -78,7 +78,7 @@ impl Default for Attach {
 
 /// What the provider is doing with a server, in the domain's words (the adapter maps its own
 /// states onto these; no provider vocabulary crosses the port).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ServerPhase {
     #[default]
     Building,
@@ -100,8 +100,9 @@ pub enum ServerPhase {
     Other,
 }
 
-/// A server as the provider reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A server as the provider reports it (serialized as a sweep's slice carries it to a worker).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ProviderServer {
     pub id: String,
     pub name: String,

@@ -7,7 +7,8 @@ use super::{ProviderCredential, Receipt, Result};
 
 /// A source address a server may send from besides its own (a router VM, a VIP): a prefix or an
 /// address, and the MAC it comes from (the port's own when absent).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct AllowedAddress {
     pub prefix: String,
     pub mac_address: Option<String>,
@@ -26,7 +27,8 @@ pub struct PortSpec {
 }
 
 /// A port as the provider reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ProviderPort {
     pub id: String,
     pub name: String,
@@ -43,7 +45,8 @@ pub struct ProviderPort {
 }
 
 /// A public (floating) address.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct PublicIp {
     pub id: String,
     pub address: String,

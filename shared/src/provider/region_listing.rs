@@ -4,9 +4,31 @@
 //! it only within projects it owns.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use super::networking::Page;
-use super::{ProviderCredential, ProviderPort, PublicIp, Result, ServerPage};
+use super::{ProviderCredential, ProviderPort, ProviderServer, PublicIp, Result, ServerPage};
+
+/// What a listing found in one project: what a sweep matches against the project's records, and
+/// what a sweep's slice carries to the worker that does the matching.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectListing {
+    /// Every server listed (the sweep looks only at those carrying a record id).
+    pub servers: Vec<ProviderServer>,
+    /// Its networking; `None` when that listing failed (the servers are still synced).
+    pub networking: Option<NetworkingListing>,
+}
+
+/// A project's ports, floating IPs and default security group, as listed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkingListing {
+    pub ports: Vec<ProviderPort>,
+    pub public_ips: Vec<PublicIp>,
+    /// Named when a region-wide listing found it (a project's own listing asks when it needs it).
+    pub default_group: Option<String>,
+}
 
 #[async_trait]
 pub trait RegionListing: Send + Sync {

@@ -5,6 +5,7 @@
 pub mod dynamodb;
 mod error;
 pub mod memory;
+mod sweeps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,6 +17,7 @@ use crate::domain::{
 use crate::rbac::Scope;
 
 pub use error::{Kind, Result, StoreError};
+pub use sweeps::{Lease, SweepClaim, SweepStore, SweepSummary};
 
 /// Which records of one kind (servers, networks, identities, SSH CAs) to read: the scopes to read
 /// them in, the filters, and the page (ascending id order across every scope asked for).
@@ -97,6 +99,9 @@ pub trait ServerStore: Send + Sync {
         effects: &Effects,
     ) -> Result<()>;
     async fn get_server(&self, id: &str) -> Result<Option<ServerRecord>>;
+    /// The records of these ids that exist (consistent reads, in no particular order): what a sweep's
+    /// slice reads, by key, rather than a listing of the whole region.
+    async fn get_servers(&self, ids: &[String]) -> Result<Vec<ServerRecord>>;
     /// Replaces the record if its stored version is still `expected_version` (`Changed` otherwise,
     /// `Missing` if it is gone). A record that becomes deprovisioning, or records a rebuild, needs
     /// the stored record not to be protected from it (`Protected`): the protection is a condition

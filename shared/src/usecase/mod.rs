@@ -156,6 +156,9 @@ pub struct Timing {
     /// writing function can run): a worker settles it then if the writer could not, rather than the
     /// next sweep after the grace period.
     pub follow_up: Option<chrono::Duration>,
+    /// How long a worker holds a sweep's slice (longer than the worker function runs): a worker
+    /// that dies mid-slice leaves a lease that runs out this long after it was taken.
+    pub slice_lease: chrono::Duration,
 }
 
 /// The most times a server that never booted is placed again for lack of capacity; after the
@@ -169,6 +172,7 @@ impl Default for Timing {
             action_timeout: chrono::Duration::minutes(30),
             reschedule_backoff: chrono::Duration::seconds(30),
             follow_up: None,
+            slice_lease: chrono::Duration::seconds(90),
         }
     }
 }

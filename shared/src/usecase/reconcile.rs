@@ -328,7 +328,7 @@ mod tests {
             grace: Duration::minutes(GRACE),
             action_timeout: Duration::minutes(30),
             reschedule_backoff: Duration::minutes(1),
-            follow_up: None,
+            ..Timing::default()
         }
     }
 

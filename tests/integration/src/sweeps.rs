@@ -7,9 +7,15 @@ use std::sync::Arc;
 
 use openstack_emulator::{seed, Emulator, User};
 use serde_json::json;
+use shared::domain::{NetworkRecord, ServerRecord};
+use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
+use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
 use shared::regions::{RegionCredential, Regions};
 use shared::store::dynamodb::DynamoStore;
+use shared::store::{NetworkStore, ServerStore};
 use shared::usecase::{Deps, Timing};
+
+use crate::calls::seeded_server;
 
 /// The region's user of [`region_of`].
 pub const SWEEPER: &str = "region-sweeper";
@@ -65,4 +71,66 @@ pub fn provider_delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
         .filter(|(k, v)| *v > 0 && !k.starts_with("action "))
         .collect()
+}
+
+/// A server as a create makes it in the credential's project: a port named after the record, the
+/// server on it, carrying the record's id. Answers (server id, port id).
+pub async fn boot(p: &OpenStackProvider, cred: &ProviderCredential, record_id: &str) -> (String, String) {
+    let spec = PortSpec { name: record_id.into(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
+    let (port, _) = p.create_port(cred, &spec).await.unwrap_or_else(|e| panic!("{e}"));
+    let create = ServerCreate {
+        name: format!("s-{record_id}"),
+        image_id: seed::IMAGE_UBUNTU.into(),
+        flavor_id: seed::FLAVOR_SMALL.into(),
+        attach: Attach::Port(port.id.clone()),
+        metadata: BTreeMap::from([("unikorn:server:id".to_owned(), record_id.to_owned())]),
+        ..ServerCreate::default()
+    };
+    let (pid, _) = p.create_server(cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
+    (pid, port.id)
+}
+
+/// Per project of region `r`, a provisioned network's record and `servers` servers, at the provider
+/// and in the table. Answers every server's port with the credential that reaches it.
+pub async fn seed_projects(
+    regions: &Regions,
+    store: &DynamoStore,
+    projects: &[String],
+    servers: usize,
+) -> Vec<(ProviderCredential, String)> {
+    let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut ports = Vec::new();
+    for (i, project) in projects.iter().enumerate() {
+        let cred = regions.credential_in("r", Some(project)).unwrap_or_else(|e| panic!("{e}"));
+        let network: NetworkRecord = serde_json::from_value(json!({"id": format!("net-{i}"), "apiVersion": 2,
+            "name": "net", "description": null, "tags": [], "organizationId": "o", "projectId": "p",
+            "regionId": "r", "identityId": format!("i{i}"), "providerNetworkId": "pn", "createdBy": "seed",
+            "creationTime": "2026-01-01T00:00:00Z"}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
+        for n in 0..servers {
+            let id = uuid::Uuid::new_v4().to_string();
+            let (pid, port) = boot(&seeder, &cred, &id).await;
+            ports.push((cred.clone(), port));
+            let record: ServerRecord = seeded_server(json!({"id": id, "name": format!("s{n}"), "regionId": "r",
+                "networkId": format!("net-{i}"), "identityId": format!("i{i}"), "providerProjectId": project,
+                "providerId": pid}));
+            let effects = shared::domain::Effects::default();
+            store.create_server(&record, chrono::Utc::now(), &effects).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    ports
+}
+
+/// Drift for a sweep to find in the project of `port`: the port opened to any source address, and
+/// an orphan server (a record-like id no record has) beside it, whose record id it answers.
+pub async fn drift(port: &(ProviderCredential, String)) -> String {
+    let (cred, port) = port;
+    let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let pairs = [shared::provider::AllowedAddress { prefix: "0.0.0.0/0".into(), mac_address: None }];
+    let default = seeder.default_security_group(cred).await.ok().flatten().unwrap_or_default();
+    seeder.update_port(cred, port, &[default], &pairs).await.unwrap_or_else(|e| panic!("{e}"));
+    let orphan = uuid::Uuid::new_v4().to_string();
+    boot(&seeder, cred, &orphan).await;
+    orphan
 }

@@ -7,36 +7,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use integration_tests::calls::seeded_server;
 use integration_tests::stack::moto_client;
-use integration_tests::sweeps::{provider_delta, region_of, sweep_deps, SWEEPER};
+use integration_tests::sweeps::{boot, drift, provider_delta, region_of, seed_projects, sweep_deps, SWEEPER};
 use openstack_emulator::{seed, Emulator};
-use serde_json::json;
-use shared::domain::{NetworkRecord, ServerRecord};
 use shared::provider::openstack::{OpenStackConfig, OpenStackProvider};
-use shared::provider::{Attach, Compute, Networking, PortSpec, ProviderCredential, ServerCreate};
 use shared::store::dynamodb::DynamoStore;
-use shared::store::{NetworkStore, ServerStore};
 use shared::usecase::Timing;
 
 const PROJECTS: usize = 20;
 const SERVERS_PER_PROJECT: usize = 3;
-
-/// A server as a create makes it in `project`: a port named after the record, the server on it.
-async fn boot(p: &OpenStackProvider, cred: &ProviderCredential, record_id: &str) -> (String, String) {
-    let spec = PortSpec { name: record_id.into(), network_id: seed::TENANT_NETWORK.into(), ..PortSpec::default() };
-    let (port, _) = p.create_port(cred, &spec).await.unwrap_or_else(|e| panic!("{e}"));
-    let create = ServerCreate {
-        name: format!("s-{record_id}"),
-        image_id: seed::IMAGE_UBUNTU.into(),
-        flavor_id: seed::FLAVOR_SMALL.into(),
-        attach: Attach::Port(port.id.clone()),
-        metadata: BTreeMap::from([("unikorn:server:id".to_owned(), record_id.to_owned())]),
-        ..ServerCreate::default()
-    };
-    let (pid, _) = p.create_server(cred, &create).await.unwrap_or_else(|e| panic!("{e}"));
-    (pid, port.id)
-}
 
 #[tokio::test]
 async fn an_admin_credential_lists_the_region_once_and_converges_what_project_listings_do() {
@@ -50,27 +29,8 @@ async fn an_admin_credential_lists_the_region_once_and_converges_what_project_li
     let store = Arc::new(DynamoStore::new(client, table));
 
     // Seed: per project a network record and its servers, at the provider and in the table.
+    let ports = seed_projects(&regions, &store, &projects, SERVERS_PER_PROJECT).await;
     let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let mut ports = Vec::new();
-    for (i, project) in projects.iter().enumerate() {
-        let cred = regions.credential_in("r", Some(project)).unwrap_or_else(|e| panic!("{e}"));
-        let network: NetworkRecord = serde_json::from_value(json!({"id": format!("net-{i}"), "apiVersion": 2,
-            "name": "net", "description": null, "tags": [], "organizationId": "o", "projectId": "p",
-            "regionId": "r", "identityId": format!("i{i}"), "providerNetworkId": "pn", "createdBy": "seed",
-            "creationTime": "2026-01-01T00:00:00Z"}))
-        .unwrap_or_else(|e| panic!("{e}"));
-        store.create_network(&network).await.unwrap_or_else(|e| panic!("{e}"));
-        for n in 0..SERVERS_PER_PROJECT {
-            let id = uuid::Uuid::new_v4().to_string();
-            let (pid, port) = boot(&seeder, &cred, &id).await;
-            ports.push((cred.clone(), port));
-            let record: ServerRecord = seeded_server(json!({"id": id, "name": format!("s{n}"), "regionId": "r",
-                "networkId": format!("net-{i}"), "identityId": format!("i{i}"), "providerProjectId": project,
-                "providerId": pid}));
-            let effects = shared::domain::Effects::default();
-            store.create_server(&record, chrono::Utc::now(), &effects).await.unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
     // Another tenant's objects carrying our metadata and record-like names: never ours to touch.
     let stranger = integration_tests::other_credential(&emulator);
     let theirs = uuid::Uuid::new_v4().to_string();
@@ -92,17 +52,7 @@ async fn an_admin_credential_lists_the_region_once_and_converges_what_project_li
         }
     };
     // Drift and an orphan in our projects, for each sweep to find.
-    let drift = |n: usize| {
-        let (cred, port) = ports[n].clone();
-        let seeder = OpenStackProvider::new(OpenStackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-        async move {
-            let pairs = [shared::provider::AllowedAddress { prefix: "0.0.0.0/0".into(), mac_address: None }];
-            let default = seeder.default_security_group(&cred).await.ok().flatten().unwrap_or_default();
-            seeder.update_port(&cred, &port, &[default], &pairs).await.unwrap_or_else(|e| panic!("{e}"));
-            let orphan = uuid::Uuid::new_v4().to_string();
-            boot(&seeder, &cred, &orphan).await;
-        }
-    };
+    let drift = |n: usize| drift(&ports[n]);
 
     sweep("first sweep: records learn addresses").await;
     drift(0).await;

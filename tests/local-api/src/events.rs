@@ -46,9 +46,11 @@ impl Sqs {
         out["QueueUrl"].as_str().map(str::to_owned).ok_or_else(|| "CreateQueue answered no QueueUrl".into())
     }
 
-    /// A queue whose messages come back `visibility_s` seconds after a receive that did not delete them.
-    pub async fn create_work_queue(&self, name: &str, visibility_s: u32) -> Fallible<String> {
-        let attributes = json!({"VisibilityTimeout": visibility_s.to_string()});
+    /// A queue whose messages come back `visibility_s` seconds after a receive that did not delete
+    /// them, and go to the dead-letter queue `(arn, receipts)` after that many receipts.
+    pub async fn create_work_queue(&self, name: &str, visibility_s: u32, redrive: (&str, u32)) -> Fallible<String> {
+        let policy = json!({"deadLetterTargetArn": redrive.0, "maxReceiveCount": redrive.1}).to_string();
+        let attributes = json!({"VisibilityTimeout": visibility_s.to_string(), "RedrivePolicy": policy});
         let out = self.call("CreateQueue", json!({"QueueName": name, "Attributes": attributes})).await?;
         out["QueueUrl"].as_str().map(str::to_owned).ok_or_else(|| "CreateQueue answered no QueueUrl".into())
     }
@@ -71,6 +73,45 @@ impl Sqs {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// At most `max` messages (body, receipt handle, how many times each was received), at once.
+    pub async fn receive_counted(&self, url: &str, max: usize) -> Fallible<Vec<(String, String, u32)>> {
+        let ask = json!({"QueueUrl": url, "MaxNumberOfMessages": max.clamp(1, 10),
+            "AttributeNames": ["ApproximateReceiveCount"]});
+        let out = self.call("ReceiveMessage", ask).await?;
+        let messages = out["Messages"].as_array().cloned().unwrap_or_default();
+        Ok(messages
+            .iter()
+            .map(|m| {
+                let receives = m["Attributes"]["ApproximateReceiveCount"].as_str().and_then(|c| c.parse().ok());
+                (
+                    m["Body"].as_str().unwrap_or_default().to_owned(),
+                    m["ReceiptHandle"].as_str().unwrap_or_default().to_owned(),
+                    receives.unwrap_or(1),
+                )
+            })
+            .collect())
+    }
+
+    /// Every message waiting in a queue (body, `reason` attribute), without taking them: each is
+    /// offered again at once.
+    pub async fn peek(&self, url: &str) -> Fallible<Vec<(String, Option<String>)>> {
+        let ask = json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 0,
+            "MessageAttributeNames": ["All"]});
+        let out = self.call("ReceiveMessage", ask).await?;
+        let messages = out["Messages"].as_array().cloned().unwrap_or_default();
+        Ok(messages
+            .iter()
+            .map(|m| {
+                let reason = m["MessageAttributes"]["reason"]["StringValue"].as_str().map(str::to_owned);
+                (m["Body"].as_str().unwrap_or_default().to_owned(), reason)
+            })
+            .collect())
+    }
+
+    pub async fn send(&self, url: &str, body: &str) -> Fallible<()> {
+        self.call("SendMessage", json!({"QueueUrl": url, "MessageBody": body})).await.map(drop)
     }
 
     pub async fn delete(&self, url: &str, receipt: &str) -> Fallible<()> {

@@ -37,7 +37,7 @@ async fn main() -> Fallible<()> {
             shared::telemetry::init();
             // The scheduled function's own wiring and pass, with a minute's budget as deployed.
             let deps = cleanup::deps().await?;
-            let report = cleanup::run(&deps, std::time::Duration::from_secs(60)).await?;
+            let report = cleanup::run(&deps, std::time::Duration::from_secs(60), chrono::Utc::now()).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
@@ -54,7 +54,9 @@ async fn main() -> Fallible<()> {
         Some("queue") => {
             let endpoint = flag(&args, "--endpoint").ok_or("--endpoint URL is required")?;
             let name = flag(&args, "--name").ok_or("--name NAME is required")?;
-            println!("{}", local_api::work::ensure_queue(&endpoint, &name).await?);
+            // The work queue's URL, then its dead-letter queue's.
+            let queues = local_api::work::ensure_queue(&endpoint, &name).await?;
+            println!("{}\n{}", queues.work, queues.dead_letters);
             Ok(())
         }
         Some("secret") => {
@@ -100,8 +102,9 @@ async fn serve(args: &[String]) -> Fallible<()> {
     };
     // The worker's queue in moto (WORK_QUEUE_URL, SQS_ENDPOINT), worked in this process as the
     // worker Lambda's event source does in AWS.
-    if let (Ok(url), Ok(endpoint)) = (std::env::var("WORK_QUEUE_URL"), std::env::var("SQS_ENDPOINT")) {
-        local_api::work::start(deps.clone(), &endpoint, url);
+    if let (Ok(work), Ok(endpoint)) = (std::env::var("WORK_QUEUE_URL"), std::env::var("SQS_ENDPOINT")) {
+        let dead_letters = std::env::var("WORK_DEAD_LETTER_QUEUE_URL").unwrap_or_default();
+        local_api::work::start(deps.clone(), &endpoint, local_api::work::Queues { work, dead_letters });
     }
     let api = local_api::start(deps, gateway, listen).await?;
     println!("{}", api.url);

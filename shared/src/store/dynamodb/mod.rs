@@ -2,7 +2,7 @@
 //! `byAttention`), records as JSON documents beside the key and filter attributes. One file per
 //! port and concern: `store` (the client, single-item reads and writes), `servers`, `resources`
 //! (networks, identities, SSH CAs, key pairs), `idempotency`, `maintenance` (actions, the outbox,
-//! cleanup), `identity_cache`, `buckets` (fair use), under them `transactions`, `queries`, `errors`; `items` is the
+//! cleanup), `sweeps` (a fanned-out sweep's plan and slice leases), `identity_cache`, `buckets` (fair use), under them `transactions`, `queries`, `errors`; `items` is the
 //! item layout and `schema` the table.
 
 mod buckets;
@@ -21,6 +21,7 @@ mod schema;
 mod security_groups;
 mod servers;
 mod store;
+mod sweeps;
 mod transactions;
 
 pub use errors::sdk_error;

@@ -60,6 +60,11 @@ impl ServerStore for DynamoStore {
         self.get(server_key(id), "get server").await?.as_ref().map(from_item).transpose()
     }
 
+    async fn get_servers(&self, ids: &[String]) -> Result<Vec<ServerRecord>> {
+        let keys = ids.iter().map(|id| server_key(id)).collect();
+        self.get_many(keys, "get servers").await?.iter().map(from_item).collect()
+    }
+
     async fn replace_server(&self, server: &ServerRecord, expected_version: u64, effects: &Effects) -> Result<()> {
         let condition = protection_condition(server);
         let mut values = HashMap::from([(":expected".to_owned(), n(expected_version))]);

@@ -31,6 +31,46 @@ impl DynamoStore {
         }
     }
 
+    /// Strongly consistent reads of many items by key (BatchGetItem, a hundred keys a call; keys
+    /// DynamoDB leaves unprocessed are asked again, a few times). Items that do not exist are absent.
+    pub(super) async fn get_many(&self, keys: Vec<Item>, what: &str) -> Result<Vec<Item>> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..5u32 {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                }
+                let ask = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::failed(format!("{what}: {e}")))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, ask)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(what, e))?;
+                if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                    found.extend(items.iter().cloned());
+                }
+                if let Some(left) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    pending = left.keys().to_vec();
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::failed(format!("{what}: DynamoDB left {} keys unread", pending.len())));
+            }
+        }
+        Ok(found)
+    }
+
     /// A strongly consistent read of one item.
     pub(super) async fn get(&self, key: Item, what: &str) -> Result<Option<Item>> {
         let out = self

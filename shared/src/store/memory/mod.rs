@@ -19,6 +19,7 @@ mod provisioned;
 mod resources;
 mod security_groups;
 mod servers;
+mod sweeps;
 
 use crate::store::{
     ActionQuery, ActionStore, ClaimRef, IdempotencyStore, IdentityStore, KeyClaim, KeyState, KeypairStore, Kind,
@@ -49,6 +50,10 @@ struct Tables {
     /// Security groups with the number of servers naming them.
     security_groups: BTreeMap<String, (crate::domain::SecurityGroupRecord, u64)>,
     cursor: (Option<String>, u64),
+    /// Planned sweeps, and slice leases by (sweep, slice).
+    sweeps: BTreeMap<String, crate::store::SweepSummary>,
+    latest_sweep: Option<String>,
+    slices: BTreeMap<(String, u32), sweeps::Slice>,
     keys: BTreeMap<String, Key>,
     /// Servers protected from deletion, per network.
     protected: BTreeMap<String, u64>,

@@ -41,6 +41,11 @@ impl ServerStore for MemoryStore {
         Ok(self.tables().servers.get(id).cloned())
     }
 
+    async fn get_servers(&self, ids: &[String]) -> Result<Vec<ServerRecord>> {
+        let t = self.tables();
+        Ok(ids.iter().filter_map(|id| t.servers.get(id).cloned()).collect())
+    }
+
     async fn replace_server(&self, server: &ServerRecord, expected_version: u64, effects: &Effects) -> Result<()> {
         let mut t = self.tables();
         let rebuild = matches!(server.pending, Some(PendingChange::Rebuild { .. }));

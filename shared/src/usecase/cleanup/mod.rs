@@ -7,7 +7,7 @@
 //!    Then each region's projects named after an identity whose record is gone are emptied
 //!    (routers, subnets, networks) and removed with their user.
 //! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
-//! 2. Sync, per region (its own project is the provider identity its networks live in): one server
+//! 2. Sync, per region (here, or planned in slices for the workers: `fan_out`) (its own project is the provider identity its networks live in): one server
 //!    listing per page (every server carrying our `unikorn:server:id`), matched against the
 //!    region's records (the `byRegion` index). Each record is reconciled
 //!    (power, status, addresses, fault; deletions finished or re-issued; stuck creates adopted or
@@ -24,6 +24,7 @@
 use std::time::Instant;
 
 mod catalogues;
+pub mod fan_out;
 mod networking;
 mod outbox;
 mod provisioned;
@@ -51,16 +52,25 @@ use crate::provider::{Compute, CredentialScope, Images, Networking, RegionListin
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::rbac::Scope;
 use crate::store::RecordQuery;
+use crate::store::SweepStore;
 use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore, StoreError};
 
 /// What the cleanup function reads and writes: every record kind a repair touches (a server placed
 /// again needs its network, key pair and SSH CA).
 pub trait Maintained:
-    ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore + Provisioned
+    ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore + Provisioned + SweepStore
 {
 }
-impl<S: ServerStore + MaintenanceStore + NetworkStore + KeypairStore + SshCaStore + CatalogStore + Provisioned>
-    Maintained for S
+impl<
+        S: ServerStore
+            + MaintenanceStore
+            + NetworkStore
+            + KeypairStore
+            + SshCaStore
+            + CatalogStore
+            + Provisioned
+            + SweepStore,
+    > Maintained for S
 {
 }
 
@@ -73,17 +83,41 @@ const CLAIM_BATCH: usize = 500;
 /// The most outbox items one run publishes.
 const EVENT_LIMIT: usize = 1000;
 
-/// Runs one pass, stopping its work at `deadline` (set it below the function's timeout).
+/// Runs one pass, stopping its work at `deadline` (set it below the function's timeout), and
+/// matches every region's records against the provider itself (step 2, region after region).
 pub async fn run<S: Maintained, P: Compute + Networking + Images + Builds + RegionListing, B: EventBus>(
     deps: &Deps<S, P>,
     bus: &B,
     deadline: Instant,
 ) -> Result<Report> {
+    pass(deps, bus, deadline, None).await
+}
+
+/// Runs one pass as [`run`] does, except that step 2 is planned (`fan_out::plan`) and left to
+/// the workers, a slice each, on the work queue: what the scheduled function does.
+pub async fn run_fanned_out<S: Maintained, P: Compute + Networking + Images + Builds + RegionListing, B: EventBus>(
+    deps: &Deps<S, P>,
+    bus: &B,
+    deadline: Instant,
+    fan: &fan_out::FanOut,
+) -> Result<Report> {
+    pass(deps, bus, deadline, Some(fan)).await
+}
+
+async fn pass<S: Maintained, P: Compute + Networking + Images + Builds + RegionListing, B: EventBus>(
+    deps: &Deps<S, P>,
+    bus: &B,
+    deadline: Instant,
+    fan: Option<&fan_out::FanOut>,
+) -> Result<Report> {
     let mut report = Report::default();
     converge_networks(deps, deadline, &mut report).await?;
     sweep_projects(deps, &mut report).await;
     let cascading = cascade(deps, deadline, &mut report).await?;
-    sync(deps, deadline, &mut report).await?;
+    match fan {
+        Some(fan) => fan_out::plan(deps, fan, deadline, &mut report).await?,
+        None => sync(deps, deadline, &mut report).await?,
+    }
     for network in &cascading {
         match finish_network(deps, network).await {
             Ok(true) => report.networks_deleted += 1,
@@ -253,7 +287,7 @@ async fn sync_region<S: Maintained, P: Compute + Networking + RegionListing>(
         match seen {
             Ok(seen) => {
                 report.projects_synced += 1;
-                sync_project(deps, &cred, records, seen, report).await;
+                sync_project(deps, &cred, records, seen.into(), report).await;
             }
             Err(e) => {
                 // One project's listing failing must not stop the others.

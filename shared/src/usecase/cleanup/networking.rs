@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use super::Report;
 use crate::domain::{Networking as Wanted, ServerRecord};
 use crate::provider::networking::Page;
-use crate::provider::{Networking, ProviderCredential, ProviderError, ProviderPort, PublicIp};
+use crate::provider::{Networking, NetworkingListing, ProviderCredential, ProviderError, ProviderPort, PublicIp};
 use crate::store::{CatalogStore, SecurityGroupStore, ServerStore};
 use crate::usecase::server_port::{align_port, allocate, release_ips, release_port, PortGroups};
 use crate::usecase::{catalog, Deps};
@@ -33,18 +33,18 @@ pub(super) struct Seen {
     ips_by_port: HashMap<String, Vec<PublicIp>>,
     unbound_ips: Vec<PublicIp>,
     /// The project's default security group, when a region-wide listing named it.
-    pub(super) default_group: Option<String>,
+    default_group: Option<String>,
 }
 
 impl Seen {
     /// Takes in a listed port (only one named like a record id is ours to look at).
-    pub(super) fn add_port(&mut self, port: ProviderPort) {
+    fn add_port(&mut self, port: ProviderPort) {
         if is_record_id(&port.name) {
             self.ports.insert(port.name.clone(), port);
         }
     }
 
-    pub(super) fn add_ip(&mut self, ip: PublicIp) {
+    fn add_ip(&mut self, ip: PublicIp) {
         match ip.port_id.clone() {
             Some(port) => self.ips_by_port.entry(port).or_default().push(ip),
             None => self.unbound_ips.push(ip),
@@ -61,8 +61,7 @@ pub(super) async fn list<P: Networking>(
     provider: &P,
     cred: &ProviderCredential,
     report: &mut Report,
-) -> Result<Seen, ProviderError> {
-    let mut seen = Seen::default();
+) -> Result<NetworkingListing, ProviderError> {
     let mut calls = 0;
     let listed = async {
         let ports = every_page(|m| async move { provider.list_ports(cred, m.as_deref(), PAGE).await }, &mut calls);
@@ -72,10 +71,28 @@ pub(super) async fn list<P: Networking>(
     };
     let listed = listed.await;
     report.network_list_calls += calls;
-    let (ports, ips) = listed?;
-    ports.into_iter().for_each(|port| seen.add_port(port));
-    ips.into_iter().for_each(|ip| seen.add_ip(ip));
-    Ok(seen)
+    let (ports, public_ips) = listed?;
+    Ok(ours(NetworkingListing { ports, public_ips, default_group: None }))
+}
+
+/// Only what a sweep may act on: ports named like a record id, and public addresses bound to one
+/// of those or carrying a record id (what is dropped is not ours, and need not travel in a slice).
+pub(super) fn ours(mut listed: NetworkingListing) -> NetworkingListing {
+    listed.ports.retain(|p| is_record_id(&p.name));
+    let kept: HashSet<&str> = listed.ports.iter().map(|p| p.id.as_str()).collect();
+    listed
+        .public_ips
+        .retain(|ip| ip.port_id.as_deref().is_some_and(|p| kept.contains(p)) || is_record_id(&ip.description));
+    listed
+}
+
+impl From<NetworkingListing> for Seen {
+    fn from(listed: NetworkingListing) -> Seen {
+        let mut seen = Seen { default_group: listed.default_group, ..Seen::default() };
+        listed.ports.into_iter().for_each(|port| seen.add_port(port));
+        listed.public_ips.into_iter().for_each(|ip| seen.add_ip(ip));
+        seen
+    }
 }
 
 /// Every page of a listing, each counted as one call in `calls` (also when a later page fails).

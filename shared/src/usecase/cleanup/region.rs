@@ -9,17 +9,25 @@ use std::collections::HashMap;
 
 use super::networking::{self, every_page, Seen as Networking, PAGE};
 use super::{standing, Report, PROVIDER_PAGE};
-use crate::provider::{Compute, Networking as Neutron, ProviderCredential, ProviderError, ProviderServer};
-use crate::provider::{RegionListing, Result};
+use crate::provider::{Compute, Networking as Neutron, NetworkingListing, ProjectListing, ProviderCredential};
+use crate::provider::{ProviderError, ProviderServer, RegionListing, Result};
 use crate::usecase::META_SERVER_ID;
 
-/// One project as listed.
+/// One project as listed, ready to match against its records.
 #[derive(Debug, Default)]
 pub(super) struct Seen {
     /// Servers carrying our record id, by record id.
     pub servers: HashMap<String, ProviderServer>,
     /// Its networking; `None` when that listing failed (the servers are still synced).
     pub networking: Option<Networking>,
+}
+
+impl From<ProjectListing> for Seen {
+    fn from(listed: ProjectListing) -> Seen {
+        let mut seen = Seen { networking: listed.networking.map(Networking::from), ..Seen::default() };
+        listed.servers.into_iter().for_each(|s| seen.add_server(s));
+        seen
+    }
 }
 
 impl Seen {
@@ -34,32 +42,32 @@ impl Seen {
     }
 }
 
-/// Lists one project with a credential scoped to it.
+/// Lists one project with a credential scoped to it (only servers carrying a record id are kept).
 pub(super) async fn list_project<P: Compute + Neutron>(
     provider: &P,
     cred: &ProviderCredential,
     report: &mut Report,
-) -> Result<Seen> {
-    let mut seen = Seen::default();
+) -> Result<ProjectListing> {
+    let mut listed = ProjectListing::default();
     let mut marker: Option<String> = None;
     loop {
         let page = provider.list_servers(cred, marker.as_deref(), PROVIDER_PAGE).await?;
         report.provider_list_calls += 1;
         report.provider_servers_seen += page.servers.len();
-        page.servers.into_iter().for_each(|s| seen.add_server(s));
+        listed.servers.extend(page.servers.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)));
         match page.next {
             Some(next) => marker = Some(next),
             None => break,
         }
     }
-    seen.networking = match networking::list(provider, cred, report).await {
-        Ok(listed) => Some(listed),
+    listed.networking = match networking::list(provider, cred, report).await {
+        Ok(networking) => Some(networking),
         Err(e) => {
             report.failures.push(format!("networking: {e}"));
             None
         }
     };
-    Ok(seen)
+    Ok(listed)
 }
 
 /// Lists the whole region with its own credential and splits what it finds by project; `None`
@@ -68,8 +76,8 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     provider: &P,
     cred: &ProviderCredential,
     report: &mut Report,
-) -> Result<Option<HashMap<String, Seen>>> {
-    let mut projects: HashMap<String, Seen> = HashMap::new();
+) -> Result<Option<HashMap<String, ProjectListing>>> {
+    let mut projects: HashMap<String, ProjectListing> = HashMap::new();
     let mut marker: Option<String> = None;
     loop {
         let page = match provider.region_servers(cred, marker.as_deref(), PROVIDER_PAGE).await {
@@ -79,9 +87,8 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
         };
         report.provider_list_calls += 1;
         report.provider_servers_seen += page.servers.len();
-        for server in page.servers {
-            let project = server.project_id.clone().unwrap_or_default();
-            projects.entry(project).or_default().add_server(server);
+        for server in page.servers.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)) {
+            projects.entry(server.project_id.clone().unwrap_or_default()).or_default().servers.push(server);
         }
         match page.next {
             Some(next) => marker = Some(next),
@@ -100,21 +107,21 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     };
     match networking.await {
         Ok((ports, ips, groups)) => {
-            let mut by_project: HashMap<String, Networking> = HashMap::new();
+            let mut by_project: HashMap<String, NetworkingListing> = HashMap::new();
             let at = |p: &Option<String>| p.clone().unwrap_or_default();
-            ports.into_iter().for_each(|port| by_project.entry(at(&port.project_id)).or_default().add_port(port));
-            ips.into_iter().for_each(|ip| by_project.entry(at(&ip.project_id)).or_default().add_ip(ip));
+            ports.into_iter().for_each(|port| by_project.entry(at(&port.project_id)).or_default().ports.push(port));
+            ips.into_iter().for_each(|ip| by_project.entry(at(&ip.project_id)).or_default().public_ips.push(ip));
             for (project, group) in groups {
                 by_project.entry(project).or_default().default_group = Some(group);
             }
             for (project, listed) in by_project {
-                projects.entry(project).or_default().networking = Some(listed);
+                projects.entry(project).or_default().networking = Some(networking::ours(listed));
             }
             // A project with servers and no networking listed holds none.
             projects
                 .values_mut()
                 .filter(|s| s.networking.is_none())
-                .for_each(|s| s.networking = Some(Networking::default()));
+                .for_each(|s| s.networking = Some(NetworkingListing::default()));
         }
         Err(e) => report.failures.push(format!("region networking: {e}")),
     }

@@ -57,6 +57,17 @@ pub struct Report {
     pub oldest_unsettled_seconds: u64,
     /// Failures by the region they happened in (a region's provider refusing its listings).
     pub failures_by_region: std::collections::BTreeMap<String, usize>,
+    /// The fanned-out sweep this run planned (its slices are matched by the workers).
+    pub sweep: Option<String>,
+    /// Another run had planned this tick's sweep already: this one planned nothing.
+    pub sweep_taken: bool,
+    /// Slices queued for the workers.
+    pub slices_planned: usize,
+    /// The sweep planned before this one, as its slices reported back: unfinished slices are
+    /// ones that failed every try, went stale, or were never queued.
+    pub previous_sweep: Option<crate::store::SweepSummary>,
+    /// Messages in the work queue's dead-letter queue (each with its reason), when it can be asked.
+    pub dead_letters: Option<u64>,
     /// Every identity was synced in this run (otherwise the next run resumes where this one stopped).
     pub complete: bool,
     pub failures: Vec<String>,
@@ -66,26 +77,49 @@ impl Report {
     /// The run's embedded metrics (namespace `UnikornCompute`, dimension `Function=cleanup`; a
     /// region's failures also under `Region`), what the template's alarms and dashboard read.
     pub fn emit_metrics(&self) {
-        use crate::metrics::{emit, Metric};
+        use crate::metrics::Metric;
+        let intents = self.networks_converged + self.security_groups_converged + self.identities_converged;
+        let unfinished = self.previous_sweep.as_ref().map_or(0, |s| s.unfinished() as usize);
+        let mut metrics = self.sync_metrics();
+        metrics.extend([
+            Metric::count("IntentsCompleted", intents),
+            Metric::seconds("OldestUnsettledIntentAge", self.oldest_unsettled_seconds as f64),
+            Metric::count("OutboxBacklog", self.events_left),
+            Metric::count("SweepIncomplete", usize::from(!self.complete)),
+            Metric::count("SlicesPlanned", self.slices_planned),
+            Metric::count("SlicesUnfinished", unfinished),
+            Metric::count("DeadLetters", usize::try_from(self.dead_letters.unwrap_or(0)).unwrap_or(usize::MAX)),
+        ]);
+        self.emit(metrics);
+    }
+
+    /// What a worker's slice of a sweep did, under the sweep's own names (`Function=cleanup`): the
+    /// dashboard and alarms read one sweep whichever function matched its records.
+    pub fn emit_slice_metrics(&self) {
+        let mut metrics = self.sync_metrics();
+        metrics.push(crate::metrics::Metric::count("SlicesWorked", 1));
+        self.emit(metrics);
+    }
+
+    /// What matching records against the provider did (the inline sweep's, or a slice's).
+    fn sync_metrics(&self) -> Vec<crate::metrics::Metric<'static>> {
+        use crate::metrics::Metric;
         let repaired =
             self.records_written + self.ports_repaired + self.public_ips_allocated + self.public_ips_released;
         let orphans = self.orphans_deleted + self.orphan_ports_deleted + self.orphan_public_ips_deleted;
-        let intents = self.networks_converged + self.security_groups_converged + self.identities_converged;
-        emit(
-            &[("Function", "cleanup")],
-            &[
-                Metric::count("RecordsSynced", self.records_seen),
-                Metric::count("RecordsRepaired", repaired),
-                Metric::count("RecordsAdopted", self.records_adopted),
-                Metric::count("OrphansRemoved", orphans + self.orphan_projects_removed),
-                Metric::count("IntentsCompleted", intents),
-                Metric::seconds("OldestUnsettledIntentAge", self.oldest_unsettled_seconds as f64),
-                Metric::count("OutboxBacklog", self.events_left),
-                Metric::count("ProviderListCalls", self.provider_list_calls + self.network_list_calls),
-                Metric::count("SweepFailures", self.failures.len()),
-                Metric::count("SweepIncomplete", usize::from(!self.complete)),
-            ],
-        );
+        vec![
+            Metric::count("RecordsSynced", self.records_seen),
+            Metric::count("RecordsRepaired", repaired),
+            Metric::count("RecordsAdopted", self.records_adopted),
+            Metric::count("OrphansRemoved", orphans + self.orphan_projects_removed),
+            Metric::count("ProviderListCalls", self.provider_list_calls + self.network_list_calls),
+            Metric::count("SweepFailures", self.failures.len()),
+        ]
+    }
+
+    fn emit(&self, metrics: Vec<crate::metrics::Metric<'static>>) {
+        use crate::metrics::{emit, Metric};
+        emit(&[("Function", "cleanup")], &metrics);
         for (region, failures) in &self.failures_by_region {
             emit(&[("Function", "cleanup"), ("Region", region)], &[Metric::count("RegionFailures", *failures)]);
         }

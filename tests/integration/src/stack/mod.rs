@@ -284,11 +284,10 @@ impl Stack {
         deps.timing.follow_up = options.follow_up;
         // The worker's queue in moto, worked in the background as the worker Lambda's event source does.
         let endpoint = dynamodb_endpoint();
-        let queue =
+        let queues =
             local_api::work::ensure_queue(&endpoint, &format!("w-{table}")).await.unwrap_or_else(|e| panic!("{e}"));
-        let sdk = shared::aws::Sdk::from_env().unwrap_or_else(|e| panic!("{e}"));
-        deps.work = Arc::new(shared::work::sqs::SqsQueue::new(sdk.sqs(Some(&endpoint)), queue.clone()));
-        local_api::work::start(deps.clone(), &endpoint, queue);
+        deps.work = Arc::new(local_api::work::sdk_queue(&endpoint, &queues).unwrap_or_else(|e| panic!("{e}")));
+        local_api::work::start(deps.clone(), &endpoint, queues.clone());
         deps.limiter =
             Arc::new(shared::fairuse::Limiter::new(deps.store.clone(), options.limits, Arc::new(SystemClock)));
         let gateway = local_api::Gateway {

@@ -1,0 +1,114 @@
+//! Planning a fanned-out sweep: claimed once per tick (a second planner of the same tick stops
+//! there), each region listed once where its credential may and its records read, cut into
+//! slices, the count recorded before the first slice is queued (a planner dying mid-way leaves a
+//! sweep that reports its unfinished slices, and the next tick's sweep covers them).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::{pack, FanOut};
+use crate::error::Result;
+use crate::provider::{Compute, CredentialScope, Networking, RegionListing};
+use crate::store::SweepClaim;
+use crate::usecase::cleanup::{region, region_records, Maintained, Report};
+use crate::usecase::Deps;
+use crate::work::{SliceProject, SweepSlice, WorkItem};
+
+/// Plans the sweep `fan.sweep` and queues its slices for the workers.
+pub async fn plan<S: Maintained, P: Compute + Networking + RegionListing>(
+    deps: &Deps<S, P>,
+    fan: &FanOut,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<()> {
+    let now = deps.clock.now();
+    match deps.store.claim_sweep(&fan.sweep, now).await? {
+        SweepClaim::Taken => {
+            tracing::info!(sweep = %fan.sweep, "sweep planned by another run");
+            report.sweep_taken = true;
+            report.complete = true;
+            return Ok(());
+        }
+        SweepClaim::Ours { previous: Some(previous) } => {
+            report.previous_sweep = deps.store.sweep_summary(&previous).await?;
+        }
+        SweepClaim::Ours { previous: None } => {}
+    }
+    report.sweep = Some(fan.sweep.clone());
+    let regions: Vec<&str> = deps.regions.all().filter(|r| r.openstack.is_some()).map(|r| r.id.as_str()).collect();
+    let mut slices = Vec::new();
+    report.complete = true;
+    for region in regions {
+        if Instant::now() >= deadline {
+            // The next tick's sweep plans every region again.
+            report.complete = false;
+            break;
+        }
+        let failures = report.failures.len();
+        match cut(deps, region, fan, report).await {
+            Ok(cut) => {
+                report.identities_synced += 1;
+                slices.extend(cut);
+            }
+            Err(e) => {
+                tracing::warn!(region_id = %region, error = %e, "region not planned");
+                report.failures.push(format!("region {region}: {e}"));
+            }
+        }
+        let failed = report.failures.len() - failures;
+        if failed > 0 {
+            *report.failures_by_region.entry(region.to_owned()).or_default() += failed;
+        }
+    }
+    let count = u32::try_from(slices.len()).unwrap_or(u32::MAX);
+    deps.store.set_sweep_slices(&fan.sweep, count).await?;
+    for (n, (region, listed_at, projects)) in slices.into_iter().enumerate() {
+        let slice = u32::try_from(n).unwrap_or(u32::MAX);
+        let item = SweepSlice { sweep: fan.sweep.clone(), slice, region, listed_at, projects };
+        match deps.work.enqueue(&WorkItem::Slice(Box::new(item))).await {
+            Ok(()) => report.slices_planned += 1,
+            Err(e) => report.failures.push(format!("slice {slice} of sweep {}: {e}", fan.sweep)),
+        }
+    }
+    report.dead_letters = match deps.work.dead_letters().await {
+        Ok(count) => count,
+        Err(e) => {
+            report.failures.push(format!("dead letters: {e}"));
+            None
+        }
+    };
+    tracing::info!(sweep = %fan.sweep, slices = report.slices_planned, "sweep planned");
+    Ok(())
+}
+
+/// One region's slices: the region listed first (anything made after the listing is younger than
+/// the grace period), then its records, grouped by the project they live in. The region's own
+/// project is always swept (its orphans have no record to name it).
+async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
+    deps: &Deps<S, P>,
+    region: &str,
+    fan: &FanOut,
+    report: &mut Report,
+) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, Vec<SliceProject>)>> {
+    let own = deps.regions.credential_in(region, None)?;
+    let listed_at = deps.clock.now();
+    let mut listed = region::list_region(&*deps.provider, &own, report).await?;
+    let mut by_project: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    by_project.insert(None, Vec::new());
+    for record in region_records(deps, region).await? {
+        by_project.entry(record.provider_project_id.clone()).or_default().push(record.id);
+    }
+    let own_project = match &own.scope {
+        CredentialScope::Project(p) => p.clone(),
+        CredentialScope::Domain(_) => String::new(),
+    };
+    let projects = by_project
+        .into_iter()
+        .map(|(project, ids)| {
+            let listing =
+                listed.as_mut().map(|l| l.remove(project.as_deref().unwrap_or(&own_project)).unwrap_or_default());
+            SliceProject { project, records: Some(ids), listing }
+        })
+        .collect();
+    Ok(pack(projects, &fan.budget).into_iter().map(|projects| (region.to_owned(), listed_at, projects)).collect())
+}

@@ -1,0 +1,100 @@
+//! Working one slice of a sweep, as the worker function does: under a lease (two workers never
+//! repair the same records at once; a worker that dies leaves a lease that runs out), each
+//! project's records read by key and matched against the planner's listing of it (or the worker's
+//! own, where the region could not be listed at once), exactly as the inline sweep matches them.
+
+use crate::crash;
+use crate::provider::{Compute, Networking, RegionListing};
+use crate::store::Lease;
+use crate::usecase::cleanup::{region, region_records, sync_project, Maintained, Report};
+use crate::usecase::Deps;
+use crate::work::{SliceProject, SweepSlice};
+
+/// What became of a slice that needs no other try.
+#[derive(Debug)]
+pub enum SliceDone {
+    /// Matched here, with what it did.
+    Finished(Box<Report>),
+    /// Another worker finished it (a repeated message).
+    AlreadyFinished,
+    /// Its listing is older than half the grace period: matching it now could undo what happened
+    /// since; the next sweep, a tick away, lists afresh.
+    Stale,
+}
+
+/// Works `slice`; `Err` says why it must be tried again (its lease is held, a project's listing
+/// or records could not be read). The projects matched before a failure stay matched: a retry
+/// matches them again, which changes nothing.
+pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
+    deps: &Deps<S, P>,
+    slice: &SweepSlice,
+) -> Result<SliceDone, String> {
+    let now = deps.clock.now();
+    if now - slice.listed_at > deps.timing.grace / 2 {
+        return Ok(SliceDone::Stale);
+    }
+    let (sweep, n) = (slice.sweep.as_str(), slice.slice);
+    let holder = deps.ids.new_id();
+    let until = now + deps.timing.slice_lease;
+    match deps.store.lease_slice(sweep, n, &holder, now, until).await {
+        Ok(Lease::Granted) => {}
+        Ok(Lease::Finished) => return Ok(SliceDone::AlreadyFinished),
+        Ok(Lease::Held { until }) => return Err(format!("slice {n} of sweep {sweep} is leased until {until}")),
+        Err(e) => return Err(format!("slice {n} of sweep {sweep}: lease: {e}")),
+    }
+    let mut report = Report::default();
+    let mut failed = Vec::new();
+    for (i, project) in slice.projects.iter().enumerate() {
+        if i == 1 {
+            deps.crash.hit(crash::SLICE_MIDWAY);
+        }
+        if let Err(e) = sync_one(deps, &slice.region, project, &mut report).await {
+            let shown = project.project.as_deref().unwrap_or("(the region's)");
+            failed.push(format!("region {} project {shown}: {e}", slice.region));
+        }
+    }
+    report.failures.extend(failed.iter().cloned());
+    if !report.failures.is_empty() {
+        report.failures_by_region.insert(slice.region.clone(), report.failures.len());
+    }
+    if !failed.is_empty() {
+        if let Err(e) = deps.store.release_slice(sweep, n, &holder, deps.clock.now()).await {
+            tracing::info!(error = %e, "slice lease not given back; it runs out");
+        }
+        report.emit_slice_metrics();
+        return Err(failed.join("; "));
+    }
+    report.complete = true;
+    match deps.store.finish_slice(sweep, n, &holder, deps.clock.now()).await {
+        Ok(true) => {}
+        // Its lease ran out mid-way and another worker took it: both matched it, which is safe.
+        Ok(false) => tracing::warn!(sweep, slice = n, "slice finished after its lease ran out"),
+        Err(e) => return Err(format!("slice {n} of sweep {sweep}: finish: {e}")),
+    }
+    report.emit_slice_metrics();
+    Ok(SliceDone::Finished(Box::new(report)))
+}
+
+/// One project of a slice: its records by key, its listing as carried or listed here.
+async fn sync_one<S: Maintained, P: Compute + Networking + RegionListing>(
+    deps: &Deps<S, P>,
+    region_id: &str,
+    project: &SliceProject,
+    report: &mut Report,
+) -> crate::error::Result<()> {
+    let cred = deps.regions.credential_in(region_id, project.project.as_deref())?;
+    let lives_here =
+        |r: &crate::domain::ServerRecord| r.region_id == region_id && r.provider_project_id == project.project;
+    let records = match &project.records {
+        Some(ids) => deps.store.get_servers(ids).await?,
+        None => region_records(deps, region_id).await?,
+    };
+    let records: Vec<_> = records.into_iter().filter(lives_here).collect();
+    let listing = match &project.listing {
+        Some(listing) => listing.clone(),
+        None => region::list_project(&*deps.provider, &cred, report).await?,
+    };
+    report.projects_synced += 1;
+    sync_project(deps, &cred, records, listing.into(), report).await;
+    Ok(())
+}
