@@ -141,9 +141,20 @@ fn template_runtime_architecture_and_build_are_right() {
     );
     assert_eq!(
         (template.matches("sqs:SendMessage").count(), template.matches("WORK_QUEUE_URL: !Ref WorkQueue").count()),
-        (7, 7),
+        (9, 8),
         "the networks and securitygroups functions leave work for the worker, the worker queues what \
-         waited for the item it finished, and create, update, delete and power ask for their intents' follow-ups"
+         waited for the item it finished (and dead-letters what it cannot do), create, update, delete and \
+         power ask for their intents' follow-ups, and cleanup queues its sweep's slices"
+    );
+    assert_eq!(
+        (
+            template.matches("WORK_DEAD_LETTER_QUEUE_URL: !Ref WorkDeadLetterQueue").count(),
+            template.matches("sqs:ChangeMessageVisibility").count(),
+            template.matches("dynamodb:BatchGetItem").count(),
+        ),
+        (2, 1, 1),
+        "the worker dead-letters with reasons, puts failed items off and reads a slice's records by key; \
+         cleanup counts the dead letters"
     );
     assert!(
         template.contains("deadLetterTargetArn: !GetAtt WorkDeadLetterQueue.Arn")

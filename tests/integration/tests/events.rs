@@ -145,9 +145,9 @@ async fn the_schedule_event_decodes_and_a_cleanup_pass_runs() {
     assert_eq!((report.identities_synced, report.provider_list_calls), (1, 1));
 }
 
-/// The worker's queue event (`sam local invoke WorkerFunction -e events/queue/work.json`) is what
-/// the function decodes; its item runs (a network already gone is done), and an unreadable item is
-/// refused with its reason, never worked.
+/// The worker's queue events (`sam local invoke WorkerFunction -e events/queue/work.json`, or
+/// `slice.json`) are what the function decodes; its item runs (a network already gone is done), and
+/// an unreadable item is refused with its reason, never worked.
 #[tokio::test]
 async fn the_queue_event_decodes_and_its_item_runs() {
     let text = std::fs::read_to_string(repo_root().join("events/queue/work.json")).unwrap_or_default();
@@ -165,4 +165,16 @@ async fn the_queue_event_decodes_and_its_item_runs() {
         "unreadable: never tried again, {refused:?}"
     );
     assert!(emulator.inventory().is_empty(), "nothing was made for a network that is not there");
+
+    // A sweep's slice (`events/queue/slice.json`): read as one, and, its listing long stale,
+    // done with without a look at the provider (the next sweep lists afresh).
+    let text = std::fs::read_to_string(repo_root().join("events/queue/slice.json")).unwrap_or_default();
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("slice event: {e}"));
+    let body = event.records.first().and_then(|r| r.body.clone()).unwrap_or_default();
+    let item = shared::work::WorkItem::parse(&body);
+    assert!(matches!(&item, Ok(shared::work::WorkItem::Slice(s)) if s.projects.len() == 2), "{item:?}");
+    let before = emulator.counters();
+    assert_eq!(worker::work(&deps, &body).await, Ok(()));
+    assert_eq!(emulator.counters(), before, "a stale slice asks the provider nothing");
 }

@@ -90,15 +90,15 @@ impl Report {
             Metric::count("SlicesUnfinished", unfinished),
             Metric::count("DeadLetters", usize::try_from(self.dead_letters.unwrap_or(0)).unwrap_or(usize::MAX)),
         ]);
-        self.emit(metrics);
+        self.emit("cleanup", metrics);
     }
 
-    /// What a worker's slice of a sweep did, under the sweep's own names (`Function=cleanup`): the
-    /// dashboard and alarms read one sweep whichever function matched its records.
+    /// What a worker's slice of a sweep did, under the sweep's names and `Function=worker` (the
+    /// planner's own figures stay alone under `Function=cleanup`, where the alarms read them).
     pub fn emit_slice_metrics(&self) {
         let mut metrics = self.sync_metrics();
         metrics.push(crate::metrics::Metric::count("SlicesWorked", 1));
-        self.emit(metrics);
+        self.emit("worker", metrics);
     }
 
     /// What matching records against the provider did (the inline sweep's, or a slice's).
@@ -117,11 +117,11 @@ impl Report {
         ]
     }
 
-    fn emit(&self, metrics: Vec<crate::metrics::Metric<'static>>) {
+    fn emit(&self, function: &str, metrics: Vec<crate::metrics::Metric<'static>>) {
         use crate::metrics::{emit, Metric};
-        emit(&[("Function", "cleanup")], &metrics);
+        emit(&[("Function", function)], &metrics);
         for (region, failures) in &self.failures_by_region {
-            emit(&[("Function", "cleanup"), ("Region", region)], &[Metric::count("RegionFailures", *failures)]);
+            emit(&[("Function", function), ("Region", region)], &[Metric::count("RegionFailures", *failures)]);
         }
     }
 }
