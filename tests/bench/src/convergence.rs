@@ -1,9 +1,10 @@
 //! A cleanup sweep's cost against the number of identities: one region, N provisioned networks'
 //! projects of 1 to 5 servers each (seeded through the emulator's APIs and loaded into a fresh
 //! table), swept with a project member's credential (each project listed on its own: the sweep
-//! before issue 35) and with an admin's (the region listed at once). Provider calls from the
-//! emulator's counters, DynamoDB calls from an SDK interceptor, wall time without and with a fixed
-//! delay added to every provider call.
+//! before issue 35) and with an admin's (the region listed at once), each done inline (one process
+//! matching every project) and fanned out (planned, its slices matched by local workers on moto's
+//! SQS). Provider calls from the emulator's counters, DynamoDB calls from an SDK interceptor, wall
+//! time without and with a fixed delay added to every provider call.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use integration_tests::calls::{bulk_load, seeded_server, Calls};
 use integration_tests::sweeps::{region_of, sweep_deps, SWEEPER};
+
+use crate::sweep_fan_out::{fanned, Fanned};
 use openstack_emulator::{seed, Emulator, Fault};
 use serde_json::json;
 use shared::domain::ServerRecord;
@@ -26,7 +29,7 @@ struct Sweep {
     wall: Duration,
 }
 
-fn sum(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keep: impl Fn(&str) -> bool) -> u64 {
+pub(crate) fn sum(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keep: impl Fn(&str) -> bool) -> u64 {
     after
         .iter()
         .filter(|(k, _)| !k.starts_with("action ") && keep(k))
@@ -52,8 +55,9 @@ async fn sweep(deps: &shared::context::CloudDeps, emulator: &Emulator, calls: &C
     Ok(Sweep { provider, tokens, dynamodb: calls.take().values().sum(), wall })
 }
 
-/// One region of `n` identities' projects, seeded; the deps that sweep it and the table's counter.
-async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls), String> {
+/// One region of `n` identities' projects, seeded; the deps that sweep it (their work queue worked
+/// by local workers), the table's counter and an uncounted view of the table.
+async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls, DynamoStore), String> {
     let emulator = Emulator::start_demo().await.map_err(|e| e.to_string())?;
     let projects: Vec<String> = (0..n).map(|i| format!("identity-project-{i}")).collect();
     let regions = region_of(&emulator, &projects);
@@ -85,39 +89,74 @@ async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls
         }
     }
     bulk_load(&dynamo, &table, &pending).await;
-    let deps = sweep_deps(&regions, Arc::new(DynamoStore::new(dynamo, table)), Timing::default());
-    Ok((emulator, deps, calls))
+    // Steady sweeps only: a grace long enough that no slice's listing goes stale however long
+    // moto takes to plan the largest region.
+    let timing = Timing { grace: chrono::Duration::hours(2), ..Timing::default() };
+    let mut deps = sweep_deps(&regions, Arc::new(DynamoStore::new(dynamo, table.clone())), timing);
+    let endpoint = integration_tests::stack::dynamodb_endpoint();
+    let queues = local_api::work::ensure_queue(&endpoint, &format!("w-{table}")).await?;
+    deps.work = Arc::new(local_api::work::sdk_queue(&endpoint, &queues)?);
+    local_api::work::start_with(deps.clone(), &endpoint, queues, crate::sweep_fan_out::workers());
+    let watch = DynamoStore::new(integration_tests::stack::moto_client(), table);
+    Ok((emulator, deps, calls, watch))
 }
 
 fn cells(s: &Sweep) -> String {
     format!("{} ({}) | {} | {:.1}", s.provider, s.tokens, s.dynamodb, s.wall.as_secs_f64())
 }
 
-async fn row(n: usize, delay: u64) -> Result<String, String> {
-    let (emulator, deps, calls) = seeded(n).await?;
+fn fanned_cells(s: &Fanned) -> String {
+    format!(
+        "{} ({}) | {} | {:.1} ({:.1})",
+        s.provider,
+        s.tokens,
+        s.dynamodb,
+        s.wall.as_secs_f64(),
+        s.planned.as_secs_f64()
+    )
+}
+
+/// One size: the inline table's line, the fanned-out table's line, and the admin's fanned-out wall
+/// time with the delay (what the wall-time goal compares across sizes).
+async fn row(n: usize, delay: u64) -> Result<(String, String, Duration), String> {
+    let (emulator, deps, calls, watch) = seeded(n).await?;
     // A first sweep records what the seeding left unsaid (addresses); then the steady ones.
     sweep(&deps, &emulator, &calls).await?;
     let member = sweep(&deps, &emulator, &calls).await?;
+    let member_fanned = fanned(&deps, &emulator, &calls, &watch, "member").await?;
     emulator.grant_admin(seed::DEMO_PROJECT_ID, SWEEPER);
     sweep(&deps, &emulator, &calls).await?;
     let admin = sweep(&deps, &emulator, &calls).await?;
+    let admin_fanned = fanned(&deps, &emulator, &calls, &watch, "admin").await?;
     emulator.inject(Fault::delay("*", "*", delay).forever());
     let slow = sweep(&deps, &emulator, &calls).await?;
+    let slow_fanned = fanned(&deps, &emulator, &calls, &watch, "admin-slow").await?;
     emulator.clear_faults();
     // A sweep is sequential: the member's, at the same delay, waits at least for each of its calls.
     let member_slow = (member.provider + member.tokens) * delay;
     let share = 100.0 * admin.provider as f64 / member.provider.max(1) as f64;
-    Ok(format!(
+    let inline = format!(
         "| {n} | {} | {} | {share:.1}% | {:.1} | >= {:.1} |\n",
         cells(&member),
         cells(&admin),
         slow.wall.as_secs_f64(),
         member_slow as f64 / 1000.0
-    ))
+    );
+    let fanned_share = 100.0 * admin_fanned.provider as f64 / member.provider.max(1) as f64;
+    let fanned = format!(
+        "| {n} | {} | {} | {} | {fanned_share:.1}% | {:.1} ({:.1}) |\n",
+        admin_fanned.slices,
+        fanned_cells(&member_fanned),
+        fanned_cells(&admin_fanned),
+        slow_fanned.wall.as_secs_f64(),
+        slow_fanned.planned.as_secs_f64(),
+    );
+    Ok((inline, fanned, slow_fanned.wall))
 }
 
 pub async fn section(sizes: &[usize]) -> String {
     let delay = std::env::var("BENCH_CONVERGENCE_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50u64);
+    let workers = crate::sweep_fan_out::workers();
     let mut out = format!(
         "## Convergence: a cleanup sweep against the number of identities (section `convergence`, issue 35)\n\n\
          One region of N identities' projects with 1 to 5 servers each, steady (nothing to repair). Each cell: \
@@ -129,16 +168,41 @@ pub async fn section(sizes: &[usize]) -> String {
          admin/member provider calls | admin +{delay} ms: s | member +{delay} ms: s |\n\
          | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     );
+    let mut fanned_lines = String::new();
+    let mut walls = Vec::new();
     for &n in sizes {
         match row(n, delay).await {
-            Ok(line) => out += &line,
+            Ok((inline, fanned, wall)) => {
+                out += &inline;
+                fanned_lines += &fanned;
+                walls.push((n, wall));
+            }
             Err(e) => {
                 crate::failed(format!("convergence at {n} identities: {e}"));
                 out += &format!("| {n} | failed | | | | | | | | |\n");
             }
         }
     }
-    out + "\n"
+    let ratios: Vec<String> = match walls.first() {
+        Some(&(base, first)) => walls
+            .iter()
+            .skip(1)
+            .map(|(n, w)| format!("{n}: {:.1}x the time at {base}", w.as_secs_f64() / first.as_secs_f64().max(1e-3)))
+            .collect(),
+        None => Vec::new(),
+    };
+    out += &format!(
+        "\nThe same sweeps fanned out: the cleanup function's code plans (the region listed once where it may, its \
+         records read, slices of whole projects queued on moto's SQS), {workers} local workers match the slices (the \
+         worker function's code). Cells as above, the wall seconds from the plan's start to its last slice finished \
+         (the planner's part in brackets); the admin's provider calls as a share of the member's inline ones. \
+         Wall time with {delay} ms per provider call, against the smallest size: {}.\n\n\
+         | identities | slices | member fanned out: provider (tokens) | DynamoDB | s (plan) | admin fanned out: \
+         provider (tokens) | DynamoDB | s (plan) | admin/member inline provider calls | admin +{delay} ms: s (plan) |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{fanned_lines}\n",
+        if ratios.is_empty() { "one size only".to_owned() } else { ratios.join(", ") }
+    );
+    out
 }
 
 /// The time from a create whose answer was lost (Nova made the server; the create's own look for

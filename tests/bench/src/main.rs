@@ -31,6 +31,7 @@ mod runtime;
 mod sizes;
 mod start;
 mod stats;
+mod sweep_fan_out;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

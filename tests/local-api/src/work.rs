@@ -48,12 +48,17 @@ fn concurrency() -> usize {
 
 /// Works the queue in the background for as long as the process runs.
 pub fn start(deps: CloudDeps, endpoint: &str, queues: Queues) {
+    start_with(deps, endpoint, queues, concurrency())
+}
+
+/// Works the queue in the background, `concurrency` items at once.
+pub fn start_with(deps: CloudDeps, endpoint: &str, queues: Queues, concurrency: usize) {
     let sqs = Arc::new(Sqs::new(endpoint));
     let settler = match sdk_queue(endpoint, &queues) {
         Ok(queue) => Arc::new(queue),
         Err(e) => return tracing::error!(error = %e, "the local worker cannot reach SQS"),
     };
-    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency()));
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     tokio::spawn(async move {
         loop {
             let free = slots.available_permits().min(10);

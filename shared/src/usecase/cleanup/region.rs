@@ -77,35 +77,48 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     cred: &ProviderCredential,
     report: &mut Report,
 ) -> Result<Option<HashMap<String, ProjectListing>>> {
+    // Nova's first page says whether the credential may list the region; its other pages and
+    // Neutron's three listings are four chains of pages, listed at once.
+    let first = match provider.region_servers(cred, None, PROVIDER_PAGE).await {
+        Ok(page) => page,
+        Err(ProviderError::Refused { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let servers = async {
+        let mut pages = Vec::new();
+        let mut marker = first.next.clone();
+        while let Some(at) = marker.take() {
+            let page = provider.region_servers(cred, Some(&at), PROVIDER_PAGE).await?;
+            marker = page.next;
+            pages.push(page.servers);
+        }
+        Ok::<_, ProviderError>(pages)
+    };
+    let (mut port_calls, mut ip_calls, mut group_calls) = (0, 0, 0);
+    let networking = async {
+        let ports =
+            every_page(|m| async move { provider.region_ports(cred, m.as_deref(), PAGE).await }, &mut port_calls);
+        let ips =
+            every_page(|m| async move { provider.region_public_ips(cred, m.as_deref(), PAGE).await }, &mut ip_calls);
+        let groups = every_page(
+            |m| async move { provider.region_default_groups(cred, m.as_deref(), PAGE).await },
+            &mut group_calls,
+        );
+        let (ports, ips, groups) = tokio::join!(ports, ips, groups);
+        Ok::<_, ProviderError>((ports?, ips?, groups?))
+    };
+    let (more, networking) = tokio::join!(servers, networking);
+    let calls = port_calls + ip_calls + group_calls;
+    let pages = std::iter::once(first.servers).chain(more?);
     let mut projects: HashMap<String, ProjectListing> = HashMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = match provider.region_servers(cred, marker.as_deref(), PROVIDER_PAGE).await {
-            Ok(page) => page,
-            Err(ProviderError::Refused { .. }) if marker.is_none() => return Ok(None),
-            Err(e) => return Err(e),
-        };
+    for page in pages {
         report.provider_list_calls += 1;
-        report.provider_servers_seen += page.servers.len();
-        for server in page.servers.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)) {
+        report.provider_servers_seen += page.len();
+        for server in page.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)) {
             projects.entry(server.project_id.clone().unwrap_or_default()).or_default().servers.push(server);
         }
-        match page.next {
-            Some(next) => marker = Some(next),
-            None => break,
-        }
     }
-    let mut calls = 0;
-    let networking = async {
-        let ports = every_page(|m| async move { provider.region_ports(cred, m.as_deref(), PAGE).await }, &mut calls);
-        let ports = ports.await?;
-        let ips = every_page(|m| async move { provider.region_public_ips(cred, m.as_deref(), PAGE).await }, &mut calls);
-        let ips = ips.await?;
-        let groups =
-            every_page(|m| async move { provider.region_default_groups(cred, m.as_deref(), PAGE).await }, &mut calls);
-        Ok::<_, ProviderError>((ports, ips, groups.await?))
-    };
-    match networking.await {
+    match networking {
         Ok((ports, ips, groups)) => {
             let mut by_project: HashMap<String, NetworkingListing> = HashMap::new();
             let at = |p: &Option<String>| p.clone().unwrap_or_default();

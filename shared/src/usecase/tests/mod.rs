@@ -15,6 +15,7 @@ mod protection;
 mod provisioning;
 mod security_groups;
 mod snapshot;
+mod sweep;
 mod update;
 
 use std::collections::BTreeMap;

@@ -92,10 +92,13 @@ async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
 ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, Vec<SliceProject>)>> {
     let own = deps.regions.credential_in(region, None)?;
     let listed_at = deps.clock.now();
-    let mut listed = region::list_region(&*deps.provider, &own, report).await?;
+    // The listing and the records read at once: the worker reads its records again after both.
+    let (listed, records) =
+        tokio::join!(region::list_region(&*deps.provider, &own, report), region_records(deps, region));
+    let mut listed = listed?;
     let mut by_project: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
     by_project.insert(None, Vec::new());
-    for record in region_records(deps, region).await? {
+    for record in records? {
         by_project.entry(record.provider_project_id.clone()).or_default().push(record.id);
     }
     let own_project = match &own.scope {

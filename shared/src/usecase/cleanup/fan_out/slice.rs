@@ -4,6 +4,7 @@
 //! own, where the region could not be listed at once), exactly as the inline sweep matches them.
 
 use crate::crash;
+use crate::domain::ServerRecord;
 use crate::provider::{Compute, Networking, RegionListing};
 use crate::store::Lease;
 use crate::usecase::cleanup::{region, region_records, sync_project, Maintained, Report};
@@ -44,11 +45,23 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
     }
     let mut report = Report::default();
     let mut failed = Vec::new();
+    // Every carried id read at once (a hundred keys a call), not project by project.
+    let ids: Vec<String> = slice.projects.iter().filter_map(|p| p.records.clone()).flatten().collect();
+    let mut read = match deps.store.get_servers(&ids).await {
+        Ok(records) => records,
+        Err(e) => {
+            release(deps, slice, &holder).await;
+            return Err(format!("slice {n} of sweep {sweep}: records: {e}"));
+        }
+    };
     for (i, project) in slice.projects.iter().enumerate() {
         if i == 1 {
             deps.crash.hit(crash::SLICE_MIDWAY);
         }
-        if let Err(e) = sync_one(deps, &slice.region, project, &mut report).await {
+        let lives_here = |r: &ServerRecord| r.region_id == slice.region && r.provider_project_id == project.project;
+        let (here, rest): (Vec<_>, Vec<_>) = read.into_iter().partition(lives_here);
+        read = rest;
+        if let Err(e) = sync_one(deps, &slice.region, project, here, &mut report).await {
             let shown = project.project.as_deref().unwrap_or("(the region's)");
             failed.push(format!("region {} project {shown}: {e}", slice.region));
         }
@@ -58,9 +71,7 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
         report.failures_by_region.insert(slice.region.clone(), report.failures.len());
     }
     if !failed.is_empty() {
-        if let Err(e) = deps.store.release_slice(sweep, n, &holder, deps.clock.now()).await {
-            tracing::info!(error = %e, "slice lease not given back; it runs out");
-        }
+        release(deps, slice, &holder).await;
         report.emit_slice_metrics();
         return Err(failed.join("; "));
     }
@@ -75,21 +86,30 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
     Ok(SliceDone::Finished(Box::new(report)))
 }
 
-/// One project of a slice: its records by key, its listing as carried or listed here.
+/// Gives a failed attempt's lease back, so its retry need not wait for it to run out.
+async fn release<S: Maintained, P>(deps: &Deps<S, P>, slice: &SweepSlice, holder: &str) {
+    if let Err(e) = deps.store.release_slice(&slice.sweep, slice.slice, holder, deps.clock.now()).await {
+        tracing::info!(error = %e, "slice lease not given back; it runs out");
+    }
+}
+
+/// One project of a slice: its records (read with the slice's, or here when there were too many
+/// to carry), its listing as carried or listed here.
 async fn sync_one<S: Maintained, P: Compute + Networking + RegionListing>(
     deps: &Deps<S, P>,
     region_id: &str,
     project: &SliceProject,
+    read: Vec<ServerRecord>,
     report: &mut Report,
 ) -> crate::error::Result<()> {
     let cred = deps.regions.credential_in(region_id, project.project.as_deref())?;
-    let lives_here =
-        |r: &crate::domain::ServerRecord| r.region_id == region_id && r.provider_project_id == project.project;
     let records = match &project.records {
-        Some(ids) => deps.store.get_servers(ids).await?,
-        None => region_records(deps, region_id).await?,
+        Some(_) => read,
+        None => {
+            let lives_here = |r: &ServerRecord| r.region_id == region_id && r.provider_project_id == project.project;
+            region_records(deps, region_id).await?.into_iter().filter(lives_here).collect()
+        }
     };
-    let records: Vec<_> = records.into_iter().filter(lives_here).collect();
     let listing = match &project.listing {
         Some(listing) => listing.clone(),
         None => region::list_project(&*deps.provider, &cred, report).await?,
