@@ -62,7 +62,7 @@ async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls
     let projects: Vec<String> = (0..n).map(|i| format!("identity-project-{i}")).collect();
     let regions = region_of(&emulator, &projects);
     let calls = Calls::default();
-    let dynamo = calls.client().await;
+    let dynamo = calls.patient_client().await;
     let table = format!("converge-{}", uuid::Uuid::new_v4().simple());
     shared::store::dynamodb::create_table(&dynamo, &table).await.map_err(|e| e.to_string())?;
     let seeder = OpenStackProvider::new(OpenStackConfig::default()).map_err(|e| e.to_string())?;
@@ -97,7 +97,7 @@ async fn seeded(n: usize) -> Result<(Emulator, shared::context::CloudDeps, Calls
     let queues = local_api::work::ensure_queue(&endpoint, &format!("w-{table}")).await?;
     deps.work = Arc::new(local_api::work::sdk_queue(&endpoint, &queues)?);
     local_api::work::start_with(deps.clone(), &endpoint, queues, crate::sweep_fan_out::workers());
-    let watch = DynamoStore::new(integration_tests::stack::moto_client(), table);
+    let watch = DynamoStore::new(Calls::default().patient_client().await, table);
     Ok((emulator, deps, calls, watch))
 }
 
@@ -195,7 +195,7 @@ pub async fn section(sizes: &[usize]) -> String {
         "\nThe same sweeps fanned out: the cleanup function's code plans (the region listed once where it may, its \
          records read, slices of whole projects queued on moto's SQS), {workers} local workers match the slices (the \
          worker function's code). Cells as above, the wall seconds from the plan's start to its last slice finished \
-         (the planner's part in brackets); the admin's provider calls as a share of the member's inline ones. \
+         (in brackets, the cleanup function's pass: planning and its other steps); the admin's provider calls as a share of the member's inline ones. \
          Wall time with {delay} ms per provider call, against the smallest size: {}.\n\n\
          | identities | slices | member fanned out: provider (tokens) | DynamoDB | s (plan) | admin fanned out: \
          provider (tokens) | DynamoDB | s (plan) | admin/member inline provider calls | admin +{delay} ms: s (plan) |\n\

@@ -64,6 +64,21 @@ impl Calls {
         let plain = crate::stack::moto_client();
         aws_sdk_dynamodb::Client::from_conf(plain.config().to_builder().interceptor(self.clone()).build())
     }
+
+    /// [`Calls::client`] with minutes, not seconds, to answer: moto scans its whole table for
+    /// every Query page, which at tens of thousands of records (the convergence bench's largest
+    /// region) takes longer than the product's two-second attempt timeout; DynamoDB does not.
+    pub async fn patient_client(&self) -> aws_sdk_dynamodb::Client {
+        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+        let patient = TimeoutConfig::builder()
+            .operation_timeout(std::time::Duration::from_secs(600))
+            .operation_attempt_timeout(std::time::Duration::from_secs(300))
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build();
+        let plain = crate::stack::moto_client();
+        let config = plain.config().to_builder().interceptor(self.clone()).timeout_config(patient);
+        aws_sdk_dynamodb::Client::from_conf(config.build())
+    }
 }
 
 impl Intercept for Calls {

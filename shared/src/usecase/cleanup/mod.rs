@@ -136,6 +136,17 @@ async fn pass<S: Maintained, P: Compute + Networking + Images + Builds + RegionL
     Ok(report)
 }
 
+/// Publishes the outbox as a pass does (step 5): what a test driving a fanned-out sweep's slices
+/// itself calls after them, as the next pass would.
+pub async fn publish_outbox<S: Maintained, P, B: EventBus>(
+    deps: &Deps<S, P>,
+    bus: &B,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<()> {
+    publish(deps, bus, deadline, report).await
+}
+
 async fn cascade<S: Maintained, P: Compute + Networking>(
     deps: &Deps<S, P>,
     deadline: Instant,

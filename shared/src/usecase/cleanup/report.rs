@@ -74,6 +74,31 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds what one slice of this run's sweep did (matched by a worker) to the run's figures.
+    pub fn absorb(&mut self, slice: Report) {
+        self.projects_synced += slice.projects_synced;
+        self.provider_list_calls += slice.provider_list_calls;
+        self.provider_servers_seen += slice.provider_servers_seen;
+        self.records_seen += slice.records_seen;
+        self.records_written += slice.records_written;
+        self.records_adopted += slice.records_adopted;
+        self.records_removed += slice.records_removed;
+        self.orphans_deleted += slice.orphans_deleted;
+        self.servers_rescheduled += slice.servers_rescheduled;
+        self.network_list_calls += slice.network_list_calls;
+        self.ports_repaired += slice.ports_repaired;
+        self.public_ips_allocated += slice.public_ips_allocated;
+        self.public_ips_released += slice.public_ips_released;
+        self.orphan_ports_deleted += slice.orphan_ports_deleted;
+        self.orphan_public_ips_deleted += slice.orphan_public_ips_deleted;
+        self.servers_without_port += slice.servers_without_port;
+        self.networks_deleted += slice.networks_deleted;
+        for (region, failures) in slice.failures_by_region {
+            *self.failures_by_region.entry(region).or_default() += failures;
+        }
+        self.failures.extend(slice.failures);
+    }
+
     /// The run's embedded metrics (namespace `UnikornCompute`, dimension `Function=cleanup`; a
     /// region's failures also under `Region`), what the template's alarms and dashboard read.
     pub fn emit_metrics(&self) {

@@ -54,9 +54,11 @@ async fn a_slice_is_matched_once_by_its_leaseholder_and_never_from_a_stale_listi
     let refused = work_slice(&w.deps, &slices[0]).await;
     assert!(matches!(&refused, Err(why) if why.contains("leased until")), "{refused:?}");
 
-    // A listing older than half the grace period is never matched.
+    // A listing older than half the grace period (a minute at least) is never matched.
     let mut stale = slices[0].clone();
-    stale.listed_at = now - w.deps.timing.grace / 2 - chrono::Duration::seconds(1);
+    assert_eq!(crate::usecase::cleanup::fan_out::freshness(chrono::Duration::zero()).num_seconds(), 60);
+    stale.listed_at =
+        now - crate::usecase::cleanup::fan_out::freshness(w.deps.timing.grace) - chrono::Duration::seconds(1);
     assert!(matches!(work_slice(&w.deps, &stale).await, Ok(SliceDone::Stale)));
     let (report, _) = planned(&w, "s3").await;
     assert_eq!(report.previous_sweep.map(|s| s.unfinished()), Some(1), "s2's slice was never finished");

@@ -7,6 +7,7 @@ mod events;
 mod fair_use;
 mod groups;
 mod provisioned;
+mod sweeps;
 mod table;
 
 pub use acl::{admin_acl, org_acl, project_acl, ALL};

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use super::Stack;
 
 impl Stack {
-    /// Resource items in the table (test-only Scan): not the cleanup function's cursor, nor the
-    /// key pair an identity gets with its first server, nor actions and unpublished events (which
-    /// outlive what they are about), nor the identity cache, nor fair-use buckets, nor the regions'
-    /// catalogue copies.
+    /// Resource items in the table (test-only Scan): not the cleanup function's cursor and sweeps'
+    /// bookkeeping, nor the key pair an identity gets with its first server, nor actions and
+    /// unpublished events (which outlive what they are about), nor the identity cache, nor fair-use
+    /// buckets, nor the regions' catalogue copies.
     pub async fn item_count(&self) -> i32 {
         let out = self
             .dynamo
@@ -19,7 +19,7 @@ impl Stack {
             .filter_expression(
                 "NOT begins_with(PK, :cleanup) AND NOT begins_with(PK, :keypair) AND NOT begins_with(PK, :actions) \
                  AND NOT begins_with(PK, :outbox) AND NOT begins_with(PK, :authcache) AND NOT begins_with(PK, :bucket) \
-                 AND NOT begins_with(PK, :catalog)",
+                 AND NOT begins_with(PK, :catalog) AND NOT begins_with(PK, :sweep)",
             )
             .expression_attribute_values(":cleanup", AttributeValue::S("CLEANUP#".into()))
             .expression_attribute_values(":keypair", AttributeValue::S("KEYPAIR#".into()))
@@ -28,6 +28,7 @@ impl Stack {
             .expression_attribute_values(":authcache", AttributeValue::S("AUTHCACHE#".into()))
             .expression_attribute_values(":bucket", AttributeValue::S("BUCKET#".into()))
             .expression_attribute_values(":catalog", AttributeValue::S("CATALOG#".into()))
+            .expression_attribute_values(":sweep", AttributeValue::S("SWEEP#".into()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("scan: {e}"));

@@ -8,7 +8,7 @@ mod plan;
 mod slice;
 
 pub use plan::plan;
-pub use slice::{work_slice, SliceDone};
+pub use slice::{freshness, work_slice, SliceDone};
 
 use crate::work::SliceProject;
 

@@ -7,7 +7,9 @@ use crate::crash;
 use crate::domain::ServerRecord;
 use crate::provider::{Compute, Networking, RegionListing};
 use crate::store::Lease;
-use crate::usecase::cleanup::{region, region_records, sync_project, Maintained, Report};
+use crate::usecase::cleanup::provisioned::finish_network;
+use crate::usecase::cleanup::{region, region_records, sync_project, Maintained, Report, NETWORK_BATCH};
+use crate::usecase::networks::provision::Builds;
 use crate::usecase::Deps;
 use crate::work::{SliceProject, SweepSlice};
 
@@ -18,7 +20,7 @@ pub enum SliceDone {
     Finished(Box<Report>),
     /// Another worker finished it (a repeated message).
     AlreadyFinished,
-    /// Its listing is older than half the grace period: matching it now could undo what happened
+    /// Its listing is older than [`freshness`] allows: matching it now could undo what happened
     /// since; the next sweep, a tick away, lists afresh.
     Stale,
 }
@@ -26,12 +28,12 @@ pub enum SliceDone {
 /// Works `slice`; `Err` says why it must be tried again (its lease is held, a project's listing
 /// or records could not be read). The projects matched before a failure stay matched: a retry
 /// matches them again, which changes nothing.
-pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
+pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing + Builds>(
     deps: &Deps<S, P>,
     slice: &SweepSlice,
 ) -> Result<SliceDone, String> {
     let now = deps.clock.now();
-    if now - slice.listed_at > deps.timing.grace / 2 {
+    if now - slice.listed_at > freshness(deps.timing.grace) {
         return Ok(SliceDone::Stale);
     }
     let (sweep, n) = (slice.sweep.as_str(), slice.slice);
@@ -45,6 +47,7 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
     }
     let mut report = Report::default();
     let mut failed = Vec::new();
+    let mut networks = std::collections::HashSet::new();
     // Every carried id read at once (a hundred keys a call), not project by project.
     let ids: Vec<String> = slice.projects.iter().filter_map(|p| p.records.clone()).flatten().collect();
     let mut read = match deps.store.get_servers(&ids).await {
@@ -61,10 +64,14 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
         let lives_here = |r: &ServerRecord| r.region_id == slice.region && r.provider_project_id == project.project;
         let (here, rest): (Vec<_>, Vec<_>) = read.into_iter().partition(lives_here);
         read = rest;
+        networks.extend(here.iter().map(|r| r.network_id.clone()));
         if let Err(e) = sync_one(deps, &slice.region, project, here, &mut report).await {
             let shown = project.project.as_deref().unwrap_or("(the region's)");
             failed.push(format!("region {} project {shown}: {e}", slice.region));
         }
+    }
+    if report.records_removed > 0 {
+        finish_networks(deps, &networks, &mut report).await;
     }
     report.failures.extend(failed.iter().cloned());
     if !report.failures.is_empty() {
@@ -84,6 +91,33 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing>(
     }
     report.emit_slice_metrics();
     Ok(SliceDone::Finished(Box::new(report)))
+}
+
+/// How old a slice's listing may be when it is matched: as old as an inline sweep's listing can
+/// be by the time it reaches its last project (the cleanup function's minute), or half the grace
+/// period when that is longer.
+pub fn freshness(grace: chrono::Duration) -> chrono::Duration {
+    (grace / 2).max(chrono::Duration::seconds(60))
+}
+
+/// A network being deleted whose last server this slice removed goes now, as the inline sweep's
+/// pass deletes it after its sync (its identity, if being deleted too, goes with the next pass).
+async fn finish_networks<S: Maintained, P: Builds>(
+    deps: &Deps<S, P>,
+    touched: &std::collections::HashSet<String>,
+    report: &mut Report,
+) {
+    let deleting = match deps.store.networks_being_deleted(NETWORK_BATCH).await {
+        Ok(networks) => networks,
+        Err(e) => return report.failures.push(format!("networks being deleted: {e}")),
+    };
+    for network in deleting.iter().filter(|n| touched.contains(&n.id)) {
+        match finish_network(deps, network).await {
+            Ok(true) => report.networks_deleted += 1,
+            Ok(false) => {}
+            Err(e) => report.failures.push(format!("network {}: {e}", network.id)),
+        }
+    }
 }
 
 /// Gives a failed attempt's lease back, so its retry need not wait for it to run out.
