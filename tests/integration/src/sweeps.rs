@@ -134,3 +134,39 @@ pub async fn drift(port: &(ProviderCredential, String)) -> String {
     boot(&seeder, cred, &orphan).await;
     orphan
 }
+
+/// One cleanup pass as the tests drive it, its sweep fanned out as deployed: planned (a sweep of
+/// its own, slices of at most four records, so a region's projects spread over several), each
+/// slice carried as the queue carries it and matched by the worker's code, here, one after another;
+/// then the outbox published again, as the next pass would publish what the slices wrote. The
+/// report holds what the pass and every slice did.
+pub async fn fanned_pass<B: shared::events::EventBus>(
+    deps: &shared::context::CloudDeps,
+    bus: &B,
+    deadline: std::time::Instant,
+) -> shared::usecase::cleanup::Report {
+    use shared::usecase::cleanup::fan_out::{work_slice, FanOut, SliceBudget, SliceDone};
+    let mut deps = deps.clone();
+    let slices = Arc::new(crate::stack::SliceCatcher::new(deps.work.clone()));
+    deps.work = slices.clone();
+    let fan = FanOut {
+        sweep: uuid::Uuid::new_v4().to_string(),
+        budget: SliceBudget { records: 4, ..SliceBudget::default() },
+    };
+    let mut report = shared::usecase::cleanup::run_fanned_out(&deps, bus, deadline, &fan)
+        .await
+        .unwrap_or_else(|e| panic!("cleanup: {e}"));
+    for slice in slices.take() {
+        match work_slice(&deps, &slice).await {
+            Ok(SliceDone::Finished(matched)) => report.absorb(*matched),
+            Ok(other) => panic!("slice {} not matched: {other:?}", slice.slice),
+            Err(why) => report.failures.push(why),
+        }
+    }
+    // What is left is what this second publishing leaves.
+    report.events_left = 0;
+    shared::usecase::cleanup::publish_outbox(&deps, bus, deadline, &mut report)
+        .await
+        .unwrap_or_else(|e| panic!("cleanup: {e}"));
+    report
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use serde_json::Value;
 use shared::events::eventbridge::EventBridgeBus;
 use shared::events::EventBus;
-use shared::usecase::cleanup::fan_out::{work_slice, FanOut, SliceBudget, SliceDone};
 use shared::usecase::cleanup::Report;
 
 use super::{dynamodb_endpoint, Stack};
@@ -18,39 +17,15 @@ impl Stack {
         self.cleanup_on(bus.as_ref(), grace_seconds).await
     }
 
-    /// [`Stack::cleanup`] publishing through `bus` (a wrapper that injects failures). The sweep is
-    /// fanned out as deployed: planned (a sweep of its own, slices of at most four records, so a
-    /// region's projects spread over several), each slice carried as the queue carries it and
-    /// matched by the worker's code, here, one after another; then the outbox is published again,
-    /// as the next pass would publish what the slices wrote. The run's report holds it all.
+    /// [`Stack::cleanup`] publishing through `bus` (a wrapper that injects failures), its sweep
+    /// fanned out as deployed ([`crate::sweeps::fanned_pass`]).
     pub async fn cleanup_on<B: EventBus>(&self, bus: &B, grace_seconds: i64) -> Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace_seconds);
         // Servers without capacity are placed again at once (the backoff is unit-tested).
         deps.timing.reschedule_backoff = chrono::Duration::zero();
-        let slices = Arc::new(super::sweeps::SliceCatcher::new(deps.work.clone()));
-        deps.work = slices.clone();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let fan = FanOut {
-            sweep: uuid::Uuid::new_v4().to_string(),
-            budget: SliceBudget { records: 4, ..SliceBudget::default() },
-        };
-        let mut report = shared::usecase::cleanup::run_fanned_out(&deps, bus, deadline, &fan)
-            .await
-            .unwrap_or_else(|e| panic!("cleanup: {e}"));
-        for slice in slices.take() {
-            match work_slice(&deps, &slice).await {
-                Ok(SliceDone::Finished(matched)) => report.absorb(*matched),
-                Ok(other) => panic!("slice {} not matched: {other:?}", slice.slice),
-                Err(why) => report.failures.push(why),
-            }
-        }
-        // What is left is what this second publishing leaves.
-        report.events_left = 0;
-        shared::usecase::cleanup::publish_outbox(&deps, bus, deadline, &mut report)
-            .await
-            .unwrap_or_else(|e| panic!("cleanup: {e}"));
-        report
+        crate::sweeps::fanned_pass(&deps, bus, deadline).await
     }
 
     /// The name of the stack's event bus (made by [`Stack::bus`]).

@@ -10,6 +10,8 @@ mod provisioned;
 mod sweeps;
 mod table;
 
+pub use sweeps::SliceCatcher;
+
 pub use acl::{admin_acl, org_acl, project_acl, ALL};
 pub use groups::{ssh_rules, Group};
 

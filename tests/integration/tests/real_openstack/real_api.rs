@@ -39,14 +39,14 @@ impl RealApi {
         self.keyed(method, path, body, None).await
     }
 
-    /// One cleanup pass, as the scheduled function runs it (grace period `grace` seconds; a server
-    /// without capacity is placed again at once).
+    /// One cleanup pass, as the scheduled function runs it, its sweep fanned out and matched by the
+    /// worker's code (grace period `grace` seconds; a server without capacity is placed again at once).
     pub(super) async fn cleanup(&self, grace: i64) -> shared::usecase::cleanup::Report {
         let mut deps = self.deps.clone();
         deps.timing.grace = chrono::Duration::seconds(grace);
         deps.timing.reschedule_backoff = chrono::Duration::zero();
         let deadline = Instant::now() + Duration::from_secs(60);
-        shared::usecase::cleanup::run(&deps, &self.bus, deadline).await.unwrap_or_else(|e| panic!("cleanup: {e}"))
+        integration_tests::sweeps::fanned_pass(&deps, &self.bus, deadline).await
     }
 
     /// The events the cleanup passes published about server `id`, oldest first, as JSON.
