@@ -12,7 +12,7 @@ use super::errors::{build, is_condition_failure, sdk_error};
 use super::items::*;
 use super::transactions::Transaction;
 use super::DynamoStore;
-use crate::store::{Lease, Result, SweepClaim, SweepStore, SweepSummary};
+use crate::store::{Kind, Lease, Result, StoreError, SweepClaim, SweepStore, SweepSummary};
 
 /// How long a sweep's items are kept.
 const KEPT_SECONDS: i64 = 86_400;
@@ -58,18 +58,12 @@ impl SweepStore for DynamoStore {
         item.insert("plannedAt".into(), s(at.to_rfc3339()));
         item.insert("finished".into(), n(0));
         item.insert(EXPIRES_AT.into(), n(at.timestamp() + KEPT_SECONDS));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if is_condition_failure(&e) => return Ok(SweepClaim::Taken),
-            Err(e) => return Err(sdk_error("claim sweep", e)),
+        // A second planner of the tick finds the plan there.
+        let taken = || StoreError::Changed(Kind::CleanupCursor, sweep.to_owned());
+        match self.put_new(item, "claim sweep", taken).await {
+            Ok(()) => {}
+            Err(StoreError::Changed(..)) => return Ok(SweepClaim::Taken),
+            Err(e) => return Err(e),
         }
         let mut latest = latest_key();
         latest.insert("sweep".into(), s(sweep));

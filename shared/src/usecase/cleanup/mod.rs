@@ -7,9 +7,10 @@
 //!    Then each region's projects named after an identity whose record is gone are emptied
 //!    (routers, subnets, networks) and removed with their user.
 //! 1. Cascade: servers of networks being deleted are marked deprovisioning and deleted.
-//! 2. Sync, per region (here, or planned in slices for the workers: `fan_out`) (its own project is the provider identity its networks live in): one server
-//!    listing per page (every server carrying our `unikorn:server:id`), matched against the
-//!    region's records (the `byRegion` index). Each record is reconciled
+//! 2. Sync, per region and project (`region`: the region listed at once where its credential may),
+//!    here or planned in slices for the workers (`fan_out`): one server listing per page (every
+//!    server carrying our `unikorn:server:id`), matched against the region's records (the
+//!    `byRegion` index). Each record is reconciled
 //!    (power, status, addresses, fault; deletions finished or re-issued; stuck creates adopted or
 //!    removed; pending resizes and rebuilds completed); provider servers without a record, older
 //!    than the grace period, are deleted.
@@ -23,6 +24,7 @@
 
 use std::time::Instant;
 
+mod cascade;
 mod catalogues;
 pub mod fan_out;
 mod networking;
@@ -30,6 +32,7 @@ mod outbox;
 mod provisioned;
 mod region;
 
+use cascade::cascade;
 use outbox::{publish, release_stale_claims};
 use provisioned::{converge_networks, finish_identities, finish_network, oldest_unsettled, sweep_projects};
 mod report;
@@ -39,21 +42,16 @@ pub use report::Report;
 
 use std::collections::HashSet;
 
-use super::intent::{self, Answer, Plan, Steps};
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
-use super::steps::deprovisioning;
-use super::{server_credential, Deps, META_ORGANIZATION_ID, META_PROJECT_ID};
-use crate::crash;
-use crate::domain::{ActionRecord, ActionRef, Command, NetworkRecord, ServerRecord, PLATFORM_SUBJECT};
+use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID};
+use crate::domain::{ActionRecord, ActionRef, Command, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::EventBus;
 use crate::provider::{Compute, CredentialScope, Images, Networking, RegionListing};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
-use crate::rbac::Scope;
-use crate::store::RecordQuery;
 use crate::store::SweepStore;
-use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore, StoreError};
+use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore};
 
 /// What the cleanup function reads and writes: every record kind a repair touches (a server placed
 /// again needs its network, key pair and SSH CA).
@@ -145,84 +143,6 @@ pub async fn publish_outbox<S: Maintained, P, B: EventBus>(
     report: &mut Report,
 ) -> Result<()> {
     publish(deps, bus, deadline, report).await
-}
-
-async fn cascade<S: Maintained, P: Compute + Networking>(
-    deps: &Deps<S, P>,
-    deadline: Instant,
-    report: &mut Report,
-) -> Result<Vec<NetworkRecord>> {
-    let networks = deps.store.networks_being_deleted(NETWORK_BATCH).await?;
-    report.networks_cascading = networks.len();
-    for network in &networks {
-        let query = RecordQuery {
-            scopes: vec![Scope::Project(network.organization_id.clone(), network.project_id.clone())],
-            network_ids: vec![network.id.clone()],
-            limit: RECORD_PAGE,
-            ..RecordQuery::default()
-        };
-        for record in all_records(deps, query).await? {
-            if Instant::now() >= deadline {
-                break;
-            }
-            match cascade_one(deps, &record).await {
-                Ok(true) => {
-                    report.servers_marked_deleting += 1;
-                    tracing::info!(server_id = %record.id, network_id = %network.id, "deleting a server of a deleted network");
-                }
-                Ok(false) => {}
-                Err(e) => report.failures.push(e),
-            }
-        }
-    }
-    Ok(networks)
-}
-
-/// Marks one server of a deleted network deprovisioning and asks the provider to delete it (the
-/// intent pattern; the mark is the intent, and sync re-issues a delete that failed). True when it
-/// was marked now; an error names what the next run retries.
-async fn cascade_one<S: ServerStore, P: Compute + Networking>(
-    deps: &Deps<S, P>,
-    record: &ServerRecord,
-) -> Result<bool, String> {
-    // Already being deleted: sync re-issues its delete.
-    if record.is_deleting() {
-        return Ok(false);
-    }
-    let load = || async { Ok((record.clone(), ())) };
-    let plan =
-        |r: &ServerRecord, _: &()| Ok(Plan::Write(Box::new(deprovisioning(r, deps.clock.now(), PLATFORM_SUBJECT))));
-    let dying = match intent::record(deps, 0, load, plan).await {
-        Ok(Ok(recorded)) => recorded.intent,
-        // Changed or gone meanwhile: the next run looks again.
-        Ok(Err(StoreError::Changed(..) | StoreError::Missing(..))) => return Ok(false),
-        Ok(Err(e)) => return Err(format!("server {}: {e}", record.id)),
-        Err(e) => return Err(format!("server {}: {e}", record.id)),
-    };
-    let Some(pid) = &dying.provider_id else { return Ok(true) };
-    let cred = server_credential(deps, &dying).map_err(|e| format!("delete server {}: {e}", record.id))?;
-    let steps = Steps { after_intent: crash::NONE, after_provider: crash::NONE };
-    let call = async { deps.provider.delete_server(&cred, pid).await.map(|r| ((), r)) };
-    match intent::enact(deps, steps, &dying, call).await {
-        Answer::Accepted(()) | Answer::Refused(ProviderError::NotFound { .. }) => Ok(true),
-        Answer::Unknown(e) | Answer::Refused(e) => Err(format!("delete server {}: {e}", record.id)),
-    }
-}
-
-/// Every record a query matches, page by page.
-async fn all_records<S: Maintained, P: Compute + Networking>(
-    deps: &Deps<S, P>,
-    mut query: RecordQuery,
-) -> Result<Vec<ServerRecord>> {
-    let mut all = Vec::new();
-    loop {
-        let page = deps.store.list_servers(&query).await?;
-        all.extend(page.items);
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(all),
-        }
-    }
 }
 
 /// Syncs regions in id order from the stored cursor, wrapping around, until every region is done
