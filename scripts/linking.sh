@@ -13,8 +13,9 @@ cargo build --quiet $(printf -- '-p %s ' "${functions[@]}")
 
 # No function carries aws-lc (one TLS/crypto stack: rustls with ring) or another verb's use-case;
 # only cleanup publishes events (the others write the outbox with their record writes). Cleanup
-# links the user-data merge (mail_builder): a server placed again for capacity gets what its
-# create sent Nova. Cleanup and the worker open sealed secrets (a network identity's password);
+# and the worker (it matches the sweep's slices) link the user-data merge (mail_builder) and
+# create's port and server specs: a server placed again for capacity gets what its create sent
+# Nova. Cleanup and the worker open sealed secrets (a network identity's password);
 # networks opens (never seals) what a v1 identity's read hands out.
 always='aws_lc|usecase::cleanup::run|aws_sdk_eventbridge'
 store_only="$always|provider::openstack|aws_sdk_secretsmanager|Sealer::(seal|open)| aes_gcm::|mail_builder|usecase::create::|usecase::power::"
@@ -34,7 +35,7 @@ declare -A forbidden=(
   [securitygroups]="$store_only|usecase::list::list_servers|usecase::sshcas::|usecase::security_groups::provision::"
   [protection]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::actions::"
   [actions]="$store_only|usecase::list::list_servers|usecase::networks::|usecase::protection::"
-  [worker]="$always|usecase::create::|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::|mail_builder"
+  [worker]="$always|usecase::create::create_server|usecase::power::power|usecase::snapshot::|usecase::list::list_servers|usecase::delete::"
   [regions]="$always|usecase::create::|usecase::power::power|usecase::snapshot::snapshot|usecase::list::list_servers|usecase::networks::|Sealer::(seal|open)| aes_gcm::|mail_builder"
 )
 # The DynamoDB actions a function's IAM policy in the template grants.
