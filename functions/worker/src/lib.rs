@@ -59,9 +59,7 @@ pub async fn work(deps: &CloudDeps, body: &str) -> std::result::Result<(), Failu
             ("security group", security_group_id, converged)
         }
     };
-    let failed = usize::from(converged.is_err());
-    let metrics = [Metric::count("WorkItems", 1), Metric::count("WorkFailures", failed)];
-    shared::metrics::emit(&[("Function", "worker"), ("Kind", kind)], &metrics);
+    count(kind, converged.is_err());
     match converged {
         Ok(Converged::Gone) => {
             tracing::info!(kind, id = %id, "gone");
@@ -75,11 +73,16 @@ pub async fn work(deps: &CloudDeps, body: &str) -> std::result::Result<(), Failu
     }
 }
 
+/// One item worked, of `kind`, failed or not (the dashboard's work-queue panel).
+fn count(kind: &str, failed: bool) {
+    let metrics = [Metric::count("WorkItems", 1), Metric::count("WorkFailures", usize::from(failed))];
+    shared::metrics::emit(&[("Function", "worker"), ("Kind", kind)], &metrics);
+}
+
 async fn sweep_slice(deps: &CloudDeps, slice: &shared::work::SweepSlice) -> std::result::Result<(), Failure> {
     let span = tracing::info_span!("work", sweep = %slice.sweep, slice = slice.slice, region_id = %slice.region);
     let done = tracing::Instrument::instrument(work_slice(deps, slice), span).await;
-    let metrics = [Metric::count("WorkItems", 1), Metric::count("WorkFailures", usize::from(done.is_err()))];
-    shared::metrics::emit(&[("Function", "worker"), ("Kind", "slice")], &metrics);
+    count("slice", done.is_err());
     match done.map_err(Failure::Retry)? {
         SliceDone::Finished(report) => {
             tracing::info!(sweep = %slice.sweep, slice = slice.slice, report = ?report, "slice matched")

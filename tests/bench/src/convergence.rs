@@ -29,12 +29,19 @@ struct Sweep {
     wall: Duration,
 }
 
-pub(crate) fn sum(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keep: impl Fn(&str) -> bool) -> u64 {
+fn sum(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, keep: impl Fn(&str) -> bool) -> u64 {
     after
         .iter()
         .filter(|(k, _)| !k.starts_with("action ") && keep(k))
         .map(|(k, v)| v - before.get(k).copied().unwrap_or(0))
         .sum()
+}
+
+/// A sweep's provider calls and Keystone tokens between two readings of the emulator's counters
+/// (the catalogue's refresh-ahead, images, is not the sweep's).
+pub(crate) fn provider_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> (u64, u64) {
+    const TOKENS: &str = "POST /identity/v3/auth/tokens";
+    (sum(before, after, |k| k != TOKENS && !k.contains("/image/")), sum(before, after, |k| k == TOKENS))
 }
 
 async fn sweep(deps: &shared::context::CloudDeps, emulator: &Emulator, calls: &Calls) -> Result<Sweep, String> {
@@ -48,10 +55,7 @@ async fn sweep(deps: &shared::context::CloudDeps, emulator: &Emulator, calls: &C
     if !report.complete || !report.failures.is_empty() {
         return Err(format!("sweep incomplete: {:?}", report.failures.first()));
     }
-    let after = emulator.counters();
-    let tokens = sum(&before, &after, |k| k == "POST /identity/v3/auth/tokens");
-    // The catalogue's refresh-ahead (images) is not the sweep's.
-    let provider = sum(&before, &after, |k| k != "POST /identity/v3/auth/tokens" && !k.contains("/image/"));
+    let (provider, tokens) = provider_calls(&before, &emulator.counters());
     Ok(Sweep { provider, tokens, dynamodb: calls.take().values().sum(), wall })
 }
 

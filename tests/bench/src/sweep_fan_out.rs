@@ -59,10 +59,7 @@ pub async fn fanned(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let wall = started.elapsed();
-    let after = emulator.counters();
-    let tokens = crate::convergence::sum(&before, &after, |k| k == "POST /identity/v3/auth/tokens");
-    let provider =
-        crate::convergence::sum(&before, &after, |k| k != "POST /identity/v3/auth/tokens" && !k.contains("/image/"));
+    let (provider, tokens) = crate::convergence::provider_calls(&before, &emulator.counters());
     let dynamodb = calls.take().values().sum();
     Ok(Fanned { provider, tokens, dynamodb, wall, planned, slices: report.slices_planned })
 }

@@ -55,26 +55,6 @@ impl Sqs {
         out["QueueUrl"].as_str().map(str::to_owned).ok_or_else(|| "CreateQueue answered no QueueUrl".into())
     }
 
-    /// At most 10 messages (body, receipt handle), waiting up to `wait_s` seconds for one.
-    pub async fn receive(&self, url: &str, wait_s: u32) -> Fallible<Vec<(String, String)>> {
-        let out = self
-            .call("ReceiveMessage", json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": wait_s}))
-            .await?;
-        Ok(out["Messages"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .map(|m| {
-                        (
-                            m["Body"].as_str().unwrap_or_default().to_owned(),
-                            m["ReceiptHandle"].as_str().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
     /// At most `max` messages (body, receipt handle, how many times each was received), at once.
     pub async fn receive_counted(&self, url: &str, max: usize) -> Fallible<Vec<(String, String, u32)>> {
         let ask = json!({"QueueUrl": url, "MaxNumberOfMessages": max.clamp(1, 10),

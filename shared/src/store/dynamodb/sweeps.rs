@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::errors::{build, is_condition_failure, sdk_error};
@@ -33,23 +33,6 @@ fn slice_key(sweep: &str, slice: u32) -> Item {
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
-
-impl DynamoStore {
-    fn sweep_update(&self, key: Item, update: &str, condition: &str, values: Vec<(&str, AttrValue)>) -> Result<Update> {
-        let mut builder = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None);
-        for (name, value) in values {
-            builder = builder.expression_attribute_values(name, value);
-        }
-        build(builder.build())
-    }
-}
-
-type AttrValue = aws_sdk_dynamodb::types::AttributeValue;
 
 #[async_trait]
 impl SweepStore for DynamoStore {
@@ -167,17 +150,21 @@ impl SweepStore for DynamoStore {
     }
 
     async fn finish_slice(&self, sweep: &str, slice: u32, holder: &str, now: DateTime<Utc>) -> Result<bool> {
-        let finished = self.sweep_update(
-            slice_key(sweep, slice),
-            "SET finishedAt = :now",
-            "holder = :holder AND attribute_not_exists(finishedAt)",
-            vec![(":holder", s(holder)), (":now", n(millis(now)))],
+        let finished = build(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(slice_key(sweep, slice)))
+                .update_expression("SET finishedAt = :now")
+                .condition_expression("holder = :holder AND attribute_not_exists(finishedAt)")
+                .expression_attribute_values(":holder", s(holder))
+                .expression_attribute_values(":now", n(millis(now)))
+                .build(),
         )?;
-        let counted =
-            self.sweep_update(plan_key(sweep), "ADD finished :one", "attribute_exists(PK)", vec![(":one", n(1))])?;
+        // The sweep counts it, in the same transaction (so once).
+        let counted = self.counter(plan_key(sweep), "finished", 1, "attribute_exists(PK)")?;
         let tx = Transaction::new("finish slice")
             .with("slice", TransactWriteItem::builder().update(finished).build())
-            .with("plan", TransactWriteItem::builder().update(counted).build());
+            .with("plan", counted);
         Ok(self.transact(tx).await?.is_ok())
     }
 }

@@ -40,7 +40,7 @@ mod reschedule;
 
 pub use report::Report;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use super::networks::provision::{Builds, Provisioned};
 use super::reconcile::{apply, plan, Outcome};
@@ -48,7 +48,7 @@ use super::{Deps, META_ORGANIZATION_ID, META_PROJECT_ID};
 use crate::domain::{ActionRecord, ActionRef, Command, ServerRecord, PLATFORM_SUBJECT};
 use crate::error::Result;
 use crate::events::EventBus;
-use crate::provider::{Compute, CredentialScope, Images, Networking, RegionListing};
+use crate::provider::{Compute, Images, Networking, RegionListing};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
 use crate::store::SweepStore;
 use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore};
@@ -153,7 +153,7 @@ async fn sync<S: Maintained, P: Compute + Networking + RegionListing>(
     deadline: Instant,
     report: &mut Report,
 ) -> Result<()> {
-    let regions: Vec<&str> = deps.regions.all().filter(|r| r.openstack.is_some()).map(|r| r.id.as_str()).collect();
+    let regions = swept_regions(deps);
     if regions.is_empty() {
         report.complete = true;
         return Ok(());
@@ -174,10 +174,7 @@ async fn sync<S: Maintained, P: Compute + Networking + RegionListing>(
             tracing::warn!(region_id = %region, error = %e, "region not synced");
             report.failures.push(format!("region {region}: {e}"));
         }
-        let failed = report.failures.len() - failures;
-        if failed > 0 {
-            *report.failures_by_region.entry(region.to_owned()).or_default() += failed;
-        }
+        report.count_region_failures(region, failures);
         if synced.is_ok() {
             report.identities_synced += 1;
         }
@@ -197,22 +194,14 @@ async fn sync_region<S: Maintained, P: Compute + Networking + RegionListing>(
     region: &str,
     report: &mut Report,
 ) -> Result<()> {
-    let mut by_project: std::collections::BTreeMap<Option<String>, Vec<ServerRecord>> = Default::default();
-    by_project.insert(None, Vec::new());
-    for record in region_records(deps, region).await? {
-        by_project.entry(record.provider_project_id.clone()).or_default().push(record);
-    }
+    let by_project = by_project(region_records(deps, region).await?);
     let own = deps.regions.credential_in(region, None)?;
     let mut listed = region::list_region(&*deps.provider, &own, report).await?;
-    let own_project = match &own.scope {
-        CredentialScope::Project(p) => p.clone(),
-        CredentialScope::Domain(_) => String::new(),
-    };
     let mut first_error = None;
     for (project, records) in by_project {
         let cred = deps.regions.credential_in(region, project.as_deref())?;
-        let seen = match listed.as_mut() {
-            Some(projects) => Ok(projects.remove(project.as_deref().unwrap_or(&own_project)).unwrap_or_default()),
+        let seen = match listed.take(project.as_deref()) {
+            Some(share) => Ok(share),
             None => region::list_project(&*deps.provider, &cred, report).await,
         };
         match seen {
@@ -272,6 +261,21 @@ async fn sync_project<S: Maintained, P: Compute + Networking>(
     if let Some(seen) = networking {
         networking::converge(deps, cred, seen, &live, &known, report).await;
     }
+}
+
+/// The regions a sweep covers (those at an OpenStack), by id.
+fn swept_regions<S, P>(deps: &Deps<S, P>) -> Vec<&str> {
+    deps.regions.all().filter(|r| r.openstack.is_some()).map(|r| r.id.as_str()).collect()
+}
+
+/// A region's records by the project they live in (`None`: the region's own project, always
+/// there: its orphans have no record to name it).
+fn by_project(records: Vec<ServerRecord>) -> BTreeMap<Option<String>, Vec<ServerRecord>> {
+    let mut projects: BTreeMap<Option<String>, Vec<ServerRecord>> = BTreeMap::from([(None, Vec::new())]);
+    for record in records {
+        projects.entry(record.provider_project_id.clone()).or_default().push(record);
+    }
+    projects
 }
 
 /// Every server record of a region, page by page.

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use super::networking::{self, every_page, Seen as Networking, PAGE};
 use super::{standing, Report, PROVIDER_PAGE};
-use crate::provider::{Compute, Networking as Neutron, NetworkingListing, ProjectListing, ProviderCredential};
+use crate::provider::ProviderCredential;
+use crate::provider::{Compute, CredentialScope, Networking as Neutron, NetworkingListing, ProjectListing};
 use crate::provider::{ProviderError, ProviderServer, RegionListing, Result};
 use crate::usecase::META_SERVER_ID;
 
@@ -70,18 +71,38 @@ pub(super) async fn list_project<P: Compute + Neutron>(
     Ok(listed)
 }
 
-/// Lists the whole region with its own credential and splits what it finds by project; `None`
-/// when the credential may not list every project (Nova refuses `all_tenants`).
+/// A region as its own credential listed it at once, split by project.
+pub(super) struct Shares {
+    /// `None` when the credential may not list every project (Nova refuses `all_tenants`).
+    projects: Option<HashMap<String, ProjectListing>>,
+    /// The credential's own project: where the region's own servers (records naming no project) live.
+    own_project: String,
+}
+
+impl Shares {
+    /// What the listing found in `project` (`None`: the region's own); `None` when the region was
+    /// not listed at once, so the project must be listed on its own.
+    pub(super) fn take(&mut self, project: Option<&str>) -> Option<ProjectListing> {
+        let projects = self.projects.as_mut()?;
+        Some(projects.remove(project.unwrap_or(&self.own_project)).unwrap_or_default())
+    }
+}
+
+/// Lists the whole region with its own credential and splits what it finds by project.
 pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     provider: &P,
     cred: &ProviderCredential,
     report: &mut Report,
-) -> Result<Option<HashMap<String, ProjectListing>>> {
+) -> Result<Shares> {
+    let own_project = match &cred.scope {
+        CredentialScope::Project(p) => p.clone(),
+        CredentialScope::Domain(_) => String::new(),
+    };
     // Nova's first page says whether the credential may list the region; its other pages and
     // Neutron's three listings are four chains of pages, listed at once.
     let first = match provider.region_servers(cred, None, PROVIDER_PAGE).await {
         Ok(page) => page,
-        Err(ProviderError::Refused { .. }) => return Ok(None),
+        Err(ProviderError::Refused { .. }) => return Ok(Shares { projects: None, own_project }),
         Err(e) => return Err(e),
     };
     let servers = async {
@@ -140,5 +161,5 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     }
     report.network_list_calls += calls;
     report.region_listings += 1;
-    Ok(Some(projects))
+    Ok(Shares { projects: Some(projects), own_project })
 }

@@ -74,6 +74,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Counts the failures added since there were `since` against `region`.
+    pub(super) fn count_region_failures(&mut self, region: &str, since: usize) {
+        let failed = self.failures.len().saturating_sub(since);
+        if failed > 0 {
+            *self.failures_by_region.entry(region.to_owned()).or_default() += failed;
+        }
+    }
+
     /// Adds what one slice of this run's sweep did (matched by a worker) to the run's figures.
     pub fn absorb(&mut self, slice: Report) {
         self.projects_synced += slice.projects_synced;

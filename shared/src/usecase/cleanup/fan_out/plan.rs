@@ -3,14 +3,13 @@
 //! slices, the count recorded before the first slice is queued (a planner dying mid-way leaves a
 //! sweep that reports its unfinished slices, and the next tick's sweep covers them).
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::{pack, FanOut};
 use crate::error::Result;
-use crate::provider::{Compute, CredentialScope, Networking, RegionListing};
+use crate::provider::{Compute, Networking, RegionListing};
 use crate::store::SweepClaim;
-use crate::usecase::cleanup::{region, region_records, Maintained, Report};
+use crate::usecase::cleanup::{by_project, region, region_records, swept_regions, Maintained, Report};
 use crate::usecase::Deps;
 use crate::work::{SliceProject, SweepSlice, WorkItem};
 
@@ -35,7 +34,7 @@ pub async fn plan<S: Maintained, P: Compute + Networking + RegionListing>(
         SweepClaim::Ours { previous: None } => {}
     }
     report.sweep = Some(fan.sweep.clone());
-    let regions: Vec<&str> = deps.regions.all().filter(|r| r.openstack.is_some()).map(|r| r.id.as_str()).collect();
+    let regions = swept_regions(deps);
     let mut slices = Vec::new();
     report.complete = true;
     for region in regions {
@@ -55,10 +54,7 @@ pub async fn plan<S: Maintained, P: Compute + Networking + RegionListing>(
                 report.failures.push(format!("region {region}: {e}"));
             }
         }
-        let failed = report.failures.len() - failures;
-        if failed > 0 {
-            *report.failures_by_region.entry(region.to_owned()).or_default() += failed;
-        }
+        report.count_region_failures(region, failures);
     }
     let count = u32::try_from(slices.len()).unwrap_or(u32::MAX);
     deps.store.set_sweep_slices(&fan.sweep, count).await?;
@@ -81,9 +77,8 @@ pub async fn plan<S: Maintained, P: Compute + Networking + RegionListing>(
     Ok(())
 }
 
-/// One region's slices: the region listed first (anything made after the listing is younger than
-/// the grace period), then its records, grouped by the project they live in. The region's own
-/// project is always swept (its orphans have no record to name it).
+/// One region's slices: the region listed and its records read, grouped by the project they live
+/// in (the region's own always among them).
 async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
     deps: &Deps<S, P>,
     region: &str,
@@ -96,21 +91,11 @@ async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
     let (listed, records) =
         tokio::join!(region::list_region(&*deps.provider, &own, report), region_records(deps, region));
     let mut listed = listed?;
-    let mut by_project: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    by_project.insert(None, Vec::new());
-    for record in records? {
-        by_project.entry(record.provider_project_id.clone()).or_default().push(record.id);
-    }
-    let own_project = match &own.scope {
-        CredentialScope::Project(p) => p.clone(),
-        CredentialScope::Domain(_) => String::new(),
-    };
-    let projects = by_project
+    let projects = by_project(records?)
         .into_iter()
-        .map(|(project, ids)| {
-            let listing =
-                listed.as_mut().map(|l| l.remove(project.as_deref().unwrap_or(&own_project)).unwrap_or_default());
-            SliceProject { project, records: Some(ids), listing }
+        .map(|(project, records)| {
+            let listing = listed.take(project.as_deref());
+            SliceProject { project, records: Some(records.into_iter().map(|r| r.id).collect()), listing }
         })
         .collect();
     Ok(pack(projects, &fan.budget).into_iter().map(|projects| (region.to_owned(), listed_at, projects)).collect())

@@ -61,8 +61,7 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing +
         if i == 1 {
             deps.crash.hit(crash::SLICE_MIDWAY);
         }
-        let lives_here = |r: &ServerRecord| r.region_id == slice.region && r.provider_project_id == project.project;
-        let (here, rest): (Vec<_>, Vec<_>) = read.into_iter().partition(lives_here);
+        let (here, rest): (Vec<_>, Vec<_>) = read.into_iter().partition(|r| lives_in(r, &slice.region, project));
         read = rest;
         networks.extend(here.iter().map(|r| r.network_id.clone()));
         if let Err(e) = sync_one(deps, &slice.region, project, here, &mut report).await {
@@ -74,9 +73,7 @@ pub async fn work_slice<S: Maintained, P: Compute + Networking + RegionListing +
         finish_networks(deps, &networks, &mut report).await;
     }
     report.failures.extend(failed.iter().cloned());
-    if !report.failures.is_empty() {
-        report.failures_by_region.insert(slice.region.clone(), report.failures.len());
-    }
+    report.count_region_failures(&slice.region, 0);
     if !failed.is_empty() {
         release(deps, slice, &holder).await;
         report.emit_slice_metrics();
@@ -120,6 +117,12 @@ async fn finish_networks<S: Maintained, P: Builds>(
     }
 }
 
+/// Whether `record` is one of the slice project's: a record read by key may have gone and come back
+/// elsewhere, and one read with its region belongs to another project.
+fn lives_in(record: &ServerRecord, region: &str, project: &SliceProject) -> bool {
+    record.region_id == region && record.provider_project_id == project.project
+}
+
 /// Gives a failed attempt's lease back, so its retry need not wait for it to run out.
 async fn release<S: Maintained, P>(deps: &Deps<S, P>, slice: &SweepSlice, holder: &str) {
     if let Err(e) = deps.store.release_slice(&slice.sweep, slice.slice, holder, deps.clock.now()).await {
@@ -140,8 +143,7 @@ async fn sync_one<S: Maintained, P: Compute + Networking + RegionListing>(
     let records = match &project.records {
         Some(_) => read,
         None => {
-            let lives_here = |r: &ServerRecord| r.region_id == region_id && r.provider_project_id == project.project;
-            region_records(deps, region_id).await?.into_iter().filter(lives_here).collect()
+            region_records(deps, region_id).await?.into_iter().filter(|r| lives_in(r, region_id, project)).collect()
         }
     };
     let listing = match &project.listing {
