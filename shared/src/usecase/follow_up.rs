@@ -5,7 +5,7 @@
 //! the port and public address brought to what the record asks. A record written over since is
 //! left to its newer writer, whose own follow-up comes later.
 
-use super::refresh::refresh;
+use super::refresh::settle;
 use super::server_port::{align_port, converge_public_ip, find_port, PortGroups};
 use super::{catalog, server_credential, Deps};
 use crate::error::Result;
@@ -35,7 +35,8 @@ where
     // The writer has ended: nothing it does can still land, so no grace period applies.
     let mut now = deps.clone();
     now.timing.grace = chrono::Duration::zero();
-    let Some(record) = refresh(&now, record).await? else {
+    // A provider that cannot be reached fails the follow-up: the worker puts it off and tries again.
+    let Some(record) = settle(&now, record).await? else {
         tracing::info!(server_id, "followed up: the server is gone, and its record with it");
         return Ok(FollowedUp::Gone);
     };

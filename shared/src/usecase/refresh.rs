@@ -22,10 +22,28 @@ pub(crate) async fn provider_id<S, P: Compute + Networking>(
 
 /// Asks the provider about a record in a transitional state and stores what it reports.
 /// `None` means the server is gone: its record and name claim are removed.
-/// A provider that cannot be reached leaves the stored state as the answer.
+/// A provider that cannot be reached leaves the stored state as the answer (a reader is served
+/// what is stored).
 pub(crate) async fn refresh<S: ServerStore, P: Compute + Networking>(
     deps: &Deps<S, P>,
     record: ServerRecord,
+) -> Result<Option<ServerRecord>> {
+    observe(deps, record, true).await
+}
+
+/// As [`refresh`], except that a provider that cannot be reached is an error: for a caller whose
+/// job is to settle the record (a follow-up), not to read it, and which must try again.
+pub(crate) async fn settle<S: ServerStore, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    record: ServerRecord,
+) -> Result<Option<ServerRecord>> {
+    observe(deps, record, false).await
+}
+
+async fn observe<S: ServerStore, P: Compute + Networking>(
+    deps: &Deps<S, P>,
+    record: ServerRecord,
+    stored_when_unavailable: bool,
 ) -> Result<Option<ServerRecord>> {
     if !record.is_transitional() {
         return Ok(Some(record));
@@ -40,7 +58,7 @@ pub(crate) async fn refresh<S: ServerStore, P: Compute + Networking>(
     let observed = match observed {
         Ok(found) => found,
         Err(ProviderError::NotFound { .. }) => None,
-        Err(e @ ProviderError::Unavailable(_)) => {
+        Err(e @ ProviderError::Unavailable(_)) if stored_when_unavailable => {
             tracing::warn!(server_id = %record.id, error = %e, "provider unavailable; serving the stored state");
             return Ok(Some(record));
         }

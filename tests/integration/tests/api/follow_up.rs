@@ -97,3 +97,34 @@ async fn a_create_whose_writer_died_after_nova_or_lost_novas_answer_is_adopted_w
     println!("lost answer adopted in {took:?}");
     assert_eq!(stack.nova_creates(), 2);
 }
+
+/// Regression: a follow-up that could not reach the provider reported the record settled and
+/// consumed its message, leaving the record to the next sweep. Now it fails, is put off (10 s) and
+/// settles the record once the provider answers again: still without a sweep.
+#[tokio::test]
+async fn a_follow_up_that_cannot_reach_the_provider_is_put_off_and_settles_when_it_can() {
+    let stack = stack().await;
+    // Nova makes the server, its answer is lost, and every look for it fails for a while.
+    stack.emulator.inject(Fault::dropped("POST", "/compute/v2.1/servers"));
+    stack.emulator.inject(Fault::status("GET", "/compute/v2.1/servers/detail", 503).forever());
+    let body = stack.server_body("web", &stack.network_id);
+    let reply = stack.call("POST", "/api/v2/servers", Some(&stack.admin()), Some(&body)).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    let id = only_record(&stack).await;
+    // Past the follow-up's delay: it found Nova unavailable and left the record as it was.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await;
+    assert!(stored.as_ref().is_some_and(|s| s["providerId"].is_null()), "not adopted yet: {stored:?}");
+    stack.emulator.clear_faults();
+    let started = Instant::now();
+    loop {
+        let stored = stack.stored(&format!("SERVER#{id}"), "SERVER").await;
+        if stored.as_ref().is_some_and(|s| s["providerId"].is_string()) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "the follow-up never came back: {stored:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("adopted {:?} after Nova answered again", started.elapsed());
+    assert_eq!(stack.nova_creates(), 1, "made once, adopted: not made again");
+}
