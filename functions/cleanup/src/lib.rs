@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use shared::context::{CloudDeps, Keys, Needs};
 use shared::error::Result;
 use shared::events::eventbridge::EventBridgeBus;
-use shared::usecase::cleanup::fan_out::{FanOut, SliceBudget};
+use shared::usecase::cleanup::fan_out::FanOut;
 use shared::usecase::cleanup::Report;
 
 /// Work stops this long before the function's own deadline, so the run ends cleanly.
@@ -47,7 +47,7 @@ pub async fn run(deps: &CleanupDeps, left: Duration, tick: chrono::DateTime<chro
     use shared::usecase::cleanup::{run, run_fanned_out};
     let deadline = Instant::now() + left.saturating_sub(MARGIN);
     let report = if deps.fan_out {
-        let fan = FanOut { sweep: sweep_of(tick), budget: SliceBudget::default() };
+        let fan = FanOut::new(sweep_of(tick));
         run_fanned_out(&deps.deps, &deps.bus, deadline, &fan).await?
     } else {
         run(&deps.deps, &deps.bus, deadline).await?

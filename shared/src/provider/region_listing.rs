@@ -32,8 +32,9 @@ pub struct NetworkingListing {
 
 #[async_trait]
 pub trait RegionListing: Send + Sync {
-    /// One page of every project's servers (Nova's `all_tenants`); `Refused` when the credential
-    /// may not list them.
+    /// One page of every project's servers (Nova's `all_tenants`) in uuid order, after the server
+    /// `marker`; `Refused` when the credential may not list them, `Rejected` when the marker is
+    /// not a server the provider knows.
     async fn region_servers(&self, cred: &ProviderCredential, marker: Option<&str>, limit: u32) -> Result<ServerPage>;
     /// One page of every project's ports.
     async fn region_ports(

@@ -8,7 +8,7 @@ use integration_tests::calls::Calls;
 use openstack_emulator::Emulator;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::SweepStore;
-use shared::usecase::cleanup::fan_out::{FanOut, SliceBudget};
+use shared::usecase::cleanup::fan_out::FanOut;
 
 /// What one fanned-out sweep cost.
 pub struct Fanned {
@@ -40,7 +40,7 @@ pub async fn fanned(
     calls.take();
     let started = Instant::now();
     let bus = shared::events::MemoryBus::default();
-    let fan = FanOut { sweep: sweep.into(), budget: SliceBudget::default() };
+    let fan = FanOut::new(sweep);
     let deadline = started + Duration::from_secs(3600);
     let report =
         shared::usecase::cleanup::run_fanned_out(deps, &bus, deadline, &fan).await.map_err(|e| e.to_string())?;

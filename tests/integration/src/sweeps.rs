@@ -146,12 +146,15 @@ pub async fn fanned_pass<B: shared::events::EventBus>(
     deadline: std::time::Instant,
 ) -> shared::usecase::cleanup::Report {
     use shared::usecase::cleanup::fan_out::{work_slice, FanOut, SliceBudget, SliceDone};
+    use shared::usecase::cleanup::server_ranges::Ranges;
     let mut deps = deps.clone();
     let slices = Arc::new(crate::stack::SliceCatcher::new(deps.work.clone()));
     deps.work = slices.clone();
     let fan = FanOut {
-        sweep: uuid::Uuid::new_v4().to_string(),
         budget: SliceBudget { records: 4, ..SliceBudget::default() },
+        // Ranges of a few servers, so a region listing at once is split as a large one is.
+        listing: Ranges { page: 3, chains: 4 },
+        ..FanOut::new(uuid::Uuid::new_v4().to_string())
     };
     let mut report = shared::usecase::cleanup::run_fanned_out(&deps, bus, deadline, &fan)
         .await

@@ -20,6 +20,7 @@ use shared::provider::ProviderCredential;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{ServerStore, SweepStore};
 use shared::usecase::cleanup::fan_out::{FanOut, SliceBudget};
+use shared::usecase::cleanup::server_ranges::Ranges;
 use shared::usecase::cleanup::{run_fanned_out, Report};
 use shared::usecase::Timing;
 
@@ -61,7 +62,9 @@ async fn fixture(projects: usize, lease: Duration) -> Fixture {
 
 /// Ten records a slice: a few projects each.
 fn fan(sweep: &str) -> FanOut {
-    FanOut { sweep: sweep.into(), budget: SliceBudget { records: 10, ..SliceBudget::default() } }
+    // Ranges of a few servers: an admin's region listing split as a large region's is.
+    let listing = Ranges { page: 4, chains: 4 };
+    FanOut { budget: SliceBudget { records: 10, ..SliceBudget::default() }, listing, ..FanOut::new(sweep) }
 }
 
 async fn plan(f: &Fixture, sweep: &str) -> Report {
@@ -125,7 +128,12 @@ async fn slices_converge_what_the_inline_sweep_does_with_either_credential() {
     let calls = provider_delta(&before, &f.emulator.counters());
     println!("admin: {admin:?}\n{calls:?}");
     let count = |k: &str| calls.get(k).copied().unwrap_or(0);
-    assert_eq!(count("GET /compute/v2.1/servers/detail"), 1, "the region's servers, once: no worker lists");
+    // 36 servers and the orphan in pages of 4, split at three of the records' servers: four ranges
+    // of about 9 servers, 3 pages each at most, and the first page (the planner's only listing:
+    // no worker lists).
+    let nova = count("GET /compute/v2.1/servers/detail");
+    assert_eq!(nova as usize, admin.provider_list_calls, "{admin:?}");
+    assert!((10..=13).contains(&nova), "the region's servers once, in ranges: {nova} pages");
     assert_eq!(count("GET /network/v2.0/ports"), 1);
     assert_eq!(count("PUT /network/v2.0/ports/{id}"), 1, "the drifted port repaired");
     assert!(is_gone(&f.emulator, &orphan), "the orphan removed");

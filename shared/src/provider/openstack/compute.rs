@@ -87,7 +87,9 @@ pub(super) async fn list_servers(
 ) -> Result<ServerPage> {
     let mut path = format!("/servers/detail?limit={limit}");
     if every_project {
-        path.push_str("&all_tenants=1");
+        // In uuid order, so a listing split into ranges (each from a known server's uuid) covers
+        // the region once.
+        path.push_str("&all_tenants=1&sort_key=uuid&sort_dir=asc");
     }
     if let Some(marker) = marker {
         path.push_str(&format!("&marker={}", encode(marker)));

@@ -31,6 +31,7 @@ mod networking;
 mod outbox;
 mod provisioned;
 mod region;
+pub mod server_ranges;
 
 use cascade::cascade;
 use outbox::{publish, release_stale_claims};
@@ -50,8 +51,8 @@ use crate::error::Result;
 use crate::events::EventBus;
 use crate::provider::{Compute, Images, Networking, RegionListing};
 use crate::provider::{ProviderCredential, ProviderError, ProviderServer, ServerPhase};
-use crate::store::SweepStore;
 use crate::store::{CatalogStore, KeypairStore, MaintenanceStore, NetworkStore, ServerStore, SshCaStore};
+use crate::store::{Page, SweepStore};
 
 /// What the cleanup function reads and writes: every record kind a repair touches (a server placed
 /// again needs its network, key pair and SSH CA).
@@ -194,9 +195,12 @@ async fn sync_region<S: Maintained, P: Compute + Networking + RegionListing>(
     region: &str,
     report: &mut Report,
 ) -> Result<()> {
-    let by_project = by_project(region_records(deps, region).await?);
+    let records = region_records(deps, region).await?;
+    let starts =
+        server_ranges::Ranges::default().starts(records.iter().filter_map(|r| r.provider_id.as_deref()), false);
+    let by_project = by_project(records);
     let own = deps.regions.credential_in(region, None)?;
-    let mut listed = region::list_region(&*deps.provider, &own, report).await?;
+    let mut listed = region::list_region(&*deps.provider, &own, &starts, Default::default(), report).await?;
     let mut first_error = None;
     for (project, records) in by_project {
         let cred = deps.regions.credential_in(region, project.as_deref())?;
@@ -279,17 +283,36 @@ fn by_project(records: Vec<ServerRecord>) -> BTreeMap<Option<String>, Vec<Server
 }
 
 /// Every server record of a region, page by page.
+/// The first page of a region's records: a fair sample of its servers' uuids too (records are
+/// keyed by their own random ids), where the region's listing splits (`server_ranges`).
+async fn first_records<S: Maintained, P>(deps: &Deps<S, P>, region: &str) -> Result<Page<ServerRecord>> {
+    Ok(deps.store.list_region_servers(region, None, RECORD_PAGE).await?)
+}
+
+/// Where a region's server listing splits, from a page of its records.
+fn listing_starts(records: &Page<ServerRecord>, ranges: server_ranges::Ranges) -> Vec<String> {
+    let known = records.items.iter().filter_map(|r| r.provider_id.as_deref());
+    ranges.starts(known, records.next.is_some())
+}
+
+/// Every record of a region.
 async fn region_records<S: Maintained, P>(deps: &Deps<S, P>, region: &str) -> Result<Vec<ServerRecord>> {
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = deps.store.list_region_servers(region, after.as_deref(), RECORD_PAGE).await?;
+    rest_of_records(deps, region, first_records(deps, region).await?).await
+}
+
+/// Every record of a region, reading on from its first page.
+async fn rest_of_records<S: Maintained, P>(
+    deps: &Deps<S, P>,
+    region: &str,
+    first: Page<ServerRecord>,
+) -> Result<Vec<ServerRecord>> {
+    let Page { items: mut all, mut next } = first;
+    while let Some(after) = next {
+        let page = deps.store.list_region_servers(region, Some(&after), RECORD_PAGE).await?;
         all.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
+        next = page.next;
     }
+    Ok(all)
 }
 
 /// Which of two provider servers naming one record is the record's: one being deleted least,

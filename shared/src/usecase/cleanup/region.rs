@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use super::networking::{self, every_page, Seen as Networking, PAGE};
+use super::server_ranges::{self, Ranges};
 use super::{standing, Report, PROVIDER_PAGE};
 use crate::provider::ProviderCredential;
 use crate::provider::{Compute, CredentialScope, Networking as Neutron, NetworkingListing, ProjectListing};
@@ -88,33 +89,27 @@ impl Shares {
     }
 }
 
-/// Lists the whole region with its own credential and splits what it finds by project.
+/// Lists the whole region with its own credential and splits what it finds by project; its
+/// servers in ranges from `starts` at once (`server_ranges`).
 pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
     provider: &P,
     cred: &ProviderCredential,
+    starts: &[String],
+    ranges: Ranges,
     report: &mut Report,
 ) -> Result<Shares> {
     let own_project = match &cred.scope {
         CredentialScope::Project(p) => p.clone(),
         CredentialScope::Domain(_) => String::new(),
     };
-    // Nova's first page says whether the credential may list the region; its other pages and
-    // Neutron's three listings are four chains of pages, listed at once.
-    let first = match provider.region_servers(cred, None, PROVIDER_PAGE).await {
+    // Nova's first page says whether the credential may list the region; its other ranges and
+    // Neutron's three listings are chains of pages, listed at once.
+    let first = match provider.region_servers(cred, None, ranges.page).await {
         Ok(page) => page,
         Err(ProviderError::Refused { .. }) => return Ok(Shares { projects: None, own_project }),
         Err(e) => return Err(e),
     };
-    let servers = async {
-        let mut pages = Vec::new();
-        let mut marker = first.next.clone();
-        while let Some(at) = marker.take() {
-            let page = provider.region_servers(cred, Some(&at), PROVIDER_PAGE).await?;
-            marker = page.next;
-            pages.push(page.servers);
-        }
-        Ok::<_, ProviderError>(pages)
-    };
+    let servers = server_ranges::rest(provider, cred, first, starts, ranges);
     let (mut port_calls, mut ip_calls, mut group_calls) = (0, 0, 0);
     let networking = async {
         let ports =
@@ -128,16 +123,14 @@ pub(super) async fn list_region<P: Compute + Neutron + RegionListing>(
         let (ports, ips, groups) = tokio::join!(ports, ips, groups);
         Ok::<_, ProviderError>((ports?, ips?, groups?))
     };
-    let (more, networking) = tokio::join!(servers, networking);
+    let (servers, networking) = tokio::join!(servers, networking);
     let calls = port_calls + ip_calls + group_calls;
-    let pages = std::iter::once(first.servers).chain(more?);
+    let servers = servers?;
+    report.provider_list_calls += 1 + servers.calls;
+    report.provider_servers_seen += servers.servers.len();
     let mut projects: HashMap<String, ProjectListing> = HashMap::new();
-    for page in pages {
-        report.provider_list_calls += 1;
-        report.provider_servers_seen += page.len();
-        for server in page.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)) {
-            projects.entry(server.project_id.clone().unwrap_or_default()).or_default().servers.push(server);
-        }
+    for server in servers.servers.into_iter().filter(|s| s.metadata.contains_key(META_SERVER_ID)) {
+        projects.entry(server.project_id.clone().unwrap_or_default()).or_default().servers.push(server);
     }
     match networking {
         Ok((ports, ips, groups)) => {

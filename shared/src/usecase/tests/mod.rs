@@ -14,6 +14,7 @@ mod power;
 mod protection;
 mod provisioning;
 mod security_groups;
+mod server_ranges;
 mod snapshot;
 mod sweep;
 mod update;

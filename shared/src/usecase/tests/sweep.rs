@@ -2,13 +2,13 @@
 
 use super::*;
 use crate::store::{Lease, SweepStore};
-use crate::usecase::cleanup::fan_out::{work_slice, FanOut, SliceBudget, SliceDone};
+use crate::usecase::cleanup::fan_out::{work_slice, FanOut, SliceDone};
 use crate::work::{SweepSlice, WorkItem};
 
 async fn planned(w: &World, sweep: &str) -> (cleanup::Report, Vec<SweepSlice>) {
     let bus = crate::events::MemoryBus::default();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let fan = FanOut { sweep: sweep.into(), budget: SliceBudget::default() };
+    let fan = FanOut::new(sweep);
     let report = cleanup::run_fanned_out(&w.deps, &bus, deadline, &fan).await.unwrap_or_else(|e| panic!("{e}"));
     let slices = w
         .work

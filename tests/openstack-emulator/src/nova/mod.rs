@@ -248,8 +248,26 @@ fn list(ctx: &Ctx, headers: &HeaderMap, query: &[(String, String)], detail: bool
             .filter(|s| status.is_none_or(|st| s.status().eq_ignore_ascii_case(st)))
             .filter(|s| metadata.as_ref().is_none_or(|m| m.iter().all(|(k, v)| s.metadata.get(k) == Some(v))))
             .collect();
-        // Newest first, as Nova sorts (created_at desc, id desc); the marker is the previous page's last.
-        matching.sort_by_key(|s| std::cmp::Reverse(s.seq));
+        // Newest first, as Nova sorts by default (created_at desc, id desc), or by `sort_key=uuid`
+        // (what a region-wide listing split into ranges pages by); the marker is the previous
+        // page's last.
+        let descending = match get("sort_dir") {
+            None | Some("desc") => true,
+            Some("asc") => false,
+            Some(other) => {
+                return nova_fault(400, format!("Invalid input for query parameters sort_dir. Value: {other}."))
+            }
+        };
+        match get("sort_key") {
+            None | Some("created_at") => matching.sort_by_key(|s| s.seq),
+            Some("uuid") => matching.sort_by(|a, b| a.id.cmp(&b.id)),
+            Some(other) => {
+                return nova_fault(400, format!("Invalid input for query parameters sort_key. Value: {other}."))
+            }
+        }
+        if descending {
+            matching.reverse();
+        }
         let start = match get("marker") {
             None => 0,
             Some(marker) => match matching.iter().position(|s| s.id == marker) {

@@ -10,14 +10,24 @@ mod slice;
 pub use plan::plan;
 pub use slice::{freshness, work_slice, SliceDone};
 
+use super::server_ranges::Ranges;
 use crate::work::SliceProject;
 
 /// What one sweep is, and how finely it is cut.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FanOut {
     /// The sweep's id: the schedule tick it is for, so two planners of one tick plan one sweep.
     pub sweep: String,
     pub budget: SliceBudget,
+    /// How the region's server listing splits into ranges listed at once.
+    pub listing: Ranges,
+}
+
+impl FanOut {
+    /// Sweep `sweep`, cut and listed as production does.
+    pub fn new(sweep: impl Into<String>) -> FanOut {
+        FanOut { sweep: sweep.into(), budget: SliceBudget::default(), listing: Ranges::default() }
+    }
 }
 
 /// How much one slice holds: what one worker invocation matches well within its timeout.

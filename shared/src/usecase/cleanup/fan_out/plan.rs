@@ -9,7 +9,8 @@ use super::{pack, FanOut};
 use crate::error::Result;
 use crate::provider::{Compute, Networking, RegionListing};
 use crate::store::SweepClaim;
-use crate::usecase::cleanup::{by_project, region, region_records, swept_regions, Maintained, Report};
+use crate::usecase::cleanup::{by_project, first_records, listing_starts, region, rest_of_records};
+use crate::usecase::cleanup::{swept_regions, Maintained, Report};
 use crate::usecase::Deps;
 use crate::work::{SliceProject, SweepSlice, WorkItem};
 
@@ -87,9 +88,14 @@ async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
 ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>, Vec<SliceProject>)>> {
     let own = deps.regions.credential_in(region, None)?;
     let listed_at = deps.clock.now();
-    // The listing and the records read at once: the worker reads its records again after both.
-    let (listed, records) =
-        tokio::join!(region::list_region(&*deps.provider, &own, report), region_records(deps, region));
+    // The listing and the rest of the records read at once (the first page says where the listing
+    // splits): the worker reads its records again after both.
+    let first = first_records(deps, region).await?;
+    let starts = listing_starts(&first, fan.listing);
+    let (listed, records) = tokio::join!(
+        region::list_region(&*deps.provider, &own, &starts, fan.listing, report),
+        rest_of_records(deps, region, first)
+    );
     let mut listed = listed?;
     let projects = by_project(records?)
         .into_iter()
