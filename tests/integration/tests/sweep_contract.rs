@@ -71,6 +71,23 @@ async fn contract<S: SweepStore + ServerStore + NetworkStore>(store: &S, label: 
     ids.pop();
     ids.sort();
     assert_eq!(read, ids, "{label}: more than one batch, the missing id left out");
+
+    // A region's records page after page, in id order, each once; another region's never.
+    let elsewhere = integration_tests::calls::seeded_server(serde_json::json!({"id": format!("{net}-x"),
+        "name": "x", "networkId": net, "regionId": "elsewhere"}));
+    store.create_server(&elsewhere, now, &Effects::default()).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+    let (mut paged, mut after, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let page =
+            store.list_region_servers("r", after.as_deref(), 50).await.unwrap_or_else(|e| panic!("{label}: {e}"));
+        pages += 1;
+        paged.extend(page.items.into_iter().map(|r| r.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!((paged, pages), (ids, 3), "{label}: the region's 130 records in three pages");
 }
 
 #[tokio::test]

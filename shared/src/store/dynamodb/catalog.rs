@@ -59,8 +59,15 @@ impl CatalogStore for DynamoStore {
             .value("pk", s(pk(region, kind)))
             .value("prefix", s(format!("PART#{generation}#")))
             .key("PK = :pk AND begins_with(SK, :prefix)");
-        let partition =
-            Partition { index: None, sort_key: SK, expression, selective: false, want: usize::MAX, max_reads: None };
+        let partition = Partition {
+            index: None,
+            sort_key: SK,
+            expression,
+            selective: false,
+            want: usize::MAX,
+            max_reads: None,
+            after: None,
+        };
         let (items, _) = self.query(partition).await?;
         let mut found: Vec<(u64, String)> =
             items.iter().filter_map(|i| Some((number_attr(i, "n")?, string_attr(i, "json")?))).collect();

@@ -71,6 +71,9 @@ pub(super) struct Partition<'a> {
     pub selective: bool,
     pub want: usize,
     pub max_reads: Option<usize>,
+    /// The key of the item to read after (an `ExclusiveStartKey`), where a key condition on the
+    /// sort key would make the read evaluate the partition from its start.
+    pub after: Option<Item>,
 }
 
 impl DynamoStore {
@@ -78,11 +81,11 @@ impl DynamoStore {
     /// pages. Answers the items and, when it stopped before the partition's end, the sort key of
     /// the last item it evaluated (where a next read resumes).
     pub(super) async fn query(&self, partition: Partition<'_>) -> Result<(Vec<Item>, Option<String>)> {
-        let Partition { index, sort_key, expression, selective, want, max_reads } = partition;
+        let Partition { index, sort_key, expression, selective, want, max_reads, after } = partition;
         let filter = (!expression.filter.is_empty()).then(|| expression.filter.join(" AND "));
         let key_condition = expression.key.join(" AND ");
         let mut items = Vec::new();
-        let mut start = None;
+        let mut start = after;
         let page_limit = if selective { None } else { Some(want.clamp(1, 500) as i32) };
         for reads in 1.. {
             let page = self
@@ -160,6 +163,7 @@ impl DynamoStore {
             selective,
             want,
             max_reads: query.max_reads,
+            after: None,
         };
         let (mut items, resume) = self.query(partition).await?;
         if items.len() > query.limit {
@@ -186,6 +190,7 @@ impl DynamoStore {
             selective: false,
             want: limit,
             max_reads: None,
+            after: None,
         };
         Ok(self.query(partition).await?.0)
     }

@@ -257,11 +257,16 @@ impl ServerStore for DynamoStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ServerRecord>> {
-        let mut expression =
+        let expression =
             Expression::default().name("pk", GSI4PK).value("pk", s(region_partition(region_id))).key("#pk = :pk");
-        if let Some(after) = after {
-            expression = expression.name("sk", GSI4SK).value("after", s(after)).key("#sk > :after");
-        }
+        // The sweep reads a region's every record page after page: each resumes after the previous
+        // page's last item by its key (the index's and the table's), which the read seeks to.
+        let after = after.map(|id| {
+            let mut key = server_key(id);
+            key.insert(GSI4PK.into(), s(region_partition(region_id)));
+            key.insert(GSI4SK.into(), s(id));
+            key
+        });
         let want = limit.saturating_add(1);
         let partition = Partition {
             index: Some(INDEX_BY_REGION),
@@ -270,6 +275,7 @@ impl ServerStore for DynamoStore {
             selective: false,
             want,
             max_reads: None,
+            after,
         };
         let (items, _) = self.query(partition).await?;
         let mut servers = items.iter().map(from_item).collect::<Result<Vec<ServerRecord>>>()?;
