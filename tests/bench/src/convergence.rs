@@ -123,19 +123,29 @@ fn fanned_cells(s: &Fanned) -> String {
 /// One size: the inline table's line, the fanned-out table's line, and the admin's fanned-out wall
 /// time with the delay (what the wall-time goal compares across sizes).
 async fn row(n: usize, delay: u64) -> Result<(String, String, Duration), String> {
+    // A large row runs for a long time here: each step says when it is done (stderr).
+    let started = Instant::now();
+    let done = |step: &str| eprintln!("convergence {n}: {step} after {:.0} s", started.elapsed().as_secs_f64());
     let (emulator, deps, calls, watch) = seeded(n).await?;
+    done("seeded");
     // A first sweep records what the seeding left unsaid (addresses); then the steady ones.
     sweep(&deps, &emulator, &calls).await?;
+    done("first sweep");
     let member = sweep(&deps, &emulator, &calls).await?;
+    done("member");
     let member_fanned = fanned(&deps, &emulator, &calls, &watch, "member").await?;
+    done("member fanned out");
     emulator.grant_admin(seed::DEMO_PROJECT_ID, SWEEPER);
     sweep(&deps, &emulator, &calls).await?;
     let admin = sweep(&deps, &emulator, &calls).await?;
+    done("admin");
     let admin_fanned = fanned(&deps, &emulator, &calls, &watch, "admin").await?;
+    done("admin fanned out");
     emulator.inject(Fault::delay("*", "*", delay).forever());
     let slow = sweep(&deps, &emulator, &calls).await?;
     let slow_fanned = fanned(&deps, &emulator, &calls, &watch, "admin-slow").await?;
     emulator.clear_faults();
+    done("admin with the delay");
     // A sweep is sequential: the member's, at the same delay, waits at least for each of its calls.
     let member_slow = (member.provider + member.tokens) * delay;
     let share = 100.0 * admin.provider as f64 / member.provider.max(1) as f64;
