@@ -44,7 +44,8 @@ pub struct Sizes {
     pub overrun_containers: Vec<usize>,
     /// Networks provisioned and deleted in the networks section (`BENCH_NETWORKS`).
     pub networks: usize,
-    /// Identities (projects of 1 to 5 servers) each convergence sweep covers (`BENCH_CONVERGENCE`).
+    /// Identities (projects of 1 to 5 servers) each convergence sweep covers (`BENCH_CONVERGENCE`;
+    /// `BENCH_CONVERGENCE_MEMBER_MAX` leaves the member's sweeps out above that many).
     pub convergence: Vec<usize>,
 }
 
