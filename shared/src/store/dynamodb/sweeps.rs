@@ -30,6 +30,9 @@ fn slice_key(sweep: &str, slice: u32) -> Item {
     HashMap::from([(PK.into(), s(format!("SWEEP#{sweep}"))), (SK.into(), s(format!("SLICE#{slice:06}")))])
 }
 
+/// A slice its holder still holds and nobody finished: what giving it back and finishing it need.
+const STILL_HELD: &str = "holder = :holder AND attribute_not_exists(finishedAt)";
+
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
@@ -137,7 +140,7 @@ impl SweepStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(slice_key(sweep, slice)))
             .update_expression("SET leasedUntil = :now")
-            .condition_expression("holder = :holder AND attribute_not_exists(finishedAt)")
+            .condition_expression(STILL_HELD)
             .expression_attribute_values(":holder", s(holder))
             .expression_attribute_values(":now", n(millis(now)))
             .send()
@@ -155,7 +158,7 @@ impl SweepStore for DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(slice_key(sweep, slice)))
                 .update_expression("SET finishedAt = :now")
-                .condition_expression("holder = :holder AND attribute_not_exists(finishedAt)")
+                .condition_expression(STILL_HELD)
                 .expression_attribute_values(":holder", s(holder))
                 .expression_attribute_values(":now", n(millis(now)))
                 .build(),

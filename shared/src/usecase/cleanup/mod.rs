@@ -196,11 +196,11 @@ async fn sync_region<S: Maintained, P: Compute + Networking + RegionListing>(
     report: &mut Report,
 ) -> Result<()> {
     let records = region_records(deps, region).await?;
-    let starts =
-        server_ranges::Ranges::default().starts(records.iter().filter_map(|r| r.provider_id.as_deref()), false);
+    let ranges = server_ranges::Ranges::default();
+    let starts = listing_starts(&records, false, ranges);
     let by_project = by_project(records);
     let own = deps.regions.credential_in(region, None)?;
-    let mut listed = region::list_region(&*deps.provider, &own, &starts, Default::default(), report).await?;
+    let mut listed = region::list_region(&*deps.provider, &own, &starts, ranges, report).await?;
     let mut first_error = None;
     for (project, records) in by_project {
         let cred = deps.regions.credential_in(region, project.as_deref())?;
@@ -282,17 +282,15 @@ fn by_project(records: Vec<ServerRecord>) -> BTreeMap<Option<String>, Vec<Server
     projects
 }
 
-/// Every server record of a region, page by page.
 /// The first page of a region's records: a fair sample of its servers' uuids too (records are
 /// keyed by their own random ids), where the region's listing splits (`server_ranges`).
 async fn first_records<S: Maintained, P>(deps: &Deps<S, P>, region: &str) -> Result<Page<ServerRecord>> {
     Ok(deps.store.list_region_servers(region, None, RECORD_PAGE).await?)
 }
 
-/// Where a region's server listing splits, from a page of its records.
-fn listing_starts(records: &Page<ServerRecord>, ranges: server_ranges::Ranges) -> Vec<String> {
-    let known = records.items.iter().filter_map(|r| r.provider_id.as_deref());
-    ranges.starts(known, records.next.is_some())
+/// Where a region's server listing splits, from its records (`more`: a page of more).
+fn listing_starts(records: &[ServerRecord], more: bool, ranges: server_ranges::Ranges) -> Vec<String> {
+    ranges.starts(records.iter().filter_map(|r| r.provider_id.as_deref()), more)
 }
 
 /// Every record of a region.

@@ -56,11 +56,12 @@ pub async fn rest<P: RegionListing + ?Sized>(
     starts: &[String],
     ranges: Ranges,
 ) -> Result<Listed> {
-    let ends = starts.iter().map(|s| Some(s.as_str())).chain(std::iter::once(None));
-    let mut bounds = std::iter::once(None).chain(starts.iter().map(|s| Some(s.as_str()))).zip(ends);
-    let Some((_, first_end)) = bounds.next() else { return Ok(Listed::default()) };
-    let head = chain(provider, cred, ranges.page, Some(first.clone()), None, first_end);
-    let others = join_all(bounds.map(|(start, end)| chain(provider, cred, ranges.page, None, start, end)));
+    // Range k starts after `starts[k - 1]` (the first: with the page listed) and ends with `starts[k]`.
+    let end = |k: usize| starts.get(k).map(String::as_str);
+    let head = chain(provider, cred, ranges.page, Some(first), None, end(0));
+    let others =
+        starts.iter().enumerate().map(|(k, start)| chain(provider, cred, ranges.page, None, Some(start), end(k + 1)));
+    let others = join_all(others);
     let (head, others) = tokio::join!(head, others);
     let mut listed = Listed::default();
     let mut refused = false;
@@ -80,8 +81,10 @@ pub async fn rest<P: RegionListing + ?Sized>(
     if !refused {
         return Ok(listed);
     }
+    // Rare (a server deleted and archived since the records were read): listed again from the
+    // start, rather than every listing keeping a copy of its first page for it.
     tracing::info!("a range's first server is gone: the region's servers listed as one chain");
-    let again = chain(provider, cred, ranges.page, Some(first), None, None).await.map_err(|a| a.error)?;
+    let again = chain(provider, cred, ranges.page, None, None, None).await.map_err(|a| a.error)?;
     Ok(Listed { servers: again.servers, calls: listed.calls + again.calls })
 }
 

@@ -91,7 +91,7 @@ async fn cut<S: Maintained, P: Compute + Networking + RegionListing>(
     // The listing and the rest of the records read at once (the first page says where the listing
     // splits): the worker reads its records again after both.
     let first = first_records(deps, region).await?;
-    let starts = listing_starts(&first, fan.listing);
+    let starts = listing_starts(&first.items, first.next.is_some(), fan.listing);
     let (listed, records) = tokio::join!(
         region::list_region(&*deps.provider, &own, &starts, fan.listing, report),
         rest_of_records(deps, region, first)
